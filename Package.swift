@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+// ttfa — time to first audio, WebSocket versus HTTP POST + SSE.
+//
+// Layout (see README.md, "Architecture"):
+//   Sources/CCurl, CCrypto, CPosix   C system libraries behind thin typed shims
+//   Sources/VoiceTransport           the library: transports, wire parsers, dialects, recordings
+//   Sources/ReferenceServer          Hummingbird server speaking both dialects, with faults
+//   Benchmarks/TTFA                  replay, statistics, storage, reports, trace (no CLI parsing)
+//   Benchmarks/ttfa                  the command-line tool
+import PackageDescription
+
+let package = Package(
+    name: "ttfa",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "VoiceTransport", targets: ["VoiceTransport"]),
+        .library(name: "ReferenceServer", targets: ["ReferenceServer"]),
+        .executable(name: "ttfa", targets: ["ttfa"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(name: "CPosix"),
+        .target(
+            name: "VoiceTransport",
+            dependencies: [
+                "CCurl",
+                "CCrypto",
+                "CPosix",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ReferenceServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "TTFA",
+            dependencies: [
+                "VoiceTransport",
+                "ReferenceServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/TTFA",
+            resources: [.copy("Resources/recordings")]
+        ),
+        .executableTarget(
+            name: "ttfa",
+            dependencies: [
+                "TTFA",
+                "VoiceTransport",
+                "ReferenceServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ttfa"
+        ),
+        .testTarget(
+            name: "VoiceTransportTests",
+            dependencies: ["VoiceTransport"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["VoiceTransport", "ReferenceServer", "TTFA", "ttfa"]
+        ),
+        .testTarget(
+            name: "TTFATests",
+            dependencies: ["TTFA", "VoiceTransport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

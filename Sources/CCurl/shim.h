@@ -1,0 +1,41 @@
+// Typed wrappers for libcurl's variadic and macro APIs, which Swift cannot call directly.
+// Only Sources/VoiceTransport/Curl/CurlEasy.swift imports this module.
+#ifndef TTFA_CCURL_SHIM_H
+#define TTFA_CCURL_SHIM_H
+
+#include <curl/curl.h>
+#include <stdint.h>
+
+static inline CURLcode ttfa_curl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode ttfa_curl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode ttfa_curl_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode ttfa_curl_setopt_pointer(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode ttfa_curl_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
+
+typedef size_t (*ttfa_curl_data_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
+typedef int (*ttfa_curl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+
+static inline CURLcode ttfa_curl_setopt_data_callback(CURL *h, CURLoption o, ttfa_curl_data_callback cb) { return curl_easy_setopt(h, o, cb); }
+static inline CURLcode ttfa_curl_setopt_xferinfo(CURL *h, ttfa_curl_xferinfo_callback cb) { return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cb); }
+
+static inline CURLcode ttfa_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode ttfa_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode ttfa_curl_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode ttfa_curl_getinfo_socket(CURL *h, curl_socket_t *v) { return curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, v); }
+
+static inline CURLcode ttfa_curl_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
+static inline const char *ttfa_curl_version_string(void) { return curl_version_info(CURLVERSION_NOW)->version; }
+static inline const char *ttfa_curl_ssl_version_string(void) {
+    const char *s = curl_version_info(CURLVERSION_NOW)->ssl_version;
+    return s ? s : "";
+}
+static inline int ttfa_curl_supports_ws(void) {
+    const char *const *p = curl_version_info(CURLVERSION_NOW)->protocols;
+    for (; p && *p; p++) { if ((*p)[0] == 'w' && (*p)[1] == 's' && (*p)[2] == 0) return 1; }
+    return 0;
+}
+
+static const long TTFA_CURL_HTTP_VERSION_1_1 = CURL_HTTP_VERSION_1_1;
+static const long TTFA_CURL_READFUNC_ABORT_IS_ZERO = 0;
+
+#endif

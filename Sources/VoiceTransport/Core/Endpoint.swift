@@ -1,0 +1,65 @@
+import Foundation
+
+/// A validated endpoint URL for one transport.
+public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+    /// The URL as given (may contain secrets; print `redacted` instead).
+    public let url: URL
+    public let scheme: String
+    public let host: String
+    public let port: Int
+
+    /// Parses and checks `string` for a transport. WebSocket takes `ws://`/`wss://` (and
+    /// `http://`/`https://`, treated as their WebSocket equivalents); SSE takes `http://`/`https://`.
+    public init(_ string: String, for transport: TransportKind) throws(TransportError) {
+        let flag = transport == .websocket ? "--ws-url" : "--sse-url"
+        guard let components = URLComponents(string: string), let scheme = components.scheme?.lowercased(),
+              let host = components.host, !host.isEmpty, let url = components.url
+        else {
+            throw TransportError(.input, "\(flag) \"\(SecretRedactor().redactURL(string))\" is not an absolute URL; expected something like \(transport == .websocket ? "ws://127.0.0.1:8080/v1/realtime" : "http://127.0.0.1:8080/v1/chat/completions")")
+        }
+        let allowed = transport == .websocket ? ["ws", "wss", "http", "https"] : ["http", "https"]
+        guard allowed.contains(scheme) else {
+            throw TransportError(.input, "\(flag) has scheme \"\(scheme)\"; \(transport.rawValue) needs \(allowed.prefix(transport == .websocket ? 2 : 2).map { $0 + "://" }.joined(separator: " or "))")
+        }
+        let normalizedScheme: String
+        switch (transport, scheme) {
+        case (.websocket, "http"): normalizedScheme = "ws"
+        case (.websocket, "https"): normalizedScheme = "wss"
+        default: normalizedScheme = scheme
+        }
+        self.url = url
+        self.scheme = normalizedScheme
+        self.host = host
+        self.port = components.port ?? ((normalizedScheme == "wss" || normalizedScheme == "https") ? 443 : 80)
+    }
+
+    /// Whether the connection uses TLS.
+    public var usesTLS: Bool { scheme == "wss" || scheme == "https" }
+
+    /// The URL libcurl connects to: WebSocket schemes mapped to http(s), since Debian's libcurl
+    /// has no `ws://` support and we speak RFC 6455 ourselves.
+    var curlURL: String {
+        var components = URLComponents(url: url, resolvingAgainstBaseURL: false)!
+        components.scheme = usesTLS ? "https" : "http"
+        return components.string!
+    }
+
+    /// `Host` header value.
+    var hostHeader: String {
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        let defaultPort = usesTLS ? 443 : 80
+        return port == defaultPort ? bracketed : "\(bracketed):\(port)"
+    }
+
+    /// Request target: path and query.
+    var requestTarget: String {
+        let components = URLComponents(url: url, resolvingAgainstBaseURL: false)!
+        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        return components.percentEncodedQuery.map { "\(path)?\($0)" } ?? path
+    }
+
+    /// The URL with credentials masked, for printing and storage.
+    public var redacted: String { SecretRedactor().redactURL(url.absoluteString) }
+
+    public var description: String { redacted }
+}

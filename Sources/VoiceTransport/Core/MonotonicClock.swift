@@ -1,0 +1,43 @@
+import CPosix
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Monotonic time in integer nanoseconds (`CLOCK_MONOTONIC`), the one clock every ttfa timestamp uses.
+///
+/// Values are only meaningful relative to each other: stored results keep them relative to a
+/// trial's start. libcurl's own timers use the same clock on Linux, so curl-reported phase
+/// durations can be added to our stamps.
+public enum MonotonicClock {
+    /// Now, in nanoseconds.
+    @inline(__always)
+    public static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
+    }
+
+    /// Blocks the calling thread until `deadline` (absolute, nanoseconds). Use on dedicated I/O
+    /// threads only, never on the cooperative pool.
+    public static func sleep(until deadline: Int64) {
+        var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
+    }
+
+}
+
+/// Unit helpers so call sites read `250.milliseconds` instead of `250_000_000`.
+extension Int64 {
+    public static func milliseconds(_ ms: Int64) -> Int64 { ms * 1_000_000 }
+    public static func seconds(_ s: Double) -> Int64 { Int64((s * 1_000_000_000).rounded()) }
+    /// This value (nanoseconds) in milliseconds.
+    public var asMilliseconds: Double { Double(self) / 1_000_000 }
+}
+
+/// Lowers the kernel's timer slack for the calling thread to 1 µs, so timed waits on replay and
+/// I/O threads wake on time instead of up to 50 µs late.
+func tightenTimerSlack() {
+    _ = ttfa_set_timer_slack(1_000)
+}

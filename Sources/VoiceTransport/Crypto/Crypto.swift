@@ -1,0 +1,31 @@
+import CCrypto
+
+/// The libcrypto calls the WebSocket client needs. The only file that imports `CCrypto`.
+enum Crypto {
+    /// `count` bytes from OpenSSL's CSPRNG (masking keys, `Sec-WebSocket-Key`).
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let ok = bytes.withUnsafeMutableBufferPointer { ttfa_random_bytes($0.baseAddress, Int32(count)) }
+        precondition(ok == 1, "RAND_bytes failed: OpenSSL's random generator is not seeded")
+        return bytes
+    }
+
+    /// SHA-1 digest (20 bytes).
+    static func sha1(_ data: some Collection<UInt8>) -> [UInt8] {
+        let input = Array(data)
+        var out = [UInt8](repeating: 0, count: 20)
+        let ok = input.withUnsafeBytes { inBuf in
+            out.withUnsafeMutableBufferPointer { ttfa_sha1(inBuf.baseAddress, inBuf.count, $0.baseAddress) }
+        }
+        precondition(ok == 1, "EVP_Digest(SHA-1) failed")
+        return out
+    }
+
+    /// OpenSSL's version string, for the run's host facts.
+    static var openSSLVersion: String { String(cString: ttfa_openssl_version()) }
+}
+
+/// Versions of the C libraries in use, recorded with every run.
+public enum LibraryVersions {
+    public static var openSSL: String { Crypto.openSSLVersion }
+}

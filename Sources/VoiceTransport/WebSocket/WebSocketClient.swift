@@ -1,0 +1,396 @@
+import Foundation
+import Synchronization
+
+/// Options for one WebSocket connection.
+public struct WebSocketClientConfiguration: Sendable {
+    public var endpoint: Endpoint
+    /// Extra request headers (authorization …).
+    public var headers: [(name: String, value: String)]
+    /// Limit for DNS + TCP + TLS + upgrade, nanoseconds.
+    public var connectTimeout: Int64
+    /// Largest message accepted (close 1009 above it).
+    public var maxMessageSize: Int
+    /// Verify the server's TLS certificate (off only for self-signed test servers).
+    public var verifyTLS: Bool
+    /// Removes secrets from error messages.
+    public var redactor: SecretRedactor
+
+    public init(
+        endpoint: Endpoint,
+        headers: [(name: String, value: String)] = [],
+        connectTimeout: Int64 = .seconds(10),
+        maxMessageSize: Int = 16 << 20,
+        verifyTLS: Bool = true,
+        redactor: SecretRedactor = SecretRedactor()
+    ) {
+        self.endpoint = endpoint
+        self.headers = headers
+        self.connectTimeout = connectTimeout
+        self.maxMessageSize = maxMessageSize
+        self.verifyTLS = verifyTLS
+        self.redactor = redactor
+    }
+}
+
+/// What an outgoing frame is, for replay bookkeeping.
+enum SendTag: Sendable {
+    case audio(index: Int)
+    case speechEnd
+    case other
+}
+
+/// An RFC 6455 client over a libcurl `CONNECT_ONLY` connection.
+///
+/// One dedicated thread owns the curl handle for the connection's whole life: it connects,
+/// performs the upgrade, then loops — sending frames when they fall due (the replay clock lives
+/// here, so pacing is not at the mercy of the task scheduler), receiving with a timestamp taken
+/// right after `curl_easy_recv` returns, answering pings, and running the close handshake.
+/// Every observation goes to `emit` with its timestamp; `emit` is called on that thread.
+final class WebSocketClient: Sendable {
+    private enum Command: Sendable {
+        case frame(bytes: [UInt8], tag: SendTag)
+    }
+
+    private struct Control: Sendable {
+        var closeRequested: (code: UInt16, reason: String)?
+        var abortError: TransportError?
+        var started = false
+    }
+
+    let configuration: WebSocketClientConfiguration
+    private let queue = CommandQueue<Command>()
+    private let control = Mutex(Control())
+    private let emit: @Sendable (TimedEvent) -> Void
+    private let onFinish: @Sendable () -> Void
+
+    /// - Parameters:
+    ///   - emit: receives every event, on the I/O thread.
+    ///   - onFinish: called once, on the I/O thread, after the connection is gone.
+    init(
+        configuration: WebSocketClientConfiguration,
+        emit: @escaping @Sendable (TimedEvent) -> Void,
+        onFinish: @escaping @Sendable () -> Void
+    ) {
+        self.configuration = configuration
+        self.emit = emit
+        self.onFinish = onFinish
+    }
+
+    /// Starts connecting on a new thread. Frames sent before the upgrade completes wait for it.
+    func start() {
+        let alreadyStarted = control.withLock { c in
+            defer { c.started = true }
+            return c.started
+        }
+        guard !alreadyStarted else { return }
+        let thread = Thread { [self] in
+            run()
+        }
+        thread.name = "ttfa.websocket"
+        thread.start()
+    }
+
+    /// Queues a text message to leave at `due` (monotonic ns; now or in the past: at once).
+    /// The frame is masked here, on the caller's thread, so the I/O thread only writes.
+    func send(text: String, due: Int64, tag: SendTag) {
+        let frame = WebSocketFrameEncoder.encode(.text, payload: text.utf8, maskKey: Crypto.randomBytes(4))
+        queue.enqueue(.frame(bytes: frame, tag: tag), due: due)
+    }
+
+    /// Starts the close handshake (after frames already due have been sent).
+    func close(code: UInt16 = WebSocketCloseCode.normal, reason: String = "") {
+        control.withLock { $0.closeRequested = (code, reason) }
+        queue.wake()
+    }
+
+    /// Fails the connection now with `error` (emitted as `.failure`), e.g. on a timeout.
+    func abort(_ error: TransportError) {
+        control.withLock { if $0.abortError == nil { $0.abortError = error } }
+        queue.wake()
+    }
+
+    // MARK: - I/O thread
+
+    private func run() {
+        tightenTimerSlack()
+        let curl = CurlEasy()
+        defer {
+            queue.removeAll()
+            onFinish()
+        }
+        var connection = Connection(client: self, curl: curl)
+        connection.run()
+    }
+
+    private func redact(_ text: String) -> String { configuration.redactor.redact(text) }
+
+    /// State of the connection, owned by the I/O thread.
+    private struct Connection {
+        let client: WebSocketClient
+        let curl: CurlEasy
+        var socket: Int32 = -1
+        var machine: WebSocketStateMachine
+        var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
+        var closeDeadline: Int64?
+
+        init(client: WebSocketClient, curl: CurlEasy) {
+            self.client = client
+            self.curl = curl
+            self.machine = WebSocketStateMachine(maxMessageSize: client.configuration.maxMessageSize)
+        }
+
+        var configuration: WebSocketClientConfiguration { client.configuration }
+
+        func emit(_ event: TransportEvent, at t: Int64 = MonotonicClock.now()) {
+            client.emit(TimedEvent(t: t, event))
+        }
+
+        func fail(_ kind: ErrorKind, _ message: String, at t: Int64 = MonotonicClock.now()) {
+            emit(.failure(TransportError(kind, client.redact(message))), at: t)
+        }
+
+        mutating func run() {
+            guard connect(), upgrade() else { return }
+            loop()
+        }
+
+        // MARK: connect
+
+        private mutating func connect() -> Bool {
+            let endpoint = configuration.endpoint
+            curl.setURL(endpoint.curlURL)
+            curl.setConnectOnly()
+            curl.forceHTTP11()
+            curl.setConnectTimeout(milliseconds: configuration.connectTimeout / 1_000_000)
+            curl.setTCPNoDelay()
+            curl.setTLSVerification(configuration.verifyTLS)
+            do {
+                try curl.perform()
+            } catch {
+                var kind = error.kind
+                if kind == .timeout { kind = .connect }
+                fail(kind, "could not connect to \(endpoint.redacted): \(error.message)")
+                return false
+            }
+            let t = MonotonicClock.now()
+            emit(.connected(curl.connectTimings), at: t)
+            emit(.curlTimes(curl.times), at: t)
+            guard let fd = curl.activeSocket else {
+                fail(.internal, "libcurl connected but reports no socket")
+                return false
+            }
+            socket = fd
+            return true
+        }
+
+        // MARK: upgrade
+
+        private mutating func upgrade() -> Bool {
+            let endpoint = configuration.endpoint
+            let handshake = WebSocketHandshake()
+            let request = handshake.request(host: endpoint.hostHeader, target: endpoint.requestTarget, headers: configuration.headers)
+            let started = MonotonicClock.now()
+            let deadline = started + configuration.connectTimeout
+            guard sendAll(request, deadline: deadline) else { return false }
+            var parser = HTTPResponseHeadParser()
+            while true {
+                if let error = client.control.withLock({ $0.abortError }) {
+                    emit(.failure(error))
+                    return false
+                }
+                let outcome: CurlEasy.IOResult
+                do {
+                    outcome = try curl.receive(into: &readBuffer)
+                } catch {
+                    fail(.handshake, "the WebSocket upgrade did not complete: the connection failed while waiting for the server's answer (\(error.message)) after \(parser.bufferedByteCount) bytes")
+                    return false
+                }
+                switch outcome {
+                case .wouldBlock:
+                    let now = MonotonicClock.now()
+                    if now >= deadline {
+                        fail(.timeout, "the WebSocket upgrade did not complete: no answer from \(endpoint.redacted) within \(configuration.connectTimeout / 1_000_000_000) s")
+                        return false
+                    }
+                    _ = pollDescriptors([(socket, Int16(POLLIN)), (client.queue.wakeDescriptor, Int16(POLLIN))], until: deadline)
+                    client.queue.drainWakeups()
+                case .done(0):
+                    let got = parser.bufferedByteCount
+                    fail(.handshake, "the WebSocket upgrade did not complete: \(endpoint.redacted) closed the connection before answering the upgrade request (\(got == 0 ? "no response at all" : "after \(got) bytes of an incomplete response")). A platform or proxy that does not support WebSocket can do this")
+                    return false
+                case .done(let n):
+                    let t = MonotonicClock.now()
+                    let result: HTTPResponseHeadParser.Result
+                    do {
+                        result = try parser.feed(readBuffer[0..<n])
+                    } catch {
+                        fail(.handshake, "the WebSocket upgrade did not complete: \(error)", at: t)
+                        return false
+                    }
+                    guard case .complete(let head, let leftover) = result else { continue }
+                    do {
+                        _ = try handshake.validate(head)
+                    } catch {
+                        rejectUpgrade(head, error, leftover: leftover, at: t)
+                        return false
+                    }
+                    emit(.webSocketOpen(upgradeNs: t - started), at: t)
+                    if !leftover.isEmpty {
+                        guard handle(machine.receive(leftover), at: t) else { return false }
+                    }
+                    return true
+                }
+            }
+        }
+
+        /// Reports a refused upgrade with what the server said, so the user can see why.
+        private func rejectUpgrade(_ head: HTTPResponseHead, _ rejection: WebSocketHandshake.Rejection, leftover: [UInt8], at t: Int64) {
+            var message = "the WebSocket upgrade did not complete: \(rejection)"
+            var kind = ErrorKind.handshake
+            if case .status(let status, _) = rejection {
+                emit(.httpResponse(status: status, contentType: head.value(of: "content-type")), at: t)
+                if status == 429 || status >= 500 || status == 401 || status == 403 {
+                    kind = .httpStatus
+                }
+                let body = String(decoding: leftover.prefix(300), as: UTF8.self)
+                    .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+                    .trimmingCharacters(in: .whitespaces)
+                if !body.isEmpty { message += " (body: \(body))" }
+                if kind == .handshake {
+                    message += "; the endpoint, or a proxy or edge platform in front of it, does not accept WebSocket upgrades"
+                }
+            }
+            fail(kind, message, at: t)
+        }
+
+        // MARK: main loop
+
+        private mutating func loop() {
+            while true {
+                // 1. Everything the socket has (TLS may hold decrypted bytes poll cannot see).
+                while true {
+                    let outcome: CurlEasy.IOResult
+                    do {
+                        outcome = try curl.receive(into: &readBuffer)
+                    } catch {
+                        if machine.state != .closed {
+                            fail(.closed, "the WebSocket connection failed: \(error.message)")
+                        }
+                        return
+                    }
+                    guard case .done(let n) = outcome else { break }
+                    let t = MonotonicClock.now()
+                    if n == 0 {
+                        if machine.state != .closed {
+                            fail(.closed, "the server closed the WebSocket connection without a close frame", at: t)
+                        }
+                        return
+                    }
+                    guard handle(machine.receive(readBuffer[0..<n]), at: t) else { return }
+                }
+                if machine.state == .closed { return }
+
+                // 2. Aborts and close requests.
+                let (abortError, closeRequest) = client.control.withLock { c in
+                    defer { c.closeRequested = nil }
+                    return (c.abortError, c.closeRequested)
+                }
+                if let abortError {
+                    emit(.failure(abortError))
+                    let close = WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: WebSocketCloseCode.normal, reason: ""), maskKey: Crypto.randomBytes(4))
+                    _ = sendAll(close, deadline: MonotonicClock.now() + .milliseconds(200), quiet: true)
+                    return
+                }
+                if let closeRequest {
+                    flushDue(now: .max)
+                    guard handle(machine.close(code: closeRequest.code, reason: closeRequest.reason), at: MonotonicClock.now()) else { return }
+                    closeDeadline = MonotonicClock.now() + .seconds(2)
+                }
+
+                // 3. Frames that are due.
+                guard flushDue(now: MonotonicClock.now()) else { return }
+
+                // 4. Sleep until data, a wake-up, the next due frame or the close deadline.
+                if let closeDeadline, MonotonicClock.now() >= closeDeadline {
+                    emit(.webSocketClose(code: WebSocketCloseCode.normal, reason: "no close reply from the server within 2 s", by: .client))
+                    return
+                }
+                let deadline = [client.queue.nextDue, closeDeadline].compactMap { $0 }.min()
+                let revents = pollDescriptors([(socket, Int16(POLLIN)), (client.queue.wakeDescriptor, Int16(POLLIN))], until: deadline)
+                if revents[1] != 0 { client.queue.drainWakeups() }
+            }
+        }
+
+        /// Sends every frame due at `now`. Returns false when the connection is gone.
+        @discardableResult
+        private mutating func flushDue(now: Int64) -> Bool {
+            while machine.state == .open, let (command, due) = client.queue.popDue(now: now) {
+                switch command {
+                case .frame(let bytes, let tag):
+                    guard sendAll(bytes, deadline: MonotonicClock.now() + .seconds(10)) else { return false }
+                    let sent = MonotonicClock.now()
+                    switch tag {
+                    case .audio(let index): emit(.chunkSent(index: index, scheduled: due, lagNs: sent - due), at: sent)
+                    case .speechEnd: emit(.speechEnd(scheduled: due, lagNs: sent - due), at: sent)
+                    case .other: break
+                    }
+                }
+            }
+            return true
+        }
+
+        /// Performs the state machine's actions. Returns false when the connection is finished.
+        private mutating func handle(_ actions: [WebSocketStateMachine.Action], at t: Int64) -> Bool {
+            var alive = true
+            for action in actions {
+                switch action {
+                case .deliver(let message):
+                    emit(.webSocketMessage(message), at: t)
+                case .receivedPing(let payload):
+                    emit(.webSocketPing(payload), at: t)
+                case .sendPong(let payload):
+                    let frame = WebSocketFrameEncoder.encode(.pong, payload: payload, maskKey: Crypto.randomBytes(4))
+                    if !sendAll(frame, deadline: MonotonicClock.now() + .seconds(2)) { alive = false }
+                case .receivedPong(let payload):
+                    emit(.webSocketPong(payload), at: t)
+                case .sendClose(let code, let reason):
+                    let frame = WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason), maskKey: Crypto.randomBytes(4))
+                    _ = sendAll(frame, deadline: MonotonicClock.now() + .seconds(1), quiet: true)
+                case .closed(let code, let reason, let by):
+                    emit(.webSocketClose(code: code, reason: reason, by: by), at: t)
+                    alive = false
+                case .failed(let code, let reason):
+                    emit(.webSocketClose(code: code, reason: reason, by: .client), at: t)
+                    fail(.protocol, "the server broke the WebSocket protocol: \(reason) (connection failed with close code \(code))", at: t)
+                    alive = false
+                }
+            }
+            return alive
+        }
+
+        /// Writes all of `bytes`, waiting for the socket when it is full.
+        private func sendAll(_ bytes: [UInt8], deadline: Int64, quiet: Bool = false) -> Bool {
+            var offset = 0
+            while offset < bytes.count {
+                let outcome: CurlEasy.IOResult
+                do {
+                    outcome = try curl.send(bytes, from: offset)
+                } catch {
+                    if !quiet { fail(.closed, "sending on the WebSocket connection failed: \(error.message)") }
+                    return false
+                }
+                switch outcome {
+                case .done(let n):
+                    offset += n
+                case .wouldBlock:
+                    if MonotonicClock.now() >= deadline {
+                        if !quiet { fail(.timeout, "the server stopped reading: a frame could not be sent in time") }
+                        return false
+                    }
+                    _ = pollDescriptors([(socket, Int16(POLLOUT))], until: deadline)
+                }
+            }
+            return true
+        }
+    }
+}

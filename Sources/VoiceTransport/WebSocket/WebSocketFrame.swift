@@ -1,0 +1,86 @@
+/// RFC 6455 §5.2 opcodes.
+public enum WebSocketOpcode: UInt8, Sendable {
+    case continuation = 0x0
+    case text = 0x1
+    case binary = 0x2
+    case close = 0x8
+    case ping = 0x9
+    case pong = 0xA
+
+    /// Control frames (close, ping, pong) may not be fragmented and carry at most 125 bytes.
+    public var isControl: Bool { rawValue & 0x8 != 0 }
+}
+
+/// RFC 6455 close codes ttfa sends or checks.
+public enum WebSocketCloseCode {
+    public static let normal: UInt16 = 1000
+    public static let protocolError: UInt16 = 1002
+    public static let invalidPayload: UInt16 = 1007
+    public static let messageTooBig: UInt16 = 1009
+
+    /// Whether a peer may send `code` in a Close frame (RFC 6455 §7.4; 1012–1014 are
+    /// IANA-registered; 1004–1006 and 1015 must never appear on the wire; 3000–4999 are for
+    /// libraries and applications).
+    public static func isValidOnWire(_ code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: return true
+        default: return false
+        }
+    }
+}
+
+/// Builds client frames: always masked (RFC 6455 §5.3), with the caller's 4-byte key.
+public enum WebSocketFrameEncoder {
+    /// Encodes one frame.
+    /// - Parameters:
+    ///   - opcode: frame opcode.
+    ///   - payload: unmasked payload bytes.
+    ///   - fin: whether this is the final fragment.
+    ///   - maskKey: the masking key; must come from a strong random source (`Crypto.randomBytes`).
+    public static func encode(
+        _ opcode: WebSocketOpcode,
+        payload: some Collection<UInt8>,
+        fin: Bool = true,
+        maskKey: [UInt8]
+    ) -> [UInt8] {
+        precondition(maskKey.count == 4, "a WebSocket masking key has 4 bytes")
+        let length = payload.count
+        var frame: [UInt8] = []
+        frame.reserveCapacity(length + 14)
+        frame.append((fin ? 0x80 : 0) | opcode.rawValue)
+        if length < 126 {
+            frame.append(0x80 | UInt8(length))
+        } else if length <= 0xFFFF {
+            frame.append(0x80 | 126)
+            frame.append(UInt8(length >> 8))
+            frame.append(UInt8(length & 0xFF))
+        } else {
+            frame.append(0x80 | 127)
+            for shift in stride(from: 56, through: 0, by: -8) {
+                frame.append(UInt8((UInt64(length) >> UInt64(shift)) & 0xFF))
+            }
+        }
+        frame.append(contentsOf: maskKey)
+        var i = 0
+        for byte in payload {
+            frame.append(byte ^ maskKey[i & 3])
+            i += 1
+        }
+        return frame
+    }
+
+    /// The payload of a Close frame: the code (big-endian) and a UTF-8 reason, or empty when
+    /// `code` is nil. The reason is truncated on a character boundary to fit 123 bytes.
+    public static func closePayload(code: UInt16?, reason: String) -> [UInt8] {
+        guard let code else { return [] }
+        var payload: [UInt8] = [UInt8(code >> 8), UInt8(code & 0xFF)]
+        var reasonBytes = Array(reason.utf8)
+        if reasonBytes.count > 123 {
+            var cut = 123
+            while cut > 0 && (reasonBytes[cut] & 0xC0) == 0x80 { cut -= 1 }
+            reasonBytes = Array(reasonBytes[..<cut])
+        }
+        payload.append(contentsOf: reasonBytes)
+        return payload
+    }
+}
