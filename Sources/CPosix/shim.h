@@ -1,5 +1,5 @@
 // Linux calls the I/O threads need that Swift's Glibc module does not expose
-// (eventfd, ppoll with a nanosecond timeout, per-thread timer slack).
+// (eventfd, ppoll with a nanosecond timeout, per-thread timer slack, stdout buffering).
 #ifndef TTFA_CPOSIX_SHIM_H
 #define TTFA_CPOSIX_SHIM_H
 
@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -25,5 +26,8 @@ static inline int ttfa_ppoll(struct pollfd *fds, unsigned long n, int64_t timeou
 
 /// Sets the calling thread's timer slack (nanoseconds).
 static inline int ttfa_set_timer_slack(unsigned long ns) { return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }
+
+/// Line-buffers stdout, so machine output reaches a pipe line by line.
+static inline void ttfa_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 
 #endif

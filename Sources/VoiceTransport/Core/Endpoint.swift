@@ -10,8 +10,9 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses and checks `string` for a transport. WebSocket takes `ws://`/`wss://` (and
     /// `http://`/`https://`, treated as their WebSocket equivalents); SSE takes `http://`/`https://`.
-    public init(_ string: String, for transport: TransportKind) throws(TransportError) {
-        let flag = transport == .websocket ? "--ws-url" : "--sse-url"
+    /// - Parameter flag: the option the URL came from, named in error messages.
+    public init(_ string: String, for transport: TransportKind, flag: String? = nil) throws(TransportError) {
+        let flag = flag ?? (transport == .websocket ? "--ws-url" : "--sse-url")
         guard let components = URLComponents(string: string), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty, let url = components.url
         else {
@@ -19,7 +20,7 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         }
         let allowed = transport == .websocket ? ["ws", "wss", "http", "https"] : ["http", "https"]
         guard allowed.contains(scheme) else {
-            throw TransportError(.input, "\(flag) has scheme \"\(scheme)\"; \(transport.rawValue) needs \(allowed.prefix(transport == .websocket ? 2 : 2).map { $0 + "://" }.joined(separator: " or "))")
+            throw TransportError(.input, "\(flag) has scheme \"\(scheme)\"; \(transport.rawValue) needs \(allowed.prefix(2).map { $0 + "://" }.joined(separator: " or "))")
         }
         let normalizedScheme: String
         switch (transport, scheme) {

@@ -10,18 +10,21 @@ public enum WAVFile {
     /// - Parameter name: the file's name or path, used in error messages.
     /// - Throws: `TransportError` of kind `input` saying what was found and what is needed.
     public static func decode(_ bytes: [UInt8], name: String) throws(TransportError) -> [UInt8] {
-        let fix = "convert it with: sox \"\(name)\" -r 24000 -c 1 -b 16 -e signed-integer out.wav"
-        func fail(_ what: String) -> TransportError {
-            TransportError(.input, "\(name): \(what); ttfa needs a WAV file (RIFF) with 16-bit PCM, mono, 24000 Hz — \(fix)")
+        func fail(_ what: String, convertible: Bool = true) -> TransportError {
+            let fix = convertible
+                ? "convert it with: sox \"\(name)\" -r 24000 -c 1 -b 16 -e signed-integer out.wav"
+                : "record or convert the audio to that format (for example with sox)"
+            return TransportError(.input, "\(name): \(what); ttfa needs a WAV file (RIFF) with 16-bit PCM, mono, 24000 Hz — \(fix)")
         }
         guard bytes.count >= 12 else {
-            throw fail(bytes.isEmpty ? "the file is empty" : "only \(bytes.count) bytes, too short for a WAV header")
+            throw fail(bytes.isEmpty ? "the file is empty" : "only \(bytes.count) bytes, too short for a WAV header", convertible: false)
         }
         guard bytes[0..<4].elementsEqual("RIFF".utf8) else {
             let magic = String(decoding: bytes[0..<4].map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
-            throw fail(bytes[0..<4].elementsEqual("RIFX".utf8) ? "big-endian RIFX is not supported" : "not a WAV file (starts with \"\(magic)\", not \"RIFF\")")
+            throw fail(bytes[0..<4].elementsEqual("RIFX".utf8) ? "big-endian RIFX is not supported" : "not a WAV file (starts with \"\(magic)\", not \"RIFF\")",
+                       convertible: bytes[0..<4].elementsEqual("RIFX".utf8))
         }
-        guard bytes[8..<12].elementsEqual("WAVE".utf8) else { throw fail("a RIFF file but not WAVE") }
+        guard bytes[8..<12].elementsEqual("WAVE".utf8) else { throw fail("a RIFF file but not WAVE", convertible: false) }
 
         var offset = 12
         var format: (tag: Int, channels: Int, rate: Int, bits: Int)?

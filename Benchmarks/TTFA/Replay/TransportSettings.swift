@@ -1,0 +1,61 @@
+import VoiceTransport
+
+/// Warm: the connection is opened before the trial and reused (WebSocket opened before speech;
+/// HTTP keep-alive). Cold: a new connection is opened inside the trial.
+public enum ConnectionMode: String, Sendable, Codable, CaseIterable {
+    case warm, cold
+}
+
+/// Everything needed to build a transport for one endpoint.
+public struct TransportSettings: Sendable {
+    public var kind: TransportKind
+    public var endpoint: Endpoint
+    /// Request headers as given (values may be secrets; never print them).
+    public var headers: [(name: String, value: String)]
+    public var connection: ConnectionMode
+    public var connectTimeout: Int64
+    public var verifyTLS: Bool
+    public var redactor: SecretRedactor
+    public var realtime: RealtimeOptions
+    public var chat: ChatCompletionsOptions
+
+    public init(
+        kind: TransportKind,
+        endpoint: Endpoint,
+        headers: [(name: String, value: String)] = [],
+        connection: ConnectionMode = .warm,
+        connectTimeout: Int64 = .seconds(10),
+        verifyTLS: Bool = true,
+        redactor: SecretRedactor = SecretRedactor(),
+        realtime: RealtimeOptions = RealtimeOptions(),
+        chat: ChatCompletionsOptions = ChatCompletionsOptions()
+    ) {
+        self.kind = kind
+        self.endpoint = endpoint
+        self.headers = headers
+        self.connection = connection
+        self.connectTimeout = connectTimeout
+        self.verifyTLS = verifyTLS
+        self.redactor = redactor
+        self.realtime = realtime
+        self.chat = chat
+    }
+
+    /// A new transport (a new connection for WebSocket).
+    public func makeTransport() -> any VoiceTransport {
+        switch kind {
+        case .websocket:
+            return WebSocketVoiceTransport(
+                configuration: WebSocketClientConfiguration(
+                    endpoint: endpoint, headers: headers, connectTimeout: connectTimeout,
+                    verifyTLS: verifyTLS, redactor: redactor),
+                options: realtime)
+        case .sse:
+            return SSEVoiceTransport(
+                configuration: SSEClientConfiguration(
+                    endpoint: endpoint, headers: headers, connectTimeout: connectTimeout, verifyTLS: verifyTLS,
+                    freshConnectionPerRequest: connection == .cold, redactor: redactor),
+                options: chat)
+        }
+    }
+}

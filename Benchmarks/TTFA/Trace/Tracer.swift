@@ -1,0 +1,56 @@
+import VoiceTransport
+
+/// `ttfa trace`: one turn against one endpoint, every wire event printed as it arrives.
+public enum Tracer {
+    /// Runs the trace, writing JSON lines through `write`. Returns the turn's outcome.
+    public static func run(
+        settings: TransportSettings,
+        recording: Recording,
+        chunkMs: Int,
+        timeout: Int64,
+        write: @escaping (String) -> Void
+    ) async -> TurnOutcome {
+        let origin = MonotonicClock.now()
+        let writer = TraceWriter(origin: origin)
+        let transport = settings.makeTransport()
+        var events = transport.events.makeAsyncIterator()
+        func show(_ event: TimedEvent) {
+            if let line = writer.line(for: event) { write(line) }
+        }
+
+        // WebSocket: the connection opens before the user speaks, as a Realtime client does.
+        // SSE: this only starts the worker; the POST at speech end makes the connection.
+        if settings.kind == .sse {
+            try? await transport.open()
+        } else {
+            let opening = Task { try await transport.open() }
+            if case .failure = await opening.result {
+                var failure = TransportError(.closed, "the connection ended while opening")
+                while let event = await events.next() {
+                    show(event)
+                    if case .failure(let error) = event.event {
+                        failure = error
+                        break
+                    }
+                }
+                await transport.close()
+                write(writer.doneLine(at: MonotonicClock.now(), ttfaNs: nil, status: failure.kind.rawValue))
+                return .failed(failure)
+            }
+        }
+
+        let timeline = await TurnRunner.run(
+            transport: transport, events: &events, recording: recording, chunkMs: chunkMs,
+            start: MonotonicClock.now() + .milliseconds(20), timeout: timeout, onEvent: show)
+        // Close, showing what still arrives after a good answer (rate_limits.updated, the close
+        // handshake). After a failure the trace ends with its error line.
+        let closing = Task { await transport.close() }
+        while let event = await events.next() {
+            if timeline.outcome == .ok { show(event) }
+        }
+        await closing.value
+        let ttfa = timeline.outcome == .ok ? timeline.ttfaNs : nil
+        write(writer.doneLine(at: MonotonicClock.now(), ttfaNs: ttfa, status: timeline.outcome.status))
+        return timeline.outcome
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import TTFA
+import VoiceTransport
+
+struct TraceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Run one turn and print every wire event as a JSON line.",
+        discussion: """
+        Each line has t_ms (since the trace began) and type: connect, http.response, speech.end, \
+        ws.open, sse.event, ws.message, ws.ping, ws.pong, ws.close, audio, error, done. TTFA is \
+        measured from the speech.end line's t_ms to the first audio line.
+
+        Examples:
+          ttfa trace --transport websocket --url ws://127.0.0.1:8080/v1/realtime
+          ttfa trace --transport sse --url 'http://127.0.0.1:8080/v1/chat/completions?first_audio_ms=300'
+          ttfa trace --transport websocket --url 'wss://api.openai.com/v1/realtime?model=gpt-realtime' \\
+              --header 'Authorization: Bearer $OPENAI_API_KEY'
+        """
+    )
+
+    @Option(help: "Transport: websocket or sse.")
+    var transport: TransportKind
+
+    @Option(help: "Endpoint URL (ws:// or wss:// for websocket, http:// or https:// for sse).")
+    var url: String
+
+    @Option(help: "A WAV recording (PCM16, mono, 24 kHz). Default: the bundled short recording.")
+    var audio: String?
+
+    @Option(name: .customLong("header"), help: "Request header 'Name: value' (repeatable). $VAR expands from the environment; values are never printed.")
+    var headers: [String] = []
+
+    @Option(help: "Seconds after the end of speech to wait for the complete answer.")
+    var timeout: Double = 30
+
+    @Option(name: .customLong("chunk-ms"), help: "Audio chunk length in milliseconds.")
+    var chunkMs = 50
+
+    @Option(help: "Model for the sse dialect's request body.")
+    var model = ChatCompletionsOptions().model
+
+    @Flag(name: .customLong("insecure"), help: "Do not verify TLS certificates (self-signed test servers only).")
+    var insecure = false
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
+        guard (10...1000).contains(chunkMs) else { throw ValidationError("--chunk-ms must be between 10 and 1000, got \(chunkMs)") }
+    }
+
+    func run() async throws {
+        let settings: TransportSettings
+        let recording: Recording
+        do {
+            let endpoint = try Endpoint(url, for: transport, flag: "--url")
+            var redactor = SecretRedactor()
+            let parsedHeaders = try headers.map { (raw) throws(TransportError) in try HeaderParser.parse(raw) }
+            for header in parsedHeaders { redactor.add(header.value) }
+            settings = TransportSettings(
+                kind: transport, endpoint: endpoint, headers: parsedHeaders, connection: .cold,
+                verifyTLS: !insecure, redactor: redactor,
+                chat: ChatCompletionsOptions(model: model))
+            if let audio {
+                recording = try Recording(contentsOf: audio)
+            } else {
+                recording = try BundledRecordings.load()[0]
+            }
+        } catch {
+            throw CommandFailure.input(error)
+        }
+        let outcome = await Tracer.run(settings: settings, recording: recording, chunkMs: chunkMs, timeout: .seconds(timeout)) { line in
+            print(line)
+        }
+        if outcome != .ok {
+            throw ExitCode(ExitCodes.trialsFailed)
+        }
+    }
+}
+
+extension TransportKind: ExpressibleByArgument {}

@@ -1,0 +1,188 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `POST /v1/chat/completions` with `stream: true` and audio output: validates the request
+/// like the API does (JSON error shape, HTTP 400), then streams the chunk sequence — role,
+/// transcript-only chunks, audio `data` chunks, the `expires_at`-only chunk, the finish chunk,
+/// the usage chunk when asked, `data: [DONE]`.
+struct ChatCompletionsResponder: Sendable {
+    let profile: LatencyProfile
+    let answer: SyntheticAnswer
+    let shutdown: ShutdownFlag
+    let logger: Logger
+
+    static let maxBodyBytes = 64 << 20
+
+    func respond(to request: Request, context: ReferenceRequestContext) async throws -> Response {
+        let options: RequestOptions
+        do {
+            options = try RequestOptions(target: request.uri.description)
+        } catch {
+            return Self.error(.badRequest, message: error.message, type: "invalid_request_error", code: "invalid_value")
+        }
+        switch options.fault {
+        case .rejectUpgrade:
+            return Self.error(.badRequest, message: "fault=reject-upgrade applies to the WebSocket endpoint /v1/realtime", type: "invalid_request_error", code: "invalid_value")
+        case .closeBeforeUpgrade:
+            logger.debug("fault close-before-upgrade: dropping the connection before responding")
+            try? await context.channel.close()
+            throw CancellationError()
+        case .http500:
+            return Self.error(.internalServerError, message: "The server had an error while processing your request. Sorry about that!", type: "server_error", code: nil)
+        case .http429:
+            var response = Self.error(.tooManyRequests, message: "Rate limit reached for requests. Please try again in 1s.", type: "requests", code: "rate_limit_exceeded")
+            response.headers[.retryAfter] = "1"
+            return response
+        default:
+            break
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maxBodyBytes)
+        } catch {
+            return Self.error(.contentTooLarge, message: "Request body larger than \(Self.maxBodyBytes) bytes.", type: "invalid_request_error", code: "request_too_large")
+        }
+        let received = MonotonicServerClock.now()
+        let parsed: Parsed
+        switch Self.parse(body) {
+        case .failure(let problem):
+            return Self.error(.badRequest, message: problem.message, type: "invalid_request_error", code: problem.code, param: problem.param)
+        case .success(let value):
+            parsed = value
+        }
+        let firstAudioAt = received + Int64(options.firstAudioMs ?? profile.firstAudioMs) * 1_000_000
+        let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"]
+        let channel = context.channel
+        return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
+            try await stream(to: &writer, parsed: parsed, options: options, firstAudioAt: firstAudioAt, channel: channel)
+        })
+    }
+
+    // MARK: stream
+
+    private func stream(to writer: inout any ResponseBodyWriter, parsed: Parsed, options: RequestOptions, firstAudioAt: Int64, channel: any Channel) async throws {
+        let id = Wire.id("chatcmpl-")
+        let audioID = Wire.id("audio_")
+        let created = Int(Date().timeIntervalSince1970)
+        func chunk(_ delta: [String: Any], finish: String? = nil) -> String {
+            Wire.json([
+                "id": id, "object": "chat.completion.chunk", "created": created, "model": parsed.model,
+                "choices": [["index": 0, "delta": delta, "finish_reason": finish as Any? ?? NSNull()]],
+            ])
+        }
+        func event(_ data: String) -> ByteBuffer { ByteBuffer(string: "data: \(data)\n\n") }
+
+        try await writer.write(event(chunk(["role": "assistant", "content": NSNull(), "refusal": NSNull()])))
+        if options.fault == .stall {
+            // The first event went out; now nothing until the client gives up or the server stops.
+            while !shutdown.isSet && channel.isActive {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            throw CancellationError()
+        }
+        if options.fault == .badJSON {
+            try await writer.write(event("{\"id\":\"\(id)\",\"choices\":[{\"delta\":"))
+            try await writer.write(event("[DONE]"))
+            try await writer.finish(nil)
+            return
+        }
+        try await MonotonicServerClock.sleep(until: firstAudioAt)
+        if options.fault == .serverError {
+            try await writer.write(event(Wire.json(["error": Wire.errorObject(message: "The server had an error while processing your request. (reference server fault=server-error)", type: "server_error", code: "server_error")])))
+            try await writer.finish(nil)
+            return
+        }
+        // Transcript-only chunks come before the first audio data.
+        try await writer.write(event(chunk(["content": NSNull(), "audio": ["id": audioID, "transcript": answer.transcriptDeltas[0]]])))
+        for (index, delta) in answer.audioDeltas.enumerated() {
+            try await MonotonicServerClock.sleep(until: firstAudioAt + Int64(index) * profile.deltaIntervalNs)
+            if index > 0, !answer.transcriptDeltas[index].isEmpty {
+                try await writer.write(event(chunk(["audio": ["transcript": answer.transcriptDeltas[index]]])))
+            }
+            if options.fault == .noAudio { continue }
+            try await writer.write(event(chunk(["audio": ["data": delta]])))
+            if options.fault == .dropMidStream && index == 1 {
+                logger.debug("fault drop-mid-stream: dropping the connection mid-response")
+                throw DroppedMidStream()
+            }
+        }
+        // The last audio chunk carries only expires_at and no finish_reason.
+        try await writer.write(event(chunk(["audio": ["expires_at": created + 3600]])))
+        try await writer.write(event(chunk([:], finish: "stop")))
+        if parsed.includeUsage {
+            try await writer.write(event(Wire.json([
+                "id": id, "object": "chat.completion.chunk", "created": created, "model": parsed.model, "choices": [],
+                "usage": ["prompt_tokens": 120, "completion_tokens": 60, "total_tokens": 180,
+                          "prompt_tokens_details": ["audio_tokens": 100, "cached_tokens": 0],
+                          "completion_tokens_details": ["audio_tokens": 48, "text_tokens": 12]],
+            ])))
+        }
+        try await writer.write(event("[DONE]"))
+        try await writer.finish(nil)
+    }
+
+    struct DroppedMidStream: Error {}
+
+    // MARK: request validation
+
+    struct Parsed: Sendable {
+        var model: String
+        var includeUsage: Bool
+    }
+
+    struct Problem: Error {
+        var message: String
+        var code: String
+        var param: String?
+    }
+
+    static func parse(_ body: ByteBuffer) -> Result<Parsed, Problem> {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
+            return .failure(Problem(message: "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload.)", code: "invalid_json"))
+        }
+        guard let model = object["model"] as? String, !model.isEmpty else {
+            return .failure(Problem(message: "you must provide a model parameter", code: "missing_required_parameter", param: "model"))
+        }
+        guard let messages = object["messages"] as? [[String: Any]], !messages.isEmpty else {
+            return .failure(Problem(message: "Missing required parameter: 'messages'.", code: "missing_required_parameter", param: "messages"))
+        }
+        guard object["stream"] as? Bool == true else {
+            return .failure(Problem(message: "This reference server only streams: set \"stream\": true.", code: "invalid_value", param: "stream"))
+        }
+        guard let modalities = object["modalities"] as? [String], modalities.contains("audio") else {
+            return .failure(Problem(message: "Audio output needs \"modalities\": [\"text\", \"audio\"].", code: "invalid_value", param: "modalities"))
+        }
+        guard let audio = object["audio"] as? [String: Any], let format = audio["format"] as? String, audio["voice"] is String else {
+            return .failure(Problem(message: "Missing required parameter: 'audio' with 'voice' and 'format'.", code: "missing_required_parameter", param: "audio"))
+        }
+        guard format == "pcm16" else {
+            return .failure(Problem(message: "Unsupported value: 'audio.format' does not support '\(format)' with stream=true. Supported values are: 'pcm16'.", code: "unsupported_value", param: "audio.format"))
+        }
+        let parts = messages.compactMap { $0["content"] as? [[String: Any]] }.flatMap { $0 }
+        guard let input = parts.first(where: { $0["type"] as? String == "input_audio" })?["input_audio"] as? [String: Any],
+              let data = input["data"] as? String, let inputFormat = input["format"] as? String
+        else {
+            return .failure(Problem(message: "The request has no input_audio content part (this reference server answers spoken input).", code: "invalid_value", param: "messages"))
+        }
+        guard inputFormat == "wav" || inputFormat == "mp3" else {
+            return .failure(Problem(message: "Invalid value: '\(inputFormat)'. Supported values are: 'wav' and 'mp3'.", code: "invalid_value", param: "messages[].content[].input_audio.format"))
+        }
+        guard let audioBytes = Data(base64Encoded: data), audioBytes.count > 44 else {
+            return .failure(Problem(message: "Invalid 'input_audio.data': expected base64-encoded audio.", code: "invalid_value", param: "messages[].content[].input_audio.data"))
+        }
+        if inputFormat == "wav", !audioBytes.starts(with: Array("RIFF".utf8)) {
+            return .failure(Problem(message: "The audio file could not be decoded as WAV.", code: "invalid_value", param: "messages[].content[].input_audio.data"))
+        }
+        let streamOptions = object["stream_options"] as? [String: Any]
+        return .success(Parsed(model: model, includeUsage: streamOptions?["include_usage"] as? Bool ?? false))
+    }
+
+    /// The API's JSON error response.
+    static func error(_ status: HTTPResponse.Status, message: String, type: String, code: String?, param: String? = nil) -> Response {
+        let body = Wire.json(["error": Wire.errorObject(message: message, type: type, code: code, param: param)])
+        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}

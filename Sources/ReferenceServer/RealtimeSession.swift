@@ -1,0 +1,250 @@
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// One WebSocket connection speaking the OpenAI Realtime GA dialect: `session.created` first,
+/// `session.updated` on `session.update`, audio appended to a buffer, and on commit +
+/// `response.create` the full response event sequence with transcript and audio deltas.
+/// Malformed input gets `error` events, never a crash.
+struct RealtimeSession: Sendable {
+    let profile: LatencyProfile
+    let answer: SyntheticAnswer
+    let options: RequestOptions
+    let channel: any Channel
+    let logger: Logger
+
+    /// Minimum audio for a commit (the API's 100 ms rule).
+    static let minimumCommitBytes = 24_000 * 2 / 10
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let sessionID = Wire.id("sess_")
+        try await send(outbound, [
+            "type": "session.created",
+            "event_id": Wire.id("event_"),
+            "session": sessionObject(id: sessionID),
+        ])
+        let state = SessionState()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for try await message in inbound.messages(maxSize: 32 << 20) {
+                if options.fault == .stall { continue }  // the first event went out; now silence
+                guard case .text(let text) = message else {
+                    try await sendError(outbound, type: "invalid_request_error", code: "invalid_message_type",
+                                        message: "Binary messages are not supported; send JSON text messages.")
+                    continue
+                }
+                guard let event = Wire.object(text) else {
+                    try await sendError(outbound, type: "invalid_request_error", code: "invalid_json",
+                                        message: "The message could not be parsed as JSON.")
+                    continue
+                }
+                let type = event["type"] as? String ?? ""
+                let eventID = event["event_id"] as? String
+                switch type {
+                case "session.update":
+                    guard let session = event["session"] as? [String: Any] else {
+                        try await sendError(outbound, type: "invalid_request_error", code: "missing_required_parameter",
+                                            message: "Missing required parameter: 'session'.", param: "session", eventID: eventID)
+                        continue
+                    }
+                    if let kind = session["type"] as? String, kind != "realtime" {
+                        try await sendError(outbound, type: "invalid_request_error", code: "invalid_value",
+                                            message: "Invalid value: '\(kind)'. Supported values are: 'realtime'.", param: "session.type", eventID: eventID)
+                        continue
+                    }
+                    var updated = sessionObject(id: sessionID)
+                    for (key, value) in session { updated[key] = value }
+                    try await send(outbound, ["type": "session.updated", "event_id": Wire.id("event_"), "session": updated])
+                case "input_audio_buffer.append":
+                    guard let audio = event["audio"] as? String, let bytes = Data(base64Encoded: audio) else {
+                        try await sendError(outbound, type: "invalid_request_error", code: "invalid_value",
+                                            message: "Invalid 'audio': expected base64-encoded PCM16 audio.", param: "audio", eventID: eventID)
+                        continue
+                    }
+                    await state.append(bytes.count)
+                case "input_audio_buffer.clear":
+                    await state.clear()
+                    try await send(outbound, ["type": "input_audio_buffer.cleared", "event_id": Wire.id("event_")])
+                case "input_audio_buffer.commit":
+                    let buffered = await state.buffered
+                    guard buffered >= Self.minimumCommitBytes else {
+                        try await sendError(outbound, type: "invalid_request_error", code: "input_audio_buffer_commit_empty",
+                                            message: "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has \(buffered * 1000 / 48_000)ms of audio.",
+                                            eventID: eventID)
+                        continue
+                    }
+                    let itemID = Wire.id("item_")
+                    let previous = await state.commit(itemID: itemID)
+                    try await send(outbound, ["type": "input_audio_buffer.committed", "event_id": Wire.id("event_"),
+                                              "previous_item_id": previous as Any? ?? NSNull(), "item_id": itemID])
+                    let item: [String: Any] = ["id": itemID, "object": "realtime.item", "type": "message", "status": "completed",
+                                               "role": "user", "content": [["type": "input_audio", "transcript": NSNull()]]]
+                    try await send(outbound, ["type": "conversation.item.added", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item": item])
+                    try await send(outbound, ["type": "conversation.item.done", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item": item])
+                case "response.create":
+                    let requested = MonotonicServerClock.now()
+                    guard await state.startResponse() else {
+                        try await sendError(outbound, type: "invalid_request_error", code: "conversation_already_has_active_response",
+                                            message: "Conversation already has an active response in progress.", eventID: eventID)
+                        continue
+                    }
+                    group.addTask {
+                        do {
+                            try await respond(outbound, requestedAt: requested, state: state)
+                        } catch {
+                            await state.finishResponse()
+                            throw error
+                        }
+                        await state.finishResponse()
+                    }
+                case "response.cancel":
+                    await state.cancelResponse()
+                default:
+                    try await sendError(outbound, type: "invalid_request_error", code: "invalid_value",
+                                        message: "Invalid value: '\(type)'. Supported values are: 'session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', 'response.create', 'response.cancel'.",
+                                        param: "type", eventID: eventID)
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    // MARK: response
+
+    private func respond(_ outbound: WebSocketOutboundWriter, requestedAt: Int64, state: SessionState) async throws {
+        let responseID = Wire.id("resp_")
+        let itemID = Wire.id("item_")
+        if options.fault == .badJSON {
+            try await outbound.write(.text("{\"type\":\"response.created\",\"response\":{\"id\":\"\(responseID)\","))
+            return
+        }
+        let response: [String: Any] = ["id": responseID, "object": "realtime.response", "status": "in_progress", "output": []]
+        try await send(outbound, ["type": "response.created", "event_id": Wire.id("event_"), "response": response])
+        let item: [String: Any] = ["id": itemID, "object": "realtime.item", "type": "message", "status": "in_progress", "role": "assistant", "content": []]
+        try await send(outbound, ["type": "response.output_item.added", "event_id": Wire.id("event_"), "response_id": responseID, "output_index": 0, "item": item])
+        try await send(outbound, ["type": "conversation.item.added", "event_id": Wire.id("event_"), "item": item])
+        try await send(outbound, ["type": "response.content_part.added", "event_id": Wire.id("event_"), "response_id": responseID,
+                                  "item_id": itemID, "output_index": 0, "content_index": 0, "part": ["type": "audio", "transcript": ""]])
+
+        let firstAudioMs = options.firstAudioMs ?? profile.firstAudioMs
+        let firstAudioAt = requestedAt + Int64(firstAudioMs) * 1_000_000
+        try await MonotonicServerClock.sleep(until: firstAudioAt)
+
+        if options.fault == .serverError {
+            try await sendError(outbound, type: "server_error", code: "server_error",
+                                message: "The server had an error while processing your request. (reference server fault=server-error)")
+            try await send(outbound, ["type": "response.done", "event_id": Wire.id("event_"), "response": [
+                "id": responseID, "object": "realtime.response", "status": "failed",
+                "status_details": ["type": "failed", "error": ["type": "server_error", "code": "server_error", "message": "The server had an error while processing your request."]],
+                "output": [],
+            ]])
+            return
+        }
+
+        let prefix = "{\"type\":\"response.output_audio.delta\",\"response_id\":\"\(responseID)\",\"item_id\":\"\(itemID)\",\"output_index\":0,\"content_index\":0,\"event_id\":\""
+        for (index, delta) in answer.audioDeltas.enumerated() {
+            if await state.cancelled { break }
+            try await MonotonicServerClock.sleep(until: firstAudioAt + Int64(index) * profile.deltaIntervalNs)
+            let words = answer.transcriptDeltas[index]
+            if !words.isEmpty {
+                try await send(outbound, ["type": "response.output_audio_transcript.delta", "event_id": Wire.id("event_"),
+                                          "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0, "delta": words])
+            }
+            if options.fault == .noAudio { continue }
+            try await outbound.write(.text(prefix + Wire.id("event_") + "\",\"delta\":\"" + delta + "\"}"))
+            if options.fault == .dropMidStream && index == 1 {
+                logger.debug("fault drop-mid-stream: closing the connection without a close frame")
+                try await channel.close()
+                return
+            }
+        }
+        let cancelled = await state.cancelled
+        let transcript = SyntheticAnswer.transcript
+        if !cancelled {
+            if options.fault != .noAudio {
+                try await send(outbound, ["type": "response.output_audio.done", "event_id": Wire.id("event_"), "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0])
+            }
+            try await send(outbound, ["type": "response.output_audio_transcript.done", "event_id": Wire.id("event_"), "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0, "transcript": transcript])
+            try await send(outbound, ["type": "response.content_part.done", "event_id": Wire.id("event_"), "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0, "part": ["type": "audio", "transcript": transcript]])
+        }
+        let doneItem: [String: Any] = ["id": itemID, "object": "realtime.item", "type": "message", "status": cancelled ? "incomplete" : "completed", "role": "assistant",
+                                       "content": [["type": "output_audio", "transcript": transcript]]]
+        try await send(outbound, ["type": "response.output_item.done", "event_id": Wire.id("event_"), "response_id": responseID, "output_index": 0, "item": doneItem])
+        try await send(outbound, ["type": "response.done", "event_id": Wire.id("event_"), "response": [
+            "id": responseID, "object": "realtime.response", "status": cancelled ? "cancelled" : "completed",
+            "status_details": cancelled ? ["type": "cancelled", "reason": "client_cancelled"] : NSNull(),
+            "output": [doneItem],
+            "usage": ["total_tokens": 120, "input_tokens": 60, "output_tokens": 60],
+        ] as [String: Any]])
+        // The API sends rate limits after response.done.
+        try await send(outbound, ["type": "rate_limits.updated", "event_id": Wire.id("event_"), "rate_limits": [
+            ["name": "requests", "limit": 1000, "remaining": 999, "reset_seconds": 0.06],
+            ["name": "tokens", "limit": 50000, "remaining": 49880, "reset_seconds": 0.144],
+        ]])
+    }
+
+    // MARK: helpers
+
+    private func sessionObject(id: String) -> [String: Any] {
+        [
+            "id": id, "object": "realtime.session", "type": "realtime", "model": "gpt-realtime",
+            "output_modalities": ["audio"],
+            "audio": [
+                "input": ["format": ["type": "audio/pcm", "rate": 24000], "turn_detection": NSNull()],
+                "output": ["format": ["type": "audio/pcm", "rate": 24000], "voice": "marin"],
+            ],
+        ]
+    }
+
+    private func send(_ outbound: WebSocketOutboundWriter, _ event: [String: Any]) async throws {
+        try await outbound.write(.text(Wire.json(event)))
+    }
+
+    private func sendError(_ outbound: WebSocketOutboundWriter, type: String, code: String?, message: String, param: String? = nil, eventID: String? = nil) async throws {
+        var error = Wire.errorObject(message: message, type: type, code: code, param: param)
+        error["event_id"] = eventID as Any? ?? NSNull()
+        try await send(outbound, ["type": "error", "event_id": Wire.id("event_"), "error": error])
+    }
+}
+
+/// Mutable state of one Realtime connection, shared by the reader and the response task.
+actor SessionState {
+    private(set) var buffered = 0
+    private var lastItemID: String?
+    private var responding = false
+    private(set) var cancelled = false
+
+    func append(_ bytes: Int) { buffered += bytes }
+    func clear() { buffered = 0 }
+
+    /// Empties the buffer; returns the previous item's id.
+    func commit(itemID: String) -> String? {
+        buffered = 0
+        defer { lastItemID = itemID }
+        return lastItemID
+    }
+
+    func startResponse() -> Bool {
+        guard !responding else { return false }
+        responding = true
+        cancelled = false
+        return true
+    }
+
+    func finishResponse() { responding = false }
+    func cancelResponse() { if responding { cancelled = true } }
+}
+
+/// The server's clock: the same CLOCK_MONOTONIC the client uses.
+enum MonotonicServerClock {
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    static func sleep(until deadline: Int64) async throws {
+        let remaining = deadline - now()
+        if remaining > 0 { try await Task.sleep(for: .nanoseconds(remaining)) }
+    }
+}

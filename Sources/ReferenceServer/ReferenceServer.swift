@@ -1,0 +1,197 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// A local server that speaks both dialects ttfa measures, built on Hummingbird 2 and
+/// HummingbirdWebSocket — an implementation of HTTP, SSE and RFC 6455 independent of ttfa's
+/// client, so the client is always tested against someone else's protocol stack.
+///
+/// - `GET /v1/realtime` (WebSocket upgrade): OpenAI Realtime GA, any number of turns per
+///   connection.
+/// - `POST /v1/chat/completions`: Chat Completions with audio, streamed as SSE.
+/// - `GET /health`: "ok".
+///
+/// Per request, query parameters `first_audio_ms=N` (fixed delay before the first audio) and
+/// `fault=NAME` (see `Fault`) shape the answer.
+///
+/// ```swift
+/// let server = try await ReferenceServer.start(.init(port: 0))
+/// print(server.realtimeURL)   // ws://127.0.0.1:PORT/v1/realtime
+/// await server.stop()
+/// ```
+public struct ReferenceServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port.
+        public var port: Int
+        public var profile: LatencyProfile
+        public var logger: Logger
+
+        public init(host: String = "127.0.0.1", port: Int = 0, profile: LatencyProfile = .default, logger: Logger? = nil) {
+            self.host = host
+            self.port = port
+            self.profile = profile
+            // Faults end connections abruptly on purpose, which Hummingbird reports as errors;
+            // by default only critical problems are worth a line on the terminal.
+            var defaultLogger = Logger(label: "ttfa.reference-server")
+            defaultLogger.logLevel = .critical
+            self.logger = logger ?? defaultLogger
+        }
+    }
+
+    public let configuration: Configuration
+    let shutdown = ShutdownFlag()
+
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Runs until SIGINT or SIGTERM (graceful shutdown) or until the task is cancelled.
+    /// - Parameter onRunning: called once with the bound port (the real one when `port` is 0).
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = makeApplication(onRunning: onRunning)
+        let group = ServiceGroup(configuration: .init(
+            services: [app],
+            gracefulShutdownSignals: [UnixSignal.sigterm, .sigint],
+            logger: configuration.logger
+        ))
+        try await group.run()
+    }
+
+    /// Starts the server in this process (for tests and the zero-setup default run) and
+    /// returns once it is listening.
+    public static func start(_ configuration: Configuration = Configuration()) async throws -> RunningReferenceServer {
+        let server = ReferenceServer(configuration)
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = server.makeApplication { port in portContinuation.yield(port) }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: configuration.logger))
+        let task = Task {
+            do {
+                try await group.run()
+            } catch {
+                configuration.logger.error("reference server stopped: \(error)")
+            }
+            portContinuation.finish()
+        }
+        var iterator = portStream.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            throw ReferenceServerError(message: "the reference server could not listen on \(configuration.host):\(configuration.port) (is the port in use?)")
+        }
+        return RunningReferenceServer(host: configuration.host, port: port, group: group, task: task, shutdown: server.shutdown)
+    }
+
+    // MARK: application
+
+    func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        let profile = configuration.profile
+        let answer = SyntheticAnswer(profile: profile)
+        let logger = configuration.logger
+        let chat = ChatCompletionsResponder(profile: profile, answer: answer, shutdown: shutdown, logger: logger)
+
+        let router = Router(context: ReferenceRequestContext.self)
+        router.get("/health") { _, _ in "ok\n" }
+        router.get("/v1/realtime") { _, _ in
+            ChatCompletionsResponder.error(.upgradeRequired, message: "/v1/realtime is a WebSocket endpoint: connect with Upgrade: websocket.", type: "invalid_request_error", code: "websocket_required")
+        }
+        router.post("/v1/chat/completions") { request, context in
+            try await chat.respond(to: request, context: context)
+        }
+
+        let webSocket = WebSocketServerConfiguration(
+            maxFrameSize: 32 << 20,
+            autoPing: .enabled(timePeriod: .seconds(20)),  // the Realtime API pings about every 20 s
+            validateUTF8: true
+        )
+        let server = HTTPServerBuilder { responder in
+            UpgradeFaultChannel(base: HTTP1WebSocketUpgradeChannel(
+                responder: responder,
+                configuration: .init(ws: webSocket),
+                shouldUpgrade: { request, channel, logger in
+                    let target = request.path ?? "/"
+                    guard target.split(separator: "?").first == "/v1/realtime" else { return .dontUpgrade }
+                    let options = (try? RequestOptions(target: target)) ?? RequestOptions()
+                    let beta = request.headerFields[HTTPField.Name("OpenAI-Beta")!]?.contains("realtime=v1") ?? false
+                    return .upgrade([:]) { inbound, outbound, _ in
+                        if beta {
+                            // The beta interface was switched off: error event, then close 4000.
+                            try await outbound.write(.text(Wire.json(["type": "error", "event_id": Wire.id("event_"), "error": Wire.errorObject(
+                                message: "The Realtime beta interface (OpenAI-Beta: realtime=v1) is no longer supported; use the GA interface.",
+                                type: "invalid_request_error", code: "beta_api_shape_disabled")])))
+                            try await outbound.close(.unknown(4000), reason: "beta_api_shape_disabled")
+                            return
+                        }
+                        let session = RealtimeSession(profile: profile, answer: answer, options: options, channel: channel, logger: logger)
+                        try await session.run(inbound: inbound, outbound: outbound)
+                    }
+                }
+            ))
+        }
+        return Application(
+            router: router,
+            server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ttfa-reference"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+}
+
+/// A reference server running in this process.
+public final class RunningReferenceServer: Sendable {
+    public let host: String
+    public let port: Int
+    private let group: ServiceGroup
+    private let task: Task<Void, Never>
+    private let shutdown: ShutdownFlag
+
+    init(host: String, port: Int, group: ServiceGroup, task: Task<Void, Never>, shutdown: ShutdownFlag) {
+        self.host = host
+        self.port = port
+        self.group = group
+        self.task = task
+        self.shutdown = shutdown
+    }
+
+    public var baseURL: String { "http://\(host):\(port)" }
+    /// `ws://HOST:PORT/v1/realtime`
+    public var realtimeURL: String { "ws://\(host):\(port)/v1/realtime" }
+    /// `http://HOST:PORT/v1/chat/completions`
+    public var chatCompletionsURL: String { "http://\(host):\(port)/v1/chat/completions" }
+
+    /// Stops accepting connections, ends stalled responses and waits for the server to finish.
+    public func stop() async {
+        shutdown.set()
+        await group.triggerGracefulShutdown()
+        await task.value
+    }
+}
+
+public struct ReferenceServerError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Request context that keeps the connection's channel (faults close it on purpose).
+struct ReferenceRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// Set when the server is stopping; long faults (`stall`) watch it.
+final class ShutdownFlag: Sendable {
+    private let value = Atomic(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set() { value.store(true, ordering: .relaxed) }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import ReferenceServer
+import TTFA
+import VoiceTransport
+
+/// One in-process reference server (port 0, instant profile) shared by the integration tests.
+enum TestServer {
+    private static let running = Task { try await ReferenceServer.start(.init(port: 0, profile: .instant)) }
+
+    static func get() async throws -> RunningReferenceServer {
+        try await running.value
+    }
+}
+
+/// 300 ms of a 200 Hz tone: short turns, enough for the Realtime 100 ms commit rule.
+let shortRecording: Recording = {
+    var pcm: [UInt8] = []
+    for n in 0..<(24_000 * 3 / 10) {
+        let sample = Int16(8000 * sin(2 * Double.pi * 200 * Double(n) / 24_000))
+        pcm += [UInt8(truncatingIfNeeded: sample), UInt8(truncatingIfNeeded: sample >> 8)]
+    }
+    return Recording(name: "tone-300ms", pcm: pcm)
+}()
+
+func settings(_ kind: TransportKind, _ server: RunningReferenceServer, query: String = "", connection: ConnectionMode = .warm) throws -> TransportSettings {
+    let base = kind == .websocket ? server.realtimeURL : server.chatCompletionsURL
+    return TransportSettings(kind: kind, endpoint: try Endpoint(base + query, for: kind), connection: connection, connectTimeout: .seconds(5))
+}
+
+/// Runs `turns` turns on one transport (warm) and returns the timelines.
+func runTurns(_ settings: TransportSettings, turns: Int, recording: Recording = shortRecording, timeout: Double = 5) async throws -> [TurnTimeline] {
+    let transport = settings.makeTransport()
+    var events = transport.events.makeAsyncIterator()
+    try await transport.open()
+    var timelines: [TurnTimeline] = []
+    for _ in 0..<turns {
+        let timeline = await TurnRunner.run(
+            transport: transport, events: &events, recording: recording, chunkMs: 50,
+            start: MonotonicClock.now() + .milliseconds(10), timeout: .seconds(timeout))
+        timelines.append(timeline)
+    }
+    await transport.close()
+    return timelines
+}
+
+/// Runs one cold turn: a new transport whose connection opens inside the turn.
+func runColdTurn(_ settings: TransportSettings, timeout: Double = 5) async -> TurnTimeline {
+    let transport = settings.makeTransport()
+    var events = transport.events.makeAsyncIterator()
+    if settings.kind == .sse { try? await transport.open() }
+    let timeline = await TurnRunner.run(
+        transport: transport, events: &events, recording: shortRecording, chunkMs: 50,
+        start: MonotonicClock.now() + .milliseconds(10), timeout: .seconds(timeout), openInside: settings.kind == .websocket)
+    await transport.close()
+    return timeline
+}
+
+extension TurnTimeline {
+    var audioEvents: Int {
+        events.filter { if case .audio = $0.event { return true } else { return false } }.count
+    }
+
+    var connects: [ConnectTimings] {
+        events.compactMap { if case .connected(let c) = $0.event { return c } else { return nil } }
+    }
+}
+
+/// The built `ttfa` executable, next to the test bundle (or `TTFA_BINARY`).
+var ttfaExecutable: URL {
+    if let override = ProcessInfo.processInfo.environment["TTFA_BINARY"] {
+        return URL(fileURLWithPath: override)
+    }
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("ttfa")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("ttfa")
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+@testable import VoiceTransport
+
+@Suite("OpenAI Realtime dialect")
+struct RealtimeDialectTests {
+    func interpret(_ messages: [String], speechEndAfter: Int = 1) -> [TransportEvent] {
+        var dialect = RealtimeDialect()
+        var out: [TransportEvent] = []
+        for (i, message) in messages.enumerated() {
+            if i == speechEndAfter { out += dialect.interpret(.speechEnd(scheduled: 0, lagNs: 0)) }
+            out += dialect.interpret(.webSocketMessage(.text(message)))
+        }
+        return out
+    }
+
+    func kinds(_ events: [TransportEvent]) -> [String] {
+        events.map {
+            switch $0 {
+            case .audio(let n): "audio(\(n))"
+            case .transcript: "transcript"
+            case .turnEnd: "turnEnd"
+            case .serverError: "serverError"
+            case .failure(let e): "failure(\(e.kind.rawValue))"
+            default: "other"
+            }
+        }
+    }
+
+    let created = #"{"type":"session.created","session":{}}"#
+
+    @Test func gaAndBetaAudioDeltasCountAndEmptyDeltasDoNot() {
+        let events = interpret([
+            created,
+            #"{"type":"response.output_audio_transcript.delta","delta":"Hi"}"#,
+            #"{"type":"response.output_audio.delta","delta":""}"#,
+            #"{"type":"response.output_audio.delta","delta":"AAECAw=="}"#,
+            #"{"type":"response.audio.delta","delta":"AAE="}"#,
+            #"{"type":"response.done","response":{"status":"completed"}}"#,
+        ])
+        #expect(kinds(events) == ["transcript", "audio(4)", "audio(2)", "turnEnd"])
+    }
+
+    @Test func failedResponseIsAServerError() {
+        let events = interpret([created, #"{"type":"response.done","response":{"status":"failed","status_details":{"error":{"message":"boom"}}}}"#])
+        #expect(kinds(events) == ["failure(server_error)"])
+    }
+
+    @Test func notJSONIsAProtocolError() {
+        #expect(kinds(interpret([created, "{oops"])) == ["failure(protocol)"])
+    }
+
+    @Test func wrongFirstEventMeansWrongDialect() {
+        #expect(kinds(interpret([#"{"type":"hello"}"#], speechEndAfter: 5)) == ["failure(protocol)"])
+    }
+
+    @Test func anEchoServerIsRecognised() {
+        let events = interpret([#"{"type":"session.update","session":{}}"#], speechEndAfter: 5)
+        guard case .failure(let error) = events.first else { Issue.record("no failure"); return }
+        #expect(error.kind == .protocol && error.message.contains("echo"))
+    }
+
+    @Test func serverCloseDuringATurnAfterAnErrorIsAServerError() {
+        var dialect = RealtimeDialect()
+        _ = dialect.interpret(.webSocketMessage(.text(created)))
+        _ = dialect.interpret(.speechEnd(scheduled: 0, lagNs: 0))
+        _ = dialect.interpret(.webSocketMessage(.text(#"{"type":"error","error":{"message":"invalid key","code":"invalid_api_key"}}"#)))
+        let events = dialect.interpret(.webSocketClose(code: 3000, reason: "", by: .server))
+        #expect(kinds(events) == ["failure(server_error)"])
+    }
+
+    @Test func clientMessagesAreWhatTheAPIExpects() throws {
+        let update = try #require(try JSONSerialization.jsonObject(with: Data(RealtimeDialect().sessionUpdate().utf8)) as? [String: Any])
+        #expect(update["type"] as? String == "session.update")
+        let session = try #require(update["session"] as? [String: Any])
+        #expect(session["type"] as? String == "realtime")
+        let audio = try #require(session["audio"] as? [String: Any])
+        let input = try #require(audio["input"] as? [String: Any])
+        #expect((input["format"] as? [String: Any])?["rate"] as? Int == 24000)
+        #expect(input["turn_detection"] is NSNull)
+        let append = try #require(try JSONSerialization.jsonObject(with: Data(RealtimeDialect.append(pcm: [1, 2, 3]).utf8)) as? [String: Any])
+        #expect(append["type"] as? String == "input_audio_buffer.append")
+        #expect(append["audio"] as? String == "AQID")
+    }
+}
+
+@Suite("Chat Completions audio dialect")
+struct ChatCompletionsDialectTests {
+    func run(_ data: [String], end: Bool = false) -> [TransportEvent] {
+        var dialect = ChatCompletionsDialect()
+        var out = dialect.interpret(.speechEnd(scheduled: 0, lagNs: 0))
+        for d in data { out += dialect.interpret(.sse(SSEEvent(data: d))) }
+        if end { out += dialect.interpret(.streamEnd) }
+        return out
+    }
+
+    func isAudio(_ e: TransportEvent) -> Bool { if case .audio = e { return true } else { return false } }
+
+    @Test func transcriptOnlyChunksAreNotFirstAudio() {
+        let events = run([
+            #"{"choices":[{"index":0,"delta":{"role":"assistant"}}]}"#,
+            #"{"choices":[{"index":0,"delta":{"audio":{"id":"a","transcript":"Hi"}}}]}"#,
+            #"{"choices":[{"index":0,"delta":{"audio":{"data":""}}}]}"#,
+            #"{"choices":[{"index":0,"delta":{"audio":{"data":"AAAA"}}}]}"#,
+            #"{"choices":[{"index":0,"delta":{"audio":{"expires_at":1}}}]}"#,
+            #"{"choices":[],"usage":{"total_tokens":3}}"#,
+            "[DONE]",
+        ])
+        #expect(events.filter(isAudio).count == 1)
+        guard case .transcript = events.first, case .turnEnd = events.last else { Issue.record("order: \(events)"); return }
+    }
+
+    @Test func missingDoneIsAClosedStream() {
+        let events = run([#"{"choices":[]}"#], end: true)
+        guard case .failure(let error) = events.last else { Issue.record("no failure"); return }
+        #expect(error.kind == .closed)
+    }
+
+    @Test func errorChunkIsAServerError() {
+        let events = run([#"{"error":{"message":"overloaded","type":"server_error"}}"#])
+        guard case .failure(let error) = events.last else { Issue.record("no failure"); return }
+        #expect(error.kind == .serverError && error.message.contains("overloaded"))
+    }
+
+    @Test func otherJSONIsTheWrongDialect() {
+        let events = run([#"{"type":"response.created"}"#])
+        guard case .failure(let error) = events.last else { Issue.record("no failure"); return }
+        #expect(error.kind == .protocol)
+    }
+
+    @Test func requestBodyCarriesTheRecordingAsBase64WAV() throws {
+        let body = ChatCompletionsDialect().requestBody(pcm: [1, 0, 2, 0])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        #expect(object["stream"] as? Bool == true)
+        #expect(object["modalities"] as? [String] == ["text", "audio"])
+        #expect((object["audio"] as? [String: Any])?["format"] as? String == "pcm16")
+        let messages = try #require(object["messages"] as? [[String: Any]])
+        let part = try #require((messages.last?["content"] as? [[String: Any]])?.first)
+        #expect(part["type"] as? String == "input_audio")
+        let input = try #require(part["input_audio"] as? [String: Any])
+        #expect(input["format"] as? String == "wav")
+        let wav = try #require(Data(base64Encoded: input["data"] as? String ?? ""))
+        #expect(try WAVFile.decode(Array(wav), name: "body") == [1, 0, 2, 0])
+        #expect(!String(decoding: body, as: UTF8.self).contains("\\/"), "base64 slashes are not escaped")
+    }
+}
+
+@Suite("Secrets")
+struct SecretRedactorTests {
+    @Test func registeredSecretsAreMaskedEverywhere() {
+        let redactor = SecretRedactor(secrets: ["Bearer sk-live-123456"])
+        #expect(redactor.redact("auth failed for sk-live-123456!") == "auth failed for ***!")
+        #expect(redactor.redact("header: Bearer sk-live-123456") == "header: ***")
+    }
+
+    @Test func credentialQueryParametersAndPasswordsAreMasked() {
+        let url = SecretRedactor().redactURL("wss://user:pw@example.com/v1/realtime?model=gpt&api_key=abc&Access-Token=def&sig=x")
+        #expect(url.contains("model=gpt"))
+        #expect(!url.contains("abc") && !url.contains("def") && !url.contains(":pw@"))
+        #expect(url.contains("api_key=***") && url.contains("Access-Token=***"))
+    }
+
+    @Test func endpointPrintsRedacted() throws {
+        let endpoint = try Endpoint("https://example.com/v1/chat/completions?key=secret", for: .sse)
+        #expect(!endpoint.description.contains("secret"))
+    }
+
+    @Test func badURLsAreInputErrors() {
+        #expect(throws: TransportError.self) { try Endpoint("not a url", for: .sse) }
+        #expect(throws: TransportError.self) { try Endpoint("ws://example.com/x", for: .sse) }
+        #expect(throws: TransportError.self) { try Endpoint("ftp://example.com/x", for: .websocket) }
+    }
+}
