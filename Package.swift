@@ -94,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TTFATests",
-            dependencies: ["TTFA", "VoiceTransport"]
+            dependencies: ["TTFA", "VoiceTransport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -18,7 +18,8 @@ struct TTFACommand: AsyncParsableCommand {
         (nothing was measured); 3 measured, but some trials failed or were invalid; 130 interrupted.
         """,
         version: TTFAVersion.string,
-        subcommands: [TraceCommand.self, ServeCommand.self]
+        subcommands: [RunCommand.self, TraceCommand.self, ServeCommand.self, RunsCommand.self, ReportCommand.self, ExportCommand.self, CompareCommand.self],
+        defaultSubcommand: RunCommand.self
     )
 
     /// Runs the command line, mapping errors to the documented exit codes (ArgumentParser's
@@ -73,5 +74,5 @@ struct CommandFailure: Error {
 }
 
 enum TTFAVersion {
-    static let string = "0.1.0"
+    static let string = TTFAInfo.version
 }

@@ -17,6 +17,8 @@ import UnixSignals
 ///   connection.
 /// - `POST /v1/chat/completions`: Chat Completions with audio, streamed as SSE.
 /// - `GET /health`: "ok".
+/// - `/v1/echo` (WebSocket and `POST`): echoes what it receives — an endpoint that speaks
+///   neither dialect, for checking how ttfa reports the wrong dialect.
 ///
 /// Per request, query parameters `first_audio_ms=N` (fixed delay before the first audio) and
 /// `fault=NAME` (see `Fault`) shape the answer.
@@ -103,6 +105,11 @@ public struct ReferenceServer: Sendable {
         router.post("/v1/chat/completions") { request, context in
             try await chat.respond(to: request, context: context)
         }
+        router.post("/v1/echo") { request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: ChatCompletionsResponder.maxBodyBytes)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
+        }
 
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: 32 << 20,
@@ -115,7 +122,18 @@ public struct ReferenceServer: Sendable {
                 configuration: .init(ws: webSocket),
                 shouldUpgrade: { request, channel, logger in
                     let target = request.path ?? "/"
-                    guard target.split(separator: "?").first == "/v1/realtime" else { return .dontUpgrade }
+                    let path = target.split(separator: "?").first.map(String.init) ?? "/"
+                    if path == "/v1/echo" {
+                        return .upgrade([:]) { inbound, outbound, _ in
+                            for try await message in inbound.messages(maxSize: 32 << 20) {
+                                switch message {
+                                case .text(let text): try await outbound.write(.text(text))
+                                case .binary(let bytes): try await outbound.write(.binary(bytes))
+                                }
+                            }
+                        }
+                    }
+                    guard path == "/v1/realtime" else { return .dontUpgrade }
                     let options = (try? RequestOptions(target: target)) ?? RequestOptions()
                     let beta = request.headerFields[HTTPField.Name("OpenAI-Beta")!]?.contains("realtime=v1") ?? false
                     return .upgrade([:]) { inbound, outbound, _ in

@@ -1,14 +1,14 @@
 import Synchronization
 
-/// A `Mutex` in a class, so escaping closures (libcurl and I/O-thread callbacks) can share it.
-final class LockedBox<Value: Sendable>: Sendable {
+/// A `Mutex` in a class, so escaping closures (I/O-thread callbacks, tasks) can share it.
+public final class LockedBox<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
 
-    init(_ value: Value) {
+    public init(_ value: Value) {
         mutex = Mutex(value)
     }
 
-    func withLock<Result: Sendable>(_ body: (inout sending Value) throws -> sending Result) rethrows -> Result {
+    public func withLock<Result: Sendable>(_ body: (inout sending Value) throws -> sending Result) rethrows -> Result {
         try mutex.withLock(body)
     }
 }

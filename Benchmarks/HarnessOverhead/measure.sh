@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# How much does ttfa itself add to the TTFA it reports?
+#
+# Runs `ttfa run` against `ttfa serve` (first_audio_ms=300) while tshark captures loopback, then
+# compares, trial by trial, ttfa's stored TTFA with the wire: the time from the packet carrying
+# the end of speech (WebSocket: the input_audio_buffer.commit frame; SSE: the POST's first
+# packet) to the first packet carrying audio. The difference is what the harness adds: the
+# replay clock's lateness plus the time from a packet's arrival to ttfa's timestamp.
+#
+# Usage: Benchmarks/HarnessOverhead/measure.sh [TRIALS]     (needs root or capture rights for tshark)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+trials=${1:-10}
+port=18411
+work=$(mktemp -d)
+trap 'kill $serve_pid $tshark_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+if ! command -v tshark >/dev/null; then
+  echo "installing tshark" >&2
+  sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q tshark >/dev/null
+fi
+swift build -c release --product ttfa >&2
+ttfa=.build/release/ttfa
+
+$ttfa serve --port $port > "$work/serve.out" 2>&1 & serve_pid=$!
+tshark -i lo -f "tcp port $port" -w "$work/cap.pcapng" -q > "$work/tshark.out" 2>&1 & tshark_pid=$!
+sleep 3
+$ttfa run --trials "$trials" --warmup 1 --quiet --json --db "$work/run.sqlite" \
+  --audio Benchmarks/TTFA/Resources/recordings/short.wav \
+  --ws-url "ws://127.0.0.1:$port/v1/realtime?first_audio_ms=300" \
+  --sse-url "http://127.0.0.1:$port/v1/chat/completions?first_audio_ms=300" > "$work/run.json"
+sleep 2
+kill -INT $tshark_pid; wait $tshark_pid 2>/dev/null || true
+tshark -r "$work/cap.pcapng" -T fields -e frame.time_epoch -e tcp.stream -e tcp.srcport -e tcp.len -e tcp.payload \
+  -Y "tcp.len > 0" > "$work/packets.tsv" 2>/dev/null
+python3 Benchmarks/HarnessOverhead/analyze.py "$work/packets.tsv" "$work/run.sqlite" $port

@@ -1,0 +1,100 @@
+import Foundation
+import VoiceTransport
+
+/// Turns a finished turn into the rows stored for it.
+enum TrialRecorder {
+    struct Context {
+        var runID: Int64
+        var seq: Int
+        var settings: TransportSettings
+        var recording: Recording
+        var round: Int
+        var warmup: Bool
+        var startedAt: Date
+        var lagBudgetNs: Int64
+    }
+
+    static func records(for timeline: TurnTimeline, context: Context) -> (TrialRecord, [TrialEventRecord], TrialMetrics) {
+        let metrics = TrialMetrics(timeline: timeline, lagBudgetNs: context.lagBudgetNs)
+        let redact = context.settings.redactor.redact
+        let trial = TrialRecord(
+            id: nil, runID: context.runID, seq: context.seq,
+            transport: context.settings.kind.rawValue,
+            endpoint: context.settings.endpoint.redacted,
+            connection: context.settings.connection.rawValue,
+            recording: context.recording.name, recordingNs: context.recording.durationNs,
+            trial: context.round, warmup: context.warmup,
+            status: metrics.status, errorKind: metrics.errorKind, errorMessage: metrics.errorMessage.map(redact),
+            startedAt: Timestamp.iso8601(context.startedAt),
+            speechEndNs: metrics.speechEndNs, ttfaNs: metrics.ttfaNs,
+            dnsNs: metrics.dnsNs, connectNs: metrics.connectNs, tlsNs: metrics.tlsNs, upgradeNs: metrics.upgradeNs,
+            // A warm WebSocket turn rides the connection opened before it.
+            connectionReused: metrics.connectionReused
+                ?? (context.settings.kind == .websocket && context.settings.connection == .warm ? true : nil),
+            responseHeadersNs: metrics.responseHeadersNs, uploadDoneNs: metrics.uploadDoneNs,
+            firstByteNs: metrics.firstByteNs, firstEventNs: metrics.firstEventNs,
+            firstAudioNs: metrics.firstAudioNs, lastAudioNs: metrics.lastAudioNs, doneNs: metrics.doneNs,
+            audioBytes: metrics.audioBytes, audioEvents: metrics.audioEvents, maxAudioGapNs: metrics.maxAudioGapNs,
+            underruns: metrics.underruns, underrunNs: metrics.underrunNs,
+            maxSendLagNs: metrics.maxSendLagNs, chunksSent: metrics.chunksSent,
+            curlNamelookupNs: metrics.curl?.namelookupNs, curlConnectNs: metrics.curl?.connectNs,
+            curlAppconnectNs: metrics.curl?.appconnectNs, curlPretransferNs: metrics.curl?.pretransferNs,
+            curlStarttransferNs: metrics.curl?.starttransferNs, curlTotalNs: metrics.curl?.totalNs,
+            httpVersion: metrics.curl?.httpVersion
+        )
+        var events: [TrialEventRecord] = []
+        for event in timeline.events {
+            guard let (kind, value, detail) = describe(event.event) else { continue }
+            events.append(TrialEventRecord(trialID: 0, seq: events.count, tNs: event.t - timeline.start, kind: kind, value: value, detail: detail.map(redact)))
+        }
+        return (trial, events, metrics)
+    }
+
+    /// The stored form of an event: kind, number, short text. Payloads are never stored.
+    static func describe(_ event: TransportEvent) -> (String, Int64?, String?)? {
+        switch event {
+        case .connected(let c):
+            return ("connect", c.dnsNs + c.connectNs + (c.tlsNs ?? 0),
+                    "dns_ns=\(c.dnsNs) connect_ns=\(c.connectNs) tls_ns=\(c.tlsNs.map(String.init) ?? "none") reused=\(c.reused)")
+        case .webSocketOpen(let upgrade): return ("ws.open", upgrade, nil)
+        case .httpResponse(let status, let type): return ("http.response", Int64(status), type)
+        case .chunkSent(let index, _, let lag): return ("chunk", lag, String(index))
+        case .speechEnd(_, let lag): return ("speech.end", lag, nil)
+        case .uploadDone(let bytes): return ("upload.done", Int64(bytes), nil)
+        case .firstByte: return ("first.byte", nil, nil)
+        case .sse(let sse): return ("sse.event", Int64(sse.data.utf8.count), sse.type == "message" ? nil : sse.type)
+        case .webSocketMessage(.text(let text)): return ("ws.message", Int64(text.utf8.count), messageType(text))
+        case .webSocketMessage(.binary(let bytes)): return ("ws.message", Int64(bytes.count), "binary")
+        case .webSocketPing(let p): return ("ws.ping", Int64(p.count), nil)
+        case .webSocketPong(let p): return ("ws.pong", Int64(p.count), nil)
+        case .webSocketClose(let code, let reason, let by): return ("ws.close", code.map(Int64.init), "by=\(by.rawValue)\(reason.isEmpty ? "" : " reason=\(reason)")")
+        case .audio(let bytes): return ("audio", Int64(bytes), nil)
+        case .serverError(let message, let code): return ("server.error", nil, code.map { "\($0): \(message)" } ?? message)
+        case .turnEnd: return ("turn.end", nil, nil)
+        case .failure(let error): return ("failure", nil, "\(error.kind.rawValue): \(error.message)")
+        case .streamEnd: return ("stream.end", nil, nil)
+        case .transcript, .curlTimes: return nil
+        }
+    }
+
+    /// The `type` of a Realtime JSON message, for the timeline.
+    static func messageType(_ text: String) -> String? {
+        guard let data = text.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return object["type"] as? String
+    }
+}
+
+public enum Timestamp {
+    public static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}
+
+extension Timestamp {
+    /// Now, ISO 8601 UTC.
+    public static func now() -> String { iso8601(Date()) }
+}

@@ -1,0 +1,166 @@
+import GRDB
+
+/// One row of `runs`: a `ttfa run` invocation. See results/README.md.
+public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "runs"
+
+    public var id: Int64?
+    /// `running`, `complete` or `interrupted`.
+    public var status: String
+    /// ISO 8601 UTC.
+    public var startedAt: String
+    public var endedAt: String?
+    public var label: String?
+    public var hostname: String
+    public var os: String
+    public var cpuModel: String
+    public var cpuCount: Int
+    public var swiftVersion: String
+    public var curlVersion: String
+    public var opensslVersion: String
+    public var sqliteVersion: String
+    public var ttfaVersion: String
+    public var gitCommit: String?
+    /// The command line, secrets replaced by ***.
+    public var commandLine: String
+    /// The full configuration as JSON, secrets replaced by ***.
+    public var configJSON: String
+    /// Seed of the bootstrap confidence intervals.
+    public var seed: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, label, hostname, os, seed
+        case startedAt = "started_at", endedAt = "ended_at", cpuModel = "cpu_model", cpuCount = "cpu_count"
+        case swiftVersion = "swift_version", curlVersion = "curl_version", opensslVersion = "openssl_version"
+        case sqliteVersion = "sqlite_version", ttfaVersion = "ttfa_version", gitCommit = "git_commit"
+        case commandLine = "command_line", configJSON = "config_json"
+    }
+
+    public init(
+        id: Int64? = nil, status: String, startedAt: String, endedAt: String? = nil, label: String?,
+        hostname: String, os: String, cpuModel: String, cpuCount: Int, swiftVersion: String, curlVersion: String,
+        opensslVersion: String, sqliteVersion: String, ttfaVersion: String, gitCommit: String?,
+        commandLine: String, configJSON: String, seed: Int64
+    ) {
+        self.id = id
+        self.status = status
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.label = label
+        self.hostname = hostname
+        self.os = os
+        self.cpuModel = cpuModel
+        self.cpuCount = cpuCount
+        self.swiftVersion = swiftVersion
+        self.curlVersion = curlVersion
+        self.opensslVersion = opensslVersion
+        self.sqliteVersion = sqliteVersion
+        self.ttfaVersion = ttfaVersion
+        self.gitCommit = gitCommit
+        self.commandLine = commandLine
+        self.configJSON = configJSON
+        self.seed = seed
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// One row of `trials`: one turn through one transport. Times are nanoseconds relative to the
+/// trial's scheduled start (chunk 0 due), except durations (`*_ns` of setup phases).
+public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "trials"
+
+    public var id: Int64?
+    public var runID: Int64
+    /// Execution order within the run (1, 2, …).
+    public var seq: Int
+    public var transport: String
+    /// Endpoint URL, secrets replaced by ***.
+    public var endpoint: String
+    /// `warm` or `cold`.
+    public var connection: String
+    public var recording: String
+    public var recordingNs: Int64
+    /// Round number (1-based); warm-up rounds come first.
+    public var trial: Int
+    public var warmup: Bool
+    /// `ok`, `invalid`, or an error kind.
+    public var status: String
+    public var errorKind: String?
+    public var errorMessage: String?
+    /// Wall-clock time the trial started, ISO 8601 UTC.
+    public var startedAt: String
+    public var speechEndNs: Int64
+    public var ttfaNs: Int64?
+    public var dnsNs: Int64?
+    public var connectNs: Int64?
+    public var tlsNs: Int64?
+    public var upgradeNs: Int64?
+    public var connectionReused: Bool?
+    public var responseHeadersNs: Int64?
+    public var uploadDoneNs: Int64?
+    public var firstByteNs: Int64?
+    public var firstEventNs: Int64?
+    public var firstAudioNs: Int64?
+    public var lastAudioNs: Int64?
+    public var doneNs: Int64?
+    public var audioBytes: Int
+    public var audioEvents: Int
+    public var maxAudioGapNs: Int64?
+    public var underruns: Int
+    public var underrunNs: Int64
+    public var maxSendLagNs: Int64?
+    public var chunksSent: Int
+    public var curlNamelookupNs: Int64?
+    public var curlConnectNs: Int64?
+    public var curlAppconnectNs: Int64?
+    public var curlPretransferNs: Int64?
+    public var curlStarttransferNs: Int64?
+    public var curlTotalNs: Int64?
+    public var httpVersion: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, seq, transport, endpoint, connection, recording, trial, warmup, status, underruns
+        case runID = "run_id", recordingNs = "recording_ns", errorKind = "error_kind", errorMessage = "error_message"
+        case startedAt = "started_at", speechEndNs = "speech_end_ns", ttfaNs = "ttfa_ns", dnsNs = "dns_ns"
+        case connectNs = "connect_ns", tlsNs = "tls_ns", upgradeNs = "upgrade_ns", connectionReused = "connection_reused"
+        case responseHeadersNs = "response_headers_ns", uploadDoneNs = "upload_done_ns", firstByteNs = "first_byte_ns"
+        case firstEventNs = "first_event_ns", firstAudioNs = "first_audio_ns", lastAudioNs = "last_audio_ns"
+        case doneNs = "done_ns", audioBytes = "audio_bytes", audioEvents = "audio_events", maxAudioGapNs = "max_audio_gap_ns"
+        case underrunNs = "underrun_ns", maxSendLagNs = "max_send_lag_ns", chunksSent = "chunks_sent"
+        case curlNamelookupNs = "curl_namelookup_ns", curlConnectNs = "curl_connect_ns", curlAppconnectNs = "curl_appconnect_ns"
+        case curlPretransferNs = "curl_pretransfer_ns", curlStarttransferNs = "curl_starttransfer_ns", curlTotalNs = "curl_total_ns"
+        case httpVersion = "http_version"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    /// Whether the trial counts in statistics: measured (not warm-up) and `ok`.
+    public var isMeasuredOK: Bool { !warmup && status == "ok" }
+}
+
+/// One row of `trial_events`: the arrival time of a key event of a trial, so reports can
+/// draw the timeline and every figure can be recomputed.
+public struct TrialEventRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "trial_events"
+
+    public var trialID: Int64
+    public var seq: Int
+    /// Nanoseconds since the trial's scheduled start.
+    public var tNs: Int64
+    /// Event kind (see results/README.md).
+    public var kind: String
+    /// A number that goes with the kind (bytes, lag ns, status, close code).
+    public var value: Int64?
+    /// Short text (event type, error message). Never a payload, never a secret.
+    public var detail: String?
+
+    enum CodingKeys: String, CodingKey {
+        case seq, kind, value, detail
+        case trialID = "trial_id", tNs = "t_ns"
+    }
+}

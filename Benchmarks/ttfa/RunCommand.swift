@@ -1,0 +1,325 @@
+import ArgumentParser
+import Foundation
+import ReferenceServer
+import Synchronization
+import TTFA
+import VoiceTransport
+
+/// Which transports to measure.
+enum TransportChoice: String, ExpressibleByArgument, CaseIterable {
+    case websocket, sse, all
+}
+
+extension ConnectionMode: ExpressibleByArgument {}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Replay recordings through both transports, store every trial, print the comparison (the default command).",
+        discussion: """
+        With no --ws-url/--sse-url, ttfa starts its reference server in-process and measures \
+        against it. Trials are interleaved (websocket, sse, websocket, …); warm-up rounds come \
+        first and are stored but left out of the statistics. Every trial is stored in the \
+        results database the moment it finishes.
+
+        Examples:
+          ttfa                                      # the default comparison, embedded server
+          ttfa run --trials 20 --json               # more trials, machine-readable summary
+          ttfa run --ws-url 'wss://api.openai.com/v1/realtime?model=gpt-realtime' \\
+                   --sse-url https://my-edge.example.com/v1/chat/completions \\
+                   --header 'Authorization: Bearer $OPENAI_API_KEY'
+
+        Exit codes: 0 every trial ok; 2 bad input, nothing measured; 3 some trials failed or \
+        were invalid; 130 interrupted (completed trials are kept).
+        """
+    )
+
+    @Option(help: "Transports to measure: websocket, sse or all.")
+    var transport: TransportChoice = .all
+
+    @Option(name: .customLong("ws-url"), help: "OpenAI Realtime endpoint (ws:// or wss://). Default: the embedded reference server.")
+    var wsURL: String?
+
+    @Option(name: .customLong("sse-url"), help: "Chat Completions audio endpoint (http:// or https://). Default: the embedded reference server.")
+    var sseURL: String?
+
+    @Option(name: .customLong("header"), help: "Request header 'Name: value' for both transports (repeatable). $VAR expands from the environment; values are never stored or printed.")
+    var headers: [String] = []
+
+    @Option(name: .customLong("audio"), help: "WAV recording, PCM16 mono 24 kHz (repeatable). Default: the bundled recordings (about 1, 4 and 10 s).")
+    var audio: [String] = []
+
+    @Option(help: "Measured trials per transport and recording.")
+    var trials = 5
+
+    @Option(help: "Warm-up rounds before the measured trials (stored, flagged, not in statistics).")
+    var warmup = 1
+
+    @Option(name: .customLong("chunk-ms"), help: "Audio chunk length in milliseconds (chunk k is due at k × chunk-ms).")
+    var chunkMs = 50
+
+    @Option(help: "warm: connect before each trial and reuse connections; cold: a new connection inside every trial.")
+    var connection: ConnectionMode = .warm
+
+    @Option(help: "Sessions running at once.")
+    var concurrency = 1
+
+    @Option(help: "Seconds after the end of speech to wait for the complete answer.")
+    var timeout: Double = 30
+
+    @Option(name: .customLong("lag-budget-ms"), help: "A trial whose audio left more than this late (ms) is invalid: the machine could not keep the replay on schedule.")
+    var lagBudgetMs: Double = 5
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "A label stored with the run (for example a branch or an experiment name).")
+    var label: String?
+
+    @Flag(help: "Print one JSON object with the results on stdout (progress stays on stderr).")
+    var json = false
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    @Option(help: "Latency profile of the embedded reference server: \(LatencyProfile.all.map(\.name).joined(separator: ", ")).")
+    var profile = LatencyProfile.default.name
+
+    @Option(help: "Model named in the SSE request body (the WebSocket model goes in --ws-url, ?model=…).")
+    var model = ChatCompletionsOptions().model
+
+    @Option(help: "Seed of the bootstrap confidence intervals.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Do not verify TLS certificates (self-signed test servers only).")
+    var insecure = false
+
+    func validate() throws {
+        guard trials >= 1 else { throw ValidationError("--trials must be at least 1, got \(trials)") }
+        guard trials <= 100_000 else { throw ValidationError("--trials \(trials) is more than 100000") }
+        guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative, got \(warmup)") }
+        guard (10...1000).contains(chunkMs) else { throw ValidationError("--chunk-ms must be between 10 and 1000, got \(chunkMs)") }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64, got \(concurrency)") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
+        guard lagBudgetMs > 0 else { throw ValidationError("--lag-budget-ms must be positive, got \(lagBudgetMs)") }
+        guard LatencyProfile.named(profile) != nil else {
+            throw ValidationError("--profile \(profile) is unknown; choose one of: \(LatencyProfile.all.map(\.name).joined(separator: ", "))")
+        }
+        let external = wsURL != nil || sseURL != nil
+        if external {
+            switch transport {
+            case .all where wsURL == nil || sseURL == nil:
+                throw ValidationError("--transport all needs both --ws-url and --sse-url (or neither, to use the embedded reference server); to measure one endpoint, add --transport \(wsURL != nil ? "websocket" : "sse")")
+            case .websocket where wsURL == nil:
+                throw ValidationError("--transport websocket needs --ws-url when --sse-url is given")
+            case .sse where sseURL == nil:
+                throw ValidationError("--transport sse needs --sse-url when --ws-url is given")
+            default:
+                break
+            }
+        }
+        if external && profile != LatencyProfile.default.name {
+            throw ValidationError("--profile applies to the embedded reference server only; drop it or drop --ws-url/--sse-url")
+        }
+    }
+
+    var kinds: [TransportKind] {
+        switch transport {
+        case .websocket: [.websocket]
+        case .sse: [.sse]
+        case .all: [.websocket, .sse]
+        }
+    }
+
+    func run() async throws {
+        // Input first: nothing is measured or stored until everything checks out.
+        var redactor = SecretRedactor()
+        let parsedHeaders: [(name: String, value: String)]
+        let recordings: [Recording]
+        do {
+            parsedHeaders = try headers.map { (raw) throws(TransportError) in try HeaderParser.parse(raw) }
+            for header in parsedHeaders { redactor.add(header.value) }
+            if audio.isEmpty {
+                recordings = try BundledRecordings.load()
+            } else {
+                recordings = try audio.map { (path) throws(TransportError) in try Recording(contentsOf: path) }
+            }
+            // URLs are checked before anything starts.
+            if let wsURL { _ = try Endpoint(wsURL, for: .websocket, flag: "--ws-url") }
+            if let sseURL { _ = try Endpoint(sseURL, for: .sse, flag: "--sse-url") }
+        } catch {
+            throw CommandFailure.input(error)
+        }
+        let store = try database.open(create: true)
+        let progressMode: ProgressPrinter.Mode = quiet ? .quiet : (Terminal.stderrIsTTY ? .bar : .lines)
+
+        var server: RunningReferenceServer?
+        if wsURL == nil && sseURL == nil {
+            do {
+                server = try await ReferenceServer.start(.init(port: 0, profile: LatencyProfile.named(profile)!))
+            } catch {
+                throw CommandFailure(message: "the embedded reference server could not start: \(error)", exitCode: ExitCodes.usage)
+            }
+        }
+        let exitCode: Int32
+        do {
+            exitCode = try await measure(store: store, recordings: recordings, headers: parsedHeaders, redactor: redactor, server: server, progressMode: progressMode)
+        } catch {
+            await server?.stop()
+            throw error
+        }
+        await server?.stop()
+        if exitCode != ExitCodes.success { throw ExitCode(exitCode) }
+    }
+
+    private func measure(store: ResultsStore, recordings: [Recording], headers: [(name: String, value: String)],
+                         redactor: SecretRedactor, server: RunningReferenceServer?, progressMode: ProgressPrinter.Mode) async throws -> Int32 {
+        let settings = try kinds.map { kind -> TransportSettings in
+            let url: String
+            switch kind {
+            case .websocket: url = wsURL ?? server!.realtimeURL
+            case .sse: url = sseURL ?? server!.chatCompletionsURL
+            }
+            let endpoint: Endpoint
+            do throws(TransportError) {
+                endpoint = try Endpoint(url, for: kind, flag: kind == .websocket ? "--ws-url" : "--sse-url")
+            } catch {
+                throw CommandFailure.input(error)
+            }
+            return TransportSettings(
+                kind: kind, endpoint: endpoint, headers: headers, connection: connection,
+                verifyTLS: !insecure, redactor: redactor, chat: ChatCompletionsOptions(model: model))
+        }
+        let configuration = BenchmarkConfiguration(
+            transports: settings, recordings: recordings, trials: trials, warmup: warmup, chunkMs: chunkMs,
+            concurrency: concurrency, timeout: .seconds(timeout), lagBudget: .seconds(lagBudgetMs / 1000),
+            seed: seed, label: label)
+
+        let facts = HostFacts.current()
+        let run: RunRecord
+        do {
+            run = try store.createRun(RunRecord(
+                id: nil, status: "running", startedAt: Timestamp.now(), endedAt: nil, label: label,
+                hostname: facts.hostname, os: facts.os, cpuModel: facts.cpuModel, cpuCount: facts.cpuCount,
+                swiftVersion: TTFAInfo.swiftVersion, curlVersion: LibraryVersions.curl,
+                opensslVersion: LibraryVersions.openSSL, sqliteVersion: (try? store.sqliteVersion()) ?? "unknown",
+                ttfaVersion: TTFAInfo.version, gitCommit: facts.gitCommit,
+                commandLine: CommandLineRedaction.redacted(CommandLine.arguments, redactor: redactor),
+                configJSON: configuration.json(redactor: redactor).serialized(), seed: Int64(bitPattern: seed)))
+        } catch {
+            throw CommandFailure(message: "\(store.path): cannot store the run (\(error)); pass --db with a writable file", exitCode: ExitCodes.usage)
+        }
+        let runID = run.id!
+
+        let printer = ProgressPrinter(mode: progressMode, total: configuration.totalTrials)
+        let where_ = server.map { "the embedded reference server (\($0.baseURL), profile \(profile))" } ?? settings.map(\.endpoint.redacted).joined(separator: " and ")
+        printer.note("ttfa run \(runID): \(configuration.totalTrials) trials (\(trials) measured + \(warmup) warm-up per transport and recording) against \(where_), storing in \(store.path)")
+
+        let runner = BenchmarkRunner(configuration: configuration, store: store, runID: runID)
+        let signals = SignalWatcher { count in
+            if count == 1 {
+                printer.note("interrupted: stopping after abandoning the trial in flight (press Ctrl-C again to quit at once)")
+                runner.interrupt()
+            } else {
+                try? store.finishRun(id: runID, status: "interrupted", endedAt: Timestamp.now())
+                Foundation.exit(ExitCodes.interrupted)
+            }
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(1))
+                printer.redraw()
+            }
+        }
+        var storeFailure: (any Error)?
+        do {
+            _ = try await runner.run { progress in printer.trialFinished(progress) }
+        } catch {
+            storeFailure = error
+        }
+        ticker.cancel()
+        printer.finish()
+        signals.stop()
+
+        let status = runner.wasInterrupted || storeFailure != nil ? "interrupted" : "complete"
+        try? store.finishRun(id: runID, status: status, endedAt: Timestamp.now())
+        if let storeFailure {
+            Terminal.error("ttfa: could not store a trial in \(store.path): \(storeFailure); the run stops here (completed trials are kept)\n")
+        }
+
+        let stored = try store.run(id: runID) ?? run
+        let summary = RunSummary(run: stored, trials: try store.trials(runID: runID))
+        if json {
+            print(SummaryRenderer.json(summary, database: store.path).pretty())
+            if !quiet { Terminal.error(SummaryRenderer.table(summary)) }
+        } else {
+            print(SummaryRenderer.table(summary), terminator: "")
+        }
+        if runner.wasInterrupted { return ExitCodes.interrupted }
+        if storeFailure != nil { return ExitCodes.usage }
+        if summary.unsuccessful > 0 {
+            if !quiet { Terminal.error("ttfa: \(summary.unsuccessful) trial\(summary.unsuccessful == 1 ? "" : "s") failed or were invalid (see errors above)\n") }
+            return ExitCodes.trialsFailed
+        }
+        return ExitCodes.success
+    }
+}
+
+/// Masks secrets in the command line before it is stored.
+enum CommandLineRedaction {
+    static func redacted(_ arguments: [String], redactor: SecretRedactor) -> String {
+        var out: [String] = []
+        var maskNext = false
+        for argument in arguments {
+            var shown = argument
+            if maskNext {
+                shown = maskHeader(argument)
+                maskNext = false
+            } else if argument == "--header" {
+                maskNext = true
+            } else if argument.hasPrefix("--header=") {
+                shown = "--header=" + maskHeader(String(argument.dropFirst("--header=".count)))
+            } else if argument.contains("://") {
+                if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
+                    shown = String(argument[...equals]) + redactor.redactURL(String(argument[argument.index(after: equals)...]))
+                } else {
+                    shown = redactor.redactURL(argument)
+                }
+            }
+            shown = redactor.redact(shown)
+            out.append(shown.contains(where: { " '\"$\\".contains($0) }) ? "'" + shown.replacingOccurrences(of: "'", with: "'\\''") + "'" : shown)
+        }
+        return out.joined(separator: " ")
+    }
+
+    static func maskHeader(_ header: String) -> String {
+        guard let colon = header.firstIndex(of: ":") else { return SecretRedactor.mask }
+        return String(header[...colon]) + " " + SecretRedactor.mask
+    }
+}
+
+/// SIGINT/SIGTERM handling: the handler gets how many signals arrived so far.
+/// (`@unchecked`: dispatch sources are thread-safe; the array is never mutated after init.)
+final class SignalWatcher: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+
+    init(handler: @escaping @Sendable (Int) -> Void) {
+        let count = LockedCounter()
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { handler(count.increment()) }
+            source.resume()
+            return source
+        }
+    }
+
+    func stop() {
+        for source in sources { source.cancel() }
+    }
+}
+
+final class LockedCounter: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+}
+

@@ -1,0 +1,229 @@
+import Foundation
+import TTFA
+import Testing
+import VoiceTransport
+
+/// A scratch folder with a short WAV recording and a database path.
+struct Scratch {
+    let directory: URL
+    var database: String { directory.appendingPathComponent("results/ttfa.sqlite").path }
+    var audio: String { directory.appendingPathComponent("tone.wav").path }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ttfa-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(WAVFile.encode(pcm: shortRecording.pcm)).write(to: URL(fileURLWithPath: audio))
+    }
+
+    /// Every byte of every file under the folder (database, WAL, exports).
+    func allFileContents() throws -> Data {
+        var all = Data()
+        let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)!
+        while let url = enumerator.nextObject() as? URL {
+            if let data = try? Data(contentsOf: url) { all.append(data) }
+        }
+        return all
+    }
+}
+
+/// `ttfa run` arguments for a quick run on the scratch recording with the instant profile.
+func quickRun(_ scratch: Scratch, trials: Int = 2, extra: [String] = []) -> [String] {
+    ["run", "--trials", String(trials), "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database, "--profile", "instant"] + extra
+}
+
+/// Starts `ttfa` without waiting for it.
+func launch(_ arguments: [String]) throws -> (Process, Pipe) {
+    let process = Process()
+    process.executableURL = ttfaExecutable
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return (process, out)
+}
+
+/// Waits (polling the database read-only) until `count` trials of the latest run are stored.
+func waitForTrials(_ count: Int, in database: String, timeout: Double = 60) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if let store = try? ResultsStore(path: database, create: false),
+           let run = try? store.latestRun(), let id = run.id,
+           let trials = try? store.trials(runID: id), trials.count >= count {
+            return
+        }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    Issue.record("fewer than \(count) trials stored within \(timeout) s")
+}
+
+@Suite("ttfa run", .serialized)
+struct RunCommandTests {
+    @Test func jsonSummaryFollowsTheContractAndEveryTrialIsStored() async throws {
+        let scratch = try Scratch()
+        let result = try await ttfa(quickRun(scratch, extra: ["--json", "--label", "ci check"]))
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["run_id"] as? Int == 1)
+        #expect(object["database"] as? String == scratch.database)
+        #expect(object["label"] as? String == "ci check")
+        let transports = try #require(object["transports"] as? [[String: Any]])
+        #expect(transports.compactMap { $0["transport"] as? String } == ["websocket", "sse"])
+        for t in transports {
+            #expect(t["trials"] as? Int == 2 && t["ok"] as? Int == 2 && t["failed"] as? Int == 0 && t["invalid"] as? Int == 0)
+            #expect((t["errors"] as? [String: Any])?.isEmpty == true)
+            let ttfa = try #require(t["ttfa_ms"] as? [String: Any])
+            for key in ["p50", "p90", "p95", "p99", "mean", "min", "max"] { #expect(ttfa[key] is Double, "\(key)") }
+            #expect((t["phases_ms"] as? [String: Any])?["first_audio"] is Double)
+        }
+        let comparisons = try #require(object["comparisons"] as? [[String: Any]])
+        #expect(comparisons.first?["baseline"] as? String == "websocket")
+        #expect(comparisons.first?["candidate"] as? String == "sse")
+        #expect((comparisons.first?["ci95"] as? [Double])?.count == 2)
+
+        let store = try ResultsStore(path: scratch.database, create: false)
+        #expect(try store.run(id: 1)?.status == "complete")
+        #expect(try store.trials(runID: 1).count == 4)
+        let runs = try await ttfa(["runs", "--db", scratch.database])
+        #expect(runs.status == 0 && runs.stdout.contains("ci check"))
+    }
+
+    @Test func firstAudioDelayShowsUpInTTFAWithoutTheHarnessAddingMuch() async throws {
+        try await withServe { server in
+            let scratch = try Scratch()
+            let base = "127.0.0.1:\(server.port)"
+            let result = try await ttfa(["run", "--trials", "3", "--warmup", "1", "--audio", scratch.audio, "--db", scratch.database, "--json",
+                                         "--ws-url", "ws://\(base)/v1/realtime?first_audio_ms=300",
+                                         "--sse-url", "http://\(base)/v1/chat/completions?first_audio_ms=300"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            for t in try #require(object["transports"] as? [[String: Any]]) {
+                let p50 = try #require((t["ttfa_ms"] as? [String: Any])?["p50"] as? Double)
+                #expect(p50 >= 300, "never before the server's delay")
+                #expect(p50 < 300 + 200, "\(t["transport"] ?? ""): p50 \(p50) ms")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (["--trials", "0"], "--trials"),
+        (["--transport", "smoke-signals"], "smoke-signals"),
+        (["--audio", "/no/such.wav"], "/no/such.wav"),
+        (["--ws-url", "ws://127.0.0.1:9/x"], "--sse-url"),
+        (["--ws-url", "ftp://x/y", "--transport", "websocket"], "ftp"),
+        (["--header", "Authorization: Bearer $TTFA_UNSET_VARIABLE_X"], "TTFA_UNSET_VARIABLE_X"),
+        (["--db", "/proc/ttfa-no/results.sqlite"], "/proc/ttfa-no"),
+    ] as [([String], String)])
+    func badInputExits2WithASpecificMessageAndMeasuresNothing(arguments: [String], mentions: String) async throws {
+        let scratch = try Scratch()
+        var args = ["run", "--db", scratch.database] + arguments
+        if !arguments.contains("--audio") { args += ["--audio", scratch.audio] }
+        if arguments.contains("--db") { args = ["run"] + arguments + ["--audio", scratch.audio] }
+        let result = try await ttfa(args)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(mentions), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        if FileManager.default.fileExists(atPath: scratch.database) {
+            #expect(try ResultsStore(path: scratch.database).runs().isEmpty, "no run stored")
+        }
+    }
+
+    @Test func unreachableEndpointsFailEveryTrialWithConnect() async throws {
+        let scratch = try Scratch()
+        let result = try await ttfa(quickRun(scratch, extra: ["--json", "--ws-url", "ws://127.0.0.1:9/v1/realtime", "--sse-url", "http://127.0.0.1:9/v1/chat/completions"]).filter { $0 != "--profile" && $0 != "instant" })
+        #expect(result.status == 3)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        for t in try #require(object["transports"] as? [[String: Any]]) {
+            #expect(t["failed"] as? Int == 2)
+            #expect((t["errors"] as? [String: Int]) == ["connect": 2])
+        }
+    }
+
+    @Test func wrongDialectIsAProtocolFailure() async throws {
+        try await withServe { server in
+            let scratch = try Scratch()
+            let result = try await ttfa(["run", "--trials", "1", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database, "--json",
+                                         "--ws-url", "ws://127.0.0.1:\(server.port)/v1/echo", "--sse-url", "http://127.0.0.1:\(server.port)/v1/echo"])
+            #expect(result.status == 3)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            for t in try #require(object["transports"] as? [[String: Any]]) {
+                #expect((t["errors"] as? [String: Int]) == ["protocol": 1])
+            }
+        }
+    }
+
+    @Test func sigkillKeepsCompletedTrialsAndTheDatabaseIntact() async throws {
+        let scratch = try Scratch()
+        let (process, _) = try launch(quickRun(scratch, trials: 50))
+        try await waitForTrials(3, in: scratch.database)
+        kill(process.processIdentifier, SIGKILL)
+        _ = try await onDedicatedThread { process.waitUntilExit() }
+        let store = try ResultsStore(path: scratch.database, create: false)
+        #expect(try store.integrityCheck() == "ok")
+        #expect(try store.trials(runID: 1).count >= 3)
+        #expect(try store.run(id: 1)?.status == "running", "a killed run cannot mark itself")
+    }
+
+    @Test func sigintExits130AndMarksTheRunInterrupted() async throws {
+        let scratch = try Scratch()
+        let (process, out) = try launch(quickRun(scratch, trials: 50))
+        try await waitForTrials(2, in: scratch.database)
+        process.interrupt()
+        let output = try await onDedicatedThread { out.fileHandleForReading.readDataToEndOfFile() }
+        _ = try await onDedicatedThread { process.waitUntilExit() }
+        #expect(process.terminationStatus == 130)
+        let store = try ResultsStore(path: scratch.database, create: false)
+        #expect(try store.run(id: 1)?.status == "interrupted")
+        let stored = try store.trials(runID: 1)
+        #expect(stored.count >= 2 && stored.count < 200)
+        #expect(stored.allSatisfy { $0.status == "ok" }, "the abandoned trial is not stored as a failure")
+        #expect(String(decoding: output, as: UTF8.self).contains("interrupted"), "partial summary printed")
+    }
+
+    @Test func threeConcurrentRunsIntoOneDatabaseAllComplete() async throws {
+        let scratch = try Scratch()
+        async let a = ttfa(quickRun(scratch, trials: 3, extra: ["--quiet"]))
+        async let b = ttfa(quickRun(scratch, trials: 3, extra: ["--quiet"]))
+        async let c = ttfa(quickRun(scratch, trials: 3, extra: ["--quiet"]))
+        let results = try await [a, b, c]
+        #expect(results.map(\.status) == [0, 0, 0], "\(results.map(\.stderr))")
+        let store = try ResultsStore(path: scratch.database, create: false)
+        let runs = try store.runs()
+        #expect(runs.count == 3 && runs.allSatisfy { $0.status == "complete" })
+        for run in runs { #expect(try store.trials(runID: run.id!).count == 6) }
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test func aSentinelSecretLeavesNoTraceAnywhere() async throws {
+        let sentinel = "sk-sentinel-\(UUID().uuidString)"
+        let scratch = try Scratch()
+        let env = ["TTFA_SENTINEL": sentinel]
+        let run = try await ttfa(quickRun(scratch, extra: ["--json", "--header", "Authorization: Bearer $TTFA_SENTINEL", "--header", "X-Literal: \(sentinel)"]), environment: env)
+        #expect(run.status == 0, "\(run.stderr)")
+        let csvPath = scratch.directory.appendingPathComponent("results/export.csv").path
+        let export = try await ttfa(["export", "--db", scratch.database, "--out", csvPath])
+        let report = try await ttfa(["report", "--db", scratch.database, "--format", "json"])
+        let runs = try await ttfa(["runs", "--db", scratch.database, "--json"])
+        for output in [run, export, report, runs] {
+            #expect(!output.stdout.contains(sentinel) && !output.stderr.contains(sentinel))
+        }
+        let files = try scratch.allFileContents()
+        #expect(files.range(of: Data(sentinel.utf8)) == nil, "no file under results/ holds the secret")
+        let store = try ResultsStore(path: scratch.database, create: false)
+        #expect(try store.run(id: 1)?.commandLine.contains("Authorization: ***") == true)
+    }
+
+    @Test func exportHasOneRowPerTrialAndParsesAsCSV() async throws {
+        let scratch = try Scratch()
+        _ = try await ttfa(quickRun(scratch, trials: 2, extra: ["--warmup", "1", "--quiet"]))
+        let export = try await ttfa(["export", "--db", scratch.database])
+        #expect(export.status == 0)
+        let lines = export.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(lines.count == 1 + 6, "header + (2 measured + 1 warm-up) × 2 transports")
+        let header = lines[0].split(separator: ",").map(String.init)
+        #expect(Array(header.prefix(3)) == ["run_id", "seq", "transport"])
+        #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == header.count })
+        let missing = try await ttfa(["export", "--db", scratch.database, "--run", "42"])
+        #expect(missing.status == 2 && missing.stderr.contains("run 42"))
+    }
+}
