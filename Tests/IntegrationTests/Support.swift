@@ -60,8 +60,9 @@ extension TurnTimeline {
         events.filter { if case .audio = $0.event { return true } else { return false } }.count
     }
 
+    /// Connections made (or reused) inside the turn; a warm connection opened before it is not counted.
     var connects: [ConnectTimings] {
-        events.compactMap { if case .connected(let c) = $0.event { return c } else { return nil } }
+        events.filter { $0.t >= start }.compactMap { if case .connected(let c) = $0.event { return c } else { return nil } }
     }
 }
 

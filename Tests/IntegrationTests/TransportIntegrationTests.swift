@@ -23,8 +23,8 @@ struct TransportIntegrationTests {
         #expect(timelines.map(\.outcome) == [.ok, .ok, .ok])
         #expect(timelines.allSatisfy { $0.audioEvents == 6 })
         if kind == .sse {
-            // Warm HTTP: the first request connects, the next ones reuse the kept-alive connection.
-            #expect(timelines.map { $0.connects.first?.reused } == [false, true, true])
+            // Warm HTTP: open() primed the kept-alive connection; every request reuses it.
+            #expect(timelines.map { $0.connects.first?.reused } == [true, true, true])
         } else {
             // One WebSocket connection for all turns: no connect inside any turn after the first.
             #expect(timelines.dropFirst().allSatisfy { $0.connects.isEmpty })

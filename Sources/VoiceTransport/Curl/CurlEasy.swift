@@ -85,6 +85,14 @@ final class CurlEasy {
         set(CURLOPT_READDATA, pointer: context)
     }
 
+    /// Callbacks that accept and drop everything (for requests whose answer does not matter).
+    func setDiscardingCallbacks() {
+        let discard: DataCallback = { _, size, count, _ in size * count }
+        _ = ttfa_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, discard)
+        _ = ttfa_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, discard)
+        set(CURLOPT_NOPROGRESS, 1)
+    }
+
     func setProgressCallback(_ callback: ProgressCallback, context: UnsafeMutableRawPointer) {
         _ = ttfa_curl_setopt_xferinfo(handle, callback)
         set(CURLOPT_XFERINFODATA, pointer: context)
@@ -119,8 +127,17 @@ final class CurlEasy {
 
     /// POST with a body of `size` bytes supplied by the read callback.
     func setPost(bodySize: Int) {
+        _ = ttfa_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, nil)
+        set(CURLOPT_NOBODY, 0)
         set(CURLOPT_POST, 1)
         set(CURLOPT_POSTFIELDSIZE_LARGE, largeValue: Int64(bodySize))
+    }
+
+    /// `OPTIONS` without a response body: a cheap request that leaves a kept-alive connection.
+    func setOptionsRequest() {
+        set(CURLOPT_POST, 0)
+        set(CURLOPT_NOBODY, 1)
+        set(CURLOPT_CUSTOMREQUEST, "OPTIONS")
     }
 
     /// Cold (`true`): a new connection for this transfer, closed afterwards. Warm (`false`):

@@ -41,6 +41,7 @@ final class SSEClient: Sendable {
     private enum Command: Sendable {
         case capture(index: Int)
         case post(body: [UInt8], deadline: Int64)
+        case prime(done: @Sendable () -> Void)
     }
 
     private struct Control: Sendable {
@@ -87,6 +88,13 @@ final class SSEClient: Sendable {
         queue.enqueue(.post(body: body, deadline: deadline), due: due)
     }
 
+    /// Opens a kept-alive connection now with a body-less `OPTIONS` request, so the first
+    /// warm POST does not pay for connection setup. Whatever the endpoint answers is ignored:
+    /// if it closes the connection, the next POST simply connects (and records that it did).
+    func prime(done: @escaping @Sendable () -> Void) {
+        queue.enqueue(.prime(done: done), due: MonotonicClock.now())
+    }
+
     /// Aborts the request in flight (if any) with `error`.
     func abort(_ error: TransportError) {
         control.withLock { if $0.abortError == nil { $0.abortError = error } }
@@ -122,11 +130,32 @@ final class SSEClient: Sendable {
                 case .post(let body, let deadline):
                     emit(TimedEvent(t: now, .speechEnd(scheduled: due, lagNs: now - due)))
                     perform(curl: curl, body: body, deadline: deadline)
+                case .prime(let done):
+                    primeConnection(curl: curl)
+                    done()
                 }
                 continue
             }
             let revents = pollDescriptors([(queue.wakeDescriptor, Int16(POLLIN))], until: queue.nextDue)
             if revents[0] != 0 { queue.drainWakeups() }
+        }
+    }
+
+    private func primeConnection(curl: CurlEasy) {
+        curl.setURL(configuration.endpoint.curlURL)
+        curl.setOptionsRequest()
+        curl.setFreshConnection(false)
+        curl.setConnectTimeout(milliseconds: configuration.connectTimeout / 1_000_000)
+        curl.setTimeout(milliseconds: configuration.connectTimeout / 1_000_000)
+        curl.setTCPNoDelay()
+        curl.setTLSVerification(configuration.verifyTLS)
+        curl.setHeaders(configuration.headers.map { "\($0.name): \($0.value)" })
+        curl.setDiscardingCallbacks()
+        do {
+            try curl.perform()
+            emit(TimedEvent(t: MonotonicClock.now(), .connected(curl.connectTimings)))
+        } catch {
+            // Not a trial: the first POST will connect and say so.
         }
     }
 

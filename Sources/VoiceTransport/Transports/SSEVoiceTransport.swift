@@ -49,9 +49,14 @@ public final class SSEVoiceTransport: VoiceTransport {
 
     public var isOpen: Bool { state.withLock { !$0.closed } }
 
-    /// Starts the worker thread. The connection itself is made by the first request.
+    /// Starts the worker thread. Warm: also opens the kept-alive connection now (an `OPTIONS`
+    /// request), as a WebSocket is opened before the user speaks. Cold: every POST connects.
     public func open() async throws(TransportError) {
         client.start()
+        guard !client.configuration.freshConnectionPerRequest else { return }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            client.prime { done.resume() }
+        }
     }
 
     public func sendAudio(_ chunk: AudioChunk) {
