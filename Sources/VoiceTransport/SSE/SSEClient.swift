@@ -47,11 +47,11 @@ final class SSEClient: Sendable {
     private struct Control: Sendable {
         var abortError: TransportError?
         var shutdown = false
-        var started = false
     }
 
     let configuration: SSEClientConfiguration
     private let queue = CommandQueue<Command>()
+    private let thread = IOThread(name: "ttfa.sse")
     private let control = Mutex(Control())
     private let emit: @Sendable (TimedEvent) -> Void
     private let onFinish: @Sendable () -> Void
@@ -67,14 +67,7 @@ final class SSEClient: Sendable {
     }
 
     func start() {
-        let alreadyStarted = control.withLock { c in
-            defer { c.started = true }
-            return c.started
-        }
-        guard !alreadyStarted else { return }
-        let thread = Thread { [self] in run() }
-        thread.name = "ttfa.sse"
-        thread.start()
+        thread.startOnce { [self] in run() }
     }
 
     /// Records that audio chunk `index` was captured at `due` (the SSE design uploads later).
@@ -115,7 +108,6 @@ final class SSEClient: Sendable {
     // MARK: - worker thread
 
     private func run() {
-        tightenTimerSlack()
         let curl = CurlEasy()
         defer {
             queue.removeAll()

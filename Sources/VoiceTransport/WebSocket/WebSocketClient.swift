@@ -54,11 +54,11 @@ final class WebSocketClient: Sendable {
     private struct Control: Sendable {
         var closeRequested: (code: UInt16, reason: String)?
         var abortError: TransportError?
-        var started = false
     }
 
     let configuration: WebSocketClientConfiguration
     private let queue = CommandQueue<Command>()
+    private let thread = IOThread(name: "ttfa.websocket")
     private let control = Mutex(Control())
     private let emit: @Sendable (TimedEvent) -> Void
     private let onFinish: @Sendable () -> Void
@@ -78,16 +78,7 @@ final class WebSocketClient: Sendable {
 
     /// Starts connecting on a new thread. Frames sent before the upgrade completes wait for it.
     func start() {
-        let alreadyStarted = control.withLock { c in
-            defer { c.started = true }
-            return c.started
-        }
-        guard !alreadyStarted else { return }
-        let thread = Thread { [self] in
-            run()
-        }
-        thread.name = "ttfa.websocket"
-        thread.start()
+        thread.startOnce { [self] in run() }
     }
 
     /// Queues a text message to leave at `due` (monotonic ns; now or in the past: at once).
@@ -112,7 +103,6 @@ final class WebSocketClient: Sendable {
     // MARK: - I/O thread
 
     private func run() {
-        tightenTimerSlack()
         let curl = CurlEasy()
         defer {
             queue.removeAll()
