@@ -43,6 +43,23 @@ struct ResultsStoreTests {
         #expect(try store.integrityCheck() == "ok")
     }
 
+    @Test func severalWritersCreatingOneNewDatabaseAtOnceAllSucceed() throws {
+        for _ in 0..<5 {
+            let path = temporaryDatabase()
+            let failures = LockedBox<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do {
+                    let store = try ResultsStore(path: path)
+                    _ = try store.createRun(sampleRun())
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 }.isEmpty)
+            #expect(try ResultsStore(path: path).runs().count == 4)
+        }
+    }
+
     @Test func pragmasAreSetOnEveryConnection() throws {
         let path = temporaryDatabase()
         _ = try ResultsStore(path: path)

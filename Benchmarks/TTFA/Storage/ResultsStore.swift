@@ -47,11 +47,29 @@ public final class ResultsStore: Sendable {
                 let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
                 throw TransportError(.input, "\(path) was written by a newer ttfa (schema \(applied.subtracting(known).sorted().joined(separator: ", ")) is unknown to ttfa \(TTFAInfo.version)); upgrade ttfa or pass --db with another file")
             }
-            try migrator.migrate(pool)
+            try Self.migrate(pool, with: migrator)
         } catch let error as TransportError {
             throw error
         } catch {
             throw TransportError(.input, "\(path): cannot prepare the results database (\(Self.describe(error))); pass --db with another file")
+        }
+    }
+
+    /// Migrates, tolerating another process that migrates the same new file at the same time:
+    /// GRDB reads which migrations are applied before it takes the write lock, so the loser of
+    /// that race fails with "table already exists" although the schema is now complete.
+    static func migrate(_ pool: DatabasePool, with migrator: DatabaseMigrator) throws {
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch {
+                if try pool.read({ db in try migrator.hasCompletedMigrations(db) }) { return }
+                attempt += 1
+                if attempt >= 5 { throw error }
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            }
         }
     }
 
