@@ -23,11 +23,14 @@ struct RunCommand: AsyncParsableCommand {
         results database the moment it finishes.
 
         Examples:
-          ttfa                                      # the default comparison, embedded server
-          ttfa run --trials 20 --json               # more trials, machine-readable summary
-          ttfa run --ws-url 'wss://api.openai.com/v1/realtime?model=gpt-realtime' \\
-                   --sse-url https://my-edge.example.com/v1/chat/completions \\
-                   --header 'Authorization: Bearer $OPENAI_API_KEY'
+          The default comparison against the embedded server:
+            ttfa
+          More trials, a machine-readable summary on stdout:
+            ttfa run --trials 20 --json
+          Real endpoints (the key is read from the environment, never stored):
+            ttfa run --ws-url 'wss://api.openai.com/v1/realtime?model=gpt-realtime' \\
+              --sse-url https://my-edge.example.com/v1/chat/completions \\
+              --header 'Authorization: Bearer $OPENAI_API_KEY'
 
         Exit codes: 0 every trial ok; 2 bad input, nothing measured; 3 some trials failed or \
         were invalid; 130 interrupted (completed trials are kept).
