@@ -141,6 +141,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             parsedHeaders = try headers.map { (raw) throws(TransportError) in try HeaderParser.parse(raw) }
             for header in parsedHeaders { redactor.add(header.value) }
+            for url in [wsURL, sseURL].compactMap({ $0 }) { redactor.addCredentials(fromURL: url) }
             if audio.isEmpty {
                 recordings = try BundledRecordings.load()
             } else {

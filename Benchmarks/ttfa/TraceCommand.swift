@@ -57,6 +57,7 @@ struct TraceCommand: AsyncParsableCommand {
             var redactor = SecretRedactor()
             let parsedHeaders = try headers.map { (raw) throws(TransportError) in try HeaderParser.parse(raw) }
             for header in parsedHeaders { redactor.add(header.value) }
+            redactor.addCredentials(fromURL: url)
             settings = TransportSettings(
                 kind: transport, endpoint: endpoint, headers: parsedHeaders, connection: .cold,
                 verifyTLS: !insecure, redactor: redactor,

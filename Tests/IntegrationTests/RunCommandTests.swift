@@ -200,10 +200,17 @@ struct RunCommandTests {
     }
 
     @Test func aSentinelSecretLeavesNoTraceAnywhere() async throws {
+        try await withServe { server in
         let sentinel = "sk-sentinel-\(UUID().uuidString)"
         let scratch = try Scratch()
         let env = ["TTFA_SENTINEL": sentinel]
-        let run = try await ttfa(quickRun(scratch, extra: ["--json", "--header", "Authorization: Bearer $TTFA_SENTINEL", "--header", "X-Literal: \(sentinel)"]), environment: env)
+        let base = "127.0.0.1:\(server.port)"
+        var arguments = quickRun(scratch, extra: [
+            "--json", "--header", "Authorization: Bearer $TTFA_SENTINEL", "--header", "X-Literal: \(sentinel)",
+            "--ws-url", "ws://\(base)/v1/realtime?api_key=\(sentinel)", "--sse-url", "http://\(base)/v1/chat/completions?key=\(sentinel)",
+        ])
+        arguments.removeAll { $0 == "--profile" || $0 == "instant" }
+        let run = try await ttfa(arguments, environment: env)
         #expect(run.status == 0, "\(run.stderr)")
         let csvPath = scratch.directory.appendingPathComponent("results/export.csv").path
         let export = try await ttfa(["export", "--db", scratch.database, "--out", csvPath])
@@ -216,6 +223,8 @@ struct RunCommandTests {
         #expect(files.range(of: Data(sentinel.utf8)) == nil, "no file under results/ holds the secret")
         let store = try ResultsStore(path: scratch.database, create: false)
         #expect(try store.run(id: 1)?.commandLine.contains("Authorization: ***") == true)
+        #expect(try store.trials(runID: 1).first?.endpoint.contains("api_key=***") == true)
+        }
     }
 
     @Test func exportHasOneRowPerTrialAndParsesAsCSV() async throws {

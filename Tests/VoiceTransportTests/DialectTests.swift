@@ -160,6 +160,14 @@ struct SecretRedactorTests {
         #expect(url.contains("api_key=***") && url.contains("Access-Token=***"))
     }
 
+    @Test func urlCredentialsAreMaskedWhereverTheyTurnUp() {
+        var redactor = SecretRedactor()
+        redactor.addCredentials(fromURL: "https://u:hunter22@example.com/x?model=m&api_key=key-123456&token=tok-abcdef")
+        #expect(redactor.redact("Incorrect API key provided: key-123456 (token tok-abcdef, password hunter22)")
+            == "Incorrect API key provided: *** (token ***, password ***)")
+        #expect(redactor.redact("model m") == "model m")
+    }
+
     @Test func endpointPrintsRedacted() throws {
         let endpoint = try Endpoint("https://example.com/v1/chat/completions?key=secret", for: .sse)
         #expect(!endpoint.description.contains("secret"))

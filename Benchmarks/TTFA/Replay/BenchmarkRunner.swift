@@ -207,10 +207,14 @@ public final class BenchmarkRunner: Sendable {
             session.transport = transport
             session.events = transport.events.makeAsyncIterator()
             if !cold {
-                // Warm: connect before the trial, outside its timing.
+                // Warm: connect before the trial, outside its timing (interruptible meanwhile).
                 let openedAt = MonotonicClock.now()
+                let id = ObjectIdentifier(transport)
+                active.withLock { $0[id] = transport }
                 let opening = Task { try await transport.open() }
-                if case .failure = await opening.result {
+                let result = await opening.result
+                active.withLock { _ = $0.removeValue(forKey: id) }
+                if case .failure = result {
                     return await failedOpening(session: session, recording: recording, at: openedAt)
                 }
             }

@@ -74,7 +74,8 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 
     public var id: Int64?
     public var runID: Int64
-    /// Execution order within the run (1, 2, …).
+    /// Order in which the run's trials finished (1, 2, …); with `--concurrency 1` the order
+    /// they ran in.
     public var seq: Int
     public var transport: String
     /// Endpoint URL, secrets replaced by ***.

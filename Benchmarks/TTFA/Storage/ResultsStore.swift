@@ -35,7 +35,7 @@ public final class ResultsStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = try Self.openPool(path: path, configuration: configuration)
         } catch {
             throw TransportError(.input, "\(path): cannot open the results database (\(Self.describe(error))); check that it is a writable SQLite file, or pass --db PATH")
         }
@@ -52,6 +52,22 @@ public final class ResultsStore: Sendable {
             throw error
         } catch {
             throw TransportError(.input, "\(path): cannot prepare the results database (\(Self.describe(error))); pass --db with another file")
+        }
+    }
+
+    /// Opens the pool. Switching a brand-new file to WAL takes an exclusive lock for which
+    /// SQLite does not wait, so a process that opens the file while another one is creating it
+    /// gets SQLITE_BUSY at once: retry a few times before giving up.
+    static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        var attempt = 0
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                attempt += 1
+                if attempt >= 20 { throw error }
+                Thread.sleep(forTimeInterval: 0.02 * Double(attempt))
+            }
         }
     }
 

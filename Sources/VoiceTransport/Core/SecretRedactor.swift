@@ -35,6 +35,16 @@ public struct SecretRedactor: Sendable {
         secrets.sort { $0.count > $1.count }
     }
 
+    /// Registers the values of credential-looking query parameters and the password of `url`,
+    /// so they are masked wherever they turn up (an error message that echoes a key, say).
+    public mutating func addCredentials(fromURL url: String) {
+        guard let components = URLComponents(string: url) else { return }
+        if let password = components.password { add(password) }
+        for item in components.queryItems ?? [] where Self.isCredentialName(item.name) {
+            if let value = item.value { add(value) }
+        }
+    }
+
     /// `text` with every registered secret replaced by `***`.
     public func redact(_ text: String) -> String {
         var result = text

@@ -50,6 +50,7 @@ public struct ChatCompletionsDialect: EventInterpreter {
             "messages": messages,
         ]
         if options.includeUsage { body["stream_options"] = ["include_usage": true] }
+        // Cannot fail: the body holds only strings, booleans, arrays and dictionaries.
         return Array(try! JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
     }
 

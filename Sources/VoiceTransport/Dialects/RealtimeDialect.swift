@@ -57,6 +57,7 @@ public struct RealtimeDialect: EventInterpreter {
     public static let responseCreate = "{\"type\":\"response.create\"}"
 
     static func json(_ object: [String: Any]) -> String {
+        // Cannot fail: the object holds only strings, numbers, null, arrays and dictionaries.
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
