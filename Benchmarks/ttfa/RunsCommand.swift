@@ -123,14 +123,14 @@ struct ExportCommand: AsyncParsableCommand {
         let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
             try Data(csv.utf8).write(to: temporary)
-            if FileManager.default.fileExists(atPath: target.path) {
-                _ = try FileManager.default.replaceItemAt(target, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: target)
-            }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw CommandFailure(message: "--out \(out): cannot write (\(error.localizedDescription)); check the folder exists and is writable", exitCode: ExitCodes.usage)
+        }
+        // rename(2) replaces an existing file atomically: the old export stays intact until then.
+        guard rename(temporary.path, target.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw CommandFailure(message: "--out \(out): cannot write (\(reason)); check the folder exists and is writable", exitCode: ExitCodes.usage)
         }
         Terminal.error("wrote \(rows) trial\(rows == 1 ? "" : "s") to \(out)\n")
     }

@@ -237,6 +237,15 @@ struct RunCommandTests {
         let header = lines[0].split(separator: ",").map(String.init)
         #expect(Array(header.prefix(3)) == ["run_id", "seq", "transport"])
         #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == header.count })
+        // Exporting again over the same file replaces it whole.
+        let file = scratch.directory.appendingPathComponent("results/trials.csv").path
+        for _ in 0..<2 {
+            let written = try await ttfa(["export", "--db", scratch.database, "--out", file])
+            #expect(written.status == 0, "\(written.stderr)")
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == export.stdout)
+        }
+        let unwritable = try await ttfa(["export", "--db", scratch.database, "--out", "/proc/ttfa-nope/x.csv"])
+        #expect(unwritable.status == 2 && unwritable.stderr.contains("/proc/ttfa-nope/x.csv"))
         let missing = try await ttfa(["export", "--db", scratch.database, "--run", "42"])
         #expect(missing.status == 2 && missing.stderr.contains("run 42"))
     }
