@@ -199,6 +199,17 @@ struct RunCommandTests {
         #expect(try store.integrityCheck() == "ok")
     }
 
+    @Test func concurrentSessionsShareTheScheduleAndEachWarmsItsOwnConnections() async throws {
+        let scratch = try Scratch()
+        let result = try await ttfa(quickRun(scratch, trials: 3, extra: ["--concurrency", "2", "--json"]))
+        #expect(result.status == 0, "\(result.stderr)")
+        let store = try ResultsStore(path: scratch.database, create: false)
+        let trials = try store.trials(runID: 1)
+        #expect(trials.count == 6)
+        #expect(trials.map(\.seq) == Array(1...6), "every finished trial gets the next number")
+        #expect(trials.allSatisfy { $0.status == "ok" && $0.connectionReused == true }, "warm: connections opened before the trials")
+    }
+
     @Test func aSentinelSecretLeavesNoTraceAnywhere() async throws {
         try await withServe { server in
         let sentinel = "sk-sentinel-\(UUID().uuidString)"
