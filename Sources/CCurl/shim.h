@@ -25,17 +25,7 @@ static inline CURLcode ttfa_curl_getinfo_socket(CURL *h, curl_socket_t *v) { ret
 
 static inline CURLcode ttfa_curl_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
 static inline const char *ttfa_curl_version_string(void) { return curl_version_info(CURLVERSION_NOW)->version; }
-static inline const char *ttfa_curl_ssl_version_string(void) {
-    const char *s = curl_version_info(CURLVERSION_NOW)->ssl_version;
-    return s ? s : "";
-}
-static inline int ttfa_curl_supports_ws(void) {
-    const char *const *p = curl_version_info(CURLVERSION_NOW)->protocols;
-    for (; p && *p; p++) { if ((*p)[0] == 'w' && (*p)[1] == 's' && (*p)[2] == 0) return 1; }
-    return 0;
-}
 
 static const long TTFA_CURL_HTTP_VERSION_1_1 = CURL_HTTP_VERSION_1_1;
-static const long TTFA_CURL_READFUNC_ABORT_IS_ZERO = 0;
 
 #endif

@@ -18,17 +18,9 @@ public enum MonotonicClock {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
     }
-
-    /// Blocks the calling thread until `deadline` (absolute, nanoseconds). Use on dedicated I/O
-    /// threads only, never on the cooperative pool.
-    public static func sleep(until deadline: Int64) {
-        var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
-    }
-
 }
 
-/// Unit helpers so call sites read `250.milliseconds` instead of `250_000_000`.
+/// Unit helpers so call sites read `.milliseconds(250)` instead of `250_000_000`.
 extension Int64 {
     public static func milliseconds(_ ms: Int64) -> Int64 { ms * 1_000_000 }
     public static func seconds(_ s: Double) -> Int64 { Int64((s * 1_000_000_000).rounded()) }

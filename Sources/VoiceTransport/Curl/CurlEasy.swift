@@ -282,7 +282,6 @@ final class CurlEasy {
 
     static let abortedByCallback = Int(CURLE_ABORTED_BY_CALLBACK.rawValue)
     static let writeError = Int(CURLE_WRITE_ERROR.rawValue)
-    static let timedOut = Int(CURLE_OPERATION_TIMEDOUT.rawValue)
 }
 
 extension LibraryVersions {
@@ -292,6 +291,4 @@ extension LibraryVersions {
         return String(cString: ttfa_curl_version_string())
     }
 
-    /// The TLS library libcurl was built with ("OpenSSL/3.0.17").
-    public static var curlSSL: String { String(cString: ttfa_curl_ssl_version_string()) }
 }
