@@ -14,6 +14,8 @@ struct ChatCompletionsResponder: Sendable {
     let logger: Logger
 
     static let maxBodyBytes = 64 << 20
+    /// Longest a `stall` response is held open.
+    static let maxStallNs: Int64 = 300 * 1_000_000_000
 
     func respond(to request: Request, context: ReferenceRequestContext) async throws -> Response {
         let options: RequestOptions
@@ -77,8 +79,11 @@ struct ChatCompletionsResponder: Sendable {
 
         try await writer.write(event(chunk(["role": "assistant", "content": NSNull(), "refusal": NSNull()])))
         if options.fault == .stall {
-            // The first event went out; now nothing until the client gives up or the server stops.
-            while !shutdown.isSet && channel.isActive {
+            // The first event went out; now nothing until the client goes away, the server stops,
+            // or five minutes pass. (A client that closed its side leaves the channel half-closed
+            // and still "active", so the bound keeps a vanished client from pinning this task.)
+            let giveUp = MonotonicServerClock.now() + Self.maxStallNs
+            while !shutdown.isSet && channel.isActive && MonotonicServerClock.now() < giveUp {
                 try await Task.sleep(for: .milliseconds(200))
             }
             throw CancellationError()

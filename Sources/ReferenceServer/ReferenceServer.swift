@@ -58,12 +58,7 @@ public struct ReferenceServer: Sendable {
     /// Runs until SIGINT or SIGTERM (graceful shutdown) or until the task is cancelled.
     /// - Parameter onRunning: called once with the bound port (the real one when `port` is 0).
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let app = makeApplication(onRunning: onRunning)
-        let group = ServiceGroup(configuration: .init(
-            services: [app],
-            gracefulShutdownSignals: [UnixSignal.sigterm, .sigint],
-            logger: configuration.logger
-        ))
+        let group = serviceGroup(makeApplication(onRunning: onRunning), signals: [.sigterm, .sigint])
         try await group.run()
     }
 
@@ -72,8 +67,7 @@ public struct ReferenceServer: Sendable {
     public static func start(_ configuration: Configuration = Configuration()) async throws -> RunningReferenceServer {
         let server = ReferenceServer(configuration)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = server.makeApplication { port in portContinuation.yield(port) }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: configuration.logger))
+        let group = server.serviceGroup(server.makeApplication { port in portContinuation.yield(port) }, signals: [])
         let task = Task {
             do {
                 try await group.run()
@@ -86,7 +80,21 @@ public struct ReferenceServer: Sendable {
         guard let port = await iterator.next() else {
             throw ReferenceServerError(message: "the reference server could not listen on \(configuration.host):\(configuration.port) (is the port in use?)")
         }
-        return RunningReferenceServer(host: configuration.host, port: port, group: group, task: task, shutdown: server.shutdown)
+        return RunningReferenceServer(host: configuration.host, port: port, group: group, task: task)
+    }
+
+    /// The application plus a watcher that raises `shutdown` as soon as graceful shutdown
+    /// begins (services stop in reverse order, so the watcher goes first): long responses such
+    /// as `stall` end, and the application's wait for in-flight requests can finish.
+    func serviceGroup(_ app: some ApplicationProtocol, signals: [UnixSignal]) -> ServiceGroup {
+        ServiceGroup(configuration: .init(
+            services: [
+                .init(service: app),
+                .init(service: ShutdownWatcher(flag: shutdown), successTerminationBehavior: .ignore),
+            ],
+            gracefulShutdownSignals: signals,
+            logger: configuration.logger
+        ))
     }
 
     // MARK: application
@@ -167,14 +175,12 @@ public final class RunningReferenceServer: Sendable {
     public let port: Int
     private let group: ServiceGroup
     private let task: Task<Void, Never>
-    private let shutdown: ShutdownFlag
 
-    init(host: String, port: Int, group: ServiceGroup, task: Task<Void, Never>, shutdown: ShutdownFlag) {
+    init(host: String, port: Int, group: ServiceGroup, task: Task<Void, Never>) {
         self.host = host
         self.port = port
         self.group = group
         self.task = task
-        self.shutdown = shutdown
     }
 
     public var baseURL: String { "http://\(host):\(port)" }
@@ -185,7 +191,6 @@ public final class RunningReferenceServer: Sendable {
 
     /// Stops accepting connections, ends stalled responses and waits for the server to finish.
     public func stop() async {
-        shutdown.set()
         await group.triggerGracefulShutdown()
         await task.value
     }
@@ -204,6 +209,16 @@ struct ReferenceRequestContext: RequestContext {
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
+    }
+}
+
+/// Waits for graceful shutdown, then raises the flag.
+struct ShutdownWatcher: Service {
+    let flag: ShutdownFlag
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        flag.set()
     }
 }
 

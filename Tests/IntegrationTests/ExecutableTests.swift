@@ -97,11 +97,22 @@ final class ServeProcess: @unchecked Sendable {
         self.port = port
     }
 
-    /// SIGINT (graceful shutdown) and wait, off the cooperative pool.
-    func stop() async {
+    /// SIGINT (graceful shutdown) and wait, off the cooperative pool. Returns whether the
+    /// server exited within `seconds`; if not, it is killed.
+    @discardableResult
+    func stop(within seconds: Double = 30) async -> Bool {
         let process = self.process
         process.interrupt()
-        _ = try? await onDedicatedThread { process.waitUntilExit() }
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            _ = try? await onDedicatedThread { process.waitUntilExit() }
+            return false
+        }
+        return true
     }
 }
 
@@ -166,6 +177,16 @@ struct ExecutableTests {
                 #expect(lines.last?["status"] as? String == kind)
             }
         }
+    }
+
+    @Test func serveStopsPromptlyAfterServingAStalledStream() async throws {
+        let server = try await ServeProcess()
+        for transport in ["sse", "websocket"] {
+            let path = transport == "websocket" ? "ws://127.0.0.1:\(server.port)/v1/realtime" : "http://127.0.0.1:\(server.port)/v1/chat/completions"
+            let result = try await ttfa(["trace", "--transport", transport, "--url", "\(path)?fault=stall", "--timeout", "1"])
+            #expect(result.status == 3)
+        }
+        #expect(await server.stop(within: 15), "graceful shutdown ends stalled responses")
     }
 
     @Test func missingOrNonWAVAudioExits2NamingTheFile() async throws {
