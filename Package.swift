@@ -5,7 +5,7 @@
 //   Sources/CCurl, CCrypto, CPosix   C system libraries behind thin typed shims
 //   Sources/VoiceTransport           the library: transports, wire parsers, dialects, recordings
 //   Sources/ReferenceServer          Hummingbird server speaking both dialects, with faults
-//   Benchmarks/TTFA                  replay, statistics, storage, reports, trace (no CLI parsing)
+//   Benchmarks/Harness               replay, statistics, storage, reports, trace (no CLI parsing)
 //   Benchmarks/ttfa                  the command-line tool
 import PackageDescription
 
@@ -62,20 +62,20 @@ let package = Package(
             ]
         ),
         .target(
-            name: "TTFA",
+            name: "Harness",
             dependencies: [
                 "VoiceTransport",
                 "ReferenceServer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Benchmarks/TTFA",
+            path: "Benchmarks/Harness",
             resources: [.copy("Resources/recordings")]
         ),
         .executableTarget(
             name: "ttfa",
             dependencies: [
-                "TTFA",
+                "Harness",
                 "VoiceTransport",
                 "CPosix",
                 "ReferenceServer",
@@ -90,11 +90,11 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VoiceTransport", "ReferenceServer", "TTFA", "ttfa"]
+            dependencies: ["VoiceTransport", "ReferenceServer", "Harness", "ttfa"]
         ),
         .testTarget(
-            name: "TTFATests",
-            dependencies: ["TTFA", "VoiceTransport", .product(name: "GRDB", package: "GRDB.swift")]
+            name: "HarnessTests",
+            dependencies: ["Harness", "VoiceTransport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

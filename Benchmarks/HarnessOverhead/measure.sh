@@ -27,7 +27,7 @@ $ttfa serve --port $port > "$work/serve.out" 2>&1 & serve_pid=$!
 tshark -i lo -f "tcp port $port" -w "$work/cap.pcapng" -q > "$work/tshark.out" 2>&1 & tshark_pid=$!
 sleep 3
 $ttfa run --trials "$trials" --warmup 1 --quiet --json --db "$work/run.sqlite" \
-  --audio Benchmarks/TTFA/Resources/recordings/short.wav \
+  --audio Benchmarks/Harness/Resources/recordings/short.wav \
   --ws-url "ws://127.0.0.1:$port/v1/realtime?first_audio_ms=300" \
   --sse-url "http://127.0.0.1:$port/v1/chat/completions?first_audio_ms=300" > "$work/run.json"
 sleep 2

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import TTFA
+import Harness
 
 /// Progress of a run on stderr: a redrawn bar on a terminal, one line per trial otherwise,
 /// nothing with --quiet.

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ReferenceServer
 import Synchronization
-import TTFA
+import Harness
 import VoiceTransport
 
 /// Which transports to measure.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TTFA
+import Harness
 
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TTFA
+import Harness
 import VoiceTransport
 
 /// `--db`, shared by every command that reads or writes results.

@@ -2,7 +2,7 @@ import ArgumentParser
 import CPosix
 import Foundation
 import Logging
-import TTFA
+import Harness
 import VoiceTransport
 
 /// The `ttfa` executable: time to first audio, WebSocket versus HTTP POST + SSE.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TTFA
+import Harness
 import VoiceTransport
 
 struct TraceCommand: AsyncParsableCommand {

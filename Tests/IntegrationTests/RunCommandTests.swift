@@ -1,5 +1,5 @@
 import Foundation
-import TTFA
+import Harness
 import Testing
 import VoiceTransport
 

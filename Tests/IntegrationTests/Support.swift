@@ -1,6 +1,6 @@
 import Foundation
 import ReferenceServer
-import TTFA
+import Harness
 import VoiceTransport
 
 /// One in-process reference server (port 0, instant profile) shared by the integration tests.

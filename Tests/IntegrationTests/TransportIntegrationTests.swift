@@ -1,6 +1,6 @@
 import Foundation
 import ReferenceServer
-import TTFA
+import Harness
 import Testing
 import VoiceTransport
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import TTFA
+@testable import Harness
 import VoiceTransport
 
 @Suite("Per-trial metrics")

@@ -1,5 +1,5 @@
 import Testing
-import TTFA
+import Harness
 import VoiceTransport
 
 @Suite("--header parsing")

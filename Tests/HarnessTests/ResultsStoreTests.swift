@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-@testable import TTFA
+@testable import Harness
 import VoiceTransport
 
 func temporaryDatabase() -> String {

@@ -1,5 +1,5 @@
 import Testing
-import TTFA
+import Harness
 
 @Suite("Statistics")
 struct StatisticsTests {
