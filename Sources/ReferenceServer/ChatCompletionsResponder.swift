@@ -11,6 +11,7 @@ struct ChatCompletionsResponder: Sendable {
     let profile: LatencyProfile
     let answer: SyntheticAnswer
     let shutdown: ShutdownFlag
+    let log: ServerLog
     let logger: Logger
 
     static let maxBodyBytes = 64 << 20
@@ -18,13 +19,16 @@ struct ChatCompletionsResponder: Sendable {
     static let maxStallNs: Int64 = 300 * 1_000_000_000
 
     func respond(to request: Request, context: ReferenceRequestContext) async throws -> Response {
+        let target = request.uri.description
         let options: RequestOptions
         do {
-            options = try RequestOptions(target: request.uri.description)
+            options = try RequestOptions(target: target)
         } catch {
             return Self.error(.badRequest, message: error.message, type: "invalid_request_error", code: "invalid_value")
         }
-        switch options.fault {
+        let sequence = log.nextSequence(for: target)
+        let fault = options.fault(forRequest: sequence)
+        switch fault {
         case .rejectUpgrade:
             return Self.error(.badRequest, message: "fault=reject-upgrade applies to the WebSocket endpoint /v1/realtime", type: "invalid_request_error", code: "invalid_value")
         case .closeBeforeUpgrade:
@@ -55,18 +59,51 @@ struct ChatCompletionsResponder: Sendable {
         case .success(let value):
             parsed = value
         }
-        let firstAudioAt = received + Int64(options.firstAudioMs ?? profile.firstAudioMs) * 1_000_000
+        let delayMs = options.firstAudioDelayMs(default: profile.firstAudioMs)
+        let id = Wire.id("chatcmpl-")
+        log.record(ServerLog.Answer(
+            id: id, transport: "sse", target: target, sequence: sequence, connection: log.connectionNumber(of: context.channel),
+            fault: fault?.rawValue, firstAudioDelayMs: delayMs, conversationItems: nil, metadata: nil,
+            requestCompleteNs: received, firstAudioSentNs: nil))
         let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"]
         let channel = context.channel
+        let plan = StreamPlan(id: id, parsed: parsed, fault: fault, firstAudioAt: received + Int64(delayMs) * 1_000_000)
         return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
-            try await stream(to: &writer, parsed: parsed, options: options, firstAudioAt: firstAudioAt, channel: channel)
+            try await stream(to: &writer, plan: plan, channel: channel)
+            if fault == .closeIdle { Self.closeSoon(channel) }
         })
+    }
+
+    /// `OPTIONS` (what ttfa's warm SSE sends to open its kept-alive connection, and what a
+    /// browser's CORS preflight sends): 204 with `Allow`, or with `fault=options-body` a 405
+    /// carrying a JSON body, as many APIs answer.
+    func options(for request: Request, context: ReferenceRequestContext) -> Response {
+        let options = (try? RequestOptions(target: request.uri.description)) ?? RequestOptions()
+        let sequence = log.nextSequence(for: "OPTIONS " + request.uri.description)
+        if options.fault(forRequest: sequence) == .optionsBody {
+            var response = Self.error(.methodNotAllowed, message: "Method OPTIONS is not allowed on /v1/chat/completions; use POST.", type: "invalid_request_error", code: "method_not_allowed")
+            response.headers[.allow] = "POST"
+            return response
+        }
+        return Response(status: .noContent, headers: [.allow: "POST, OPTIONS"])
+    }
+
+    /// Closes a kept-alive connection 100 ms after its answer, as a short keep-alive timeout does.
+    static func closeSoon(_ channel: any Channel) {
+        channel.eventLoop.scheduleTask(in: .milliseconds(100)) { channel.close(promise: nil) }
+    }
+
+    struct StreamPlan: Sendable {
+        var id: String
+        var parsed: Parsed
+        var fault: Fault?
+        var firstAudioAt: Int64
     }
 
     // MARK: stream
 
-    private func stream(to writer: inout any ResponseBodyWriter, parsed: Parsed, options: RequestOptions, firstAudioAt: Int64, channel: any Channel) async throws {
-        let id = Wire.id("chatcmpl-")
+    private func stream(to writer: inout any ResponseBodyWriter, plan: StreamPlan, channel: any Channel) async throws {
+        let (id, parsed, fault, firstAudioAt) = (plan.id, plan.parsed, plan.fault, plan.firstAudioAt)
         let audioID = Wire.id("audio_")
         let created = Int(Date().timeIntervalSince1970)
         func chunk(_ delta: [String: Any], finish: String? = nil) -> String {
@@ -78,7 +115,7 @@ struct ChatCompletionsResponder: Sendable {
         func event(_ data: String) -> ByteBuffer { ByteBuffer(string: "data: \(data)\n\n") }
 
         try await writer.write(event(chunk(["role": "assistant", "content": NSNull(), "refusal": NSNull()])))
-        if options.fault == .stall {
+        if fault == .stall {
             // The first event went out; now nothing until the client goes away, the server stops,
             // or five minutes pass. (A client that closed its side leaves the channel half-closed
             // and still "active", so the bound keeps a vanished client from pinning this task.)
@@ -88,14 +125,14 @@ struct ChatCompletionsResponder: Sendable {
             }
             throw CancellationError()
         }
-        if options.fault == .badJSON {
+        if fault == .badJSON {
             try await writer.write(event("{\"id\":\"\(id)\",\"choices\":[{\"delta\":"))
             try await writer.write(event("[DONE]"))
             try await writer.finish(nil)
             return
         }
         try await MonotonicServerClock.sleep(until: firstAudioAt)
-        if options.fault == .serverError {
+        if fault == .serverError {
             try await writer.write(event(Wire.json(["error": Wire.errorObject(message: "The server had an error while processing your request. (reference server fault=server-error)", type: "server_error", code: "server_error")])))
             try await writer.finish(nil)
             return
@@ -107,11 +144,18 @@ struct ChatCompletionsResponder: Sendable {
             if index > 0, !answer.transcriptDeltas[index].isEmpty {
                 try await writer.write(event(chunk(["audio": ["transcript": answer.transcriptDeltas[index]]])))
             }
-            if options.fault == .noAudio { continue }
+            if fault == .noAudio { continue }
             try await writer.write(event(chunk(["audio": ["data": delta]])))
-            if options.fault == .dropMidStream && index == 1 {
+            if index == 0 { log.firstAudioSent(answer: id, at: MonotonicServerClock.now()) }
+            if fault == .dropMidStream && index == 1 {
                 logger.debug("fault drop-mid-stream: dropping the connection mid-response")
                 throw DroppedMidStream()
+            }
+            if index == 0 && fault == .garbageEvent {
+                try await writer.write(event("this is not JSON: the reference server's fault=garbage-event"))
+            }
+            if index == 0 && fault == .errorMidStream {
+                try await writer.write(event(Wire.json(["error": Wire.errorObject(message: "The server had an error while processing your request. (reference server fault=error-mid-stream)", type: "server_error", code: "server_error")])))
             }
         }
         // The last audio chunk carries only expires_at and no finish_reason.
@@ -126,6 +170,11 @@ struct ChatCompletionsResponder: Sendable {
             ])))
         }
         try await writer.write(event("[DONE]"))
+        if fault == .dropAfterDone {
+            // The answer is complete, but the response never ends: no terminating zero-length chunk.
+            logger.debug("fault drop-after-done: dropping the connection after [DONE]")
+            throw DroppedMidStream()
+        }
         try await writer.finish(nil)
     }
 

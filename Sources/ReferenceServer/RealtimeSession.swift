@@ -4,20 +4,28 @@ import Logging
 import NIOCore
 
 /// One WebSocket connection speaking the OpenAI Realtime GA dialect: `session.created` first,
-/// `session.updated` on `session.update`, audio appended to a buffer, and on commit +
-/// `response.create` the full response event sequence with transcript and audio deltas.
-/// Malformed input gets `error` events, never a crash.
+/// `session.updated` on `session.update`, audio appended to a buffer, on commit +
+/// `response.create` the full response event sequence with transcript and audio deltas, and
+/// `conversation.item.delete` for the conversation's items. Malformed input gets `error`
+/// events, never a crash. Faults (`fault=`, `fault_every=`) apply per response.
 struct RealtimeSession: Sendable {
     let profile: LatencyProfile
     let answer: SyntheticAnswer
     let options: RequestOptions
+    /// Path and query of the upgrade request (the scenario `fault_every` counts by).
+    let target: String
     let channel: any Channel
+    let log: ServerLog
     let logger: Logger
 
     /// Minimum audio for a commit (the API's 100 ms rule).
     static let minimumCommitBytes = 24_000 * 2 / 10
+    /// Appends after which `fault=early-audio` starts a response of its own.
+    static let earlyAudioAfterAppends = 3
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let connection = log.connectionNumber(of: channel)
+        log.openConnection(connection, target: target)
         let sessionID = Wire.id("sess_")
         try await send(outbound, [
             "type": "session.created",
@@ -27,19 +35,22 @@ struct RealtimeSession: Sendable {
         let state = SessionState()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for try await message in inbound.messages(maxSize: 32 << 20) {
-                if options.fault == .stall { continue }  // the first event went out; now silence
+                let received = MonotonicServerClock.now()
                 guard case .text(let text) = message else {
+                    log.clientMessage("binary", on: connection, at: received)
                     try await sendError(outbound, type: "invalid_request_error", code: "invalid_message_type",
                                         message: "Binary messages are not supported; send JSON text messages.")
                     continue
                 }
                 guard let event = Wire.object(text) else {
+                    log.clientMessage("not-json", on: connection, at: received)
                     try await sendError(outbound, type: "invalid_request_error", code: "invalid_json",
                                         message: "The message could not be parsed as JSON.")
                     continue
                 }
                 let type = event["type"] as? String ?? ""
                 let eventID = event["event_id"] as? String
+                log.clientMessage(type, on: connection, at: received)
                 switch type {
                 case "session.update":
                     guard let session = event["session"] as? [String: Any] else {
@@ -52,8 +63,12 @@ struct RealtimeSession: Sendable {
                                             message: "Invalid value: '\(kind)'. Supported values are: 'realtime'.", param: "session.type", eventID: eventID)
                         continue
                     }
+                    if let delay = options.sessionDelayMs, delay > 0 {
+                        try await Task.sleep(for: .milliseconds(delay))
+                    }
                     var updated = sessionObject(id: sessionID)
                     for (key, value) in session { updated[key] = value }
+                    log.sessionUpdated(on: connection, at: MonotonicServerClock.now())
                     try await send(outbound, ["type": "session.updated", "event_id": Wire.id("event_"), "session": updated])
                 case "input_audio_buffer.append":
                     guard let audio = event["audio"] as? String, let bytes = Data(base64Encoded: audio) else {
@@ -61,7 +76,10 @@ struct RealtimeSession: Sendable {
                                             message: "Invalid 'audio': expected base64-encoded PCM16 audio.", param: "audio", eventID: eventID)
                         continue
                     }
-                    await state.append(bytes.count)
+                    let appends = await state.append(bytes.count)
+                    if appends == Self.earlyAudioAfterAppends, options.fault(forRequest: log.peekSequence(for: target)) == .earlyAudio {
+                        try await sendUnsolicitedResponse(outbound)
+                    }
                 case "input_audio_buffer.clear":
                     await state.clear()
                     try await send(outbound, ["type": "input_audio_buffer.cleared", "event_id": Wire.id("event_")])
@@ -81,16 +99,38 @@ struct RealtimeSession: Sendable {
                                                "role": "user", "content": [["type": "input_audio", "transcript": NSNull()]]]
                     try await send(outbound, ["type": "conversation.item.added", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item": item])
                     try await send(outbound, ["type": "conversation.item.done", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item": item])
+                case "conversation.item.delete":
+                    guard let itemID = event["item_id"] as? String else {
+                        try await sendError(outbound, type: "invalid_request_error", code: "missing_required_parameter",
+                                            message: "Missing required parameter: 'item_id'.", param: "item_id", eventID: eventID)
+                        continue
+                    }
+                    guard await state.delete(itemID: itemID) else {
+                        try await sendError(outbound, type: "invalid_request_error", code: "item_not_found",
+                                            message: "Item with item_id not found: \(itemID)", param: "item_id", eventID: eventID)
+                        continue
+                    }
+                    try await send(outbound, ["type": "conversation.item.deleted", "event_id": Wire.id("event_"), "item_id": itemID])
                 case "response.create":
                     let requested = MonotonicServerClock.now()
-                    guard await state.startResponse() else {
+                    guard let (responseID, items, previous) = await state.startResponse() else {
                         try await sendError(outbound, type: "invalid_request_error", code: "conversation_already_has_active_response",
                                             message: "Conversation already has an active response in progress.", eventID: eventID)
                         continue
                     }
+                    let sequence = log.nextSequence(for: target)
+                    let fault = options.fault(forRequest: sequence)
+                    let delayMs = options.firstAudioDelayMs(default: profile.firstAudioMs)
+                    let metadata = ((event["response"] as? [String: Any])?["metadata"] as? [String: Any])?.compactMapValues { $0 as? String }
+                    log.record(ServerLog.Answer(
+                        id: responseID, transport: "websocket", target: target, sequence: sequence, connection: connection,
+                        fault: fault?.rawValue, firstAudioDelayMs: delayMs, conversationItems: items, metadata: metadata,
+                        requestCompleteNs: requested, firstAudioSentNs: nil))
+                    let plan = ResponsePlan(id: responseID, previousID: previous, fault: fault, metadata: metadata,
+                                            firstAudioAt: requested + Int64(delayMs) * 1_000_000)
                     group.addTask {
                         do {
-                            try await respond(outbound, requestedAt: requested, state: state)
+                            try await respond(outbound, plan: plan, state: state)
                         } catch {
                             await state.finishResponse()
                             throw error
@@ -101,7 +141,7 @@ struct RealtimeSession: Sendable {
                     await state.cancelResponse()
                 default:
                     try await sendError(outbound, type: "invalid_request_error", code: "invalid_value",
-                                        message: "Invalid value: '\(type)'. Supported values are: 'session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', 'response.create', 'response.cancel'.",
+                                        message: "Invalid value: '\(type)'. Supported values are: 'session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', 'conversation.item.delete', 'response.create', 'response.cancel'.",
                                         param: "type", eventID: eventID)
                 }
             }
@@ -111,26 +151,46 @@ struct RealtimeSession: Sendable {
 
     // MARK: response
 
-    private func respond(_ outbound: WebSocketOutboundWriter, requestedAt: Int64, state: SessionState) async throws {
-        let responseID = Wire.id("resp_")
+    struct ResponsePlan: Sendable {
+        var id: String
+        /// The response before this one on the connection (for `fault=stale-delta`).
+        var previousID: String?
+        var fault: Fault?
+        var metadata: [String: String]?
+        var firstAudioAt: Int64
+    }
+
+    private func respond(_ outbound: WebSocketOutboundWriter, plan: ResponsePlan, state: SessionState) async throws {
+        let (responseID, fault) = (plan.id, plan.fault)
         let itemID = Wire.id("item_")
-        if options.fault == .badJSON {
+        if fault == .staleDelta {
+            // A late delta of the previous answer arrives before this response even starts.
+            let stale = plan.previousID ?? Wire.id("resp_")
+            try await outbound.write(.text(Wire.json(["type": "response.output_audio.delta", "event_id": Wire.id("event_"), "response_id": stale,
+                                                      "item_id": Wire.id("item_"), "output_index": 0, "content_index": 0, "delta": answer.audioDeltas[0]])))
+        }
+        if fault == .badJSON {
             try await outbound.write(.text("{\"type\":\"response.created\",\"response\":{\"id\":\"\(responseID)\","))
             return
         }
-        let response: [String: Any] = ["id": responseID, "object": "realtime.response", "status": "in_progress", "output": []]
+        var response: [String: Any] = ["id": responseID, "object": "realtime.response", "status": "in_progress", "output": []]
+        if let metadata = plan.metadata { response["metadata"] = metadata }
         try await send(outbound, ["type": "response.created", "event_id": Wire.id("event_"), "response": response])
+        if fault == .stall {
+            // The answer started; now nothing until the client goes away (or five minutes pass).
+            try await Task.sleep(for: .nanoseconds(ChatCompletionsResponder.maxStallNs))
+            return
+        }
         let item: [String: Any] = ["id": itemID, "object": "realtime.item", "type": "message", "status": "in_progress", "role": "assistant", "content": []]
+        await state.addItem(itemID)
         try await send(outbound, ["type": "response.output_item.added", "event_id": Wire.id("event_"), "response_id": responseID, "output_index": 0, "item": item])
         try await send(outbound, ["type": "conversation.item.added", "event_id": Wire.id("event_"), "item": item])
         try await send(outbound, ["type": "response.content_part.added", "event_id": Wire.id("event_"), "response_id": responseID,
                                   "item_id": itemID, "output_index": 0, "content_index": 0, "part": ["type": "audio", "transcript": ""]])
 
-        let firstAudioMs = options.firstAudioMs ?? profile.firstAudioMs
-        let firstAudioAt = requestedAt + Int64(firstAudioMs) * 1_000_000
-        try await MonotonicServerClock.sleep(until: firstAudioAt)
+        try await MonotonicServerClock.sleep(until: plan.firstAudioAt)
 
-        if options.fault == .serverError {
+        if fault == .serverError {
             try await sendError(outbound, type: "server_error", code: "server_error",
                                 message: "The server had an error while processing your request. (reference server fault=server-error)")
             try await send(outbound, ["type": "response.done", "event_id": Wire.id("event_"), "response": [
@@ -144,24 +204,32 @@ struct RealtimeSession: Sendable {
         let prefix = "{\"type\":\"response.output_audio.delta\",\"response_id\":\"\(responseID)\",\"item_id\":\"\(itemID)\",\"output_index\":0,\"content_index\":0,\"event_id\":\""
         for (index, delta) in answer.audioDeltas.enumerated() {
             if await state.cancelled { break }
-            try await MonotonicServerClock.sleep(until: firstAudioAt + Int64(index) * profile.deltaIntervalNs)
+            try await MonotonicServerClock.sleep(until: plan.firstAudioAt + Int64(index) * profile.deltaIntervalNs)
             let words = answer.transcriptDeltas[index]
             if !words.isEmpty {
                 try await send(outbound, ["type": "response.output_audio_transcript.delta", "event_id": Wire.id("event_"),
                                           "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0, "delta": words])
             }
-            if options.fault == .noAudio { continue }
+            if fault == .noAudio { continue }
             try await outbound.write(.text(prefix + Wire.id("event_") + "\",\"delta\":\"" + delta + "\"}"))
-            if options.fault == .dropMidStream && index == 1 {
+            if index == 0 { log.firstAudioSent(answer: responseID, at: MonotonicServerClock.now()) }
+            if fault == .dropMidStream && index == 1 {
                 logger.debug("fault drop-mid-stream: closing the connection without a close frame")
                 try await channel.close()
                 return
+            }
+            if index == 0 && fault == .garbageEvent {
+                try await outbound.write(.text("this is not JSON: the reference server's fault=garbage-event"))
+            }
+            if index == 0 && fault == .errorMidStream {
+                try await sendError(outbound, type: "server_error", code: "server_error",
+                                    message: "The server had an error while processing your request. (reference server fault=error-mid-stream)")
             }
         }
         let cancelled = await state.cancelled
         let transcript = SyntheticAnswer.transcript
         if !cancelled {
-            if options.fault != .noAudio {
+            if fault != .noAudio {
                 try await send(outbound, ["type": "response.output_audio.done", "event_id": Wire.id("event_"), "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0])
             }
             try await send(outbound, ["type": "response.output_audio_transcript.done", "event_id": Wire.id("event_"), "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0, "transcript": transcript])
@@ -170,16 +238,43 @@ struct RealtimeSession: Sendable {
         let doneItem: [String: Any] = ["id": itemID, "object": "realtime.item", "type": "message", "status": cancelled ? "incomplete" : "completed", "role": "assistant",
                                        "content": [["type": "output_audio", "transcript": transcript]]]
         try await send(outbound, ["type": "response.output_item.done", "event_id": Wire.id("event_"), "response_id": responseID, "output_index": 0, "item": doneItem])
-        try await send(outbound, ["type": "response.done", "event_id": Wire.id("event_"), "response": [
+        var done: [String: Any] = [
             "id": responseID, "object": "realtime.response", "status": cancelled ? "cancelled" : "completed",
             "status_details": cancelled ? ["type": "cancelled", "reason": "client_cancelled"] : NSNull(),
             "output": [doneItem],
             "usage": ["total_tokens": 120, "input_tokens": 60, "output_tokens": 60],
-        ] as [String: Any]])
+        ]
+        if let metadata = plan.metadata { done["metadata"] = metadata }
+        try await send(outbound, ["type": "response.done", "event_id": Wire.id("event_"), "response": done])
         // The API sends rate limits after response.done.
         try await send(outbound, ["type": "rate_limits.updated", "event_id": Wire.id("event_"), "rate_limits": [
             ["name": "requests", "limit": 1000, "remaining": 999, "reset_seconds": 0.06],
             ["name": "tokens", "limit": 50000, "remaining": 49880, "reset_seconds": 0.144],
+        ]])
+        switch fault {
+        case .dropAfterDone:
+            logger.debug("fault drop-after-done: closing the connection without a close frame")
+            try await channel.close()
+        case .closeIdle:
+            ChatCompletionsResponder.closeSoon(channel)
+        default:
+            break
+        }
+    }
+
+    /// `fault=early-audio`: a response nobody asked for, with audio, while the user speaks (as
+    /// a server with its own turn detection might start one).
+    private func sendUnsolicitedResponse(_ outbound: WebSocketOutboundWriter) async throws {
+        let responseID = Wire.id("resp_")
+        let itemID = Wire.id("item_")
+        try await send(outbound, ["type": "response.created", "event_id": Wire.id("event_"),
+                                  "response": ["id": responseID, "object": "realtime.response", "status": "in_progress", "output": []]])
+        for delta in answer.audioDeltas.prefix(2) {
+            try await send(outbound, ["type": "response.output_audio.delta", "event_id": Wire.id("event_"), "response_id": responseID,
+                                      "item_id": itemID, "output_index": 0, "content_index": 0, "delta": delta])
+        }
+        try await send(outbound, ["type": "response.done", "event_id": Wire.id("event_"), "response": [
+            "id": responseID, "object": "realtime.response", "status": "completed", "output": [],
         ]])
     }
 
@@ -207,28 +302,55 @@ struct RealtimeSession: Sendable {
     }
 }
 
-/// Mutable state of one Realtime connection, shared by the reader and the response task.
+/// Mutable state of one Realtime connection, shared by the reader and the response task: the
+/// input buffer, the conversation's items, the response in progress.
 actor SessionState {
     private(set) var buffered = 0
-    private var lastItemID: String?
+    private var appendsSinceCommit = 0
+    /// Conversation items, oldest first.
+    private(set) var items: [String] = []
+    private var lastResponseID: String?
     private var responding = false
     private(set) var cancelled = false
 
-    func append(_ bytes: Int) { buffered += bytes }
-    func clear() { buffered = 0 }
-
-    /// Empties the buffer; returns the previous item's id.
-    func commit(itemID: String) -> String? {
-        buffered = 0
-        defer { lastItemID = itemID }
-        return lastItemID
+    /// Adds audio; returns how many appends the buffer has had since the last commit.
+    func append(_ bytes: Int) -> Int {
+        buffered += bytes
+        appendsSinceCommit += 1
+        return appendsSinceCommit
     }
 
-    func startResponse() -> Bool {
-        guard !responding else { return false }
+    func clear() {
+        buffered = 0
+        appendsSinceCommit = 0
+    }
+
+    /// Empties the buffer into a new user item; returns the previous item's id.
+    func commit(itemID: String) -> String? {
+        buffered = 0
+        appendsSinceCommit = 0
+        defer { items.append(itemID) }
+        return items.last
+    }
+
+    func addItem(_ id: String) { items.append(id) }
+
+    /// Removes an item; false when the conversation has no such item.
+    func delete(itemID: String) -> Bool {
+        guard let index = items.firstIndex(of: itemID) else { return false }
+        items.remove(at: index)
+        return true
+    }
+
+    /// Starts a response: its new id, the conversation's length, the previous response's id.
+    /// Nil while another response is in progress.
+    func startResponse() -> (id: String, items: Int, previous: String?)? {
+        guard !responding else { return nil }
         responding = true
         cancelled = false
-        return true
+        let id = Wire.id("resp_")
+        defer { lastResponseID = id }
+        return (id, items.count, lastResponseID)
     }
 
     func finishResponse() { responding = false }

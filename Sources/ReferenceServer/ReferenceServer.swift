@@ -49,6 +49,8 @@ public struct ReferenceServer: Sendable {
     }
 
     public let configuration: Configuration
+    /// What the server did for each answer (see `ServerLog`; also `GET /debug/log`).
+    public let log = ServerLog()
     let shutdown = ShutdownFlag()
 
     public init(_ configuration: Configuration) {
@@ -80,7 +82,7 @@ public struct ReferenceServer: Sendable {
         guard let port = await iterator.next() else {
             throw ReferenceServerError(message: "the reference server could not listen on \(configuration.host):\(configuration.port) (is the port in use?)")
         }
-        return RunningReferenceServer(host: configuration.host, port: port, group: group, task: task)
+        return RunningReferenceServer(host: configuration.host, port: port, log: server.log, group: group, task: task)
     }
 
     /// The application plus a watcher that raises `shutdown` as soon as graceful shutdown
@@ -103,7 +105,8 @@ public struct ReferenceServer: Sendable {
         let profile = configuration.profile
         let answer = SyntheticAnswer(profile: profile)
         let logger = configuration.logger
-        let chat = ChatCompletionsResponder(profile: profile, answer: answer, shutdown: shutdown, logger: logger)
+        let log = self.log
+        let chat = ChatCompletionsResponder(profile: profile, answer: answer, shutdown: shutdown, log: log, logger: logger)
 
         let router = Router(context: ReferenceRequestContext.self)
         router.get("/health") { _, _ in "ok\n" }
@@ -112,6 +115,12 @@ public struct ReferenceServer: Sendable {
         }
         router.post("/v1/chat/completions") { request, context in
             try await chat.respond(to: request, context: context)
+        }
+        router.on("/v1/chat/completions", method: .options) { request, context in
+            chat.options(for: request, context: context)
+        }
+        router.get("/debug/log") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: log.json())))
         }
         router.post("/v1/echo") { request, _ in
             var request = request
@@ -125,7 +134,7 @@ public struct ReferenceServer: Sendable {
             validateUTF8: true
         )
         let server = HTTPServerBuilder { responder in
-            UpgradeFaultChannel(base: HTTP1WebSocketUpgradeChannel(
+            EdgeChannel(base: HTTP1WebSocketUpgradeChannel(
                 responder: responder,
                 configuration: .init(ws: webSocket),
                 shouldUpgrade: { request, channel, logger in
@@ -153,11 +162,11 @@ public struct ReferenceServer: Sendable {
                             try await outbound.close(.unknown(4000), reason: "beta_api_shape_disabled")
                             return
                         }
-                        let session = RealtimeSession(profile: profile, answer: answer, options: options, channel: channel, logger: logger)
+                        let session = RealtimeSession(profile: profile, answer: answer, options: options, target: target, channel: channel, log: log, logger: logger)
                         try await session.run(inbound: inbound, outbound: outbound)
                     }
                 }
-            ))
+            ), log: log)
         }
         return Application(
             router: router,
@@ -173,12 +182,15 @@ public struct ReferenceServer: Sendable {
 public final class RunningReferenceServer: Sendable {
     public let host: String
     public let port: Int
+    /// What the server did for each answer.
+    public let log: ServerLog
     private let group: ServiceGroup
     private let task: Task<Void, Never>
 
-    init(host: String, port: Int, group: ServiceGroup, task: Task<Void, Never>) {
+    init(host: String, port: Int, log: ServerLog, group: ServiceGroup, task: Task<Void, Never>) {
         self.host = host
         self.port = port
+        self.log = log
         self.group = group
         self.task = task
     }
