@@ -14,16 +14,18 @@ func sampleRun() -> RunRecord {
               ttfaVersion: TTFAInfo.version, gitCommit: nil, commandLine: "ttfa", configJSON: "{}", seed: 1)
 }
 
-func sampleTrial(runID: Int64, seq: Int, transport: String, ttfaMs: Int64?, status: String = "ok", warmup: Bool = false) -> TrialRecord {
-    TrialRecord(id: nil, runID: runID, seq: seq, transport: transport, endpoint: "ws://x", connection: "warm", recording: "r.wav",
+func sampleTrial(runID: Int64, seq: Int, transport: String, ttfaMs: Int64?, status: String = "ok", warmup: Bool = false,
+                 recording: String = "r.wav", connectionReused: Bool? = true) -> TrialRecord {
+    TrialRecord(id: nil, runID: runID, seq: seq, transport: transport, endpoint: "ws://x", connection: "warm", recording: recording,
                 recordingNs: 1_000_000_000, trial: seq, warmup: warmup, status: status, errorKind: status == "ok" ? nil : status,
                 errorMessage: status == "ok" ? nil : "=boom, \"quoted\"", startedAt: "2026-01-01T00:00:00Z", speechEndNs: 1_000_000_000,
-                ttfaNs: ttfaMs.map { $0 * 1_000_000 }, dnsNs: nil, connectNs: nil, tlsNs: nil, upgradeNs: nil, connectionReused: true,
+                ttfaNs: ttfaMs.map { $0 * 1_000_000 }, dnsNs: nil, connectNs: nil, tlsNs: nil, upgradeNs: nil, connectionReused: connectionReused,
                 responseHeadersNs: nil, uploadDoneNs: nil, firstByteNs: nil, firstEventNs: nil,
                 firstAudioNs: ttfaMs.map { 1_000_000_000 + $0 * 1_000_000 }, lastAudioNs: nil, doneNs: nil,
                 audioBytes: 4800, audioEvents: 1, maxAudioGapNs: nil, underruns: 0, underrunNs: 0, maxSendLagNs: 100_000, chunksSent: 20,
                 curlNamelookupNs: nil, curlConnectNs: nil, curlAppconnectNs: nil, curlPretransferNs: nil, curlStarttransferNs: nil,
-                curlTotalNs: nil, httpVersion: nil)
+                curlTotalNs: nil, httpVersion: nil, encodeNs: 200_000, uploadBlockedNs: 0, speechEndLagNs: 100_000,
+                responseID: "resp_\(seq)", anomalies: 0)
 }
 
 @Suite("Results database")

@@ -170,11 +170,30 @@ struct ExecutableTests {
                 let result = try await ttfa(["trace", "--transport", transport, "--url", "\(path)?fault=\(fault)", "--timeout", "1"])
                 #expect(result.status == 3, "\(fault)")
                 let lines = result.jsonLines
-                #expect(lines.count >= 2)
-                let error = lines[lines.count - 2]
-                #expect(error["type"] as? String == "error", "\(fault)")
+                let error = try #require(lines.first { $0["type"] as? String == "error" }, "\(fault)")
                 #expect(error["kind"] as? String == kind, "\(fault): \(error)")
+                #expect(lines.last?["type"] as? String == "done")
                 #expect(lines.last?["status"] as? String == kind)
+            }
+        }
+    }
+
+    @Test func aTraceKeepsPrintingTheWireAfterAnEventTheDialectCannotRead() async throws {
+        try await withServe { server in
+            for (transport, url) in [("sse", "http://127.0.0.1:\(server.port)/v1/chat/completions?fault=garbage-event"),
+                                     ("websocket", "ws://127.0.0.1:\(server.port)/v1/realtime?fault=garbage-event")] {
+                let result = try await ttfa(["trace", "--transport", transport, "--url", url, "--timeout", "5"])
+                #expect(result.status == 3)
+                let types = result.jsonLines.compactMap { $0["type"] as? String }
+                let error = try #require(types.firstIndex(of: "error"), "\(transport): \(types)")
+                let wire = transport == "sse" ? "sse.event" : "ws.message"
+                #expect(types[(error + 1)...].filter { $0 == wire }.count >= 5, "\(transport): the rest of the answer is still shown: \(types)")
+                if transport == "sse" {
+                    #expect(result.jsonLines.last { $0["type"] as? String == "sse.event" }?["data"] as? String == "[DONE]")
+                } else {
+                    #expect(result.jsonLines.contains { ($0["text"] as? String)?.contains("\"response.done\"") == true })
+                }
+                #expect(types.last == "done")
             }
         }
     }

@@ -33,9 +33,9 @@ func runTurns(_ settings: TransportSettings, turns: Int, recording: Recording = 
     var events = transport.events.makeAsyncIterator()
     try await transport.open()
     var timelines: [TurnTimeline] = []
-    for _ in 0..<turns {
+    for turn in 1...turns {
         let timeline = await TurnRunner.run(
-            transport: transport, events: &events, recording: recording, chunkMs: 50,
+            transport: transport, events: &events, turn: turn, recording: recording, chunkMs: 50,
             start: MonotonicClock.now() + .milliseconds(10), timeout: .seconds(timeout))
         timelines.append(timeline)
     }
@@ -49,7 +49,7 @@ func runColdTurn(_ settings: TransportSettings, timeout: Double = 5) async -> Tu
     var events = transport.events.makeAsyncIterator()
     if settings.kind == .sse { try? await transport.open() }
     let timeline = await TurnRunner.run(
-        transport: transport, events: &events, recording: shortRecording, chunkMs: 50,
+        transport: transport, events: &events, turn: 1, recording: shortRecording, chunkMs: 50,
         start: MonotonicClock.now() + .milliseconds(10), timeout: .seconds(timeout), openInside: settings.kind == .websocket)
     await transport.close()
     return timeline

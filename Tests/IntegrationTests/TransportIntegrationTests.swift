@@ -56,7 +56,8 @@ struct TransportIntegrationTests {
         let server = try await TestServer.get()
         let timeline = try #require(try await runTurns(settings(kind, server), turns: 1).first)
         let lags = timeline.events.compactMap { event -> Int64? in
-            if case .chunkSent(_, _, let lag) = event.event { return lag }
+            if case .chunkSent(_, _, let lag, _) = event.event { return lag }
+            if case .chunkCaptured(_, _, let lag) = event.event { return lag }
             return nil
         }
         #expect(lags.count == 6, "300 ms in 50 ms chunks")

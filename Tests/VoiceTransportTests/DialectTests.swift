@@ -4,46 +4,136 @@ import Testing
 
 @Suite("OpenAI Realtime dialect")
 struct RealtimeDialectTests {
-    func interpret(_ messages: [String], speechEndAfter: Int = 1) -> [TransportEvent] {
-        var dialect = RealtimeDialect()
+    static let speechEnd = TransportEvent.speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0)
+
+    /// Interprets `messages` as turn 1, with the end of speech before message `speechEndAfter`.
+    func interpret(_ messages: [String], speechEndAfter: Int = 1, dialect: inout RealtimeDialect) -> [TransportEvent] {
         var out: [TransportEvent] = []
         for (i, message) in messages.enumerated() {
-            if i == speechEndAfter { out += dialect.interpret(.speechEnd(scheduled: 0, lagNs: 0)) }
+            if i == speechEndAfter { out += dialect.interpret(Self.speechEnd) }
             out += dialect.interpret(.webSocketMessage(.text(message)))
         }
         return out
     }
 
+    func interpret(_ messages: [String], speechEndAfter: Int = 1) -> [TransportEvent] {
+        var dialect = RealtimeDialect()
+        dialect.beginTurn(1)
+        return interpret(messages, speechEndAfter: speechEndAfter, dialect: &dialect)
+    }
+
     func kinds(_ events: [TransportEvent]) -> [String] {
-        events.map {
+        events.compactMap {
             switch $0 {
-            case .audio(let n): "audio(\(n))"
+            case .audio(let n, _): "audio(\(n))"
             case .transcript: "transcript"
             case .turnEnd: "turnEnd"
             case .serverError: "serverError"
             case .failure(let e): "failure(\(e.kind.rawValue))"
+            case .anomaly: "anomaly"
+            case .responseStarted(let id): "response(\(id))"
+            case .contextCleared(let ok, _): "cleared(\(ok))"
+            case .responseDone: nil
             default: "other"
             }
         }
     }
 
     let created = #"{"type":"session.created","session":{}}"#
+    func responseCreated(_ id: String, turn: Int? = 1) -> String {
+        turn.map { #"{"type":"response.created","response":{"id":"\#(id)","metadata":{"ttfa_turn":"\#($0)"}}}"# }
+            ?? #"{"type":"response.created","response":{"id":"\#(id)"}}"#
+    }
+    func delta(_ response: String, _ payload: String = "AAECAw==", beta: Bool = false) -> String {
+        #"{"type":"\#(beta ? "response.audio.delta" : "response.output_audio.delta")","response_id":"\#(response)","delta":"\#(payload)"}"#
+    }
+    func done(_ response: String, status: String = "completed") -> String {
+        #"{"type":"response.done","response":{"id":"\#(response)","status":"\#(status)","status_details":{"error":{"message":"boom"}}}}"#
+    }
 
-    @Test func gaAndBetaAudioDeltasCountAndEmptyDeltasDoNot() {
+    @Test func gaAndBetaAudioDeltasOfThisTurnsResponseCountAndEmptyDeltasDoNot() {
         let events = interpret([
             created,
-            #"{"type":"response.output_audio_transcript.delta","delta":"Hi"}"#,
-            #"{"type":"response.output_audio.delta","delta":""}"#,
-            #"{"type":"response.output_audio.delta","delta":"AAECAw=="}"#,
-            #"{"type":"response.audio.delta","delta":"AAE="}"#,
-            #"{"type":"response.done","response":{"status":"completed"}}"#,
+            responseCreated("r1"),
+            #"{"type":"response.output_audio_transcript.delta","response_id":"r1","delta":"Hi"}"#,
+            delta("r1", ""),
+            delta("r1"),
+            delta("r1", "AAE=", beta: true),
+            done("r1"),
         ])
-        #expect(kinds(events) == ["transcript", "audio(4)", "audio(2)", "turnEnd"])
+        #expect(kinds(events) == ["response(r1)", "transcript", "audio(4)", "audio(2)", "turnEnd"])
+    }
+
+    @Test func audioOfAnotherResponseIsAnAnomalyNeverTheTurnsAudio() {
+        let events = interpret([
+            created,
+            delta("r0"),                    // a late delta of the previous answer, before this one starts
+            responseCreated("r1"),
+            delta("r0"),                    // …and during it
+            delta("r1"),
+            done("r0"),                     // someone else's end is not this turn's end
+            done("r1"),
+        ])
+        #expect(kinds(events) == ["anomaly", "response(r1)", "anomaly", "audio(4)", "turnEnd"])
+    }
+
+    @Test func audioBeforeTheEndOfSpeechIsNeverCounted() {
+        let events = interpret([
+            created,
+            responseCreated("early", turn: nil),  // a response nobody asked for, while the user speaks
+            delta("early"),
+            done("early"),
+            responseCreated("r1"),
+            delta("r1"),
+            done("r1"),
+        ], speechEndAfter: 4)
+        #expect(kinds(events) == ["anomaly", "anomaly", "response(r1)", "audio(4)", "turnEnd"])
+    }
+
+    @Test func aResponseTaggedForAnotherTurnIsNotThisTurns() {
+        let events = interpret([created, responseCreated("r7", turn: 7), delta("r7"), responseCreated("r1"), delta("r1"), done("r1")])
+        #expect(kinds(events) == ["anomaly", "anomaly", "response(r1)", "audio(4)", "turnEnd"])
+    }
+
+    @Test func aNewTurnForgetsTheLastTurnsResponse() {
+        var dialect = RealtimeDialect()
+        dialect.beginTurn(1)
+        _ = interpret([created, responseCreated("r1"), delta("r1"), done("r1")], dialect: &dialect)
+        dialect.beginTurn(2)
+        let second = interpret([delta("r1"), responseCreated("r2", turn: 2), delta("r2"), done("r2")], speechEndAfter: 0, dialect: &dialect)
+        #expect(kinds(second) == ["anomaly", "response(r2)", "audio(4)", "turnEnd"])
+    }
+
+    @Test func cleanupDeletesTheTurnsItemsAndWaitsForEveryConfirmation() throws {
+        var dialect = RealtimeDialect()
+        dialect.beginTurn(1)
+        _ = interpret([
+            created,
+            #"{"type":"input_audio_buffer.committed","item_id":"user1"}"#,
+            responseCreated("r1"),
+            #"{"type":"response.output_item.added","response_id":"r1","item":{"id":"answer1"}}"#,
+            delta("r1"),
+            done("r1"),
+        ], dialect: &dialect)
+        let messages = dialect.cleanupMessages()
+        let ids = try messages.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(ids.map { $0["type"] as? String } == ["conversation.item.delete", "conversation.item.delete"])
+        #expect(Set(ids.compactMap { $0["item_id"] as? String }) == ["user1", "answer1"])
+        #expect(kinds(dialect.interpret(.webSocketMessage(.text(#"{"type":"conversation.item.deleted","item_id":"user1"}"#)))) == [])
+        #expect(kinds(dialect.interpret(.webSocketMessage(.text(#"{"type":"conversation.item.deleted","item_id":"answer1"}"#)))) == ["cleared(true)"])
+    }
+
+    @Test func aRefusedDeletionIsReported() {
+        var dialect = RealtimeDialect()
+        dialect.beginTurn(1)
+        _ = interpret([created, #"{"type":"input_audio_buffer.committed","item_id":"u"}"#, responseCreated("r1"), delta("r1"), done("r1")], dialect: &dialect)
+        _ = dialect.cleanupMessages()
+        #expect(kinds(dialect.interpret(.webSocketMessage(.text(#"{"type":"error","error":{"message":"no such item"}}"#)))) == ["cleared(false)"])
     }
 
     @Test func failedResponseIsAServerError() {
-        let events = interpret([created, #"{"type":"response.done","response":{"status":"failed","status_details":{"error":{"message":"boom"}}}}"#])
-        #expect(kinds(events) == ["failure(server_error)"])
+        let events = interpret([created, responseCreated("r1"), done("r1", status: "failed")])
+        #expect(kinds(events) == ["response(r1)", "failure(server_error)"])
     }
 
     @Test func notJSONIsAProtocolError() {
@@ -62,8 +152,9 @@ struct RealtimeDialectTests {
 
     @Test func serverCloseDuringATurnAfterAnErrorIsAServerError() {
         var dialect = RealtimeDialect()
+        dialect.beginTurn(1)
         _ = dialect.interpret(.webSocketMessage(.text(created)))
-        _ = dialect.interpret(.speechEnd(scheduled: 0, lagNs: 0))
+        _ = dialect.interpret(Self.speechEnd)
         _ = dialect.interpret(.webSocketMessage(.text(#"{"type":"error","error":{"message":"invalid key","code":"invalid_api_key"}}"#)))
         let events = dialect.interpret(.webSocketClose(code: 3000, reason: "", by: .server))
         #expect(kinds(events) == ["failure(server_error)"])
@@ -81,6 +172,12 @@ struct RealtimeDialectTests {
         let append = try #require(try JSONSerialization.jsonObject(with: Data(RealtimeDialect.append(pcm: [1, 2, 3]).utf8)) as? [String: Any])
         #expect(append["type"] as? String == "input_audio_buffer.append")
         #expect(append["audio"] as? String == "AQID")
+        let create = try #require(try JSONSerialization.jsonObject(with: Data(RealtimeDialect.responseCreate(turn: 12).utf8)) as? [String: Any])
+        #expect(create["type"] as? String == "response.create")
+        #expect(((create["response"] as? [String: Any])?["metadata"] as? [String: String]) == ["ttfa_turn": "12"])
+        #expect(RealtimeDialect.isSessionAcknowledgement(#"{"type":"session.updated","session":{}}"#))
+        #expect(RealtimeDialect.isSessionAcknowledgement(#"{"type":"error","error":{}}"#))
+        #expect(!RealtimeDialect.isSessionAcknowledgement(#"{"type":"session.created","session":{"note":"session.updated"}}"#))
     }
 }
 
@@ -88,9 +185,10 @@ struct RealtimeDialectTests {
 struct ChatCompletionsDialectTests {
     func run(_ data: [String], end: Bool = false) -> [TransportEvent] {
         var dialect = ChatCompletionsDialect()
-        var out = dialect.interpret(.speechEnd(scheduled: 0, lagNs: 0))
+        dialect.beginTurn(1)
+        var out = dialect.interpret(.speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0))
         for d in data { out += dialect.interpret(.sse(SSEEvent(data: d))) }
-        if end { out += dialect.interpret(.streamEnd) }
+        if end { out += dialect.interpret(.transferEnd(.zero, nil)) }
         return out
     }
 
@@ -108,6 +206,19 @@ struct ChatCompletionsDialectTests {
         ])
         #expect(events.filter(isAudio).count == 1)
         guard case .transcript = events.first, case .turnEnd = events.last else { Issue.record("order: \(events)"); return }
+    }
+
+    @Test func theStreamsIdNamesTheAnswerAndItsAudio() {
+        let events = run([
+            #"{"id":"chatcmpl-1","choices":[{"index":0,"delta":{"role":"assistant"}}]}"#,
+            #"{"id":"chatcmpl-1","choices":[{"index":0,"delta":{"audio":{"data":"AAAA"}}}]}"#,
+            "[DONE]",
+        ])
+        guard case .responseStarted(let id) = events.first, case .audio(3, let response) = events.dropFirst().first else {
+            Issue.record("\(events)")
+            return
+        }
+        #expect(id == "chatcmpl-1" && response == "chatcmpl-1")
     }
 
     @Test func missingDoneIsAClosedStream() {

@@ -2,6 +2,17 @@ import Foundation
 import Synchronization
 import VoiceTransport
 
+/// What a WebSocket session remembers between turns.
+public enum ContextMode: String, Sendable, Codable, CaseIterable {
+    /// Every turn answers a one-turn conversation: the items a turn added are deleted before
+    /// the next one (`conversation.item.delete`), so every trial measures the same workload, as
+    /// every SSE request does.
+    case reset
+    /// The conversation grows turn by turn (turn N is answered with N−1 earlier turns in
+    /// context).
+    case keep
+}
+
 /// What `ttfa run` measures.
 public struct BenchmarkConfiguration: Sendable {
     /// Transports in interleaving order (A B A B …).
@@ -21,10 +32,15 @@ public struct BenchmarkConfiguration: Sendable {
     /// Seed of the bootstrap confidence intervals.
     public var seed: UInt64
     public var label: String?
+    /// WebSocket conversations: one turn each (default) or growing.
+    public var context: ContextMode
+    /// Share of a transport's measured trials that may be `invalid` before the run fails.
+    public var maxInvalidShare: Double
 
     public init(transports: [TransportSettings], recordings: [Recording], trials: Int = 5, warmup: Int = 1,
                 chunkMs: Int = 50, concurrency: Int = 1, timeout: Int64 = .seconds(30),
-                lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil) {
+                lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil,
+                context: ContextMode = .reset, maxInvalidShare: Double = 0.1) {
         self.transports = transports
         self.recordings = recordings
         self.trials = trials
@@ -35,6 +51,8 @@ public struct BenchmarkConfiguration: Sendable {
         self.lagBudget = lagBudget
         self.seed = seed
         self.label = label
+        self.context = context
+        self.maxInvalidShare = maxInvalidShare
     }
 
     /// Trials the run will perform, warm-ups included.
@@ -52,6 +70,7 @@ public struct BenchmarkConfiguration: Sendable {
                     ("model", .string(t.kind == .sse ? t.chat.model : "(from the URL)")),
                     ("voice", .string(t.kind == .sse ? t.chat.voice : t.realtime.voice)),
                     ("verify_tls", .bool(t.verifyTLS)),
+                    ("ca_file", .optional(t.caFile)),
                 ])
             })),
             ("recordings", .array(recordings.map { r in
@@ -61,6 +80,8 @@ public struct BenchmarkConfiguration: Sendable {
             ("trials", .int(Int64(trials))), ("warmup", .int(Int64(warmup))), ("chunk_ms", .int(Int64(chunkMs))),
             ("concurrency", .int(Int64(concurrency))), ("timeout_ms", .ms(timeout)), ("lag_budget_ms", .ms(lagBudget)),
             ("seed", .int(Int64(bitPattern: seed))), ("label", .optional(label)),
+            ("context", .string(context.rawValue)), ("max_invalid", .double(maxInvalidShare)),
+            ("schedule", "microphone: chunk k due at (k+1) x chunk_ms; transports alternate A B, B A within rounds"),
         ])
     }
 }
@@ -80,9 +101,17 @@ public final class BenchmarkRunner: Sendable {
     public let configuration: BenchmarkConfiguration
     private let store: ResultsStore
     private let runID: Int64
-    private let interrupted = Atomic(false)
+    /// Why the run stops early (an interrupt, a storage failure): trials in flight are aborted
+    /// with it and abandoned, never stored.
+    private let stopReason = LockedBox<TransportError?>(nil)
     private let active = LockedBox<[ObjectIdentifier: any VoiceTransport]>([:])
     private let progressState = LockedBox(ProgressState())
+
+    /// The error in-flight turns are aborted with when the user interrupts the run.
+    public static let interruption = TransportError(.internal, "interrupted")
+
+    /// Longest wait for the server to confirm a conversation clean-up.
+    static let cleanupTimeout: Int64 = .seconds(5)
 
     private struct ProgressState: Sendable {
         var completed = 0
@@ -104,12 +133,16 @@ public final class BenchmarkRunner: Sendable {
     }
 
     /// The schedule: warm-up rounds first; in each round every recording through every
-    /// transport, transports alternating (A B A B …) so drift hits both alike.
+    /// transport. The transports' order alternates — A B for one recording, B A for the next,
+    /// and the other way round in the next round — so neither always goes first and drift on
+    /// a noisy machine hits both alike.
     var schedule: [Item] {
         var items: [Item] = []
         for round in 0..<(configuration.warmup + configuration.trials) {
             for recording in configuration.recordings.indices {
-                for transport in configuration.transports.indices {
+                var order = Array(configuration.transports.indices)
+                if (round + recording) % 2 == 1 { order.reverse() }
+                for transport in order {
                     items.append(Item(round: round, recording: recording, transport: transport))
                 }
             }
@@ -117,19 +150,31 @@ public final class BenchmarkRunner: Sendable {
         return items
     }
 
-    /// Stops after the trial in flight: that trial is abandoned (not stored).
+    /// Stops the run: the trials in flight are abandoned (not stored), no new ones start.
     public func interrupt() {
-        interrupted.store(true, ordering: .sequentiallyConsistent)
+        stop(Self.interruption)
+    }
+
+    public var wasInterrupted: Bool { stopReason.withLock { $0 } == Self.interruption }
+
+    private func stop(_ reason: TransportError) {
+        let first = stopReason.withLock { current -> Bool in
+            guard current == nil else { return false }
+            current = reason
+            return true
+        }
+        guard first else { return }
         for transport in active.withLock({ Array($0.values) }) {
-            transport.abort(TransportError(.internal, "interrupted"))
+            transport.abort(reason, turn: nil)
         }
     }
 
-    public var wasInterrupted: Bool { interrupted.load(ordering: .sequentiallyConsistent) }
+    private var stopping: TransportError? { stopReason.withLock { $0 } }
 
     /// Runs every trial. Returns the number of trials stored.
     /// - Parameter onTrial: called after each stored trial (from a worker task).
-    /// - Throws: when a trial cannot be stored (the database failed).
+    /// - Throws: when a trial cannot be stored (the database failed); the other sessions stop
+    ///   at once and store nothing more.
     public func run(onTrial: @escaping @Sendable (TrialProgress) -> Void = { _ in }) async throws -> Int {
         let queue = WorkQueue(schedule)
         let workers = max(1, min(configuration.concurrency, schedule.count))
@@ -149,9 +194,17 @@ public final class BenchmarkRunner: Sendable {
         let settings: TransportSettings
         var transport: (any VoiceTransport)?
         var events: TransportEventStream.AsyncIterator?
+        /// Turns are numbered per session; every request and response is tagged with its turn.
+        var nextTurn = 1
 
         init(settings: TransportSettings) {
             self.settings = settings
+        }
+
+        func discard() async {
+            await transport?.close()
+            transport = nil
+            events = nil
         }
     }
 
@@ -160,19 +213,21 @@ public final class BenchmarkRunner: Sendable {
         do {
             try await work(sessions: sessions, queue: queue, onTrial: onTrial)
         } catch {
-            for session in sessions { await session.transport?.close() }
+            for session in sessions { await session.discard() }
             throw error
         }
-        for session in sessions { await session.transport?.close() }
+        for session in sessions { await session.discard() }
     }
 
     private func work(sessions: [Session], queue: WorkQueue<Item>, onTrial: @escaping @Sendable (TrialProgress) -> Void) async throws {
-        while !wasInterrupted, let item = await queue.next() {
+        while stopping == nil, let item = await queue.next() {
             let session = sessions[item.transport]
             let recording = configuration.recordings[item.recording]
             let startedAt = Date()
             let timeline = await runTrial(session: session, recording: recording)
-            if wasInterrupted, timeline.outcome != .ok { break }  // abandoned mid-trial
+            // A trial cut short because the run is stopping is abandoned; a real failure that
+            // happened first is stored as what it was.
+            if let reason = stopping, timeline.outcome.error == reason { break }
             let seq = progressState.withLock { s in
                 s.seq += 1
                 return s.seq
@@ -182,7 +237,12 @@ public final class BenchmarkRunner: Sendable {
                 round: item.round + 1, warmup: item.round < configuration.warmup,
                 startedAt: startedAt, lagBudgetNs: configuration.lagBudget)
             let (trial, events, _) = TrialRecorder.records(for: timeline, context: context)
-            try store.insertTrial(trial, events: events)
+            do {
+                try store.insertTrial(trial, events: events)
+            } catch {
+                stop(TransportError(.internal, "the run is stopping: a trial could not be stored"))
+                throw error
+            }
             let progress = progressState.withLock { s -> TrialProgress in
                 s.completed += 1
                 if trial.isMeasuredOK, let ttfa = trial.ttfaNs {
@@ -200,47 +260,85 @@ public final class BenchmarkRunner: Sendable {
     /// Plays one trial on `session`, opening or reopening connections as the mode requires.
     private func runTrial(session: Session, recording: Recording) async -> TurnTimeline {
         let settings = session.settings
+        let turn = session.nextTurn
+        session.nextTurn += 1
         let cold = settings.connection == .cold && settings.kind == .websocket
         if session.transport == nil || !(session.transport!.isOpen) || cold {
-            if let old = session.transport { await old.close() }
+            await session.discard()
             let transport = settings.makeTransport()
             session.transport = transport
             session.events = transport.events.makeAsyncIterator()
             if !cold {
                 // Warm: connect before the trial, outside its timing (interruptible meanwhile).
                 let openedAt = MonotonicClock.now()
-                let id = ObjectIdentifier(transport)
-                active.withLock { $0[id] = transport }
-                let opening = Task { try await transport.open() }
-                let result = await opening.result
-                active.withLock { _ = $0.removeValue(forKey: id) }
+                let result = await whileActive(transport) { () async -> Result<Void, TransportError> in
+                    do throws(TransportError) {
+                        try await transport.open()
+                        return .success(())
+                    } catch {
+                        return .failure(error)
+                    }
+                }
                 if case .failure = result {
-                    return await failedOpening(session: session, recording: recording, at: openedAt)
+                    return await failedOpening(session: session, turn: turn, recording: recording, at: openedAt)
                 }
             }
         }
         let transport = session.transport!
-        let id = ObjectIdentifier(transport)
-        active.withLock { $0[id] = transport }
-        defer { active.withLock { _ = $0.removeValue(forKey: id) } }
-        if wasInterrupted { transport.abort(TransportError(.internal, "interrupted")) }
         var events = session.events!
-        let timeline = await TurnRunner.run(
-            transport: transport, events: &events, recording: recording, chunkMs: configuration.chunkMs,
-            start: MonotonicClock.now() + .milliseconds(50), timeout: configuration.timeout, openInside: cold)
+        let timeline = await whileActive(transport) {
+            await TurnRunner.run(
+                transport: transport, events: &events, turn: turn, recording: recording, chunkMs: configuration.chunkMs,
+                start: MonotonicClock.now() + .milliseconds(50), timeout: configuration.timeout, openInside: cold)
+        }
         session.events = events
-        if cold || timeline.outcome != .ok, settings.kind == .websocket {
-            // A failed WebSocket turn leaves the connection in an unknown state: start afresh.
-            await transport.close()
-            session.transport = nil
-            session.events = nil
+        if cold || timeline.outcome != .ok || !transport.isOpen {
+            // A failed turn leaves its connection in an unknown state: the next one starts afresh.
+            await session.discard()
+        } else if configuration.context == .reset, await !resetConversation(session) {
+            // A conversation that could not be emptied is replaced by a new connection's.
+            await session.discard()
         }
         return timeline
     }
 
+    /// Runs `body` with `transport` registered, so `stop` can abort it.
+    private func whileActive<T>(_ transport: any VoiceTransport, _ body: () async -> T) async -> T {
+        let id = ObjectIdentifier(transport)
+        active.withLock { $0[id] = transport }
+        if let reason = stopping { transport.abort(reason, turn: nil) }
+        defer { active.withLock { _ = $0.removeValue(forKey: id) } }
+        return await body()
+    }
+
+    /// Deletes what the last turn added to the conversation, between trials (outside their
+    /// timing). Returns whether the server confirmed it (trivially true for SSE).
+    private func resetConversation(_ session: Session) async -> Bool {
+        guard let transport = session.transport, var events = session.events else { return true }
+        let messages = events.cleanupMessages()
+        guard !messages.isEmpty else { return true }
+        transport.sendControl(messages)
+        let timer = Task {
+            try await Task.sleep(for: .nanoseconds(Self.cleanupTimeout))
+            transport.abort(TransportError(.timeout, "the server did not confirm the conversation clean-up"), turn: nil)
+        }
+        defer { timer.cancel() }
+        var cleared = false
+        while let event = await events.next() {
+            if case .contextCleared(let ok, _) = event.event {
+                cleared = ok
+                break
+            }
+            if case .failure = event.event { break }
+        }
+        session.events = events
+        return cleared
+    }
+
     /// A warm connection that could not be opened is this trial's failure.
-    private func failedOpening(session: Session, recording: Recording, at start: Int64) async -> TurnTimeline {
-        var timeline = TurnTimeline(start: start, speechEnd: start + recording.durationNs, chunkMs: configuration.chunkMs, events: [], outcome: .ok)
+    private func failedOpening(session: Session, turn: Int, recording: Recording, at start: Int64) async -> TurnTimeline {
+        var timeline = TurnTimeline(turn: turn, start: start, speechEnd: start + recording.durationNs, chunkMs: configuration.chunkMs,
+                                    expectedChunks: recording.chunks(chunkMs: configuration.chunkMs).count, events: [], outcome: .ok)
         var failure = TransportError(.closed, "the connection ended while opening")
         if var events = session.events {
             while let event = await events.next() {
@@ -252,9 +350,7 @@ public final class BenchmarkRunner: Sendable {
             }
         }
         timeline.outcome = .failed(failure)
-        await session.transport?.close()
-        session.transport = nil
-        session.events = nil
+        await session.discard()
         return timeline
     }
 }
@@ -274,4 +370,3 @@ actor WorkQueue<Item: Sendable> {
         return items[index]
     }
 }
-

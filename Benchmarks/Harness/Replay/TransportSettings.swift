@@ -15,6 +15,8 @@ public struct TransportSettings: Sendable {
     public var connection: ConnectionMode
     public var connectTimeout: Int64
     public var verifyTLS: Bool
+    /// CA certificates (PEM) to trust instead of the system's.
+    public var caFile: String?
     public var redactor: SecretRedactor
     public var realtime: RealtimeOptions
     public var chat: ChatCompletionsOptions
@@ -26,6 +28,7 @@ public struct TransportSettings: Sendable {
         connection: ConnectionMode = .warm,
         connectTimeout: Int64 = .seconds(10),
         verifyTLS: Bool = true,
+        caFile: String? = nil,
         redactor: SecretRedactor = SecretRedactor(),
         realtime: RealtimeOptions = RealtimeOptions(),
         chat: ChatCompletionsOptions = ChatCompletionsOptions()
@@ -36,6 +39,7 @@ public struct TransportSettings: Sendable {
         self.connection = connection
         self.connectTimeout = connectTimeout
         self.verifyTLS = verifyTLS
+        self.caFile = caFile
         self.redactor = redactor
         self.realtime = realtime
         self.chat = chat
@@ -48,13 +52,13 @@ public struct TransportSettings: Sendable {
             return WebSocketVoiceTransport(
                 configuration: WebSocketClientConfiguration(
                     endpoint: endpoint, headers: headers, connectTimeout: connectTimeout,
-                    verifyTLS: verifyTLS, redactor: redactor),
+                    verifyTLS: verifyTLS, caFile: caFile, redactor: redactor),
                 options: realtime)
         case .sse:
             return SSEVoiceTransport(
                 configuration: SSEClientConfiguration(
                     endpoint: endpoint, headers: headers, connectTimeout: connectTimeout, verifyTLS: verifyTLS,
-                    freshConnectionPerRequest: connection == .cold, redactor: redactor),
+                    caFile: caFile, freshConnectionPerRequest: connection == .cold, redactor: redactor),
                 options: chat)
         }
     }

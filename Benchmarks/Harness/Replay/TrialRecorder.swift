@@ -40,15 +40,26 @@ enum TrialRecorder {
             curlNamelookupNs: metrics.curl?.namelookupNs, curlConnectNs: metrics.curl?.connectNs,
             curlAppconnectNs: metrics.curl?.appconnectNs, curlPretransferNs: metrics.curl?.pretransferNs,
             curlStarttransferNs: metrics.curl?.starttransferNs, curlTotalNs: metrics.curl?.totalNs,
-            httpVersion: metrics.curl?.httpVersion
+            httpVersion: metrics.curl?.httpVersion,
+            encodeNs: metrics.encodeNs, uploadBlockedNs: metrics.uploadBlockedNs, speechEndLagNs: metrics.speechEndLagNs,
+            responseID: metrics.responseID, anomalies: metrics.anomalies
         )
         var events: [TrialEventRecord] = []
+        var setAside = 0
         for event in timeline.events {
             guard let (kind, value, detail) = describe(event.event) else { continue }
+            if kind == "anomaly" || kind == "stale" {
+                // A flood of foreign events is counted in `anomalies`; the first ones say what it was.
+                setAside += 1
+                if setAside > maxStoredAnomalies { continue }
+            }
             events.append(TrialEventRecord(trialID: 0, seq: events.count, tNs: event.t - timeline.start, kind: kind, value: value, detail: detail.map(redact)))
         }
         return (trial, events, metrics)
     }
+
+    /// Anomaly and stale events stored per trial (all are counted).
+    static let maxStoredAnomalies = 50
 
     /// The stored form of an event: kind, number, short text. Payloads are never stored.
     static func describe(_ event: TransportEvent) -> (String, Int64?, String?)? {
@@ -58,8 +69,16 @@ enum TrialRecorder {
                     "dns_ns=\(c.dnsNs) connect_ns=\(c.connectNs) tls_ns=\(c.tlsNs.map(String.init) ?? "none") reused=\(c.reused)")
         case .webSocketOpen(let upgrade): return ("ws.open", upgrade, nil)
         case .httpResponse(let status, let type): return ("http.response", Int64(status), type)
-        case .chunkSent(let index, _, let lag): return ("chunk", lag, String(index))
-        case .speechEnd(_, let lag): return ("speech.end", lag, nil)
+        case .chunkSent(let index, _, let lag, let blocked): return ("chunk", lag, blocked > 0 ? "\(index) blocked_ns=\(blocked)" : String(index))
+        case .chunkCaptured(let index, _, let lag): return ("chunk", lag, String(index))
+        case .speechEnd(_, let lag, let blocked): return ("speech.end", lag, blocked > 0 ? "blocked_ns=\(blocked)" : nil)
+        case .encoded(let ns): return ("encoded", ns, nil)
+        case .sessionReady(let timedOut): return ("session.ready", nil, timedOut ? "no acknowledgement within the connect timeout" : nil)
+        case .responseStarted(let id): return ("response", nil, id)
+        case .anomaly(let text): return ("anomaly", nil, text)
+        case .stale(let turn, let event): return ("stale", Int64(turn), describe(event)?.0 ?? "event")
+        case .transferEnd(_, let error): return ("transfer.end", nil, error.map { "\($0.kind.rawValue): \($0.message)" })
+        case .contextCleared(let ok, let detail): return ("context.cleared", ok ? 1 : 0, detail)
         case .uploadDone(let bytes): return ("upload.done", Int64(bytes), nil)
         case .firstByte: return ("first.byte", nil, nil)
         case .sse(let sse): return ("sse.event", Int64(sse.data.utf8.count), sse.type == "message" ? nil : sse.type)
@@ -68,12 +87,11 @@ enum TrialRecorder {
         case .webSocketPing(let p): return ("ws.ping", Int64(p.count), nil)
         case .webSocketPong(let p): return ("ws.pong", Int64(p.count), nil)
         case .webSocketClose(let code, let reason, let by): return ("ws.close", code.map(Int64.init), "by=\(by.rawValue)\(reason.isEmpty ? "" : " reason=\(reason)")")
-        case .audio(let bytes): return ("audio", Int64(bytes), nil)
+        case .audio(let bytes, _): return ("audio", Int64(bytes), nil)
         case .serverError(let message, let code): return ("server.error", nil, code.map { "\($0): \(message)" } ?? message)
         case .turnEnd: return ("turn.end", nil, nil)
         case .failure(let error): return ("failure", nil, "\(error.kind.rawValue): \(error.message)")
-        case .streamEnd: return ("stream.end", nil, nil)
-        case .transcript, .curlTimes: return nil
+        case .transcript, .curlTimes, .responseDone: return nil
         }
     }
 

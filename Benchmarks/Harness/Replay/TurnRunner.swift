@@ -21,15 +21,29 @@ public enum TurnOutcome: Sendable, Equatable {
 
 /// Everything observed during one turn, in arrival order, with the schedule it ran against.
 public struct TurnTimeline: Sendable {
-    /// Scheduled start of the utterance (chunk 0 is due here), monotonic ns.
+    /// The turn's number on its transport (its request's tag).
+    public var turn: Int
+    /// Scheduled start of the utterance (the microphone starts recording), monotonic ns.
     public var start: Int64
     /// Scheduled end of speech, monotonic ns: TTFA is measured from here.
     public var speechEnd: Int64
     public var chunkMs: Int
+    /// Chunks the recording is cut into: all of them must have been sent.
+    public var expectedChunks: Int
     public var events: [TimedEvent]
     public var outcome: TurnOutcome
 
-    /// Arrival of the first event carrying non-empty audio.
+    public init(turn: Int, start: Int64, speechEnd: Int64, chunkMs: Int, expectedChunks: Int, events: [TimedEvent], outcome: TurnOutcome) {
+        self.turn = turn
+        self.start = start
+        self.speechEnd = speechEnd
+        self.chunkMs = chunkMs
+        self.expectedChunks = expectedChunks
+        self.events = events
+        self.outcome = outcome
+    }
+
+    /// Arrival of the first event carrying this turn's audio.
     public var firstAudio: Int64? {
         events.first { if case .audio = $0.event { return true } else { return false } }?.t
     }
@@ -40,39 +54,62 @@ public struct TurnTimeline: Sendable {
 
 /// Plays one turn: schedules every chunk and the end of speech on the transport (the
 /// transport's I/O thread sends them on time), then consumes events until the answer is
-/// complete, fails, or the timeout passes.
+/// complete, fails, or the timeout passes — and, for a request-per-turn transport, until the
+/// request's transfer is over, so nothing of it can reach the next turn.
 public enum TurnRunner {
+    /// How long a transfer may stay open after its answer is complete before it is cut.
+    public static let transferGraceNs: Int64 = .seconds(1)
+
+    /// A live microphone's schedule: chunk k holds the audio from k × chunk_ms to
+    /// (k+1) × chunk_ms, so it can be handed over at start + (k+1) × chunk_ms; the last,
+    /// shorter chunk at the end of the recording — the end of speech.
+    public static func microphoneSchedule(_ recording: Recording, turn: Int, chunkMs: Int, start: Int64) -> [AudioChunk] {
+        let chunkNs = Int64(chunkMs) * 1_000_000
+        return recording.chunks(chunkMs: chunkMs).enumerated().map { index, pcm in
+            AudioChunk(turn: turn, index: index, pcm: pcm, due: start + min(Int64(index + 1) * chunkNs, recording.durationNs))
+        }
+    }
+
     /// - Parameters:
     ///   - transport: an open transport, or an unopened one when `openInside` (cold).
     ///   - events: the transport's event iterator (kept across warm turns).
+    ///   - turn: the turn's number on this transport (new for every turn).
     ///   - start: scheduled start (monotonic ns), a little in the future.
     ///   - timeout: how long after speech end the answer may take to complete.
     ///   - openInside: open the connection at `start`, inside the trial (cold WebSocket).
+    ///   - followAfterFailure: after a failure, keep reading the wire until the transfer ends
+    ///     or the response or connection does (for `ttfa trace`); otherwise a failed request
+    ///     is cut at once.
     ///   - onEvent: sees every event as it is consumed (the trace prints them).
     public static func run(
         transport: any VoiceTransport,
         events: inout TransportEventStream.AsyncIterator,
+        turn: Int,
         recording: Recording,
         chunkMs: Int,
         start: Int64,
         timeout: Int64,
         openInside: Bool = false,
+        followAfterFailure: Bool = false,
         onEvent: (TimedEvent) -> Void = { _ in }
     ) async -> TurnTimeline {
-        let chunkNs = Int64(chunkMs) * 1_000_000
+        events.beginTurn(turn)
         let speechEnd = start + recording.durationNs
         let deadline = speechEnd + timeout
-        for (index, pcm) in recording.chunks(chunkMs: chunkMs).enumerated() {
-            transport.sendAudio(AudioChunk(index: index, pcm: pcm, due: start + Int64(index) * chunkNs))
-        }
-        transport.endSpeech(at: speechEnd, deadline: deadline)
+        let chunks = microphoneSchedule(recording, turn: turn, chunkMs: chunkMs, start: start)
+        for chunk in chunks { transport.sendAudio(chunk) }
+        transport.endSpeech(turn: turn, at: speechEnd, deadline: deadline)
 
         let seconds = Double(timeout) / 1e9
         let timer = Task {
             try await Task.sleep(for: .nanoseconds(max(0, deadline - MonotonicClock.now())))
-            transport.abort(TransportError(.timeout, "no complete answer within \(seconds.formatted()) s after the end of speech"))
+            transport.abort(TransportError(.timeout, "no complete answer within \(seconds.formatted()) s after the end of speech"), turn: turn)
         }
-        defer { timer.cancel() }
+        var grace: Task<Void, any Error>?
+        defer {
+            timer.cancel()
+            grace?.cancel()
+        }
 
         if openInside {
             if MonotonicClock.now() < start {
@@ -81,14 +118,53 @@ public enum TurnRunner {
             try? await transport.open()  // a failure also arrives as a `.failure` event
         }
 
-        var timeline = TurnTimeline(start: start, speechEnd: speechEnd, chunkMs: chunkMs, events: [], outcome: .ok)
+        var timeline = TurnTimeline(turn: turn, start: start, speechEnd: speechEnd, chunkMs: chunkMs, expectedChunks: chunks.count, events: [], outcome: .ok)
+        var decided: TurnOutcome?
+        var transferOpen = transport.turnIsRequest
+        var following = false
         var sawAudio = false
         var serverErrors: [String] = []
         var transcriptEvents = 0
-        var ended = false
-        while let event = await events.next() {
+
+        func record(_ event: TimedEvent) {
             timeline.events.append(event)
             onEvent(event)
+        }
+        func fail(_ error: TransportError, at t: Int64) {
+            let failure = TimedEvent(t: t, .failure(error), turn: turn)
+            record(failure)
+            decide(.failed(error))
+        }
+        func decide(_ outcome: TurnOutcome) {
+            guard decided == nil else { return }
+            decided = outcome
+            switch outcome {
+            case .ok where transferOpen:
+                // The answer is complete; its request should end now. A server that keeps it
+                // open gets a second, then the request is cut (and its connection with it).
+                grace = Task {
+                    try await Task.sleep(for: .nanoseconds(transferGraceNs))
+                    transport.abort(TransportError(.protocol, "the server kept the response open after the answer was complete"), turn: turn)
+                }
+            case .failed where followAfterFailure:
+                // A request is followed until its transfer ends anyway; a connection until the
+                // response ends, the connection closes or the deadline passes.
+                following = !transport.turnIsRequest
+            case .failed(let error) where transferOpen:
+                transport.abort(error, turn: turn)
+            default:
+                break
+            }
+        }
+
+        while decided == nil || transferOpen || following || events.hasPending {
+            guard let event = await events.next() else {
+                if decided == nil {
+                    fail(blame(TransportError(.closed, "the connection ended before the answer was complete"), on: serverErrors), at: MonotonicClock.now())
+                }
+                break
+            }
+            record(event)
             switch event.event {
             case .audio:
                 sawAudio = true
@@ -96,35 +172,33 @@ public enum TurnRunner {
                 transcriptEvents += 1
             case .serverError(let message, _):
                 serverErrors.append(message)
-            case .turnEnd:
-                if !sawAudio {
+            case .turnEnd where decided == nil:
+                if sawAudio {
+                    decide(.ok)
+                } else {
                     // Decided here, not on the wire: record it as an event like any other failure.
-                    let error = TransportError(.noAudio, "the answer completed without any audio (\(transcriptEvents) transcript events\(serverErrors.isEmpty ? "" : "; the server reported: \(serverErrors.joined(separator: "; "))"))")
-                    let failure = TimedEvent(t: event.t, .failure(error))
-                    timeline.events.append(failure)
-                    onEvent(failure)
-                    timeline.outcome = .failed(error)
+                    fail(TransportError(.noAudio, "the answer completed without any audio (\(transcriptEvents) transcript events\(serverErrors.isEmpty ? "" : "; the server reported: \(serverErrors.joined(separator: "; "))"))"), at: event.t)
                 }
-                ended = true
             case .failure(let error):
-                timeline.outcome = .failed(blame(error, on: serverErrors))
-                ended = true
+                following = false
+                decide(.failed(blame(error, on: serverErrors)))
+            case .transferEnd(_, let error):
+                transferOpen = false
+                following = false
+                if let error {
+                    if decided == nil {
+                        fail(blame(error, on: serverErrors), at: event.t)
+                    } else if decided == .ok {
+                        record(TimedEvent(t: event.t, .anomaly("the request failed after its answer was complete: \(error.message)"), turn: turn))
+                    }
+                }
+            case .responseDone, .webSocketClose:
+                if decided != nil { following = false }
             default:
                 break
             }
-            if ended { break }
         }
-        if !ended {
-            let error = blame(TransportError(.closed, "the connection ended before the answer was complete"), on: serverErrors)
-            let failure = TimedEvent(t: MonotonicClock.now(), .failure(error))
-            timeline.events.append(failure)
-            onEvent(failure)
-            timeline.outcome = .failed(error)
-        }
-        // An SSE transfer reports libcurl's timers right after the stream ends; keep them with this turn.
-        if transport.kind == .sse, timeline.outcome == .ok {
-            await collectTransferTail(&events, into: &timeline, onEvent: onEvent)
-        }
+        timeline.outcome = decided ?? .failed(TransportError(.internal, "the turn ended undecided"))
         return timeline
     }
 
@@ -132,21 +206,5 @@ public enum TurnRunner {
     private static func blame(_ error: TransportError, on serverErrors: [String]) -> TransportError {
         guard !serverErrors.isEmpty, error.kind == .timeout || error.kind == .closed else { return error }
         return TransportError(.serverError, "the server reported \"\(serverErrors.joined(separator: "; "))\", then: \(error.message)")
-    }
-
-    private static func collectTransferTail(_ events: inout TransportEventStream.AsyncIterator, into timeline: inout TurnTimeline, onEvent: (TimedEvent) -> Void) async {
-        while let event = await events.next() {
-            timeline.events.append(event)
-            onEvent(event)
-            switch event.event {
-            case .curlTimes:
-                return
-            case .failure(let error):
-                timeline.outcome = .failed(error)
-                return
-            default:
-                continue
-            }
-        }
     }
 }

@@ -20,6 +20,8 @@ public struct TrialMetrics: Sendable, Equatable {
     /// Whether an existing connection carried the request.
     public var connectionReused: Bool?
 
+    /// Client work after the end of speech (request body; commit framing), a duration.
+    public var encodeNs: Int64?
     // Milestones, relative to the trial's start.
     public var responseHeadersNs: Int64?
     public var uploadDoneNs: Int64?
@@ -36,28 +38,45 @@ public struct TrialMetrics: Sendable, Equatable {
     /// A real-time player started at first audio: how often it ran dry, and for how long in all.
     public var underruns: Int
     public var underrunNs: Int64
-    /// Largest send lag (actual − max(scheduled, connection ready)).
+    /// Largest harness lateness of any chunk or of the end of speech.
     public var maxSendLagNs: Int64?
+    /// Harness lateness that can move the TTFA: the end of speech (SSE: the start of the
+    /// upload; WebSocket: the last chunk and the commit). It alone can make a trial `invalid`.
+    public var speechEndLagNs: Int64?
+    /// Time writes waited for a full socket (the network's backpressure, not the harness's).
+    public var uploadBlockedNs: Int64
     public var chunksSent: Int
+    /// The id of the answer this trial's audio came from (Realtime response, Chat Completions
+    /// stream), for matching with server logs.
+    public var responseID: String?
+    /// Protocol anomalies seen and set aside: audio of other responses, events of other
+    /// requests, errors after the answer.
+    public var anomalies: Int
 
     public var curl: CurlTimes?
 
     /// Audio received, in milliseconds of 24 kHz PCM16.
     public var audioMs: Double { Double(audioBytes) / 48.0 }
 
-    /// Derives the metrics of a finished turn.
-    /// - Parameter lagBudgetNs: a trial whose send lag exceeds this is `invalid`.
+    /// Derives the metrics of a finished turn, and checks before calling it `ok` that every
+    /// number belongs to this trial: exactly one end of speech, every chunk sent, first audio
+    /// after the end of speech and from this trial's own request and answer.
+    /// - Parameter lagBudgetNs: a trial whose end of speech left later than this is `invalid`.
     public init(timeline: TurnTimeline, lagBudgetNs: Int64) {
         let start = timeline.start
         func rel(_ t: Int64?) -> Int64? { t.map { $0 - start } }
         speechEndNs = timeline.speechEnd - start
 
-        // Chunks queued while a cold WebSocket was still connecting leave when it opens; that
-        // wait is the connection's, not the harness's, so lag counts from the opening.
-        var readyAt: Int64?
+        var audio: [TimedEvent] = []
         var audioTimes: [(t: Int64, bytes: Int)] = []
         var maxLag: Int64?
+        var lastChunkLag: Int64?
+        var endLag: Int64?
+        var speechEnds = 0
         var chunks = 0
+        var blocked: Int64 = 0
+        var anomalyCount = 0
+        var boundResponse: String?
         for event in timeline.events {
             // A warm connection was opened before the trial; its setup is not this trial's.
             let insideTrial = event.t >= start
@@ -73,7 +92,6 @@ public struct TrialMetrics: Sendable, Equatable {
                 }
             case .webSocketOpen(let upgrade) where insideTrial:
                 upgradeNs = upgradeNs ?? upgrade
-                readyAt = event.t
             case .httpResponse:
                 if event.t >= timeline.speechEnd { responseHeadersNs = responseHeadersNs ?? rel(event.t) }
             case .uploadDone:
@@ -82,18 +100,34 @@ public struct TrialMetrics: Sendable, Equatable {
                 firstByteNs = firstByteNs ?? rel(event.t)
             case .sse, .webSocketMessage:
                 if event.t >= timeline.speechEnd { firstEventNs = firstEventNs ?? rel(event.t) }
-            case .audio(let bytes):
+            case .audio(let bytes, _):
+                audio.append(event)
                 audioTimes.append((event.t, bytes))
             case .turnEnd:
                 doneNs = doneNs ?? rel(event.t)
-            case .chunkSent(_, let scheduled, let lag):
+            case .chunkSent(let index, _, let lag, let waited):
                 chunks += 1
-                let harnessLag = lag - max(0, (readyAt ?? scheduled) - scheduled)
-                maxLag = max(maxLag ?? .min, harnessLag)
-            case .speechEnd(let scheduled, let lag):
-                let harnessLag = lag - max(0, (readyAt ?? scheduled) - scheduled)
-                maxLag = max(maxLag ?? .min, harnessLag)
+                blocked += waited
+                maxLag = max(maxLag ?? .min, lag)
+                if index == timeline.expectedChunks - 1 { lastChunkLag = lag }
+            case .chunkCaptured(_, _, let lag):
+                // SSE records the microphone and uploads later: capture lag cannot move its TTFA.
+                chunks += 1
+                maxLag = max(maxLag ?? .min, lag)
+            case .speechEnd(_, let lag, let waited):
+                speechEnds += 1
+                blocked += waited
+                endLag = lag
+                maxLag = max(maxLag ?? .min, lag)
+            case .encoded(let ns):
+                encodeNs = ns
+            case .responseStarted(let id):
+                boundResponse = boundResponse ?? id
+            case .anomaly, .stale:
+                anomalyCount += 1
             case .curlTimes(let times) where insideTrial:
+                curl = times
+            case .transferEnd(let times, _) where insideTrial && times != .zero:
                 curl = times
             default:
                 break
@@ -103,6 +137,11 @@ public struct TrialMetrics: Sendable, Equatable {
         if firstByteNs == nil { firstByteNs = firstEventNs }
         chunksSent = chunks
         maxSendLagNs = maxLag
+        uploadBlockedNs = blocked
+        anomalies = anomalyCount
+        responseID = boundResponse
+        let ttfaLag = [lastChunkLag, endLag].compactMap { $0 }.max()
+        speechEndLagNs = ttfaLag
 
         audioEvents = audioTimes.count
         audioBytes = audioTimes.reduce(0) { $0 + $1.bytes }
@@ -118,14 +157,44 @@ public struct TrialMetrics: Sendable, Equatable {
             errorKind = error.kind.rawValue
             errorMessage = error.message
         case .ok:
-            if let maxLag, maxLag > lagBudgetNs {
+            if let violation = Self.guardViolation(timeline: timeline, speechEnds: speechEnds, chunks: chunks, firstAudio: audio.first, response: boundResponse) {
+                status = violation.kind.rawValue
+                errorKind = violation.kind.rawValue
+                errorMessage = violation.message
+            } else if let ttfaLag, ttfaLag > lagBudgetNs {
                 status = "invalid"
                 errorKind = nil
-                errorMessage = "the harness sent audio \(Format.ms(Double(maxLag) / 1e6)) late (budget \(Format.ms(Double(lagBudgetNs) / 1e6))): the machine was too busy to replay on schedule"
+                let what = lastChunkLag == ttfaLag && endLag != ttfaLag
+                    ? "the last audio chunk (\(timeline.expectedChunks) of \(timeline.expectedChunks)) left"
+                    : "the harness acted on the end of speech"
+                errorMessage = "\(what) \(Format.ms(Double(ttfaLag) / 1e6)) late (budget \(Format.ms(Double(lagBudgetNs) / 1e6))): the machine was too busy to replay on schedule"
             } else {
                 status = "ok"
             }
         }
+    }
+
+    /// Why an answered turn cannot be stored as `ok`, if it cannot.
+    static func guardViolation(timeline: TurnTimeline, speechEnds: Int, chunks: Int, firstAudio: TimedEvent?, response: String?) -> TransportError? {
+        if speechEnds != 1 {
+            return TransportError(.internal, "the trial saw \(speechEnds) ends of speech; its events cannot be attributed to one utterance")
+        }
+        if chunks != timeline.expectedChunks {
+            return TransportError(.internal, "\(chunks) of the recording's \(timeline.expectedChunks) audio chunks were sent; the utterance was not replayed whole")
+        }
+        guard let firstAudio else {
+            return TransportError(.noAudio, "the turn ended without audio")
+        }
+        if firstAudio.t < timeline.speechEnd {
+            return TransportError(.protocol, "audio arrived \(Format.ms(Double(timeline.speechEnd - firstAudio.t) / 1e6)) before the end of speech — the server answered before the utterance was complete")
+        }
+        if let owner = firstAudio.turn, owner != timeline.turn {
+            return TransportError(.protocol, "the first audio came from request \(owner), not from this trial's request \(timeline.turn)")
+        }
+        if case .audio(_, let from) = firstAudio.event, let from, let response, from != response {
+            return TransportError(.protocol, "the first audio belongs to response \(from), not to this trial's response \(response)")
+        }
+        return nil
     }
 
     /// Simulates a player that starts at the first audio and plays in real time: it runs dry

@@ -121,6 +121,16 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var curlStarttransferNs: Int64?
     public var curlTotalNs: Int64?
     public var httpVersion: String?
+    /// Client work after the end of speech (request body; commit framing), a duration.
+    public var encodeNs: Int64?
+    /// Time writes waited for a full socket: the network's backpressure.
+    public var uploadBlockedNs: Int64?
+    /// Harness lateness that can move the TTFA (decides `invalid`).
+    public var speechEndLagNs: Int64?
+    /// Id of the answer the audio came from (Realtime response id; Chat Completions chunk id).
+    public var responseID: String?
+    /// Protocol anomalies set aside during the trial.
+    public var anomalies: Int
 
     enum CodingKeys: String, CodingKey {
         case id, seq, transport, endpoint, connection, recording, trial, warmup, status, underruns
@@ -134,6 +144,8 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         case curlNamelookupNs = "curl_namelookup_ns", curlConnectNs = "curl_connect_ns", curlAppconnectNs = "curl_appconnect_ns"
         case curlPretransferNs = "curl_pretransfer_ns", curlStarttransferNs = "curl_starttransfer_ns", curlTotalNs = "curl_total_ns"
         case httpVersion = "http_version"
+        case encodeNs = "encode_ns", uploadBlockedNs = "upload_blocked_ns", speechEndLagNs = "speech_end_lag_ns"
+        case responseID = "response_id", anomalies
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
@@ -142,6 +154,12 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 
     /// Whether the trial counts in statistics: measured (not warm-up) and `ok`.
     public var isMeasuredOK: Bool { !warmup && status == "ok" }
+
+    /// A failure that is not the harness's (`invalid`) — what the exit code counts.
+    public var isFailure: Bool { status != "ok" && status != "invalid" }
+
+    /// A timeout before any audio: its TTFA is only known to exceed the timeout.
+    public var isCensored: Bool { status == "timeout" && ttfaNs == nil }
 }
 
 /// One row of `trial_events`: the arrival time of a key event of a trial, so reports can

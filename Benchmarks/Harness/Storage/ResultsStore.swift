@@ -179,6 +179,15 @@ public final class ResultsStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-trial-attribution") { db in
+            try db.execute(sql: """
+                ALTER TABLE trials ADD COLUMN encode_ns INTEGER;
+                ALTER TABLE trials ADD COLUMN upload_blocked_ns INTEGER;
+                ALTER TABLE trials ADD COLUMN speech_end_lag_ns INTEGER;
+                ALTER TABLE trials ADD COLUMN response_id TEXT;
+                ALTER TABLE trials ADD COLUMN anomalies INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 

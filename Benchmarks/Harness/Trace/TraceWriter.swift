@@ -15,7 +15,12 @@ public struct TraceWriter: Sendable {
     }
 
     /// The line for `event`, or nil for events the trace does not show (replay bookkeeping).
+    /// An event of another request is shown as what it was, with `"stale": true` and its turn.
     public func line(for event: TimedEvent) -> String? {
+        if case .stale(let turn, let inner) = event.event {
+            guard let line = line(for: TimedEvent(t: event.t, inner, turn: turn)) else { return nil }
+            return String(line.dropLast()) + ",\"stale\":true,\"turn\":\(turn)}"
+        }
         let t = event.t
         switch event.event {
         case .connected(let timings):
@@ -25,8 +30,12 @@ public struct TraceWriter: Sendable {
             ])
         case .httpResponse(let status, let contentType):
             return line(t, "http.response", [("status", .int(Int64(status))), ("content_type", .optional(contentType))])
-        case .speechEnd(let scheduled, let lag):
+        case .speechEnd(let scheduled, let lag, _):
             return line(scheduled, "speech.end", [("lag_ms", .ms(lag))])
+        case .sessionReady(let timedOut):
+            return line(t, "session.ready", [("timed_out", .bool(timedOut))])
+        case .anomaly(let message):
+            return line(t, "anomaly", [("message", .string(message))])
         case .webSocketOpen(let upgradeNs):
             return line(t, "ws.open", [("upgrade_ms", .ms(upgradeNs))])
         case .sse(let sse):
@@ -41,11 +50,12 @@ public struct TraceWriter: Sendable {
             return line(t, "ws.pong", [("size", .int(Int64(payload.count)))])
         case .webSocketClose(let code, let reason, let by):
             return line(t, "ws.close", [("code", .optional(code.map(Int.init))), ("reason", .string(reason)), ("by", .string(by.rawValue))])
-        case .audio(let bytes):
+        case .audio(let bytes, _):
             return line(t, "audio", [("bytes", .int(Int64(bytes)))])
         case .failure(let error):
             return line(t, "error", [("kind", .string(error.kind.rawValue)), ("message", .string(error.message))])
-        case .chunkSent, .uploadDone, .firstByte, .streamEnd, .curlTimes, .transcript, .serverError, .turnEnd:
+        case .chunkSent, .chunkCaptured, .encoded, .uploadDone, .firstByte, .curlTimes, .transferEnd, .transcript, .serverError,
+             .turnEnd, .responseStarted, .responseDone, .contextCleared, .stale:
             return nil
         }
     }

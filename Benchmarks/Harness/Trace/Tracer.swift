@@ -39,11 +39,14 @@ public enum Tracer {
             }
         }
 
+        // After a failure the trace goes on printing what the wire carries until the request,
+        // the response or the connection ends: a dialect that misunderstands one event must not
+        // hide the rest.
         let timeline = await TurnRunner.run(
-            transport: transport, events: &events, recording: recording, chunkMs: chunkMs,
-            start: MonotonicClock.now() + .milliseconds(20), timeout: timeout, onEvent: show)
+            transport: transport, events: &events, turn: 1, recording: recording, chunkMs: chunkMs,
+            start: MonotonicClock.now() + .milliseconds(20), timeout: timeout, followAfterFailure: true, onEvent: show)
         // Close, showing what still arrives after a good answer (rate_limits.updated, the close
-        // handshake). After a failure the trace ends with its error line.
+        // handshake).
         let closing = Task { await transport.close() }
         while let event = await events.next() {
             if timeline.outcome == .ok { show(event) }

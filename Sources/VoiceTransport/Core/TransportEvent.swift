@@ -7,18 +7,25 @@ public enum TransportKind: String, Sendable, Codable, CaseIterable, Hashable {
     case sse
 }
 
-/// One event with the monotonic time (nanoseconds) at which it happened.
+/// One event with the monotonic time (nanoseconds) at which it happened, and the turn it
+/// belongs to.
 ///
 /// For received data, `t` is taken inside the libcurl callback or right after `curl_easy_recv`
 /// returned, before any hop to another thread. Dialect events derived from a wire event carry
-/// the wire event's `t`.
+/// the wire event's `t` and `turn`.
 public struct TimedEvent: Sendable {
     public var t: Int64
     public var event: TransportEvent
+    /// The turn whose request produced the event: the replay's own events (chunks, end of
+    /// speech) and everything an SSE request brings back carry it. Nil for connection-level
+    /// events — connection set-up, pings and WebSocket messages, which share one connection and
+    /// are attributed by the dialect (response ids) instead.
+    public var turn: Int?
 
-    public init(t: Int64, _ event: TransportEvent) {
+    public init(t: Int64, _ event: TransportEvent, turn: Int? = nil) {
         self.t = t
         self.event = event
+        self.turn = turn
     }
 }
 
@@ -52,6 +59,9 @@ public struct CurlTimes: Sendable, Equatable, Codable {
     public var totalNs: Int64
     /// HTTP version libcurl used ("1.1", "2").
     public var httpVersion: String
+
+    /// No transfer happened (a request aborted before it started).
+    public static let zero = CurlTimes(namelookupNs: 0, connectNs: 0, appconnectNs: 0, pretransferNs: 0, starttransferNs: 0, totalNs: 0, httpVersion: "")
 }
 
 /// A complete WebSocket message as delivered to the application.
@@ -67,7 +77,7 @@ public enum CloseInitiator: String, Sendable, Codable {
 
 /// Everything a transport reports while it runs: connection phases, wire events, replay
 /// progress, and what the dialect made of the wire events.
-public enum TransportEvent: Sendable {
+public indirect enum TransportEvent: Sendable {
     // MARK: connection
     /// DNS/TCP/TLS finished (or a keep-alive connection was reused).
     case connected(ConnectTimings)
@@ -75,8 +85,15 @@ public enum TransportEvent: Sendable {
     case httpResponse(status: Int, contentType: String?)
     /// The WebSocket upgrade completed; `upgradeNs` is request sent → 101 received.
     case webSocketOpen(upgradeNs: Int64)
-    /// libcurl's timers for a finished transfer or connect.
+    /// The session is configured: the set-up messages (`session.update`) went out and the
+    /// server acknowledged them (`timedOut`: it did not within the connect timeout). Audio
+    /// flows from here.
+    case sessionReady(timedOut: Bool)
+    /// libcurl's timers for a finished connect (WebSocket).
     case curlTimes(CurlTimes)
+    /// A request's transfer is over (SSE), always its last event: libcurl's timers, and the
+    /// transport-level failure if it did not end normally (nil: the response ended cleanly).
+    case transferEnd(CurlTimes, TransportError?)
 
     // MARK: wire
     case sse(SSEEvent)
@@ -86,26 +103,51 @@ public enum TransportEvent: Sendable {
     case webSocketClose(code: UInt16?, reason: String, by: CloseInitiator)
 
     // MARK: replay
-    /// Audio chunk `index` left (WebSocket) or was captured (SSE); lag is actual − scheduled.
-    case chunkSent(index: Int, scheduled: Int64, lagNs: Int64)
-    /// End of speech was signalled (WebSocket: commit + response.create sent; SSE: POST begun).
-    case speechEnd(scheduled: Int64, lagNs: Int64)
+    /// Audio chunk `index` left on the connection (WebSocket). `t` is when its write started;
+    /// `lagNs` is the harness's lateness — start − max(scheduled, when the connection could
+    /// take it) — and `blockedNs` the time the write waited for a full socket (the network's).
+    case chunkSent(index: Int, scheduled: Int64, lagNs: Int64, blockedNs: Int64)
+    /// Audio chunk `index` was captured (SSE records the microphone and uploads later);
+    /// `lagNs` is capture time − scheduled.
+    case chunkCaptured(index: Int, scheduled: Int64, lagNs: Int64)
+    /// The end of speech was acted on: `t` is when the client's work for it began (building
+    /// the request body; building commit + `response.create`), `lagNs` the harness's lateness
+    /// and `blockedNs` time spent waiting for a full socket.
+    case speechEnd(scheduled: Int64, lagNs: Int64, blockedNs: Int64)
+    /// The client's work after the end of speech is done (SSE: WAV + base64 + JSON body;
+    /// WebSocket: commit and `response.create` framed); `ns` is how long it took.
+    case encoded(ns: Int64)
     /// The request body was fully handed to the socket (SSE).
     case uploadDone(bytes: Int)
     /// The first byte of the HTTP response arrived (SSE).
     case firstByte
-    /// The HTTP response body ended normally (SSE).
-    case streamEnd
 
     // MARK: dialect
-    /// A dialect event that carried a non-empty audio payload; `bytes` is the decoded size.
-    case audio(bytes: Int)
+    /// The answer this turn is bound to: the Realtime response created after this turn's
+    /// `response.create`, or the Chat Completions stream's id.
+    case responseStarted(id: String)
+    /// A dialect event of this turn's answer that carried a non-empty audio payload; `bytes` is
+    /// the decoded size, `response` the id of the answer it belongs to.
+    case audio(bytes: Int, response: String?)
     /// Transcript text of the spoken answer.
     case transcript(String)
     /// The endpoint reported an error inside the protocol. Not fatal by itself.
     case serverError(message: String, code: String?)
+    /// A Realtime `response.done` arrived (any response, this turn's or not).
+    case responseDone(id: String?)
     /// The answer is complete (`response.done`, `data: [DONE]`).
     case turnEnd
+    /// The items a turn added to the conversation were deleted (`ok`), or could not be.
+    case contextCleared(ok: Bool, detail: String)
     /// The turn (and, for WebSocket, the connection) failed.
     case failure(TransportError)
+
+    // MARK: attribution
+    /// Something the peer sent that broke the protocol's rules without failing the turn — audio
+    /// of another response, a response nobody asked for, an error after the answer was
+    /// complete. Recorded with the trial, never counted as its audio.
+    case anomaly(String)
+    /// An event of another turn's request (a stale SSE event): dropped, counted, shown in
+    /// `trace`, never interpreted.
+    case stale(turn: Int, event: TransportEvent)
 }

@@ -90,6 +90,8 @@ final class CurlEasy {
         let discard: DataCallback = { _, size, count, _ in size * count }
         _ = ttfa_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, discard)
         _ = ttfa_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, discard)
+        set(CURLOPT_WRITEDATA, pointer: nil)
+        set(CURLOPT_HEADERDATA, pointer: nil)
         set(CURLOPT_NOPROGRESS, 1)
     }
 
@@ -125,6 +127,12 @@ final class CurlEasy {
         set(CURLOPT_SSL_VERIFYHOST, verify ? 2 : 0)
     }
 
+    /// Trusts the CA certificates in `path` (PEM) instead of the system's (`CURLOPT_CAINFO`;
+    /// libcurl does not read `SSL_CERT_FILE` itself).
+    func setCAFile(_ path: String?) {
+        if let path { set(CURLOPT_CAINFO, path) }
+    }
+
     /// POST with a body of `size` bytes supplied by the read callback.
     func setPost(bodySize: Int) {
         _ = ttfa_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, nil)
@@ -133,10 +141,13 @@ final class CurlEasy {
         set(CURLOPT_POSTFIELDSIZE_LARGE, largeValue: Int64(bodySize))
     }
 
-    /// `OPTIONS` without a response body: a cheap request that leaves a kept-alive connection.
+    /// `OPTIONS`, whose answer — any status, with or without a body — is read to its end, so
+    /// the kept-alive connection is left clean for the next request. (With `CURLOPT_NOBODY`
+    /// libcurl would leave a body that a server sends anyway on the connection, and the next
+    /// request would read it as its response: "Received HTTP/0.9 when not allowed".)
     func setOptionsRequest() {
-        set(CURLOPT_POST, 0)
-        set(CURLOPT_NOBODY, 1)
+        set(CURLOPT_NOBODY, 0)
+        set(CURLOPT_HTTPGET, 1)
         set(CURLOPT_CUSTOMREQUEST, "OPTIONS")
     }
 
@@ -260,7 +271,11 @@ final class CurlEasy {
     private func error(for code: CURLcode) -> CurlError {
         let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-        return CurlError(code: Int(code.rawValue), message: message, kind: Self.kind(of: code))
+        var kind = Self.kind(of: code)
+        // "Received HTTP/0.9 when not allowed": the URL was fine, the bytes that came back
+        // were not an HTTP response (often a body left on a kept-alive connection).
+        if code == CURLE_UNSUPPORTED_PROTOCOL && message.contains("HTTP/0.9") { kind = .protocol }
+        return CurlError(code: Int(code.rawValue), message: message, kind: kind)
     }
 
     static func kind(of code: CURLcode) -> ErrorKind {
@@ -291,4 +306,19 @@ extension LibraryVersions {
         return String(cString: ttfa_curl_version_string())
     }
 
+}
+
+extension CurlEasy.CurlError {
+    /// A sentence a person can act on: what failed, libcurl's words, and how to fix what we
+    /// know how to fix.
+    func explained(_ what: String) -> String {
+        var text = "\(what): \(message)"
+        if kind == .tls {
+            text += ". If the server's certificate comes from a private CA, trust that CA with --cacert FILE; for a throwaway test server, --insecure skips verification"
+        }
+        if kind == .protocol && message.contains("HTTP/0.9") {
+            text += " (what came back is not an HTTP response — often the body of an earlier answer left on a kept-alive connection)"
+        }
+        return text
+    }
 }

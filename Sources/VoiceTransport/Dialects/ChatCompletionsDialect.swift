@@ -23,35 +23,62 @@ public struct ChatCompletionsOptions: Sendable, Equatable {
 /// ["text","audio"]`, `audio {voice, format: "pcm16"}`, `stream: true`.
 /// First audio: the first chunk whose `choices[0].delta.audio.data` is non-empty
 /// (transcript-only chunks come first and do not count). End of turn: `data: [DONE]`.
+/// Each turn is its own HTTP request, so attribution is by request (events of other requests
+/// never reach the dialect); the stream's chunk `id` names the answer.
 public struct ChatCompletionsDialect: EventInterpreter {
     public let options: ChatCompletionsOptions
 
+    /// The request body around the audio, serialized once.
+    private let envelope: (prefix: [UInt8], suffix: [UInt8])
     private var turnActive = false
+    private var responseID: String?
 
     public init(options: ChatCompletionsOptions = ChatCompletionsOptions()) {
         self.options = options
+        self.envelope = Self.envelope(options)
     }
 
-    /// The JSON request body for a recording.
+    /// The JSON request body for a recording, built the way a client must build it once the
+    /// user stops speaking: PCM → WAV → base64 → JSON. The base64 text is spliced into a
+    /// prepared envelope instead of going through a JSON serializer (it needs no escaping),
+    /// so the cost is that of the encoding a client cannot avoid.
     public func requestBody(pcm: [UInt8]) -> [UInt8] {
+        let audio = Data(WAVFile.encode(pcm: pcm)).base64EncodedData()
+        var body = envelope.prefix
+        body.reserveCapacity(envelope.prefix.count + audio.count + envelope.suffix.count)
+        body.append(contentsOf: audio)
+        body.append(contentsOf: envelope.suffix)
+        return body
+    }
+
+    /// The request body around the audio (sorted keys), split where the audio goes.
+    private static func envelope(_ options: ChatCompletionsOptions) -> (prefix: [UInt8], suffix: [UInt8]) {
+        let marker = "@@TTFA_AUDIO@@"
         var messages: [[String: Any]] = []
         if let instructions = options.instructions {
             messages.append(["role": "system", "content": instructions])
         }
         messages.append([
             "role": "user",
-            "content": [["type": "input_audio", "input_audio": ["data": Data(WAVFile.encode(pcm: pcm)).base64EncodedString(), "format": "wav"]]],
+            "content": [["type": "input_audio", "input_audio": ["data": marker, "format": "wav"]]],
         ])
-        var body: [String: Any] = [
+        var object: [String: Any] = [
             "model": options.model,
             "modalities": ["text", "audio"],
             "audio": ["voice": options.voice, "format": "pcm16"],
             "stream": true,
             "messages": messages,
         ]
-        if options.includeUsage { body["stream_options"] = ["include_usage": true] }
+        if options.includeUsage { object["stream_options"] = ["include_usage": true] }
         // Cannot fail: the body holds only strings, booleans, arrays and dictionaries.
-        return Array(try! JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
+        let text = String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+        let parts = text.components(separatedBy: marker)
+        return (Array(parts[0].utf8), Array(parts[1].utf8))
+    }
+
+    public mutating func beginTurn(_ turn: Int) {
+        turnActive = false
+        responseID = nil
     }
 
     public mutating func interpret(_ event: TransportEvent) -> [TransportEvent] {
@@ -62,11 +89,11 @@ public struct ChatCompletionsDialect: EventInterpreter {
         case .sse(let sse):
             guard turnActive, sse.type == "message" else { return [] }
             return interpretData(sse.data)
-        case .streamEnd:
+        case .transferEnd(_, nil):
             guard turnActive else { return [] }
             turnActive = false
             return [.failure(TransportError(.closed, "the SSE stream ended without \"data: [DONE]\""))]
-        case .failure:
+        case .failure, .transferEnd:
             turnActive = false
             return []
         default:
@@ -94,11 +121,15 @@ public struct ChatCompletionsDialect: EventInterpreter {
             turnActive = false
             return [.failure(TransportError(.protocol, "an SSE event is not a chat.completion.chunk (no \"choices\"): \"\(excerpt(data))\""))]
         }
+        var events: [TransportEvent] = []
+        if responseID == nil, let id = object["id"] as? String {
+            responseID = id
+            events.append(.responseStarted(id: id))
+        }
         guard let choice = choices.first as? [String: Any],
               let delta = choice["delta"] as? [String: Any],
               let audio = delta["audio"] as? [String: Any]
-        else { return [] }
-        var events: [TransportEvent] = []
+        else { return events }
         if let transcript = audio["transcript"] as? String, !transcript.isEmpty {
             events.append(.transcript(transcript))
         }
@@ -107,7 +138,7 @@ public struct ChatCompletionsDialect: EventInterpreter {
                 turnActive = false
                 return [.failure(TransportError(.protocol, "delta.audio.data is not base64"))]
             }
-            if count > 0 { events.append(.audio(bytes: count)) }
+            if count > 0 { events.append(.audio(bytes: count, response: responseID)) }
         }
         return events
     }

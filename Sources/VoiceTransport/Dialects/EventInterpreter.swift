@@ -6,6 +6,14 @@ import Foundation
 public protocol EventInterpreter: Sendable {
     /// Returns the dialect events `event` implies, in order; they carry `event`'s timestamp.
     mutating func interpret(_ event: TransportEvent) -> [TransportEvent]
+    /// Forgets everything about the previous turn; `turn` is the new one's number.
+    mutating func beginTurn(_ turn: Int)
+    /// Messages that delete what the last turn added to the conversation; empty by default.
+    mutating func cleanupMessages() -> [String]
+}
+
+extension EventInterpreter {
+    public mutating func cleanupMessages() -> [String] { [] }
 }
 
 /// Decodes base64 and returns the byte count, or nil when the text is not base64.
@@ -22,9 +30,19 @@ func jsonObject(_ text: String) -> [String: Any]? {
     return object
 }
 
-/// Shortens text for an error message.
-func excerpt(_ text: String, limit: Int = 120) -> String {
-    let flat = text.replacingOccurrences(of: "\n", with: "\\n")
+/// Shortens text for an error message: one line, control characters (CR, ESC, …) removed so
+/// a server's answer cannot garble the terminal, at most `limit` characters.
+public func excerpt(_ text: String, limit: Int = 120) -> String {
+    var flat = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\n": flat += "\\n"
+        case "\r", "\t": flat += " "
+        default:
+            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format { continue }
+            flat.unicodeScalars.append(scalar)
+        }
+    }
     return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
 }
 

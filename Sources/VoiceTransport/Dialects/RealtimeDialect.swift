@@ -18,15 +18,29 @@ public struct RealtimeOptions: Sendable, Equatable {
 ///
 /// Client messages (manual turn-taking): `session.update` once, `input_audio_buffer.append`
 /// per chunk (base64 PCM16 24 kHz, no acknowledgement), then at speech end
-/// `input_audio_buffer.commit` and `response.create`.
-/// First audio: `response.output_audio.delta` (GA) or `response.audio.delta` (beta) with a
-/// non-empty `delta`. End of turn: `response.done`.
+/// `input_audio_buffer.commit` and `response.create` (tagged `metadata.ttfa_turn`); after the
+/// turn, `conversation.item.delete` for each item it added, so every turn answers a one-turn
+/// conversation.
+///
+/// Attribution: a turn's answer is the response created after its `response.create`
+/// (`response.created` whose `metadata.ttfa_turn`, when echoed, names this turn). Only audio
+/// deltas carrying that response's id count — `response.output_audio.delta` (GA) or
+/// `response.audio.delta` (beta) with a non-empty `delta`. Audio of any other response, or
+/// before the end of speech, is an anomaly, never the turn's audio. End of turn: that
+/// response's `response.done`.
 public struct RealtimeDialect: EventInterpreter {
     public let options: RealtimeOptions
 
     private var sawFirstMessage = false
+    // The current turn.
+    private var turn = 0
     private var turnActive = false
+    private var responseID: String?
+    private var userItem: String?
+    private var assistantItems: [String] = []
     private var lastServerError: (message: String, code: String?)?
+    // Clean-up after the turn.
+    private var pendingDeletes: Set<String> = []
 
     public init(options: RealtimeOptions = RealtimeOptions()) {
         self.options = options
@@ -48,13 +62,31 @@ public struct RealtimeDialect: EventInterpreter {
         return Self.json(["type": "session.update", "session": session])
     }
 
+    /// Whether a server message acknowledges `session.update`: `session.updated`, or an
+    /// `error` (the session stays as it was; the error is reported with the turn).
+    public static func isSessionAcknowledgement(_ text: String) -> Bool {
+        guard text.contains("session.updated") || text.contains("\"error\"") else { return false }
+        let type = jsonObject(text)?["type"] as? String
+        return type == "session.updated" || type == "error"
+    }
+
     /// `input_audio_buffer.append` with one chunk of PCM16.
     public static func append(pcm: [UInt8]) -> String {
         "{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + Data(pcm).base64EncodedString() + "\"}"
     }
 
     public static let commit = "{\"type\":\"input_audio_buffer.commit\"}"
-    public static let responseCreate = "{\"type\":\"response.create\"}"
+
+    /// `response.create` for `turn`, tagged so the response it creates can be told apart from
+    /// any other (`metadata` is echoed on the response object).
+    public static func responseCreate(turn: Int) -> String {
+        "{\"type\":\"response.create\",\"response\":{\"metadata\":{\"ttfa_turn\":\"\(turn)\"}}}"
+    }
+
+    /// `conversation.item.delete` for one item.
+    public static func deleteItem(_ id: String) -> String {
+        json(["type": "conversation.item.delete", "item_id": id])
+    }
 
     static func json(_ object: [String: Any]) -> String {
         // Cannot fail: the object holds only strings, numbers, null, arrays and dictionaries.
@@ -62,12 +94,31 @@ public struct RealtimeDialect: EventInterpreter {
         return String(decoding: data, as: UTF8.self)
     }
 
+    // MARK: turns
+
+    public mutating func beginTurn(_ turn: Int) {
+        self.turn = turn
+        turnActive = false
+        responseID = nil
+        userItem = nil
+        assistantItems = []
+        lastServerError = nil
+        pendingDeletes = []
+    }
+
+    /// Deletes the last turn's user item and the answer's items.
+    public mutating func cleanupMessages() -> [String] {
+        let items = assistantItems + [userItem].compactMap { $0 }
+        pendingDeletes = Set(items)
+        return items.map(Self.deleteItem)
+    }
+
     // MARK: interpretation
 
     /// Client event types: a server that sends these back is echoing, not speaking Realtime.
     private static let clientEventTypes: Set<String> = [
         "session.update", "input_audio_buffer.append", "input_audio_buffer.commit", "input_audio_buffer.clear",
-        "response.create", "response.cancel", "conversation.item.create",
+        "response.create", "response.cancel", "conversation.item.create", "conversation.item.delete",
     ]
 
     public mutating func interpret(_ event: TransportEvent) -> [TransportEvent] {
@@ -81,16 +132,21 @@ public struct RealtimeDialect: EventInterpreter {
         case .webSocketMessage(.text(let text)):
             return interpretText(text)
         case .webSocketClose(let code, let reason, .server):
-            guard turnActive else { return [] }
+            var events: [TransportEvent] = []
+            if !pendingDeletes.isEmpty {
+                pendingDeletes = []
+                events.append(.contextCleared(ok: false, detail: "the server closed the connection before confirming the deletions"))
+            }
+            guard turnActive else { return events }
             turnActive = false
             let closeText = "close code \(code.map(String.init) ?? "none")\(reason.isEmpty ? "" : ", \"\(excerpt(reason))\"")"
             if let lastServerError {
-                return [.failure(TransportError(.serverError, "the server reported \"\(lastServerError.message)\" and closed the connection (\(closeText))"))]
+                return events + [.failure(TransportError(.serverError, "the server reported \"\(lastServerError.message)\" and closed the connection (\(closeText))"))]
             }
             if let code, code == 3000 || code == 4000 || code == 1011 || code == 1008 {
-                return [.failure(TransportError(.serverError, "the server closed the connection with an error (\(closeText)) before the answer was complete"))]
+                return events + [.failure(TransportError(.serverError, "the server closed the connection with an error (\(closeText)) before the answer was complete"))]
             }
-            return [.failure(TransportError(.closed, "the server closed the WebSocket (\(closeText)) before the answer was complete"))]
+            return events + [.failure(TransportError(.closed, "the server closed the WebSocket (\(closeText)) before the answer was complete"))]
         default:
             return []
         }
@@ -111,40 +167,101 @@ public struct RealtimeDialect: EventInterpreter {
             return protocolFailure("expected \"session.created\" as the first event of an OpenAI Realtime session, got \"\(type)\"")
         }
         switch type {
+        case "response.created":
+            return responseCreated(object["response"] as? [String: Any])
         case "response.output_audio.delta", "response.audio.delta":
             guard let delta = object["delta"] as? String else {
                 return protocolFailure("\(type) without a string \"delta\"")
             }
             guard !delta.isEmpty else { return [] }
+            let response = object["response_id"] as? String
+            guard turnActive, let bound = responseID, response == bound else {
+                return [.anomaly(foreignAudio(response))]
+            }
             guard let count = decodedBase64Count(delta) else {
                 return protocolFailure("\(type) carries a \"delta\" that is not base64")
             }
-            return count > 0 ? [.audio(bytes: count)] : []
+            return count > 0 ? [.audio(bytes: count, response: bound)] : []
         case "response.output_audio_transcript.delta", "response.audio_transcript.delta":
+            guard turnActive, responseID != nil, object["response_id"] as? String == responseID else { return [] }
             return [.transcript(object["delta"] as? String ?? "")]
+        case "input_audio_buffer.committed":
+            if turnActive, userItem == nil { userItem = object["item_id"] as? String }
+            return []
+        case "response.output_item.added":
+            if responseID != nil, object["response_id"] as? String == responseID,
+               let id = (object["item"] as? [String: Any])?["id"] as? String, !assistantItems.contains(id) {
+                assistantItems.append(id)
+            }
+            return []
+        case "conversation.item.deleted":
+            guard let id = object["item_id"] as? String, pendingDeletes.remove(id) != nil, pendingDeletes.isEmpty else { return [] }
+            return [.contextCleared(ok: true, detail: "the turn's items were deleted")]
         case "error":
             let error = object["error"] as? [String: Any]
             let message = error?["message"] as? String ?? excerpt(text)
             let code = error?["code"] as? String ?? error?["type"] as? String
+            if !pendingDeletes.isEmpty {
+                pendingDeletes = []
+                return [.contextCleared(ok: false, detail: "the server refused to delete the turn's items: \(message)")]
+            }
             lastServerError = (message, code)
             return [.serverError(message: message, code: code)]
         case "response.done":
-            guard turnActive else { return [] }
-            turnActive = false
-            let response = object["response"] as? [String: Any]
-            let status = response?["status"] as? String ?? "completed"
-            switch status {
-            case "failed", "cancelled":
-                let details = response?["status_details"] as? [String: Any]
-                let error = details?["error"] as? [String: Any]
-                let message = error?["message"] as? String ?? details?["reason"] as? String ?? "no details"
-                return [.failure(TransportError(.serverError, "the response ended with status \"\(status)\": \(message)"))]
-            default:
-                return [.turnEnd]
-            }
+            return responseDone(object["response"] as? [String: Any])
         default:
             return []
         }
+    }
+
+    private mutating func responseCreated(_ response: [String: Any]?) -> [TransportEvent] {
+        let id = response?["id"] as? String
+        let name = id ?? "(no id)"
+        if let tag = (response?["metadata"] as? [String: Any])?["ttfa_turn"] as? String, tag != String(turn) {
+            return [.anomaly("response \(name) was created for turn \(tag), not this turn \(turn); its audio is not counted")]
+        }
+        guard turnActive else {
+            return [.anomaly("the server created response \(name) before the end of speech, without a response.create; its audio is not counted")]
+        }
+        if let responseID {
+            return [.anomaly("a second response (\(name)) was created during the turn; only \(responseID) counts")]
+        }
+        guard let id else { return protocolFailure("response.created without a response id") }
+        responseID = id
+        return [.responseStarted(id: id)]
+    }
+
+    private mutating func responseDone(_ response: [String: Any]?) -> [TransportEvent] {
+        let id = response?["id"] as? String
+        let tag = (response?["metadata"] as? [String: Any])?["ttfa_turn"] as? String
+        let ours = responseID.map { $0 == id } ?? (tag == String(turn))
+        guard turnActive, ours else { return [.responseDone(id: id)] }
+        turnActive = false
+        for item in response?["output"] as? [[String: Any]] ?? [] {
+            if let itemID = item["id"] as? String, !assistantItems.contains(itemID) { assistantItems.append(itemID) }
+        }
+        let status = response?["status"] as? String ?? "completed"
+        switch status {
+        case "failed", "cancelled":
+            let details = response?["status_details"] as? [String: Any]
+            let error = details?["error"] as? [String: Any]
+            let message = error?["message"] as? String ?? details?["reason"] as? String ?? "no details"
+            return [.responseDone(id: id), .failure(TransportError(.serverError, "the response ended with status \"\(status)\": \(message)"))]
+        default:
+            return [.responseDone(id: id), .turnEnd]
+        }
+    }
+
+    /// Why an audio delta does not count.
+    private func foreignAudio(_ response: String?) -> String {
+        let name = response.map { "response \($0)" } ?? "a delta without a response_id"
+        if !turnActive {
+            return "audio of \(name) arrived while this turn expected no answer (before its end of speech, or after its answer); not counted"
+        }
+        guard let responseID else {
+            return "audio of \(name) arrived before this turn's response was created; not counted"
+        }
+        return "audio of \(name) arrived during this turn's response \(responseID); not counted"
     }
 
     private mutating func protocolFailure(_ message: String) -> [TransportEvent] {

@@ -10,6 +10,8 @@ public struct SSEClientConfiguration: Sendable {
     public var connectTimeout: Int64
     /// Verify the server's TLS certificate.
     public var verifyTLS: Bool
+    /// CA certificates (PEM file) to trust instead of the system's.
+    public var caFile: String?
     /// A new connection per request (cold) instead of keep-alive reuse (warm).
     public var freshConnectionPerRequest: Bool
     public var redactor: SecretRedactor
@@ -19,6 +21,7 @@ public struct SSEClientConfiguration: Sendable {
         headers: [(name: String, value: String)] = [],
         connectTimeout: Int64 = .seconds(10),
         verifyTLS: Bool = true,
+        caFile: String? = nil,
         freshConnectionPerRequest: Bool = false,
         redactor: SecretRedactor = SecretRedactor()
     ) {
@@ -26,6 +29,7 @@ public struct SSEClientConfiguration: Sendable {
         self.headers = headers
         self.connectTimeout = connectTimeout
         self.verifyTLS = verifyTLS
+        self.caFile = caFile
         self.freshConnectionPerRequest = freshConnectionPerRequest
         self.redactor = redactor
     }
@@ -35,33 +39,46 @@ public struct SSEClientConfiguration: Sendable {
 ///
 /// One dedicated worker thread owns the curl handle (so a kept-alive connection is reused
 /// across requests). It runs a time-ordered queue: simulated microphone captures (stamped to
-/// measure the replay clock's lag, as the WebSocket side is) and POSTs that start when due.
+/// measure the replay clock's lag, as the WebSocket side is) and POSTs that start when due —
+/// the request body is built then, as a client can only build it once the user has stopped.
 /// Response bytes are stamped and parsed inside libcurl's write callback, before any hop.
+///
+/// Every event of a POST carries its turn, and a POST always ends with one `.transferEnd`.
 final class SSEClient: Sendable {
     private enum Command: Sendable {
-        case capture(index: Int)
-        case post(body: [UInt8], deadline: Int64)
+        case capture(index: Int, turn: Int)
+        case post(pcm: [UInt8], turn: Int, deadline: Int64)
         case prime(done: @Sendable () -> Void)
     }
 
     private struct Control: Sendable {
-        var abortError: TransportError?
+        /// A pending abort: of one turn, or (nil) of whatever is in flight.
+        var abort: (turn: Int?, error: TransportError)?
         var shutdown = false
+        /// The turn whose POST is queued or in flight.
+        var currentTurn: Int?
+        /// A transfer failed: libcurl closed the kept-alive connection.
+        var connectionLost = false
     }
 
     let configuration: SSEClientConfiguration
+    private let makeBody: @Sendable ([UInt8]) -> [UInt8]
     private let queue = CommandQueue<Command>()
     private let thread = IOThread(name: "ttfa.sse")
     private let control = Mutex(Control())
     private let emit: @Sendable (TimedEvent) -> Void
     private let onFinish: @Sendable () -> Void
 
+    /// - Parameter makeBody: builds the request body from the captured PCM (runs on the
+    ///   worker thread at the end of speech).
     init(
         configuration: SSEClientConfiguration,
+        makeBody: @escaping @Sendable ([UInt8]) -> [UInt8],
         emit: @escaping @Sendable (TimedEvent) -> Void,
         onFinish: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
+        self.makeBody = makeBody
         self.emit = emit
         self.onFinish = onFinish
     }
@@ -70,27 +87,34 @@ final class SSEClient: Sendable {
         thread.startOnce { [self] in run() }
     }
 
-    /// Records that audio chunk `index` was captured at `due` (the SSE design uploads later).
-    func capture(index: Int, due: Int64) {
-        queue.enqueue(.capture(index: index), due: due)
+    /// Records that audio chunk `index` of `turn` was captured at `due` (SSE uploads later).
+    func capture(index: Int, turn: Int, due: Int64) {
+        control.withLock { $0.currentTurn = turn }
+        queue.enqueue(.capture(index: index, turn: turn), due: due)
     }
 
-    /// POSTs `body` at `due`; the transfer fails with `timeout` at `deadline`.
-    func post(body: [UInt8], due: Int64, deadline: Int64) {
-        control.withLock { $0.abortError = nil }
-        queue.enqueue(.post(body: body, deadline: deadline), due: due)
+    /// POSTs the captured `pcm` at `due`; the transfer fails with `timeout` at `deadline`.
+    func post(pcm: [UInt8], turn: Int, due: Int64, deadline: Int64) {
+        control.withLock { c in
+            c.currentTurn = turn
+            if let abort = c.abort, let owner = abort.turn, owner != turn { c.abort = nil }  // an old turn's
+        }
+        queue.enqueue(.post(pcm: pcm, turn: turn, deadline: deadline), due: due)
     }
 
-    /// Opens a kept-alive connection now with a body-less `OPTIONS` request, so the first
-    /// warm POST does not pay for connection setup. Whatever the endpoint answers is ignored:
+    /// Opens a kept-alive connection now with an `OPTIONS` request, so the first warm POST
+    /// does not pay for connection setup. Whatever the endpoint answers is read and dropped:
     /// if it closes the connection, the next POST simply connects (and records that it did).
     func prime(done: @escaping @Sendable () -> Void) {
         queue.enqueue(.prime(done: done), due: MonotonicClock.now())
     }
 
-    /// Aborts the request in flight (if any) with `error`.
-    func abort(_ error: TransportError) {
-        control.withLock { if $0.abortError == nil { $0.abortError = error } }
+    /// Aborts `turn`'s request (nil: whatever is in flight, the prime included) with `error`.
+    func abort(_ error: TransportError, turn: Int?) {
+        control.withLock { c in
+            guard turn == nil || turn == c.currentTurn else { return }
+            if c.abort == nil || turn == nil { c.abort = (turn, error) }
+        }
         queue.wake()
     }
 
@@ -98,12 +122,21 @@ final class SSEClient: Sendable {
     func shutdown() {
         control.withLock {
             $0.shutdown = true
-            if $0.abortError == nil { $0.abortError = TransportError(.internal, "the transport was closed") }
+            if $0.abort == nil { $0.abort = (nil, TransportError(.internal, "the transport was closed")) }
         }
         queue.wake()
     }
 
-    fileprivate var abortError: TransportError? { control.withLock { $0.abortError } }
+    /// Whether a failed transfer took the kept-alive connection with it.
+    var connectionLost: Bool { control.withLock { $0.connectionLost } }
+
+    /// The abort that applies to `turn` (nil: connection-level work such as the prime).
+    fileprivate func abortError(for turn: Int?) -> TransportError? {
+        control.withLock { c in
+            guard let abort = c.abort, abort.turn == nil || abort.turn == turn else { return nil }
+            return abort.error
+        }
+    }
 
     // MARK: - worker thread
 
@@ -117,11 +150,15 @@ final class SSEClient: Sendable {
             if let (command, due) = queue.popDue(now: MonotonicClock.now()) {
                 let now = MonotonicClock.now()
                 switch command {
-                case .capture(let index):
-                    emit(TimedEvent(t: now, .chunkSent(index: index, scheduled: due, lagNs: now - due)))
-                case .post(let body, let deadline):
-                    emit(TimedEvent(t: now, .speechEnd(scheduled: due, lagNs: now - due)))
-                    perform(curl: curl, body: body, deadline: deadline)
+                case .capture(let index, let turn):
+                    emit(TimedEvent(t: now, .chunkCaptured(index: index, scheduled: due, lagNs: now - due), turn: turn))
+                case .post(let pcm, let turn, let deadline):
+                    // The client's work after the end of speech starts now: build the body.
+                    emit(TimedEvent(t: now, .speechEnd(scheduled: due, lagNs: now - due, blockedNs: 0), turn: turn))
+                    let body = makeBody(pcm)
+                    let encoded = MonotonicClock.now()
+                    emit(TimedEvent(t: encoded, .encoded(ns: encoded - now), turn: turn))
+                    perform(curl: curl, body: body, turn: turn, deadline: deadline)
                 case .prime(let done):
                     primeConnection(curl: curl)
                     done()
@@ -133,39 +170,44 @@ final class SSEClient: Sendable {
         }
     }
 
-    private func primeConnection(curl: CurlEasy) {
+    /// Options every request on the handle shares.
+    private func prepare(_ curl: CurlEasy, timeout: Int64) {
         curl.setURL(configuration.endpoint.curlURL)
-        curl.setOptionsRequest()
-        curl.setFreshConnection(false)
         curl.setConnectTimeout(milliseconds: configuration.connectTimeout / 1_000_000)
-        curl.setTimeout(milliseconds: configuration.connectTimeout / 1_000_000)
+        curl.setTimeout(milliseconds: timeout / 1_000_000)
         curl.setTCPNoDelay()
         curl.setTLSVerification(configuration.verifyTLS)
+        curl.setCAFile(configuration.caFile)
+    }
+
+    private func primeConnection(curl: CurlEasy) {
+        prepare(curl, timeout: configuration.connectTimeout)
+        curl.setOptionsRequest()
+        curl.setFreshConnection(false)
         curl.setHeaders(configuration.headers.map { "\($0.name): \($0.value)" })
         curl.setDiscardingCallbacks()
-        do {
-            try curl.perform()
-            emit(TimedEvent(t: MonotonicClock.now(), .connected(curl.connectTimings)))
-        } catch {
-            // Not a trial: the first POST will connect and say so.
+        curl.setProgressCallback(ssePrimeProgressCallback, context: Unmanaged.passUnretained(self).toOpaque())
+        withExtendedLifetime(self) {
+            do {
+                try curl.perform()
+                emit(TimedEvent(t: MonotonicClock.now(), .connected(curl.connectTimings)))
+            } catch {
+                // Not a trial: the first POST will connect and say so.
+            }
         }
     }
 
-    private func perform(curl: CurlEasy, body: [UInt8], deadline: Int64) {
-        if let error = abortError {
-            emit(TimedEvent(t: MonotonicClock.now(), .failure(error)))
+    private func perform(curl: CurlEasy, body: [UInt8], turn: Int, deadline: Int64) {
+        if let error = abortError(for: turn) {
+            emit(TimedEvent(t: MonotonicClock.now(), .transferEnd(.zero, error), turn: turn))
+            forgetAbort(of: turn)
             return
         }
-        let endpoint = configuration.endpoint
-        let transfer = SSETransfer(client: self, curl: curl, body: body)
+        let transfer = SSETransfer(client: self, curl: curl, body: body, turn: turn)
         let context = Unmanaged.passUnretained(transfer).toOpaque()
-        curl.setURL(endpoint.curlURL)
+        prepare(curl, timeout: deadline - MonotonicClock.now())
         curl.setPost(bodySize: body.count)
         curl.setFreshConnection(configuration.freshConnectionPerRequest)
-        curl.setConnectTimeout(milliseconds: configuration.connectTimeout / 1_000_000)
-        curl.setTimeout(milliseconds: (deadline - MonotonicClock.now()) / 1_000_000)
-        curl.setTCPNoDelay()
-        curl.setTLSVerification(configuration.verifyTLS)
         // An empty Expect: stops libcurl from waiting up to 1 s for "100 Continue" on bodies over 1 MiB.
         curl.setHeaders(["Content-Type: application/json", "Accept: text/event-stream", "Expect:"]
             + configuration.headers.map { "\($0.name): \($0.value)" })
@@ -184,41 +226,46 @@ final class SSEClient: Sendable {
         withExtendedLifetime(transfer) {
             finish(transfer, error: result)
         }
+        forgetAbort(of: turn)
+    }
+
+    /// A turn's abort is spent once its transfer is over.
+    private func forgetAbort(of turn: Int) {
+        control.withLock { c in
+            if c.abort?.turn == turn { c.abort = nil }
+        }
     }
 
     private func finish(_ transfer: SSETransfer, error: CurlEasy.CurlError?) {
         let now = MonotonicClock.now()
         let curl = transfer.curl
-        emit(TimedEvent(t: now, .curlTimes(curl.times)))
+        let times = curl.times
         let redact = configuration.redactor.redact
         let url = configuration.endpoint.redacted
+        var failure: TransportError?
         if let error {
-            if let abort = abortError, error.code == CurlEasy.abortedByCallback || error.code == CurlEasy.writeError {
-                emit(TimedEvent(t: now, .failure(abort)))
-                return
+            control.withLock { $0.connectionLost = true }
+            if let abort = abortError(for: transfer.turn), error.code == CurlEasy.abortedByCallback || error.code == CurlEasy.writeError {
+                failure = abort
+            } else if let own = transfer.failure {
+                failure = own
+            } else {
+                var kind = error.kind
+                if kind == .timeout && !transfer.connected { kind = .connect }
+                let what: String
+                switch kind {
+                case .timeout: what = "no complete answer from \(url) before the timeout (\(error.message))"
+                case .closed: what = "the connection to \(url) closed before the response was complete (\(error.message))"
+                default: what = error.explained("request to \(url) failed")
+                }
+                failure = TransportError(kind, redact(what))
             }
-            if let failure = transfer.failure {
-                emit(TimedEvent(t: now, .failure(failure)))
-                return
-            }
-            var kind = error.kind
-            if kind == .timeout && !transfer.connected { kind = .connect }
-            let what: String
-            switch kind {
-            case .timeout: what = "no complete answer from \(url) before the timeout (\(error.message))"
-            case .closed: what = "the connection to \(url) closed before the response was complete (\(error.message))"
-            default: what = "request to \(url) failed: \(error.message)"
-            }
-            emit(TimedEvent(t: now, .failure(TransportError(kind, redact(what)))))
-            return
+        } else {
+            transfer.checkAnswer()
+            failure = transfer.failure
+            _ = transfer.parser.finish()
         }
-        transfer.checkAnswer()
-        if let failure = transfer.failure {
-            emit(TimedEvent(t: now, .failure(failure)))
-            return
-        }
-        _ = transfer.parser.finish()
-        emit(TimedEvent(t: now, .streamEnd))
+        emit(TimedEvent(t: now, .transferEnd(times, failure), turn: transfer.turn))
     }
 
     /// State of one POST, touched only by the worker thread (inside libcurl's callbacks).
@@ -226,6 +273,7 @@ final class SSEClient: Sendable {
         let client: SSEClient
         let curl: CurlEasy
         let body: [UInt8]
+        let turn: Int
         var readOffset = 0
         var performStart: Int64 = 0
         var connected = false
@@ -236,15 +284,18 @@ final class SSEClient: Sendable {
         var parser = SSEParser()
         var failure: TransportError?
 
-        init(client: SSEClient, curl: CurlEasy, body: [UInt8]) {
+        init(client: SSEClient, curl: CurlEasy, body: [UInt8], turn: Int) {
             self.client = client
             self.curl = curl
             self.body = body
+            self.turn = turn
         }
 
         func emit(_ event: TransportEvent, at t: Int64) {
-            client.emit(TimedEvent(t: t, event))
+            client.emit(TimedEvent(t: t, event, turn: turn))
         }
+
+        var aborted: Bool { client.abortError(for: turn) != nil }
 
         /// libcurl asks for body bytes: the connection is up (first call), then the upload runs.
         func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
@@ -311,7 +362,10 @@ final class SSEClient: Sendable {
             guard failure == nil else { return }
             let url = client.configuration.endpoint.redacted
             let redact = client.configuration.redactor.redact
-            if status != 200 {
+            if status == 413 {
+                let detail = Self.describe(body: errorBody)
+                failure = TransportError(.httpStatus, redact("\(url) answered HTTP 413: the request body (\(Self.size(body.count))) is too large\(detail.isEmpty ? "" : " (\(detail))"). Proxies and platforms limit request bodies — nginx's client_max_body_size is 1 MB by default, about 16 s of audio as base64 WAV; raise the limit or use shorter recordings"))
+            } else if status != 200 {
                 let detail = Self.describe(body: errorBody)
                 failure = TransportError(.httpStatus, redact("\(url) answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")"))
             } else if !isEventStream {
@@ -319,6 +373,10 @@ final class SSEClient: Sendable {
                 let detail = Self.describe(body: errorBody)
                 failure = TransportError(.protocol, redact("\(url) answered \(type), not text/event-stream — is this a Chat Completions streaming endpoint?\(detail.isEmpty ? "" : " Body: \(detail)")"))
             }
+        }
+
+        static func size(_ bytes: Int) -> String {
+            bytes >= 1_000_000 ? String(format: "%.1f MB", Double(bytes) / 1e6) : "\(bytes / 1000) kB"
         }
 
         /// The API's `{"error": {"message": …}}` text when present, else the start of the body.
@@ -336,7 +394,7 @@ final class SSEClient: Sendable {
 
 private let sseReadCallback: CurlEasy.DataCallback = { pointer, size, count, userdata in
     let transfer = Unmanaged<SSEClient.SSETransfer>.fromOpaque(userdata!).takeUnretainedValue()
-    if transfer.client.abortError != nil { return CurlEasy.readAbort }
+    if transfer.aborted { return CurlEasy.readAbort }
     return transfer.read(into: UnsafeMutableRawBufferPointer(start: pointer, count: size * count))
 }
 
@@ -355,5 +413,12 @@ private let sseHeaderCallback: CurlEasy.DataCallback = { pointer, size, count, u
 
 private let sseProgressCallback: CurlEasy.ProgressCallback = { userdata, _, _, _, _ in
     let transfer = Unmanaged<SSEClient.SSETransfer>.fromOpaque(userdata!).takeUnretainedValue()
-    return transfer.client.abortError != nil ? 1 : 0
+    return transfer.aborted ? 1 : 0
+}
+
+/// libcurl calls progress callbacks several times a second even while connecting or during a
+/// TLS handshake, so an interrupt stops the prime within a fraction of a second.
+private let ssePrimeProgressCallback: CurlEasy.ProgressCallback = { userdata, _, _, _, _ in
+    let client = Unmanaged<SSEClient>.fromOpaque(userdata!).takeUnretainedValue()
+    return client.abortError(for: nil) != nil ? 1 : 0
 }

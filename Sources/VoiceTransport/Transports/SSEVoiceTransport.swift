@@ -1,24 +1,25 @@
 import Synchronization
 
 /// OpenAI Chat Completions audio over HTTP POST + Server-Sent Events, as an edge function
-/// proxies it: the recording is captured on the replay schedule, then POSTed whole at speech
-/// end as base64 WAV; audio streams back as SSE.
+/// proxies it: the recording is captured on the replay schedule, then — once the user stops —
+/// encoded (WAV + base64 + JSON) and POSTed whole; audio streams back as SSE.
 ///
-/// One instance serves many turns. Warm: the kept-alive connection of the previous request is
-/// reused. Cold (`freshConnectionPerRequest`): every request opens and closes its own.
+/// One instance serves many turns; each turn is one request, and every event of a request
+/// carries its turn. Warm: the kept-alive connection of the previous request is reused. Cold
+/// (`freshConnectionPerRequest`): every request opens and closes its own.
 public final class SSEVoiceTransport: VoiceTransport {
     public let kind = TransportKind.sse
     public var endpoint: Endpoint { client.configuration.endpoint }
     public let events: TransportEventStream
     public let options: ChatCompletionsOptions
+    public let turnIsRequest = true
 
     private let client: SSEClient
-    private let continuation: AsyncStream<TimedEvent>.Continuation
-    private let dialect: ChatCompletionsDialect
     private let state: LockedBox<State>
 
     private struct State: Sendable {
-        var captured: [UInt8] = []
+        /// PCM captured per turn, until its end of speech.
+        var captured: [Int: [UInt8]] = [:]
         var closed = false
         var finished = false
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
@@ -27,13 +28,13 @@ public final class SSEVoiceTransport: VoiceTransport {
     public init(configuration: SSEClientConfiguration, options: ChatCompletionsOptions = ChatCompletionsOptions()) {
         let (stream, continuation) = AsyncStream.makeStream(of: TimedEvent.self, bufferingPolicy: .unbounded)
         let state = LockedBox(State())
-        self.continuation = continuation
+        let dialect = ChatCompletionsDialect(options: options)
         self.state = state
         self.options = options
-        self.dialect = ChatCompletionsDialect(options: options)
-        self.events = TransportEventStream(base: stream, interpreter: ChatCompletionsDialect(options: options))
+        self.events = TransportEventStream(base: stream, interpreter: dialect)
         self.client = SSEClient(
             configuration: configuration,
+            makeBody: { pcm in dialect.requestBody(pcm: pcm) },
             emit: { continuation.yield($0) },
             onFinish: {
                 continuation.finish()
@@ -47,7 +48,7 @@ public final class SSEVoiceTransport: VoiceTransport {
         )
     }
 
-    public var isOpen: Bool { state.withLock { !$0.closed } }
+    public var isOpen: Bool { state.withLock { !$0.closed } && !client.connectionLost }
 
     /// Starts the worker thread. Warm: also opens the kept-alive connection now (an `OPTIONS`
     /// request), as a WebSocket is opened before the user speaks. Cold: every POST connects.
@@ -60,22 +61,21 @@ public final class SSEVoiceTransport: VoiceTransport {
     }
 
     public func sendAudio(_ chunk: AudioChunk) {
-        state.withLock { $0.captured.append(contentsOf: chunk.pcm) }
-        client.capture(index: chunk.index, due: chunk.due)
+        state.withLock { $0.captured[chunk.turn, default: []].append(contentsOf: chunk.pcm) }
+        client.capture(index: chunk.index, turn: chunk.turn, due: chunk.due)
     }
 
-    /// Builds the request body now (before it is due, so the harness adds no encoding time
-    /// after speech end) and POSTs it at `due`.
-    public func endSpeech(at due: Int64, deadline: Int64) {
-        let pcm = state.withLock { s in
-            defer { s.captured = [] }
-            return s.captured
-        }
-        client.post(body: dialect.requestBody(pcm: pcm), due: due, deadline: deadline)
+    /// POSTs the turn's recording at `due`; the body is built then, on the I/O thread.
+    public func endSpeech(turn: Int, at due: Int64, deadline: Int64) {
+        let pcm = state.withLock { $0.captured.removeValue(forKey: turn) ?? [] }
+        client.post(pcm: pcm, turn: turn, due: due, deadline: deadline)
     }
 
-    public func abort(_ error: TransportError) {
-        client.abort(error)
+    /// Chat Completions keeps no conversation between requests: nothing to send.
+    public func sendControl(_ messages: [String]) {}
+
+    public func abort(_ error: TransportError, turn: Int?) {
+        client.abort(error, turn: turn)
     }
 
     public func close() async {

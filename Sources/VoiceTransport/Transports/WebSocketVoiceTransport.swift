@@ -1,20 +1,22 @@
+import Foundation
 import Synchronization
 
 /// OpenAI Realtime over WebSocket (RFC 6455 on a libcurl connection).
 ///
-/// One instance is one connection. Audio streams while the user speaks (`append` per chunk);
-/// at speech end it sends `commit` + `response.create`. For warm runs keep the instance
-/// across turns; for cold runs make one per turn.
+/// One instance is one connection. It opens with `session.update` and waits for
+/// `session.updated` before any audio leaves. Audio streams while the user speaks (`append`
+/// per chunk); at the end of speech it sends `commit` + `response.create`. For warm runs keep
+/// the instance across turns; for cold runs make one per turn.
 public final class WebSocketVoiceTransport: VoiceTransport {
     public let kind = TransportKind.websocket
     public var endpoint: Endpoint { client.configuration.endpoint }
     public let events: TransportEventStream
     public let options: RealtimeOptions
+    public let turnIsRequest = false
 
     private let client: WebSocketClient
     private let continuation: AsyncStream<TimedEvent>.Continuation
     private let state: LockedBox<State>
-    private let dialect: RealtimeDialect
 
     private struct State: Sendable {
         var phase = Phase.idle
@@ -29,11 +31,14 @@ public final class WebSocketVoiceTransport: VoiceTransport {
     public init(configuration: WebSocketClientConfiguration, options: RealtimeOptions = RealtimeOptions()) {
         let (stream, continuation) = AsyncStream.makeStream(of: TimedEvent.self, bufferingPolicy: .unbounded)
         let state = LockedBox(State())
+        let dialect = RealtimeDialect(options: options)
+        var configuration = configuration
+        configuration.setupMessages = [dialect.sessionUpdate()]
+        configuration.isSetupAcknowledgement = RealtimeDialect.isSessionAcknowledgement
         self.continuation = continuation
         self.state = state
         self.options = options
-        self.dialect = RealtimeDialect(options: options)
-        self.events = TransportEventStream(base: stream, interpreter: RealtimeDialect(options: options))
+        self.events = TransportEventStream(base: stream, interpreter: dialect)
         self.client = WebSocketClient(
             configuration: configuration,
             emit: { event in
@@ -41,7 +46,7 @@ public final class WebSocketVoiceTransport: VoiceTransport {
                 let waiter: CheckedContinuation<Void, any Error>?
                 let result: TransportError?
                 switch event.event {
-                case .webSocketOpen:
+                case .sessionReady:
                     (waiter, result) = state.withLock { s in
                         defer { s.openWaiter = nil }
                         if s.phase == .opening { s.phase = .open }
@@ -64,7 +69,7 @@ public final class WebSocketVoiceTransport: VoiceTransport {
                     defer { s.openWaiter = nil; s.finishWaiters = [] }
                     return (s.openWaiter, s.finishWaiters)
                 }
-                openWaiter?.resume(throwing: TransportError(.closed, "the connection ended before the WebSocket opened"))
+                openWaiter?.resume(throwing: TransportError(.closed, "the connection ended before the WebSocket session was ready"))
                 for waiter in finishWaiters { waiter.resume() }
             }
         )
@@ -74,6 +79,7 @@ public final class WebSocketVoiceTransport: VoiceTransport {
         state.withLock { $0.phase == .open || $0.phase == .opening || $0.phase == .idle }
     }
 
+    /// Connects, upgrades, sends `session.update` and returns once the server acknowledged it.
     public func open() async throws(TransportError) {
         do {
             try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
@@ -94,20 +100,23 @@ public final class WebSocketVoiceTransport: VoiceTransport {
         } catch {
             throw TransportError(.internal, "\(error)")
         }
-        client.send(text: dialect.sessionUpdate(), due: MonotonicClock.now(), tag: .other)
     }
 
     public func sendAudio(_ chunk: AudioChunk) {
-        client.send(text: RealtimeDialect.append(pcm: chunk.pcm), due: chunk.due, tag: .audio(index: chunk.index))
+        client.send(text: RealtimeDialect.append(pcm: chunk.pcm), due: chunk.due, tag: .audio(index: chunk.index), turn: chunk.turn)
     }
 
-    public func endSpeech(at due: Int64, deadline: Int64) {
-        client.send(text: RealtimeDialect.commit, due: due, tag: .speechEnd)
-        client.send(text: RealtimeDialect.responseCreate, due: due, tag: .other)
+    public func endSpeech(turn: Int, at due: Int64, deadline: Int64) {
+        client.endSpeech(messages: [RealtimeDialect.commit, RealtimeDialect.responseCreate(turn: turn)], turn: turn, due: due)
     }
 
-    public func abort(_ error: TransportError) {
-        client.abort(error)
+    public func sendControl(_ messages: [String]) {
+        let now = MonotonicClock.now()
+        for message in messages { client.send(text: message, due: now, tag: .other, turn: nil) }
+    }
+
+    public func abort(_ error: TransportError, turn: Int?) {
+        client.abort(error, turn: turn)
     }
 
     public func close() async {
