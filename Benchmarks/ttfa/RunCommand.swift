@@ -11,6 +11,7 @@ enum TransportChoice: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension ConnectionMode: ExpressibleByArgument {}
+extension ContextMode: ExpressibleByArgument {}
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,8 +33,9 @@ struct RunCommand: AsyncParsableCommand {
               --sse-url https://my-edge.example.com/v1/chat/completions \\
               --header 'Authorization: Bearer $OPENAI_API_KEY'
 
-        Exit codes: 0 every trial ok; 2 bad input, nothing measured; 3 some trials failed or \
-        were invalid; 130 interrupted (completed trials are kept).
+        Exit codes: 0 no trial failed (invalid trials within --max-invalid are only reported); \
+        2 bad input, nothing measured; 3 trials failed, too many were invalid, or every warm-up \
+        of a transport failed; 130 interrupted (completed trials are kept).
         """
     )
 
@@ -70,8 +72,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds after the end of speech to wait for the complete answer.")
     var timeout: Double = 30
 
-    @Option(name: .customLong("lag-budget-ms"), help: "A trial whose audio left more than this late (ms) is invalid: the machine could not keep the replay on schedule.")
+    @Option(name: .customLong("lag-budget-ms"), help: "A trial whose end of speech left more than this late (ms) is invalid: the machine could not keep the replay on schedule.")
     var lagBudgetMs: Double = 5
+
+    @Option(name: .customLong("max-invalid"), help: "Share of a transport's trials that may be invalid before the run fails (exit 3), e.g. 10% or 0.1. Invalid trials are always left out of the statistics.")
+    var maxInvalid = "10%"
+
+    @Option(help: "WebSocket conversations: reset deletes each turn's items so every trial answers a one-turn conversation (as every SSE request is); keep lets the conversation grow.")
+    var context: ContextMode = .reset
 
     @OptionGroup var database: DatabaseOptions
 
@@ -96,6 +104,17 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Do not verify TLS certificates (self-signed test servers only).")
     var insecure = false
 
+    @Option(name: .customLong("cacert"), help: "PEM file of CA certificates to trust (a private CA), instead of the system's.")
+    var caFile: String?
+
+    /// `--max-invalid` as a fraction: "10%", "10" (percent) or "0.1".
+    static func share(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasSuffix("%") { return Double(trimmed.dropLast()).map { $0 / 100 } }
+        guard let value = Double(trimmed) else { return nil }
+        return value > 1 ? value / 100 : value
+    }
+
     func validate() throws {
         guard trials >= 1 else { throw ValidationError("--trials must be at least 1, got \(trials)") }
         guard trials <= 100_000 else { throw ValidationError("--trials \(trials) is more than 100000") }
@@ -104,6 +123,12 @@ struct RunCommand: AsyncParsableCommand {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64, got \(concurrency)") }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
         guard lagBudgetMs > 0 else { throw ValidationError("--lag-budget-ms must be positive, got \(lagBudgetMs)") }
+        guard let share = Self.share(maxInvalid), (0...1).contains(share) else {
+            throw ValidationError("--max-invalid \(maxInvalid) is not a share between 0% and 100% (write 10% or 0.1)")
+        }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ValidationError("--cacert \(caFile): no readable file there; give a PEM file of CA certificates")
+        }
         guard LatencyProfile.named(profile) != nil else {
             throw ValidationError("--profile \(profile) is unknown; choose one of: \(LatencyProfile.all.map(\.name).joined(separator: ", "))")
         }
@@ -191,12 +216,13 @@ struct RunCommand: AsyncParsableCommand {
             }
             return TransportSettings(
                 kind: kind, endpoint: endpoint, headers: headers, connection: connection,
-                verifyTLS: !insecure, redactor: redactor, chat: ChatCompletionsOptions(model: model))
+                verifyTLS: !insecure, caFile: caFile, redactor: redactor, chat: ChatCompletionsOptions(model: model))
         }
+        let maxInvalidShare = Self.share(maxInvalid) ?? 0.1
         let configuration = BenchmarkConfiguration(
             transports: settings, recordings: recordings, trials: trials, warmup: warmup, chunkMs: chunkMs,
             concurrency: concurrency, timeout: .seconds(timeout), lagBudget: .seconds(lagBudgetMs / 1000),
-            seed: seed, label: label)
+            seed: seed, label: label, context: context, maxInvalidShare: maxInvalidShare)
 
         let facts = HostFacts.current()
         let run: RunRecord
@@ -260,11 +286,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         if runner.wasInterrupted { return ExitCodes.interrupted }
         if storeFailure != nil { return ExitCodes.usage }
-        if summary.unsuccessful > 0 {
-            if !quiet { Terminal.error("ttfa: \(summary.unsuccessful) trial\(summary.unsuccessful == 1 ? "" : "s") failed or were invalid (see errors above)\n") }
-            return ExitCodes.trialsFailed
+        let health = summary.health(maxInvalidShare: maxInvalidShare)
+        if !quiet {
+            for note in health.notes { Terminal.error("ttfa: note: \(note)\n") }
+            for problem in health.problems { Terminal.error("ttfa: \(problem)\n") }
         }
-        return ExitCodes.success
+        return health.passed ? ExitCodes.success : ExitCodes.trialsFailed
     }
 }
 

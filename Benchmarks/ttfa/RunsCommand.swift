@@ -132,7 +132,7 @@ struct ExportCommand: AsyncParsableCommand {
             try? FileManager.default.removeItem(at: temporary)
             throw CommandFailure(message: "--out \(out): cannot write (\(reason)); check the folder exists and is writable", exitCode: ExitCodes.usage)
         }
-        Terminal.error("wrote \(rows) trial\(rows == 1 ? "" : "s") to \(out)\n")
+        Terminal.error("wrote \(Format.count(rows, "trial")) to \(out)\n")
     }
 }
 
@@ -162,7 +162,8 @@ struct CompareCommand: AsyncParsableCommand {
         var results: [(String, Comparison)] = []
         for t in a.transports {
             guard let other = b.transports.first(where: { $0.transport == t.transport }),
-                  let c = Comparison(baseline: "run \(base.id!)", t.ttfaValues, candidate: "run \(cand.id!)", other.ttfaValues, seed: UInt64(bitPattern: cand.seed))
+                  let c = Comparison(baseline: "run \(base.id!)", strata: t.outcomes.okByRecording, candidate: "run \(cand.id!)",
+                                     strata: other.outcomes.okByRecording, seed: UInt64(bitPattern: cand.seed))
             else { continue }
             results.append((t.transport, c))
         }

@@ -44,9 +44,15 @@ struct TraceCommand: AsyncParsableCommand {
     @Flag(name: .customLong("insecure"), help: "Do not verify TLS certificates (self-signed test servers only).")
     var insecure = false
 
+    @Option(name: .customLong("cacert"), help: "PEM file of CA certificates to trust (a private CA), instead of the system's.")
+    var caFile: String?
+
     func validate() throws {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
         guard (10...1000).contains(chunkMs) else { throw ValidationError("--chunk-ms must be between 10 and 1000, got \(chunkMs)") }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ValidationError("--cacert \(caFile): no readable file there; give a PEM file of CA certificates")
+        }
     }
 
     func run() async throws {
@@ -60,7 +66,7 @@ struct TraceCommand: AsyncParsableCommand {
             redactor.addCredentials(fromURL: url)
             settings = TransportSettings(
                 kind: transport, endpoint: endpoint, headers: parsedHeaders, connection: .cold,
-                verifyTLS: !insecure, redactor: redactor,
+                verifyTLS: !insecure, caFile: caFile, redactor: redactor,
                 chat: ChatCompletionsOptions(model: model))
             if let audio {
                 recording = try Recording(contentsOf: audio)

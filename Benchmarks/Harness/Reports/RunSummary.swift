@@ -6,91 +6,153 @@ public struct RunSummary: Sendable {
     public var run: RunRecord
     public var transports: [TransportSummary]
     public var comparisons: [Comparison]
+    /// The one-line answer (nil with fewer than two transports).
+    public var verdict: Verdict?
     /// Warm-up trials stored (not in statistics).
     public var warmups: Int
+    /// The run's `--timeout`, milliseconds (from its stored configuration).
+    public var timeoutMs: Double?
+    /// `reset` (one-turn conversations) or `keep`, from the stored configuration.
+    public var context: String?
 
-    /// Phases reported, in the order a turn goes through them. Setup phases are durations;
-    /// the others are measured from the scheduled end of speech.
+    /// Phases reported, in the order a turn goes through them. Setup phases and `encode` are
+    /// durations; the others are measured from the scheduled end of speech.
     public static let phaseNames = [
-        "dns", "connect", "tls", "upgrade", "upload", "response_headers", "first_byte", "first_event",
+        "dns", "connect", "tls", "upgrade", "encode", "upload", "upload_blocked", "response_headers", "first_byte", "first_event",
         "first_audio", "last_audio", "done",
     ]
 
     public init(run: RunRecord, trials: [TrialRecord]) {
         self.run = run
+        let config = (try? JSONSerialization.jsonObject(with: Data(run.configJSON.utf8))) as? [String: Any]
+        let timeout = config?["timeout_ms"] as? Double
+        timeoutMs = timeout
+        context = config?["context"] as? String
         warmups = trials.filter(\.warmup).count
-        let measured = trials.filter { !$0.warmup }
         var order: [String] = []
-        for trial in measured where !order.contains(trial.transport) { order.append(trial.transport) }
-        transports = order.map { name in TransportSummary(transport: name, trials: measured.filter { $0.transport == name }) }
+        for trial in trials where !order.contains(trial.transport) { order.append(trial.transport) }
+        transports = order.map { name in TransportSummary(transport: name, trials: trials.filter { $0.transport == name }, timeoutMs: timeout) }
         comparisons = []
         if let ws = transports.first(where: { $0.transport == "websocket" }),
-           let sse = transports.first(where: { $0.transport == "sse" }),
-           let comparison = Comparison(baseline: "websocket", ws.ttfaValues, candidate: "sse", sse.ttfaValues, seed: UInt64(bitPattern: run.seed)) {
-            comparisons = [comparison]
+           let sse = transports.first(where: { $0.transport == "sse" }) {
+            let verdict = Verdict(baseline: ws.outcomes, candidate: sse.outcomes, seed: UInt64(bitPattern: run.seed))
+            self.verdict = verdict
+            comparisons = verdict.comparison.map { [$0] } ?? []
         }
     }
 
-    /// Trials that failed or were invalid, across transports.
+    /// Measured trials that failed or were invalid, across transports.
     public var unsuccessful: Int { transports.reduce(0) { $0 + $1.failed + $1.invalid } }
 
-    /// The one-line answer, when there is a comparison.
-    public var verdict: String? { comparisons.first?.verdict }
+    /// Whether the run passes, and why not: failures the server caused fail it; trials the
+    /// harness could not replay on schedule (`invalid`) fail it only beyond `maxInvalidShare`
+    /// of a transport's trials or when they leave fewer than 3 valid ones; a transport whose
+    /// every warm-up failed fails it.
+    public func health(maxInvalidShare: Double) -> RunHealth {
+        var health = RunHealth()
+        for t in transports {
+            if t.failed > 0 {
+                health.problems.append("\(t.transport): \(t.failed) of \(Format.count(t.trials, "trial")) failed (\(Format.kinds(t.errors.filter { $0.kind != "invalid" })))")
+            }
+            if t.invalid > 0 {
+                let share = Double(t.invalid) / Double(max(1, t.trials))
+                let percent = "\(Int((share * 100).rounded()))%, allowed \(Int((maxInvalidShare * 100).rounded()))%"
+                if share > maxInvalidShare {
+                    health.problems.append("\(t.transport): \(t.invalid) of \(Format.count(t.trials, "trial")) invalid (\(percent)): the machine was too busy to replay on schedule")
+                } else if t.trials - t.invalid < 3 {
+                    health.problems.append("\(t.transport): only \(t.trials - t.invalid) valid trials left after \(t.invalid) invalid; at least 3 are needed")
+                } else {
+                    health.notes.append("\(t.transport): \(t.invalid) of \(Format.count(t.trials, "trial")) invalid (\(percent)), left out of the statistics")
+                }
+            }
+            if t.warmup.trials > 0 && t.warmup.ok == 0 {
+                health.problems.append("\(t.transport): every warm-up trial failed (\(Format.kinds(t.warmup.errors)))")
+            }
+        }
+        return health
+    }
 }
 
-/// One transport's figures within a run (measured trials only).
+/// Why a run fails (exit 3) or passes with remarks.
+public struct RunHealth: Sendable {
+    public var problems: [String] = []
+    public var notes: [String] = []
+    public var passed: Bool { problems.isEmpty }
+}
+
+/// One transport's figures within a run (measured trials only, warm-ups summarised apart).
 public struct TransportSummary: Sendable {
     public var transport: String
     public var endpoint: String
     public var connection: String
     public var trials: Int
     public var ok: Int
+    /// Failures (not `invalid`): the server's, the network's, or an attribution guard's.
     public var failed: Int
     public var invalid: Int
-    /// Error kind → count.
+    /// Timeouts before any audio (right-censored).
+    public var timeouts: Int
+    /// Status → count for every trial that was not ok (`invalid` included).
     public var errors: [(kind: String, count: Int)]
     /// TTFA of ok trials, milliseconds.
     public var ttfaValues: [Double]
     public var ttfa: Summary?
+    /// p50 counting timeouts as slower than every answer; nil without timeouts.
+    public var ttfaWithTimeouts: CensoredMedian?
     /// Phase name → summary (ms), for phases the transport has.
     public var phases: [(name: String, summary: Summary)]
     /// Per recording: name, duration (ms), TTFA summary of ok trials.
     public var recordings: [(name: String, durationMs: Double, ttfa: Summary?)]
     public var underruns: Int
     public var underrunMs: Double
+    /// Protocol anomalies set aside (audio of other responses, events of other requests …).
+    public var anomalies: Int
     /// The most common error message per kind, to say why.
     public var exampleErrors: [(kind: String, message: String)]
+    /// Warm-up trials: how many, how many ok, what failed.
+    public var warmup: (trials: Int, ok: Int, errors: [(kind: String, count: Int)], example: String?)
+    /// Warm trials and whether their connection really was reused; `reconnected` trials paid
+    /// for a new connection inside the trial (a server closed the kept-alive one).
+    public var reuse: (warm: Int, reused: Int, reconnected: Int)
+    /// What the verdict needs.
+    public var outcomes: TransportOutcomes
 
-    init(transport: String, trials: [TrialRecord]) {
+    init(transport: String, trials allTrials: [TrialRecord], timeoutMs: Double?) {
         self.transport = transport
-        endpoint = trials.first?.endpoint ?? ""
-        connection = trials.first?.connection ?? ""
+        let trials = allTrials.filter { !$0.warmup }
+        let warmups = allTrials.filter(\.warmup)
+        endpoint = allTrials.first?.endpoint ?? ""
+        connection = allTrials.first?.connection ?? ""
         self.trials = trials.count
         let okTrials = trials.filter { $0.status == "ok" }
         ok = okTrials.count
         invalid = trials.filter { $0.status == "invalid" }.count
         failed = trials.count - ok - invalid
-        var counts: [String: Int] = [:]
+        timeouts = trials.filter(\.isCensored).count
+        errors = Self.counts(trials.filter { $0.status != "ok" })
         var examples: [String: String] = [:]
-        for trial in trials where trial.status != "ok" {
-            counts[trial.status, default: 0] += 1
-            if examples[trial.status] == nil { examples[trial.status] = trial.errorMessage ?? "" }
+        for trial in trials where trial.status != "ok" && examples[trial.status] == nil {
+            examples[trial.status] = trial.errorMessage ?? ""
         }
-        errors = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
         exampleErrors = errors.map { ($0.kind, examples[$0.kind] ?? "") }
         ttfaValues = okTrials.compactMap(\.ttfaNs).map { Double($0) / 1e6 }
         ttfa = Summary(ttfaValues)
+        ttfaWithTimeouts = CensoredMedian(ok: ttfaValues, timeouts: timeouts, timeoutMs: timeoutMs)
+        anomalies = trials.reduce(0) { $0 + $1.anomalies }
 
         func ms(_ values: [Int64?]) -> Summary? { Summary(values.compactMap { $0 }.map { Double($0) / 1e6 }) }
         func afterSpeech(_ path: KeyPath<TrialRecord, Int64?>) -> Summary? {
             ms(okTrials.map { t in t[keyPath: path].map { $0 - t.speechEndNs } })
         }
+        let blocked = okTrials.map(\.uploadBlockedNs)
         let candidates: [(String, Summary?)] = [
             ("dns", ms(okTrials.map(\.dnsNs))),
             ("connect", ms(okTrials.map(\.connectNs))),
             ("tls", ms(okTrials.map(\.tlsNs))),
             ("upgrade", ms(okTrials.map(\.upgradeNs))),
+            ("encode", ms(okTrials.map(\.encodeNs))),
             ("upload", afterSpeech(\.uploadDoneNs)),
+            ("upload_blocked", blocked.contains { ($0 ?? 0) > 0 } ? ms(blocked) : nil),
             ("response_headers", afterSpeech(\.responseHeadersNs)),
             ("first_byte", afterSpeech(\.firstByteNs)),
             ("first_event", afterSpeech(\.firstEventNs)),
@@ -109,6 +171,26 @@ public struct TransportSummary: Sendable {
         }
         underruns = okTrials.reduce(0) { $0 + $1.underruns }
         underrunMs = Double(okTrials.reduce(0) { $0 + $1.underrunNs }) / 1e6
+
+        let failedWarmups = warmups.filter { $0.status != "ok" }
+        warmup = (warmups.count, warmups.count - failedWarmups.count, Self.counts(failedWarmups), failedWarmups.first?.errorMessage)
+        let warm = trials.filter { $0.connection == "warm" }
+        reuse = (warm.count, warm.filter { $0.connectionReused == true }.count, warm.filter { $0.connectionReused == false }.count)
+
+        let failures = trials.filter(\.isFailure)
+        outcomes = TransportOutcomes(
+            name: transport,
+            okByRecording: recordingOrder.map { name in okTrials.filter { $0.recording == name }.compactMap(\.ttfaNs).map { Double($0) / 1e6 } },
+            trials: trials.count, timeouts: timeouts,
+            otherFailures: Self.counts(failures.filter { !$0.isCensored }),
+            invalid: invalid)
+    }
+
+    /// Status → count, most frequent first.
+    static func counts(_ trials: [TrialRecord]) -> [(kind: String, count: Int)] {
+        var counts: [String: Int] = [:]
+        for trial in trials { counts[trial.status, default: 0] += 1 }
+        return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     public func phase(_ name: String) -> Summary? {

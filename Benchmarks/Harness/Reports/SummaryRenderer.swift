@@ -13,11 +13,13 @@ public enum SummaryRenderer {
                 ("max", .double(round3(s.max))),
             ])
         }
+        func kinds(_ counts: [(kind: String, count: Int)]) -> JSONValue { .object(counts.map { ($0.kind, .int(Int64($0.count))) }) }
         return .object([
             ("run_id", .int(summary.run.id ?? 0)),
             ("database", .string(database)),
             ("label", .optional(summary.run.label)),
             ("status", .string(summary.run.status)),
+            ("context", .optional(summary.context)),
             ("transports", .array(summary.transports.map { t in
                 .object([
                     ("transport", .string(t.transport)),
@@ -27,8 +29,14 @@ public enum SummaryRenderer {
                     ("ok", .int(Int64(t.ok))),
                     ("failed", .int(Int64(t.failed))),
                     ("invalid", .int(Int64(t.invalid))),
-                    ("errors", .object(t.errors.map { ($0.kind, .int(Int64($0.count))) })),
+                    ("timeouts", .int(Int64(t.timeouts))),
+                    ("anomalies", .int(Int64(t.anomalies))),
+                    ("errors", kinds(t.errors)),
+                    ("warmup", .object([("trials", .int(Int64(t.warmup.trials))), ("ok", .int(Int64(t.warmup.ok))), ("errors", kinds(t.warmup.errors))])),
+                    ("connection_reuse", .object([("warm_trials", .int(Int64(t.reuse.warm))), ("reused", .int(Int64(t.reuse.reused))),
+                                                  ("reconnected", .int(Int64(t.reuse.reconnected)))])),
                     ("ttfa_ms", stats(t.ttfa)),
+                    ("ttfa_p50_with_timeouts_ms", censored(t.ttfaWithTimeouts)),
                     ("phases_ms", .object(t.phases.map { ($0.name, .double(round3($0.summary.p50))) })),
                     ("recordings", .array(t.recordings.map { r in
                         .object([("recording", .string(r.name)), ("duration_ms", .double(round3(r.durationMs))), ("ttfa_ms", stats(r.ttfa))])
@@ -44,8 +52,18 @@ public enum SummaryRenderer {
                     ("ci95", .array([.double(round3(c.ci95.low)), .double(round3(c.ci95.high))])),
                 ])
             })),
-            ("verdict", .optional(summary.verdict)),
+            ("verdict", .optional(summary.verdict?.text)),
+            ("verdict_withheld", .bool(summary.verdict?.withheld ?? false)),
         ])
+    }
+
+    /// `null` without timeouts; otherwise `{"p50": ms}` or `{"at_least": ms}`.
+    static func censored(_ value: CensoredMedian?) -> JSONValue {
+        switch value {
+        case nil: .null
+        case .value(let ms): .object([("p50", .double(round3(ms)))])
+        case .atLeast(let ms): .object([("at_least", ms.isFinite ? .double(round3(ms)) : .null)])
+        }
     }
 
     static func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
@@ -67,9 +85,24 @@ public enum SummaryRenderer {
             ("TTFA mean", cells { Format.ms($0.ttfa?.mean) }),
             ("TTFA min … max", cells { $0.ttfa.map { "\(Format.ms($0.min)) … \(Format.ms($0.max))" } ?? "–" }),
         ]
+        if ts.contains(where: { $0.timeouts > 0 }) {
+            rows.append(("TTFA p50 with timeouts", cells { $0.ttfaWithTimeouts?.text ?? Format.ms($0.ttfa?.p50) }))
+        }
+        if ts.contains(where: { $0.warmup.trials > 0 }) {
+            rows.append(("warm-up trials", cells { w in
+                w.warmup.trials == w.warmup.ok ? "\(w.warmup.trials): all ok" : "\(w.warmup.trials): \(w.warmup.ok) ok, \(Format.kinds(w.warmup.errors))"
+            }))
+        }
+        if ts.contains(where: { $0.reuse.warm > 0 }) {
+            rows.append(("warm connection reused", cells { t in
+                guard t.reuse.warm > 0 else { return "– (cold)" }
+                return "\(t.reuse.reused) of \(t.reuse.warm)" + (t.reuse.reconnected > 0 ? ", \(t.reuse.reconnected) reconnected in the trial" : "")
+            }))
+        }
         let setupLabels = ["dns": "DNS", "connect": "TCP connect", "tls": "TLS", "upgrade": "WebSocket upgrade"]
         let afterLabels = [
-            "upload": "request body sent", "response_headers": "response headers", "first_byte": "first byte",
+            "encode": "client encode (duration)", "upload": "request body sent", "upload_blocked": "blocked on the network (duration)",
+            "response_headers": "response headers", "first_byte": "first byte",
             "first_event": "first event", "first_audio": "first audio = TTFA", "last_audio": "last audio", "done": "answer complete",
         ]
         let setup = ["dns", "connect", "tls", "upgrade"].filter { name in ts.contains { $0.phase(name) != nil } }
@@ -77,7 +110,7 @@ public enum SummaryRenderer {
             rows.append(("connection setup in trial (p50)", ts.map { _ in "" }))
             for name in setup { rows.append(("  \(setupLabels[name]!)", cells { Format.ms($0.phase(name)?.p50) })) }
         }
-        let after = ["upload", "response_headers", "first_byte", "first_event", "first_audio", "last_audio", "done"]
+        let after = ["encode", "upload", "upload_blocked", "response_headers", "first_byte", "first_event", "first_audio", "last_audio", "done"]
             .filter { name in ts.contains { $0.phase(name) != nil } }
         if !after.isEmpty {
             rows.append(("after speech end (p50)", ts.map { _ in "" }))
@@ -92,7 +125,10 @@ public enum SummaryRenderer {
             }
         }
         rows.append(("playback underruns", cells { $0.underruns == 0 ? "none" : "\($0.underruns) (\(Format.ms($0.underrunMs)) stalled)" }))
-        rows.append(("errors", cells { $0.errors.isEmpty ? "none" : $0.errors.map { "\($0.kind) ×\($0.count)" }.joined(separator: ", ") }))
+        if ts.contains(where: { $0.anomalies > 0 }) {
+            rows.append(("anomalies set aside", cells { $0.anomalies == 0 ? "none" : String($0.anomalies) }))
+        }
+        rows.append(("errors", cells { $0.errors.isEmpty ? "none" : Format.kinds($0.errors) }))
         return rows
     }
 
@@ -130,12 +166,18 @@ public enum SummaryRenderer {
             for (kind, message) in t.exampleErrors {
                 out += "\(t.transport) \(kind): \(message)\n"
             }
+            if let example = t.warmup.example {
+                out += "\(t.transport) warm-up \(t.warmup.errors.first?.kind ?? ""): \(example)\n"
+            }
+            if t.reuse.reconnected > 0 {
+                out += "warning: \(t.reuse.reconnected) of \(t.reuse.warm) warm \(t.transport) trials had to open a new connection inside the trial (the server closed the kept-alive one between trials); their TTFA includes connection set-up\n"
+            }
         }
         if let verdict = summary.verdict {
-            out += "verdict: \(verdict)\n"
+            out += "verdict: \(verdict.text)\n"
         }
         if summary.warmups > 0 {
-            out += "(\(summary.warmups) warm-up trials stored but left out of the statistics)\n"
+            out += "(\(Format.count(summary.warmups, "warm-up trial")) stored but left out of the statistics)\n"
         }
         return out
     }
@@ -152,7 +194,7 @@ public enum SummaryRenderer {
             out += "| \(escape(String(name))) | " + cells.map(escape).joined(separator: " | ") + " |\n"
         }
         out += "\n"
-        if let verdict = summary.verdict { out += "**Verdict:** \(verdict)\n" }
+        if let verdict = summary.verdict { out += "**Verdict:** \(escape(verdict.text))\n" }
         return out
     }
 

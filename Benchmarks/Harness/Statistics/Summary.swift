@@ -81,23 +81,38 @@ public struct Comparison: Sendable, Equatable {
             && lhs.ci95 == rhs.ci95 && lhs.baselineP50 == rhs.baselineP50 && lhs.candidateP50 == rhs.candidateP50
     }
 
-    /// Compares two samples (milliseconds). Each bootstrap round resamples both samples with
-    /// replacement and takes the ratio of their medians; the interval is the 2.5th and 97.5th
+    /// Compares two samples (milliseconds), each given as strata — one per recording. Each
+    /// bootstrap round resamples every stratum with replacement within itself (the schedule
+    /// gives every recording the same number of trials, so a resample keeps that balance),
+    /// and takes the ratio of the two pooled medians; the interval is the 2.5th and 97.5th
     /// percentiles of those ratios. Needs at least two values on each side.
-    public init?(baseline: String, _ baselineValues: [Double], candidate: String, _ candidateValues: [Double],
+    public init?(baseline: String, strata baselineStrata: [[Double]], candidate: String, strata candidateStrata: [[Double]],
                  resamples: Int = 2000, seed: UInt64 = 1) {
+        let baselineStrata = baselineStrata.filter { !$0.isEmpty }
+        let candidateStrata = candidateStrata.filter { !$0.isEmpty }
+        let baselineValues = baselineStrata.flatMap { $0 }
+        let candidateValues = candidateStrata.flatMap { $0 }
         guard baselineValues.count >= 2, candidateValues.count >= 2 else { return nil }
         let baseMedian = Summary.median(baselineValues)
         let candMedian = Summary.median(candidateValues)
         guard baseMedian > 0 else { return nil }
         var generator = SeededGenerator(seed: seed)
+        func resample(_ strata: [[Double]], into out: inout [Double]) {
+            var i = 0
+            for stratum in strata {
+                for _ in stratum.indices {
+                    out[i] = stratum[Int.random(in: 0..<stratum.count, using: &generator)]
+                    i += 1
+                }
+            }
+        }
         var ratios: [Double] = []
         ratios.reserveCapacity(resamples)
         var a = [Double](repeating: 0, count: baselineValues.count)
         var b = [Double](repeating: 0, count: candidateValues.count)
         for _ in 0..<resamples {
-            for i in a.indices { a[i] = baselineValues[Int.random(in: 0..<baselineValues.count, using: &generator)] }
-            for i in b.indices { b[i] = candidateValues[Int.random(in: 0..<candidateValues.count, using: &generator)] }
+            resample(baselineStrata, into: &a)
+            resample(candidateStrata, into: &b)
             let denominator = Summary.median(a)
             if denominator > 0 { ratios.append(Summary.median(b) / denominator) }
         }
@@ -113,23 +128,44 @@ public struct Comparison: Sendable, Equatable {
         self.seed = seed
     }
 
-    /// One line a person can quote, e.g. "websocket answered 2.6× sooner than sse (95% CI
-    /// 2.4–2.9×), p50 412 ms vs 1071 ms".
+    /// Compares two unstratified samples (milliseconds).
+    public init?(baseline: String, _ baselineValues: [Double], candidate: String, _ candidateValues: [Double],
+                 resamples: Int = 2000, seed: UInt64 = 1) {
+        self.init(baseline: baseline, strata: [baselineValues], candidate: candidate, strata: [candidateValues], resamples: resamples, seed: seed)
+    }
+
+    /// Which side answered sooner, when the interval excludes 1×.
+    public var sooner: String? {
+        ci95.low > 1 ? baseline : ci95.high < 1 ? candidate : nil
+    }
+
+    /// One line a person can quote, readable whether the gap is large or small, e.g.
+    /// "websocket answered 6.1 ms sooner than sse, p50 203.4 vs 209.5 ms (1.03×, 95% CI
+    /// 1.02–1.04×)".
     public var verdict: String {
-        let p50s = "p50 \(Format.ms(baselineP50)) vs \(Format.ms(candidateP50))"
         if ci95.low > 1 {
-            return "\(baseline) answered \(Format.ratio(ratio)) sooner than \(candidate) (95% CI \(Format.ratio(ci95.low, unit: false))–\(Format.ratio(ci95.high))), \(p50s)"
+            return Self.line(faster: baseline, fasterP50: baselineP50, slower: candidate, slowerP50: candidateP50,
+                             ratio: ratio, low: ci95.low, high: ci95.high)
         }
         if ci95.high < 1 {
-            return "\(candidate) answered \(Format.ratio(1 / ratio)) sooner than \(baseline) (95% CI \(Format.ratio(1 / ci95.high, unit: false))–\(Format.ratio(1 / ci95.low))), p50 \(Format.ms(candidateP50)) vs \(Format.ms(baselineP50))"
+            return Self.line(faster: candidate, fasterP50: candidateP50, slower: baseline, slowerP50: baselineP50,
+                             ratio: 1 / ratio, low: 1 / ci95.high, high: 1 / ci95.low)
         }
-        return "no clear difference between \(baseline) and \(candidate): ratio \(Format.ratio(ratio)) (95% CI \(Format.ratio(ci95.low, unit: false))–\(Format.ratio(ci95.high)) includes 1×), \(p50s)"
+        let (a, b) = Format.pair(baselineP50, candidateP50)
+        let (low, high) = Format.ratioPair(ci95.low, ci95.high)
+        return "no clear difference between \(baseline) and \(candidate): p50 \(a) vs \(b) ms (\(Format.ratio(ratio)), 95% CI \(low)–\(high)× includes 1×)"
+    }
+
+    private static func line(faster: String, fasterP50: Double, slower: String, slowerP50: Double, ratio: Double, low: Double, high: Double) -> String {
+        let (a, b) = Format.pair(fasterP50, slowerP50)
+        let (lo, hi) = Format.ratioPair(low, high)
+        return "\(faster) answered \(Format.ms(slowerP50 - fasterP50)) sooner than \(slower), p50 \(a) vs \(b) ms (\(Format.ratio(ratio)), 95% CI \(lo)–\(hi)×)"
     }
 }
 
 /// Number formatting shared by every human-readable output.
 public enum Format {
-    /// "4.87 ms", "412 ms", "1071 ms".
+    /// "4.87 ms", "41.3 ms", "412 ms".
     public static func ms(_ value: Double?) -> String {
         guard let value else { return "–" }
         return number(value) + " ms"
@@ -137,13 +173,46 @@ public enum Format {
 
     /// Three significant digits, at most two decimals.
     public static func number(_ value: Double) -> String {
-        let magnitude = abs(value)
-        let decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2
-        return String(format: "%.\(decimals)f", value)
+        String(format: "%.\(decimals(value))f", value)
     }
 
+    static func decimals(_ value: Double) -> Int {
+        let magnitude = abs(value)
+        return magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2
+    }
+
+    /// Two values with enough decimals that their difference shows ("203.4", "209.5" rather
+    /// than "203", "210").
+    public static func pair(_ a: Double, _ b: Double) -> (String, String) {
+        var places = max(decimals(a), decimals(b))
+        let gap = abs(a - b)
+        if gap > 0 && gap < 10 { places = max(places, 1) }
+        if gap > 0 && gap < 1 { places = max(places, 2) }
+        return (String(format: "%.\(places)f", a), String(format: "%.\(places)f", b))
+    }
+
+    /// "2.6×", "1.03×", "12×": two decimals near 1×, where one would hide the difference.
     public static func ratio(_ value: Double, unit: Bool = true) -> String {
-        String(format: value >= 10 ? "%.0f" : "%.1f", value) + (unit ? "×" : "")
+        String(format: "%.\(ratioDecimals(value))f", value) + (unit ? "×" : "")
+    }
+
+    /// The bounds of an interval with the same number of decimals.
+    public static func ratioPair(_ low: Double, _ high: Double) -> (String, String) {
+        let places = max(ratioDecimals(low), ratioDecimals(high))
+        return (String(format: "%.\(places)f", low), String(format: "%.\(places)f", high))
+    }
+
+    static func ratioDecimals(_ value: Double) -> Int {
+        value >= 10 ? 0 : abs(value - 1) < 0.2 ? 2 : 1
+    }
+
+    /// "1 trial", "3 trials".
+    public static func count(_ n: Int, _ noun: String, plural: String? = nil) -> String {
+        "\(n) \(n == 1 ? noun : plural ?? noun + "s")"
+    }
+
+    /// "closed ×2, http_status ×1".
+    public static func kinds(_ counts: [(kind: String, count: Int)]) -> String {
+        counts.map { "\($0.kind) ×\($0.count)" }.joined(separator: ", ")
     }
 }
-
