@@ -90,7 +90,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VoiceTransport", "ReferenceServer", "Harness", "ttfa"]
+            dependencies: ["VoiceTransport", "ReferenceServer", "Harness", "ttfa", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "HarnessTests",

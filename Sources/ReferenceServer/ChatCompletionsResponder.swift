@@ -37,6 +37,11 @@ struct ChatCompletionsResponder: Sendable {
             throw CancellationError()
         case .http500:
             return Self.error(.internalServerError, message: "The server had an error while processing your request. Sorry about that!", type: "server_error", code: nil)
+        case .bodyTooLarge:
+            var request = request
+            _ = try? await request.collectBody(upTo: Self.maxBodyBytes)
+            let page = "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n"
+            return Response(status: .contentTooLarge, headers: [.contentType: "text/html"], body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
         case .http429:
             var response = Self.error(.tooManyRequests, message: "Rate limit reached for requests. Please try again in 1s.", type: "requests", code: "rate_limit_exceeded")
             response.headers[.retryAfter] = "1"

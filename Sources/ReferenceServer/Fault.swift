@@ -36,6 +36,9 @@ public enum Fault: String, Sendable, CaseIterable {
     case serverError = "server-error"
     /// `OPTIONS` on the SSE endpoint is answered 405 with a JSON body (many APIs do).
     case optionsBody = "options-body"
+    /// The POST is refused with 413 and nginx's HTML error page (CRLF line ends), as a proxy
+    /// with a 1 MB `client_max_body_size` answers a long recording.
+    case bodyTooLarge = "body-too-large"
     /// The server closes the kept-alive connection shortly (100 ms) after each answer, as a
     /// short keep-alive timeout or a recycling edge function does.
     case closeIdle = "close-idle"

@@ -78,7 +78,13 @@ struct RunCommandTests {
             let ttfa = try #require(t["ttfa_ms"] as? [String: Any])
             for key in ["p50", "p90", "p95", "p99", "mean", "min", "max"] { #expect(ttfa[key] is Double, "\(key)") }
             #expect((t["phases_ms"] as? [String: Any])?["first_audio"] is Double)
+            #expect((t["phases_ms"] as? [String: Any])?["encode"] is Double, "the client's work after the end of speech is its own phase")
+            let reuse = try #require(t["connection_reuse"] as? [String: Any])
+            #expect(reuse["warm_trials"] as? Int == 2 && reuse["reused"] as? Int == 2 && reuse["reconnected"] as? Int == 0)
+            #expect((t["warmup"] as? [String: Any])?["trials"] as? Int == 0)
         }
+        #expect(object["context"] as? String == "reset")
+        #expect(object["verdict_withheld"] as? Bool == false)
         let comparisons = try #require(object["comparisons"] as? [[String: Any]])
         #expect(comparisons.first?["baseline"] as? String == "websocket")
         #expect(comparisons.first?["candidate"] as? String == "sse")

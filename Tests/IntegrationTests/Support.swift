@@ -79,3 +79,47 @@ var ttfaExecutable: URL {
     }
     return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("ttfa")
 }
+
+/// A TCP server that accepts connections and never says a word: a TLS handshake or an HTTP
+/// request to it hangs until the client gives up.
+final class SilentServer: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+    private var accepted: [Int32] = []
+    private let lock = NSLock()
+
+    init() throws {
+        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(sock, pointer, length) == 0 && listen(sock, 16) == 0 && getsockname(sock, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
+        fd = sock
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let fd = sock
+        Thread { [weak self] in
+            while true {
+                let client = accept(fd, nil, nil)
+                guard client >= 0, let self else { return }
+                self.lock.lock()
+                self.accepted.append(client)
+                self.lock.unlock()
+            }
+        }.start()
+    }
+
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        lock.lock()
+        for client in accepted { close(client) }
+        lock.unlock()
+    }
+}

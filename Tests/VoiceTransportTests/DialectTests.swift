@@ -290,3 +290,18 @@ struct SecretRedactorTests {
         #expect(throws: TransportError.self) { try Endpoint("ftp://example.com/x", for: .websocket) }
     }
 }
+
+@Suite("Failure messages")
+struct FailureMessageTests {
+    @Test func aTLSFailureNamesTheCertificateProblemAndTheOptionsThatFixIt() {
+        let error = CurlEasy.CurlError(code: 60, message: "SSL certificate problem: self-signed certificate", kind: .tls)
+        let text = error.explained("could not connect to wss://example.test/v1/realtime")
+        #expect(text.hasPrefix("could not connect to wss://example.test/v1/realtime: SSL certificate problem: self-signed certificate."))
+        #expect(text.contains("--cacert FILE") && text.contains("--insecure"))
+    }
+
+    @Test func http09IsTheServersProtocolErrorNotOurInput() {
+        let error = CurlEasy.CurlError(code: 1, message: "Received HTTP/0.9 when not allowed", kind: .protocol)
+        #expect(error.explained("request failed").contains("left on a kept-alive connection"))
+    }
+}

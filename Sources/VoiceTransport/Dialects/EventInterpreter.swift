@@ -46,3 +46,16 @@ public func excerpt(_ text: String, limit: Int = 120) -> String {
     return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
 }
 
+
+/// The start of an error response's body as one readable line: an HTML error page (a proxy's)
+/// reduced to its text, whitespace and line breaks collapsed, control characters removed.
+public func bodyExcerpt(_ text: String, limit: Int = 300) -> String {
+    var plain = text
+    if plain.range(of: "<html", options: .caseInsensitive) != nil || plain.range(of: "<!doctype", options: .caseInsensitive) != nil {
+        plain = plain.replacingOccurrences(of: "<[^>]*>", with: " ", options: .regularExpression)
+    }
+    let words = plain.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+    var unique: [Substring] = []
+    for word in words where unique.last != word { unique.append(word) }
+    return excerpt(unique.joined(separator: " "), limit: limit)
+}

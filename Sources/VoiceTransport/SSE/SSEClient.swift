@@ -385,7 +385,7 @@ final class SSEClient: Sendable {
             if let object = jsonObject(text), let error = object["error"] as? [String: Any], let message = error["message"] as? String {
                 return message
             }
-            return excerpt(text.trimmingCharacters(in: .whitespacesAndNewlines), limit: 300)
+            return bodyExcerpt(text)
         }
     }
 }

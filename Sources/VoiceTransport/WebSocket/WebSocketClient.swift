@@ -300,9 +300,7 @@ final class WebSocketClient: Sendable {
                 if status == 429 || status >= 500 || status == 401 || status == 403 {
                     kind = .httpStatus
                 }
-                let body = String(decoding: leftover.prefix(300), as: UTF8.self)
-                    .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-                    .trimmingCharacters(in: .whitespaces)
+                let body = bodyExcerpt(String(decoding: leftover.prefix(2000), as: UTF8.self))
                 if !body.isEmpty { message += " (body: \(body))" }
                 if kind == .handshake {
                     message += "; the endpoint, or a proxy or edge platform in front of it, does not accept WebSocket upgrades"

@@ -1,0 +1,55 @@
+import Foundation
+import Harness
+import ReferenceServer
+import Testing
+import VoiceTransport
+
+@Suite("Prompt interrupts and messages a person can act on", .serialized)
+struct InterruptAndMessageTests {
+    /// Ctrl-C while a connection hangs in its TLS handshake (warm WebSocket opening, warm SSE
+    /// priming) ends the run within about a second, with exit 130 and nothing stored.
+    @Test(arguments: ["websocket", "sse"])
+    func ctrlCWhileConnectingEndsTheRunWithinASecond(transport: String) async throws {
+        let silent = try SilentServer()
+        defer { silent.stop() }
+        let scratch = try Scratch()
+        let url = transport == "websocket" ? "wss://127.0.0.1:\(silent.port)/v1/realtime" : "https://127.0.0.1:\(silent.port)/v1/chat/completions"
+        let (process, _) = try launch(["run", "--transport", transport, transport == "websocket" ? "--ws-url" : "--sse-url", url,
+                                       "--audio", scratch.audio, "--db", scratch.database, "--trials", "1", "--warmup", "0"])
+        try await Task.sleep(for: .milliseconds(1500))  // connecting (the connect timeout is 10 s)
+        #expect(process.isRunning)
+        let interrupted = Date()
+        process.interrupt()
+        _ = try await onDedicatedThread { process.waitUntilExit() }
+        #expect(Date().timeIntervalSince(interrupted) < 1.5, "exited \(Date().timeIntervalSince(interrupted)) s after Ctrl-C")
+        #expect(process.terminationStatus == 130)
+        #expect(try ResultsStore(path: scratch.database, create: false).trials(runID: 1).isEmpty, "the trial cut short is not stored")
+    }
+
+    @Test func aWebSocketClosedWithoutACloseFrameSaysWhenAndWhy() async throws {
+        let server = try await TestServer.get()
+        let timeline = await runColdTurn(try settings(.websocket, server, query: "?fault=drop-mid-stream", connection: .cold))
+        let message = try #require(timeline.outcome.error?.message)
+        #expect(message.contains("without a close frame") && message.contains("s after its last message") && message.contains("idle"), "\(message)")
+    }
+
+    @Test func anHTTP413OnTheUploadNamesTheProxyLimitAndKeepsTheTerminalClean() async throws {
+        let server = try await TestServer.get()
+        let timeline = await runColdTurn(try settings(.sse, server, query: "?fault=body-too-large", connection: .cold))
+        #expect(timeline.outcome.error?.kind == .httpStatus)
+        let message = try #require(timeline.outcome.error?.message)
+        #expect(message.contains("413") && message.contains("client_max_body_size") && message.contains("16 s of audio"), "\(message)")
+        #expect(!message.contains("\r") && !message.contains("<html>"), "the proxy's HTML page is reduced to its text: \(message)")
+    }
+
+    @Test func serverTextCannotGarbleTheTerminal() {
+        #expect(excerpt("bad\r\n\u{1B}[2Jgateway\u{7}") == "bad \\n[2Jgateway")
+        #expect(bodyExcerpt("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>502 Bad Gateway</body></html>") == "502 Bad Gateway 502 Bad Gateway")
+    }
+
+    @Test func aStaleEventIsShownInTheTraceAsWhatItWasAndMarked() {
+        let writer = TraceWriter(origin: 0)
+        let line = writer.line(for: TimedEvent(t: 2_000_000, .stale(turn: 4, event: .sse(SSEEvent(data: "[DONE]"))), turn: 4))
+        #expect(line == #"{"t_ms":2,"type":"sse.event","event":"message","data":"[DONE]","id":"","stale":true,"turn":4}"#)
+    }
+}
