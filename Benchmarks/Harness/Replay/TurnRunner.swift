@@ -122,6 +122,7 @@ public enum TurnRunner {
         var decided: TurnOutcome?
         var transferOpen = transport.turnIsRequest
         var following = false
+        var responseEnded = false
         var sawAudio = false
         var serverErrors: [String] = []
         var transcriptEvents = 0
@@ -149,7 +150,7 @@ public enum TurnRunner {
             case .failed where followAfterFailure:
                 // A request is followed until its transfer ends anyway; a connection until the
                 // response ends, the connection closes or the deadline passes.
-                following = !transport.turnIsRequest
+                following = !transport.turnIsRequest && !responseEnded
             case .failed(let error) where transferOpen:
                 transport.abort(error, turn: turn)
             default:
@@ -193,7 +194,8 @@ public enum TurnRunner {
                     }
                 }
             case .responseDone, .webSocketClose:
-                if decided != nil { following = false }
+                responseEnded = true
+                following = false
             default:
                 break
             }
