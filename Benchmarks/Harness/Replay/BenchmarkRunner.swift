@@ -295,7 +295,7 @@ public final class BenchmarkRunner: Sendable {
         if cold || timeline.outcome != .ok || !transport.isOpen {
             // A failed turn leaves its connection in an unknown state: the next one starts afresh.
             await session.discard()
-        } else if configuration.context == .reset, await !resetConversation(session) {
+        } else if configuration.context == .reset, await !whileActive(transport, { await resetConversation(session) }) {
             // A conversation that could not be emptied is replaced by a new connection's.
             await session.discard()
         }
