@@ -5,9 +5,34 @@ import Synchronization
 import Harness
 import VoiceTransport
 
-/// Which transports to measure.
-enum TransportChoice: String, ExpressibleByArgument, CaseIterable {
-    case websocket, sse, all
+/// Which transports to measure: `all`, or names separated by commas.
+struct TransportChoice: ExpressibleByArgument, Equatable {
+    var kinds: [TransportKind]
+    var isAll: Bool
+
+    static let all = TransportChoice(kinds: TransportKind.all, isAll: true)
+
+    init(kinds: [TransportKind], isAll: Bool) {
+        self.kinds = kinds
+        self.isAll = isAll
+    }
+
+    init?(argument: String) {
+        if argument == "all" {
+            self = .all
+            return
+        }
+        var kinds: [TransportKind] = []
+        for name in argument.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let kind = TransportKind(rawValue: name) else { return nil }
+            if !kinds.contains(kind) { kinds.append(kind) }
+        }
+        guard !kinds.isEmpty else { return nil }
+        self.init(kinds: TransportKind.all.filter(kinds.contains), isAll: false)
+    }
+
+    static var allValueStrings: [String] { TransportKind.all.map(\.rawValue) + ["all"] }
+    var name: String { isAll ? "all" : kinds.map(\.rawValue).joined(separator: ",") }
 }
 
 extension ConnectionMode: ExpressibleByArgument {}
@@ -39,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(help: "Transports to measure: websocket, sse or all.")
+    @Option(help: "Transports to measure: all, or names separated by commas (\(TransportKind.all.map(\.rawValue).joined(separator: ", "))).")
     var transport: TransportChoice = .all
 
     @Option(name: .customLong("ws-url"), help: "OpenAI Realtime endpoint (ws:// or wss://). Default: the embedded reference server.")
@@ -132,30 +157,30 @@ struct RunCommand: AsyncParsableCommand {
         guard LatencyProfile.named(profile) != nil else {
             throw ValidationError("--profile \(profile) is unknown; choose one of: \(LatencyProfile.all.map(\.name).joined(separator: ", "))")
         }
-        let external = wsURL != nil || sseURL != nil
-        if external {
-            switch transport {
-            case .all where wsURL == nil || sseURL == nil:
-                throw ValidationError("--transport all needs both --ws-url and --sse-url (or neither, to use the embedded reference server); to measure one endpoint, add --transport \(wsURL != nil ? "websocket" : "sse")")
-            case .websocket where wsURL == nil:
-                throw ValidationError("--transport websocket needs --ws-url when --sse-url is given")
-            case .sse where sseURL == nil:
-                throw ValidationError("--transport sse needs --sse-url when --ws-url is given")
-            default:
-                break
+        let given = urls
+        if !given.isEmpty {
+            let missing = kinds.filter { given[$0] == nil }
+            if transport.isAll && !missing.isEmpty {
+                let flags = TransportKind.all.map(\.urlFlag)
+                throw ValidationError("--transport all needs \(flags.joined(separator: " and ")) (or none of them, to use the embedded reference server); to measure only what you gave, add --transport \(TransportKind.all.filter { given[$0] != nil }.map(\.rawValue).joined(separator: ","))")
+            }
+            if let first = missing.first {
+                throw ValidationError("--transport \(first.rawValue) needs \(first.urlFlag) when another endpoint URL is given")
             }
         }
-        if external && profile != LatencyProfile.default.name {
-            throw ValidationError("--profile applies to the embedded reference server only; drop it or drop --ws-url/--sse-url")
+        if !given.isEmpty && profile != LatencyProfile.default.name {
+            throw ValidationError("--profile applies to the embedded reference server only; drop it or drop the endpoint URLs")
         }
     }
 
-    var kinds: [TransportKind] {
-        switch transport {
-        case .websocket: [.websocket]
-        case .sse: [.sse]
-        case .all: [.websocket, .sse]
-        }
+    var kinds: [TransportKind] { transport.kinds }
+
+    /// The endpoint URLs given on the command line, by transport.
+    var urls: [TransportKind: String] {
+        var urls: [TransportKind: String] = [:]
+        urls[.websocket] = wsURL
+        urls[.sse] = sseURL
+        return urls
     }
 
     func run() async throws {
@@ -166,15 +191,14 @@ struct RunCommand: AsyncParsableCommand {
         do {
             parsedHeaders = try headers.map { (raw) throws(TransportError) in try HeaderParser.parse(raw) }
             for header in parsedHeaders { redactor.add(header.value) }
-            for url in [wsURL, sseURL].compactMap({ $0 }) { redactor.addCredentials(fromURL: url) }
+            for url in urls.values { redactor.addCredentials(fromURL: url) }
             if audio.isEmpty {
                 recordings = try BundledRecordings.load()
             } else {
                 recordings = try audio.map { (path) throws(TransportError) in try Recording(contentsOf: path) }
             }
             // URLs are checked before anything starts.
-            if let wsURL { _ = try Endpoint(wsURL, for: .websocket, flag: "--ws-url") }
-            if let sseURL { _ = try Endpoint(sseURL, for: .sse, flag: "--sse-url") }
+            for (kind, url) in urls { _ = try Endpoint(url, for: kind) }
         } catch {
             throw CommandFailure.input(error)
         }
@@ -182,7 +206,7 @@ struct RunCommand: AsyncParsableCommand {
         let progressMode: ProgressPrinter.Mode = quiet ? .quiet : (Terminal.stderrIsTTY ? .bar : .lines)
 
         var server: RunningReferenceServer?
-        if wsURL == nil && sseURL == nil {
+        if urls.isEmpty {
             do {
                 server = try await ReferenceServer.start(.init(port: 0, profile: LatencyProfile.named(profile)!))
             } catch {
@@ -203,14 +227,10 @@ struct RunCommand: AsyncParsableCommand {
     private func measure(store: ResultsStore, recordings: [Recording], headers: [(name: String, value: String)],
                          redactor: SecretRedactor, server: RunningReferenceServer?, progressMode: ProgressPrinter.Mode) async throws -> Int32 {
         let settings = try kinds.map { kind -> TransportSettings in
-            let url: String
-            switch kind {
-            case .websocket: url = wsURL ?? server!.realtimeURL
-            case .sse: url = sseURL ?? server!.chatCompletionsURL
-            }
+            let url = urls[kind] ?? TransportSettings.referenceURL(of: kind, on: server!)
             let endpoint: Endpoint
             do throws(TransportError) {
-                endpoint = try Endpoint(url, for: kind, flag: kind == .websocket ? "--ws-url" : "--sse-url")
+                endpoint = try Endpoint(url, for: kind)
             } catch {
                 throw CommandFailure.input(error)
             }

@@ -23,7 +23,7 @@ let shortRecording: Recording = {
 }()
 
 func settings(_ kind: TransportKind, _ server: RunningReferenceServer, query: String = "", connection: ConnectionMode = .warm) throws -> TransportSettings {
-    let base = kind == .websocket ? server.realtimeURL : server.chatCompletionsURL
+    let base = TransportSettings.referenceURL(of: kind, on: server)
     return TransportSettings(kind: kind, endpoint: try Endpoint(base + query, for: kind), connection: connection, connectTimeout: .seconds(5))
 }
 

@@ -6,7 +6,7 @@ import VoiceTransport
 
 @Suite("Both transports against the in-process reference server")
 struct TransportIntegrationTests {
-    @Test(arguments: TransportKind.allCases)
+    @Test(arguments: TransportKind.all)
     func oneWarmTurnDeliversTheWholeAnswer(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         let timeline = try #require(try await runTurns(settings(kind, server), turns: 1).first)
@@ -16,7 +16,7 @@ struct TransportIntegrationTests {
         #expect(ttfa > 0 && ttfa < .seconds(1))
     }
 
-    @Test(arguments: TransportKind.allCases)
+    @Test(arguments: TransportKind.all)
     func severalTurnsOnOneTransport(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         let timelines = try await runTurns(settings(kind, server), turns: 3)
@@ -31,7 +31,7 @@ struct TransportIntegrationTests {
         }
     }
 
-    @Test(arguments: TransportKind.allCases)
+    @Test(arguments: TransportKind.all)
     func coldTurnsOpenAFreshConnectionInsideTheTurn(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         for _ in 0..<2 {
@@ -41,7 +41,7 @@ struct TransportIntegrationTests {
         }
     }
 
-    @Test(arguments: TransportKind.allCases)
+    @Test(arguments: TransportKind.all)
     func firstAudioWaitsForTheRequestedDelayAfterSpeechEnd(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         let timeline = try #require(try await runTurns(settings(kind, server, query: "?first_audio_ms=300"), turns: 1).first)
@@ -51,7 +51,7 @@ struct TransportIntegrationTests {
         #expect(ttfa < .milliseconds(1300), "and not absurdly later (timing figures belong to benchmarks, not tests)")
     }
 
-    @Test(arguments: TransportKind.allCases)
+    @Test(arguments: TransportKind.all)
     func sendsLeaveOnScheduleWithSmallLag(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         let timeline = try #require(try await runTurns(settings(kind, server), turns: 1).first)

@@ -67,8 +67,8 @@ public struct BenchmarkConfiguration: Sendable {
                     ("endpoint", .string(t.endpoint.redacted)),
                     ("connection", .string(t.connection.rawValue)),
                     ("headers", .array(t.headers.map { .string("\($0.name): \(SecretRedactor.mask)") })),
-                    ("model", .string(t.kind == .sse ? t.chat.model : "(from the URL)")),
-                    ("voice", .string(t.kind == .sse ? t.chat.voice : t.realtime.voice)),
+                    ("model", .string(t.kind.usesWebSocket ? "(from the URL)" : t.chat.model)),
+                    ("voice", .string(t.kind.usesWebSocket ? t.realtime.voice : t.chat.voice)),
                     ("verify_tls", .bool(t.verifyTLS)),
                     ("ca_file", .optional(t.caFile)),
                 ])
@@ -262,7 +262,7 @@ public final class BenchmarkRunner: Sendable {
         let settings = session.settings
         let turn = session.nextTurn
         session.nextTurn += 1
-        let cold = settings.connection == .cold && settings.kind == .websocket
+        let cold = settings.connection == .cold && settings.kind.keepsOneConnection
         if session.transport == nil || !(session.transport!.isOpen) || cold {
             await session.discard()
             let transport = settings.makeTransport()

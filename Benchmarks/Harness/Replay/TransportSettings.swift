@@ -1,3 +1,4 @@
+import ReferenceServer
 import VoiceTransport
 
 /// Warm: the connection is opened before the trial and reused (WebSocket opened before speech;
@@ -47,19 +48,34 @@ public struct TransportSettings: Sendable {
 
     /// A new transport (a new connection for WebSocket).
     public func makeTransport() -> any VoiceTransport {
-        switch kind {
-        case .websocket:
-            return WebSocketVoiceTransport(
-                configuration: WebSocketClientConfiguration(
-                    endpoint: endpoint, headers: headers, connectTimeout: connectTimeout,
-                    verifyTLS: verifyTLS, caFile: caFile, redactor: redactor),
-                options: realtime)
-        case .sse:
-            return SSEVoiceTransport(
-                configuration: SSEClientConfiguration(
-                    endpoint: endpoint, headers: headers, connectTimeout: connectTimeout, verifyTLS: verifyTLS,
-                    caFile: caFile, freshConnectionPerRequest: connection == .cold, redactor: redactor),
-                options: chat)
-        }
+        Self.factories[kind]!(self)
     }
+
+    /// The endpoint of `kind` on a reference server (what the zero-setup run measures).
+    public static func referenceURL(of kind: TransportKind, on server: RunningReferenceServer) -> String {
+        (kind.usesWebSocket ? "ws" : "http") + "://\(server.host):\(server.port)" + referencePaths[kind]!
+    }
+
+    static let referencePaths: [TransportKind: String] = [
+        .websocket: "/v1/realtime",
+        .sse: "/v1/chat/completions",
+    ]
+
+    /// How each transport is built from its settings.
+    static let factories: [TransportKind: @Sendable (TransportSettings) -> any VoiceTransport] = [
+        .websocket: { s in
+            WebSocketVoiceTransport(
+                configuration: WebSocketClientConfiguration(
+                    endpoint: s.endpoint, headers: s.headers, connectTimeout: s.connectTimeout,
+                    verifyTLS: s.verifyTLS, caFile: s.caFile, redactor: s.redactor),
+                options: s.realtime)
+        },
+        .sse: { s in
+            SSEVoiceTransport(
+                configuration: SSEClientConfiguration(
+                    endpoint: s.endpoint, headers: s.headers, connectTimeout: s.connectTimeout, verifyTLS: s.verifyTLS,
+                    caFile: s.caFile, freshConnectionPerRequest: s.connection == .cold, redactor: s.redactor),
+                options: s.chat)
+        },
+    ]
 }

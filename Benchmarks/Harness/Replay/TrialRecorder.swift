@@ -30,7 +30,7 @@ enum TrialRecorder {
             dnsNs: metrics.dnsNs, connectNs: metrics.connectNs, tlsNs: metrics.tlsNs, upgradeNs: metrics.upgradeNs,
             // A warm WebSocket turn rides the connection opened before it.
             connectionReused: metrics.connectionReused
-                ?? (context.settings.kind == .websocket && context.settings.connection == .warm ? true : nil),
+                ?? (context.settings.kind.keepsOneConnection && context.settings.connection == .warm ? true : nil),
             responseHeadersNs: metrics.responseHeadersNs, uploadDoneNs: metrics.uploadDoneNs,
             firstByteNs: metrics.firstByteNs, firstEventNs: metrics.firstEventNs,
             firstAudioNs: metrics.firstAudioNs, lastAudioNs: metrics.lastAudioNs, doneNs: metrics.doneNs,

@@ -1,4 +1,5 @@
 import Foundation
+import VoiceTransport
 
 /// A run's results per transport, computed from its stored trials only — so `ttfa run` and a
 /// later `ttfa report` print the same figures.
@@ -6,8 +7,10 @@ public struct RunSummary: Sendable {
     public var run: RunRecord
     public var transports: [TransportSummary]
     public var comparisons: [Comparison]
-    /// The one-line answer (nil with fewer than two transports).
-    public var verdict: Verdict?
+    /// One verdict per transport after the first, each against the first (the baseline).
+    public var verdicts: [Verdict]
+    /// The first verdict: the run's one-line answer (nil with fewer than two transports).
+    public var verdict: Verdict? { verdicts.first }
     /// Warm-up trials stored (not in statistics).
     public var warmups: Int
     /// The run's `--timeout`, milliseconds (from its stored configuration).
@@ -32,13 +35,12 @@ public struct RunSummary: Sendable {
         var order: [String] = []
         for trial in trials where !order.contains(trial.transport) { order.append(trial.transport) }
         transports = order.map { name in TransportSummary(transport: name, trials: trials.filter { $0.transport == name }, timeoutMs: timeout) }
-        comparisons = []
-        if let ws = transports.first(where: { $0.transport == "websocket" }),
-           let sse = transports.first(where: { $0.transport == "sse" }) {
-            let verdict = Verdict(baseline: ws.outcomes, candidate: sse.outcomes, seed: UInt64(bitPattern: run.seed))
-            self.verdict = verdict
-            comparisons = verdict.comparison.map { [$0] } ?? []
+        // Transports in their canonical order (websocket first): the baseline is the first.
+        let ordered = transports.sorted { a, b in
+            (TransportKind.all.firstIndex { $0.rawValue == a.transport } ?? .max) < (TransportKind.all.firstIndex { $0.rawValue == b.transport } ?? .max)
         }
+        verdicts = ordered.dropFirst().map { Verdict(baseline: ordered[0].outcomes, candidate: $0.outcomes, seed: UInt64(bitPattern: run.seed)) }
+        comparisons = verdicts.compactMap(\.comparison)
     }
 
     /// Measured trials that failed or were invalid, across transports.

@@ -53,6 +53,7 @@ public enum SummaryRenderer {
                 ])
             })),
             ("verdict", .optional(summary.verdict?.text)),
+            ("verdicts", .array(summary.verdicts.map { .string($0.text) })),
             ("verdict_withheld", .bool(summary.verdict?.withheld ?? false)),
         ])
     }
@@ -173,7 +174,7 @@ public enum SummaryRenderer {
                 out += "warning: \(t.reuse.reconnected) of \(t.reuse.warm) warm \(t.transport) trials had to open a new connection inside the trial (the server closed the kept-alive one between trials); their TTFA includes connection set-up\n"
             }
         }
-        if let verdict = summary.verdict {
+        for verdict in summary.verdicts {
             out += "verdict: \(verdict.text)\n"
         }
         if summary.warmups > 0 {
@@ -194,7 +195,7 @@ public enum SummaryRenderer {
             out += "| \(escape(String(name))) | " + cells.map(escape).joined(separator: " | ") + " |\n"
         }
         out += "\n"
-        if let verdict = summary.verdict { out += "**Verdict:** \(escape(verdict.text))\n" }
+        for verdict in summary.verdicts { out += "**Verdict:** \(escape(verdict.text))\n\n" }
         return out
     }
 

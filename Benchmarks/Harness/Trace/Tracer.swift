@@ -20,7 +20,7 @@ public enum Tracer {
 
         // WebSocket: the connection opens before the user speaks, as a Realtime client does.
         // SSE: this only starts the worker; the POST at speech end makes the connection.
-        if settings.kind == .sse {
+        if !settings.kind.keepsOneConnection {
             try? await transport.open()
         } else {
             let opening = Task { try await transport.open() }

@@ -12,20 +12,20 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     /// `http://`/`https://`, treated as their WebSocket equivalents); SSE takes `http://`/`https://`.
     /// - Parameter flag: the option the URL came from, named in error messages.
     public init(_ string: String, for transport: TransportKind, flag: String? = nil) throws(TransportError) {
-        let flag = flag ?? (transport == .websocket ? "--ws-url" : "--sse-url")
+        let flag = flag ?? transport.urlFlag
         guard let components = URLComponents(string: string), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty, let url = components.url
         else {
-            throw TransportError(.input, "\(flag) \"\(SecretRedactor().redactURL(string))\" is not an absolute URL; expected something like \(transport == .websocket ? "ws://127.0.0.1:8080/v1/realtime" : "http://127.0.0.1:8080/v1/chat/completions")")
+            throw TransportError(.input, "\(flag) \"\(SecretRedactor().redactURL(string))\" is not an absolute URL; expected something like \(transport.usesWebSocket ? "ws://127.0.0.1:8080/v1/realtime" : "http://127.0.0.1:8080/v1/chat/completions")")
         }
-        let allowed = transport == .websocket ? ["ws", "wss", "http", "https"] : ["http", "https"]
+        let allowed = transport.usesWebSocket ? ["ws", "wss", "http", "https"] : ["http", "https"]
         guard allowed.contains(scheme) else {
             throw TransportError(.input, "\(flag) has scheme \"\(scheme)\"; \(transport.rawValue) needs \(allowed.prefix(2).map { $0 + "://" }.joined(separator: " or "))")
         }
         let normalizedScheme: String
-        switch (transport, scheme) {
-        case (.websocket, "http"): normalizedScheme = "ws"
-        case (.websocket, "https"): normalizedScheme = "wss"
+        switch (transport.usesWebSocket, scheme) {
+        case (true, "http"): normalizedScheme = "ws"
+        case (true, "https"): normalizedScheme = "wss"
         default: normalizedScheme = scheme
         }
         self.url = url

@@ -1,12 +1,3 @@
-/// The two transports ttfa compares. The raw values are stored and printed.
-public enum TransportKind: String, Sendable, Codable, CaseIterable, Hashable {
-    /// OpenAI Realtime over WebSocket: audio streams while the user speaks.
-    case websocket
-    /// OpenAI Chat Completions audio over HTTP POST + Server-Sent Events: the recording is
-    /// POSTed at speech end, audio streams back as SSE.
-    case sse
-}
-
 /// One event with the monotonic time (nanoseconds) at which it happened, and the turn it
 /// belongs to.
 ///
