@@ -117,8 +117,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
-    @Option(help: "Latency profile of the embedded reference server: \(LatencyProfile.all.map(\.name).joined(separator: ", ")).")
-    var profile = LatencyProfile.default.name
+    @Option(help: "Latency profile of the embedded reference server: \(AnswerPacing.all.map(\.name).joined(separator: ", ")).")
+    var profile = AnswerPacing.default.name
 
     @Option(help: "Model named in the SSE request body (the WebSocket model goes in --ws-url, ?model=…).")
     var model = ChatCompletionsOptions().model
@@ -154,8 +154,8 @@ struct RunCommand: AsyncParsableCommand {
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
             throw ValidationError("--cacert \(caFile): no readable file there; give a PEM file of CA certificates")
         }
-        guard LatencyProfile.named(profile) != nil else {
-            throw ValidationError("--profile \(profile) is unknown; choose one of: \(LatencyProfile.all.map(\.name).joined(separator: ", "))")
+        guard AnswerPacing.named(profile) != nil else {
+            throw ValidationError("--profile \(profile) is unknown; choose one of: \(AnswerPacing.all.map(\.name).joined(separator: ", "))")
         }
         let given = urls
         if !given.isEmpty {
@@ -168,7 +168,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("--transport \(first.rawValue) needs \(first.urlFlag) when another endpoint URL is given")
             }
         }
-        if !given.isEmpty && profile != LatencyProfile.default.name {
+        if !given.isEmpty && profile != AnswerPacing.default.name {
             throw ValidationError("--profile applies to the embedded reference server only; drop it or drop the endpoint URLs")
         }
     }
@@ -208,7 +208,7 @@ struct RunCommand: AsyncParsableCommand {
         var server: RunningReferenceServer?
         if urls.isEmpty {
             do {
-                server = try await ReferenceServer.start(.init(port: 0, profile: LatencyProfile.named(profile)!))
+                server = try await ReferenceServer.start(.init(port: 0, profile: AnswerPacing.named(profile)!))
             } catch {
                 throw CommandFailure(message: "the embedded reference server could not start: \(error)", exitCode: ExitCodes.usage)
             }

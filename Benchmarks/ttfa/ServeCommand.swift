@@ -23,18 +23,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port = 8080
 
-    @Option(help: "Latency profile: \(LatencyProfile.all.map(\.name).joined(separator: ", ")).")
-    var profile = LatencyProfile.default.name
+    @Option(help: "Latency profile: \(AnswerPacing.all.map(\.name).joined(separator: ", ")).")
+    var profile = AnswerPacing.default.name
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (0–65535)") }
-        guard LatencyProfile.named(profile) != nil else {
-            throw ValidationError("--profile \(profile) is unknown; choose one of: \(LatencyProfile.all.map(\.name).joined(separator: ", "))")
+        guard AnswerPacing.named(profile) != nil else {
+            throw ValidationError("--profile \(profile) is unknown; choose one of: \(AnswerPacing.all.map(\.name).joined(separator: ", "))")
         }
     }
 
     func run() async throws {
-        let server = ReferenceServer(.init(host: host, port: port, profile: LatencyProfile.named(profile)!))
+        let server = ReferenceServer(.init(host: host, port: port, profile: AnswerPacing.named(profile)!))
         let host = self.host
         do {
             try await server.run { port in

@@ -8,7 +8,7 @@ import NIOCore
 /// transcript-only chunks, audio `data` chunks, the `expires_at`-only chunk, the finish chunk,
 /// the usage chunk when asked, `data: [DONE]`.
 struct ChatCompletionsResponder: Sendable {
-    let profile: LatencyProfile
+    let profile: AnswerPacing
     let answer: SyntheticAnswer
     let shutdown: ShutdownFlag
     let log: ServerLog

@@ -9,7 +9,7 @@ import NIOCore
 /// `conversation.item.delete` for the conversation's items. Malformed input gets `error`
 /// events, never a crash. Faults (`fault=`, `fault_every=`) apply per response.
 struct RealtimeSession: Sendable {
-    let profile: LatencyProfile
+    let profile: AnswerPacing
     let answer: SyntheticAnswer
     let options: RequestOptions
     /// Path and query of the upgrade request (the scenario `fault_every` counts by).

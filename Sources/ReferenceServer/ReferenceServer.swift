@@ -33,10 +33,10 @@ public struct ReferenceServer: Sendable {
         public var host: String
         /// 0 picks a free port.
         public var port: Int
-        public var profile: LatencyProfile
+        public var profile: AnswerPacing
         public var logger: Logger
 
-        public init(host: String = "127.0.0.1", port: Int = 0, profile: LatencyProfile = .default, logger: Logger? = nil) {
+        public init(host: String = "127.0.0.1", port: Int = 0, profile: AnswerPacing = .default, logger: Logger? = nil) {
             self.host = host
             self.port = port
             self.profile = profile

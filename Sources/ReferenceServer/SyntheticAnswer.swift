@@ -10,7 +10,7 @@ struct SyntheticAnswer: Sendable {
     /// Transcript pieces, one per audio delta (some empty).
     let transcriptDeltas: [String]
 
-    init(profile: LatencyProfile) {
+    init(profile: AnswerPacing) {
         let sampleRate = 24_000
         let totalSamples = sampleRate * profile.answerMs / 1000
         let samplesPerDelta = sampleRate * profile.audioDeltaMs / 1000

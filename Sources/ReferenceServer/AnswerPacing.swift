@@ -1,6 +1,6 @@
 /// How the reference server paces an answer. Deterministic: the same profile and request give
 /// the same timeline, so differences between transports come from the transports.
-public struct LatencyProfile: Sendable, Equatable {
+public struct AnswerPacing: Sendable, Equatable {
     /// Name for `--profile`.
     public var name: String
     /// Delay from the end of the request (WebSocket: `response.create`; SSE: request body fully
@@ -24,13 +24,13 @@ public struct LatencyProfile: Sendable, Equatable {
 
     /// Answers at once: 1.2 s of audio in 100 ms deltas, streamed at 4× real time, like the
     /// OpenAI APIs deliver audio faster than it plays. Measures what the transports add.
-    public static let `default` = LatencyProfile(name: "default", firstAudioMs: 0, answerMs: 1_200, audioDeltaMs: 100, realTimeFactor: 4)
+    public static let `default` = AnswerPacing(name: "default", firstAudioMs: 0, answerMs: 1_200, audioDeltaMs: 100, realTimeFactor: 4)
     /// Everything back to back, for tests.
-    public static let instant = LatencyProfile(name: "instant", firstAudioMs: 0, answerMs: 600, audioDeltaMs: 100, realTimeFactor: 0)
+    public static let instant = AnswerPacing(name: "instant", firstAudioMs: 0, answerMs: 600, audioDeltaMs: 100, realTimeFactor: 0)
 
-    public static let all: [LatencyProfile] = [.default, .instant]
+    public static let all: [AnswerPacing] = [.default, .instant]
 
-    public static func named(_ name: String) -> LatencyProfile? {
+    public static func named(_ name: String) -> AnswerPacing? {
         all.first { $0.name == name }
     }
 
