@@ -117,8 +117,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
-    @Option(help: "Latency profile of the embedded reference server: \(AnswerPacing.all.map(\.name).joined(separator: ", ")).")
-    var profile = AnswerPacing.default.name
+    @OptionGroup var profiles: ProfileOptions
 
     @Option(help: "Model named in the SSE request body (the WebSocket model goes in --ws-url, ?model=…).")
     var model = ChatCompletionsOptions().model
@@ -154,9 +153,6 @@ struct RunCommand: AsyncParsableCommand {
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
             throw ValidationError("--cacert \(caFile): no readable file there; give a PEM file of CA certificates")
         }
-        guard AnswerPacing.named(profile) != nil else {
-            throw ValidationError("--profile \(profile) is unknown; choose one of: \(AnswerPacing.all.map(\.name).joined(separator: ", "))")
-        }
         let given = urls
         if !given.isEmpty {
             let missing = kinds.filter { given[$0] == nil }
@@ -168,8 +164,8 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("--transport \(first.rawValue) needs \(first.urlFlag) when another endpoint URL is given")
             }
         }
-        if !given.isEmpty && profile != AnswerPacing.default.name {
-            throw ValidationError("--profile applies to the embedded reference server only; drop it or drop the endpoint URLs")
+        if !given.isEmpty && !profiles.isDefault {
+            throw ValidationError("--profile, --ws-profile and --sse-profile apply to the embedded reference server only; drop them or drop the endpoint URLs")
         }
     }
 
@@ -185,6 +181,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Input first: nothing is measured or stored until everything checks out.
+        let endpointProfiles = try profiles.load()
         var redactor = SecretRedactor()
         let parsedHeaders: [(name: String, value: String)]
         let recordings: [Recording]
@@ -208,14 +205,15 @@ struct RunCommand: AsyncParsableCommand {
         var server: RunningReferenceServer?
         if urls.isEmpty {
             do {
-                server = try await ReferenceServer.start(.init(port: 0, profile: AnswerPacing.named(profile)!))
+                server = try await ReferenceServer.start(.init(port: 0, profiles: endpointProfiles))
             } catch {
                 throw CommandFailure(message: "the embedded reference server could not start: \(error)", exitCode: ExitCodes.usage)
             }
         }
         let exitCode: Int32
         do {
-            exitCode = try await measure(store: store, recordings: recordings, headers: parsedHeaders, redactor: redactor, server: server, progressMode: progressMode)
+            exitCode = try await measure(store: store, recordings: recordings, headers: parsedHeaders, redactor: redactor, server: server,
+                                         profiles: endpointProfiles, progressMode: progressMode)
         } catch {
             await server?.stop()
             throw error
@@ -225,7 +223,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func measure(store: ResultsStore, recordings: [Recording], headers: [(name: String, value: String)],
-                         redactor: SecretRedactor, server: RunningReferenceServer?, progressMode: ProgressPrinter.Mode) async throws -> Int32 {
+                         redactor: SecretRedactor, server: RunningReferenceServer?, profiles endpointProfiles: EndpointProfiles,
+                         progressMode: ProgressPrinter.Mode) async throws -> Int32 {
         let settings = try kinds.map { kind -> TransportSettings in
             let url = urls[kind] ?? TransportSettings.referenceURL(of: kind, on: server!)
             let endpoint: Endpoint
@@ -242,7 +241,13 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = BenchmarkConfiguration(
             transports: settings, recordings: recordings, trials: trials, warmup: warmup, chunkMs: chunkMs,
             concurrency: concurrency, timeout: .seconds(timeout), lagBudget: .seconds(lagBudgetMs / 1000),
-            seed: seed, label: label, context: context, maxInvalidShare: maxInvalidShare)
+            seed: seed, label: label, context: context, maxInvalidShare: maxInvalidShare,
+            referenceServer: server.map { _ in
+                .object([("profiles", .object([
+                    ("websocket", JSONValue(any: endpointProfiles.realtime.jsonObject)),
+                    ("sse", JSONValue(any: endpointProfiles.chatCompletions.jsonObject)),
+                ]))])
+            })
 
         let facts = HostFacts.current()
         let run: RunRecord
@@ -261,7 +266,7 @@ struct RunCommand: AsyncParsableCommand {
         let runID = run.id!
 
         let printer = ProgressPrinter(mode: progressMode, total: configuration.totalTrials)
-        let where_ = server.map { "the embedded reference server (\($0.baseURL), profile \(profile))" } ?? settings.map(\.endpoint.redacted).joined(separator: " and ")
+        let where_ = server.map { "the embedded reference server (\($0.baseURL); profiles: websocket \(endpointProfiles.realtime.name), sse \(endpointProfiles.chatCompletions.name))" } ?? settings.map(\.endpoint.redacted).joined(separator: " and ")
         printer.note("ttfa run \(runID): \(configuration.totalTrials) trials (\(trials) measured + \(warmup) warm-up per transport and recording) against \(where_), storing in \(store.path)")
 
         let runner = BenchmarkRunner(configuration: configuration, store: store, runID: runID)

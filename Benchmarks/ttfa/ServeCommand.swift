@@ -5,7 +5,7 @@ import ReferenceServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the reference server alone (both dialects, latency profiles, fault injection).",
+        abstract: "Run the reference server alone (both dialects, deployment profiles, fault injection).",
         discussion: """
         The first line on stdout is `listening on http://HOST:PORT` (with --port 0, the port actually bound).
 
@@ -23,18 +23,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port = 8080
 
-    @Option(help: "Latency profile: \(AnswerPacing.all.map(\.name).joined(separator: ", ")).")
-    var profile = AnswerPacing.default.name
+    @OptionGroup var profiles: ProfileOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (0–65535)") }
-        guard AnswerPacing.named(profile) != nil else {
-            throw ValidationError("--profile \(profile) is unknown; choose one of: \(AnswerPacing.all.map(\.name).joined(separator: ", "))")
-        }
     }
 
     func run() async throws {
-        let server = ReferenceServer(.init(host: host, port: port, profile: AnswerPacing.named(profile)!))
+        let server = ReferenceServer(.init(host: host, port: port, profiles: try profiles.load()))
         let host = self.host
         do {
             try await server.run { port in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import ReferenceServer
 import VoiceTransport
 
 /// `--db`, shared by every command that reads or writes results.
@@ -55,4 +56,31 @@ enum Terminal {
     }
 
     static var stderrIsTTY: Bool { isatty(2) == 1 }
+}
+
+/// `--profile`, `--ws-profile`, `--sse-profile`: the deployment the reference server plays.
+struct ProfileOptions: ParsableArguments {
+    @Option(help: "Deployment profile for every endpoint of the reference server: a preset (\(DeploymentProfile.presets.map(\.name).joined(separator: ", "))) or a JSON/YAML profile file. Default: realtime behind the WebSocket, edge-sse behind SSE.")
+    var profile: String?
+
+    @Option(name: .customLong("ws-profile"), help: "Deployment profile of the WebSocket endpoint only (preset or file).")
+    var wsProfile: String?
+
+    @Option(name: .customLong("sse-profile"), help: "Deployment profile of the SSE endpoints only (preset or file).")
+    var sseProfile: String?
+
+    var isDefault: Bool { profile == nil && wsProfile == nil && sseProfile == nil }
+
+    /// The profiles, each loaded (a preset, or a file — checked whole before anything starts).
+    func load() throws -> EndpointProfiles {
+        do throws(ProfileError) {
+            var profiles = EndpointProfiles()
+            if let profile { profiles = EndpointProfiles(all: try DeploymentProfile.load(profile)) }
+            if let wsProfile { profiles.realtime = try DeploymentProfile.load(wsProfile) }
+            if let sseProfile { profiles.chatCompletions = try DeploymentProfile.load(sseProfile) }
+            return profiles
+        } catch {
+            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
+        }
+    }
 }

@@ -8,7 +8,7 @@ import NIOCore
 /// transcript-only chunks, audio `data` chunks, the `expires_at`-only chunk, the finish chunk,
 /// the usage chunk when asked, `data: [DONE]`.
 struct ChatCompletionsResponder: Sendable {
-    let profile: AnswerPacing
+    let profile: DeploymentProfile
     let answer: SyntheticAnswer
     let shutdown: ShutdownFlag
     let log: ServerLog
@@ -64,17 +64,17 @@ struct ChatCompletionsResponder: Sendable {
         case .success(let value):
             parsed = value
         }
-        let delayMs = options.firstAudioDelayMs(default: profile.firstAudioMs)
+        let plan = options.plan(profile, sequence: log.nextSequence(for: "profile /v1/chat/completions"), audioSeconds: parsed.audioSeconds)
         let id = Wire.id("chatcmpl-")
         log.record(ServerLog.Answer(
             id: id, transport: "sse", target: target, sequence: sequence, connection: log.connectionNumber(of: context.channel),
-            fault: fault?.rawValue, firstAudioDelayMs: delayMs, conversationItems: nil, metadata: nil,
+            fault: fault?.rawValue, plan: plan, conversationItems: nil, metadata: nil,
             requestCompleteNs: received, firstAudioSentNs: nil))
         let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"]
         let channel = context.channel
-        let plan = StreamPlan(id: id, parsed: parsed, fault: fault, firstAudioAt: received + Int64(delayMs) * 1_000_000)
+        let stream = StreamPlan(id: id, parsed: parsed, fault: fault, firstAudioAt: received + Int64(plan.totalMs * 1_000_000))
         return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
-            try await stream(to: &writer, plan: plan, channel: channel)
+            try await self.stream(to: &writer, plan: stream, channel: channel)
             if fault == .closeIdle { Self.closeSoon(channel) }
         })
     }
@@ -143,9 +143,12 @@ struct ChatCompletionsResponder: Sendable {
             return
         }
         // Transcript-only chunks come before the first audio data.
-        try await writer.write(event(chunk(["content": NSNull(), "audio": ["id": audioID, "transcript": answer.transcriptDeltas[0]]])))
+        for index in 0..<max(1, profile.answer.transcriptChunksBeforeAudio) {
+            let words = index == 0 ? answer.transcriptDeltas[0] : ""
+            try await writer.write(event(chunk(["content": NSNull(), "audio": ["id": audioID, "transcript": words]])))
+        }
         for (index, delta) in answer.audioDeltas.enumerated() {
-            try await MonotonicServerClock.sleep(until: firstAudioAt + Int64(index) * profile.deltaIntervalNs)
+            try await MonotonicServerClock.sleep(until: firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
             if index > 0, !answer.transcriptDeltas[index].isEmpty {
                 try await writer.write(event(chunk(["audio": ["transcript": answer.transcriptDeltas[index]]])))
             }
@@ -190,6 +193,8 @@ struct ChatCompletionsResponder: Sendable {
     struct Parsed: Sendable {
         var model: String
         var includeUsage: Bool
+        /// Seconds of audio in the uploaded recording (what the pipeline must ingest).
+        var audioSeconds: Double
     }
 
     struct Problem: Error {
@@ -236,7 +241,8 @@ struct ChatCompletionsResponder: Sendable {
             return .failure(Problem(message: "The audio file could not be decoded as WAV.", code: "invalid_value", param: "messages[].content[].input_audio.data"))
         }
         let streamOptions = object["stream_options"] as? [String: Any]
-        return .success(Parsed(model: model, includeUsage: streamOptions?["include_usage"] as? Bool ?? false))
+        return .success(Parsed(model: model, includeUsage: streamOptions?["include_usage"] as? Bool ?? false,
+                               audioSeconds: Double(max(0, audioBytes.count - 44)) / 48_000))
     }
 
     /// The API's JSON error response.

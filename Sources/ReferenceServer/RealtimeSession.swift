@@ -9,7 +9,7 @@ import NIOCore
 /// `conversation.item.delete` for the conversation's items. Malformed input gets `error`
 /// events, never a crash. Faults (`fault=`, `fault_every=`) apply per response.
 struct RealtimeSession: Sendable {
-    let profile: AnswerPacing
+    let profile: DeploymentProfile
     let answer: SyntheticAnswer
     let options: RequestOptions
     /// Path and query of the upgrade request (the scenario `fault_every` counts by).
@@ -120,17 +120,18 @@ struct RealtimeSession: Sendable {
                     }
                     let sequence = log.nextSequence(for: target)
                     let fault = options.fault(forRequest: sequence)
-                    let delayMs = options.firstAudioDelayMs(default: profile.firstAudioMs)
+                    // The audio arrived while the user spoke: nothing is left to ingest.
+                    let plan = options.plan(profile, sequence: log.nextSequence(for: "profile /v1/realtime"), audioSeconds: 0)
                     let metadata = ((event["response"] as? [String: Any])?["metadata"] as? [String: Any])?.compactMapValues { $0 as? String }
                     log.record(ServerLog.Answer(
                         id: responseID, transport: "websocket", target: target, sequence: sequence, connection: connection,
-                        fault: fault?.rawValue, firstAudioDelayMs: delayMs, conversationItems: items, metadata: metadata,
+                        fault: fault?.rawValue, plan: plan, conversationItems: items, metadata: metadata,
                         requestCompleteNs: requested, firstAudioSentNs: nil))
-                    let plan = ResponsePlan(id: responseID, previousID: previous, fault: fault, metadata: metadata,
-                                            firstAudioAt: requested + Int64(delayMs) * 1_000_000)
+                    let response = ResponsePlan(id: responseID, previousID: previous, fault: fault, metadata: metadata,
+                                                firstAudioAt: requested + Int64(plan.totalMs * 1_000_000))
                     group.addTask {
                         do {
-                            try await respond(outbound, plan: plan, state: state)
+                            try await respond(outbound, plan: response, state: state)
                         } catch {
                             await state.finishResponse()
                             throw error
@@ -204,7 +205,7 @@ struct RealtimeSession: Sendable {
         let prefix = "{\"type\":\"response.output_audio.delta\",\"response_id\":\"\(responseID)\",\"item_id\":\"\(itemID)\",\"output_index\":0,\"content_index\":0,\"event_id\":\""
         for (index, delta) in answer.audioDeltas.enumerated() {
             if await state.cancelled { break }
-            try await MonotonicServerClock.sleep(until: plan.firstAudioAt + Int64(index) * profile.deltaIntervalNs)
+            try await MonotonicServerClock.sleep(until: plan.firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
             let words = answer.transcriptDeltas[index]
             if !words.isEmpty {
                 try await send(outbound, ["type": "response.output_audio_transcript.delta", "event_id": Wire.id("event_"),

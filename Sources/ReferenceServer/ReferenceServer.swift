@@ -33,13 +33,14 @@ public struct ReferenceServer: Sendable {
         public var host: String
         /// 0 picks a free port.
         public var port: Int
-        public var profile: AnswerPacing
+        /// The deployment each endpoint plays.
+        public var profiles: EndpointProfiles
         public var logger: Logger
 
-        public init(host: String = "127.0.0.1", port: Int = 0, profile: AnswerPacing = .default, logger: Logger? = nil) {
+        public init(host: String = "127.0.0.1", port: Int = 0, profiles: EndpointProfiles = EndpointProfiles(), logger: Logger? = nil) {
             self.host = host
             self.port = port
-            self.profile = profile
+            self.profiles = profiles
             // Faults end connections abruptly on purpose, which Hummingbird reports as errors;
             // by default only critical problems are worth a line on the terminal.
             var defaultLogger = Logger(label: "ttfa.reference-server")
@@ -102,11 +103,12 @@ public struct ReferenceServer: Sendable {
     // MARK: application
 
     func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
-        let profile = configuration.profile
-        let answer = SyntheticAnswer(profile: profile)
+        let profiles = configuration.profiles
+        let realtimeAnswer = SyntheticAnswer(pacing: profiles.realtime.answer)
         let logger = configuration.logger
         let log = self.log
-        let chat = ChatCompletionsResponder(profile: profile, answer: answer, shutdown: shutdown, log: log, logger: logger)
+        let chat = ChatCompletionsResponder(profile: profiles.chatCompletions, answer: SyntheticAnswer(pacing: profiles.chatCompletions.answer),
+                                            shutdown: shutdown, log: log, logger: logger)
 
         let router = Router(context: ReferenceRequestContext.self)
         router.get("/health") { _, _ in "ok\n" }
@@ -162,7 +164,7 @@ public struct ReferenceServer: Sendable {
                             try await outbound.close(.unknown(4000), reason: "beta_api_shape_disabled")
                             return
                         }
-                        let session = RealtimeSession(profile: profile, answer: answer, options: options, target: target, channel: channel, log: log, logger: logger)
+                        let session = RealtimeSession(profile: profiles.realtime, answer: realtimeAnswer, options: options, target: target, channel: channel, log: log, logger: logger)
                         try await session.run(inbound: inbound, outbound: outbound)
                     }
                 }
@@ -175,6 +177,26 @@ public struct ReferenceServer: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+}
+
+/// The deployment profile each endpoint plays.
+public struct EndpointProfiles: Sendable, Equatable {
+    /// `/v1/realtime` (WebSocket).
+    public var realtime: DeploymentProfile
+    /// `/v1/chat/completions` (SSE).
+    public var chatCompletions: DeploymentProfile
+
+    /// The seed scenario: a realtime model behind the WebSocket, an edge function in front of
+    /// the Chat Completions endpoint.
+    public init(realtime: DeploymentProfile = .realtime, chatCompletions: DeploymentProfile = .edgeSSE) {
+        self.realtime = realtime
+        self.chatCompletions = chatCompletions
+    }
+
+    /// One profile for every endpoint.
+    public init(all profile: DeploymentProfile) {
+        self.init(realtime: profile, chatCompletions: profile)
     }
 }
 

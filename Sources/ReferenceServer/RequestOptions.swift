@@ -77,9 +77,12 @@ struct RequestOptions: Sendable, Equatable {
         return sequence % every == 0 ? fault : nil
     }
 
-    /// The delay before the first audio of one request: fixed, or drawn from the range.
-    func firstAudioDelayMs(default fallback: Int) -> Int {
-        guard let range = firstAudioMs else { return fallback }
-        return Int.random(in: range)
+    /// What the server does for one request: the profile's plan, or — when the request sets
+    /// `first_audio_ms` — that delay alone (fixed, or drawn from the range).
+    func plan(_ profile: DeploymentProfile, sequence: Int, audioSeconds: Double) -> DeploymentProfile.Plan {
+        guard let range = firstAudioMs else { return profile.plan(sequence: sequence, audioSeconds: audioSeconds) }
+        var plan = DeploymentProfile.Plan()
+        plan.modelMs = Double(Int.random(in: range))
+        return plan
     }
 }

@@ -25,7 +25,11 @@ public final class ServerLog: Sendable {
         /// The fault played on this answer, if any.
         public var fault: String?
         /// The delay the server chose between the complete request and the first audio.
-        public var firstAudioDelayMs: Int
+        public var firstAudioDelayMs: Double
+        /// Where that delay went (edge overhead, ingest, model), milliseconds.
+        public var edgeMs: Double
+        public var ingestMs: Double
+        public var modelMs: Double
         /// WebSocket: items in the conversation when the response was created (the committed
         /// user turn included). 1 means a one-turn conversation.
         public var conversationItems: Int?
@@ -39,7 +43,26 @@ public final class ServerLog: Sendable {
         enum CodingKeys: String, CodingKey {
             case id, transport, target, sequence, connection, fault, metadata
             case firstAudioDelayMs = "first_audio_delay_ms", conversationItems = "conversation_items"
+            case edgeMs = "edge_ms", ingestMs = "ingest_ms", modelMs = "model_ms"
             case requestCompleteNs = "request_complete_ns", firstAudioSentNs = "first_audio_sent_ns"
+        }
+
+        init(id: String, transport: String, target: String, sequence: Int, connection: Int, fault: String?, plan: DeploymentProfile.Plan,
+             conversationItems: Int?, metadata: [String: String]?, requestCompleteNs: Int64, firstAudioSentNs: Int64?) {
+            self.id = id
+            self.transport = transport
+            self.target = target
+            self.sequence = sequence
+            self.connection = connection
+            self.fault = fault
+            self.firstAudioDelayMs = plan.totalMs
+            self.edgeMs = plan.edgeMs
+            self.ingestMs = plan.ingestMs
+            self.modelMs = plan.modelMs
+            self.conversationItems = conversationItems
+            self.metadata = metadata
+            self.requestCompleteNs = requestCompleteNs
+            self.firstAudioSentNs = firstAudioSentNs
         }
     }
 

@@ -10,10 +10,10 @@ struct SyntheticAnswer: Sendable {
     /// Transcript pieces, one per audio delta (some empty).
     let transcriptDeltas: [String]
 
-    init(profile: AnswerPacing) {
+    init(pacing: AnswerPacing) {
         let sampleRate = 24_000
-        let totalSamples = sampleRate * profile.answerMs / 1000
-        let samplesPerDelta = sampleRate * profile.audioDeltaMs / 1000
+        let totalSamples = sampleRate * pacing.audioMs / 1000
+        let samplesPerDelta = sampleRate * pacing.deltaMs / 1000
         var pcm = [UInt8]()
         pcm.reserveCapacity(totalSamples * 2)
         for n in 0..<totalSamples {

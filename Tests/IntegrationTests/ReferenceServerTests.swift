@@ -10,7 +10,8 @@ struct ReferenceServerTests {
         let range = try RequestOptions(target: "/v1/realtime?first_audio_ms=20..80&fault=stale-delta&fault_every=3&scenario=x")
         #expect(range.firstAudioMs == 20...80)
         #expect((1...6).map { range.fault(forRequest: $0) } == [nil, nil, .staleDelta, nil, nil, .staleDelta])
-        #expect((0..<50).map { _ in range.firstAudioDelayMs(default: 0) }.allSatisfy { (20...80).contains($0) })
+        #expect((0..<50).map { range.plan(.edgeSSE, sequence: $0, audioSeconds: 4).totalMs }.allSatisfy { (20...80).contains($0) },
+                "first_audio_ms replaces the whole plan")
         #expect(try RequestOptions(target: "/x?fault=stall").fault(forRequest: 7) == .stall, "without fault_every every request misbehaves")
         for bad in ["first_audio_ms=80..20", "first_audio_ms=-1", "first_audio_ms=a..b", "fault=nope", "fault_every=0"] {
             #expect(throws: RequestOptions.Problem.self) { try RequestOptions(target: "/x?\(bad)") }

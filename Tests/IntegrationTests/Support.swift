@@ -5,7 +5,7 @@ import VoiceTransport
 
 /// One in-process reference server (port 0, instant profile) shared by the integration tests.
 enum TestServer {
-    private static let running = Task { try await ReferenceServer.start(.init(port: 0, profile: .instant)) }
+    private static let running = Task { try await ReferenceServer.start(.init(port: 0, profiles: EndpointProfiles(all: .instant))) }
 
     static func get() async throws -> RunningReferenceServer {
         try await running.value

@@ -36,11 +36,13 @@ public struct BenchmarkConfiguration: Sendable {
     public var context: ContextMode
     /// Share of a transport's measured trials that may be `invalid` before the run fails.
     public var maxInvalidShare: Double
+    /// What the embedded reference server played (its profiles), when the run used it.
+    public var referenceServer: JSONValue?
 
     public init(transports: [TransportSettings], recordings: [Recording], trials: Int = 5, warmup: Int = 1,
                 chunkMs: Int = 50, concurrency: Int = 1, timeout: Int64 = .seconds(30),
                 lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil,
-                context: ContextMode = .reset, maxInvalidShare: Double = 0.1) {
+                context: ContextMode = .reset, maxInvalidShare: Double = 0.1, referenceServer: JSONValue? = nil) {
         self.transports = transports
         self.recordings = recordings
         self.trials = trials
@@ -53,6 +55,7 @@ public struct BenchmarkConfiguration: Sendable {
         self.label = label
         self.context = context
         self.maxInvalidShare = maxInvalidShare
+        self.referenceServer = referenceServer
     }
 
     /// Trials the run will perform, warm-ups included.
@@ -82,6 +85,7 @@ public struct BenchmarkConfiguration: Sendable {
             ("seed", .int(Int64(bitPattern: seed))), ("label", .optional(label)),
             ("context", .string(context.rawValue)), ("max_invalid", .double(maxInvalidShare)),
             ("schedule", "microphone: chunk k due at (k+1) x chunk_ms; transports alternate A B, B A within rounds"),
+            ("reference_server", referenceServer ?? .null),
         ])
     }
 }

@@ -19,6 +19,33 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(nilLiteral: ()) { self = .null }
 
+    /// A value from `JSONSerialization`'s world (dictionaries with their keys sorted).
+    public init(any value: Any) {
+        if type(of: value) == Bool.self, let flag = value as? Bool {
+            self = .bool(flag)
+            return
+        }
+        if let number = value as? NSNumber, !(value is String) {
+            // JSONSerialization's numbers; booleans among them have the type "c".
+            switch String(cString: number.objCType) {
+            case "c": self = .bool(number.boolValue)
+            case "f", "d": self = .double(number.doubleValue)
+            default: self = .int(number.int64Value)
+            }
+            return
+        }
+        switch value {
+        case let text as String: self = .string(text)
+        case let int as Int: self = .int(Int64(int))
+        case let int as Int64: self = .int(int)
+        case let int as UInt64: self = .int(Int64(bitPattern: int))
+        case let number as Double: self = .double(number)
+        case let array as [Any]: self = .array(array.map(JSONValue.init(any:)))
+        case let object as [String: Any]: self = .object(object.keys.sorted().map { ($0, JSONValue(any: object[$0]!)) })
+        default: self = .null
+        }
+    }
+
     /// Milliseconds from nanoseconds, rounded to microseconds.
     public static func ms(_ nanoseconds: Int64?) -> JSONValue {
         guard let nanoseconds else { return .null }
