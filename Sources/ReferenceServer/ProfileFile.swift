@@ -63,6 +63,42 @@ extension DeploymentProfile {
         return object
     }
 
+    /// The profile as YAML, keys sorted (what `ttfa profile show` prints). Numbers are written
+    /// plainly (700, 0.05), strings as JSON strings (valid YAML).
+    public var yamlText: String {
+        var out = ""
+        Self.writeYAML(jsonObject, indent: 0, into: &out)
+        return out
+    }
+
+    private static func yamlScalar(_ value: Any) -> String {
+        switch value {
+        case let text as String:
+            return String(decoding: (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8), as: UTF8.self).dropFirst().dropLast().description
+        case let double as Double:
+            return double == double.rounded() && abs(double) < 1e15 ? String(Int64(double)) : String(double)
+        default:
+            return "\(value)"
+        }
+    }
+
+    private static func writeYAML(_ value: Any, indent: Int, into out: inout String) {
+        let pad = String(repeating: " ", count: indent)
+        if let object = value as? [String: Any] {
+            for key in object.keys.sorted() {
+                let child = object[key]!
+                if child is [String: Any] || child is [Any] {
+                    out += "\(pad)\(key):\n"
+                    writeYAML(child, indent: indent + 2, into: &out)
+                } else {
+                    out += "\(pad)\(key): \(yamlScalar(child))\n"
+                }
+            }
+        } else if let array = value as? [Any] {
+            for element in array { out += "\(pad)- \(yamlScalar(element))\n" }
+        }
+    }
+
     /// `jsonObject` as text, keys sorted.
     public var jsonText: String {
         String(decoding: (try? JSONSerialization.data(withJSONObject: jsonObject, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)

@@ -80,3 +80,33 @@ struct DeploymentProfileTests {
         #expect(throws: ProfileError.self) { try DeploymentProfile.load("warp-speed") }
     }
 }
+
+@Suite("ttfa profile fit, end to end", .serialized)
+struct ProfileFitRoundTripTests {
+    @Test func aFitOfAKnownServerRecoversItsMedianAndP95() async throws {
+        let scratch = try Scratch()
+        let truth = scratch.directory.appendingPathComponent("known.yaml").path
+        try """
+            name: known
+            first_audio_ms: {lognormal: {median: 300, p95: 500}}
+            answer: {audio_ms: 300, delta_ms: 100, real_time_factor: 0}
+            """.write(toFile: truth, atomically: true, encoding: .utf8)
+        let run = try await ttfa(["run", "--transport", "websocket", "--ws-profile", truth, "--trials", "40", "--warmup", "0", "--concurrency", "4",
+                                  "--audio", scratch.audio, "--db", scratch.database, "--lag-budget-ms", "1000", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = scratch.directory.appendingPathComponent("fitted.yaml").path
+        let fit = try await ttfa(["profile", "fit", "--db", scratch.database, "--out", out])
+        #expect(fit.status == 0, "\(fit.stderr)")
+        let profile = try DeploymentProfile.load(out)
+        guard case .logNormal(let median, let p95) = profile.firstAudio else { Issue.record("\(profile.firstAudio)"); return }
+        #expect(abs(median - 300) / 300 < 0.10, "median \(median) ms")
+        #expect(abs(p95 - 500) / 500 < 0.10, "p95 \(p95) ms")
+        #expect(profile.name == "fitted")
+        // The fitted file drives the reference server as it is.
+        let replay = try await ttfa(["run", "--transport", "websocket", "--ws-profile", out, "--trials", "1", "--warmup", "0",
+                                     "--audio", scratch.audio, "--db", scratch.database, "--lag-budget-ms", "1000", "--quiet"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let noTransport = try await ttfa(["profile", "fit", "--db", scratch.database, "--transport", "sse", "--out", out])
+        #expect(noTransport.status == 2 && noTransport.stderr.contains("has no sse trials"))
+    }
+}
