@@ -128,8 +128,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Do not verify TLS certificates (self-signed test servers only).")
     var insecure = false
 
-    @Option(name: .customLong("cacert"), help: "PEM file of CA certificates to trust (a private CA), instead of the system's.")
+    @Option(name: .customLong("cacert"), help: "PEM file of CA certificates to trust (a private CA), instead of the system's. The embedded server's own CA is trusted without it.")
     var caFile: String?
+
+    @Flag(help: "The embedded reference server speaks plain ws:// and http:// instead of TLS.")
+    var plain = false
 
     /// `--max-invalid` as a fraction: "10%", "10" (percent) or "0.1".
     static func share(_ text: String) -> Double? {
@@ -163,6 +166,9 @@ struct RunCommand: AsyncParsableCommand {
             if let first = missing.first {
                 throw ValidationError("--transport \(first.rawValue) needs \(first.urlFlag) when another endpoint URL is given")
             }
+        }
+        if !given.isEmpty && plain {
+            throw ValidationError("--plain applies to the embedded reference server only; the scheme of your URLs decides TLS")
         }
         if !given.isEmpty && !profiles.isDefault {
             throw ValidationError("--profile, --ws-profile and --sse-profile apply to the embedded reference server only; drop them or drop the endpoint URLs")
@@ -203,17 +209,24 @@ struct RunCommand: AsyncParsableCommand {
         let progressMode: ProgressPrinter.Mode = quiet ? .quiet : (Terminal.stderrIsTTY ? .bar : .lines)
 
         var server: RunningReferenceServer?
+        var embeddedCA: String?
         if urls.isEmpty {
             do {
-                server = try await ReferenceServer.start(.init(port: 0, profiles: endpointProfiles))
+                let tls = plain ? nil : try ServerTLS.generated()
+                embeddedCA = try tls?.authority?.writeCA()
+                server = try await ReferenceServer.start(.init(port: 0, profiles: endpointProfiles, tls: tls))
             } catch {
                 throw CommandFailure(message: "the embedded reference server could not start: \(error)", exitCode: ExitCodes.usage)
             }
         }
+        defer { if let embeddedCA { try? FileManager.default.removeItem(atPath: embeddedCA) } }
+        if insecure && !quiet {
+            Terminal.error("ttfa: warning: --insecure: TLS certificates are not verified (stored with the run as verify_tls false); use --cacert FILE to trust a private CA instead\n")
+        }
         let exitCode: Int32
         do {
             exitCode = try await measure(store: store, recordings: recordings, headers: parsedHeaders, redactor: redactor, server: server,
-                                         profiles: endpointProfiles, progressMode: progressMode)
+                                         profiles: endpointProfiles, caFile: embeddedCA ?? caFile, progressMode: progressMode)
         } catch {
             await server?.stop()
             throw error
@@ -224,7 +237,7 @@ struct RunCommand: AsyncParsableCommand {
 
     private func measure(store: ResultsStore, recordings: [Recording], headers: [(name: String, value: String)],
                          redactor: SecretRedactor, server: RunningReferenceServer?, profiles endpointProfiles: EndpointProfiles,
-                         progressMode: ProgressPrinter.Mode) async throws -> Int32 {
+                         caFile: String?, progressMode: ProgressPrinter.Mode) async throws -> Int32 {
         let settings = try kinds.map { kind -> TransportSettings in
             let url = urls[kind] ?? TransportSettings.referenceURL(of: kind, on: server!)
             let endpoint: Endpoint

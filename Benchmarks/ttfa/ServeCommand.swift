@@ -25,16 +25,50 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var profiles: ProfileOptions
 
+    @Flag(help: "Serve https:// and wss:// with a certificate made at start by a local CA (its certificate is written to --ca-out).")
+    var tls = false
+
+    @Option(help: "Serve TLS with this certificate (PEM, chain allowed) instead of a generated one; needs --key.")
+    var cert: String?
+
+    @Option(help: "The private key (PEM) of --cert.")
+    var key: String?
+
+    @Option(name: .customLong("ca-out"), help: "Where to write the generated CA certificate, for clients' --cacert (default: a new file in the temporary folder, named on stderr).")
+    var caOut: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not a TCP port (0–65535)") }
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        if caOut != nil && cert != nil { throw ValidationError("--ca-out writes the generated CA; with --cert you bring your own") }
     }
 
     func run() async throws {
-        let server = ReferenceServer(.init(host: host, port: port, profiles: try profiles.load()))
+        var identity: ServerTLS?
+        do {
+            if let cert, let key {
+                identity = try ServerTLS.files(certificate: cert, key: key)
+            } else if tls || caOut != nil {
+                let generated = try ServerTLS.generated()
+                let path: String
+                if let caOut {
+                    try Data(generated.authority!.caPEM.utf8).write(to: URL(fileURLWithPath: caOut))
+                    path = caOut
+                } else {
+                    path = try generated.authority!.writeCA()
+                }
+                Terminal.error("TLS with a certificate from a local CA made at start: clients trust it with --cacert \(path)\n")
+                identity = generated
+            }
+        } catch {
+            throw CommandFailure(message: "TLS could not be set up: \(error)", exitCode: ExitCodes.usage)
+        }
+        let server = ReferenceServer(.init(host: host, port: port, profiles: try profiles.load(), tls: identity))
         let host = self.host
+        let scheme = identity == nil ? "http" : "https"
         do {
             try await server.run { port in
-                print("listening on http://\(host):\(port)")
+                print("listening on \(scheme)://\(host):\(port)")
             }
         } catch {
             throw CommandFailure(message: "the reference server could not run on \(host):\(port): \(error)", exitCode: ExitCodes.usage)

@@ -13,15 +13,16 @@ import NIOCore
 /// - An HTTP/1.0 request's answer is sent without chunked encoding (HTTP/1.0 has none): the body
 ///   is de-chunked on its way out and the connection closed at its end (RFC 7230 §3.3.1).
 ///
-/// Everything else passes through untouched. (It sits in front of any TLS handler: there it
-/// would wait for CRLFCRLF inside an encrypted ClientHello.)
+/// Everything else passes through untouched. It sits right behind the TLS handler when there is
+/// one (in front of it, it would wait for CRLFCRLF inside an encrypted ClientHello).
 struct EdgeChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
     let log: ServerLog
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(EdgeHandler(log: log, logger: logger), position: .first)
+            // At this point the pipeline holds at most the TLS handler: go behind it.
+            try channel.pipeline.syncOperations.addHandler(EdgeHandler(log: log, logger: logger), position: .last)
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }

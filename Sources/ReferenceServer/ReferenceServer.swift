@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -35,9 +36,12 @@ public struct ReferenceServer: Sendable {
         public var port: Int
         /// The deployment each endpoint plays.
         public var profiles: EndpointProfiles
+        /// Serve `https://` and `wss://` with this identity (nil: plain TCP).
+        public var tls: ServerTLS?
         public var logger: Logger
 
-        public init(host: String = "127.0.0.1", port: Int = 0, profiles: EndpointProfiles = EndpointProfiles(), logger: Logger? = nil) {
+        public init(host: String = "127.0.0.1", port: Int = 0, profiles: EndpointProfiles = EndpointProfiles(), tls: ServerTLS? = nil, logger: Logger? = nil) {
+            self.tls = tls
             self.host = host
             self.port = port
             self.profiles = profiles
@@ -61,7 +65,7 @@ public struct ReferenceServer: Sendable {
     /// Runs until SIGINT or SIGTERM (graceful shutdown) or until the task is cancelled.
     /// - Parameter onRunning: called once with the bound port (the real one when `port` is 0).
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let group = serviceGroup(makeApplication(onRunning: onRunning), signals: [.sigterm, .sigint])
+        let group = serviceGroup(try makeApplication(onRunning: onRunning), signals: [.sigterm, .sigint])
         try await group.run()
     }
 
@@ -70,7 +74,7 @@ public struct ReferenceServer: Sendable {
     public static func start(_ configuration: Configuration = Configuration()) async throws -> RunningReferenceServer {
         let server = ReferenceServer(configuration)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let group = server.serviceGroup(server.makeApplication { port in portContinuation.yield(port) }, signals: [])
+        let group = server.serviceGroup(try server.makeApplication { port in portContinuation.yield(port) }, signals: [])
         let task = Task {
             do {
                 try await group.run()
@@ -83,7 +87,7 @@ public struct ReferenceServer: Sendable {
         guard let port = await iterator.next() else {
             throw ReferenceServerError(message: "the reference server could not listen on \(configuration.host):\(configuration.port) (is the port in use?)")
         }
-        return RunningReferenceServer(host: configuration.host, port: port, log: server.log, group: group, task: task)
+        return RunningReferenceServer(host: configuration.host, port: port, usesTLS: configuration.tls != nil, log: server.log, group: group, task: task)
     }
 
     /// The application plus a watcher that raises `shutdown` as soon as graceful shutdown
@@ -102,7 +106,7 @@ public struct ReferenceServer: Sendable {
 
     // MARK: application
 
-    func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+    func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
         let profiles = configuration.profiles
         let realtimeAnswer = SyntheticAnswer(pacing: profiles.realtime.answer)
         let logger = configuration.logger
@@ -135,8 +139,9 @@ public struct ReferenceServer: Sendable {
             autoPing: .enabled(timePeriod: .seconds(20)),  // the Realtime API pings about every 20 s
             validateUTF8: true
         )
+        let tls = try configuration.tls?.configuration()
         let server = HTTPServerBuilder { responder in
-            EdgeChannel(base: HTTP1WebSocketUpgradeChannel(
+            let channel = EdgeChannel(base: HTTP1WebSocketUpgradeChannel(
                 responder: responder,
                 configuration: .init(ws: webSocket),
                 shouldUpgrade: { request, channel, logger in
@@ -169,6 +174,8 @@ public struct ReferenceServer: Sendable {
                     }
                 }
             ), log: log)
+            guard let tls else { return channel }
+            return try TLSChannel(channel, tlsConfiguration: tls)
         }
         return Application(
             router: router,
@@ -204,24 +211,27 @@ public struct EndpointProfiles: Sendable, Equatable {
 public final class RunningReferenceServer: Sendable {
     public let host: String
     public let port: Int
+    /// Serving `https://` and `wss://`.
+    public let usesTLS: Bool
     /// What the server did for each answer.
     public let log: ServerLog
     private let group: ServiceGroup
     private let task: Task<Void, Never>
 
-    init(host: String, port: Int, log: ServerLog, group: ServiceGroup, task: Task<Void, Never>) {
+    init(host: String, port: Int, usesTLS: Bool, log: ServerLog, group: ServiceGroup, task: Task<Void, Never>) {
         self.host = host
         self.port = port
+        self.usesTLS = usesTLS
         self.log = log
         self.group = group
         self.task = task
     }
 
-    public var baseURL: String { "http://\(host):\(port)" }
-    /// `ws://HOST:PORT/v1/realtime`
-    public var realtimeURL: String { "ws://\(host):\(port)/v1/realtime" }
-    /// `http://HOST:PORT/v1/chat/completions`
-    public var chatCompletionsURL: String { "http://\(host):\(port)/v1/chat/completions" }
+    public var baseURL: String { "\(usesTLS ? "https" : "http")://\(host):\(port)" }
+    /// `ws://HOST:PORT/v1/realtime` (`wss://` with TLS)
+    public var realtimeURL: String { "\(usesTLS ? "wss" : "ws")://\(host):\(port)/v1/realtime" }
+    /// `http://HOST:PORT/v1/chat/completions` (`https://` with TLS)
+    public var chatCompletionsURL: String { baseURL + "/v1/chat/completions" }
 
     /// Stops accepting connections, ends stalled responses and waits for the server to finish.
     public func stop() async {

@@ -90,7 +90,8 @@ final class ServeProcess: @unchecked Sendable {
             }
             return String(decoding: line, as: UTF8.self)
         }
-        guard text.hasPrefix("listening on http://127.0.0.1:"), let port = Int(text.split(separator: ":").last ?? "") else {
+        guard text.hasPrefix("listening on http://127.0.0.1:") || text.hasPrefix("listening on https://127.0.0.1:"),
+              let port = Int(text.split(separator: ":").last ?? "") else {
             process.terminate()
             throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "unexpected first line from ttfa serve: \(text)"])
         }
@@ -117,8 +118,8 @@ final class ServeProcess: @unchecked Sendable {
 }
 
 /// Runs `body` with a `ttfa serve` process and stops it afterwards.
-func withServe(_ body: (ServeProcess) async throws -> Void) async throws {
-    let server = try await ServeProcess()
+func withServe(_ arguments: [String] = [], _ body: (ServeProcess) async throws -> Void) async throws {
+    let server = try await ServeProcess(arguments: arguments)
     do {
         try await body(server)
     } catch {

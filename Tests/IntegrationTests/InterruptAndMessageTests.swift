@@ -53,3 +53,38 @@ struct InterruptAndMessageTests {
         #expect(line == #"{"t_ms":2,"type":"sse.event","event":"message","data":"[DONE]","id":"","stale":true,"turn":4}"#)
     }
 }
+
+@Suite("TLS", .serialized)
+struct TLSTests {
+    @Test func aServerWithAnUnknownCAFailsAsTLSNamingCacertAndCacertFixesIt() async throws {
+        let scratch = try Scratch()
+        let ca = scratch.directory.appendingPathComponent("ca.pem").path
+        try await withServe(["--tls", "--ca-out", ca, "--profile", "instant"]) { server in
+            let urls = ["--ws-url", "wss://127.0.0.1:\(server.port)/v1/realtime", "--sse-url", "https://127.0.0.1:\(server.port)/v1/chat/completions"]
+            let base = ["run", "--trials", "1", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database, "--json", "--lag-budget-ms", "1000"]
+            let untrusted = try await ttfa(base + urls)
+            #expect(untrusted.status == 3)
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(untrusted.stdout.utf8)) as? [String: Any])
+            for transport in try #require(summary["transports"] as? [[String: Any]]) {
+                #expect((transport["errors"] as? [String: Int]) == ["tls": 1])
+            }
+            #expect(untrusted.stderr.contains("--cacert FILE"), "the message names the fix")
+            let trusted = try await ttfa(base + urls + ["--cacert", ca])
+            #expect(trusted.status == 0, "\(trusted.stderr)")
+            let insecure = try await ttfa(base + urls + ["--insecure"])
+            #expect(insecure.status == 0)
+            #expect(insecure.stderr.contains("warning: --insecure"))
+        }
+    }
+
+    @Test func theEmbeddedServerSpeaksTLSWithNoFlagsAndColdTrialsPayForIt() async throws {
+        let scratch = try Scratch()
+        let result = try await ttfa(quickRun(scratch, extra: ["--connection", "cold", "--json"]))
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        for transport in try #require(summary["transports"] as? [[String: Any]]) {
+            #expect((transport["endpoint"] as? String)?.hasPrefix(transport["transport"] as? String == "websocket" ? "wss://" : "https://") == true)
+            #expect((transport["phases_ms"] as? [String: Any])?["tls"] is Double, "the TLS handshake is its own phase")
+        }
+    }
+}

@@ -53,7 +53,7 @@ public struct TransportSettings: Sendable {
 
     /// The endpoint of `kind` on a reference server (what the zero-setup run measures).
     public static func referenceURL(of kind: TransportKind, on server: RunningReferenceServer) -> String {
-        (kind.usesWebSocket ? "ws" : "http") + "://\(server.host):\(server.port)" + referencePaths[kind]!
+        (kind.usesWebSocket ? "ws" : "http") + (server.usesTLS ? "s" : "") + "://\(server.host):\(server.port)" + referencePaths[kind]!
     }
 
     static let referencePaths: [TransportKind: String] = [
