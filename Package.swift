@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "VoiceTransport", targets: ["VoiceTransport"]),
         .library(name: "ReferenceServer", targets: ["ReferenceServer"]),
+        .library(name: "LinkEmulator", targets: ["LinkEmulator"]),
         .executable(name: "ttfa", targets: ["ttfa"]),
     ],
     dependencies: [
@@ -73,10 +74,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "LinkEmulator",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "Harness",
             dependencies: [
                 "VoiceTransport",
                 "ReferenceServer",
+                "LinkEmulator",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -101,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VoiceTransport", "ReferenceServer", "Harness", "ttfa", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["VoiceTransport", "ReferenceServer", "LinkEmulator", "Harness", "ttfa", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "HarnessTests",

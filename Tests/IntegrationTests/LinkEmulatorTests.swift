@@ -1,0 +1,235 @@
+import Foundation
+@testable import LinkEmulator
+import Testing
+
+/// A TCP server for the link tests: every connection is handed to `serve` on its own thread.
+final class TCPTestServer: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+
+    init(serve: @escaping @Sendable (Int32) -> Void) throws {
+        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, length) == 0 && listen(sock, 16) == 0 && getsockname(sock, $0, &length) == 0 }
+        }
+        guard ok else { throw POSIXError(.EADDRNOTAVAIL) }
+        fd = sock
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread {
+            while true {
+                let client = accept(sock, nil, nil)
+                guard client >= 0 else { return }
+                var one: Int32 = 1
+                setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                Thread { serve(client); close(client) }.start()
+            }
+        }.start()
+    }
+
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
+
+    static func echo(_ client: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = recv(client, &buffer, buffer.count, 0)
+            if n <= 0 { return }
+            var sent = 0
+            while sent < n {
+                let m = buffer[sent..<n].withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
+                if m <= 0 { return }
+                sent += m
+            }
+        }
+    }
+}
+
+/// A blocking client socket with TCP_NODELAY and a receive timeout.
+struct TCPClient {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard ok else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    func write(_ bytes: [UInt8]) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return }
+            sent += n
+        }
+    }
+
+    /// Reads exactly `count` bytes (or fewer at the end of the stream).
+    func read(_ count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while out.count < count {
+            let n = recv(fd, &buffer, min(buffer.count, count - out.count), 0)
+            if n <= 0 { break }
+            out += buffer[0..<n]
+        }
+        return out
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
+
+func milliseconds(since start: UInt64) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
+
+@Suite("Link emulator", .serialized)
+struct LinkEmulatorTests {
+    @Test func aPingPongPaysTheConfiguredRoundTrip() async throws {
+        let echo = try TCPTestServer(serve: TCPTestServer.echo)
+        defer { echo.stop() }
+        let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "rtt=40ms"), targetHost: "127.0.0.1", targetPort: echo.port)
+        let client = try TCPClient(port: relay.port)
+        var start = DispatchTime.now().uptimeNanoseconds
+        client.write([1])
+        _ = client.read(1)
+        let first = milliseconds(since: start)
+        var rtts: [Double] = []
+        for i in 0..<30 {
+            start = DispatchTime.now().uptimeNanoseconds
+            client.write([UInt8(i)])
+            #expect(client.read(1) == [UInt8(i)])
+            rtts.append(milliseconds(since: start))
+        }
+        client.close()
+        await relay.stop()
+        rtts.sort()
+        let median = rtts[rtts.count / 2]
+        print("link rtt=40ms: first exchange \(String(format: "%.2f", first)) ms (set-up round trip + ping), then median \(String(format: "%.2f", median)) ms, min \(String(format: "%.2f", rtts.first!)), max \(String(format: "%.2f", rtts.last!))")
+        #expect(abs(median - 40) <= 2, "median round trip \(median) ms")
+        #expect(abs(first - 80) <= 4, "the connection's set-up pays a round trip: \(first) ms")
+    }
+
+    @Test func aBulkTransferRunsAtTheConfiguredRate() async throws {
+        let total = 1_000_000
+        let bulk = try TCPTestServer { client in
+            let chunk = [UInt8](repeating: 7, count: 50_000)
+            var sent = 0
+            while sent < total {
+                let n = chunk.withUnsafeBytes { send(client, $0.baseAddress, min($0.count, total - sent), 0) }
+                if n <= 0 { return }
+                sent += n
+            }
+        }
+        defer { bulk.stop() }
+        let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "rtt=10ms,down=8mbit,up=100mbit"), targetHost: "127.0.0.1", targetPort: bulk.port)
+        let client = try TCPClient(port: relay.port)
+        client.write([0])
+        _ = client.read(1)  // the first byte: serialization starts here
+        let start = DispatchTime.now().uptimeNanoseconds
+        let rest = client.read(total - 1)
+        let seconds = milliseconds(since: start) / 1000
+        client.close()
+        await relay.stop()
+        let rate = Double(rest.count * 8) / seconds / 1e6
+        print("link down=8mbit: \(rest.count + 1) bytes at \(String(format: "%.2f", rate)) Mbit/s")
+        #expect(rest.count == total - 1)
+        #expect(abs(rate - 8) / 8 <= 0.10, "measured \(rate) Mbit/s")
+    }
+
+    @Test func jitterNeverReordersBytes() async throws {
+        let echo = try TCPTestServer(serve: TCPTestServer.echo)
+        defer { echo.stop() }
+        let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "rtt=10ms,jitter=20ms"), targetHost: "127.0.0.1", targetPort: echo.port)
+        let client = try TCPClient(port: relay.port)
+        let count = 2000
+        let writer = Thread {
+            for i in 0..<count {
+                client.write(withUnsafeBytes(of: UInt32(i).bigEndian) { Array($0) })
+                if i % 50 == 0 { usleep(1000) }
+            }
+        }
+        writer.start()
+        let bytes = client.read(count * 4)
+        client.close()
+        await relay.stop()
+        let numbers = stride(from: 0, to: bytes.count, by: 4).map { bytes[$0..<$0 + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+        print("link jitter=±20ms: \(numbers.count) numbered writes echoed, in order: \(numbers == (0..<UInt32(count)).map { $0 })")
+        #expect(numbers == (0..<UInt32(count)).map { $0 })
+    }
+
+    @Test func theBufferingStageReleasesResponsesInBursts() async throws {
+        // The server writes 100 bytes every 20 ms for one second; a 64 KiB buffer flushed every
+        // 200 ms delivers them in about five bursts.
+        let dribble = try TCPTestServer { client in
+            for _ in 0..<50 {
+                _ = [UInt8](repeating: 1, count: 100).withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
+                usleep(20_000)
+            }
+        }
+        defer { dribble.stop() }
+        let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "buffer=64k,flush=200ms"), targetHost: "127.0.0.1", targetPort: dribble.port)
+        let client = try TCPClient(port: relay.port)
+        client.write([0])
+        var arrivals: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        var received = 0
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while received < 5000 {
+            let n = recv(client.fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            received += n
+            arrivals.append(milliseconds(since: start))
+        }
+        client.close()
+        await relay.stop()
+        var bursts = 1
+        for (a, b) in zip(arrivals, arrivals.dropFirst()) where b - a > 50 { bursts += 1 }
+        print("link buffer=64k,flush=200ms: 50 writes of 100 bytes, 20 ms apart, arrived in \(bursts) bursts")
+        #expect(received == 5000)
+        #expect((4...7).contains(bursts), "\(bursts) bursts at \(arrivals.map { Int($0) })")
+    }
+
+    @Test func specsParseAndBadOnesSayWhatIsWrong() throws {
+        let spec = try LinkSpec(parsing: "rtt=80ms,jitter=10ms,down=20mbit,up=5mbit,stall=1%:200ms,buffer=4k")
+        #expect(spec.up.delayMs == 40 && spec.down.delayMs == 40 && spec.up.jitterMs == 10)
+        #expect(spec.down.bitsPerSecond == 20e6 && spec.up.bitsPerSecond == 5e6)
+        #expect(spec.up.stallProbability == 0.01 && spec.down.stallMs == 200 && spec.bufferBytes == 4096)
+        let changed = try LinkSpec(parsing: "4g,buffer=4k")
+        #expect(changed.rttMs == 170 && changed.bufferBytes == 4096)
+        #expect(try LinkSpec(parsing: "broadband").description == "rtt 40 ms, down 50 Mbit/s, up 10 Mbit/s, jitter ±2 ms")
+        for (bad, says) in [("rtt=fast", "expected a duration"), ("warp", "not a preset"), ("loss=1%", "unknown setting"),
+                            ("flush=100ms", "needs buffer"), ("down=20", "expected a rate")] {
+            #expect { try LinkSpec(parsing: bad) } throws: { ($0 as? LinkSpec.ParseError)?.message.contains(says) == true }
+        }
+    }
+
+    @Test func theScheduleSerializesAtTheRateAndKeepsOrder() {
+        var schedule = LinkSchedule(direction: .init(delayMs: 10, jitterMs: 0, bitsPerSecond: 8e6), seed: 1)
+        let first = schedule.segments(count: 10_000, arrival: 0)
+        #expect(first.map(\.length) == [8192, 1808])
+        #expect(first[0].release == 8_192_000 + 10_000_000, "8192 bytes at 8 Mbit/s take 8.192 ms, then 10 ms of delay")
+        let second = schedule.segments(count: 1000, arrival: 0)
+        #expect(second[0].release == 10_000_000 + 11_000_000, "queued behind the first write: serialized after it")
+        var jittery = LinkSchedule(direction: .init(delayMs: 5, jitterMs: 5), seed: 3)
+        let releases = (0..<500).flatMap { jittery.segments(count: 10, arrival: Int64($0) * 100_000).map(\.release) }
+        #expect(releases == releases.sorted(), "never reordered")
+    }
+}
