@@ -99,6 +99,7 @@ let package = Package(
                 "VoiceTransport",
                 "CPosix",
                 "ReferenceServer",
+                "LinkEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -3,6 +3,7 @@ import Foundation
 import ReferenceServer
 import Synchronization
 import Harness
+import LinkEmulator
 import VoiceTransport
 
 /// Which transports to measure: `all`, or names separated by commas.
@@ -119,6 +120,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var profiles: ProfileOptions
 
+    @OptionGroup var linkOptions: LinkOptions
+
     @Option(help: "Model named in the SSE request body (the WebSocket model goes in --ws-url, ?model=…).")
     var model = ChatCompletionsOptions().model
 
@@ -188,6 +191,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         // Input first: nothing is measured or stored until everything checks out.
         let endpointProfiles = try profiles.load()
+        let linkSpec = try linkOptions.spec()
         var redactor = SecretRedactor()
         let parsedHeaders: [(name: String, value: String)]
         let recordings: [Recording]
@@ -226,7 +230,7 @@ struct RunCommand: AsyncParsableCommand {
         let exitCode: Int32
         do {
             exitCode = try await measure(store: store, recordings: recordings, headers: parsedHeaders, redactor: redactor, server: server,
-                                         profiles: endpointProfiles, caFile: embeddedCA ?? caFile, progressMode: progressMode)
+                                         profiles: endpointProfiles, caFile: embeddedCA ?? caFile, link: linkSpec, progressMode: progressMode)
         } catch {
             await server?.stop()
             throw error
@@ -237,8 +241,8 @@ struct RunCommand: AsyncParsableCommand {
 
     private func measure(store: ResultsStore, recordings: [Recording], headers: [(name: String, value: String)],
                          redactor: SecretRedactor, server: RunningReferenceServer?, profiles endpointProfiles: EndpointProfiles,
-                         caFile: String?, progressMode: ProgressPrinter.Mode) async throws -> Int32 {
-        let settings = try kinds.map { kind -> TransportSettings in
+                         caFile: String?, link: LinkSpec?, progressMode: ProgressPrinter.Mode) async throws -> Int32 {
+        var settings = try kinds.map { kind -> TransportSettings in
             let url = urls[kind] ?? TransportSettings.referenceURL(of: kind, on: server!)
             let endpoint: Endpoint
             do throws(TransportError) {
@@ -250,6 +254,27 @@ struct RunCommand: AsyncParsableCommand {
                 kind: kind, endpoint: endpoint, headers: headers, connection: connection,
                 verifyTLS: !insecure, caFile: caFile, redactor: redactor, chat: ChatCompletionsOptions(model: model))
         }
+        // The emulated network: a relay in front of each endpoint, reached with CONNECT_TO.
+        var relays = LinkRelays()
+        if let link {
+            let (started, via) = try await LinkRelays.start(link, for: settings.map(\.endpoint))
+            relays = started
+            for index in settings.indices { settings[index].connectVia = via[index] }
+        }
+        do {
+            let code = try await measure(store: store, recordings: recordings, settings: settings, redactor: redactor, server: server,
+                                         profiles: endpointProfiles, link: link, progressMode: progressMode)
+            await relays.stop()
+            return code
+        } catch {
+            await relays.stop()
+            throw error
+        }
+    }
+
+    private func measure(store: ResultsStore, recordings: [Recording], settings: [TransportSettings], redactor: SecretRedactor,
+                         server: RunningReferenceServer?, profiles endpointProfiles: EndpointProfiles, link: LinkSpec?,
+                         progressMode: ProgressPrinter.Mode) async throws -> Int32 {
         let maxInvalidShare = Self.share(maxInvalid) ?? 0.1
         let configuration = BenchmarkConfiguration(
             transports: settings, recordings: recordings, trials: trials, warmup: warmup, chunkMs: chunkMs,
@@ -260,7 +285,8 @@ struct RunCommand: AsyncParsableCommand {
                     ("websocket", JSONValue(any: endpointProfiles.realtime.jsonObject)),
                     ("sse", JSONValue(any: endpointProfiles.chatCompletions.jsonObject)),
                 ]))])
-            })
+            },
+            link: link.map { JSONValue(any: $0.jsonObject) })
 
         let facts = HostFacts.current()
         let run: RunRecord
@@ -279,8 +305,9 @@ struct RunCommand: AsyncParsableCommand {
         let runID = run.id!
 
         let printer = ProgressPrinter(mode: progressMode, total: configuration.totalTrials)
+        let network = link.map { " through the \($0.name) link (\($0.description))" } ?? ""
         let where_ = server.map { "the embedded reference server (\($0.baseURL); profiles: websocket \(endpointProfiles.realtime.name), sse \(endpointProfiles.chatCompletions.name))" } ?? settings.map(\.endpoint.redacted).joined(separator: " and ")
-        printer.note("ttfa run \(runID): \(configuration.totalTrials) trials (\(trials) measured + \(warmup) warm-up per transport and recording) against \(where_), storing in \(store.path)")
+        printer.note("ttfa run \(runID): \(configuration.totalTrials) trials (\(trials) measured + \(warmup) warm-up per transport and recording) against \(where_)\(network), storing in \(store.path)")
 
         let runner = BenchmarkRunner(configuration: configuration, store: store, runID: runID)
         let signals = SignalWatcher { count in

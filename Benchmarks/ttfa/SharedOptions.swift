@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import LinkEmulator
 import ReferenceServer
 import VoiceTransport
 
@@ -82,5 +83,51 @@ struct ProfileOptions: ParsableArguments {
         } catch {
             throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
         }
+    }
+}
+
+/// `--link`: the network the run plays between ttfa and its endpoints.
+struct LinkOptions: ParsableArguments {
+    @Option(help: "Put an emulated network between ttfa and the endpoints: a preset (\(LinkSpec.presets.map(\.name).joined(separator: ", "))) or a spec like rtt=80ms,jitter=10ms,down=20mbit,up=5mbit (also stall=1%:200ms, buffer=4k, flush=500ms; a preset first to change it: 4g,buffer=4k).")
+    var link: String?
+
+    func spec() throws -> LinkSpec? {
+        guard let link else { return nil }
+        do throws(LinkSpec.ParseError) {
+            return try LinkSpec(parsing: link)
+        } catch {
+            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
+        }
+    }
+}
+
+/// One relay per distinct endpoint host and port, and where each endpoint should connect.
+struct LinkRelays {
+    var relays: [LinkRelay] = []
+
+    /// Starts the relays for `endpoints` and returns, per endpoint, the "HOST:PORT" to connect via.
+    static func start(_ spec: LinkSpec, for endpoints: [Endpoint]) async throws -> (LinkRelays, [String]) {
+        var byTarget: [String: LinkRelay] = [:]
+        var relays = LinkRelays()
+        var via: [String] = []
+        for endpoint in endpoints {
+            let key = "\(endpoint.host):\(endpoint.port)"
+            if byTarget[key] == nil {
+                do {
+                    let relay = try await LinkRelay.start(spec: spec, targetHost: endpoint.host, targetPort: endpoint.port)
+                    byTarget[key] = relay
+                    relays.relays.append(relay)
+                } catch {
+                    await relays.stop()
+                    throw CommandFailure(message: "the link emulator could not start in front of \(endpoint.redacted): \(error)", exitCode: ExitCodes.usage)
+                }
+            }
+            via.append("127.0.0.1:\(byTarget[key]!.port)")
+        }
+        return (relays, via)
+    }
+
+    func stop() async {
+        for relay in relays { await relay.stop() }
     }
 }

@@ -47,6 +47,8 @@ struct TraceCommand: AsyncParsableCommand {
     @Option(name: .customLong("cacert"), help: "PEM file of CA certificates to trust (a private CA), instead of the system's.")
     var caFile: String?
 
+    @OptionGroup var linkOptions: LinkOptions
+
     func validate() throws {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
         guard (10...1000).contains(chunkMs) else { throw ValidationError("--chunk-ms must be between 10 and 1000, got \(chunkMs)") }
@@ -56,7 +58,7 @@ struct TraceCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings: TransportSettings
+        var settings: TransportSettings
         let recording: Recording
         do {
             let endpoint = try Endpoint(url, for: transport, flag: "--url")
@@ -76,9 +78,16 @@ struct TraceCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.input(error)
         }
+        var relays = LinkRelays()
+        if let link = try linkOptions.spec() {
+            let (started, via) = try await LinkRelays.start(link, for: [settings.endpoint])
+            relays = started
+            settings.connectVia = via[0]
+        }
         let outcome = await Tracer.run(settings: settings, recording: recording, chunkMs: chunkMs, timeout: .seconds(timeout)) { line in
             print(line)
         }
+        await relays.stop()
         if outcome != .ok {
             throw ExitCode(ExitCodes.trialsFailed)
         }

@@ -38,11 +38,13 @@ public struct BenchmarkConfiguration: Sendable {
     public var maxInvalidShare: Double
     /// What the embedded reference server played (its profiles), when the run used it.
     public var referenceServer: JSONValue?
+    /// The emulated link in front of the endpoints, if any.
+    public var link: JSONValue?
 
     public init(transports: [TransportSettings], recordings: [Recording], trials: Int = 5, warmup: Int = 1,
                 chunkMs: Int = 50, concurrency: Int = 1, timeout: Int64 = .seconds(30),
                 lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil,
-                context: ContextMode = .reset, maxInvalidShare: Double = 0.1, referenceServer: JSONValue? = nil) {
+                context: ContextMode = .reset, maxInvalidShare: Double = 0.1, referenceServer: JSONValue? = nil, link: JSONValue? = nil) {
         self.transports = transports
         self.recordings = recordings
         self.trials = trials
@@ -56,6 +58,7 @@ public struct BenchmarkConfiguration: Sendable {
         self.context = context
         self.maxInvalidShare = maxInvalidShare
         self.referenceServer = referenceServer
+        self.link = link
     }
 
     /// Trials the run will perform, warm-ups included.
@@ -86,6 +89,7 @@ public struct BenchmarkConfiguration: Sendable {
             ("context", .string(context.rawValue)), ("max_invalid", .double(maxInvalidShare)),
             ("schedule", "microphone: chunk k due at (k+1) x chunk_ms; transports alternate A B, B A within rounds"),
             ("reference_server", referenceServer ?? .null),
+            ("link", link ?? .null),
         ])
     }
 }

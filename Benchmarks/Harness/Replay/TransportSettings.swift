@@ -18,6 +18,8 @@ public struct TransportSettings: Sendable {
     public var verifyTLS: Bool
     /// CA certificates (PEM) to trust instead of the system's.
     public var caFile: String?
+    /// Connect through this "HOST:PORT" (a link emulator) instead of the endpoint's own.
+    public var connectVia: String?
     public var redactor: SecretRedactor
     public var realtime: RealtimeOptions
     public var chat: ChatCompletionsOptions
@@ -67,14 +69,14 @@ public struct TransportSettings: Sendable {
             WebSocketVoiceTransport(
                 configuration: WebSocketClientConfiguration(
                     endpoint: s.endpoint, headers: s.headers, connectTimeout: s.connectTimeout,
-                    verifyTLS: s.verifyTLS, caFile: s.caFile, redactor: s.redactor),
+                    verifyTLS: s.verifyTLS, caFile: s.caFile, connectVia: s.connectVia, redactor: s.redactor),
                 options: s.realtime)
         },
         .sse: { s in
             SSEVoiceTransport(
                 configuration: SSEClientConfiguration(
                     endpoint: s.endpoint, headers: s.headers, connectTimeout: s.connectTimeout, verifyTLS: s.verifyTLS,
-                    caFile: s.caFile, freshConnectionPerRequest: s.connection == .cold, redactor: s.redactor),
+                    caFile: s.caFile, connectVia: s.connectVia, freshConnectionPerRequest: s.connection == .cold, redactor: s.redactor),
                 options: s.chat)
         },
     ]

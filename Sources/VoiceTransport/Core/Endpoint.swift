@@ -45,6 +45,14 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         return components.string!
     }
 
+    /// `CURLOPT_CONNECT_TO` entries that send this endpoint's connections to `via`
+    /// ("HOST:PORT") instead.
+    func connectTo(_ via: String?) -> [String] {
+        guard let via else { return [] }
+        let name = host.contains(":") ? "[\(host)]" : host
+        return ["\(name):\(port):\(via)"]
+    }
+
     /// `Host` header value.
     var hostHeader: String {
         let bracketed = host.contains(":") ? "[\(host)]" : host

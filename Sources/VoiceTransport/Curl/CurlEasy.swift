@@ -10,6 +10,7 @@ final class CurlEasy {
     private let handle: UnsafeMutableRawPointer
     private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var connectToList: UnsafeMutablePointer<curl_slist>?
 
     /// libcurl's return code and message, classified.
     struct CurlError: Error {
@@ -36,6 +37,7 @@ final class CurlEasy {
     deinit {
         curl_easy_cleanup(handle)
         if let headerList { curl_slist_free_all(headerList) }
+        if let connectToList { curl_slist_free_all(connectToList) }
     }
 
     // MARK: options
@@ -125,6 +127,17 @@ final class CurlEasy {
     func setTLSVerification(_ verify: Bool) {
         set(CURLOPT_SSL_VERIFYPEER, verify ? 1 : 0)
         set(CURLOPT_SSL_VERIFYHOST, verify ? 2 : 0)
+    }
+
+    /// Connects somewhere else than the URL's host and port (`CURLOPT_CONNECT_TO`,
+    /// "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT"), keeping the URL's name for TLS SNI,
+    /// certificate checks and the Host header: how a link emulator is put in front of an endpoint.
+    func setConnectTo(_ entries: [String]) {
+        if let connectToList { curl_slist_free_all(connectToList) }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for entry in entries { list = entry.withCString { curl_slist_append(list, $0) } }
+        connectToList = list
+        _ = ttfa_curl_setopt_slist(handle, CURLOPT_CONNECT_TO, list)
     }
 
     /// Trusts the CA certificates in `path` (PEM) instead of the system's (`CURLOPT_CAINFO`;

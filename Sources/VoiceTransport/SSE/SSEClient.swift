@@ -12,6 +12,8 @@ public struct SSEClientConfiguration: Sendable {
     public var verifyTLS: Bool
     /// CA certificates (PEM file) to trust instead of the system's.
     public var caFile: String?
+    /// Where to connect instead of the URL's host and port (a link emulator), as "HOST:PORT".
+    public var connectVia: String?
     /// A new connection per request (cold) instead of keep-alive reuse (warm).
     public var freshConnectionPerRequest: Bool
     public var redactor: SecretRedactor
@@ -22,6 +24,7 @@ public struct SSEClientConfiguration: Sendable {
         connectTimeout: Int64 = .seconds(10),
         verifyTLS: Bool = true,
         caFile: String? = nil,
+        connectVia: String? = nil,
         freshConnectionPerRequest: Bool = false,
         redactor: SecretRedactor = SecretRedactor()
     ) {
@@ -30,6 +33,7 @@ public struct SSEClientConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.verifyTLS = verifyTLS
         self.caFile = caFile
+        self.connectVia = connectVia
         self.freshConnectionPerRequest = freshConnectionPerRequest
         self.redactor = redactor
     }
@@ -178,6 +182,7 @@ final class SSEClient: Sendable {
         curl.setTCPNoDelay()
         curl.setTLSVerification(configuration.verifyTLS)
         curl.setCAFile(configuration.caFile)
+        curl.setConnectTo(configuration.endpoint.connectTo(configuration.connectVia))
     }
 
     private func primeConnection(curl: CurlEasy) {

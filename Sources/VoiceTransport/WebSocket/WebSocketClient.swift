@@ -14,6 +14,8 @@ public struct WebSocketClientConfiguration: Sendable {
     public var verifyTLS: Bool
     /// CA certificates (PEM file) to trust instead of the system's.
     public var caFile: String?
+    /// Where to connect instead of the URL's host and port (a link emulator), as "HOST:PORT".
+    public var connectVia: String?
     /// Removes secrets from error messages.
     public var redactor: SecretRedactor
     /// Messages sent right after the upgrade, before anything queued (session set-up).
@@ -29,6 +31,7 @@ public struct WebSocketClientConfiguration: Sendable {
         maxMessageSize: Int = 16 << 20,
         verifyTLS: Bool = true,
         caFile: String? = nil,
+        connectVia: String? = nil,
         redactor: SecretRedactor = SecretRedactor(),
         setupMessages: [String] = [],
         isSetupAcknowledgement: (@Sendable (String) -> Bool)? = nil
@@ -39,6 +42,7 @@ public struct WebSocketClientConfiguration: Sendable {
         self.maxMessageSize = maxMessageSize
         self.verifyTLS = verifyTLS
         self.caFile = caFile
+        self.connectVia = connectVia
         self.redactor = redactor
         self.setupMessages = setupMessages
         self.isSetupAcknowledgement = isSetupAcknowledgement
@@ -200,6 +204,7 @@ final class WebSocketClient: Sendable {
             curl.setTCPNoDelay()
             curl.setTLSVerification(configuration.verifyTLS)
             curl.setCAFile(configuration.caFile)
+            curl.setConnectTo(endpoint.connectTo(configuration.connectVia))
             curl.setProgressCallback(webSocketConnectProgressCallback, context: Unmanaged.passUnretained(client).toOpaque())
             let result = withExtendedLifetime(client) { () -> CurlEasy.CurlError? in
                 do throws(CurlEasy.CurlError) {
