@@ -133,3 +133,13 @@ struct TrialMetricsTests {
         #expect(TrialMetrics.playback([(0, 4800), (100 * ms, 4800), (200 * ms, 4800)]).count == 0)
     }
 }
+
+@Suite("Audio bursts")
+struct AudioBurstTests {
+    @Test func clumpsOfEventsArrivingTogetherAreCounted() {
+        let ms: Int64 = 1_000_000
+        #expect(TrialMetrics.bursts([0, 67, 133, 200].map { $0 * ms }) == 0, "paced audio has none")
+        #expect(TrialMetrics.bursts([0, 0, 0, 200 * ms, 200 * ms + 300_000, 400 * ms]) == 2)
+        #expect(TrialMetrics.bursts([0, 100_000, 200_000, 300_000]) == 1, "back to back is one clump")
+    }
+}

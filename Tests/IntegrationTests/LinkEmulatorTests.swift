@@ -233,3 +233,26 @@ struct LinkEmulatorTests {
         #expect(releases == releases.sorted(), "never reordered")
     }
 }
+
+@Suite("Buffering diagnosis through ttfa run", .serialized)
+struct BufferingDiagnosisTests {
+    @Test func pacedAudioThroughABufferingLinkIsDiagnosed() async throws {
+        let scratch = try Scratch()
+        let paced = scratch.directory.appendingPathComponent("paced.yaml").path
+        try "name: paced\nfirst_audio_ms: 0\nanswer: {audio_ms: 1200, delta_ms: 100, real_time_factor: 1.5}\n".write(toFile: paced, atomically: true, encoding: .utf8)
+        func run(_ link: String) async throws -> [[String: Any]] {
+            let result = try await ttfa(["run", "--profile", paced, "--link", link, "--trials", "2", "--warmup", "0", "--audio", scratch.audio,
+                                         "--db", scratch.database, "--json", "--quiet", "--lag-budget-ms", "1000"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            return try #require(summary["transports"] as? [[String: Any]])
+        }
+        for transport in try await run("loopback") {
+            #expect(transport["looks_buffered"] as? Bool == false, "\(transport["transport"] ?? ""): \(transport["audio_bursts_p50"] ?? "")")
+        }
+        for transport in try await run("buffer=64k,flush=200ms") {
+            #expect(transport["looks_buffered"] as? Bool == true, "\(transport["transport"] ?? ""): \(transport["audio_bursts_p50"] ?? "")")
+            print("buffering diagnosis: \(transport["transport"] ?? "") audio bursts p50 \(transport["audio_bursts_p50"] ?? "") through buffer=64k,flush=200ms")
+        }
+    }
+}

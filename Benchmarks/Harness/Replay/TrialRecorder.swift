@@ -42,7 +42,7 @@ enum TrialRecorder {
             curlStarttransferNs: metrics.curl?.starttransferNs, curlTotalNs: metrics.curl?.totalNs,
             httpVersion: metrics.curl?.httpVersion,
             encodeNs: metrics.encodeNs, uploadBlockedNs: metrics.uploadBlockedNs, speechEndLagNs: metrics.speechEndLagNs,
-            responseID: metrics.responseID, anomalies: metrics.anomalies
+            responseID: metrics.responseID, anomalies: metrics.anomalies, audioBursts: metrics.audioBursts
         )
         var events: [TrialEventRecord] = []
         var setAside = 0

@@ -12,7 +12,7 @@ public enum CSVExporter {
         "upload_done_ms", "response_headers_ms", "first_byte_ms", "first_event_ms", "first_audio_ms", "last_audio_ms", "done_ms",
         "audio_bytes", "audio_ms", "audio_events", "max_audio_gap_ms", "underruns", "underrun_ms", "max_send_lag_ms", "chunks_sent",
         "curl_namelookup_ms", "curl_connect_ms", "curl_appconnect_ms", "curl_pretransfer_ms", "curl_starttransfer_ms", "curl_total_ms",
-        "http_version", "encode_ms", "upload_blocked_ms", "speech_end_lag_ms", "response_id", "anomalies",
+        "http_version", "encode_ms", "upload_blocked_ms", "speech_end_lag_ms", "response_id", "anomalies", "audio_bursts",
     ]
 
     public static var header: String { columns.joined(separator: ",") + "\r\n" }
@@ -37,7 +37,7 @@ public enum CSVExporter {
             int(t.underruns), ms(t.underrunNs), ms(t.maxSendLagNs), int(t.chunksSent),
             ms(t.curlNamelookupNs), ms(t.curlConnectNs), ms(t.curlAppconnectNs), ms(t.curlPretransferNs),
             ms(t.curlStarttransferNs), ms(t.curlTotalNs), .text(t.httpVersion),
-            ms(t.encodeNs), ms(t.uploadBlockedNs), ms(t.speechEndLagNs), .text(t.responseID), int(t.anomalies),
+            ms(t.encodeNs), ms(t.uploadBlockedNs), ms(t.speechEndLagNs), .text(t.responseID), int(t.anomalies), int(t.audioBursts),
         ]
         return cells.map { cell in
             switch cell {

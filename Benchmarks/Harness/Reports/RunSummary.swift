@@ -109,6 +109,10 @@ public struct TransportSummary: Sendable {
     public var underrunMs: Double
     /// Protocol anomalies set aside (audio of other responses, events of other requests …).
     public var anomalies: Int
+    /// Median clumps of audio events per ok trial, and whether most trials had several: the
+    /// signature of a proxy or platform buffering the response.
+    public var audioBurstsP50: Double?
+    public var looksBuffered: Bool
     /// The most common error message per kind, to say why.
     public var exampleErrors: [(kind: String, message: String)]
     /// Warm-up trials: how many, how many ok, what failed.
@@ -141,6 +145,9 @@ public struct TransportSummary: Sendable {
         ttfa = Summary(ttfaValues)
         ttfaWithTimeouts = CensoredMedian(ok: ttfaValues, timeouts: timeouts, timeoutMs: timeoutMs)
         anomalies = trials.reduce(0) { $0 + $1.anomalies }
+        let bursts = okTrials.compactMap(\.audioBursts)
+        audioBurstsP50 = bursts.isEmpty ? nil : Summary.median(bursts.map(Double.init))
+        looksBuffered = !bursts.isEmpty && bursts.filter { $0 >= 2 }.count * 2 > bursts.count
 
         func ms(_ values: [Int64?]) -> Summary? { Summary(values.compactMap { $0 }.map { Double($0) / 1e6 }) }
         func afterSpeech(_ path: KeyPath<TrialRecord, Int64?>) -> Summary? {

@@ -31,6 +31,8 @@ public enum SummaryRenderer {
                     ("invalid", .int(Int64(t.invalid))),
                     ("timeouts", .int(Int64(t.timeouts))),
                     ("anomalies", .int(Int64(t.anomalies))),
+                    ("audio_bursts_p50", .optional(t.audioBurstsP50)),
+                    ("looks_buffered", .bool(t.looksBuffered)),
                     ("errors", kinds(t.errors)),
                     ("warmup", .object([("trials", .int(Int64(t.warmup.trials))), ("ok", .int(Int64(t.warmup.ok))), ("errors", kinds(t.warmup.errors))])),
                     ("connection_reuse", .object([("warm_trials", .int(Int64(t.reuse.warm))), ("reused", .int(Int64(t.reuse.reused))),
@@ -169,6 +171,9 @@ public enum SummaryRenderer {
             }
             if let example = t.warmup.example {
                 out += "\(t.transport) warm-up \(t.warmup.errors.first?.kind ?? ""): \(example)\n"
+            }
+            if t.looksBuffered, let bursts = t.audioBurstsP50 {
+                out += "note: \(t.transport) audio arrived in clumps (median \(Format.number(bursts)) per answer of events landing within 1 ms of each other) rather than as the server paced it: a proxy or platform buffering the response is a likely cause (nginx: proxy_buffering off / X-Accel-Buffering: no); --link buffer=4k reproduces it\n"
             }
             if t.reuse.reconnected > 0 {
                 out += "warning: \(t.reuse.reconnected) of \(t.reuse.warm) warm \(t.transport) trials had to open a new connection inside the trial (the server closed the kept-alive one between trials); their TTFA includes connection set-up\n"

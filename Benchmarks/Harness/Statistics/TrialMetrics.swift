@@ -35,6 +35,9 @@ public struct TrialMetrics: Sendable, Equatable {
     public var audioEvents: Int
     /// Largest pause between consecutive audio events.
     public var maxAudioGapNs: Int64?
+    /// Clumps of audio events: runs of two or more that arrived within 1 ms of each other. A
+    /// server that paces its audio produces none; a buffering proxy in between produces several.
+    public var audioBursts: Int
     /// A real-time player started at first audio: how often it ran dry, and for how long in all.
     public var underruns: Int
     public var underrunNs: Int64
@@ -149,6 +152,7 @@ public struct TrialMetrics: Sendable, Equatable {
         lastAudioNs = rel(audioTimes.last?.t)
         ttfaNs = audioTimes.first.map { $0.t - timeline.speechEnd }
         maxAudioGapNs = audioTimes.count > 1 ? zip(audioTimes.dropFirst(), audioTimes).map { $0.t - $1.t }.max() : nil
+        audioBursts = Self.bursts(audioTimes.map(\.t))
         (underruns, underrunNs) = Self.playback(audioTimes)
 
         switch timeline.outcome {
@@ -195,6 +199,21 @@ public struct TrialMetrics: Sendable, Equatable {
             return TransportError(.protocol, "the first audio belongs to response \(from), not to this trial's response \(response)")
         }
         return nil
+    }
+
+    /// Runs of two or more arrival times each within `withinNs` of the one before.
+    static func bursts(_ times: [Int64], withinNs: Int64 = 1_000_000) -> Int {
+        var count = 0
+        var run = 1
+        for (previous, next) in zip(times, times.dropFirst()) {
+            if next - previous <= withinNs {
+                run += 1
+                if run == 2 { count += 1 }
+            } else {
+                run = 1
+            }
+        }
+        return count
     }
 
     /// Simulates a player that starts at the first audio and plays in real time: it runs dry

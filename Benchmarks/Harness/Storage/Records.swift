@@ -131,6 +131,8 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var responseID: String?
     /// Protocol anomalies set aside during the trial.
     public var anomalies: Int
+    /// Clumps of audio events that arrived together (a buffering proxy's signature).
+    public var audioBursts: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, seq, transport, endpoint, connection, recording, trial, warmup, status, underruns
@@ -145,7 +147,7 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         case curlPretransferNs = "curl_pretransfer_ns", curlStarttransferNs = "curl_starttransfer_ns", curlTotalNs = "curl_total_ns"
         case httpVersion = "http_version"
         case encodeNs = "encode_ns", uploadBlockedNs = "upload_blocked_ns", speechEndLagNs = "speech_end_lag_ns"
-        case responseID = "response_id", anomalies
+        case responseID = "response_id", anomalies, audioBursts = "audio_bursts"
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

@@ -188,6 +188,9 @@ public final class ResultsStore: Sendable {
                 ALTER TABLE trials ADD COLUMN anomalies INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v3-audio-bursts") { db in
+            try db.execute(sql: "ALTER TABLE trials ADD COLUMN audio_bursts INTEGER")
+        }
         return migrator
     }
 
