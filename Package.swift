@@ -4,7 +4,9 @@
 // Layout (see README.md, "Architecture"):
 //   Sources/CCurl, CCrypto, CPosix   C system libraries behind thin typed shims
 //   Sources/VoiceTransport           the library: transports, wire parsers, dialects, recordings
-//   Sources/ReferenceServer          Hummingbird server speaking both dialects, with faults
+//   Sources/ReferenceServer          Hummingbird server speaking both dialects, with faults and deployment profiles
+//   Sources/LinkEmulator             a user-space TCP relay playing a network (delay, jitter, bandwidth, buffering)
+//   Sources/SpeechDetection          the energy VAD that both the server's server_vad and the SSE client use
 //   Benchmarks/Harness               replay, statistics, storage, reports, trace (no CLI parsing)
 //   Benchmarks/ttfa                  the command-line tool
 import PackageDescription
@@ -45,9 +47,11 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(name: "CPosix"),
+        .target(name: "SpeechDetection"),
         .target(
             name: "VoiceTransport",
             dependencies: [
+                "SpeechDetection",
                 "CCurl",
                 "CCrypto",
                 "CPosix",
@@ -57,6 +61,7 @@ let package = Package(
         .target(
             name: "ReferenceServer",
             dependencies: [
+                "SpeechDetection",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -86,6 +91,7 @@ let package = Package(
                 "VoiceTransport",
                 "ReferenceServer",
                 "LinkEmulator",
+                "SpeechDetection",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,6 +106,7 @@ let package = Package(
                 "CPosix",
                 "ReferenceServer",
                 "LinkEmulator",
+                "SpeechDetection",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

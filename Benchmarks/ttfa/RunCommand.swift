@@ -122,6 +122,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var linkOptions: LinkOptions
 
+    @OptionGroup var turnOptions: TurnOptions
+
     @Option(help: "Model named in the SSE request body (the WebSocket model goes in --ws-url, ?model=…).")
     var model = ChatCompletionsOptions().model
 
@@ -252,7 +254,8 @@ struct RunCommand: AsyncParsableCommand {
             }
             return TransportSettings(
                 kind: kind, endpoint: endpoint, headers: headers, connection: connection,
-                verifyTLS: !insecure, caFile: caFile, redactor: redactor, chat: ChatCompletionsOptions(model: model))
+                verifyTLS: !insecure, caFile: caFile, redactor: redactor,
+                realtime: RealtimeOptions(turnDetection: turnOptions.parameters), chat: ChatCompletionsOptions(model: model))
         }
         // The emulated network: a relay in front of each endpoint, reached with CONNECT_TO.
         var relays = LinkRelays()
@@ -286,7 +289,7 @@ struct RunCommand: AsyncParsableCommand {
                     ("sse", JSONValue(any: endpointProfiles.chatCompletions.jsonObject)),
                 ]))])
             },
-            link: link.map { JSONValue(any: $0.jsonObject) })
+            link: link.map { JSONValue(any: $0.jsonObject) }, vad: turnOptions.parameters)
 
         let facts = HostFacts.current()
         let run: RunRecord

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Harness
 import LinkEmulator
+import SpeechDetection
 import ReferenceServer
 import VoiceTransport
 
@@ -129,5 +130,36 @@ struct LinkRelays {
 
     func stop() async {
         for relay in relays { await relay.stop() }
+    }
+}
+
+/// Who ends a turn: the end of the recording (manual, push-to-talk) or voice activity detection.
+enum TurnMode: String, ExpressibleByArgument, CaseIterable {
+    case manual, vad
+}
+
+/// `--turn` and its detector's settings.
+struct TurnOptions: ParsableArguments {
+    @Option(help: "manual: the turn ends with the recording (push-to-talk: commit, or upload, at its end); vad: voice activity detection — the WebSocket server's server_vad, and the SSE client's own detector with the same settings — ends it, and TTFA is measured from the recording's annotated end of speech.")
+    var turn: TurnMode = .manual
+
+    @Option(name: .customLong("vad-threshold"), help: "Detector threshold, 0 to 1 (higher needs louder speech).")
+    var vadThreshold = EnergyVAD.Parameters().threshold
+
+    @Option(name: .customLong("vad-silence-ms"), help: "Silence after speech that ends the turn, milliseconds.")
+    var vadSilenceMs = EnergyVAD.Parameters().silenceDurationMs
+
+    @Option(name: .customLong("vad-prefix-ms"), help: "Audio kept before detected speech (server_vad's prefix_padding_ms).")
+    var vadPrefixMs = EnergyVAD.Parameters().prefixPaddingMs
+
+    func validate() throws {
+        guard (0...1).contains(vadThreshold) else { throw ValidationError("--vad-threshold must be between 0 and 1, got \(vadThreshold)") }
+        guard (20...10_000).contains(vadSilenceMs) else { throw ValidationError("--vad-silence-ms must be between 20 and 10000, got \(vadSilenceMs)") }
+        guard (0...10_000).contains(vadPrefixMs) else { throw ValidationError("--vad-prefix-ms must be between 0 and 10000, got \(vadPrefixMs)") }
+    }
+
+    /// The detector's settings, nil for manual turns.
+    var parameters: EnergyVAD.Parameters? {
+        turn == .vad ? EnergyVAD.Parameters(threshold: vadThreshold, prefixPaddingMs: vadPrefixMs, silenceDurationMs: vadSilenceMs) : nil
     }
 }

@@ -49,6 +49,8 @@ struct TraceCommand: AsyncParsableCommand {
 
     @OptionGroup var linkOptions: LinkOptions
 
+    @OptionGroup var turnOptions: TurnOptions
+
     func validate() throws {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
         guard (10...1000).contains(chunkMs) else { throw ValidationError("--chunk-ms must be between 10 and 1000, got \(chunkMs)") }
@@ -69,6 +71,7 @@ struct TraceCommand: AsyncParsableCommand {
             settings = TransportSettings(
                 kind: transport, endpoint: endpoint, headers: parsedHeaders, connection: .cold,
                 verifyTLS: !insecure, caFile: caFile, redactor: redactor,
+                realtime: RealtimeOptions(turnDetection: turnOptions.parameters),
                 chat: ChatCompletionsOptions(model: model))
             if let audio {
                 recording = try Recording(contentsOf: audio)
@@ -84,7 +87,7 @@ struct TraceCommand: AsyncParsableCommand {
             relays = started
             settings.connectVia = via[0]
         }
-        let outcome = await Tracer.run(settings: settings, recording: recording, chunkMs: chunkMs, timeout: .seconds(timeout)) { line in
+        let outcome = await Tracer.run(settings: settings, recording: recording, chunkMs: chunkMs, timeout: .seconds(timeout), vad: turnOptions.parameters) { line in
             print(line)
         }
         await relays.stop()

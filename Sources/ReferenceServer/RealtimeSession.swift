@@ -1,4 +1,5 @@
 import Foundation
+import SpeechDetection
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -68,6 +69,7 @@ struct RealtimeSession: Sendable {
                     }
                     var updated = sessionObject(id: sessionID)
                     for (key, value) in session { updated[key] = value }
+                    await state.setTurnDetection(Self.serverVAD(in: session))
                     log.sessionUpdated(on: connection, at: MonotonicServerClock.now())
                     try await send(outbound, ["type": "session.updated", "event_id": Wire.id("event_"), "session": updated])
                 case "input_audio_buffer.append":
@@ -76,29 +78,28 @@ struct RealtimeSession: Sendable {
                                             message: "Invalid 'audio': expected base64-encoded PCM16 audio.", param: "audio", eventID: eventID)
                         continue
                     }
-                    let appends = await state.append(bytes.count)
+                    let (appends, detected) = await state.append(bytes)
                     if appends == Self.earlyAudioAfterAppends, options.fault(forRequest: log.peekSequence(for: target)) == .earlyAudio {
                         try await sendUnsolicitedResponse(outbound)
+                    }
+                    // server_vad: speech boundaries found in the audio end the turn by themselves.
+                    for event in detected {
+                        switch event {
+                        case .speechStarted(let atMs):
+                            try await send(outbound, ["type": "input_audio_buffer.speech_started", "event_id": Wire.id("event_"),
+                                                      "audio_start_ms": atMs, "item_id": NSNull()])
+                        case .speechStopped(let atMs, _):
+                            try await send(outbound, ["type": "input_audio_buffer.speech_stopped", "event_id": Wire.id("event_"),
+                                                      "audio_end_ms": atMs, "item_id": NSNull()])
+                            try await commit(outbound, state: state)
+                            try await createResponse(outbound, state: state, metadata: nil, eventID: nil, connection: connection, group: &group)
+                        }
                     }
                 case "input_audio_buffer.clear":
                     await state.clear()
                     try await send(outbound, ["type": "input_audio_buffer.cleared", "event_id": Wire.id("event_")])
                 case "input_audio_buffer.commit":
-                    let buffered = await state.buffered
-                    guard buffered >= Self.minimumCommitBytes else {
-                        try await sendError(outbound, type: "invalid_request_error", code: "input_audio_buffer_commit_empty",
-                                            message: "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has \(buffered * 1000 / 48_000)ms of audio.",
-                                            eventID: eventID)
-                        continue
-                    }
-                    let itemID = Wire.id("item_")
-                    let previous = await state.commit(itemID: itemID)
-                    try await send(outbound, ["type": "input_audio_buffer.committed", "event_id": Wire.id("event_"),
-                                              "previous_item_id": previous as Any? ?? NSNull(), "item_id": itemID])
-                    let item: [String: Any] = ["id": itemID, "object": "realtime.item", "type": "message", "status": "completed",
-                                               "role": "user", "content": [["type": "input_audio", "transcript": NSNull()]]]
-                    try await send(outbound, ["type": "conversation.item.added", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item": item])
-                    try await send(outbound, ["type": "conversation.item.done", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item": item])
+                    try await commit(outbound, state: state, eventID: eventID)
                 case "conversation.item.delete":
                     guard let itemID = event["item_id"] as? String else {
                         try await sendError(outbound, type: "invalid_request_error", code: "missing_required_parameter",
@@ -112,32 +113,8 @@ struct RealtimeSession: Sendable {
                     }
                     try await send(outbound, ["type": "conversation.item.deleted", "event_id": Wire.id("event_"), "item_id": itemID])
                 case "response.create":
-                    let requested = MonotonicServerClock.now()
-                    guard let (responseID, items, previous) = await state.startResponse() else {
-                        try await sendError(outbound, type: "invalid_request_error", code: "conversation_already_has_active_response",
-                                            message: "Conversation already has an active response in progress.", eventID: eventID)
-                        continue
-                    }
-                    let sequence = log.nextSequence(for: target)
-                    let fault = options.fault(forRequest: sequence)
-                    // The audio arrived while the user spoke: nothing is left to ingest.
-                    let plan = options.plan(profile, sequence: log.nextSequence(for: "profile /v1/realtime"), audioSeconds: 0)
                     let metadata = ((event["response"] as? [String: Any])?["metadata"] as? [String: Any])?.compactMapValues { $0 as? String }
-                    log.record(ServerLog.Answer(
-                        id: responseID, transport: "websocket", target: target, sequence: sequence, connection: connection,
-                        fault: fault?.rawValue, plan: plan, conversationItems: items, metadata: metadata,
-                        requestCompleteNs: requested, firstAudioSentNs: nil))
-                    let response = ResponsePlan(id: responseID, previousID: previous, fault: fault, metadata: metadata,
-                                                firstAudioAt: requested + Int64(plan.totalMs * 1_000_000))
-                    group.addTask {
-                        do {
-                            try await respond(outbound, plan: response, state: state)
-                        } catch {
-                            await state.finishResponse()
-                            throw error
-                        }
-                        await state.finishResponse()
-                    }
+                    try await createResponse(outbound, state: state, metadata: metadata, eventID: eventID, connection: connection, group: &group)
                 case "response.cancel":
                     await state.cancelResponse()
                 default:
@@ -147,6 +124,68 @@ struct RealtimeSession: Sendable {
                 }
             }
             group.cancelAll()
+        }
+    }
+
+    /// The `server_vad` settings of a `session.update`, if it asks for server turn detection.
+    static func serverVAD(in session: [String: Any]) -> EnergyVAD.Parameters? {
+        let input = ((session["audio"] as? [String: Any])?["input"] as? [String: Any])
+        guard let detection = input?["turn_detection"] as? [String: Any], detection["type"] as? String == "server_vad" else { return nil }
+        var parameters = EnergyVAD.Parameters()
+        if let threshold = detection["threshold"] as? Double { parameters.threshold = threshold }
+        if let prefix = detection["prefix_padding_ms"] as? Int { parameters.prefixPaddingMs = prefix }
+        if let silence = detection["silence_duration_ms"] as? Int { parameters.silenceDurationMs = silence }
+        return parameters
+    }
+
+    // MARK: turns
+
+    /// Commits the input buffer as a user item (a client's commit, or server_vad's).
+    private func commit(_ outbound: WebSocketOutboundWriter, state: SessionState, eventID: String? = nil) async throws {
+        let buffered = await state.buffered
+        guard buffered >= Self.minimumCommitBytes else {
+            try await sendError(outbound, type: "invalid_request_error", code: "input_audio_buffer_commit_empty",
+                                message: "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has \(buffered * 1000 / 48_000)ms of audio.",
+                                eventID: eventID)
+            return
+        }
+        let itemID = Wire.id("item_")
+        let previous = await state.commit(itemID: itemID)
+        try await send(outbound, ["type": "input_audio_buffer.committed", "event_id": Wire.id("event_"),
+                                  "previous_item_id": previous as Any? ?? NSNull(), "item_id": itemID])
+        let item: [String: Any] = ["id": itemID, "object": "realtime.item", "type": "message", "status": "completed",
+                                   "role": "user", "content": [["type": "input_audio", "transcript": NSNull()]]]
+        try await send(outbound, ["type": "conversation.item.added", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item": item])
+        try await send(outbound, ["type": "conversation.item.done", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item": item])
+    }
+
+    /// Starts a response (a client's `response.create`, or server_vad's), answered in its own task.
+    private func createResponse(_ outbound: WebSocketOutboundWriter, state: SessionState, metadata: [String: String]?, eventID: String?,
+                                connection: Int, group: inout ThrowingTaskGroup<Void, any Error>) async throws {
+        let requested = MonotonicServerClock.now()
+        guard let (responseID, items, previous) = await state.startResponse() else {
+            try await sendError(outbound, type: "invalid_request_error", code: "conversation_already_has_active_response",
+                                message: "Conversation already has an active response in progress.", eventID: eventID)
+            return
+        }
+        let sequence = log.nextSequence(for: target)
+        let fault = options.fault(forRequest: sequence)
+        // The audio arrived while the user spoke: nothing is left to ingest.
+        let plan = options.plan(profile, sequence: log.nextSequence(for: "profile /v1/realtime"), audioSeconds: 0)
+        log.record(ServerLog.Answer(
+            id: responseID, transport: "websocket", target: target, sequence: sequence, connection: connection,
+            fault: fault?.rawValue, plan: plan, conversationItems: items, metadata: metadata,
+            requestCompleteNs: requested, firstAudioSentNs: nil))
+        let response = ResponsePlan(id: responseID, previousID: previous, fault: fault, metadata: metadata,
+                                    firstAudioAt: requested + Int64(plan.totalMs * 1_000_000))
+        group.addTask {
+            do {
+                try await respond(outbound, plan: response, state: state)
+            } catch {
+                await state.finishResponse()
+                throw error
+            }
+            await state.finishResponse()
         }
     }
 
@@ -307,6 +346,8 @@ struct RealtimeSession: Sendable {
 /// input buffer, the conversation's items, the response in progress.
 actor SessionState {
     private(set) var buffered = 0
+    /// server_vad, when the session asked for it.
+    private var vad: EnergyVAD?
     private var appendsSinceCommit = 0
     /// Conversation items, oldest first.
     private(set) var items: [String] = []
@@ -314,11 +355,16 @@ actor SessionState {
     private var responding = false
     private(set) var cancelled = false
 
-    /// Adds audio; returns how many appends the buffer has had since the last commit.
-    func append(_ bytes: Int) -> Int {
-        buffered += bytes
+    func setTurnDetection(_ parameters: EnergyVAD.Parameters?) {
+        vad = parameters.map { EnergyVAD(parameters: $0) }
+    }
+
+    /// Adds audio; returns how many appends the buffer has had since the last commit, and what
+    /// server_vad (if on) found in it.
+    func append(_ bytes: Data) -> (appends: Int, events: [EnergyVAD.Event]) {
+        buffered += bytes.count
         appendsSinceCommit += 1
-        return appendsSinceCommit
+        return (appendsSinceCommit, vad?.feed(bytes) ?? [])
     }
 
     func clear() {

@@ -110,3 +110,27 @@ struct ProfileFitRoundTripTests {
         #expect(noTransport.status == 2 && noTransport.stderr.contains("has no sse trials"))
     }
 }
+
+@Suite("Turn detection end to end", .serialized)
+struct TurnDetectionEndToEndTests {
+    @Test func vadAddsAboutTheSilenceWindowToBothTransportsAndNothingElse() async throws {
+        let scratch = try Scratch()
+        func p50s(_ extra: [String]) async throws -> [String: Double] {
+            let result = try await ttfa(quickRun(scratch, trials: 3, extra: ["--json", "--quiet"] + extra))
+            #expect(result.status == 0, "\(result.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            var out: [String: Double] = [:]
+            for t in try #require(summary["transports"] as? [[String: Any]]) {
+                out[t["transport"] as! String] = (t["ttfa_ms"] as? [String: Any])?["p50"] as? Double
+            }
+            return out
+        }
+        let manual = try await p50s([])
+        let vad = try await p50s(["--turn", "vad", "--vad-silence-ms", "300"])
+        for transport in ["websocket", "sse"] {
+            let added = try #require(vad[transport]) - (try #require(manual[transport]))
+            print("--turn vad --vad-silence-ms 300: \(transport) TTFA p50 \(manual[transport]!) → \(vad[transport]!) ms (+\(added))")
+            #expect(added >= 295 && added <= 300 + 50 + 25, "\(transport) added \(added) ms")
+        }
+    }
+}

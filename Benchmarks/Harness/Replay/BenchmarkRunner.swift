@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SpeechDetection
 import VoiceTransport
 
 /// What a WebSocket session remembers between turns.
@@ -40,11 +41,14 @@ public struct BenchmarkConfiguration: Sendable {
     public var referenceServer: JSONValue?
     /// The emulated link in front of the endpoints, if any.
     public var link: JSONValue?
+    /// Voice activity detection ends turns (nil: manual turns, the end of the recording).
+    public var vad: EnergyVAD.Parameters?
 
     public init(transports: [TransportSettings], recordings: [Recording], trials: Int = 5, warmup: Int = 1,
                 chunkMs: Int = 50, concurrency: Int = 1, timeout: Int64 = .seconds(30),
                 lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil,
-                context: ContextMode = .reset, maxInvalidShare: Double = 0.1, referenceServer: JSONValue? = nil, link: JSONValue? = nil) {
+                context: ContextMode = .reset, maxInvalidShare: Double = 0.1, referenceServer: JSONValue? = nil, link: JSONValue? = nil,
+                vad: EnergyVAD.Parameters? = nil) {
         self.transports = transports
         self.recordings = recordings
         self.trials = trials
@@ -59,6 +63,7 @@ public struct BenchmarkConfiguration: Sendable {
         self.maxInvalidShare = maxInvalidShare
         self.referenceServer = referenceServer
         self.link = link
+        self.vad = vad
     }
 
     /// Trials the run will perform, warm-ups included.
@@ -90,6 +95,9 @@ public struct BenchmarkConfiguration: Sendable {
             ("schedule", "microphone: chunk k due at (k+1) x chunk_ms; transports alternate A B, B A within rounds"),
             ("reference_server", referenceServer ?? .null),
             ("link", link ?? .null),
+            ("turn", vad.map { v in .object([("detection", "vad"), ("threshold", .double(v.threshold)),
+                                             ("prefix_padding_ms", .int(Int64(v.prefixPaddingMs))), ("silence_duration_ms", .int(Int64(v.silenceDurationMs)))]) }
+                ?? .object([("detection", "manual")])),
         ])
     }
 }
@@ -297,7 +305,7 @@ public final class BenchmarkRunner: Sendable {
         let timeline = await whileActive(transport) {
             await TurnRunner.run(
                 transport: transport, events: &events, turn: turn, recording: recording, chunkMs: configuration.chunkMs,
-                start: MonotonicClock.now() + .milliseconds(50), timeout: configuration.timeout, openInside: cold)
+                start: MonotonicClock.now() + .milliseconds(50), timeout: configuration.timeout, openInside: cold, vad: configuration.vad)
         }
         session.events = events
         if cold || timeline.outcome != .ok || !transport.isOpen {

@@ -1,3 +1,4 @@
+import SpeechDetection
 import VoiceTransport
 
 /// How a turn ended.
@@ -28,17 +29,21 @@ public struct TurnTimeline: Sendable {
     /// Scheduled end of speech, monotonic ns: TTFA is measured from here.
     public var speechEnd: Int64
     public var chunkMs: Int
-    /// Chunks the recording is cut into: all of them must have been sent.
+    /// Chunks up to the end of speech: all of them must have been sent.
     public var expectedChunks: Int
+    /// Chunks planned in all (with voice activity detection, silence after the end of speech
+    /// follows; the turn may end before all of it left).
+    public var plannedChunks: Int
     public var events: [TimedEvent]
     public var outcome: TurnOutcome
 
-    public init(turn: Int, start: Int64, speechEnd: Int64, chunkMs: Int, expectedChunks: Int, events: [TimedEvent], outcome: TurnOutcome) {
+    public init(turn: Int, start: Int64, speechEnd: Int64, chunkMs: Int, expectedChunks: Int, plannedChunks: Int? = nil, events: [TimedEvent], outcome: TurnOutcome) {
         self.turn = turn
         self.start = start
         self.speechEnd = speechEnd
         self.chunkMs = chunkMs
         self.expectedChunks = expectedChunks
+        self.plannedChunks = plannedChunks ?? expectedChunks
         self.events = events
         self.outcome = outcome
     }
@@ -70,6 +75,49 @@ public enum TurnRunner {
         }
     }
 
+    /// What one turn sends, and when: the chunks, the end of speech TTFA is measured from, and
+    /// when the transport acts on it.
+    public struct Plan: Sendable {
+        public var chunks: [AudioChunk]
+        /// The end of speech: the end of the recording (manual turns), or its annotated end of
+        /// speech (voice activity detection).
+        public var speechEnd: Int64
+        /// When the transport acts on it: manual turns commit or upload at the end of the
+        /// recording; with detection, the server decides by itself (WebSocket, marked at the
+        /// end of speech) or the client uploads once its own detector closed the window (SSE).
+        public var endOfSpeechDue: Int64
+
+        /// Chunks due by the end of speech (or the upload): the utterance itself.
+        public var requiredChunks: Int { chunks.filter { $0.due <= max(speechEnd, endOfSpeechDue) }.count }
+    }
+
+    /// The plan of a turn. With `vad`, the microphone keeps recording silence after the
+    /// recording until the detector's window has passed (SSE: until the client's detector,
+    /// fed chunk by chunk, found the end; then it stops and uploads).
+    public static func plan(_ recording: Recording, turn: Int, chunkMs: Int, start: Int64, vad: EnergyVAD.Parameters?, serverDetects: Bool) -> Plan {
+        guard let vad else {
+            let chunks = microphoneSchedule(recording, turn: turn, chunkMs: chunkMs, start: start)
+            return Plan(chunks: chunks, speechEnd: start + recording.durationNs, endOfSpeechDue: start + recording.durationNs)
+        }
+        let durationMs = Int(recording.durationNs / 1_000_000)
+        let annotated = recording.speechEndMs < durationMs ? recording.speechEndMs : (EnergyVAD.lastSpeechEndMs(recording.pcm, threshold: vad.threshold) ?? durationMs)
+        let heardMs = max(durationMs, annotated + vad.silenceDurationMs + chunkMs + EnergyVAD.frameMs)
+        let silence = [UInt8](repeating: 0, count: max(0, heardMs * 48 - recording.pcm.count))
+        let live = Recording(name: recording.name, pcm: recording.pcm + silence)
+        var chunks = microphoneSchedule(live, turn: turn, chunkMs: chunkMs, start: start)
+        let speechEnd = start + Int64(annotated) * 1_000_000
+        if serverDetects { return Plan(chunks: chunks, speechEnd: speechEnd, endOfSpeechDue: speechEnd) }
+        var detector = EnergyVAD(parameters: vad)
+        for (index, chunk) in chunks.enumerated() {
+            let stopped = detector.feed(chunk.pcm).contains { if case .speechStopped = $0 { return true } else { return false } }
+            if stopped && chunk.due >= speechEnd {
+                chunks = Array(chunks[...index])
+                break
+            }
+        }
+        return Plan(chunks: chunks, speechEnd: speechEnd, endOfSpeechDue: chunks.last?.due ?? speechEnd)
+    }
+
     /// - Parameters:
     ///   - transport: an open transport, or an unopened one when `openInside` (cold).
     ///   - events: the transport's event iterator (kept across warm turns).
@@ -90,15 +138,17 @@ public enum TurnRunner {
         start: Int64,
         timeout: Int64,
         openInside: Bool = false,
+        vad: EnergyVAD.Parameters? = nil,
         followAfterFailure: Bool = false,
         onEvent: (TimedEvent) -> Void = { _ in }
     ) async -> TurnTimeline {
         events.beginTurn(turn)
-        let speechEnd = start + recording.durationNs
+        let plan = Self.plan(recording, turn: turn, chunkMs: chunkMs, start: start, vad: vad, serverDetects: transport.kind.serverDetectsEndOfSpeech)
+        let speechEnd = plan.speechEnd
         let deadline = speechEnd + timeout
-        let chunks = microphoneSchedule(recording, turn: turn, chunkMs: chunkMs, start: start)
+        let chunks = plan.chunks
         for chunk in chunks { transport.sendAudio(chunk) }
-        transport.endSpeech(turn: turn, at: speechEnd, deadline: deadline)
+        transport.endSpeech(turn: turn, at: plan.endOfSpeechDue, deadline: deadline)
 
         let seconds = Double(timeout) / 1e9
         let timer = Task {
@@ -109,6 +159,8 @@ public enum TurnRunner {
         defer {
             timer.cancel()
             grace?.cancel()
+            // Silence the microphone still had queued (after the end of speech) stays unsent.
+            transport.finishTurn(turn)
         }
 
         if openInside {
@@ -118,7 +170,8 @@ public enum TurnRunner {
             try? await transport.open()  // a failure also arrives as a `.failure` event
         }
 
-        var timeline = TurnTimeline(turn: turn, start: start, speechEnd: speechEnd, chunkMs: chunkMs, expectedChunks: chunks.count, events: [], outcome: .ok)
+        var timeline = TurnTimeline(turn: turn, start: start, speechEnd: speechEnd, chunkMs: chunkMs, expectedChunks: plan.requiredChunks,
+                                    plannedChunks: chunks.count, events: [], outcome: .ok)
         var decided: TurnOutcome?
         var transferOpen = transport.turnIsRequest
         var following = false

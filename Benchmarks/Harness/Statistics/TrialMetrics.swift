@@ -183,8 +183,11 @@ public struct TrialMetrics: Sendable, Equatable {
         if speechEnds != 1 {
             return TransportError(.internal, "the trial saw \(speechEnds) ends of speech; its events cannot be attributed to one utterance")
         }
-        if chunks != timeline.expectedChunks {
+        if chunks < timeline.expectedChunks {
             return TransportError(.internal, "\(chunks) of the recording's \(timeline.expectedChunks) audio chunks were sent; the utterance was not replayed whole")
+        }
+        if chunks > timeline.plannedChunks {
+            return TransportError(.internal, "\(chunks) audio chunks were sent but \(timeline.plannedChunks) were planned; chunks of another turn were counted")
         }
         guard let firstAudio else {
             return TransportError(.noAudio, "the turn ended without audio")

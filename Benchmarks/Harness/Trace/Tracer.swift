@@ -1,3 +1,4 @@
+import SpeechDetection
 import VoiceTransport
 
 /// `ttfa trace`: one turn against one endpoint, every wire event printed as it arrives.
@@ -8,6 +9,7 @@ public enum Tracer {
         recording: Recording,
         chunkMs: Int,
         timeout: Int64,
+        vad: EnergyVAD.Parameters? = nil,
         write: @escaping (String) -> Void
     ) async -> TurnOutcome {
         let origin = MonotonicClock.now()
@@ -44,7 +46,7 @@ public enum Tracer {
         // hide the rest.
         let timeline = await TurnRunner.run(
             transport: transport, events: &events, turn: 1, recording: recording, chunkMs: chunkMs,
-            start: MonotonicClock.now() + .milliseconds(20), timeout: timeout, followAfterFailure: true, onEvent: show)
+            start: MonotonicClock.now() + .milliseconds(20), timeout: timeout, vad: vad, followAfterFailure: true, onEvent: show)
         // Close, showing what still arrives after a good answer (rate_limits.updated, the close
         // handshake).
         let closing = Task { await transport.close() }

@@ -65,6 +65,11 @@ final class CommandQueue<Command: Sendable>: Sendable {
     func removeAll() {
         entries.withLock { $0.removeAll() }
     }
+
+    /// Removes the commands that match.
+    func removeAll(where match: (Command) -> Bool) {
+        entries.withLock { $0.removeAll { match($0.command) } }
+    }
 }
 
 /// Waits on `descriptors` for `events` until `deadline` (monotonic ns, nil: forever).

@@ -13,14 +13,18 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
     public let keepsOneConnection: Bool
     /// The `ttfa run` option that names its endpoint.
     public let urlFlag: String
+    /// With voice activity detection, the server finds the end of speech in the streamed audio
+    /// (otherwise the client must, before it sends the request).
+    public let serverDetectsEndOfSpeech: Bool
     /// One line for `--help`.
     public let summary: String
 
-    public init(rawValue: String, usesWebSocket: Bool, keepsOneConnection: Bool, urlFlag: String, summary: String) {
+    public init(rawValue: String, usesWebSocket: Bool, keepsOneConnection: Bool, urlFlag: String, serverDetectsEndOfSpeech: Bool, summary: String) {
         self.rawValue = rawValue
         self.usesWebSocket = usesWebSocket
         self.keepsOneConnection = keepsOneConnection
         self.urlFlag = urlFlag
+        self.serverDetectsEndOfSpeech = serverDetectsEndOfSpeech
         self.summary = summary
     }
 
@@ -50,12 +54,12 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
 
     /// OpenAI Realtime over WebSocket: audio streams while the user speaks.
     public static let websocket = TransportKind(
-        rawValue: "websocket", usesWebSocket: true, keepsOneConnection: true, urlFlag: "--ws-url",
+        rawValue: "websocket", usesWebSocket: true, keepsOneConnection: true, urlFlag: "--ws-url", serverDetectsEndOfSpeech: true,
         summary: "OpenAI Realtime over WebSocket: audio streams while the user speaks")
     /// OpenAI Chat Completions audio over HTTP POST + Server-Sent Events: the recording is
     /// POSTed at speech end, audio streams back as SSE.
     public static let sse = TransportKind(
-        rawValue: "sse", usesWebSocket: false, keepsOneConnection: false, urlFlag: "--sse-url",
+        rawValue: "sse", usesWebSocket: false, keepsOneConnection: false, urlFlag: "--sse-url", serverDetectsEndOfSpeech: false,
         summary: "HTTP POST of the whole recording at the end of speech, audio back as Server-Sent Events")
 
     /// Every transport, in the order a run compares them (the first is the baseline).

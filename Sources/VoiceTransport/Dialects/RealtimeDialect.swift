@@ -1,4 +1,5 @@
 import Foundation
+import SpeechDetection
 
 /// Options for the OpenAI Realtime (GA) dialect.
 public struct RealtimeOptions: Sendable, Equatable {
@@ -6,10 +7,14 @@ public struct RealtimeOptions: Sendable, Equatable {
     public var voice: String
     /// System instructions, if any.
     public var instructions: String?
+    /// Server turn detection (`server_vad`) with these settings; nil: manual turns (commit and
+    /// `response.create` at the end of speech).
+    public var turnDetection: EnergyVAD.Parameters?
 
-    public init(voice: String = "marin", instructions: String? = nil) {
+    public init(voice: String = "marin", instructions: String? = nil, turnDetection: EnergyVAD.Parameters? = nil) {
         self.voice = voice
         self.instructions = instructions
+        self.turnDetection = turnDetection
     }
 }
 
@@ -48,13 +53,18 @@ public struct RealtimeDialect: EventInterpreter {
 
     // MARK: client messages
 
-    /// `session.update` selecting PCM16 24 kHz in and out and manual turn-taking.
+    /// `session.update` selecting PCM16 24 kHz in and out, and manual turn-taking or
+    /// `server_vad`.
     public func sessionUpdate() -> String {
+        let turnDetection: Any = options.turnDetection.map { vad -> [String: Any] in
+            ["type": "server_vad", "threshold": vad.threshold, "prefix_padding_ms": vad.prefixPaddingMs,
+             "silence_duration_ms": vad.silenceDurationMs, "create_response": true, "interrupt_response": false]
+        } ?? NSNull()
         var session: [String: Any] = [
             "type": "realtime",
             "output_modalities": ["audio"],
             "audio": [
-                "input": ["format": ["type": "audio/pcm", "rate": 24000], "turn_detection": NSNull()],
+                "input": ["format": ["type": "audio/pcm", "rate": 24000], "turn_detection": turnDetection],
                 "output": ["format": ["type": "audio/pcm", "rate": 24000], "voice": options.voice],
             ],
         ]

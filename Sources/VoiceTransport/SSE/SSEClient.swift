@@ -113,6 +113,14 @@ final class SSEClient: Sendable {
         queue.enqueue(.prime(done: done), due: MonotonicClock.now())
     }
 
+    /// Drops what `turn` still has queued (captures after its upload).
+    func discard(turn: Int) {
+        queue.removeAll { command in
+            if case .capture(_, let owner) = command { return owner == turn }
+            return false
+        }
+    }
+
     /// Aborts `turn`'s request (nil: whatever is in flight, the prime included) with `error`.
     func abort(_ error: TransportError, turn: Int?) {
         control.withLock { c in

@@ -74,6 +74,12 @@ public final class SSEVoiceTransport: VoiceTransport {
     /// Chat Completions keeps no conversation between requests: nothing to send.
     public func sendControl(_ messages: [String]) {}
 
+    /// The request is over by the time a turn is; captures still queued are dropped.
+    public func finishTurn(_ turn: Int) {
+        state.withLock { _ = $0.captured.removeValue(forKey: turn) }
+        client.discard(turn: turn)
+    }
+
     public func abort(_ error: TransportError, turn: Int?) {
         client.abort(error, turn: turn)
     }

@@ -65,6 +65,9 @@ public protocol VoiceTransport: AnyObject, Sendable {
     /// Sends protocol messages now, outside any turn (conversation clean-up). No-op where the
     /// protocol has no such messages.
     func sendControl(_ messages: [String])
+    /// The turn is over: what it still had queued (microphone audio after the end of speech)
+    /// is dropped, so nothing of it reaches the next turn.
+    func finishTurn(_ turn: Int)
     /// Fails `turn` (nil: whatever is in flight) now with `error`: timeouts, interrupts. An
     /// abort for a turn that is over is ignored.
     func abort(_ error: TransportError, turn: Int?)

@@ -106,13 +106,20 @@ public final class WebSocketVoiceTransport: VoiceTransport {
         client.send(text: RealtimeDialect.append(pcm: chunk.pcm), due: chunk.due, tag: .audio(index: chunk.index), turn: chunk.turn)
     }
 
+    /// Manual turns: commit and `response.create` at `due`. With server turn detection the
+    /// server ends the turn by itself; `due` only marks the end of speech.
     public func endSpeech(turn: Int, at due: Int64, deadline: Int64) {
-        client.endSpeech(messages: [RealtimeDialect.commit, RealtimeDialect.responseCreate(turn: turn)], turn: turn, due: due)
+        let messages = options.turnDetection == nil ? [RealtimeDialect.commit, RealtimeDialect.responseCreate(turn: turn)] : []
+        client.endSpeech(messages: messages, turn: turn, due: due)
     }
 
     public func sendControl(_ messages: [String]) {
         let now = MonotonicClock.now()
         for message in messages { client.send(text: message, due: now, tag: .other, turn: nil) }
+    }
+
+    public func finishTurn(_ turn: Int) {
+        client.discard(turn: turn)
     }
 
     public func abort(_ error: TransportError, turn: Int?) {

@@ -122,6 +122,16 @@ final class WebSocketClient: Sendable {
         queue.enqueue(.speechEnd(messages: messages, turn: turn), due: due)
     }
 
+    /// Drops the frames `turn` still has queued.
+    func discard(turn: Int) {
+        queue.removeAll { command in
+            switch command {
+            case .frame(_, _, let owner): return owner == turn
+            case .speechEnd(_, let owner): return owner == turn
+            }
+        }
+    }
+
     /// Starts the close handshake (after frames already due have been sent).
     func close(code: UInt16 = WebSocketCloseCode.normal, reason: String = "") {
         control.withLock { $0.closeRequested = (code, reason) }
