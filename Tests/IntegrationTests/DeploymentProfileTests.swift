@@ -130,7 +130,8 @@ struct TurnDetectionEndToEndTests {
         for transport in ["websocket", "sse"] {
             let added = try #require(vad[transport]) - (try #require(manual[transport]))
             print("--turn vad --vad-silence-ms 300: \(transport) TTFA p50 \(manual[transport]!) → \(vad[transport]!) ms (+\(added))")
-            #expect(added >= 295 && added <= 300 + 50 + 25, "\(transport) added \(added) ms")
+            // The window, give or take a detection frame and the noise of a loaded test machine.
+            #expect(added >= 275 && added <= 300 + 50 + 60, "\(transport) added \(added) ms")
         }
     }
 }

