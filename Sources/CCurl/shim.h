@@ -1,5 +1,5 @@
 // Typed wrappers for libcurl's variadic and macro APIs, which Swift cannot call directly.
-// Only Sources/VoiceTransport/Curl/CurlEasy.swift imports this module.
+// Only Sources/VoiceTransport/Curl/CurlEasy.swift and CurlMulti.swift import this module.
 #ifndef TTFA_CCURL_SHIM_H
 #define TTFA_CCURL_SHIM_H
 
@@ -27,5 +27,7 @@ static inline CURLcode ttfa_curl_global_init(void) { return curl_global_init(CUR
 static inline const char *ttfa_curl_version_string(void) { return curl_version_info(CURLVERSION_NOW)->version; }
 
 static const long TTFA_CURL_HTTP_VERSION_1_1 = CURL_HTTP_VERSION_1_1;
+static const size_t TTFA_CURL_READFUNC_PAUSE = CURL_READFUNC_PAUSE;
+static const int TTFA_CURLPAUSE_CONT = CURLPAUSE_CONT;
 
 #endif

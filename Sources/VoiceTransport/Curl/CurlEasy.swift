@@ -1,13 +1,14 @@
 import CCurl
 import Foundation
 
-/// One libcurl easy handle: the only Swift type that touches libcurl (and the only file that
-/// imports `CCurl`). Not thread-safe — one owner thread creates, uses and destroys it.
+/// One libcurl easy handle: with `CurlMulti`, the only Swift types that touch libcurl (and the
+/// only files that import `CCurl`). Not thread-safe — one owner thread creates, uses and
+/// destroys it.
 ///
 /// CURLcode failures become `CurlError` here, once, with libcurl's error-buffer text and a
 /// stable `ErrorKind`.
 final class CurlEasy {
-    private let handle: UnsafeMutableRawPointer
+    let handle: UnsafeMutableRawPointer
     private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var connectToList: UnsafeMutablePointer<curl_slist>?
@@ -173,6 +174,21 @@ final class CurlEasy {
 
     /// Read-callback return value that aborts the transfer.
     static let readAbort = Int(CURL_READFUNC_ABORT)
+    /// Read-callback return value that pauses the upload until `resume()`.
+    static let readPause = Int(TTFA_CURL_READFUNC_PAUSE)
+
+    /// Resumes a paused transfer (call from the thread that drives it).
+    func resume() {
+        _ = curl_easy_pause(handle, TTFA_CURLPAUSE_CONT)
+    }
+
+    /// A streamed upload of unknown length: `Transfer-Encoding: chunked`.
+    func setStreamingPost() {
+        _ = ttfa_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, nil)
+        set(CURLOPT_NOBODY, 0)
+        set(CURLOPT_POST, 1)
+        set(CURLOPT_POSTFIELDSIZE_LARGE, largeValue: -1)
+    }
     /// Write-callback return value that pauses nothing and signals an error (any short count).
     static let writeAbort = 0
 
@@ -280,6 +296,11 @@ final class CurlEasy {
     }
 
     // MARK: errors
+
+    /// libcurl's result of a finished transfer as an error (nil for success).
+    func result(_ code: CURLcode) -> CurlError? {
+        code == CURLE_OK ? nil : error(for: code)
+    }
 
     private func error(for code: CURLcode) -> CurlError {
         let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

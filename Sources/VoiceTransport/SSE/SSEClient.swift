@@ -216,7 +216,8 @@ final class SSEClient: Sendable {
             forgetAbort(of: turn)
             return
         }
-        let transfer = SSETransfer(client: self, curl: curl, body: body, turn: turn)
+        let transfer = SSETransfer(curl: curl, body: .fixed(body), turn: turn, configuration: configuration,
+                                   emit: emit, isAborted: { [unowned self] in abortError(for: turn) != nil })
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         prepare(curl, timeout: deadline - MonotonicClock.now())
         curl.setPost(bodySize: body.count)
@@ -251,182 +252,10 @@ final class SSEClient: Sendable {
 
     private func finish(_ transfer: SSETransfer, error: CurlEasy.CurlError?) {
         let now = MonotonicClock.now()
-        let curl = transfer.curl
-        let times = curl.times
-        let redact = configuration.redactor.redact
-        let url = configuration.endpoint.redacted
-        var failure: TransportError?
-        if let error {
-            control.withLock { $0.connectionLost = true }
-            if let abort = abortError(for: transfer.turn), error.code == CurlEasy.abortedByCallback || error.code == CurlEasy.writeError {
-                failure = abort
-            } else if let own = transfer.failure {
-                failure = own
-            } else {
-                var kind = error.kind
-                if kind == .timeout && !transfer.connected { kind = .connect }
-                let what: String
-                switch kind {
-                case .timeout: what = "no complete answer from \(url) before the timeout (\(error.message))"
-                case .closed: what = "the connection to \(url) closed before the response was complete (\(error.message))"
-                default: what = error.explained("request to \(url) failed")
-                }
-                failure = TransportError(kind, redact(what))
-            }
-        } else {
-            transfer.checkAnswer()
-            failure = transfer.failure
-            _ = transfer.parser.finish()
-        }
-        emit(TimedEvent(t: now, .transferEnd(times, failure), turn: transfer.turn))
+        if error != nil { control.withLock { $0.connectionLost = true } }
+        let failure = transfer.outcome(error, abort: abortError(for: transfer.turn))
+        emit(TimedEvent(t: now, .transferEnd(transfer.curl.times, failure), turn: transfer.turn))
     }
-
-    /// State of one POST, touched only by the worker thread (inside libcurl's callbacks).
-    fileprivate final class SSETransfer {
-        let client: SSEClient
-        let curl: CurlEasy
-        let body: [UInt8]
-        let turn: Int
-        var readOffset = 0
-        var performStart: Int64 = 0
-        var connected = false
-        var sawFirstByte = false
-        var status = 0
-        var isEventStream = false
-        var errorBody: [UInt8] = []
-        var parser = SSEParser()
-        var failure: TransportError?
-
-        init(client: SSEClient, curl: CurlEasy, body: [UInt8], turn: Int) {
-            self.client = client
-            self.curl = curl
-            self.body = body
-            self.turn = turn
-        }
-
-        func emit(_ event: TransportEvent, at t: Int64) {
-            client.emit(TimedEvent(t: t, event, turn: turn))
-        }
-
-        var aborted: Bool { client.abortError(for: turn) != nil }
-
-        /// libcurl asks for body bytes: the connection is up (first call), then the upload runs.
-        func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-            if !connected {
-                connected = true
-                let timings = curl.connectTimings
-                let connectedAt = timings.reused
-                    ? MonotonicClock.now()
-                    : performStart + timings.dnsNs + timings.connectNs + (timings.tlsNs ?? 0)
-                emit(.connected(timings), at: connectedAt)
-            }
-            let n = min(buffer.count, body.count - readOffset)
-            if n > 0 {
-                body.withUnsafeBytes { source in
-                    buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[readOffset..<readOffset + n]))
-                }
-                readOffset += n
-                if readOffset == body.count {
-                    // The last bytes are now in libcurl's hands; it writes them to the socket next.
-                    emit(.uploadDone(bytes: body.count), at: MonotonicClock.now())
-                }
-            }
-            return n
-        }
-
-        /// A header line arrived.
-        func header(_ line: UnsafeRawBufferPointer) {
-            let t = MonotonicClock.now()
-            if !sawFirstByte {
-                sawFirstByte = true
-                emit(.firstByte, at: t)
-            }
-            // The empty line ends a header block; 1xx blocks are followed by the real one.
-            guard line.count <= 2, line.allSatisfy({ $0 == 0x0D || $0 == 0x0A }) else { return }
-            let code = curl.responseCode
-            guard code >= 200 else { return }
-            status = code
-            let contentType = curl.contentType
-            isEventStream = contentType?.lowercased().hasPrefix("text/event-stream") ?? false
-            emit(.httpResponse(status: code, contentType: contentType), at: t)
-        }
-
-        /// Response body bytes arrived. Returns false to abort the transfer.
-        func bodyBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
-            let t = MonotonicClock.now()
-            if status == 200 && isEventStream {
-                do {
-                    for event in try parser.feed(bytes) {
-                        emit(.sse(event), at: t)
-                    }
-                } catch {
-                    failure = TransportError(.protocol, "the event stream has a line longer than \(parser.maxLineBytes) bytes")
-                    return false
-                }
-                return true
-            }
-            // Not an event stream: keep the start of the body for the error message.
-            if errorBody.count < 4096 { errorBody.append(contentsOf: bytes.prefix(4096 - errorBody.count)) }
-            return true
-        }
-
-        /// Called by libcurl when the transfer completed; turns a non-stream answer into a failure.
-        func checkAnswer() {
-            guard failure == nil else { return }
-            let url = client.configuration.endpoint.redacted
-            let redact = client.configuration.redactor.redact
-            if status == 413 {
-                let detail = Self.describe(body: errorBody)
-                failure = TransportError(.httpStatus, redact("\(url) answered HTTP 413: the request body (\(Self.size(body.count))) is too large\(detail.isEmpty ? "" : " (\(detail))"). Proxies and platforms limit request bodies — nginx's client_max_body_size is 1 MB by default, about 16 s of audio as base64 WAV; raise the limit or use shorter recordings"))
-            } else if status != 200 {
-                let detail = Self.describe(body: errorBody)
-                failure = TransportError(.httpStatus, redact("\(url) answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")"))
-            } else if !isEventStream {
-                let type = curl.contentType ?? "no content type"
-                let detail = Self.describe(body: errorBody)
-                failure = TransportError(.protocol, redact("\(url) answered \(type), not text/event-stream — is this a Chat Completions streaming endpoint?\(detail.isEmpty ? "" : " Body: \(detail)")"))
-            }
-        }
-
-        static func size(_ bytes: Int) -> String {
-            bytes >= 1_000_000 ? String(format: "%.1f MB", Double(bytes) / 1e6) : "\(bytes / 1000) kB"
-        }
-
-        /// The API's `{"error": {"message": …}}` text when present, else the start of the body.
-        static func describe(body: [UInt8]) -> String {
-            let text = String(decoding: body, as: UTF8.self)
-            if let object = jsonObject(text), let error = object["error"] as? [String: Any], let message = error["message"] as? String {
-                return message
-            }
-            return bodyExcerpt(text)
-        }
-    }
-}
-
-// libcurl callbacks: plain C function pointers, so no captures; the transfer arrives as userdata.
-
-private let sseReadCallback: CurlEasy.DataCallback = { pointer, size, count, userdata in
-    let transfer = Unmanaged<SSEClient.SSETransfer>.fromOpaque(userdata!).takeUnretainedValue()
-    if transfer.aborted { return CurlEasy.readAbort }
-    return transfer.read(into: UnsafeMutableRawBufferPointer(start: pointer, count: size * count))
-}
-
-private let sseWriteCallback: CurlEasy.DataCallback = { pointer, size, count, userdata in
-    let transfer = Unmanaged<SSEClient.SSETransfer>.fromOpaque(userdata!).takeUnretainedValue()
-    let n = size * count
-    return transfer.bodyBytes(UnsafeRawBufferPointer(start: pointer, count: n)) ? n : CurlEasy.writeAbort
-}
-
-private let sseHeaderCallback: CurlEasy.DataCallback = { pointer, size, count, userdata in
-    let transfer = Unmanaged<SSEClient.SSETransfer>.fromOpaque(userdata!).takeUnretainedValue()
-    let n = size * count
-    transfer.header(UnsafeRawBufferPointer(start: pointer, count: n))
-    return n
-}
-
-private let sseProgressCallback: CurlEasy.ProgressCallback = { userdata, _, _, _, _ in
-    let transfer = Unmanaged<SSEClient.SSETransfer>.fromOpaque(userdata!).takeUnretainedValue()
-    return transfer.aborted ? 1 : 0
 }
 
 /// libcurl calls progress callbacks several times a second even while connecting or during a
