@@ -74,6 +74,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("sse-url"), help: "Chat Completions audio endpoint (http:// or https://). Default: the embedded reference server.")
     var sseURL: String?
 
+    @Option(name: .customLong("sse-stream-url"), help: "Streaming-upload endpoint: the recording as a chunked PCM16 body while the user speaks, the answer as Chat Completions SSE. Default: the embedded reference server.")
+    var sseStreamURL: String?
+
     @Option(name: .customLong("header"), help: "Request header 'Name: value' for both transports (repeatable). $VAR expands from the environment; values are never stored or printed.")
     var headers: [String] = []
 
@@ -165,7 +168,7 @@ struct RunCommand: AsyncParsableCommand {
         if !given.isEmpty {
             let missing = kinds.filter { given[$0] == nil }
             if transport.isAll && !missing.isEmpty {
-                let flags = TransportKind.all.map(\.urlFlag)
+                let flags = TransportKind.all.filter { !$0.isVariant }.map(\.urlFlag)
                 throw ValidationError("--transport all needs \(flags.joined(separator: " and ")) (or none of them, to use the embedded reference server); to measure only what you gave, add --transport \(TransportKind.all.filter { given[$0] != nil }.map(\.rawValue).joined(separator: ","))")
             }
             if let first = missing.first {
@@ -180,13 +183,19 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    var kinds: [TransportKind] { transport.kinds }
+    /// The transports to measure. Against your own endpoints, `all` means the main transports
+    /// plus the variants whose URL was given.
+    var kinds: [TransportKind] {
+        guard transport.isAll, !urls.isEmpty else { return transport.kinds }
+        return TransportKind.all.filter { !$0.isVariant || urls[$0] != nil }
+    }
 
     /// The endpoint URLs given on the command line, by transport.
     var urls: [TransportKind: String] {
         var urls: [TransportKind: String] = [:]
         urls[.websocket] = wsURL
         urls[.sse] = sseURL
+        urls[.sseStream] = sseStreamURL
         return urls
     }
 

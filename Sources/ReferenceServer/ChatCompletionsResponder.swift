@@ -28,6 +28,86 @@ struct ChatCompletionsResponder: Sendable {
         }
         let sequence = log.nextSequence(for: target)
         let fault = options.fault(forRequest: sequence)
+        if let early = try await earlyAnswer(to: request, fault: fault, context: context) { return early }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maxBodyBytes)
+        } catch {
+            return Self.error(.contentTooLarge, message: "Request body larger than \(Self.maxBodyBytes) bytes.", type: "invalid_request_error", code: "request_too_large")
+        }
+        let received = MonotonicServerClock.now()
+        let parsed: Parsed
+        switch Self.parse(body) {
+        case .failure(let problem):
+            return Self.error(.badRequest, message: problem.message, type: "invalid_request_error", code: problem.code, param: problem.param)
+        case .success(let value):
+            parsed = value
+        }
+        let plan = options.plan(profile, sequence: log.nextSequence(for: "profile /v1/chat/completions"), audioSeconds: parsed.audioSeconds)
+        return answer(parsed: parsed, plan: plan, fault: fault, target: target, sequence: sequence, received: received, context: context)
+    }
+
+    /// `POST /v1/chat/completions/stream`: the recording arrives as a chunked body of raw PCM16
+    /// 24 kHz mono while the user speaks (the `sse-stream` transport). The pipeline ingests it
+    /// as it comes, and the edge function's invocation and upstream connection start with the
+    /// request — they overlap the speech. After the body ends, what remains is the ingest of its
+    /// last 100 ms, whatever of the edge overhead is not over yet, and the model.
+    func respondToStreamedUpload(to request: Request, context: ReferenceRequestContext) async throws -> Response {
+        let started = MonotonicServerClock.now()
+        let target = request.uri.description
+        let options: RequestOptions
+        do {
+            options = try RequestOptions(target: target)
+        } catch {
+            return Self.error(.badRequest, message: error.message, type: "invalid_request_error", code: "invalid_value")
+        }
+        let sequence = log.nextSequence(for: target)
+        let fault = options.fault(forRequest: sequence)
+        if let early = try await earlyAnswer(to: request, fault: fault, context: context) { return early }
+        var arrivals: [(t: Int64, bytes: Int)] = []
+        var total = 0
+        for try await part in request.body {
+            total += part.readableBytes
+            arrivals.append((MonotonicServerClock.now(), part.readableBytes))
+            if total > Self.maxBodyBytes {
+                return Self.error(.contentTooLarge, message: "Request body larger than \(Self.maxBodyBytes) bytes.", type: "invalid_request_error", code: "request_too_large")
+            }
+        }
+        let received = MonotonicServerClock.now()
+        guard total >= 4_800 else {
+            return Self.error(.badRequest, message: "The streamed body carried \(total) bytes: at least 100 ms of PCM16 24 kHz mono audio is needed.", type: "invalid_request_error", code: "invalid_value")
+        }
+        let tailBytes = arrivals.filter { received - $0.t <= 100_000_000 }.reduce(0) { $0 + $1.bytes }
+        var plan = options.plan(profile, sequence: log.nextSequence(for: "profile /v1/chat/completions"), audioSeconds: Double(tailBytes) / 48_000)
+        // The edge overhead ran while the user spoke; only what is left of it counts now.
+        let edgeLeftMs = max(0, Double(started - received) / 1e6 + plan.edgeMs)
+        plan.invocationMs = edgeLeftMs
+        plan.coldStartMs = 0
+        plan.upstreamConnectMs = 0
+        let model = request.uri.queryParameters.get("model") ?? "gpt-audio"
+        return answer(parsed: Parsed(model: model, includeUsage: false, audioSeconds: Double(total) / 48_000), plan: plan, fault: fault,
+                      target: target, sequence: sequence, received: received, context: context)
+    }
+
+    /// The streamed SSE answer, after its plan's time.
+    private func answer(parsed: Parsed, plan: DeploymentProfile.Plan, fault: Fault?, target: String, sequence: Int, received: Int64, context: ReferenceRequestContext) -> Response {
+        let id = Wire.id("chatcmpl-")
+        log.record(ServerLog.Answer(
+            id: id, transport: "sse", target: target, sequence: sequence, connection: log.connectionNumber(of: context.channel),
+            fault: fault?.rawValue, plan: plan, conversationItems: nil, metadata: nil,
+            requestCompleteNs: received, firstAudioSentNs: nil))
+        let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"]
+        let channel = context.channel
+        let stream = StreamPlan(id: id, parsed: parsed, fault: fault, firstAudioAt: received + Int64(plan.totalMs * 1_000_000))
+        return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
+            try await self.stream(to: &writer, plan: stream, channel: channel)
+            if fault == .closeIdle { Self.closeSoon(channel) }
+        })
+    }
+
+    /// Faults answered before the request body matters, if `fault` is one.
+    private func earlyAnswer(to request: Request, fault: Fault?, context: ReferenceRequestContext) async throws -> Response? {
         switch fault {
         case .rejectUpgrade:
             return Self.error(.badRequest, message: "fault=reject-upgrade applies to the WebSocket endpoint /v1/realtime", type: "invalid_request_error", code: "invalid_value")
@@ -47,36 +127,8 @@ struct ChatCompletionsResponder: Sendable {
             response.headers[.retryAfter] = "1"
             return response
         default:
-            break
+            return nil
         }
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: Self.maxBodyBytes)
-        } catch {
-            return Self.error(.contentTooLarge, message: "Request body larger than \(Self.maxBodyBytes) bytes.", type: "invalid_request_error", code: "request_too_large")
-        }
-        let received = MonotonicServerClock.now()
-        let parsed: Parsed
-        switch Self.parse(body) {
-        case .failure(let problem):
-            return Self.error(.badRequest, message: problem.message, type: "invalid_request_error", code: problem.code, param: problem.param)
-        case .success(let value):
-            parsed = value
-        }
-        let plan = options.plan(profile, sequence: log.nextSequence(for: "profile /v1/chat/completions"), audioSeconds: parsed.audioSeconds)
-        let id = Wire.id("chatcmpl-")
-        log.record(ServerLog.Answer(
-            id: id, transport: "sse", target: target, sequence: sequence, connection: log.connectionNumber(of: context.channel),
-            fault: fault?.rawValue, plan: plan, conversationItems: nil, metadata: nil,
-            requestCompleteNs: received, firstAudioSentNs: nil))
-        let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"]
-        let channel = context.channel
-        let stream = StreamPlan(id: id, parsed: parsed, fault: fault, firstAudioAt: received + Int64(plan.totalMs * 1_000_000))
-        return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
-            try await self.stream(to: &writer, plan: stream, channel: channel)
-            if fault == .closeIdle { Self.closeSoon(channel) }
-        })
     }
 
     /// `OPTIONS` (what ttfa's warm SSE sends to open its kept-alive connection, and what a

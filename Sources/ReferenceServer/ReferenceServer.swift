@@ -125,6 +125,12 @@ public struct ReferenceServer: Sendable {
         router.on("/v1/chat/completions", method: .options) { request, context in
             chat.options(for: request, context: context)
         }
+        router.post("/v1/chat/completions/stream") { request, context in
+            try await chat.respondToStreamedUpload(to: request, context: context)
+        }
+        router.on("/v1/chat/completions/stream", method: .options) { request, context in
+            chat.options(for: request, context: context)
+        }
         router.get("/debug/log") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: log.json())))
         }

@@ -47,7 +47,7 @@ func runTurns(_ settings: TransportSettings, turns: Int, recording: Recording = 
 func runColdTurn(_ settings: TransportSettings, timeout: Double = 5) async -> TurnTimeline {
     let transport = settings.makeTransport()
     var events = transport.events.makeAsyncIterator()
-    if settings.kind == .sse { try? await transport.open() }
+    if !settings.kind.keepsOneConnection { try? await transport.open() }
     let timeline = await TurnRunner.run(
         transport: transport, events: &events, turn: 1, recording: shortRecording, chunkMs: 50,
         start: MonotonicClock.now() + .milliseconds(10), timeout: .seconds(timeout), openInside: settings.kind == .websocket)

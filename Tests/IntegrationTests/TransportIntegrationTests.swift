@@ -22,7 +22,7 @@ struct TransportIntegrationTests {
         let timelines = try await runTurns(settings(kind, server), turns: 3)
         #expect(timelines.map(\.outcome) == [.ok, .ok, .ok])
         #expect(timelines.allSatisfy { $0.audioEvents == 6 })
-        if kind == .sse {
+        if !kind.keepsOneConnection {
             // Warm HTTP: open() primed the kept-alive connection; every request reuses it.
             #expect(timelines.map { $0.connects.first?.reused } == [true, true, true])
         } else {
@@ -82,6 +82,12 @@ struct TransportIntegrationTests {
         (.badJSON, .sse, .protocol),
         (.noAudio, .sse, .noAudio),
         (.serverError, .sse, .serverError),
+        (.http500, .sseStream, .httpStatus),
+        (.dropMidStream, .sseStream, .closed),
+        (.stall, .sseStream, .timeout),
+        (.badJSON, .sseStream, .protocol),
+        (.noAudio, .sseStream, .noAudio),
+        (.serverError, .sseStream, .serverError),
     ]
 
     @Test("every fault gives its own error kind", arguments: faults)

@@ -61,6 +61,7 @@ public struct TransportSettings: Sendable {
     static let referencePaths: [TransportKind: String] = [
         .websocket: "/v1/realtime",
         .sse: "/v1/chat/completions",
+        .sseStream: "/v1/chat/completions/stream",
     ]
 
     /// How each transport is built from its settings.
@@ -74,6 +75,13 @@ public struct TransportSettings: Sendable {
         },
         .sse: { s in
             SSEVoiceTransport(
+                configuration: SSEClientConfiguration(
+                    endpoint: s.endpoint, headers: s.headers, connectTimeout: s.connectTimeout, verifyTLS: s.verifyTLS,
+                    caFile: s.caFile, connectVia: s.connectVia, freshConnectionPerRequest: s.connection == .cold, redactor: s.redactor),
+                options: s.chat)
+        },
+        .sseStream: { s in
+            SSEStreamVoiceTransport(
                 configuration: SSEClientConfiguration(
                     endpoint: s.endpoint, headers: s.headers, connectTimeout: s.connectTimeout, verifyTLS: s.verifyTLS,
                     caFile: s.caFile, connectVia: s.connectVia, freshConnectionPerRequest: s.connection == .cold, redactor: s.redactor),

@@ -16,10 +16,15 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
     /// With voice activity detection, the server finds the end of speech in the streamed audio
     /// (otherwise the client must, before it sends the request).
     public let serverDetectsEndOfSpeech: Bool
+    /// A variant of another transport: against your own endpoints, `--transport all` measures
+    /// it only when its URL is given.
+    public let isVariant: Bool
     /// One line for `--help`.
     public let summary: String
 
-    public init(rawValue: String, usesWebSocket: Bool, keepsOneConnection: Bool, urlFlag: String, serverDetectsEndOfSpeech: Bool, summary: String) {
+    public init(rawValue: String, usesWebSocket: Bool, keepsOneConnection: Bool, urlFlag: String, serverDetectsEndOfSpeech: Bool,
+                isVariant: Bool = false, summary: String) {
+        self.isVariant = isVariant
         self.rawValue = rawValue
         self.usesWebSocket = usesWebSocket
         self.keepsOneConnection = keepsOneConnection
@@ -62,6 +67,13 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
         rawValue: "sse", usesWebSocket: false, keepsOneConnection: false, urlFlag: "--sse-url", serverDetectsEndOfSpeech: false,
         summary: "HTTP POST of the whole recording at the end of speech, audio back as Server-Sent Events")
 
+    /// The SSE answer, but the recording streams up as a chunked request body while the user
+    /// speaks.
+    public static let sseStream = TransportKind(
+        rawValue: "sse-stream", usesWebSocket: false, keepsOneConnection: false, urlFlag: "--sse-stream-url", serverDetectsEndOfSpeech: false,
+        isVariant: true,
+        summary: "HTTP POST whose body streams the audio while the user speaks, audio back as Server-Sent Events")
+
     /// Every transport, in the order a run compares them (the first is the baseline).
-    public static let all: [TransportKind] = [.websocket, .sse]
+    public static let all: [TransportKind] = [.websocket, .sse, .sseStream]
 }

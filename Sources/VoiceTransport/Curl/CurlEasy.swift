@@ -123,6 +123,9 @@ final class CurlEasy {
     /// Whole-transfer limit; libcurl fails with `CURLE_OPERATION_TIMEDOUT` after it.
     func setTimeout(milliseconds: Int64) { set(CURLOPT_TIMEOUT_MS, Int(max(1, milliseconds))) }
 
+    /// No whole-transfer limit (the caller aborts the transfer itself).
+    func setNoTimeout() { set(CURLOPT_TIMEOUT_MS, 0) }
+
     func setTCPNoDelay() { set(CURLOPT_TCP_NODELAY, 1) }
 
     func setTLSVerification(_ verify: Bool) {

@@ -61,6 +61,7 @@ public final class SSEVoiceTransport: VoiceTransport {
     }
 
     public func sendAudio(_ chunk: AudioChunk) {
+        client.start()  // idempotent: a transport used without open() still runs
         state.withLock { $0.captured[chunk.turn, default: []].append(contentsOf: chunk.pcm) }
         client.capture(index: chunk.index, turn: chunk.turn, due: chunk.due)
     }
