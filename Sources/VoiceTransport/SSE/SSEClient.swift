@@ -152,12 +152,17 @@ final class SSEClient: Sendable {
 
     // MARK: - worker thread
 
+    /// The I/O thread's body. The handles live in `serve()` and are cleaned up when it returns,
+    /// before `onFinish` tells the owner the connection is gone: a process that exits right after
+    /// must not find this thread still inside libcurl or OpenSSL.
     private func run() {
+        serve()
+        queue.removeAll()
+        onFinish()
+    }
+
+    private func serve() {
         let curl = CurlEasy()
-        defer {
-            queue.removeAll()
-            onFinish()
-        }
         while !control.withLock({ $0.shutdown }) {
             if let (command, due) = queue.popDue(now: MonotonicClock.now()) {
                 let now = MonotonicClock.now()

@@ -102,14 +102,21 @@ final class SSEStreamClient: Sendable {
         var body: SSETransfer.StreamedBody
     }
 
+    /// The I/O thread's body. The handles live in `serve()` and are cleaned up when it returns,
+    /// before `onFinish` tells the owner the connection is gone: a process that exits right after
+    /// must not find this thread still inside libcurl or OpenSSL.
     private func run() {
+        serve()
+        queue.removeAll()
+        onFinish()
+    }
+
+    private func serve() {
         let multi = CurlMulti()
         let curl = CurlEasy()
         var active: Active?
         defer {
             if let active { finish(active, result: CurlEasy.CurlError(code: 42, message: "the transport was closed", kind: .internal), multi: multi) }
-            queue.removeAll()
-            onFinish()
         }
         while !control.withLock({ $0.shutdown }) {
             // 1. Everything due: chunks go into the body, the end closes it.

@@ -152,13 +152,17 @@ final class WebSocketClient: Sendable {
 
     // MARK: - I/O thread
 
+    /// The I/O thread's body. The handles live in `serve()` and are cleaned up when it returns,
+    /// before `onFinish` tells the owner the connection is gone: a process that exits right after
+    /// must not find this thread still inside libcurl or OpenSSL.
     private func run() {
-        let curl = CurlEasy()
-        defer {
-            queue.removeAll()
-            onFinish()
-        }
-        var connection = Connection(client: self, curl: curl)
+        serve()
+        queue.removeAll()
+        onFinish()
+    }
+
+    private func serve() {
+        var connection = Connection(client: self, curl: CurlEasy())
         connection.run()
     }
 
