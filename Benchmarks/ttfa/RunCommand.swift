@@ -84,7 +84,7 @@ struct RunCommand: AsyncParsableCommand {
     var audio: [String] = []
 
     @Option(help: "Measured trials per transport and recording.")
-    var trials = 5
+    var trials = 3
 
     @Option(help: "Warm-up rounds before the measured trials (stored, flagged, not in statistics).")
     var warmup = 1
@@ -202,7 +202,9 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         // Input first: nothing is measured or stored until everything checks out.
         let endpointProfiles = try profiles.load()
-        let linkSpec = try linkOptions.spec()
+        // The seed scenario plays a broadband link in front of the embedded server; your own
+        // endpoints get the network they are on, unless --link says otherwise.
+        let linkSpec = try linkOptions.spec() ?? (urls.isEmpty ? .broadband : nil)
         var redactor = SecretRedactor()
         let parsedHeaders: [(name: String, value: String)]
         let recordings: [Recording]
@@ -321,7 +323,7 @@ struct RunCommand: AsyncParsableCommand {
         let where_ = server.map { "the embedded reference server (\($0.baseURL); profiles: websocket \(endpointProfiles.realtime.name), sse \(endpointProfiles.chatCompletions.name))" } ?? settings.map(\.endpoint.redacted).joined(separator: " and ")
         printer.note("ttfa run \(runID): \(configuration.totalTrials) trials (\(trials) measured + \(warmup) warm-up per transport and recording) against \(where_)\(network), storing in \(store.path)")
 
-        let runner = BenchmarkRunner(configuration: configuration, store: store, runID: runID)
+        let runner = BenchmarkRunner(configuration: configuration, store: store, runID: runID, serverLog: server?.log)
         let signals = SignalWatcher { count in
             if count == 1 {
                 printer.note("interrupted: stopping after abandoning the trial in flight (press Ctrl-C again to quit at once)")

@@ -112,6 +112,11 @@ public final class ServerLog: Sendable {
     /// Every answer so far, oldest first.
     public func answers() -> [Answer] { state.withLock { $0.answers } }
 
+    /// The answer with this id (the newest, should an id repeat).
+    public func answer(id: String) -> Answer? {
+        state.withLock { $0.answers.last { $0.id == id } }
+    }
+
     /// Every WebSocket connection so far, oldest first.
     public func connections() -> [Connection] { state.withLock { $0.connections } }
 

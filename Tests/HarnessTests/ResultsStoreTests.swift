@@ -25,7 +25,8 @@ func sampleTrial(runID: Int64, seq: Int, transport: String, ttfaMs: Int64?, stat
                 audioBytes: 4800, audioEvents: 1, maxAudioGapNs: nil, underruns: 0, underrunNs: 0, maxSendLagNs: 100_000, chunksSent: 20,
                 curlNamelookupNs: nil, curlConnectNs: nil, curlAppconnectNs: nil, curlPretransferNs: nil, curlStarttransferNs: nil,
                 curlTotalNs: nil, httpVersion: nil, encodeNs: 200_000, uploadBlockedNs: 0, speechEndLagNs: 100_000,
-                responseID: "resp_\(seq)", anomalies: 0, audioBursts: 0)
+                responseID: "resp_\(seq)", anomalies: 0, audioBursts: 0, serverRequestNs: nil, serverFirstAudioNs: nil,
+                serverEdgeNs: nil, serverIngestNs: nil, serverModelNs: nil)
 }
 
 @Suite("Results database")

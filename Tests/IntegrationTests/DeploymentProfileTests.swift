@@ -91,7 +91,7 @@ struct ProfileFitRoundTripTests {
             first_audio_ms: {lognormal: {median: 300, p95: 500}}
             answer: {audio_ms: 300, delta_ms: 100, real_time_factor: 0}
             """.write(toFile: truth, atomically: true, encoding: .utf8)
-        let run = try await ttfa(["run", "--transport", "websocket", "--ws-profile", truth, "--trials", "40", "--warmup", "0", "--concurrency", "4",
+        let run = try await ttfa(["run", "--transport", "websocket", "--ws-profile", truth, "--link", "loopback", "--trials", "40", "--warmup", "0", "--concurrency", "4",
                                   "--audio", scratch.audio, "--db", scratch.database, "--lag-budget-ms", "1000", "--quiet"])
         #expect(run.status == 0, "\(run.stderr)")
         let out = scratch.directory.appendingPathComponent("fitted.yaml").path
@@ -103,7 +103,7 @@ struct ProfileFitRoundTripTests {
         #expect(abs(p95 - 500) / 500 < 0.10, "p95 \(p95) ms")
         #expect(profile.name == "fitted")
         // The fitted file drives the reference server as it is.
-        let replay = try await ttfa(["run", "--transport", "websocket", "--ws-profile", out, "--trials", "1", "--warmup", "0",
+        let replay = try await ttfa(["run", "--transport", "websocket", "--ws-profile", out, "--link", "loopback", "--trials", "1", "--warmup", "0",
                                      "--audio", scratch.audio, "--db", scratch.database, "--lag-budget-ms", "1000", "--quiet"])
         #expect(replay.status == 0, "\(replay.stderr)")
         let noTransport = try await ttfa(["profile", "fit", "--db", scratch.database, "--transport", "sse", "--out", out])
@@ -132,6 +132,67 @@ struct TurnDetectionEndToEndTests {
             print("--turn vad --vad-silence-ms 300: \(transport) TTFA p50 \(manual[transport]!) → \(vad[transport]!) ms (+\(added))")
             // The window, give or take a detection frame and the noise of a loaded test machine.
             #expect(added >= 275 && added <= 300 + 50 + 60, "\(transport) added \(added) ms")
+        }
+    }
+}
+
+@Suite("Where the time goes", .serialized)
+struct BreakdownEndToEndTests {
+    /// A scaled-down seed scenario: an edge function with every phase, through a link with a
+    /// round trip, cold connections (so SSE's set-up lies on its path). The parts of the median
+    /// trial add up to its TTFA, and each equals what the server says it spent.
+    @Test func thePartsAddUpToTheTTFAAndMatchTheServersRecord() async throws {
+        let scratch = try Scratch()
+        let edge = scratch.directory.appendingPathComponent("edge.yaml").path
+        try """
+            name: small-edge
+            edge: {invocation_ms: {fixed: 30}, upstream_round_trips: 2, upstream_rtt_ms: 10}
+            ingest_ms_per_audio_second: 50
+            first_audio_ms: {fixed: 80}
+            answer: {audio_ms: 300, delta_ms: 100, real_time_factor: 0}
+            """.write(toFile: edge, atomically: true, encoding: .utf8)
+        let realtime = scratch.directory.appendingPathComponent("realtime.yaml").path
+        try """
+            name: small-realtime
+            first_audio_ms: {fixed: 60}
+            answer: {audio_ms: 300, delta_ms: 100, real_time_factor: 0}
+            """.write(toFile: realtime, atomically: true, encoding: .utf8)
+        let result = try await ttfa(["run", "--trials", "3", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database,
+                                     "--ws-profile", realtime, "--sse-profile", edge, "--link", "rtt=20ms", "--connection", "cold",
+                                     "--lag-budget-ms", "1000", "--json", "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let transports = try #require(summary["transports"] as? [[String: Any]])
+        #expect(transports.count == 3)
+        for t in transports {
+            let name = try #require(t["transport"] as? String)
+            let b = try #require(t["breakdown_ms"] as? [String: Any], "\(name) has a breakdown")
+            func part(_ key: String) -> Double { b[key] as? Double ?? .nan }
+            let parts = ["encode", "connection_setup", "upload", "edge", "ingest", "model", "network"].map(part)
+            let total = parts.reduce(0, +)
+            print("\(name): " + ["encode", "connection_setup", "upload", "edge", "ingest", "model", "network"].map { "\($0) \(part($0))" }.joined(separator: ", ") + " = \(total) vs TTFA \(part("ttfa"))")
+            #expect(abs(total - part("ttfa")) < 0.01, "\(name): parts add up to \(total), TTFA \(part("ttfa"))")
+            // The answer's way back is one-way link delay plus a little.
+            #expect(part("network") >= 9 && part("network") < 10 + 25, "\(name) network \(part("network"))")
+            if name == "websocket" {
+                #expect(part("edge") == 0 && part("ingest") == 0 && part("connection_setup") == 0)
+                #expect(abs(part("model") - 60) < 3, "websocket model \(part("model"))")
+            } else {
+                #expect(part("model") >= 80 && part("model") < 80 + 3, "\(name) model \(part("model"))")
+            }
+            if name == "sse-stream" {
+                // The edge function was invoked when the upload began: its overhead overlapped
+                // the speech and is off the path; only the last chunk's ingest remains.
+                #expect(part("edge") == 0 && part("connection_setup") == 0)
+                #expect(part("ingest") < 10, "sse-stream ingest \(part("ingest"))")
+            }
+            if name == "sse" {
+                #expect(abs(part("edge") - 50) < 0.01, "sse edge \(part("edge")): 30 + 2 × 10")
+                // Cold: TCP (and TLS) through a 20 ms round trip, paid after the end of speech.
+                #expect(part("connection_setup") >= 19, "sse set-up \(part("connection_setup"))")
+                // The whole recording's ingest: 50 ms per second of audio.
+                #expect(part("ingest") > 10, "sse ingest \(part("ingest"))")
+            }
         }
     }
 }

@@ -31,7 +31,7 @@ struct Scratch {
 /// on a 2-core machine can delay the replay; the lag rule itself is unit-tested.
 func quickRun(_ scratch: Scratch, trials: Int = 2, extra: [String] = []) -> [String] {
     ["run", "--trials", String(trials), "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database, "--profile", "instant",
-     "--lag-budget-ms", "1000"] + extra
+     "--link", "loopback", "--lag-budget-ms", "1000"] + extra
 }
 
 /// Starts `ttfa` without waiting for it.
@@ -142,7 +142,7 @@ struct RunCommandTests {
     @Test func unreachableEndpointsFailEveryTrialWithConnect() async throws {
         let scratch = try Scratch()
         var arguments = quickRun(scratch, extra: ["--json", "--ws-url", "ws://127.0.0.1:9/v1/realtime", "--sse-url", "http://127.0.0.1:9/v1/chat/completions"])
-        arguments.removeAll { $0 == "--profile" || $0 == "instant" }
+        arguments.removeAll { ["--profile", "instant", "--link", "loopback"].contains($0) }
         let result = try await ttfa(arguments)
         #expect(result.status == 3)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -228,7 +228,7 @@ struct RunCommandTests {
             "--json", "--header", "Authorization: Bearer $TTFA_SENTINEL", "--header", "X-Literal: \(sentinel)",
             "--ws-url", "ws://\(base)/v1/realtime?api_key=\(sentinel)", "--sse-url", "http://\(base)/v1/chat/completions?key=\(sentinel)",
         ])
-        arguments.removeAll { $0 == "--profile" || $0 == "instant" }
+        arguments.removeAll { ["--profile", "instant", "--link", "loopback"].contains($0) }
         let run = try await ttfa(arguments, environment: env)
         #expect(run.status == 0, "\(run.stderr)")
         let csvPath = scratch.directory.appendingPathComponent("results/export.csv").path

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ReferenceServer
 import SpeechDetection
 import VoiceTransport
 
@@ -135,10 +136,18 @@ public final class BenchmarkRunner: Sendable {
         var ttfas: [String: [Double]] = [:]
     }
 
-    public init(configuration: BenchmarkConfiguration, store: ResultsStore, runID: Int64) {
+    static func answerLookup(_ log: ServerLog) -> @Sendable (String) -> ServerLog.Answer? {
+        { id in log.answer(id: id) }
+    }
+
+    /// The embedded reference server's answer log, for the per-phase breakdown.
+    private let serverLog: ServerLog?
+
+    public init(configuration: BenchmarkConfiguration, store: ResultsStore, runID: Int64, serverLog: ServerLog? = nil) {
         self.configuration = configuration
         self.store = store
         self.runID = runID
+        self.serverLog = serverLog
     }
 
     /// One trial to run.
@@ -251,7 +260,8 @@ public final class BenchmarkRunner: Sendable {
             let context = TrialRecorder.Context(
                 runID: runID, seq: seq, settings: session.settings, recording: recording,
                 round: item.round + 1, warmup: item.round < configuration.warmup,
-                startedAt: startedAt, lagBudgetNs: configuration.lagBudget)
+                startedAt: startedAt, lagBudgetNs: configuration.lagBudget,
+                server: serverLog.map(Self.answerLookup))
             let (trial, events, _) = TrialRecorder.records(for: timeline, context: context)
             do {
                 try store.insertTrial(trial, events: events)

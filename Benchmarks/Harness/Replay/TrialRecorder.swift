@@ -1,4 +1,5 @@
 import Foundation
+import ReferenceServer
 import VoiceTransport
 
 /// Turns a finished turn into the rows stored for it.
@@ -12,12 +13,14 @@ enum TrialRecorder {
         var warmup: Bool
         var startedAt: Date
         var lagBudgetNs: Int64
+        /// The reference server's record of an answer by id (runs against the embedded server).
+        var server: (@Sendable (String) -> ServerLog.Answer?)? = nil
     }
 
     static func records(for timeline: TurnTimeline, context: Context) -> (TrialRecord, [TrialEventRecord], TrialMetrics) {
         let metrics = TrialMetrics(timeline: timeline, lagBudgetNs: context.lagBudgetNs)
         let redact = context.settings.redactor.redact
-        let trial = TrialRecord(
+        var trial = TrialRecord(
             id: nil, runID: context.runID, seq: context.seq,
             transport: context.settings.kind.rawValue,
             endpoint: context.settings.endpoint.redacted,
@@ -42,8 +45,17 @@ enum TrialRecorder {
             curlStarttransferNs: metrics.curl?.starttransferNs, curlTotalNs: metrics.curl?.totalNs,
             httpVersion: metrics.curl?.httpVersion,
             encodeNs: metrics.encodeNs, uploadBlockedNs: metrics.uploadBlockedNs, speechEndLagNs: metrics.speechEndLagNs,
-            responseID: metrics.responseID, anomalies: metrics.anomalies, audioBursts: metrics.audioBursts
+            responseID: metrics.responseID, anomalies: metrics.anomalies, audioBursts: metrics.audioBursts,
+            serverRequestNs: nil, serverFirstAudioNs: nil, serverEdgeNs: nil, serverIngestNs: nil, serverModelNs: nil
         )
+        if let id = metrics.responseID, let answer = context.server?(id) {
+            // The same CLOCK_MONOTONIC on both sides: the server's stamps in the trial's frame.
+            trial.serverRequestNs = answer.requestCompleteNs - timeline.start
+            trial.serverFirstAudioNs = answer.firstAudioSentNs.map { $0 - timeline.start }
+            trial.serverEdgeNs = Int64(answer.edgeMs * 1e6)
+            trial.serverIngestNs = Int64(answer.ingestMs * 1e6)
+            trial.serverModelNs = Int64(answer.modelMs * 1e6)
+        }
         var events: [TrialEventRecord] = []
         var setAside = 0
         for event in timeline.events {

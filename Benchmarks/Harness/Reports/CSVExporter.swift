@@ -13,6 +13,7 @@ public enum CSVExporter {
         "audio_bytes", "audio_ms", "audio_events", "max_audio_gap_ms", "underruns", "underrun_ms", "max_send_lag_ms", "chunks_sent",
         "curl_namelookup_ms", "curl_connect_ms", "curl_appconnect_ms", "curl_pretransfer_ms", "curl_starttransfer_ms", "curl_total_ms",
         "http_version", "encode_ms", "upload_blocked_ms", "speech_end_lag_ms", "response_id", "anomalies", "audio_bursts",
+        "server_request_ms", "server_first_audio_ms", "server_edge_ms", "server_ingest_ms", "server_model_ms",
     ]
 
     public static var header: String { columns.joined(separator: ",") + "\r\n" }
@@ -38,6 +39,7 @@ public enum CSVExporter {
             ms(t.curlNamelookupNs), ms(t.curlConnectNs), ms(t.curlAppconnectNs), ms(t.curlPretransferNs),
             ms(t.curlStarttransferNs), ms(t.curlTotalNs), .text(t.httpVersion),
             ms(t.encodeNs), ms(t.uploadBlockedNs), ms(t.speechEndLagNs), .text(t.responseID), int(t.anomalies), int(t.audioBursts),
+            rel(t.serverRequestNs), rel(t.serverFirstAudioNs), ms(t.serverEdgeNs), ms(t.serverIngestNs), ms(t.serverModelNs),
         ]
         return cells.map { cell in
             switch cell {

@@ -117,6 +117,9 @@ public struct TransportSummary: Sendable {
     public var exampleErrors: [(kind: String, message: String)]
     /// Warm-up trials: how many, how many ok, what failed.
     public var warmup: (trials: Int, ok: Int, errors: [(kind: String, count: Int)], example: String?)
+    /// Where the median trial's time to first audio went, when the server's own record of it
+    /// is known (runs against the embedded reference server).
+    public var breakdown: Breakdown?
     /// Warm trials and whether their connection really was reused; `reconnected` trials paid
     /// for a new connection inside the trial (a server closed the kept-alive one).
     public var reuse: (warm: Int, reused: Int, reconnected: Int)
@@ -183,6 +186,7 @@ public struct TransportSummary: Sendable {
 
         let failedWarmups = warmups.filter { $0.status != "ok" }
         warmup = (warmups.count, warmups.count - failedWarmups.count, Self.counts(failedWarmups), failedWarmups.first?.errorMessage)
+        breakdown = Breakdown(median: okTrials, transport: TransportKind(rawValue: transport))
         let warm = trials.filter { $0.connection == "warm" }
         reuse = (warm.count, warm.filter { $0.connectionReused == true }.count, warm.filter { $0.connectionReused == false }.count)
 
@@ -205,4 +209,47 @@ public struct TransportSummary: Sendable {
     public func phase(_ name: String) -> Summary? {
         phases.first { $0.name == name }?.summary
     }
+}
+
+/// Where one trial's time to first audio went, from the end of speech on. The parts add up to
+/// its TTFA exactly: the client's work, the request on the wire (with a new connection's set-up
+/// when it lay on the path), the server's own record of its time (edge function overhead,
+/// ingest, model), and the answer's way back.
+public struct Breakdown: Sendable {
+    /// The trial (its `seq`): the one with the median TTFA among the ok trials.
+    public var trial: Int
+    public var ttfaMs: Double
+    /// (name, milliseconds) in order: encode, connection_setup, upload, edge, ingest, model, network.
+    public var parts: [(name: String, ms: Double)]
+
+    public static let labels: [String: String] = [
+        "encode": "client encode", "connection_setup": "connection set-up", "upload": "upload (request on the wire)",
+        "edge": "edge function overhead", "ingest": "ingest", "model": "model to first audio", "network": "network (answer on the wire)",
+    ]
+
+    /// The breakdown of the median of `trials` (ok trials of one transport), if the server's
+    /// record of it is there.
+    init?(median trials: [TrialRecord], transport: TransportKind?) {
+        let known = trials.filter { $0.ttfaNs != nil && $0.serverRequestNs != nil && $0.serverFirstAudioNs != nil }
+            .sorted { $0.ttfaNs! < $1.ttfaNs! }
+        guard !known.isEmpty else { return nil }
+        let t = known[(known.count - 1) / 2]
+        func ms(_ ns: Int64?) -> Double { Double(ns ?? 0) / 1e6 }
+        let encode = ms(t.encodeNs)
+        let toServer = ms(t.serverRequestNs! - t.speechEndNs) - encode
+        let setup = (transport?.requestsAtEndOfSpeech ?? false) && t.connectionReused == false
+            ? min(toServer, ms(t.dnsNs) + ms(t.connectNs) + ms(t.tlsNs)) : 0
+        let serverMs = ms(t.serverFirstAudioNs! - t.serverRequestNs!)
+        let edge = ms(t.serverEdgeNs), ingest = ms(t.serverIngestNs)
+        trial = t.seq
+        ttfaMs = ms(t.ttfaNs)
+        parts = [
+            ("encode", encode), ("connection_setup", setup), ("upload", toServer - setup),
+            ("edge", edge), ("ingest", ingest), ("model", serverMs - edge - ingest),
+            ("network", ms(t.firstAudioNs) - ms(t.serverFirstAudioNs)),
+        ]
+    }
+
+    /// The parts' sum (equal to the TTFA up to rounding).
+    public var totalMs: Double { parts.reduce(0) { $0 + $1.ms } }
 }

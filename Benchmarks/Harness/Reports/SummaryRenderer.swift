@@ -40,6 +40,9 @@ public enum SummaryRenderer {
                     ("ttfa_ms", stats(t.ttfa)),
                     ("ttfa_p50_with_timeouts_ms", censored(t.ttfaWithTimeouts)),
                     ("phases_ms", .object(t.phases.map { ($0.name, .double(round3($0.summary.p50))) })),
+                    ("breakdown_ms", t.breakdown.map { b in
+                        .object([("trial", .int(Int64(b.trial))), ("ttfa", .double(round3(b.ttfaMs)))] + b.parts.map { ($0.name, .double(round3($0.ms))) })
+                    } ?? .null),
                     ("recordings", .array(t.recordings.map { r in
                         .object([("recording", .string(r.name)), ("duration_ms", .double(round3(r.durationMs))), ("ttfa_ms", stats(r.ttfa))])
                     })),
@@ -118,6 +121,16 @@ public enum SummaryRenderer {
         if !after.isEmpty {
             rows.append(("after speech end (p50)", ts.map { _ in "" }))
             for name in after { rows.append(("  \(afterLabels[name]!)", cells { Format.ms($0.phase(name)?.p50) })) }
+        }
+        if ts.contains(where: { $0.breakdown != nil }) {
+            rows.append(("where the time goes (median trial)", ts.map { _ in "" }))
+            for name in ["encode", "connection_setup", "upload", "edge", "ingest", "model", "network"] {
+                guard ts.contains(where: { ($0.breakdown?.parts.first { $0.name == name }?.ms ?? 0) >= 0.05 }) else { continue }
+                rows.append(("  \(Breakdown.labels[name]!)", cells { t in
+                    t.breakdown.map { Format.ms($0.parts.first { $0.name == name }!.ms) } ?? "–"
+                }))
+            }
+            rows.append(("  = TTFA of that trial", cells { $0.breakdown.map { Format.ms($0.ttfaMs) } ?? "–" }))
         }
         var recordingNames: [(String, Double)] = []
         for t in ts { for r in t.recordings where !recordingNames.contains(where: { $0.0 == r.name }) { recordingNames.append((r.name, r.durationMs)) } }

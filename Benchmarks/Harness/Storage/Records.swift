@@ -133,6 +133,14 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var anomalies: Int
     /// Clumps of audio events that arrived together (a buffering proxy's signature).
     public var audioBursts: Int?
+    /// The reference server's own record of this trial's answer, when the run measured the
+    /// embedded server: when it had the complete request and when its first audio left
+    /// (relative to the trial's start, the same clock), and how it spent the time in between.
+    public var serverRequestNs: Int64?
+    public var serverFirstAudioNs: Int64?
+    public var serverEdgeNs: Int64?
+    public var serverIngestNs: Int64?
+    public var serverModelNs: Int64?
 
     enum CodingKeys: String, CodingKey {
         case id, seq, transport, endpoint, connection, recording, trial, warmup, status, underruns
@@ -148,6 +156,8 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         case httpVersion = "http_version"
         case encodeNs = "encode_ns", uploadBlockedNs = "upload_blocked_ns", speechEndLagNs = "speech_end_lag_ns"
         case responseID = "response_id", anomalies, audioBursts = "audio_bursts"
+        case serverRequestNs = "server_request_ns", serverFirstAudioNs = "server_first_audio_ns", serverEdgeNs = "server_edge_ns"
+        case serverIngestNs = "server_ingest_ns", serverModelNs = "server_model_ns"
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

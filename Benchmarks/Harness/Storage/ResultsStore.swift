@@ -191,6 +191,15 @@ public final class ResultsStore: Sendable {
         migrator.registerMigration("v3-audio-bursts") { db in
             try db.execute(sql: "ALTER TABLE trials ADD COLUMN audio_bursts INTEGER")
         }
+        migrator.registerMigration("v4-server-phases") { db in
+            try db.execute(sql: """
+                ALTER TABLE trials ADD COLUMN server_request_ns INTEGER;
+                ALTER TABLE trials ADD COLUMN server_first_audio_ns INTEGER;
+                ALTER TABLE trials ADD COLUMN server_edge_ns INTEGER;
+                ALTER TABLE trials ADD COLUMN server_ingest_ns INTEGER;
+                ALTER TABLE trials ADD COLUMN server_model_ns INTEGER;
+                """)
+        }
         return migrator
     }
 

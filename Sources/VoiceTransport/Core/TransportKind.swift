@@ -19,12 +19,16 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
     /// A variant of another transport: against your own endpoints, `--transport all` measures
     /// it only when its URL is given.
     public let isVariant: Bool
+    /// It sends its request only once the user has stopped (so a new connection's set-up lies
+    /// on the path to the first audio).
+    public let requestsAtEndOfSpeech: Bool
     /// One line for `--help`.
     public let summary: String
 
     public init(rawValue: String, usesWebSocket: Bool, keepsOneConnection: Bool, urlFlag: String, serverDetectsEndOfSpeech: Bool,
-                isVariant: Bool = false, summary: String) {
+                isVariant: Bool = false, requestsAtEndOfSpeech: Bool = false, summary: String) {
         self.isVariant = isVariant
+        self.requestsAtEndOfSpeech = requestsAtEndOfSpeech
         self.rawValue = rawValue
         self.usesWebSocket = usesWebSocket
         self.keepsOneConnection = keepsOneConnection
@@ -65,6 +69,7 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
     /// POSTed at speech end, audio streams back as SSE.
     public static let sse = TransportKind(
         rawValue: "sse", usesWebSocket: false, keepsOneConnection: false, urlFlag: "--sse-url", serverDetectsEndOfSpeech: false,
+        requestsAtEndOfSpeech: true,
         summary: "HTTP POST of the whole recording at the end of speech, audio back as Server-Sent Events")
 
     /// The SSE answer, but the recording streams up as a chunked request body while the user
