@@ -33,6 +33,8 @@ struct TransportChoice: ExpressibleByArgument, Equatable {
     }
 
     static var allValueStrings: [String] { TransportKind.all.map(\.rawValue) + ["all"] }
+
+    var defaultValueDescription: String { isAll ? "all" : kinds.map(\.rawValue).joined(separator: ",") }
     var name: String { isAll ? "all" : kinds.map(\.rawValue).joined(separator: ",") }
 }
 

@@ -7,11 +7,14 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the reference server alone (both dialects, deployment profiles, fault injection).",
         discussion: """
-        The first line on stdout is `listening on http://HOST:PORT` (with --port 0, the port actually bound).
+        The first line on stdout is `listening on http://HOST:PORT` (https:// with TLS; with --port 0, the port actually bound).
 
-        Endpoints: ws://HOST:PORT/v1/realtime (OpenAI Realtime GA) and \
-        http://HOST:PORT/v1/chat/completions (Chat Completions audio over SSE).
-        Per request: ?first_audio_ms=N delays the first audio by N ms; ?fault=NAME injects a fault \
+        Endpoints: ws://HOST:PORT/v1/realtime (OpenAI Realtime GA), \
+        http://HOST:PORT/v1/chat/completions (Chat Completions audio over SSE) and \
+        http://HOST:PORT/v1/chat/completions/stream (the recording as a chunked PCM16 body, the same SSE answer); \
+        GET /debug/log lists every answer. Each endpoint answers as its deployment profile says \
+        (realtime behind the WebSocket, edge-sse behind SSE by default; `ttfa profile list`).
+        Per request: ?first_audio_ms=N (or A..B) delays the first audio by exactly that, in place of the profile's phases; ?fault=NAME injects a fault \
         (\(Fault.allCases.map(\.rawValue).joined(separator: ", "))).
         Stops on SIGINT or SIGTERM.
         """

@@ -89,7 +89,7 @@ struct ProfileOptions: ParsableArguments {
 
 /// `--link`: the network the run plays between ttfa and its endpoints.
 struct LinkOptions: ParsableArguments {
-    @Option(help: "Put an emulated network between ttfa and the endpoints (default: broadband in front of the embedded server, none in front of yours): a preset (\(LinkSpec.presets.map(\.name).joined(separator: ", "))) or a spec like rtt=80ms,jitter=10ms,down=20mbit,up=5mbit (also stall=1%:200ms, buffer=4k, flush=500ms; a preset first to change it: 4g,buffer=4k).")
+    @Option(help: "Put an emulated network between ttfa and the endpoints: a preset (\(LinkSpec.presets.map(\.name).joined(separator: ", "))) or a spec like rtt=80ms,jitter=10ms,down=20mbit,up=5mbit (also stall=1%:200ms, buffer=4k, flush=500ms; a preset first to change it: 4g,buffer=4k). Default: broadband in front of the embedded reference server (and for ttfa link); nothing in front of a URL you give.")
     var link: String?
 
     func spec() throws -> LinkSpec? {
