@@ -48,6 +48,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CPosix"),
         .target(name: "SpeechDetection"),
+        .target(name: "SeededRandom"),
         .target(
             name: "VoiceTransport",
             dependencies: [
@@ -62,6 +63,7 @@ let package = Package(
             name: "ReferenceServer",
             dependencies: [
                 "SpeechDetection",
+                "SeededRandom",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -81,6 +83,7 @@ let package = Package(
         .target(
             name: "LinkEmulator",
             dependencies: [
+                "SeededRandom",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -92,6 +95,7 @@ let package = Package(
                 "ReferenceServer",
                 "LinkEmulator",
                 "SpeechDetection",
+                "SeededRandom",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,6 +111,7 @@ let package = Package(
                 "ReferenceServer",
                 "LinkEmulator",
                 "SpeechDetection",
+                "SeededRandom",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// When the bytes that arrive in one direction are delivered at the other end: the arithmetic
 /// of the link emulator, pure (tested without sockets).
 ///
@@ -10,12 +12,12 @@ public struct LinkSchedule: Sendable {
     public let segmentBytes: Int
     private var linkFreeAt: Int64 = 0
     private var lastRelease: Int64 = 0
-    private var generator: SplitMix64
+    private var generator: SeededGenerator
 
     public init(direction: LinkSpec.Direction, seed: UInt64, segmentBytes: Int = 8192) {
         self.direction = direction
         self.segmentBytes = segmentBytes
-        generator = SplitMix64(seed: seed)
+        generator = SeededGenerator(seed: seed)
     }
 
     /// Release times (monotonic ns) for `count` bytes that arrived at `arrival`, in order.
@@ -56,19 +58,3 @@ public struct LinkSchedule: Sendable {
     }
 }
 
-/// SplitMix64: seedable, so a link's jitter and stalls can be replayed.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,3 +1,4 @@
+import SeededRandom
 import Foundation
 
 /// How a deployment answers: what happens between a complete request and its first audio, and
@@ -113,7 +114,7 @@ public struct DeploymentProfile: Sendable, Equatable {
     /// The plan of the `sequence`-th request (1-based) on an endpoint, whose upload carried
     /// `audioSeconds` of audio to ingest after it arrived.
     public func plan(sequence: Int, audioSeconds: Double) -> Plan {
-        var generator = SplitMix(seed: seed &+ UInt64(max(0, sequence)) &* 0x9E37_79B9_7F4A_7C15)
+        var generator = SeededGenerator(seed: seed &+ UInt64(max(0, sequence)) &* 0x9E37_79B9_7F4A_7C15)
         var plan = Plan()
         if let edge {
             plan.invocationMs = edge.invocation.sample(&generator)
@@ -135,7 +136,7 @@ public enum Distribution: Sendable, Equatable {
     /// Log-normal given by its median and 95th percentile.
     case logNormal(median: Double, p95: Double)
 
-    func sample(_ generator: inout SplitMix) -> Double {
+    func sample(_ generator: inout SeededGenerator) -> Double {
         switch self {
         case .fixed(let ms):
             return ms
@@ -162,19 +163,3 @@ public enum Distribution: Sendable, Equatable {
     }
 }
 
-/// SplitMix64: small, fast and seedable, so plans are reproducible.
-struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,3 +1,4 @@
+import SeededRandom
 import Foundation
 
 /// Order statistics of a sample: the figures ttfa reports.
@@ -45,23 +46,6 @@ public struct Summary: Sendable, Equatable, Codable {
     }
 }
 
-/// A small, fast, seedable generator (SplitMix64), so bootstrap intervals are reproducible
-/// from the stored trials and the stored seed.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// How much sooner one transport answers than another: the ratio of p50 TTFAs with a
 /// percentile-bootstrap 95% confidence interval.
