@@ -97,6 +97,7 @@ let package = Package(
                 "SpeechDetection",
                 "SeededRandom",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/Harness",

@@ -127,6 +127,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var linkOptions: LinkOptions
 
+    @OptionGroup var thresholdOptions: ThresholdOptions
+
     @OptionGroup var turnOptions: TurnOptions
 
     @Option(help: "Model named in the SSE request body (the WebSocket model goes in --ws-url, ?model=…).")
@@ -204,6 +206,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         // Input first: nothing is measured or stored until everything checks out.
         let endpointProfiles = try profiles.load()
+        let thresholds = try thresholdOptions.load()
         // The seed scenario plays a broadband link in front of the embedded server; your own
         // endpoints get the network they are on, unless --link says otherwise.
         let linkSpec = try linkOptions.spec() ?? (urls.isEmpty ? .broadband : nil)
@@ -224,6 +227,7 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.input(error)
         }
+        try ThresholdOptions.validate(thresholds, transports: kinds.map(\.rawValue), recordings: recordings.map(\.name))
         let store = try database.open(create: true)
         let progressMode: ProgressPrinter.Mode = quiet ? .quiet : (Terminal.stderrIsTTY ? .bar : .lines)
 
@@ -245,7 +249,8 @@ struct RunCommand: AsyncParsableCommand {
         let exitCode: Int32
         do {
             exitCode = try await measure(store: store, recordings: recordings, headers: parsedHeaders, redactor: redactor, server: server,
-                                         profiles: endpointProfiles, caFile: embeddedCA ?? caFile, link: linkSpec, progressMode: progressMode)
+                                         profiles: endpointProfiles, caFile: embeddedCA ?? caFile, link: linkSpec, thresholds: thresholds,
+                                         progressMode: progressMode)
         } catch {
             await server?.stop()
             throw error
@@ -256,7 +261,7 @@ struct RunCommand: AsyncParsableCommand {
 
     private func measure(store: ResultsStore, recordings: [Recording], headers: [(name: String, value: String)],
                          redactor: SecretRedactor, server: RunningReferenceServer?, profiles endpointProfiles: EndpointProfiles,
-                         caFile: String?, link: LinkSpec?, progressMode: ProgressPrinter.Mode) async throws -> Int32 {
+                         caFile: String?, link: LinkSpec?, thresholds: [Threshold], progressMode: ProgressPrinter.Mode) async throws -> Int32 {
         var settings = try kinds.map { kind -> TransportSettings in
             let url = urls[kind] ?? TransportSettings.referenceURL(of: kind, on: server!)
             let endpoint: Endpoint
@@ -279,7 +284,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         do {
             let code = try await measure(store: store, recordings: recordings, settings: settings, redactor: redactor, server: server,
-                                         profiles: endpointProfiles, link: link, progressMode: progressMode)
+                                         profiles: endpointProfiles, link: link, thresholds: thresholds, progressMode: progressMode)
             await relays.stop()
             return code
         } catch {
@@ -290,7 +295,7 @@ struct RunCommand: AsyncParsableCommand {
 
     private func measure(store: ResultsStore, recordings: [Recording], settings: [TransportSettings], redactor: SecretRedactor,
                          server: RunningReferenceServer?, profiles endpointProfiles: EndpointProfiles, link: LinkSpec?,
-                         progressMode: ProgressPrinter.Mode) async throws -> Int32 {
+                         thresholds: [Threshold], progressMode: ProgressPrinter.Mode) async throws -> Int32 {
         let maxInvalidShare = Self.share(maxInvalid) ?? 0.1
         let configuration = BenchmarkConfiguration(
             transports: settings, recordings: recordings, trials: trials, warmup: warmup, chunkMs: chunkMs,
@@ -358,7 +363,8 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let stored = try store.run(id: runID) ?? run
-        let summary = RunSummary(run: stored, trials: try store.trials(runID: runID))
+        var summary = RunSummary(run: stored, trials: try store.trials(runID: runID))
+        summary.check(thresholds)
         if json {
             print(SummaryRenderer.json(summary, database: store.path).pretty())
             if !quiet { Terminal.error(SummaryRenderer.table(summary)) }
@@ -371,6 +377,10 @@ struct RunCommand: AsyncParsableCommand {
         if !quiet {
             for note in health.notes { Terminal.error("ttfa: note: \(note)\n") }
             for problem in health.problems { Terminal.error("ttfa: \(problem)\n") }
+        }
+        if !summary.thresholdsPassed {
+            if !quiet { Terminal.error("ttfa: \(Format.count(summary.checks.filter { !$0.passed }.count, "threshold")) failed: \(summary.checks.filter { !$0.passed }.map(\.threshold.expression).joined(separator: "; "))\n") }
+            return ExitCodes.checkFailed
         }
         return health.passed ? ExitCodes.success : ExitCodes.trialsFailed
     }

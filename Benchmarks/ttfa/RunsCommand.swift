@@ -69,15 +69,21 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "table, markdown or json.")
     var format: ReportFormat = .table
 
+    @OptionGroup var thresholdOptions: ThresholdOptions
+
     func run() async throws {
+        let thresholds = try thresholdOptions.load()
         let store = try database.open(create: false)
         let run = try selection.resolve(in: store)
-        let summary = RunSummary(run: run, trials: try store.trials(runID: run.id!))
+        var summary = RunSummary(run: run, trials: try store.trials(runID: run.id!))
+        try ThresholdOptions.validate(thresholds, transports: summary.transports.map(\.transport), recordings: summary.recordingNames)
+        summary.check(thresholds)
         switch format {
         case .table: print(SummaryRenderer.table(summary), terminator: "")
         case .markdown: print(SummaryRenderer.markdown(summary), terminator: "")
         case .json: print(SummaryRenderer.json(summary, database: store.path).pretty())
         }
+        if !summary.thresholdsPassed { throw ExitCode(ExitCodes.checkFailed) }
     }
 }
 

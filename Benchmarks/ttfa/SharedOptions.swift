@@ -163,3 +163,34 @@ struct TurnOptions: ParsableArguments {
         turn == .vad ? EnergyVAD.Parameters(threshold: vadThreshold, prefixPaddingMs: vadPrefixMs, silenceDurationMs: vadSilenceMs) : nil
     }
 }
+
+/// `--threshold` / `--thresholds`: pass/fail conditions on a run's figures (exit 1 when one fails).
+struct ThresholdOptions: ParsableArguments {
+    @Option(name: .customLong("threshold"), help: ArgumentHelp(
+        "A condition on the run, e.g. 'websocket.ttfa.p95 < 700ms', 'sse.failed < 5%', 'websocket.underruns == 0', 'sse[long.wav].ttfa.p50 < 2.5s' (repeatable). When one fails: exit 1.",
+        valueName: "expression"))
+    var expressions: [String] = []
+
+    @Option(name: .customLong("thresholds"), help: ArgumentHelp("YAML or JSON file with a list of threshold expressions (or thresholds: [...]).", valueName: "file"))
+    var file: String?
+
+    /// The thresholds, parsed; a bad one is a usage error naming what is valid.
+    func load() throws -> [Threshold] {
+        do throws(ThresholdError) {
+            var out = try file.map { (path) throws(ThresholdError) in try Threshold.load(file: path) } ?? []
+            for text in expressions { out.append(try Threshold(text)) }
+            return out
+        } catch {
+            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
+        }
+    }
+
+    /// Checks the thresholds name transports and recordings the run has.
+    static func validate(_ thresholds: [Threshold], transports: [String], recordings: [String]) throws {
+        do throws(ThresholdError) {
+            for threshold in thresholds { try threshold.validate(transports: transports, recordings: recordings) }
+        } catch {
+            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
+        }
+    }
+}

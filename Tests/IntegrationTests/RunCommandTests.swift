@@ -152,6 +152,27 @@ struct RunCommandTests {
         }
     }
 
+    @Test func aFailedThresholdExits1EvenWhenTrialsFailedAndTheSummaryStillListsThem() async throws {
+        let scratch = try Scratch()
+        // The WebSocket side is unreachable (exit 3 on its own); the SSE side is measured.
+        var arguments = quickRun(scratch, extra: ["--ws-url", "ws://127.0.0.1:9/v1/realtime", "--transport", "websocket",
+                                                  "--threshold", "websocket.failed == 0", "--threshold", "websocket.failed <= 100%"])
+        arguments.removeAll { ["--profile", "instant", "--link", "loopback"].contains($0) }
+        let result = try await ttfa(arguments)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout.contains("✗ websocket.failed == 0 (measured 2)"))
+        #expect(result.stdout.contains("✓ websocket.failed <= 100% (measured 100.0%)"))
+        #expect(result.stdout.contains("websocket connect:"), "the failed trials are still listed")
+        #expect(result.stderr.contains("1 threshold failed: websocket.failed == 0"))
+        // Thresholds that pass leave the exit code to the trials; a typo measures nothing.
+        let passing = try await ttfa(quickRun(scratch, extra: ["--threshold", "sse.ttfa.p99 < 10s", "--threshold", "websocket.failed == 0"]))
+        #expect(passing.status == 0, "\(passing.stderr)")
+        let typo = try await ttfa(quickRun(scratch, extra: ["--threshold", "sse.ttfa.p50 < 2 seconds"]))
+        #expect(typo.status == 2 && typo.stderr.contains("not a time"))
+        let runs = try await ttfa(["runs", "--db", scratch.database])
+        #expect(runs.stdout.split(separator: "\n").count == 1 + 2, "the typo stored no run")
+    }
+
     @Test func wrongDialectIsAProtocolFailure() async throws {
         try await withServe { server in
             let scratch = try Scratch()

@@ -17,6 +17,22 @@ public struct RunSummary: Sendable {
     public var timeoutMs: Double?
     /// `reset` (one-turn conversations) or `keep`, from the stored configuration.
     public var context: String?
+    /// Thresholds checked against this run (`check(_:)`), in the order given.
+    public var checks: [ThresholdResult] = []
+    /// Whether every threshold checked passed.
+    public var thresholdsPassed: Bool { checks.allSatisfy(\.passed) }
+
+    /// Evaluates `thresholds` and keeps their results for the renderers.
+    public mutating func check(_ thresholds: [Threshold]) {
+        checks = thresholds.map { $0.evaluate(self) }
+    }
+
+    /// The transports and recordings the stored trials cover, for validating thresholds.
+    public var recordingNames: [String] {
+        var names: [String] = []
+        for t in transports { for r in t.recordings where !names.contains(r.name) { names.append(r.name) } }
+        return names
+    }
 
     /// Phases reported, in the order a turn goes through them. Setup phases and `encode` are
     /// durations; the others are measured from the scheduled end of speech.

@@ -60,7 +60,18 @@ public enum SummaryRenderer {
             ("verdict", .optional(summary.verdict?.text)),
             ("verdicts", .array(summary.verdicts.map { .string($0.text) })),
             ("verdict_withheld", .bool(summary.verdict?.withheld ?? false)),
-        ])
+        ] + thresholds(summary.checks))
+    }
+
+    /// `thresholds`, when any were checked.
+    static func thresholds(_ checks: [ThresholdResult]) -> [(String, JSONValue)] {
+        guard !checks.isEmpty else { return [] }
+        let items: [JSONValue] = checks.map { c in
+            let value: JSONValue = c.value.map { .double(round3($0)) } ?? .null
+            return .object([("threshold", .string(c.threshold.expression)), ("metric", .string(c.threshold.metricName)),
+                            ("value", value), ("limit", .double(round3(c.threshold.limit))), ("passed", .bool(c.passed))])
+        }
+        return [("thresholds", .array(items))]
     }
 
     /// `null` without timeouts; otherwise `{"p50": ms}` or `{"at_least": ms}`.
@@ -195,6 +206,11 @@ public enum SummaryRenderer {
         for verdict in summary.verdicts {
             out += "verdict: \(verdict.text)\n"
         }
+        if !summary.checks.isEmpty {
+            let failed = summary.checks.filter { !$0.passed }.count
+            out += "thresholds: \(failed == 0 ? "all \(summary.checks.count) passed" : "\(failed) of \(summary.checks.count) failed")\n"
+            for check in summary.checks { out += "  \(check.line)\n" }
+        }
         if summary.warmups > 0 {
             out += "(\(Format.count(summary.warmups, "warm-up trial")) stored but left out of the statistics)\n"
         }
@@ -214,6 +230,13 @@ public enum SummaryRenderer {
         }
         out += "\n"
         for verdict in summary.verdicts { out += "**Verdict:** \(escape(verdict.text))\n\n" }
+        if !summary.checks.isEmpty {
+            out += "| threshold | measured | |\n|---|---:|:---:|\n"
+            for check in summary.checks {
+                out += "| `\(escape(check.threshold.expression))` | \(check.threshold.format(check.value)) | \(check.passed ? "✅" : "❌") |\n"
+            }
+            out += "\n"
+        }
         return out
     }
 
