@@ -6,12 +6,20 @@
 SWIFT ?= swift
 ARGS ?=
 APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config
+# What only the tests need: xmllint validates the JUnit reports against a schema.
+TEST_PACKAGES := libxml2-utils
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps build run test clean
+.PHONY: deps test-deps install build run test clean
 
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory install PACKAGES="$(APT_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory install PACKAGES="$(APT_PACKAGES) $(TEST_PACKAGES)"
+
+install:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing system packages:$$missing"; \
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
@@ -23,7 +31,7 @@ build: deps
 run: build
 	.build/release/ttfa $(ARGS)
 
-test: deps
+test: test-deps
 	$(SWIFT) test
 
 clean:

@@ -124,11 +124,12 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VoiceTransport", "ReferenceServer", "LinkEmulator", "Harness", "ttfa", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["VoiceTransport", "ReferenceServer", "LinkEmulator", "Harness", "ttfa", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Schemas"]
         ),
         .testTarget(
             name: "HarnessTests",
-            dependencies: ["Harness", "VoiceTransport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Harness", "VoiceTransport", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -129,6 +129,12 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var thresholdOptions: ThresholdOptions
 
+    @Option(help: "Also write the summary (and thresholds) as Markdown to this file; appended to when it exists, as $GITHUB_STEP_SUMMARY is.")
+    var markdown: String?
+
+    @Option(help: "Also write JUnit XML to this file: a test case per transport's trials and per threshold.")
+    var junit: String?
+
     @OptionGroup var turnOptions: TurnOptions
 
     @Option(help: "Model named in the SSE request body (the WebSocket model goes in --ws-url, ?model=…).")
@@ -374,6 +380,8 @@ struct RunCommand: AsyncParsableCommand {
         if runner.wasInterrupted { return ExitCodes.interrupted }
         if storeFailure != nil { return ExitCodes.usage }
         let health = summary.health(maxInvalidShare: maxInvalidShare)
+        try OutputFiles.write(markdown: markdown, SummaryRenderer.markdown(summary), junit: junit,
+                              CheckRenderer.junit(run: summary, health: health, thresholds: summary.checks, timestamp: OutputFiles.junitTimestamp()))
         if !quiet {
             for note in health.notes { Terminal.error("ttfa: note: \(note)\n") }
             for problem in health.problems { Terminal.error("ttfa: \(problem)\n") }

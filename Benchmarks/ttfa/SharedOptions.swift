@@ -176,8 +176,8 @@ struct ThresholdOptions: ParsableArguments {
 
     /// The thresholds, parsed; a bad one is a usage error naming what is valid.
     func load() throws -> [Threshold] {
-        do throws(ThresholdError) {
-            var out = try file.map { (path) throws(ThresholdError) in try Threshold.load(file: path) } ?? []
+        do throws(CheckError) {
+            var out = try file.map { (path) throws(CheckError) in try Threshold.load(file: path) } ?? []
             for text in expressions { out.append(try Threshold(text)) }
             return out
         } catch {
@@ -187,7 +187,7 @@ struct ThresholdOptions: ParsableArguments {
 
     /// Checks the thresholds name transports and recordings the run has.
     static func validate(_ thresholds: [Threshold], transports: [String], recordings: [String]) throws {
-        do throws(ThresholdError) {
+        do throws(CheckError) {
             for threshold in thresholds { try threshold.validate(transports: transports, recordings: recordings) }
         } catch {
             throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)

@@ -58,17 +58,17 @@ struct ThresholdTests {
         #expect {
             try Threshold(expression)
         } throws: { error in
-            let message = (error as? ThresholdError)?.message ?? ""
+            let message = (error as? CheckError)?.message ?? ""
             return message.contains(mentions) && message.contains(expression)
         }
     }
 
     @Test func namesAreCheckedAgainstTheRun() throws {
         let summary = summary()
-        #expect(throws: ThresholdError.self) {
+        #expect(throws: CheckError.self) {
             try Threshold("sse-strem.ttfa.p50 < 1s").validate(transports: summary.transports.map(\.transport), recordings: summary.recordingNames)
         }
-        #expect(throws: ThresholdError.self) {
+        #expect(throws: CheckError.self) {
             try Threshold("sse[long.wav].ttfa.p50 < 1s").validate(transports: summary.transports.map(\.transport), recordings: summary.recordingNames)
         }
         try Threshold("sse[a.wav].ttfa.p50 < 1s").validate(transports: summary.transports.map(\.transport), recordings: summary.recordingNames)
@@ -84,6 +84,6 @@ struct ThresholdTests {
         try #"["sse.ttfa.p50 < 2s"]"#.write(toFile: json, atomically: true, encoding: .utf8)
         #expect(try Threshold.load(file: json).map(\.expression) == ["sse.ttfa.p50 < 2s"])
         try "limits: [a]\n".write(toFile: yaml, atomically: true, encoding: .utf8)
-        #expect(throws: ThresholdError.self) { try Threshold.load(file: yaml) }
+        #expect(throws: CheckError.self) { try Threshold.load(file: yaml) }
     }
 }

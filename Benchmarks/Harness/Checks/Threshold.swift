@@ -61,9 +61,9 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses one threshold; the error says what is wrong and what is valid.
-    public init(_ text: String) throws(ThresholdError) {
+    public init(_ text: String) throws(CheckError) {
         expression = text.trimmingCharacters(in: .whitespaces)
-        func fail(_ why: String) -> ThresholdError { ThresholdError("threshold '\(text)': \(why)") }
+        func fail(_ why: String) -> CheckError { CheckError("threshold '\(text)': \(why)") }
         // The operator: the first of <=, >=, ==, !=, <, > (two-character ones first).
         var found: (Comparator, Range<String.Index>)?
         for comparator in Comparator.allCases {
@@ -122,7 +122,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    private static func duration(_ text: String, _ fail: (String) -> ThresholdError) throws(ThresholdError) -> Double {
+    private static func duration(_ text: String, _ fail: (String) -> CheckError) throws(CheckError) -> Double {
         var number = text
         var scale = 1.0
         if number.hasSuffix("ms") {
@@ -141,12 +141,12 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
 
     /// Checks the transport and recording names against what a run measures (before it starts,
     /// or against a stored run). The error lists the valid names.
-    public func validate(transports: [String], recordings: [String]) throws(ThresholdError) {
+    public func validate(transports: [String], recordings: [String]) throws(CheckError) {
         guard transports.contains(transport) else {
-            throw ThresholdError("threshold '\(expression)': the run measures no transport '\(transport)'; it measures \(transports.joined(separator: ", "))")
+            throw CheckError("threshold '\(expression)': the run measures no transport '\(transport)'; it measures \(transports.joined(separator: ", "))")
         }
         if let recording, !recordings.contains(recording) {
-            throw ThresholdError("threshold '\(expression)': the run has no recording '\(recording)'; it has \(recordings.joined(separator: ", "))")
+            throw CheckError("threshold '\(expression)': the run has no recording '\(recording)'; it has \(recordings.joined(separator: ", "))")
         }
     }
 
@@ -202,15 +202,15 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses thresholds from a file: YAML or JSON, a list of expressions or `{thresholds: […]}`.
-    public static func load(file path: String) throws(ThresholdError) -> [Threshold] {
+    public static func load(file path: String) throws(CheckError) -> [Threshold] {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ThresholdError("--thresholds \(path): no readable file there")
+            throw CheckError("--thresholds \(path): no readable file there")
         }
         let lines: [String]
         do {
             lines = try YAMLList.strings(text, key: "thresholds")
         } catch {
-            throw ThresholdError("--thresholds \(path): \(error.message); write a list of expressions such as '- websocket.ttfa.p95 < 700ms' (or thresholds: [...])")
+            throw CheckError("--thresholds \(path): \(error.message); write a list of expressions such as '- websocket.ttfa.p95 < 700ms' (or thresholds: [...])")
         }
         var out: [Threshold] = []
         for line in lines { out.append(try Threshold(line)) }
@@ -230,7 +230,7 @@ public struct ThresholdResult: Sendable {
     }
 }
 
-public struct ThresholdError: Error, Sendable, CustomStringConvertible {
+public struct CheckError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// Validates a JUnit report against the common schema with xmllint (installed by `make test`).
+func validateJUnit(_ path: String) throws -> (valid: Bool, output: String) {
+    let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Schemas/junit.xsd").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["xmllint", "--noout", "--schema", schema, path]
+    let pipe = Pipe()
+    process.standardError = pipe
+    process.standardOutput = pipe
+    try process.run()
+    process.waitUntilExit()
+    return (process.terminationStatus == 0, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+}
+
+@Suite("ttfa baseline and compare", .serialized)
+struct CompareCommandTests {
+    @Test func identicalRunsAreUnchangedASlowerServerRegressesAndEveryOutputIsReadable() async throws {
+        let scratch = try Scratch()
+        let dir = scratch.directory.path
+        for (name, ms) in [("p100", 100), ("p130", 130)] {
+            try "name: fixed\nfirst_audio_ms: {fixed: \(ms)}\nanswer: {audio_ms: 200, delta_ms: 100, real_time_factor: 0}\n"
+                .write(toFile: "\(dir)/\(name).yaml", atomically: true, encoding: .utf8)
+        }
+        func measure(_ profile: String) async throws {
+            let result = try await ttfa(["run", "--transport", "websocket,sse", "--trials", "4", "--warmup", "0", "--audio", scratch.audio,
+                                         "--db", scratch.database, "--profile", "\(dir)/\(profile).yaml", "--link", "loopback",
+                                         "--lag-budget-ms", "1000", "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        try await measure("p100")
+        try await measure("p100")
+        try await measure("p130")
+        let baseline = "\(dir)/results/baseline.json"
+        let save = try await ttfa(["baseline", "save", "--run", "1", "--out", baseline, "--db", scratch.database])
+        #expect(save.status == 0 && save.stderr.contains("wrote baseline"), "\(save.stderr)")
+
+        // Identical code: no regression, exit 0.
+        let same = try await ttfa(["compare", "--baseline", baseline, "--candidate", "2", "--db", scratch.database, "--json"])
+        #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as? [String: Any])
+        #expect(object["regressed"] as? Bool == false)
+        let metrics = try #require(object["metrics"] as? [[String: Any]])
+        #expect(metrics.contains { $0["metric"] as? String == "sse.ttfa.p50" && $0["verdict"] as? String == "unchanged" })
+
+        // 30 ms slower with the same profile name: a configuration difference, refused …
+        let refused = try await ttfa(["compare", "--baseline", baseline, "--candidate", "latest", "--db", scratch.database])
+        #expect(refused.status == 2 && refused.stderr.contains("profiles:") && refused.stderr.contains("--allow-mismatch"), "\(refused.stderr)")
+        // … unless accepted: regressed, exit 1, with the numbers in Markdown and JUnit.
+        let markdown = "\(dir)/summary.md", junit = "\(dir)/ttfa.xml"
+        let slower = try await ttfa(["compare", "--baseline", baseline, "--candidate", "latest", "--db", scratch.database,
+                                     "--allow-mismatch", "--markdown", markdown, "--junit", junit])
+        #expect(slower.status == 1, "\(slower.stdout)\(slower.stderr)")
+        #expect(slower.stdout.contains("regressed") && slower.stdout.contains("verdict: regression"))
+        let md = try String(contentsOfFile: markdown, encoding: .utf8)
+        #expect(md.contains("❌ regression") && md.contains("| `sse.ttfa.p50` |") && md.contains("Configuration differs"))
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(xml.contains("<failure message=\"regressed: sse.ttfa.p50 +"))
+        let validation = try validateJUnit(junit)
+        #expect(validation.valid, "\(validation.output)")
+        // A generous tolerance calls the same 30 ms unchanged.
+        let tolerant = try await ttfa(["compare", "--baseline", baseline, "--candidate", "latest", "--db", scratch.database,
+                                       "--allow-mismatch", "--tolerance", "50%"])
+        #expect(tolerant.status == 0, "\(tolerant.stdout)")
+        // The old form still works: two run ids.
+        let positional = try await ttfa(["compare", "1", "2", "--db", scratch.database])
+        #expect(positional.status == 0 && positional.stdout.contains("websocket.ttfa.p50"))
+    }
+
+    @Test func aMissingOrCorruptBaselineExits2WithWhatToDo() async throws {
+        let scratch = try Scratch()
+        let missing = try await ttfa(["compare", "--baseline", "\(scratch.directory.path)/none.json", "--candidate", "latest", "--db", scratch.database])
+        #expect(missing.status == 2 && missing.stderr.contains("ttfa baseline save --run ID --out"), "\(missing.stderr)")
+        let corrupt = "\(scratch.directory.path)/corrupt.json"
+        try "{\"format\": \"ttfa-baseline/1\", \"run\": ".write(toFile: corrupt, atomically: true, encoding: .utf8)
+        let broken = try await ttfa(["compare", "--baseline", corrupt, "--candidate", "latest", "--db", scratch.database])
+        #expect(broken.status == 2 && broken.stderr.contains("corrupt or truncated"), "\(broken.stderr)")
+        #expect(!broken.stderr.contains("Fatal") && !broken.stderr.contains("Stack"))
+        let typo = try await ttfa(["compare", "--baseline", "baseline", "--db", scratch.database])
+        #expect(typo.status == 2 && typo.stderr.contains("neither a baseline file nor a run id"), "\(typo.stderr)")
+        let noBaseline = try await ttfa(["compare", "--db", scratch.database])
+        #expect(noBaseline.status == 2 && noBaseline.stderr.contains("ttfa baseline save"), "\(noBaseline.stderr)")
+    }
+
+    @Test func aRunWritesMarkdownAndValidJUnitForItsTrialsAndThresholds() async throws {
+        let scratch = try Scratch()
+        let markdown = "\(scratch.directory.path)/summary.md", junit = "\(scratch.directory.path)/run.xml"
+        try "# job summary\n".write(toFile: markdown, atomically: true, encoding: .utf8)
+        let result = try await ttfa(quickRun(scratch, extra: ["--markdown", markdown, "--junit", junit,
+                                                              "--threshold", "websocket.ttfa.p50 < 10s", "--threshold", "sse.ttfa.max < 0.001ms"]))
+        #expect(result.status == 1, "\(result.stderr)")
+        let md = try String(contentsOfFile: markdown, encoding: .utf8)
+        #expect(md.hasPrefix("# job summary\n"), "appended, as to $GITHUB_STEP_SUMMARY")
+        #expect(md.contains("| `sse.ttfa.max < 0.001ms` |") && md.contains("❌"))
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(xml.contains("name=\"websocket trials\"") && xml.contains("name=\"sse.ttfa.max &lt; 0.001ms\""))
+        #expect(xml.contains("failures=\"1\""))
+        let validation = try validateJUnit(junit)
+        #expect(validation.valid, "\(validation.output)")
+    }
+}
