@@ -100,4 +100,36 @@ struct CompareCommandTests {
         let validation = try validateJUnit(junit)
         #expect(validation.valid, "\(validation.output)")
     }
+
+    /// The CI recipe's steps, end to end, on a quick configuration: a first job without a
+    /// baseline says how to make one; with the baseline committed, the second job compares and
+    /// leaves the Markdown, the JUnit (valid) and the CSV.
+    @Test func theCIRecipeRunsEndToEnd() async throws {
+        let scratch = try Scratch()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = root.appendingPathComponent("examples/ci/ttfa-ci.sh").path
+        let dir = scratch.directory.path
+        var environment = [
+            "TTFA": ttfaExecutable.path, "TTFA_BASELINE": "\(dir)/baseline.json", "GITHUB_STEP_SUMMARY": "\(dir)/summary.md",
+            "TTFA_ARGS": "--trials 3 --warmup 0 --audio \(scratch.audio) --profile instant --link loopback --lag-budget-ms 1000 --threshold 'sse.failed == 0'",
+        ]
+        let first = try await command(URL(fileURLWithPath: "/bin/bash"), [script, "\(dir)/job1"], environment: environment, currentDirectory: root)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(try String(contentsOfFile: "\(dir)/summary.md", encoding: .utf8).contains("No baseline at"))
+        let save = try await ttfa(["baseline", "save", "--db", "\(dir)/job1/ttfa.sqlite", "--out", "\(dir)/baseline.json"])
+        #expect(save.status == 0, "\(save.stderr)")
+        environment["GITHUB_STEP_SUMMARY"] = "\(dir)/summary2.md"
+        let second = try await command(URL(fileURLWithPath: "/bin/bash"), [script, "\(dir)/job2"], environment: environment, currentDirectory: root)
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        let markdown = try String(contentsOfFile: "\(dir)/summary2.md", encoding: .utf8)
+        #expect(markdown.contains("### ttfa run") && markdown.contains("### ttfa compare: ✅ no regression") && markdown.contains("`sse.failed == 0`"))
+        for report in ["run.xml", "compare.xml"] {
+            let validation = try validateJUnit("\(dir)/job2/\(report)")
+            #expect(validation.valid, "\(report): \(validation.output)")
+        }
+        let csv = try String(contentsOfFile: "\(dir)/job2/trials.csv", encoding: .utf8)
+        #expect(csv.hasPrefix("run_id,seq,transport") && csv.split(separator: "\r\n").count == 1 + 9)
+        let compare = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/job2/compare.json"))) as? [String: Any])
+        #expect(compare["regressed"] as? Bool == false)
+    }
 }

@@ -26,9 +26,14 @@ func onDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) 
 }
 
 func ttfa(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) async throws -> Command {
+    try await command(ttfaExecutable, arguments, environment: environment, currentDirectory: currentDirectory)
+}
+
+/// Runs a program to its end, collecting its output.
+func command(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) async throws -> Command {
     try await onDedicatedThread {
         let process = Process()
-        process.executableURL = ttfaExecutable
+        process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
