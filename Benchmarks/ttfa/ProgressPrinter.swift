@@ -33,7 +33,7 @@ final class ProgressPrinter: Sendable {
             if mode == .lines {
                 let t = progress.trial
                 let what = t.status == "ok" ? "ok, TTFA \(Format.ms(t.ttfaNs.map { Double($0) / 1e6 }))" : "\(t.status): \(t.errorMessage ?? "")"
-                return "trial \(progress.completed)/\(total) \(t.transport) \(t.recording) round \(t.trial)\(t.warmup ? " (warm-up)" : ""): \(what)\n"
+                return "trial \(progress.completed)/\(total) \(progress.transport) \(t.recording) round \(t.trial)\(t.warmup ? " (warm-up)" : ""): \(what)\n"
             }
             return nil
         }

@@ -106,6 +106,8 @@ public struct BenchmarkConfiguration: Sendable {
 /// Progress after each stored trial.
 public struct TrialProgress: Sendable {
     public var trial: TrialRecord
+    /// The trial's transport as people read it ("sse", or "sse (candidate)" in an A/B run).
+    public var transport: String
     public var completed: Int
     public var total: Int
     /// Live p50 TTFA (ms) of measured ok trials, per transport in configuration order.
@@ -117,7 +119,8 @@ public struct TrialProgress: Sendable {
 public final class BenchmarkRunner: Sendable {
     public let configuration: BenchmarkConfiguration
     private let store: ResultsStore
-    private let runID: Int64
+    /// Where each transport's trials go (index-aligned with `configuration.transports`).
+    private let targets: [Target]
     /// Why the run stops early (an interrupt, a storage failure): trials in flight are aborted
     /// with it and abandoned, never stored.
     private let stopReason = LockedBox<TransportError?>(nil)
@@ -132,22 +135,38 @@ public final class BenchmarkRunner: Sendable {
 
     private struct ProgressState: Sendable {
         var completed = 0
-        var seq = 0
+        /// Per run: trials stored so far (each run numbers its own trials from 1).
+        var seq: [Int64: Int] = [:]
         var ttfas: [String: [Double]] = [:]
+    }
+
+    /// The run a transport's trials are stored in, and the reference server that answered them
+    /// (for the per-phase breakdown). A same-job A/B comparison stores its two sides in two runs.
+    public struct Target: Sendable {
+        public var runID: Int64
+        public var serverLog: ServerLog?
+
+        public init(runID: Int64, serverLog: ServerLog? = nil) {
+            self.runID = runID
+            self.serverLog = serverLog
+        }
     }
 
     static func answerLookup(_ log: ServerLog) -> @Sendable (String) -> ServerLog.Answer? {
         { id in log.answer(id: id) }
     }
 
-    /// The embedded reference server's answer log, for the per-phase breakdown.
-    private let serverLog: ServerLog?
+    public convenience init(configuration: BenchmarkConfiguration, store: ResultsStore, runID: Int64, serverLog: ServerLog? = nil) {
+        self.init(configuration: configuration, store: store,
+                  targets: configuration.transports.map { _ in Target(runID: runID, serverLog: serverLog) })
+    }
 
-    public init(configuration: BenchmarkConfiguration, store: ResultsStore, runID: Int64, serverLog: ServerLog? = nil) {
+    /// - Parameter targets: one per transport of `configuration`, in the same order.
+    public init(configuration: BenchmarkConfiguration, store: ResultsStore, targets: [Target]) {
+        precondition(targets.count == configuration.transports.count, "one target per transport")
         self.configuration = configuration
         self.store = store
-        self.runID = runID
-        self.serverLog = serverLog
+        self.targets = targets
     }
 
     /// One trial to run.
@@ -253,15 +272,16 @@ public final class BenchmarkRunner: Sendable {
             // A trial cut short because the run is stopping is abandoned; a real failure that
             // happened first is stored as what it was.
             if let reason = stopping, timeline.outcome.error == reason { break }
+            let target = targets[item.transport]
             let seq = progressState.withLock { s in
-                s.seq += 1
-                return s.seq
+                s.seq[target.runID, default: 0] += 1
+                return s.seq[target.runID]!
             }
             let context = TrialRecorder.Context(
-                runID: runID, seq: seq, settings: session.settings, recording: recording,
+                runID: target.runID, seq: seq, settings: session.settings, recording: recording,
                 round: item.round + 1, warmup: item.round < configuration.warmup,
                 startedAt: startedAt, lagBudgetNs: configuration.lagBudget,
-                server: serverLog.map(Self.answerLookup))
+                server: target.serverLog.map(Self.answerLookup))
             let (trial, events, _) = TrialRecorder.records(for: timeline, context: context)
             do {
                 try store.insertTrial(trial, events: events)
@@ -272,12 +292,12 @@ public final class BenchmarkRunner: Sendable {
             let progress = progressState.withLock { s -> TrialProgress in
                 s.completed += 1
                 if trial.isMeasuredOK, let ttfa = trial.ttfaNs {
-                    s.ttfas[trial.transport, default: []].append(Double(ttfa) / 1e6)
+                    s.ttfas[session.settings.displayName, default: []].append(Double(ttfa) / 1e6)
                 }
                 let live = configuration.transports.map { t in
-                    (t.kind.rawValue, s.ttfas[t.kind.rawValue].map(Summary.median))
+                    (t.displayName, s.ttfas[t.displayName].map(Summary.median))
                 }
-                return TrialProgress(trial: trial, completed: s.completed, total: configuration.totalTrials, liveP50: live)
+                return TrialProgress(trial: trial, transport: session.settings.displayName, completed: s.completed, total: configuration.totalTrials, liveP50: live)
             }
             onTrial(progress)
         }

@@ -23,6 +23,12 @@ public struct TransportSettings: Sendable {
     public var redactor: SecretRedactor
     public var realtime: RealtimeOptions
     public var chat: ChatCompletionsOptions
+    /// Which side of a same-job A/B comparison these settings belong to ("baseline",
+    /// "candidate"), or nil in a plain run.
+    public var variant: String?
+
+    /// The transport's name, with its A/B side when there is one: "sse", "sse (candidate)".
+    public var displayName: String { kind.rawValue + (variant.map { " (\($0))" } ?? "") }
 
     public init(
         kind: TransportKind,
