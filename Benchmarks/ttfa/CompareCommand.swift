@@ -65,7 +65,7 @@ struct CompareCommand: AsyncParsableCommand {
     func run() async throws {
         let base = positionalBaseline ?? baseline!
         let cand = positionalCandidate ?? candidate ?? "latest"
-        let (overall, perMetric) = try parseTolerances()
+        let tolerances = try Tolerances(tolerance, metricTolerances)
         var store: ResultsStore?
         func openStore() throws -> ResultsStore {
             if let store { return store }
@@ -75,8 +75,8 @@ struct CompareCommand: AsyncParsableCommand {
         }
         let baselineSide = try Self.side(base, role: "baseline", store: openStore)
         let candidateSide = try Self.side(cand, role: "candidate", store: openStore)
-        let check = RegressionCheck(baseline: baselineSide.baseline, candidate: candidateSide.baseline, tolerance: overall,
-                                    tolerances: perMetric, seed: UInt64(bitPattern: candidateSide.baseline.run.seed))
+        let check = RegressionCheck(baseline: baselineSide.baseline, candidate: candidateSide.baseline, tolerance: tolerances.overall,
+                                    tolerances: tolerances.perMetric, seed: UInt64(bitPattern: candidateSide.baseline.run.seed))
         if !check.mismatches.isEmpty && !allowMismatch {
             let lines = check.mismatches.map { "  " + $0.line }.joined(separator: "\n")
             throw CommandFailure(message: "the baseline and the candidate were measured under different configurations:\n\(lines)\ntheir numbers are not comparable; measure both the same way, or pass --allow-mismatch to compare anyway", exitCode: ExitCodes.usage)
@@ -98,22 +98,6 @@ struct CompareCommand: AsyncParsableCommand {
         if let health = candidateSide.health, !health.passed {
             for problem in health.problems { Terminal.error("ttfa: candidate: \(problem)\n") }
             throw ExitCode(ExitCodes.trialsFailed)
-        }
-    }
-
-    private func parseTolerances() throws -> (Tolerance, [(pattern: String, tolerance: Tolerance)]) {
-        do throws(CheckError) {
-            let overall = try Tolerance(parsing: tolerance)
-            var perMetric: [(pattern: String, tolerance: Tolerance)] = []
-            for item in metricTolerances {
-                guard let equals = item.firstIndex(of: "=") else {
-                    throw CheckError("--metric-tolerance \(item): write METRIC=TOLERANCE, e.g. websocket.ttfa.p95=15%,30ms")
-                }
-                perMetric.append((String(item[..<equals]).trimmingCharacters(in: .whitespaces), try Tolerance(parsing: String(item[item.index(after: equals)...]))))
-            }
-            return (overall, perMetric)
-        } catch {
-            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
         }
     }
 

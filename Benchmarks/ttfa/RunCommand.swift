@@ -129,6 +129,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var thresholdOptions: ThresholdOptions
 
+    @OptionGroup(title: "Same-job A/B comparison") var candidate: CandidateOptions
+
     @Option(help: "Also write the summary (and thresholds) as Markdown to this file; appended to when it exists, as $GITHUB_STEP_SUMMARY is.")
     var markdown: String?
 
@@ -213,6 +215,7 @@ struct RunCommand: AsyncParsableCommand {
         // Input first: nothing is measured or stored until everything checks out.
         let endpointProfiles = try profiles.load()
         let thresholds = try thresholdOptions.load()
+        let candidatePlan = try candidate.plan(baseline: endpointProfiles, baselineURLs: urls, kinds: kinds)
         // The seed scenario plays a broadband link in front of the embedded server; your own
         // endpoints get the network they are on, unless --link says otherwise.
         let linkSpec = try linkOptions.spec() ?? (urls.isEmpty ? .broadband : nil)
@@ -223,6 +226,7 @@ struct RunCommand: AsyncParsableCommand {
             parsedHeaders = try headers.map { (raw) throws(TransportError) in try HeaderParser.parse(raw) }
             for header in parsedHeaders { redactor.add(header.value) }
             for url in urls.values { redactor.addCredentials(fromURL: url) }
+            for url in candidatePlan?.urls.values ?? [:].values { redactor.addCredentials(fromURL: url) }
             if audio.isEmpty {
                 recordings = try BundledRecordings.load()
             } else {
@@ -230,23 +234,34 @@ struct RunCommand: AsyncParsableCommand {
             }
             // URLs are checked before anything starts.
             for (kind, url) in urls { _ = try Endpoint(url, for: kind) }
+            for (kind, url) in candidatePlan?.urls ?? [:] { _ = try Endpoint(url, for: kind) }
         } catch {
             throw CommandFailure.input(error)
         }
         try ThresholdOptions.validate(thresholds, transports: kinds.map(\.rawValue), recordings: recordings.map(\.name))
+        let tolerances = try candidate.tolerances()
         let store = try database.open(create: true)
         let progressMode: ProgressPrinter.Mode = quiet ? .quiet : (Terminal.stderrIsTTY ? .bar : .lines)
 
-        var server: RunningReferenceServer?
+        // The embedded reference server(s): one per side that needs it (an A/B comparison of
+        // two profiles runs two, each with its own answer log).
+        var sides: [Side] = [Side(variant: candidatePlan == nil ? nil : "baseline", urls: urls, profiles: endpointProfiles)]
+        if let candidatePlan {
+            sides.append(Side(variant: "candidate", urls: candidatePlan.urls, profiles: candidatePlan.profiles))
+        }
         var embeddedCA: String?
-        if urls.isEmpty {
-            do {
-                let tls = plain ? nil : try ServerTLS.generated()
-                embeddedCA = try tls?.authority?.writeCA()
-                server = try await ReferenceServer.start(.init(port: 0, profiles: endpointProfiles, tls: tls))
-            } catch {
-                throw CommandFailure(message: "the embedded reference server could not start: \(error)", exitCode: ExitCodes.usage)
+        var tls: ServerTLS?
+        do {
+            for index in sides.indices where kinds.contains(where: { sides[index].urls[$0] == nil }) {
+                if !plain && tls == nil {
+                    tls = try ServerTLS.generated()
+                    embeddedCA = try tls?.authority?.writeCA()
+                }
+                sides[index].server = try await ReferenceServer.start(.init(port: 0, profiles: sides[index].profiles, tls: plain ? nil : tls))
             }
+        } catch {
+            for side in sides { await side.server?.stop() }
+            throw CommandFailure(message: "the embedded reference server could not start: \(error)", exitCode: ExitCodes.usage)
         }
         defer { if let embeddedCA { try? FileManager.default.removeItem(atPath: embeddedCA) } }
         if insecure && !quiet {
@@ -254,43 +269,72 @@ struct RunCommand: AsyncParsableCommand {
         }
         let exitCode: Int32
         do {
-            exitCode = try await measure(store: store, recordings: recordings, headers: parsedHeaders, redactor: redactor, server: server,
-                                         profiles: endpointProfiles, caFile: embeddedCA ?? caFile, link: linkSpec, thresholds: thresholds,
+            exitCode = try await measure(sides: sides, store: store, recordings: recordings, headers: parsedHeaders, redactor: redactor,
+                                         caFile: embeddedCA ?? caFile, link: linkSpec, thresholds: thresholds, tolerances: tolerances,
                                          progressMode: progressMode)
         } catch {
-            await server?.stop()
+            for side in sides { await side.server?.stop() }
             throw error
         }
-        await server?.stop()
+        for side in sides { await side.server?.stop() }
         if exitCode != ExitCodes.success { throw ExitCode(exitCode) }
     }
 
-    private func measure(store: ResultsStore, recordings: [Recording], headers: [(name: String, value: String)],
-                         redactor: SecretRedactor, server: RunningReferenceServer?, profiles endpointProfiles: EndpointProfiles,
-                         caFile: String?, link: LinkSpec?, thresholds: [Threshold], progressMode: ProgressPrinter.Mode) async throws -> Int32 {
-        var settings = try kinds.map { kind -> TransportSettings in
-            let url = urls[kind] ?? TransportSettings.referenceURL(of: kind, on: server!)
-            let endpoint: Endpoint
-            do throws(TransportError) {
-                endpoint = try Endpoint(url, for: kind)
-            } catch {
-                throw CommandFailure.input(error)
+    /// One configuration to measure: the run itself, or one side of a same-job A/B comparison.
+    struct Side {
+        var variant: String?
+        /// Endpoints given by URL; the other transports go to `server`.
+        var urls: [TransportKind: String]
+        var profiles: EndpointProfiles
+        var server: RunningReferenceServer?
+        var settings: [TransportSettings] = []
+        var runID: Int64 = 0
+
+        init(variant: String?, urls: [TransportKind: String], profiles: EndpointProfiles) {
+            self.variant = variant
+            self.urls = urls
+            self.profiles = profiles
+        }
+    }
+
+    private func measure(sides: [Side], store: ResultsStore, recordings: [Recording], headers: [(name: String, value: String)],
+                         redactor: SecretRedactor, caFile: String?, link: LinkSpec?, thresholds: [Threshold],
+                         tolerances: Tolerances, progressMode: ProgressPrinter.Mode) async throws -> Int32 {
+        var sides = sides
+        for index in sides.indices {
+            sides[index].settings = try kinds.map { kind -> TransportSettings in
+                let url = sides[index].urls[kind] ?? TransportSettings.referenceURL(of: kind, on: sides[index].server!)
+                let endpoint: Endpoint
+                do throws(TransportError) {
+                    endpoint = try Endpoint(url, for: kind)
+                } catch {
+                    throw CommandFailure.input(error)
+                }
+                var settings = TransportSettings(
+                    kind: kind, endpoint: endpoint, headers: headers, connection: connection,
+                    verifyTLS: !insecure, caFile: caFile, redactor: redactor,
+                    realtime: RealtimeOptions(turnDetection: turnOptions.parameters), chat: ChatCompletionsOptions(model: model))
+                settings.variant = sides[index].variant
+                return settings
             }
-            return TransportSettings(
-                kind: kind, endpoint: endpoint, headers: headers, connection: connection,
-                verifyTLS: !insecure, caFile: caFile, redactor: redactor,
-                realtime: RealtimeOptions(turnDetection: turnOptions.parameters), chat: ChatCompletionsOptions(model: model))
         }
         // The emulated network: a relay in front of each endpoint, reached with CONNECT_TO.
         var relays = LinkRelays()
         if let link {
-            let (started, via) = try await LinkRelays.start(link, for: settings.map(\.endpoint))
+            let endpoints = sides.flatMap { $0.settings.map(\.endpoint) }
+            let (started, via) = try await LinkRelays.start(link, for: endpoints)
             relays = started
-            for index in settings.indices { settings[index].connectVia = via[index] }
+            var next = 0
+            for side in sides.indices {
+                for index in sides[side].settings.indices {
+                    sides[side].settings[index].connectVia = via[next]
+                    next += 1
+                }
+            }
         }
         do {
-            let code = try await measure(store: store, recordings: recordings, settings: settings, redactor: redactor, server: server,
-                                         profiles: endpointProfiles, link: link, thresholds: thresholds, progressMode: progressMode)
+            let code = try await measure(sides: sides, store: store, recordings: recordings, redactor: redactor, link: link,
+                                         thresholds: thresholds, tolerances: tolerances, progressMode: progressMode)
             await relays.stop()
             return code
         } catch {
@@ -299,50 +343,65 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    private func measure(store: ResultsStore, recordings: [Recording], settings: [TransportSettings], redactor: SecretRedactor,
-                         server: RunningReferenceServer?, profiles endpointProfiles: EndpointProfiles, link: LinkSpec?,
-                         thresholds: [Threshold], progressMode: ProgressPrinter.Mode) async throws -> Int32 {
-        let maxInvalidShare = Self.share(maxInvalid) ?? 0.1
-        let configuration = BenchmarkConfiguration(
-            transports: settings, recordings: recordings, trials: trials, warmup: warmup, chunkMs: chunkMs,
+    private func configuration(_ side: Side, transports: [TransportSettings], recordings: [Recording], link: LinkSpec?) -> BenchmarkConfiguration {
+        BenchmarkConfiguration(
+            transports: transports, recordings: recordings, trials: trials, warmup: warmup, chunkMs: chunkMs,
             concurrency: concurrency, timeout: .seconds(timeout), lagBudget: .seconds(lagBudgetMs / 1000),
-            seed: seed, label: label, context: context, maxInvalidShare: maxInvalidShare,
-            referenceServer: server.map { _ in
+            seed: seed, label: side.variant.map { "\(label ?? "A/B") (\($0))" } ?? label, context: context,
+            maxInvalidShare: Self.share(maxInvalid) ?? 0.1,
+            referenceServer: side.server.map { _ in
                 .object([("profiles", .object([
-                    ("websocket", JSONValue(any: endpointProfiles.realtime.jsonObject)),
-                    ("sse", JSONValue(any: endpointProfiles.chatCompletions.jsonObject)),
+                    ("websocket", JSONValue(any: side.profiles.realtime.jsonObject)),
+                    ("sse", JSONValue(any: side.profiles.chatCompletions.jsonObject)),
                 ]))])
             },
             link: link.map { JSONValue(any: $0.jsonObject) }, vad: turnOptions.parameters)
+    }
 
+    private func measure(sides: [Side], store: ResultsStore, recordings: [Recording], redactor: SecretRedactor, link: LinkSpec?,
+                         thresholds: [Threshold], tolerances: Tolerances,
+                         progressMode: ProgressPrinter.Mode) async throws -> Int32 {
+        var sides = sides
+        let maxInvalidShare = Self.share(maxInvalid) ?? 0.1
+        // One runner for every side, so their trials interleave; each side is stored as its own run.
+        let combined = configuration(sides[0], transports: sides.flatMap(\.settings), recordings: recordings, link: link)
         let facts = HostFacts.current()
-        let run: RunRecord
-        do {
-            run = try store.createRun(RunRecord(
-                id: nil, status: "running", startedAt: Timestamp.now(), endedAt: nil, label: label,
-                hostname: facts.hostname, os: facts.os, cpuModel: facts.cpuModel, cpuCount: facts.cpuCount,
-                swiftVersion: TTFAInfo.swiftVersion, curlVersion: LibraryVersions.curl,
-                opensslVersion: LibraryVersions.openSSL, sqliteVersion: (try? store.sqliteVersion()) ?? "unknown",
-                ttfaVersion: TTFAInfo.version, gitCommit: facts.gitCommit,
-                commandLine: CommandLineRedaction.redacted(CommandLine.arguments, redactor: redactor),
-                configJSON: configuration.json(redactor: redactor).serialized(), seed: Int64(bitPattern: seed)))
-        } catch {
-            throw CommandFailure(message: "\(store.path): cannot store the run (\(error)); pass --db with a writable file", exitCode: ExitCodes.usage)
+        for index in sides.indices {
+            let own = configuration(sides[index], transports: sides[index].settings, recordings: recordings, link: link)
+            do {
+                sides[index].runID = try store.createRun(RunRecord(
+                    id: nil, status: "running", startedAt: Timestamp.now(), endedAt: nil, label: own.label,
+                    hostname: facts.hostname, os: facts.os, cpuModel: facts.cpuModel, cpuCount: facts.cpuCount,
+                    swiftVersion: TTFAInfo.swiftVersion, curlVersion: LibraryVersions.curl,
+                    opensslVersion: LibraryVersions.openSSL, sqliteVersion: (try? store.sqliteVersion()) ?? "unknown",
+                    ttfaVersion: TTFAInfo.version, gitCommit: facts.gitCommit,
+                    commandLine: CommandLineRedaction.redacted(CommandLine.arguments, redactor: redactor),
+                    configJSON: own.json(redactor: redactor).serialized(), seed: Int64(bitPattern: seed))).id!
+            } catch {
+                throw CommandFailure(message: "\(store.path): cannot store the run (\(error)); pass --db with a writable file", exitCode: ExitCodes.usage)
+            }
         }
-        let runID = run.id!
+        let runIDs = sides.map(\.runID)
 
-        let printer = ProgressPrinter(mode: progressMode, total: configuration.totalTrials)
+        let printer = ProgressPrinter(mode: progressMode, total: combined.totalTrials)
         let network = link.map { " through the \($0.name) link (\($0.description))" } ?? ""
-        let where_ = server.map { "the embedded reference server (\($0.baseURL); profiles: websocket \(endpointProfiles.realtime.name), sse \(endpointProfiles.chatCompletions.name))" } ?? settings.map(\.endpoint.redacted).joined(separator: " and ")
-        printer.note("ttfa run \(runID): \(configuration.totalTrials) trials (\(trials) measured + \(warmup) warm-up per transport and recording) against \(where_)\(network), storing in \(store.path)")
+        let places = sides.map { side -> String in
+            let prefix = side.variant.map { "\($0) (run \(side.runID)): " } ?? ""
+            let embedded = side.server.map { "the embedded reference server (\($0.baseURL); profiles: websocket \(side.profiles.realtime.name), sse \(side.profiles.chatCompletions.name))" }
+            let own = side.settings.filter { side.urls[$0.kind] != nil }.map(\.endpoint.redacted)
+            return prefix + ([embedded].compactMap { $0 } + own).joined(separator: " and ")
+        }
+        let runs = runIDs.count == 1 ? "ttfa run \(runIDs[0])" : "ttfa A/B runs \(runIDs.map(String.init).joined(separator: " and ")), trials interleaved"
+        printer.note("\(runs): \(combined.totalTrials) trials (\(trials) measured + \(warmup) warm-up per transport and recording) against \(places.joined(separator: "; "))\(network), storing in \(store.path)")
 
-        let runner = BenchmarkRunner(configuration: configuration, store: store, runID: runID, serverLog: server?.log)
+        let runner = BenchmarkRunner(configuration: combined, store: store,
+                                     targets: sides.flatMap { side in side.settings.map { _ in BenchmarkRunner.Target(runID: side.runID, serverLog: side.server?.log) } })
         let signals = SignalWatcher { count in
             if count == 1 {
                 printer.note("interrupted: stopping after abandoning the trial in flight (press Ctrl-C again to quit at once)")
                 runner.interrupt()
             } else {
-                try? store.finishRun(id: runID, status: "interrupted", endedAt: Timestamp.now())
+                for id in runIDs { try? store.finishRun(id: id, status: "interrupted", endedAt: Timestamp.now()) }
                 Foundation.exit(ExitCodes.interrupted)
             }
         }
@@ -363,34 +422,62 @@ struct RunCommand: AsyncParsableCommand {
         signals.stop()
 
         let status = runner.wasInterrupted || storeFailure != nil ? "interrupted" : "complete"
-        try? store.finishRun(id: runID, status: status, endedAt: Timestamp.now())
+        for id in runIDs { try? store.finishRun(id: id, status: status, endedAt: Timestamp.now()) }
         if let storeFailure {
             Terminal.error("ttfa: could not store a trial in \(store.path): \(storeFailure); the run stops here (completed trials are kept)\n")
         }
 
-        let stored = try store.run(id: runID) ?? run
-        var summary = RunSummary(run: stored, trials: try store.trials(runID: runID))
-        summary.check(thresholds)
+        var summaries: [RunSummary] = []
+        for id in runIDs {
+            let stored = try store.run(id: id)!
+            summaries.append(RunSummary(run: stored, trials: try store.trials(runID: id)))
+        }
+        // Thresholds judge the run, or the candidate of an A/B comparison.
+        summaries[summaries.count - 1].check(thresholds)
+        var check: RegressionCheck?
+        if summaries.count == 2 {
+            let trials = try runIDs.map { try store.trials(runID: $0) }
+            check = RegressionCheck(baseline: Baseline(run: summaries[0].run, trials: trials[0]),
+                                    candidate: Baseline(run: summaries[1].run, trials: trials[1]),
+                                    tolerance: tolerances.overall, tolerances: tolerances.perMetric, seed: seed)
+        }
         if json {
-            print(SummaryRenderer.json(summary, database: store.path).pretty())
-            if !quiet { Terminal.error(SummaryRenderer.table(summary)) }
+            var object = summaries.count == 1 ? SummaryRenderer.json(summaries[0], database: store.path)
+                : JSONValue.object([("baseline", SummaryRenderer.json(summaries[0], database: store.path)),
+                                    ("candidate", SummaryRenderer.json(summaries[1], database: store.path))])
+            if let check { object = object.adding("compare", CheckRenderer.json(check)) }
+            print(object.pretty())
+            if !quiet { for summary in summaries { Terminal.error(SummaryRenderer.table(summary)) } }
+            if !quiet, let check { Terminal.error(CheckRenderer.text(check)) }
         } else {
-            print(SummaryRenderer.table(summary), terminator: "")
+            for summary in summaries { print(SummaryRenderer.table(summary), terminator: "") }
+            if let check { print(CheckRenderer.text(check), terminator: "") }
         }
         if runner.wasInterrupted { return ExitCodes.interrupted }
         if storeFailure != nil { return ExitCodes.usage }
-        let health = summary.health(maxInvalidShare: maxInvalidShare)
-        try OutputFiles.write(markdown: markdown, SummaryRenderer.markdown(summary), junit: junit,
-                              CheckRenderer.junit(run: summary, health: health, thresholds: summary.checks, timestamp: OutputFiles.junitTimestamp()))
+        let healths = summaries.map { $0.health(maxInvalidShare: maxInvalidShare) }
+        let markdownText = summaries.map(SummaryRenderer.markdown).joined(separator: "\n") + (check.map { "\n" + CheckRenderer.markdown($0) } ?? "")
+        try OutputFiles.write(markdown: markdown, markdownText, junit: junit,
+                              CheckRenderer.junit(runs: zip(summaries, healths).map { ($0, $1) }, thresholds: summaries.last!.checks,
+                                                  check: check, timestamp: OutputFiles.junitTimestamp()))
         if !quiet {
-            for note in health.notes { Terminal.error("ttfa: note: \(note)\n") }
-            for problem in health.problems { Terminal.error("ttfa: \(problem)\n") }
+            for (summary, health) in zip(summaries, healths) {
+                let who = summaries.count == 1 ? "" : "run \(summary.run.id!): "
+                for note in health.notes { Terminal.error("ttfa: note: \(who)\(note)\n") }
+                for problem in health.problems { Terminal.error("ttfa: \(who)\(problem)\n") }
+            }
         }
-        if !summary.thresholdsPassed {
-            if !quiet { Terminal.error("ttfa: \(Format.count(summary.checks.filter { !$0.passed }.count, "threshold")) failed: \(summary.checks.filter { !$0.passed }.map(\.threshold.expression).joined(separator: "; "))\n") }
+        let failedChecks = summaries.last!.checks.filter { !$0.passed }
+        if !failedChecks.isEmpty || !(check?.regressed.isEmpty ?? true) {
+            if !quiet {
+                if !failedChecks.isEmpty {
+                    Terminal.error("ttfa: \(Format.count(failedChecks.count, "threshold")) failed: \(failedChecks.map(\.threshold.expression).joined(separator: "; "))\n")
+                }
+                if let check, !check.regressed.isEmpty { Terminal.error("ttfa: the candidate regressed: \(check.regressed.map(\.metric).joined(separator: ", "))\n") }
+            }
             return ExitCodes.checkFailed
         }
-        return health.passed ? ExitCodes.success : ExitCodes.trialsFailed
+        return healths.allSatisfy(\.passed) ? ExitCodes.success : ExitCodes.trialsFailed
     }
 }
 

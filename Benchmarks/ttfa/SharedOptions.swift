@@ -194,3 +194,88 @@ struct ThresholdOptions: ParsableArguments {
         }
     }
 }
+
+/// `--candidate-…`: a same-job A/B comparison. The run's own flags describe the baseline; these
+/// change what the candidate measures (other profiles for the embedded server, or other
+/// endpoints). Both are measured in one job with their trials interleaved, stored as two runs,
+/// and compared as `ttfa compare` would.
+struct CandidateOptions: ParsableArguments {
+    @Option(name: .customLong("candidate-profile"), help: ArgumentHelp("The candidate's deployment profile for every endpoint of the embedded server (preset or file).", valueName: "profile"))
+    var profile: String?
+
+    @Option(name: .customLong("candidate-ws-profile"), help: ArgumentHelp("The candidate's WebSocket profile.", valueName: "profile"))
+    var wsProfile: String?
+
+    @Option(name: .customLong("candidate-sse-profile"), help: ArgumentHelp("The candidate's SSE profile.", valueName: "profile"))
+    var sseProfile: String?
+
+    @Option(name: .customLong("candidate-ws-url"), help: ArgumentHelp("The candidate's WebSocket endpoint (e.g. the new build of your proxy).", valueName: "url"))
+    var wsURL: String?
+
+    @Option(name: .customLong("candidate-sse-url"), help: ArgumentHelp("The candidate's SSE endpoint.", valueName: "url"))
+    var sseURL: String?
+
+    @Option(name: .customLong("candidate-sse-stream-url"), help: ArgumentHelp("The candidate's streaming-upload endpoint.", valueName: "url"))
+    var sseStreamURL: String?
+
+    @Option(help: ArgumentHelp("A/B: allowed change before a metric counts, e.g. 10%,20ms (as ttfa compare).", valueName: "tolerance"))
+    var tolerance = "10%,20ms"
+
+    @Option(name: .customLong("metric-tolerance"), help: ArgumentHelp("A/B: tolerance of one metric, METRIC=TOLERANCE (repeatable).", valueName: "metric=tolerance"))
+    var metricTolerances: [String] = []
+
+    var urls: [TransportKind: String] {
+        var urls: [TransportKind: String] = [:]
+        urls[.websocket] = wsURL
+        urls[.sse] = sseURL
+        urls[.sseStream] = sseStreamURL
+        return urls
+    }
+
+    /// The candidate's profiles and endpoints, or nil without any `--candidate-…` option.
+    /// Endpoints not given stay the baseline's.
+    func plan(baseline: EndpointProfiles, baselineURLs: [TransportKind: String], kinds: [TransportKind]) throws -> (profiles: EndpointProfiles, urls: [TransportKind: String])? {
+        let profileGiven = profile != nil || wsProfile != nil || sseProfile != nil
+        guard profileGiven || !urls.isEmpty else { return nil }
+        if profileGiven && kinds.allSatisfy({ baselineURLs[$0] != nil || urls[$0] != nil }) {
+            throw CommandFailure(message: "--candidate-profile, --candidate-ws-profile and --candidate-sse-profile change the embedded reference server, which this run does not use (every endpoint is a URL); give --candidate-…-url instead", exitCode: ExitCodes.usage)
+        }
+        for (kind, _) in urls where !kinds.contains(kind) {
+            throw CommandFailure(message: "--candidate-\(kind.urlFlag.dropFirst(2)) is given but the run does not measure \(kind.rawValue); add it to --transport or drop the flag", exitCode: ExitCodes.usage)
+        }
+        var profiles = baseline
+        do throws(ProfileError) {
+            if let profile { profiles = EndpointProfiles(all: try DeploymentProfile.load(profile)) }
+            if let wsProfile { profiles.realtime = try DeploymentProfile.load(wsProfile) }
+            if let sseProfile { profiles.chatCompletions = try DeploymentProfile.load(sseProfile) }
+        } catch {
+            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
+        }
+        return (profiles, baselineURLs.merging(urls) { $1 })
+    }
+
+    func tolerances() throws -> Tolerances {
+        try Tolerances(tolerance, metricTolerances)
+    }
+}
+
+/// `--tolerance` and `--metric-tolerance`, parsed (a bad one is a usage error).
+struct Tolerances {
+    var overall: Tolerance
+    var perMetric: [(pattern: String, tolerance: Tolerance)]
+
+    init(_ tolerance: String, _ metricTolerances: [String]) throws {
+        do throws(CheckError) {
+            overall = try Tolerance(parsing: tolerance)
+            perMetric = []
+            for item in metricTolerances {
+                guard let equals = item.firstIndex(of: "=") else {
+                    throw CheckError("--metric-tolerance \(item): write METRIC=TOLERANCE, e.g. websocket.ttfa.p95=15%,30ms")
+                }
+                perMetric.append((String(item[..<equals]).trimmingCharacters(in: .whitespaces), try Tolerance(parsing: String(item[item.index(after: equals)...]))))
+            }
+        } catch {
+            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
+        }
+    }
+}

@@ -132,4 +132,39 @@ struct CompareCommandTests {
         let compare = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/job2/compare.json"))) as? [String: Any])
         #expect(compare["regressed"] as? Bool == false)
     }
+
+    /// Same-job A/B: both configurations in one job, trials interleaved, stored as two runs,
+    /// compared at the end.
+    @Test func anABRunInterleavesBothSidesAndComparesThem() async throws {
+        let scratch = try Scratch()
+        let dir = scratch.directory.path
+        for (name, ms) in [("p100", 100), ("p130", 130)] {
+            try "name: \(name)\nfirst_audio_ms: {fixed: \(ms)}\nanswer: {audio_ms: 200, delta_ms: 100, real_time_factor: 0}\n"
+                .write(toFile: "\(dir)/\(name).yaml", atomically: true, encoding: .utf8)
+        }
+        let base = ["run", "--transport", "websocket,sse", "--trials", "3", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database,
+                    "--profile", "\(dir)/p100.yaml", "--link", "loopback", "--lag-budget-ms", "1000", "--json", "--quiet"]
+        let slower = try await ttfa(base + ["--candidate-profile", "\(dir)/p130.yaml", "--junit", "\(dir)/ab.xml"])
+        #expect(slower.status == 1, "\(slower.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(slower.stdout.utf8)) as? [String: Any])
+        let compare = try #require(object["compare"] as? [String: Any])
+        #expect(compare["regressed"] as? Bool == true)
+        #expect((object["baseline"] as? [String: Any])?["run_id"] as? Int == 1 && (object["candidate"] as? [String: Any])?["run_id"] as? Int == 2)
+        let validation = try validateJUnit("\(dir)/ab.xml")
+        #expect(validation.valid, "\(validation.output)")
+        // Interleaved: the two runs' trials alternate in time rather than one run after the other.
+        let export = try await ttfa(["export", "--all", "--db", scratch.database])
+        let rows = export.stdout.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let runsInTimeOrder = rows.sorted { $0[12] < $1[12] }.map { String($0[0]) }
+        #expect(runsInTimeOrder.count == 12 && Set(runsInTimeOrder.prefix(6)) == ["1", "2"], "\(runsInTimeOrder)")
+        let runs = try await ttfa(["runs", "--db", scratch.database])
+        #expect(runs.stdout.contains("A/B (baseline)") && runs.stdout.contains("A/B (candidate)"))
+        // The same profile on both sides: no regression.
+        let same = try await ttfa(base + ["--candidate-profile", "\(dir)/p100.yaml"])
+        #expect(same.status == 0, "\(same.stderr)")
+        // A candidate profile needs the embedded server.
+        let wrong = try await ttfa(["run", "--transport", "websocket", "--ws-url", "ws://127.0.0.1:9/v1/realtime", "--candidate-profile", "instant",
+                                    "--db", scratch.database])
+        #expect(wrong.status == 2 && wrong.stderr.contains("--candidate-…-url"), "\(wrong.stderr)")
+    }
 }

@@ -110,17 +110,23 @@ public enum CheckRenderer {
         document([thresholdSuite(thresholds), check.map(compareSuite)].compactMap { $0 }, timestamp: timestamp)
     }
 
-    /// A run's JUnit (`ttfa run --junit`): a test case per transport — its measured trials;
-    /// failures, or more invalid trials than allowed, fail it — and one per threshold.
-    public static func junit(run summary: RunSummary, health: RunHealth, thresholds: [ThresholdResult], timestamp: String) -> String {
-        var suite = JUnitSuite(name: "ttfa run \(summary.run.id ?? 0)")
-        for t in summary.transports {
-            let problems = health.problems.filter { $0.hasPrefix("\(t.transport): ") }
-            suite.add(classname: "ttfa.run.\(t.transport)", name: "\(t.transport) trials",
-                      failure: problems.isEmpty ? nil : (problems.joined(separator: "; "), "trials",
-                                                         t.exampleErrors.map { "\($0.kind): \($0.message)" }.joined(separator: "\n")))
+    /// A run's JUnit (`ttfa run --junit`): per run, a test case per transport — its measured
+    /// trials; failures, or more invalid trials than allowed, fail it —, then one per threshold
+    /// and, for a same-job A/B run, one per compared metric.
+    public static func junit(runs: [(summary: RunSummary, health: RunHealth)], thresholds: [ThresholdResult], check: RegressionCheck?,
+                             timestamp: String) -> String {
+        var suites: [JUnitSuite] = runs.map { summary, health in
+            var suite = JUnitSuite(name: "ttfa run \(summary.run.id ?? 0)" + (summary.run.label.map { " (\($0))" } ?? ""))
+            for t in summary.transports {
+                let problems = health.problems.filter { $0.hasPrefix("\(t.transport): ") }
+                suite.add(classname: "ttfa.run.\(t.transport)", name: "\(t.transport) trials",
+                          failure: problems.isEmpty ? nil : (problems.joined(separator: "; "), "trials",
+                                                             t.exampleErrors.map { "\($0.kind): \($0.message)" }.joined(separator: "\n")))
+            }
+            return suite
         }
-        return document([suite, thresholdSuite(thresholds)].compactMap { $0 }, timestamp: timestamp)
+        suites += [thresholdSuite(thresholds), check.map(compareSuite)].compactMap { $0 }
+        return document(suites, timestamp: timestamp)
     }
 
     static func thresholdSuite(_ thresholds: [ThresholdResult]) -> JUnitSuite? {

@@ -131,3 +131,11 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
         out += "\""
     }
 }
+
+extension JSONValue {
+    /// This object with `key` appended (a non-object is returned as it is).
+    public func adding(_ key: String, _ value: JSONValue) -> JSONValue {
+        guard case .object(let pairs) = self else { return self }
+        return .object(pairs + [(key, value)])
+    }
+}
