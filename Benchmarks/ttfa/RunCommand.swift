@@ -373,7 +373,7 @@ struct RunCommand: AsyncParsableCommand {
                     id: nil, status: "running", startedAt: Timestamp.now(), endedAt: nil, label: own.label,
                     hostname: facts.hostname, os: facts.os, cpuModel: facts.cpuModel, cpuCount: facts.cpuCount,
                     swiftVersion: TTFAInfo.swiftVersion, curlVersion: LibraryVersions.curl,
-                    opensslVersion: LibraryVersions.openSSL, sqliteVersion: (try? store.sqliteVersion()) ?? "unknown",
+                    opensslVersion: LibraryVersions.openSSL, sqliteVersion: (try? store.databaseVersion()) ?? "unknown",
                     ttfaVersion: TTFAInfo.version, gitCommit: facts.gitCommit,
                     commandLine: CommandLineRedaction.redacted(CommandLine.arguments, redactor: redactor),
                     configJSON: own.json(redactor: redactor).serialized(), seed: Int64(bitPattern: seed))).id!

@@ -9,12 +9,14 @@ import VoiceTransport
 /// `--db`, shared by every command that reads or writes results.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("db"), help: "Results database (SQLite).")
-    var path = ResultsStore.defaultPath
+    var path: String?
+
+    var location: String { path ?? ResultsStores.defaultPath }
 
     /// Opens the database; a missing file is an input error for read-only commands.
-    func open(create: Bool) throws -> ResultsStore {
+    func open(create: Bool) throws -> any ResultsStore {
         do {
-            return try ResultsStore(path: path, create: create)
+            return try ResultsStores.open(location, create: create)
         } catch {
             throw CommandFailure.input(error)
         }

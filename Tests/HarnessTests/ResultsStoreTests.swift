@@ -32,7 +32,7 @@ func sampleTrial(runID: Int64, seq: Int, transport: String, ttfaMs: Int64?, stat
 @Suite("Results database")
 struct ResultsStoreTests {
     @Test func runsAndTrialsRoundTrip() throws {
-        let store = try ResultsStore(path: temporaryDatabase())
+        let store = try SQLiteStore(path: temporaryDatabase())
         let run = try store.createRun(sampleRun())
         let id = try #require(run.id)
         try store.insertTrial(sampleTrial(runID: id, seq: 1, transport: "websocket", ttfaMs: 400),
@@ -52,31 +52,31 @@ struct ResultsStoreTests {
             let failures = LockedBox<[String]>([])
             DispatchQueue.concurrentPerform(iterations: 4) { _ in
                 do {
-                    let store = try ResultsStore(path: path)
+                    let store = try SQLiteStore(path: path)
                     _ = try store.createRun(sampleRun())
                 } catch {
                     failures.withLock { $0.append("\(error)") }
                 }
             }
             #expect(failures.withLock { $0 }.isEmpty)
-            #expect(try ResultsStore(path: path).runs().count == 4)
+            #expect(try SQLiteStore(path: path).runs().count == 4)
         }
     }
 
     @Test func pragmasAreSetOnEveryConnection() throws {
         let path = temporaryDatabase()
-        _ = try ResultsStore(path: path)
+        _ = try SQLiteStore(path: path)
         let queue = try DatabaseQueue(path: path)
         #expect(try queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
 
     @Test func aDatabaseFromANewerTTFAIsRefused() throws {
         let path = temporaryDatabase()
-        _ = try ResultsStore(path: path)
+        _ = try SQLiteStore(path: path)
         let queue = try DatabaseQueue(path: path)
         try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
         #expect {
-            try ResultsStore(path: path)
+            try SQLiteStore(path: path)
         } throws: { error in
             let message = "\(error)"
             return (error as? TransportError)?.kind == .input && message.contains("newer ttfa") && message.contains(path)
@@ -85,7 +85,7 @@ struct ResultsStoreTests {
 
     @Test func unwritableLocationIsAnInputErrorNamingThePath() {
         #expect {
-            try ResultsStore(path: "/proc/ttfa-cannot-write-here/results.sqlite")
+            try SQLiteStore(path: "/proc/ttfa-cannot-write-here/results.sqlite")
         } throws: { error in
             (error as? TransportError)?.kind == .input && "\(error)".contains("/proc/ttfa-cannot-write-here")
         }
@@ -95,7 +95,7 @@ struct ResultsStoreTests {
         let path = temporaryDatabase()
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data("this is not sqlite, just text that is long enough to be a header........".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(throws: TransportError.self) { try ResultsStore(path: path) }
+        #expect(throws: TransportError.self) { try SQLiteStore(path: path) }
     }
 
     @Test func summaryUsesMeasuredOKTrialsOnly() throws {

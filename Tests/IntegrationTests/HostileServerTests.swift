@@ -137,22 +137,22 @@ struct HostileServerTests {
         #expect(second.status == 0, "\(second.stderr)")
         let growing = server.log.answers().filter { $0.target.contains(String(keep)) }.compactMap(\.conversationItems)
         #expect(growing == [1, 3, 5, 7, 9], "each turn adds a user item and an answer")
-        let config = try #require(try ResultsStore(path: second.database, create: false).latestRun()?.configJSON)
+        let config = try #require(try SQLiteStore(path: second.database, create: false).latestRun()?.configJSON)
         #expect(config.contains("\"context\":\"keep\""))
     }
 
     @Test func aStorageFailureStopsAConcurrentRunWithoutStoringWorkThatNeverRan() async throws {
         let scratch = try Scratch()
         // A database that refuses its fourth trial, as a full disk would.
-        _ = try ResultsStore(path: scratch.database)
+        _ = try SQLiteStore(path: scratch.database)
         try DatabaseQueue(path: scratch.database).inDatabase { try $0.execute(sql: "CREATE TRIGGER full_disk BEFORE INSERT ON trials WHEN (SELECT count(*) FROM trials) >= 3 BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;") }
         let result = try await ttfa(quickRun(scratch, trials: 20, extra: ["--concurrency", "3", "--quiet"]))
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("could not store a trial"))
-        let trials = try ResultsStore(path: scratch.database, create: false).trials(runID: 1)
+        let trials = try SQLiteStore(path: scratch.database, create: false).trials(runID: 1)
         #expect(trials.count == 3)
         #expect(trials.allSatisfy { $0.status == "ok" }, "no instant failures stored for trials cut short: \(trials.map(\.status))")
-        #expect(try ResultsStore(path: scratch.database, create: false).run(id: 1)?.status == "interrupted")
+        #expect(try SQLiteStore(path: scratch.database, create: false).run(id: 1)?.status == "interrupted")
     }
 }
 
@@ -168,5 +168,5 @@ func hostileRun(_ server: RunningReferenceServer, _ transport: TransportKind, qu
 }
 
 func storedTrials(_ database: String) throws -> [TrialRecord] {
-    try ResultsStore(path: database, create: false).trials(runID: 1)
+    try SQLiteStore(path: database, create: false).trials(runID: 1)
 }

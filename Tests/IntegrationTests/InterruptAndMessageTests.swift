@@ -23,7 +23,7 @@ struct InterruptAndMessageTests {
         _ = try await onDedicatedThread { process.waitUntilExit() }
         #expect(Date().timeIntervalSince(interrupted) < 1.5, "exited \(Date().timeIntervalSince(interrupted)) s after Ctrl-C")
         #expect(process.terminationStatus == 130)
-        #expect(try ResultsStore(path: scratch.database, create: false).trials(runID: 1).isEmpty, "the trial cut short is not stored")
+        #expect(try SQLiteStore(path: scratch.database, create: false).trials(runID: 1).isEmpty, "the trial cut short is not stored")
     }
 
     @Test func aWebSocketClosedWithoutACloseFrameSaysWhenAndWhy() async throws {

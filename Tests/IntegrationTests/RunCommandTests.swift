@@ -50,7 +50,7 @@ func launch(_ arguments: [String]) throws -> (Process, Pipe) {
 func waitForTrials(_ count: Int, in database: String, timeout: Double = 60) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if let store = try? ResultsStore(path: database, create: false),
+        if let store = try? ResultsStores.open(database, create: false),
            let run = try? store.latestRun(), let id = run.id,
            let trials = try? store.trials(runID: id), trials.count >= count {
             return
@@ -92,7 +92,7 @@ struct RunCommandTests {
         #expect((object["verdicts"] as? [String])?.count == 2, "one verdict per transport against the first")
         #expect((comparisons.first?["ci95"] as? [Double])?.count == 2)
 
-        let store = try ResultsStore(path: scratch.database, create: false)
+        let store = try SQLiteStore(path: scratch.database, create: false)
         #expect(try store.run(id: 1)?.status == "complete")
         #expect(try store.trials(runID: 1).count == 6)
         let runs = try await ttfa(["runs", "--db", scratch.database])
@@ -135,7 +135,7 @@ struct RunCommandTests {
         #expect(result.stderr.contains(mentions), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
         if FileManager.default.fileExists(atPath: scratch.database) {
-            #expect(try ResultsStore(path: scratch.database).runs().isEmpty, "no run stored")
+            #expect(try SQLiteStore(path: scratch.database).runs().isEmpty, "no run stored")
         }
     }
 
@@ -192,7 +192,7 @@ struct RunCommandTests {
         try await waitForTrials(3, in: scratch.database)
         kill(process.processIdentifier, SIGKILL)
         _ = try await onDedicatedThread { process.waitUntilExit() }
-        let store = try ResultsStore(path: scratch.database, create: false)
+        let store = try SQLiteStore(path: scratch.database, create: false)
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.trials(runID: 1).count >= 3)
         #expect(try store.run(id: 1)?.status == "running", "a killed run cannot mark itself")
@@ -206,7 +206,7 @@ struct RunCommandTests {
         let output = try await onDedicatedThread { out.fileHandleForReading.readDataToEndOfFile() }
         _ = try await onDedicatedThread { process.waitUntilExit() }
         #expect(process.terminationStatus == 130)
-        let store = try ResultsStore(path: scratch.database, create: false)
+        let store = try SQLiteStore(path: scratch.database, create: false)
         #expect(try store.run(id: 1)?.status == "interrupted")
         let stored = try store.trials(runID: 1)
         #expect(stored.count >= 2 && stored.count < 200)
@@ -221,7 +221,7 @@ struct RunCommandTests {
         async let c = ttfa(quickRun(scratch, trials: 3, extra: ["--quiet"]))
         let results = try await [a, b, c]
         #expect(results.map(\.status) == [0, 0, 0], "\(results.map(\.stderr))")
-        let store = try ResultsStore(path: scratch.database, create: false)
+        let store = try SQLiteStore(path: scratch.database, create: false)
         let runs = try store.runs()
         #expect(runs.count == 3 && runs.allSatisfy { $0.status == "complete" })
         for run in runs { #expect(try store.trials(runID: run.id!).count == 9) }
@@ -232,7 +232,7 @@ struct RunCommandTests {
         let scratch = try Scratch()
         let result = try await ttfa(quickRun(scratch, trials: 3, extra: ["--concurrency", "2", "--json"]))
         #expect(result.status == 0, "\(result.stderr)")
-        let store = try ResultsStore(path: scratch.database, create: false)
+        let store = try SQLiteStore(path: scratch.database, create: false)
         let trials = try store.trials(runID: 1)
         #expect(trials.count == 9)
         #expect(trials.map(\.seq) == Array(1...9), "every finished trial gets the next number")
@@ -261,7 +261,7 @@ struct RunCommandTests {
         }
         let files = try scratch.allFileContents()
         #expect(files.range(of: Data(sentinel.utf8)) == nil, "no file under results/ holds the secret")
-        let store = try ResultsStore(path: scratch.database, create: false)
+        let store = try SQLiteStore(path: scratch.database, create: false)
         #expect(try store.run(id: 1)?.commandLine.contains("Authorization: ***") == true)
         #expect(try store.trials(runID: 1).first?.endpoint.contains("api_key=***") == true)
         }
