@@ -6,8 +6,9 @@
 SWIFT ?= swift
 ARGS ?=
 APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config
-# What only the tests need: xmllint validates the JUnit reports against a schema.
-TEST_PACKAGES := libxml2-utils
+# What only the tests need: xmllint validates the JUnit reports against a schema; a real
+# PostgreSQL server (started by scripts/with-postgres.sh for the run) holds the shared store.
+TEST_PACKAGES := libxml2-utils postgresql python3
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: deps test-deps install build run test clean
@@ -32,7 +33,7 @@ run: build
 	.build/release/ttfa $(ARGS)
 
 test: test-deps
-	$(SWIFT) test
+	scripts/with-postgres.sh $(SWIFT) test
 
 clean:
 	rm -rf .build

@@ -226,6 +226,7 @@ struct RunCommand: AsyncParsableCommand {
             parsedHeaders = try headers.map { (raw) throws(TransportError) in try HeaderParser.parse(raw) }
             for header in parsedHeaders { redactor.add(header.value) }
             for url in urls.values { redactor.addCredentials(fromURL: url) }
+            redactor.addCredentials(fromURL: database.location)
             for url in candidatePlan?.urls.values ?? [:].values { redactor.addCredentials(fromURL: url) }
             if audio.isEmpty {
                 recordings = try BundledRecordings.load()

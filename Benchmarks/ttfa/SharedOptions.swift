@@ -8,10 +8,11 @@ import VoiceTransport
 
 /// `--db`, shared by every command that reads or writes results.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: "Results database (SQLite).")
+    @Option(name: .customLong("db"), help: "Results database: a SQLite file, or postgresql://USER:PASSWORD@HOST:PORT/DB (?sslmode=disable|prefer|require) for a store a team shares. Default: $TTFA_DATABASE_URL, else results/ttfa.sqlite.")
     var path: String?
 
-    var location: String { path ?? ResultsStores.defaultPath }
+    /// --db, else TTFA_DATABASE_URL, else the SQLite default.
+    var location: String { path ?? ProcessInfo.processInfo.environment["TTFA_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? ResultsStores.defaultPath }
 
     /// Opens the database; a missing file is an input error for read-only commands.
     func open(create: Bool) throws -> any ResultsStore {

@@ -1,7 +1,8 @@
 import Foundation
 import VoiceTransport
 
-/// Where runs, trials and their timelines are kept (`SQLiteStore`, the embedded default). Both hold the same schema
+/// Where runs, trials and their timelines are kept: SQLite (`SQLiteStore`, the embedded
+/// default) or PostgreSQL (`PostgresStore`, a store a team shares). Both hold the same schema
 /// (`StoreSchema`), write each trial in its own transaction, and are safe to use from many
 /// threads and many processes at once.
 public protocol ResultsStore: Sendable {
@@ -29,8 +30,34 @@ public enum ResultsStores {
     /// The default location: a SQLite file under `results/`.
     public static let defaultPath = "results/ttfa.sqlite"
 
-    /// Opens the store at `location`.
+    /// Whether `location` names a PostgreSQL database rather than a SQLite file.
+    public static func isPostgres(_ location: String) -> Bool {
+        location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
+    }
+
+    /// Opens the store at `location`: `postgresql://…` or a SQLite file path.
     public static func open(_ location: String, create: Bool) throws(TransportError) -> any ResultsStore {
+        if isPostgres(location) { return try PostgresStore(url: location) }
         return try SQLiteStore(path: location, create: create)
+    }
+
+    /// Copies runs (all, or those given) with their trials and timelines from one store to
+    /// another; each gets a new id there. Returns (old id, new id) per run.
+    public static func copy(from source: any ResultsStore, to destination: any ResultsStore, runIDs: [Int64]? = nil) throws -> [(Int64, Int64)] {
+        var copied: [(Int64, Int64)] = []
+        for run in try source.runs() where runIDs?.contains(run.id!) ?? true {
+            var fresh = run
+            fresh.id = nil
+            let created = try destination.createRun(fresh)
+            for trial in try source.trials(runID: run.id!) {
+                var copy = trial
+                copy.id = nil
+                copy.runID = created.id!
+                try destination.insertTrial(copy, events: try source.events(trialID: trial.id!))
+            }
+            // createRun stores the status as given: a finished run stays finished.
+            copied.append((run.id!, created.id!))
+        }
+        return copied
     }
 }

@@ -1,0 +1,115 @@
+import Foundation
+import Harness
+import Testing
+
+/// The PostgreSQL server `scripts/with-postgres.sh` started for this test run (`make test`
+/// does), or nil — the tests below are then skipped, saying why.
+let testPostgresURL: String? = ProcessInfo.processInfo.environment["TTFA_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+/// A new, empty database on the test server, as a URL (each test gets its own).
+func freshPostgresDatabase() throws -> String {
+    let base = try #require(testPostgresURL)
+    let name = "ttfa_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["psql", base, "-q", "-c", "CREATE DATABASE \(name)"]
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "psql could not create a database on \(base)")
+    var components = try #require(URLComponents(string: base))
+    components.path = "/\(name)"
+    return try #require(components.string)
+}
+
+@Suite("PostgreSQL results store", .serialized,
+       .enabled(if: testPostgresURL != nil, "no PostgreSQL server for the tests: run them with `make test` (scripts/with-postgres.sh starts one), or set TTFA_TEST_DATABASE_URL"))
+struct PostgresStoreTests {
+    @Test func everyCommandWorksOnAPostgresStoreAsOnSQLite() async throws {
+        let scratch = try Scratch()
+        let url = try freshPostgresDatabase()
+        let run = try await ttfa(quickRun(scratch, trials: 3, extra: ["--quiet", "--json"]).map { $0 == scratch.database ? url : $0 })
+        #expect(run.status == 0, "\(run.stderr)")
+        // TTFA_DATABASE_URL stands in for --db.
+        let environment = ["TTFA_DATABASE_URL": url]
+        let runs = try await ttfa(["runs"], environment: environment)
+        #expect(runs.status == 0 && runs.stdout.contains("websocket 3/3"), "\(runs.stdout)\(runs.stderr)")
+        let report = try await ttfa(["report", "--format", "json"], environment: environment)
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        #expect((summary["transports"] as? [[String: Any]])?.count == 3)
+        let csv = try await ttfa(["export", "--db", url])
+        #expect(csv.stdout.split(separator: "\r\n").count == 1 + 9)
+        let baseline = scratch.directory.appendingPathComponent("baseline.json").path
+        #expect(try await ttfa(["baseline", "save", "--db", url, "--out", baseline]).status == 0)
+        #expect(try await ttfa(["compare", "--db", url, "--baseline", baseline, "--candidate", "1"]).status == 0)
+        // The same schema: every column SQLite has, PostgreSQL has, and the stored rows read back whole.
+        let store = try ResultsStores.open(url, create: false)
+        let trials = try store.trials(runID: 1)
+        #expect(trials.count == 9 && trials.allSatisfy { $0.status == "ok" && $0.ttfaNs != nil && $0.responseID != nil })
+        #expect(try store.events(trialID: trials[0].id!).count > 3)
+        #expect(try store.databaseVersion().hasPrefix("PostgreSQL "))
+        #expect(try store.run(id: 1)?.sqliteVersion.hasPrefix("PostgreSQL ") == true)
+    }
+
+    @Test func threeRunsAtOnceAllCompleteAndAKilledRunKeepsItsTrials() async throws {
+        let scratch = try Scratch()
+        let url = try freshPostgresDatabase()
+        let arguments = quickRun(scratch, trials: 3, extra: ["--quiet"]).map { $0 == scratch.database ? url : $0 }
+        async let a = ttfa(arguments)
+        async let b = ttfa(arguments)
+        async let c = ttfa(arguments)
+        let results = try await [a, b, c]
+        #expect(results.map(\.status) == [0, 0, 0], "\(results.map(\.stderr))")
+        let store = try ResultsStores.open(url, create: false)
+        let runs = try store.runs()
+        #expect(runs.count == 3 && runs.allSatisfy { $0.status == "complete" })
+        for run in runs { #expect(try store.trials(runID: run.id!).count == 9) }
+
+        // SIGKILL, into a database of its own (so the wait sees this run's trials only).
+        let other = try freshPostgresDatabase()
+        let (process, _) = try launch(quickRun(scratch, trials: 50).map { $0 == scratch.database ? other : $0 })
+        try await waitForTrials(3, in: other)
+        kill(process.processIdentifier, SIGKILL)
+        _ = try await onDedicatedThread { process.waitUntilExit() }
+        let killed = try #require(try ResultsStores.open(other, create: false).latestRun())
+        #expect(killed.status == "running", "a killed run cannot mark itself")
+        #expect(try ResultsStores.open(other, create: false).trials(runID: killed.id!).count >= 3)
+    }
+
+    @Test func runsCopyBetweenSQLiteAndPostgresUnchanged() async throws {
+        let scratch = try Scratch()
+        let url = try freshPostgresDatabase()
+        #expect(try await ttfa(quickRun(scratch, trials: 2, extra: ["--quiet"])).status == 0)
+        let toPostgres = try await ttfa(["db", "copy", "--from", scratch.database, "--to", url])
+        #expect(toPostgres.status == 0 && toPostgres.stdout == "1 -> 1\n", "\(toPostgres.stdout)\(toPostgres.stderr)")
+        let back = scratch.directory.appendingPathComponent("back.sqlite").path
+        #expect(try await ttfa(["db", "copy", "--from", url, "--to", back, "--run", "1"]).status == 0)
+        let original = try ResultsStores.open(scratch.database, create: false), copy = try ResultsStores.open(back, create: false)
+        #expect(try original.run(id: 1) == copy.run(id: 1))
+        let a = try original.trials(runID: 1), b = try copy.trials(runID: 1)
+        #expect(a.count == b.count && zip(a, b).allSatisfy { x, y in
+            var y = y
+            y.id = x.id
+            return x == y
+        })
+        let missing = try await ttfa(["db", "copy", "--from", url, "--to", back, "--run", "99"])
+        #expect(missing.status == 2 && missing.stderr.contains("run 99 is not in"))
+    }
+
+    @Test func thePasswordNeverShows() async throws {
+        let scratch = try Scratch()
+        let url = try freshPostgresDatabase()
+        var components = try #require(URLComponents(string: url))
+        components.password = "pw-sentinel-\(UUID().uuidString.prefix(8))"  // trust authentication ignores it
+        let withPassword = try #require(components.string)
+        let run = try await ttfa(quickRun(scratch, trials: 1, extra: []).map { $0 == scratch.database ? withPassword : $0 })
+        #expect(run.status == 0, "\(run.stderr)")
+        let store = try ResultsStores.open(url, create: false)
+        let stored = try #require(try store.latestRun())
+        #expect(!stored.commandLine.contains(components.password!) && stored.commandLine.contains("***"))
+        #expect(!(run.stdout + run.stderr).contains(components.password!))
+        let unreachable = try await ttfa(["runs", "--db", "postgresql://ttfa:\(components.password!)@127.0.0.1:9/none"])
+        #expect(unreachable.status == 2 && unreachable.stderr.contains("cannot connect to PostgreSQL"), "\(unreachable.stderr)")
+        #expect(!unreachable.stderr.contains(components.password!))
+    }
+}
