@@ -203,13 +203,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The endpoint URLs given on the command line, by transport.
-    var urls: [TransportKind: String] {
-        var urls: [TransportKind: String] = [:]
-        urls[.websocket] = wsURL
-        urls[.sse] = sseURL
-        urls[.sseStream] = sseStreamURL
-        return urls
-    }
+    var urls: [TransportKind: String] { TransportKind.urls(websocket: wsURL, sse: sseURL, sseStream: sseStreamURL) }
 
     func run() async throws {
         // Input first: nothing is measured or stored until everything checks out.

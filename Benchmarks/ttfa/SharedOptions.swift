@@ -227,13 +227,7 @@ struct CandidateOptions: ParsableArguments {
     @Option(name: .customLong("metric-tolerance"), help: ArgumentHelp("A/B: tolerance of one metric, METRIC=TOLERANCE (repeatable).", valueName: "metric=tolerance"))
     var metricTolerances: [String] = []
 
-    var urls: [TransportKind: String] {
-        var urls: [TransportKind: String] = [:]
-        urls[.websocket] = wsURL
-        urls[.sse] = sseURL
-        urls[.sseStream] = sseStreamURL
-        return urls
-    }
+    var urls: [TransportKind: String] { TransportKind.urls(websocket: wsURL, sse: sseURL, sseStream: sseStreamURL) }
 
     /// The candidate's profiles and endpoints, or nil without any `--candidate-…` option.
     /// Endpoints not given stay the baseline's.
@@ -280,5 +274,16 @@ struct Tolerances {
         } catch {
             throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
         }
+    }
+}
+
+extension TransportKind {
+    /// The endpoint URLs given by flag, keyed by transport (absent ones left out).
+    static func urls(websocket: String?, sse: String?, sseStream: String?) -> [TransportKind: String] {
+        var urls: [TransportKind: String] = [:]
+        urls[.websocket] = websocket
+        urls[.sse] = sse
+        urls[.sseStream] = sseStream
+        return urls
     }
 }

@@ -94,20 +94,11 @@ public struct MetricComparison: Sendable {
         difference = candidate - baseline
         var generator = SeededGenerator(seed: seed)
         var a = [Double](repeating: 0, count: bValues.count), z = [Double](repeating: 0, count: cValues.count)
-        func resample(_ strata: [[Double]], into out: inout [Double]) {
-            var i = 0
-            for stratum in strata {
-                for _ in stratum.indices {
-                    out[i] = stratum[Int.random(in: 0..<stratum.count, using: &generator)]
-                    i += 1
-                }
-            }
-        }
         var differences: [Double] = []
         differences.reserveCapacity(resamples)
         for _ in 0..<resamples {
-            resample(b, into: &a)
-            resample(c, into: &z)
+            Summary.resample(b, into: &a, using: &generator)
+            Summary.resample(c, into: &z, using: &generator)
             a.sort()
             z.sort()
             differences.append(Summary.percentile(z, quantile) - Summary.percentile(a, quantile))

@@ -40,6 +40,18 @@ public struct Summary: Sendable, Equatable, Codable {
         return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
     }
 
+    /// One stratified bootstrap resample into `out`: every stratum (a recording's values) is
+    /// resampled with replacement within itself, so the resample keeps the schedule's balance.
+    public static func resample(_ strata: [[Double]], into out: inout [Double], using generator: inout SeededGenerator) {
+        var i = 0
+        for stratum in strata {
+            for _ in stratum.indices {
+                out[i] = stratum[Int.random(in: 0..<stratum.count, using: &generator)]
+                i += 1
+            }
+        }
+    }
+
     /// The median of an unsorted sample.
     public static func median(_ values: [Double]) -> Double {
         percentile(values.sorted(), 0.5)
@@ -81,22 +93,13 @@ public struct Comparison: Sendable, Equatable {
         let candMedian = Summary.median(candidateValues)
         guard baseMedian > 0 else { return nil }
         var generator = SeededGenerator(seed: seed)
-        func resample(_ strata: [[Double]], into out: inout [Double]) {
-            var i = 0
-            for stratum in strata {
-                for _ in stratum.indices {
-                    out[i] = stratum[Int.random(in: 0..<stratum.count, using: &generator)]
-                    i += 1
-                }
-            }
-        }
         var ratios: [Double] = []
         ratios.reserveCapacity(resamples)
         var a = [Double](repeating: 0, count: baselineValues.count)
         var b = [Double](repeating: 0, count: candidateValues.count)
         for _ in 0..<resamples {
-            resample(baselineStrata, into: &a)
-            resample(candidateStrata, into: &b)
+            Summary.resample(baselineStrata, into: &a, using: &generator)
+            Summary.resample(candidateStrata, into: &b, using: &generator)
             let denominator = Summary.median(a)
             if denominator > 0 { ratios.append(Summary.median(b) / denominator) }
         }
