@@ -74,7 +74,7 @@ extension DeploymentProfile {
     private static func yamlScalar(_ value: Any) -> String {
         switch value {
         case let text as String:
-            return String(decoding: (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8), as: UTF8.self).dropFirst().dropLast().description
+            return String(decoding: (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8), as: UTF8.self).dropFirst().dropLast().description
         case let double as Double:
             return double == double.rounded() && abs(double) < 1e15 ? String(Int64(double)) : String(double)
         default:
@@ -101,7 +101,7 @@ extension DeploymentProfile {
 
     /// `jsonObject` as text, keys sorted.
     public var jsonText: String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: jsonObject, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+        String(decoding: (try? JSONSerialization.data(withJSONObject: jsonObject, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8), as: UTF8.self)
     }
 }
 
