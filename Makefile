@@ -11,15 +11,15 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config
 TEST_PACKAGES := libxml2-utils postgresql python3
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps test-deps install build run test clean
+.PHONY: deps test-deps apt-packages build run test clean
 
 deps:
-	@$(MAKE) --no-print-directory install PACKAGES="$(APT_PACKAGES)"
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
 
 test-deps:
-	@$(MAKE) --no-print-directory install PACKAGES="$(APT_PACKAGES) $(TEST_PACKAGES)"
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES) $(TEST_PACKAGES)"
 
-install:
+apt-packages:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing system packages:$$missing"; \
