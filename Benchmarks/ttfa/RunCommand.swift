@@ -61,7 +61,12 @@ struct RunCommand: AsyncParsableCommand {
               --sse-url https://my-edge.example.com/v1/chat/completions \\
               --header 'Authorization: Bearer $OPENAI_API_KEY'
 
+        Thresholds and A/B (see the README's CI section):
+          ttfa run --threshold 'websocket.ttfa.p95 < 700ms' --threshold 'sse.failed < 5%' --junit ttfa.xml
+          ttfa run --sse-profile edge-sse --candidate-sse-profile my-edge-v2.yaml
+
         Exit codes: 0 no trial failed (invalid trials within --max-invalid are only reported); \
+        1 a threshold failed, or the A/B candidate regressed (ahead of 3); \
         2 bad input, nothing measured; 3 trials failed, too many were invalid, or every warm-up \
         of a transport failed; 130 interrupted (completed trials are kept).
         """
