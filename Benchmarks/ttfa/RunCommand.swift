@@ -84,8 +84,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("sse-stream-url"), help: "Streaming-upload endpoint: the recording as a chunked PCM16 body while the user speaks, the answer as Chat Completions SSE. Default: the embedded reference server.")
     var sseStreamURL: String?
 
-    @Option(name: .customLong("header"), help: "Request header 'Name: value' for both transports (repeatable). $VAR expands from the environment; values are never stored or printed.")
+    @Option(name: .customLong("header"), help: "Request header 'Name: value' for every transport (repeatable). $VAR expands from the environment; values are never stored or printed. ttfa sends User-Agent: ttfa/VERSION unless you give one.")
     var headers: [String] = []
+
+    @Option(name: .customLong("ws-header"), help: "Request header for the WebSocket upgrade only (repeatable; as --header).")
+    var wsHeaders: [String] = []
+
+    @Option(name: .customLong("sse-header"), help: "Request header for the SSE requests only, sse and sse-stream (repeatable; as --header).")
+    var sseHeaders: [String] = []
 
     @Option(name: .customLong("audio"), help: "WAV recording, PCM16 mono 24 kHz (repeatable). Default: the bundled recordings (about 1, 4 and 10 s).")
     var audio: [String] = []
@@ -144,8 +150,17 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var turnOptions: TurnOptions
 
-    @Option(help: "Model named in the SSE request body (the WebSocket model goes in --ws-url, ?model=…).")
+    @Option(name: [.customLong("sse-model"), .customLong("model")], help: "Model named in the SSE request body (--model is the same).")
     var model = ChatCompletionsOptions().model
+
+    @Option(name: .customLong("ws-model"), help: "Model of the WebSocket session: sets ?model= on --ws-url (default: whatever the URL says).")
+    var wsModel: String?
+
+    @Option(name: .customLong("ws-voice"), help: "Voice of the WebSocket session's answers.")
+    var wsVoice = RealtimeOptions().voice
+
+    @Option(name: .customLong("sse-voice"), help: "Voice asked for in the SSE request body.")
+    var sseVoice = ChatCompletionsOptions().voice
 
     @Option(help: "Seed of the bootstrap confidence intervals.")
     var seed: UInt64 = 1
@@ -220,10 +235,13 @@ struct RunCommand: AsyncParsableCommand {
         let linkSpec = try linkOptions.spec() ?? (urls.isEmpty ? .broadband : nil)
         var redactor = SecretRedactor()
         let parsedHeaders: [(name: String, value: String)]
+        let wsOnly: [(name: String, value: String)], sseOnly: [(name: String, value: String)]
         let recordings: [Recording]
         do {
             parsedHeaders = try headers.map { (raw) throws(TransportError) in try HeaderParser.parse(raw) }
-            for header in parsedHeaders { redactor.add(header.value) }
+            wsOnly = try wsHeaders.map { (raw) throws(TransportError) in try HeaderParser.parse(raw, flag: "--ws-header") }
+            sseOnly = try sseHeaders.map { (raw) throws(TransportError) in try HeaderParser.parse(raw, flag: "--sse-header") }
+            for header in parsedHeaders + wsOnly + sseOnly { redactor.add(header.value) }
             for url in urls.values { redactor.addCredentials(fromURL: url) }
             redactor.addCredentials(fromURL: database.location)
             for url in candidatePlan?.urls.values ?? [:].values { redactor.addCredentials(fromURL: url) }
@@ -269,7 +287,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let exitCode: Int32
         do {
-            exitCode = try await measure(sides: sides, store: store, recordings: recordings, headers: parsedHeaders, redactor: redactor,
+            exitCode = try await measure(sides: sides, store: store, recordings: recordings,
+                                         headers: HeaderSet(common: parsedHeaders, websocket: wsOnly, sse: sseOnly), redactor: redactor,
                                          caFile: embeddedCA ?? caFile, link: linkSpec, thresholds: thresholds, tolerances: tolerances,
                                          progressMode: progressMode)
         } catch {
@@ -297,13 +316,14 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    private func measure(sides: [Side], store: ResultsStore, recordings: [Recording], headers: [(name: String, value: String)],
+    private func measure(sides: [Side], store: ResultsStore, recordings: [Recording], headers: HeaderSet,
                          redactor: SecretRedactor, caFile: String?, link: LinkSpec?, thresholds: [Threshold],
                          tolerances: Tolerances, progressMode: ProgressPrinter.Mode) async throws -> Int32 {
         var sides = sides
         for index in sides.indices {
             sides[index].settings = try kinds.map { kind -> TransportSettings in
-                let url = sides[index].urls[kind] ?? TransportSettings.referenceURL(of: kind, on: sides[index].server!)
+                var url = sides[index].urls[kind] ?? TransportSettings.referenceURL(of: kind, on: sides[index].server!)
+                if kind.usesWebSocket, let wsModel { url = HeaderSet.settingQuery(url, "model", to: wsModel) }
                 let endpoint: Endpoint
                 do throws(TransportError) {
                     endpoint = try Endpoint(url, for: kind)
@@ -311,9 +331,10 @@ struct RunCommand: AsyncParsableCommand {
                     throw CommandFailure.input(error)
                 }
                 var settings = TransportSettings(
-                    kind: kind, endpoint: endpoint, headers: headers, connection: connection,
+                    kind: kind, endpoint: endpoint, headers: headers.for(kind), connection: connection,
                     verifyTLS: !insecure, caFile: caFile, redactor: redactor,
-                    realtime: RealtimeOptions(turnDetection: turnOptions.parameters), chat: ChatCompletionsOptions(model: model))
+                    realtime: RealtimeOptions(voice: wsVoice, turnDetection: turnOptions.parameters),
+                    chat: ChatCompletionsOptions(model: model, voice: sseVoice))
                 settings.variant = sides[index].variant
                 return settings
             }
@@ -483,6 +504,9 @@ struct RunCommand: AsyncParsableCommand {
 
 /// Masks secrets in the command line before it is stored.
 enum CommandLineRedaction {
+    /// Flags whose values are request headers (secrets).
+    static let headerFlags = ["--header", "--ws-header", "--sse-header"]
+
     static func redacted(_ arguments: [String], redactor: SecretRedactor) -> String {
         var out: [String] = []
         var maskNext = false
@@ -491,10 +515,10 @@ enum CommandLineRedaction {
             if maskNext {
                 shown = maskHeader(argument)
                 maskNext = false
-            } else if argument == "--header" {
+            } else if headerFlags.contains(argument) {
                 maskNext = true
-            } else if argument.hasPrefix("--header=") {
-                shown = "--header=" + maskHeader(String(argument.dropFirst("--header=".count)))
+            } else if let flag = headerFlags.first(where: { argument.hasPrefix($0 + "=") }) {
+                shown = flag + "=" + maskHeader(String(argument.dropFirst(flag.count + 1)))
             } else if argument.contains("://") {
                 if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
                     shown = String(argument[...equals]) + redactor.redactURL(String(argument[argument.index(after: equals)...]))
@@ -540,3 +564,28 @@ final class LockedCounter: Sendable {
     func increment() -> Int { value.withLock { $0 += 1; return $0 } }
 }
 
+
+/// The request headers of a run: for every transport, for the WebSocket only, for the SSE
+/// transports only; and ttfa's User-Agent unless one is given.
+struct HeaderSet {
+    var common: [(name: String, value: String)]
+    var websocket: [(name: String, value: String)]
+    var sse: [(name: String, value: String)]
+
+    static let userAgent = (name: "User-Agent", value: "ttfa/\(TTFAInfo.version)")
+
+    func `for`(_ kind: TransportKind) -> [(name: String, value: String)] {
+        var headers = common + (kind.usesWebSocket ? websocket : sse)
+        if !headers.contains(where: { $0.name.lowercased() == "user-agent" }) { headers.insert(Self.userAgent, at: 0) }
+        return headers
+    }
+
+    /// `url` with the query parameter `name` set to `value` (replaced when present).
+    static func settingQuery(_ url: String, _ name: String, to value: String) -> String {
+        guard var components = URLComponents(string: url) else { return url }
+        var items = (components.queryItems ?? []).filter { $0.name != name }
+        items.append(URLQueryItem(name: name, value: value))
+        components.queryItems = items
+        return components.string ?? url
+    }
+}

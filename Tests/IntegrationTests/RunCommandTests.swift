@@ -173,6 +173,55 @@ struct RunCommandTests {
         #expect(runs.stdout.split(separator: "\n").count == 1 + 2, "the typo stored no run")
     }
 
+    /// Two servers that record each request head they receive, then hang up.
+    @Test func perTransportHeadersReachOnlyTheirTransport() async throws {
+        let heads = CapturedHeads()
+        func capture(_ tag: String) throws -> TCPTestServer {
+            try TCPTestServer { client in
+                var received = [UInt8]()
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while !String(decoding: received, as: UTF8.self).contains("\r\n\r\n") {
+                    let n = recv(client, &buffer, buffer.count, 0)
+                    if n <= 0 { break }
+                    received += buffer[0..<n]
+                }
+                heads.append("\(tag) " + String(decoding: received, as: UTF8.self) + "\n---\n")
+            }
+        }
+        let ws = try capture("ws"), sse = try capture("sse")
+        defer { ws.stop(); sse.stop() }
+        let scratch = try Scratch()
+        let secret = "ws-secret-\(UUID().uuidString.prefix(8))"
+        let result = try await ttfa(["run", "--transport", "websocket,sse", "--trials", "1", "--warmup", "0", "--audio", scratch.audio,
+                                     "--db", scratch.database, "--timeout", "2",
+                                     "--ws-url", "ws://127.0.0.1:\(ws.port)/v1/realtime", "--sse-url", "http://127.0.0.1:\(sse.port)/v1/chat/completions",
+                                     "--header", "X-Both: both", "--ws-header", "X-WS-Key: $TTFA_WS_SECRET", "--sse-header", "X-SSE-Only: sse",
+                                     "--ws-model", "gpt-realtime-test"],
+                                    environment: ["TTFA_WS_SECRET": secret])
+        #expect(result.status == 3, "the capture servers hang up: \(result.stderr)")
+        let text = heads.text
+        let wsHeads = text.components(separatedBy: "\n---\n").filter { $0.hasPrefix("ws ") }
+        let sseHeads = text.components(separatedBy: "\n---\n").filter { $0.hasPrefix("sse ") }
+        #expect(!wsHeads.isEmpty && !sseHeads.isEmpty, "\(text)")
+        for head in wsHeads {
+            #expect(head.contains("X-Both: both") && head.contains("X-WS-Key: \(secret)") && !head.contains("X-SSE-Only"), "\(head)")
+            #expect(head.contains("User-Agent: ttfa/\(TTFAInfo.version)") && head.contains("model=gpt-realtime-test"), "\(head)")
+        }
+        for head in sseHeads {
+            #expect(head.contains("X-Both: both") && head.contains("X-SSE-Only: sse") && !head.contains("X-WS-Key"), "\(head)")
+            #expect(head.contains("User-Agent: ttfa/\(TTFAInfo.version)"), "\(head)")
+        }
+        #expect(!(result.stdout + result.stderr).contains(secret))
+        #expect(!String(decoding: try scratch.allFileContents(), as: UTF8.self).contains(secret), "never stored")
+        let store = try SQLiteStore(path: scratch.database, create: false)
+        #expect(try store.latestRun()?.commandLine.contains("--ws-header 'X-WS-Key: ***'") == true)
+        // A User-Agent of your own replaces ttfa's.
+        _ = try await ttfa(["run", "--transport", "sse", "--trials", "1", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database,
+                            "--timeout", "2", "--sse-url", "http://127.0.0.1:\(sse.port)/v1/chat/completions", "--sse-header", "User-Agent: my-app/2"])
+        let last = heads.text.components(separatedBy: "\n---\n").filter { $0.hasPrefix("sse ") }.last ?? ""
+        #expect(last.contains("User-Agent: my-app/2") && !last.contains("ttfa/"), "\(last)")
+    }
+
     @Test func wrongDialectIsAProtocolFailure() async throws {
         try await withServe { server in
             let scratch = try Scratch()
@@ -288,5 +337,23 @@ struct RunCommandTests {
         #expect(unwritable.status == 2 && unwritable.stderr.contains("/proc/ttfa-nope/x.csv"))
         let missing = try await ttfa(["export", "--db", scratch.database, "--run", "42"])
         #expect(missing.status == 2 && missing.stderr.contains("run 42"))
+    }
+}
+
+/// Request heads a test server received, from many threads.
+final class CapturedHeads: @unchecked Sendable {
+    private let lock = NSLock()
+    private var all = ""
+
+    func append(_ head: String) {
+        lock.lock()
+        all += head
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return all
     }
 }

@@ -4,19 +4,20 @@ import VoiceTransport
 /// Parses `--header 'Name: value'` arguments. `$VAR` and `${VAR}` in the value expand from the
 /// environment (so keys stay out of shell history); every resulting value is a secret.
 public enum HeaderParser {
-    public static func parse(_ raw: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(TransportError) -> (name: String, value: String) {
+    /// - Parameter flag: the option the header came from, for messages (`--ws-header` …).
+    public static func parse(_ raw: String, flag: String = "--header", environment: [String: String] = ProcessInfo.processInfo.environment) throws(TransportError) -> (name: String, value: String) {
         guard let colon = raw.firstIndex(of: ":") else {
-            throw TransportError(.input, "--header \"\(raw.prefix(40))…\" has no colon; write it as --header 'Name: value' (for example --header 'Authorization: Bearer $OPENAI_API_KEY')")
+            throw TransportError(.input, "\(flag) \"\(raw.prefix(40))…\" has no colon; write it as \(flag) 'Name: value' (for example \(flag) 'Authorization: Bearer $OPENAI_API_KEY')")
         }
         let name = raw[..<colon].trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
-            throw TransportError(.input, "--header has an invalid name \"\(name)\"; header names are letters, digits and dashes")
+            throw TransportError(.input, "\(flag) has an invalid name \"\(name)\"; header names are letters, digits and dashes")
         }
         let template = raw[raw.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        return (name, try expand(template, environment: environment, headerName: name))
+        return (name, try expand(template, environment: environment, headerName: name, flag: flag))
     }
 
-    static func expand(_ template: String, environment: [String: String], headerName: String) throws(TransportError) -> String {
+    static func expand(_ template: String, environment: [String: String], headerName: String, flag: String = "--header") throws(TransportError) -> String {
         var result = ""
         var index = template.startIndex
         while index < template.endIndex {
@@ -35,7 +36,7 @@ public enum HeaderParser {
                     cursor = template.index(after: cursor)
                 }
                 guard cursor < template.endIndex else {
-                    throw TransportError(.input, "--header \(headerName): unterminated ${ in the value")
+                    throw TransportError(.input, "\(flag) \(headerName): unterminated ${ in the value")
                 }
                 cursor = template.index(after: cursor)
             } else {
@@ -50,7 +51,7 @@ public enum HeaderParser {
                 continue
             }
             guard let value = environment[name] else {
-                throw TransportError(.input, "--header \(headerName) uses $\(name), which is not set in the environment; export it first (export \(name)=…)")
+                throw TransportError(.input, "\(flag) \(headerName) uses $\(name), which is not set in the environment; export it first (export \(name)=…)")
             }
             result += value
             index = cursor
