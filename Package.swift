@@ -120,6 +120,7 @@ let package = Package(
                 "SeededRandom",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             path: "Benchmarks/ttfa"
         ),

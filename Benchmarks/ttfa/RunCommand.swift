@@ -123,6 +123,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "WebSocket conversations: reset deletes each turn's items so every trial answers a one-turn conversation (as every SSE request is); keep lets the conversation grow.")
     var context: ContextMode = .reset
 
+    @Option(help: ArgumentHelp("A run file (YAML or JSON) with any of these options as keys; options on the command line win. Check one with `ttfa config check FILE`.", valueName: "file"))
+    var config: String?
+
     @OptionGroup var database: DatabaseOptions
 
     @Option(help: "A label stored with the run (for example a branch or an experiment name).")

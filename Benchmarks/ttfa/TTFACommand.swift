@@ -18,7 +18,7 @@ struct TTFACommand: AsyncParsableCommand {
         (nothing was measured); 3 measured, but some trials failed or were invalid; 130 interrupted.
         """,
         version: TTFAVersion.string,
-        subcommands: [RunCommand.self, TraceCommand.self, ServeCommand.self, RunsCommand.self, ReportCommand.self, ExportCommand.self, CompareCommand.self, BaselineCommand.self, DatabaseCommand.self, ProfileCommand.self, LinkCommand.self],
+        subcommands: [RunCommand.self, TraceCommand.self, ServeCommand.self, RunsCommand.self, ReportCommand.self, ExportCommand.self, CompareCommand.self, BaselineCommand.self, DatabaseCommand.self, ConfigCommand.self, ProfileCommand.self, LinkCommand.self],
         defaultSubcommand: RunCommand.self
     )
 
@@ -32,7 +32,9 @@ struct TTFACommand: AsyncParsableCommand {
             return handler
         }
         do {
-            var command = try parseAsRoot()
+            // A run file becomes arguments before parsing (`ttfa run --config ttfa.yaml`).
+            let given = Array(CommandLine.arguments.dropFirst())
+            var command = try parseAsRoot(try RunFile.expand(given)?.arguments ?? given)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -1,0 +1,75 @@
+import Foundation
+import Harness
+import Testing
+
+@Suite("Run files (ttfa run --config)")
+struct RunFileTests {
+    @Test func aRunFileSaysWhatTheCommandLineWouldAndTheCommandLineWins() async throws {
+        let scratch = try Scratch()
+        let file = scratch.directory.appendingPathComponent("ttfa.yaml").path
+        try """
+            # the team's benchmark, committed next to its code
+            recordings: [\(scratch.audio)]
+            trials: 1
+            warmup: 0
+            profile: instant
+            link: loopback
+            transport: websocket,sse
+            lag-budget-ms: 1000
+            db: \(scratch.database)
+            thresholds: ["websocket.ttfa.p95 < 700ms"]
+            sse:
+              model: gpt-audio-mini
+              headers: ["X-Team: $TTFA_TEAM_TOKEN"]
+            json: true
+            quiet: true
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let run = try await ttfa(["run", "--config", file, "--trials", "2"], environment: ["TTFA_TEAM_TOKEN": "team-secret-1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let transports = try #require(summary["transports"] as? [[String: Any]])
+        #expect(transports.map { $0["transport"] as? String } == ["websocket", "sse"])
+        #expect(transports.allSatisfy { $0["trials"] as? Int == 2 }, "--trials on the command line wins over the file's 1")
+        #expect((summary["thresholds"] as? [[String: Any]])?.count == 1)
+        let store = try SQLiteStore(path: scratch.database, create: false)
+        let config = try #require(try store.latestRun()?.configJSON)
+        #expect(config.contains("gpt-audio-mini") && !config.contains("team-secret-1"))
+        // The default command takes it too.
+        let bare = try await ttfa(["--config", file], environment: ["TTFA_TEAM_TOKEN": "x"])
+        #expect(bare.status == 0, "\(bare.stderr)")
+    }
+
+    @Test(arguments: [
+        ("trials: lots\n", ":1: trials: The value 'lots' is invalid for '--trials <trials>'"),
+        ("trials: 1\nwarmpu: 1\n", ":2: warmpu: unknown key"),
+        ("websocket:\n  urll: ws://x\n", ":2: websocket.urll: unknown key; websocket takes header, headers, model, profile, url, voice"),
+        ("link: {rtt: 40}\n", ":1: link: a value or a list of values, not a mapping"),
+        ("- trials\n", "a run file is a mapping of options"),
+        ("trials: [1\n", "not YAML or JSON"),
+    ] as [(String, String)])
+    func aBadRunFileExits2NamingTheKeyAndLine(content: String, mentions: String) async throws {
+        let scratch = try Scratch()
+        let file = scratch.directory.appendingPathComponent("bad.yaml").path
+        try content.write(toFile: file, atomically: true, encoding: .utf8)
+        for command in [["run", "--config", file, "--db", scratch.database], ["config", "check", file]] {
+            let result = try await ttfa(command)
+            #expect(result.status == 2 && result.stderr.contains(mentions), "\(command): \(result.stderr)")
+            #expect(!result.stderr.contains("Fatal"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.database), "nothing measured or stored")
+    }
+
+    @Test func configCheckSaysWhatWouldRunAndWhatIsMissing() async throws {
+        let scratch = try Scratch()
+        let file = scratch.directory.appendingPathComponent("ttfa.json").path
+        try #"{"websocket": {"url": "wss://proxy.example.com/v1/realtime?api_key=abc123", "headers": ["Authorization: Bearer $TTFA_UNSET_TOKEN"]}, "transport": "websocket", "trials": 10}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let check = try await ttfa(["config", "check", file])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("ok — 4 options"))
+        #expect(check.stdout.contains("websocket → wss://proxy.example.com/v1/realtime?api_key=***"))
+        #expect(check.stdout.contains("trials: 10 measured"))
+        #expect(check.stdout.contains("warning: --ws-header Authorization uses $TTFA_UNSET_TOKEN"))
+        #expect(!check.stdout.contains("abc123"))
+    }
+}
