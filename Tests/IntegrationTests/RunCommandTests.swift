@@ -149,6 +149,7 @@ struct RunCommandTests {
         for t in try #require(object["transports"] as? [[String: Any]]) {
             #expect(t["failed"] as? Int == 2)
             #expect((t["errors"] as? [String: Int]) == ["connect": 2])
+            #expect((t["connection_reuse"] as? [String: Any])?["reused"] as? Int == 0, "a connection that never opened was not reused")
         }
     }
 

@@ -17,6 +17,11 @@ enum TrialRecorder {
         var server: (@Sendable (String) -> ServerLog.Answer?)? = nil
     }
 
+    /// Whether the trial failed before its connection existed (so it reused nothing).
+    static func neverConnected(_ metrics: TrialMetrics) -> Bool {
+        ["dns", "connect", "tls", "handshake"].contains(metrics.errorKind ?? "")
+    }
+
     static func records(for timeline: TurnTimeline, context: Context) -> (TrialRecord, [TrialEventRecord], TrialMetrics) {
         let metrics = TrialMetrics(timeline: timeline, lagBudgetNs: context.lagBudgetNs)
         let redact = context.settings.redactor.redact
@@ -31,9 +36,9 @@ enum TrialRecorder {
             startedAt: Timestamp.iso8601(context.startedAt),
             speechEndNs: metrics.speechEndNs, ttfaNs: metrics.ttfaNs,
             dnsNs: metrics.dnsNs, connectNs: metrics.connectNs, tlsNs: metrics.tlsNs, upgradeNs: metrics.upgradeNs,
-            // A warm WebSocket turn rides the connection opened before it.
+            // A warm WebSocket turn rides the connection opened before it — if that opened.
             connectionReused: metrics.connectionReused
-                ?? (context.settings.kind.keepsOneConnection && context.settings.connection == .warm ? true : nil),
+                ?? (context.settings.kind.keepsOneConnection && context.settings.connection == .warm && !Self.neverConnected(metrics) ? true : nil),
             responseHeadersNs: metrics.responseHeadersNs, uploadDoneNs: metrics.uploadDoneNs,
             firstByteNs: metrics.firstByteNs, firstEventNs: metrics.firstEventNs,
             firstAudioNs: metrics.firstAudioNs, lastAudioNs: metrics.lastAudioNs, doneNs: metrics.doneNs,
