@@ -5,7 +5,7 @@
 
 SWIFT ?= swift
 ARGS ?=
-APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libsndfile1-dev libsoxr-dev pkg-config
 # What only the tests need: xmllint validates the JUnit reports against a schema; a real
 # PostgreSQL server (started by scripts/with-postgres.sh for the run) holds the shared store.
 TEST_PACKAGES := libxml2-utils postgresql python3

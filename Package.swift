@@ -48,6 +48,16 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(name: "CPosix"),
+        .systemLibrary(
+            name: "CSndFile",
+            pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSoxr",
+            pkgConfig: "soxr",
+            providers: [.apt(["libsoxr-dev"])]
+        ),
         .target(name: "SpeechDetection"),
         .target(name: "SeededRandom"),
         .target(
@@ -57,6 +67,8 @@ let package = Package(
                 "CCurl",
                 "CCrypto",
                 "CPosix",
+                "CSndFile",
+                "CSoxr",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -130,7 +142,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VoiceTransport", "ReferenceServer", "LinkEmulator", "Harness", "ttfa", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["VoiceTransport", "ReferenceServer", "LinkEmulator", "Harness", "ttfa", "CSndFile", "SpeechDetection", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Schemas"]
         ),
         .testTarget(

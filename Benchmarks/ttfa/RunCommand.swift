@@ -93,7 +93,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("sse-header"), help: "Request header for the SSE requests only, sse and sse-stream (repeatable; as --header).")
     var sseHeaders: [String] = []
 
-    @Option(name: .customLong("audio"), help: "WAV recording, PCM16 mono 24 kHz (repeatable). Default: the bundled recordings (about 1, 4 and 10 s).")
+    @Option(name: .customLong("audio"), help: "A recording (repeatable): WAV at any rate, depth and channel count, FLAC, MP3 or Ogg — converted to PCM16 mono 24 kHz with libsndfile and libsoxr. A sidecar FILE.json may give speech_start_ms and speech_end_ms. Default: the bundled recordings (about 1, 4 and 10 s).")
     var audio: [String] = []
 
     @Option(help: "Measured trials per transport and recording.")

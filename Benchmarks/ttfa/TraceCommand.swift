@@ -26,7 +26,7 @@ struct TraceCommand: AsyncParsableCommand {
     @Option(help: "Endpoint URL (ws:// or wss:// for websocket, http:// or https:// for sse).")
     var url: String
 
-    @Option(help: "A WAV recording (PCM16, mono, 24 kHz). Default: the bundled short recording.")
+    @Option(help: "A recording: WAV at any rate and depth, FLAC, MP3 or Ogg (converted to PCM16 mono 24 kHz). Default: the bundled short recording.")
     var audio: String?
 
     @Option(name: .customLong("header"), help: "Request header 'Name: value' (repeatable). $VAR expands from the environment; values are never printed.")

@@ -87,7 +87,11 @@ public struct BenchmarkConfiguration: Sendable {
             })),
             ("recordings", .array(recordings.map { r in
                 .object([("name", .string(r.name)), ("duration_ms", .double(r.durationMs)),
-                         ("speech_start_ms", .int(Int64(r.speechStartMs))), ("speech_end_ms", .int(Int64(r.speechEndMs)))])
+                         ("speech_start_ms", .int(Int64(r.speechStartMs))), ("speech_end_ms", .int(Int64(r.speechEndMs)))]
+                    + (r.source.map { source in [("source", JSONValue.object([
+                        ("format", .string(source.format)), ("sample_rate", .int(Int64(source.sampleRate))),
+                        ("channels", .int(Int64(source.channels))), ("conversion", .string(source.conversion)),
+                    ]))] } ?? []))
             })),
             ("trials", .int(Int64(trials))), ("warmup", .int(Int64(warmup))), ("chunk_ms", .int(Int64(chunkMs))),
             ("concurrency", .int(Int64(concurrency))), ("timeout_ms", .ms(timeout)), ("lag_budget_ms", .ms(lagBudget)),

@@ -10,6 +10,8 @@ public struct Recording: Sendable, Equatable {
     public var speechStartMs: Int
     /// Annotated end of speech, ms (the end of the file when unknown).
     public var speechEndMs: Int
+    /// The file's own format and what was done to it, when it was not PCM16 mono 24 kHz WAV.
+    public var source: AudioSource?
 
     public init(name: String, pcm: [UInt8], speechStartMs: Int? = nil, speechEndMs: Int? = nil) {
         self.name = name
@@ -19,16 +21,18 @@ public struct Recording: Sendable, Equatable {
         self.speechEndMs = speechEndMs ?? duration
     }
 
-    /// Loads a WAV file.
-    /// - Throws: `TransportError(.input)` naming the file when it is missing, unreadable or not
-    ///   PCM16 mono 24 kHz.
+    /// Loads an audio file: PCM16 mono 24 kHz WAV as it is; anything else libsndfile reads
+    /// (WAV at other rates, depths or channel counts, FLAC, MP3, Ogg) decoded, mixed down and
+    /// resampled to it (`AudioDecoder`). A sidecar `FILE.json` with `speech_start_ms` and
+    /// `speech_end_ms` annotates where the speech lies.
+    /// - Throws: `TransportError(.input)` naming the file when it is missing, unreadable or not audio.
     public init(contentsOf path: String, speechStartMs: Int? = nil, speechEndMs: Int? = nil) throws(TransportError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw TransportError(.input, "\(path): no such file; give --audio a WAV file (PCM16, mono, 24000 Hz)")
+            throw TransportError(.input, "\(path): no such file; give --audio an audio file (WAV, FLAC, MP3 or Ogg)")
         }
         guard !isDirectory.boolValue else {
-            throw TransportError(.input, "\(path): is a directory; give --audio a WAV file (repeat --audio for several)")
+            throw TransportError(.input, "\(path): is a directory; give --audio an audio file (repeat --audio for several)")
         }
         let data: Data
         do {
@@ -36,8 +40,24 @@ public struct Recording: Sendable, Equatable {
         } catch {
             throw TransportError(.input, "\(path): cannot be read (\(error.localizedDescription)); check its permissions")
         }
-        let pcm = try WAVFile.decode(Array(data), name: path)
-        self.init(name: URL(fileURLWithPath: path).lastPathComponent, pcm: pcm, speechStartMs: speechStartMs, speechEndMs: speechEndMs)
+        let pcm: [UInt8]
+        var source: AudioSource?
+        if let exact = try? WAVFile.decode(Array(data), name: path) {
+            pcm = exact
+        } else {
+            (pcm, source) = try AudioDecoder.decode(path: path)
+        }
+        let sidecar = Self.sidecar(for: path)
+        self.init(name: URL(fileURLWithPath: path).lastPathComponent, pcm: pcm,
+                  speechStartMs: speechStartMs ?? sidecar?.start, speechEndMs: speechEndMs ?? sidecar?.end)
+        self.source = source
+    }
+
+    /// `FILE.json` beside the recording: `{"speech_start_ms": 150, "speech_end_ms": 3854}`.
+    static func sidecar(for path: String) -> (start: Int?, end: Int?)? {
+        guard let data = FileManager.default.contents(atPath: path + ".json"),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        return (object["speech_start_ms"] as? Int, object["speech_end_ms"] as? Int)
     }
 
     /// Duration of the whole recording, nanoseconds.
