@@ -207,6 +207,9 @@ struct ConfigCommand: AsyncParsableCommand {
                     warnings.append(error.message)
                 }
             }
+            for path in command.audio where !FileManager.default.fileExists(atPath: path) {
+                warnings.append("recording \(path): no such file (relative paths start where ttfa runs)")
+            }
             var redactor = SecretRedactor()
             for url in command.urls.values { redactor.addCredentials(fromURL: url) }
             let shown = expanded.arguments.map { $0.contains("://") ? redactor.redactURL($0) : $0 }

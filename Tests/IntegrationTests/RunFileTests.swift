@@ -72,4 +72,14 @@ struct RunFileTests {
         #expect(check.stdout.contains("warning: --ws-header Authorization uses $TTFA_UNSET_TOKEN"))
         #expect(!check.stdout.contains("abc123"))
     }
+
+    @Test func theExamplesAreValidRunFiles() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for name in ["openai.yaml", "own-endpoints.yaml"] {
+            let check = try await ttfa(["config", "check", root.appendingPathComponent("examples/\(name)").path],
+                                       environment: ["OPENAI_API_KEY": "k", "PROXY_TOKEN": "p", "SUPABASE_ANON_KEY": "s"])
+            #expect(check.status == 0 && check.stdout.contains(": ok — "), "\(name): \(check.stdout)\(check.stderr)")
+            #expect(!check.stdout.contains("uses $"), "\(name): every header's variable is set")
+        }
+    }
 }
