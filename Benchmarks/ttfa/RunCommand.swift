@@ -285,6 +285,15 @@ struct RunCommand: AsyncParsableCommand {
             throw CommandFailure(message: "the embedded reference server could not start: \(error)", exitCode: ExitCodes.usage)
         }
         defer { if let embeddedCA { try? FileManager.default.removeItem(atPath: embeddedCA) } }
+        if !quiet {
+            // Only models of endpoints you name: the embedded server ignores them.
+            var named: [(String, String)] = []
+            if let url = urls[.websocket], let realtime = wsModel ?? ModelLifecycle.model(inURL: url) { named.append(("--ws-model", realtime)) }
+            if urls[.sse] != nil || urls[.sseStream] != nil { named.append(("--sse-model", model)) }
+            for (flag, name) in named {
+                if let warning = ModelLifecycle.warning(for: name, flag: flag) { Terminal.error("ttfa: warning: \(warning)\n") }
+            }
+        }
         if insecure && !quiet {
             Terminal.error("ttfa: warning: --insecure: TLS certificates are not verified (stored with the run as verify_tls false); use --cacert FILE to trust a private CA instead\n")
         }
