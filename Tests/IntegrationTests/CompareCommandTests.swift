@@ -20,7 +20,7 @@ struct CompareCommandTests {
     @Test func identicalRunsAreUnchangedASlowerServerRegressesAndEveryOutputIsReadable() async throws {
         let scratch = try Scratch()
         let dir = scratch.directory.path
-        for (name, ms) in [("p100", 100), ("p130", 130)] {
+        for (name, ms) in [("p100", 100), ("p200", 200)] {
             try "name: fixed\nfirst_audio_ms: {fixed: \(ms)}\nanswer: {audio_ms: 200, delta_ms: 100, real_time_factor: 0}\n"
                 .write(toFile: "\(dir)/\(name).yaml", atomically: true, encoding: .utf8)
         }
@@ -32,7 +32,7 @@ struct CompareCommandTests {
         }
         try await measure("p100")
         try await measure("p100")
-        try await measure("p130")
+        try await measure("p200")
         let baseline = "\(dir)/results/baseline.json"
         let save = try await ttfa(["baseline", "save", "--run", "1", "--out", baseline, "--db", scratch.database])
         #expect(save.status == 0 && save.stderr.contains("wrote baseline"), "\(save.stderr)")
@@ -45,7 +45,7 @@ struct CompareCommandTests {
         let metrics = try #require(object["metrics"] as? [[String: Any]])
         #expect(metrics.contains { $0["metric"] as? String == "sse.ttfa.p50" && $0["verdict"] as? String == "unchanged" })
 
-        // 30 ms slower with the same profile name: a configuration difference, refused …
+        // 100 ms slower (a margin no loaded test machine erodes) with the same profile name: a configuration difference, refused …
         let refused = try await ttfa(["compare", "--baseline", baseline, "--candidate", "latest", "--db", scratch.database])
         #expect(refused.status == 2 && refused.stderr.contains("profiles:") && refused.stderr.contains("--allow-mismatch"), "\(refused.stderr)")
         // … unless accepted: regressed, exit 1, with the numbers in Markdown and JUnit.
@@ -60,9 +60,9 @@ struct CompareCommandTests {
         #expect(xml.contains("<failure message=\"regressed: sse.ttfa.p50 +"))
         let validation = try validateJUnit(junit)
         #expect(validation.valid, "\(validation.output)")
-        // A generous tolerance calls the same 30 ms unchanged.
+        // A generous tolerance calls the same 100 ms unchanged.
         let tolerant = try await ttfa(["compare", "--baseline", baseline, "--candidate", "latest", "--db", scratch.database,
-                                       "--allow-mismatch", "--tolerance", "50%"])
+                                       "--allow-mismatch", "--tolerance", "150%"])
         #expect(tolerant.status == 0, "\(tolerant.stdout)")
         // The old form still works: two run ids.
         let positional = try await ttfa(["compare", "1", "2", "--db", scratch.database])
@@ -138,13 +138,13 @@ struct CompareCommandTests {
     @Test func anABRunInterleavesBothSidesAndComparesThem() async throws {
         let scratch = try Scratch()
         let dir = scratch.directory.path
-        for (name, ms) in [("p100", 100), ("p130", 130)] {
+        for (name, ms) in [("p100", 100), ("p200", 200)] {
             try "name: \(name)\nfirst_audio_ms: {fixed: \(ms)}\nanswer: {audio_ms: 200, delta_ms: 100, real_time_factor: 0}\n"
                 .write(toFile: "\(dir)/\(name).yaml", atomically: true, encoding: .utf8)
         }
         let base = ["run", "--transport", "websocket,sse", "--trials", "3", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database,
                     "--profile", "\(dir)/p100.yaml", "--link", "loopback", "--lag-budget-ms", "1000", "--json", "--quiet"]
-        let slower = try await ttfa(base + ["--candidate-profile", "\(dir)/p130.yaml", "--junit", "\(dir)/ab.xml"])
+        let slower = try await ttfa(base + ["--candidate-profile", "\(dir)/p200.yaml", "--junit", "\(dir)/ab.xml"])
         #expect(slower.status == 1, "\(slower.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(slower.stdout.utf8)) as? [String: Any])
         let compare = try #require(object["compare"] as? [String: Any])
