@@ -174,11 +174,13 @@ struct BreakdownEndToEndTests {
             #expect(abs(total - part("ttfa")) < 0.01, "\(name): parts add up to \(total), TTFA \(part("ttfa"))")
             // The answer's way back is one-way link delay plus a little.
             #expect(part("network") >= 9 && part("network") < 10 + 25, "\(name) network \(part("network"))")
+            // The server's timers can fire late on a machine busy with the rest of the suite,
+            // never early: the model part is at least what the profile asked, and near it.
             if name == "websocket" {
                 #expect(part("edge") == 0 && part("ingest") == 0 && part("connection_setup") == 0)
-                #expect(abs(part("model") - 60) < 3, "websocket model \(part("model"))")
+                #expect(part("model") >= 60 && part("model") < 60 + 10, "websocket model \(part("model"))")
             } else {
-                #expect(part("model") >= 80 && part("model") < 80 + 3, "\(name) model \(part("model"))")
+                #expect(part("model") >= 80 && part("model") < 80 + 10, "\(name) model \(part("model"))")
             }
             if name == "sse-stream" {
                 // The edge function was invoked when the upload began: its overhead overlapped
