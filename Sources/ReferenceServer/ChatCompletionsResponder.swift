@@ -19,16 +19,8 @@ struct ChatCompletionsResponder: Sendable {
     static let maxStallNs: Int64 = 300 * 1_000_000_000
 
     func respond(to request: Request, context: ReferenceRequestContext) async throws -> Response {
-        let target = request.uri.description
-        let options: RequestOptions
-        do {
-            options = try RequestOptions(target: target)
-        } catch {
-            return Self.error(.badRequest, message: error.message, type: "invalid_request_error", code: "invalid_value")
-        }
-        let sequence = log.nextSequence(for: target)
-        let fault = options.fault(forRequest: sequence)
-        if let early = try await earlyAnswer(to: request, fault: fault, context: context) { return early }
+        let (target, options, sequence, fault, early) = try await admit(request, context: context)
+        if let early { return early }
         var request = request
         let body: ByteBuffer
         do {
@@ -55,16 +47,8 @@ struct ChatCompletionsResponder: Sendable {
     /// last 100 ms, whatever of the edge overhead is not over yet, and the model.
     func respondToStreamedUpload(to request: Request, context: ReferenceRequestContext) async throws -> Response {
         let started = MonotonicServerClock.now()
-        let target = request.uri.description
-        let options: RequestOptions
-        do {
-            options = try RequestOptions(target: target)
-        } catch {
-            return Self.error(.badRequest, message: error.message, type: "invalid_request_error", code: "invalid_value")
-        }
-        let sequence = log.nextSequence(for: target)
-        let fault = options.fault(forRequest: sequence)
-        if let early = try await earlyAnswer(to: request, fault: fault, context: context) { return early }
+        let (target, options, sequence, fault, early) = try await admit(request, context: context)
+        if let early { return early }
         var arrivals: [(t: Int64, bytes: Int)] = []
         var total = 0
         for try await part in request.body {
@@ -104,6 +88,23 @@ struct ChatCompletionsResponder: Sendable {
             try await self.stream(to: &writer, plan: stream, channel: channel)
             if fault == .closeIdle { Self.closeSoon(channel) }
         })
+    }
+
+    /// What both POST endpoints do first: read the query's options (a bad one is the API's 400),
+    /// number the request, pick its fault, and answer at once when that fault needs no body.
+    private func admit(_ request: Request, context: ReferenceRequestContext) async throws
+        -> (target: String, options: RequestOptions, sequence: Int, fault: Fault?, early: Response?) {
+        let target = request.uri.description
+        let options: RequestOptions
+        do {
+            options = try RequestOptions(target: target)
+        } catch {
+            return (target, RequestOptions(), 0, nil,
+                    Self.error(.badRequest, message: error.message, type: "invalid_request_error", code: "invalid_value"))
+        }
+        let sequence = log.nextSequence(for: target)
+        let fault = options.fault(forRequest: sequence)
+        return (target, options, sequence, fault, try await earlyAnswer(to: request, fault: fault, context: context))
     }
 
     /// Faults answered before the request body matters, if `fault` is one.
