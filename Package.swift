@@ -3,6 +3,7 @@
 //
 // Layout (see README.md, "Architecture"):
 //   Sources/CCurl, CCrypto, CPosix   C system libraries behind thin typed shims
+//   Sources/DialectSpec              dialect files: their model, validation, JSON paths, templates, audio formats
 //   Sources/VoiceTransport           the library: transports, wire parsers, dialects, recordings
 //   Sources/ReferenceServer          Hummingbird server speaking both dialects, with faults and deployment profiles
 //   Sources/LinkEmulator             a user-space TCP relay playing a network (delay, jitter, bandwidth, buffering)
@@ -59,10 +60,15 @@ let package = Package(
             providers: [.apt(["libsoxr-dev"])]
         ),
         .target(name: "SpeechDetection"),
+        .target(
+            name: "DialectSpec",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
         .target(name: "SeededRandom"),
         .target(
             name: "VoiceTransport",
             dependencies: [
+                "DialectSpec",
                 "SpeechDetection",
                 "CCurl",
                 "CCrypto",
@@ -75,6 +81,7 @@ let package = Package(
         .target(
             name: "ReferenceServer",
             dependencies: [
+                "DialectSpec",
                 "SpeechDetection",
                 "SeededRandom",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -146,7 +146,18 @@ public enum TurnRunner {
         let plan = Self.plan(recording, turn: turn, chunkMs: chunkMs, start: start, vad: vad, serverDetects: transport.kind.serverDetectsEndOfSpeech)
         let speechEnd = plan.speechEnd
         let deadline = speechEnd + timeout
-        let chunks = plan.chunks
+        var chunks = plan.chunks
+        if transport.inputFormat != .pcm16At24k {
+            // The dialect's endpoint takes another format: the utterance, converted once.
+            do {
+                let converted = try AudioConverter.convert(chunks: chunks.map(\.pcm), to: transport.inputFormat)
+                for index in chunks.indices { chunks[index].pcm = converted[index] }
+            } catch {
+                transport.finishTurn(turn)
+                return TurnTimeline(turn: turn, start: start, speechEnd: speechEnd, chunkMs: chunkMs, expectedChunks: plan.requiredChunks,
+                                    plannedChunks: chunks.count, events: [], outcome: .failed(error))
+            }
+        }
         for chunk in chunks { transport.sendAudio(chunk) }
         transport.endSpeech(turn: turn, at: plan.endOfSpeechDue, deadline: deadline)
 

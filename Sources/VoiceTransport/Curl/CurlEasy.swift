@@ -150,9 +150,14 @@ final class CurlEasy {
         if let path { set(CURLOPT_CAINFO, path) }
     }
 
-    /// POST with a body of `size` bytes supplied by the read callback.
-    func setPost(bodySize: Int) {
-        _ = ttfa_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, nil)
+    /// POST (or `method`, sent the same way: `PUT`, `PATCH`) with a body of `size` bytes
+    /// supplied by the read callback.
+    func setPost(bodySize: Int, method: String = "POST") {
+        if method == "POST" {
+            _ = ttfa_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, nil)
+        } else {
+            set(CURLOPT_CUSTOMREQUEST, method)
+        }
         set(CURLOPT_NOBODY, 0)
         set(CURLOPT_POST, 1)
         set(CURLOPT_POSTFIELDSIZE_LARGE, largeValue: Int64(bodySize))

@@ -25,7 +25,7 @@ public struct ChatCompletionsOptions: Sendable, Equatable {
 /// (transcript-only chunks come first and do not count). End of turn: `data: [DONE]`.
 /// Each turn is its own HTTP request, so attribution is by request (events of other requests
 /// never reach the dialect); the stream's chunk `id` names the answer.
-public struct ChatCompletionsDialect: EventInterpreter {
+public struct ChatCompletionsDialect: EventInterpreter, SSEDialect {
     public let options: ChatCompletionsOptions
 
     /// The request body around the audio, serialized once.
@@ -37,6 +37,15 @@ public struct ChatCompletionsDialect: EventInterpreter {
         self.options = options
         self.envelope = Self.envelope(options)
     }
+
+    public var name: String { "openai-chat-completions" }
+    public var inputFormat: AudioFormat { .pcm16At24k }
+
+    public func request(audio: [UInt8], turn: Int) -> DialectRequest {
+        DialectRequest(headers: ["Content-Type: application/json"], body: requestBody(pcm: audio))
+    }
+
+    public func makeInterpreter() -> any EventInterpreter { ChatCompletionsDialect(options: options) }
 
     /// The JSON request body for a recording, built the way a client must build it once the
     /// user stops speaking: PCM → WAV → base64 → JSON. The base64 text is spliced into a

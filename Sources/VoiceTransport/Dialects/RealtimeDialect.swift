@@ -33,7 +33,7 @@ public struct RealtimeOptions: Sendable, Equatable {
 /// `response.audio.delta` (beta) with a non-empty `delta`. Audio of any other response, or
 /// before the end of speech, is an anomaly, never the turn's audio. End of turn: that
 /// response's `response.done`.
-public struct RealtimeDialect: EventInterpreter {
+public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
     public let options: RealtimeOptions
 
     private var sawFirstMessage = false
@@ -52,6 +52,23 @@ public struct RealtimeDialect: EventInterpreter {
     }
 
     // MARK: client messages
+
+    public var name: String { "openai-realtime" }
+    public var inputFormat: AudioFormat { .pcm16At24k }
+
+    public func setupMessages() -> [OutgoingMessage] { [.text(sessionUpdate())] }
+
+    public var setupAcknowledgement: (@Sendable (String) -> Bool)? { Self.isSessionAcknowledgement }
+
+    public func audioMessage(_ audio: [UInt8], turn: Int) -> OutgoingMessage { .text(Self.append(pcm: audio)) }
+
+    /// Manual turns: commit and `response.create`. With server turn detection the server ends
+    /// the turn by itself: nothing.
+    public func endOfSpeechMessages(turn: Int) -> [OutgoingMessage] {
+        options.turnDetection == nil ? [.text(Self.commit), .text(Self.responseCreate(turn: turn))] : []
+    }
+
+    public func makeInterpreter() -> any EventInterpreter { RealtimeDialect(options: options) }
 
     /// `session.update` selecting PCM16 24 kHz in and out, and manual turn-taking or
     /// `server_vad`.

@@ -66,23 +66,23 @@ final class SSEClient: Sendable {
     }
 
     let configuration: SSEClientConfiguration
-    private let makeBody: @Sendable ([UInt8]) -> [UInt8]
+    private let makeRequest: @Sendable ([UInt8], Int) -> DialectRequest
     private let queue = CommandQueue<Command>()
     private let thread = IOThread(name: "ttfa.sse")
     private let control = Mutex(Control())
     private let emit: @Sendable (TimedEvent) -> Void
     private let onFinish: @Sendable () -> Void
 
-    /// - Parameter makeBody: builds the request body from the captured PCM (runs on the
-    ///   worker thread at the end of speech).
+    /// - Parameter makeRequest: builds the request from the captured audio and the turn
+    ///   (runs on the worker thread at the end of speech).
     init(
         configuration: SSEClientConfiguration,
-        makeBody: @escaping @Sendable ([UInt8]) -> [UInt8],
+        makeRequest: @escaping @Sendable ([UInt8], Int) -> DialectRequest,
         emit: @escaping @Sendable (TimedEvent) -> Void,
         onFinish: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
-        self.makeBody = makeBody
+        self.makeRequest = makeRequest
         self.emit = emit
         self.onFinish = onFinish
     }
@@ -172,10 +172,10 @@ final class SSEClient: Sendable {
                 case .post(let pcm, let turn, let deadline):
                     // The client's work after the end of speech starts now: build the body.
                     emit(TimedEvent(t: now, .speechEnd(scheduled: due, lagNs: now - due, blockedNs: 0), turn: turn))
-                    let body = makeBody(pcm)
+                    let request = makeRequest(pcm, turn)
                     let encoded = MonotonicClock.now()
                     emit(TimedEvent(t: encoded, .encoded(ns: encoded - now), turn: turn))
-                    perform(curl: curl, body: body, turn: turn, deadline: deadline)
+                    perform(curl: curl, request: request, turn: turn, deadline: deadline)
                 case .prime(let done):
                     primeConnection(curl: curl)
                     done()
@@ -215,7 +215,8 @@ final class SSEClient: Sendable {
         }
     }
 
-    private func perform(curl: CurlEasy, body: [UInt8], turn: Int, deadline: Int64) {
+    private func perform(curl: CurlEasy, request: DialectRequest, turn: Int, deadline: Int64) {
+        let body = request.body
         if let error = abortError(for: turn) {
             emit(TimedEvent(t: MonotonicClock.now(), .transferEnd(.zero, error), turn: turn))
             forgetAbort(of: turn)
@@ -225,10 +226,10 @@ final class SSEClient: Sendable {
                                    emit: emit, isAborted: { [unowned self] in abortError(for: turn) != nil })
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         prepare(curl, timeout: deadline - MonotonicClock.now())
-        curl.setPost(bodySize: body.count)
+        curl.setPost(bodySize: body.count, method: request.method)
         curl.setFreshConnection(configuration.freshConnectionPerRequest)
         // An empty Expect: stops libcurl from waiting up to 1 s for "100 Continue" on bodies over 1 MiB.
-        curl.setHeaders(["Content-Type: application/json", "Accept: text/event-stream", "Expect:"]
+        curl.setHeaders(request.headers + ["Accept: text/event-stream", "Expect:"]
             + configuration.headers.map { "\($0.name): \($0.value)" })
         curl.setReadCallback(sseReadCallback, context: context)
         curl.setWriteCallback(sseWriteCallback, context: context)

@@ -12,6 +12,7 @@ public final class SSEStreamVoiceTransport: VoiceTransport {
     public var endpoint: Endpoint { client.configuration.endpoint }
     public let events: TransportEventStream
     public let turnIsRequest = true
+    public let inputFormat = AudioFormat.pcm16At24k
 
     private let client: SSEStreamClient
     private let state: LockedBox<State>

@@ -1,8 +1,9 @@
 import Synchronization
 
-/// OpenAI Chat Completions audio over HTTP POST + Server-Sent Events, as an edge function
-/// proxies it: the recording is captured on the replay schedule, then — once the user stops —
-/// encoded (WAV + base64 + JSON) and POSTed whole; audio streams back as SSE.
+/// A voice dialect over HTTP POST + Server-Sent Events — by default OpenAI Chat Completions
+/// audio, as an edge function proxies it: the recording is captured on the replay schedule,
+/// then — once the user stops — encoded by the dialect (WAV + base64 + JSON) and POSTed whole;
+/// audio streams back as SSE.
 ///
 /// One instance serves many turns; each turn is one request, and every event of a request
 /// carries its turn. Warm: the kept-alive connection of the previous request is reused. Cold
@@ -11,8 +12,9 @@ public final class SSEVoiceTransport: VoiceTransport {
     public let kind = TransportKind.sse
     public var endpoint: Endpoint { client.configuration.endpoint }
     public let events: TransportEventStream
-    public let options: ChatCompletionsOptions
+    public let dialect: any SSEDialect
     public let turnIsRequest = true
+    public var inputFormat: AudioFormat { dialect.inputFormat }
 
     private let client: SSEClient
     private let state: LockedBox<State>
@@ -25,16 +27,19 @@ public final class SSEVoiceTransport: VoiceTransport {
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    public init(configuration: SSEClientConfiguration, options: ChatCompletionsOptions = ChatCompletionsOptions()) {
+    public convenience init(configuration: SSEClientConfiguration, options: ChatCompletionsOptions = ChatCompletionsOptions()) {
+        self.init(configuration: configuration, dialect: ChatCompletionsDialect(options: options))
+    }
+
+    public init(configuration: SSEClientConfiguration, dialect: any SSEDialect) {
         let (stream, continuation) = AsyncStream.makeStream(of: TimedEvent.self, bufferingPolicy: .unbounded)
         let state = LockedBox(State())
-        let dialect = ChatCompletionsDialect(options: options)
         self.state = state
-        self.options = options
-        self.events = TransportEventStream(base: stream, interpreter: dialect)
+        self.dialect = dialect
+        self.events = TransportEventStream(base: stream, interpreter: dialect.makeInterpreter())
         self.client = SSEClient(
             configuration: configuration,
-            makeBody: { pcm in dialect.requestBody(pcm: pcm) },
+            makeRequest: { audio, turn in dialect.request(audio: audio, turn: turn) },
             emit: { continuation.yield($0) },
             onFinish: {
                 continuation.finish()

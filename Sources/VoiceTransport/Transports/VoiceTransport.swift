@@ -4,7 +4,8 @@ public struct AudioChunk: Sendable {
     public var turn: Int
     /// Position in the utterance (0-based).
     public var index: Int
-    /// PCM16 little-endian, 24 kHz mono.
+    /// The audio in the transport's `inputFormat` (PCM16 little-endian 24 kHz mono for
+    /// OpenAI's dialects).
     public var pcm: [UInt8]
     /// Scheduled time (monotonic ns). A microphone hands over chunk k — the audio from
     /// k × chunk_ms to (k+1) × chunk_ms — only once it has been recorded, at start +
@@ -54,6 +55,8 @@ public protocol VoiceTransport: AnyObject, Sendable {
     var isOpen: Bool { get }
     /// True when every turn is one request whose last event is `.transferEnd` (SSE).
     var turnIsRequest: Bool { get }
+    /// The audio format `sendAudio` takes (the dialect's input; PCM16 24 kHz for OpenAI's).
+    var inputFormat: AudioFormat { get }
     /// Connects (WebSocket: TCP/TLS, upgrade, `session.update`, `session.updated`). Returns
     /// when ready to send.
     func open() async throws(TransportError)

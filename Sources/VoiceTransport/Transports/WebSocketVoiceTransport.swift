@@ -1,18 +1,21 @@
 import Foundation
 import Synchronization
 
-/// OpenAI Realtime over WebSocket (RFC 6455 on a libcurl connection).
+/// A voice dialect over WebSocket (RFC 6455 on a libcurl connection) — by default OpenAI
+/// Realtime.
 ///
-/// One instance is one connection. It opens with `session.update` and waits for
-/// `session.updated` before any audio leaves. Audio streams while the user speaks (`append`
-/// per chunk); at the end of speech it sends `commit` + `response.create`. For warm runs keep
+/// One instance is one connection. It opens with the dialect's set-up (Realtime:
+/// `session.update`) and waits for its acknowledgement (`session.updated`) before any audio
+/// leaves. Audio streams while the user speaks (one message per chunk); at the end of speech it
+/// sends the dialect's end-of-speech messages (`commit` + `response.create`). For warm runs keep
 /// the instance across turns; for cold runs make one per turn.
 public final class WebSocketVoiceTransport: VoiceTransport {
     public let kind = TransportKind.websocket
     public var endpoint: Endpoint { client.configuration.endpoint }
     public let events: TransportEventStream
-    public let options: RealtimeOptions
+    public let dialect: any WebSocketDialect
     public let turnIsRequest = false
+    public var inputFormat: AudioFormat { dialect.inputFormat }
 
     private let client: WebSocketClient
     private let continuation: AsyncStream<TimedEvent>.Continuation
@@ -28,17 +31,20 @@ public final class WebSocketVoiceTransport: VoiceTransport {
         case idle, opening, open, finished
     }
 
-    public init(configuration: WebSocketClientConfiguration, options: RealtimeOptions = RealtimeOptions()) {
+    public convenience init(configuration: WebSocketClientConfiguration, options: RealtimeOptions = RealtimeOptions()) {
+        self.init(configuration: configuration, dialect: RealtimeDialect(options: options))
+    }
+
+    public init(configuration: WebSocketClientConfiguration, dialect: any WebSocketDialect) {
         let (stream, continuation) = AsyncStream.makeStream(of: TimedEvent.self, bufferingPolicy: .unbounded)
         let state = LockedBox(State())
-        let dialect = RealtimeDialect(options: options)
         var configuration = configuration
-        configuration.setupMessages = [dialect.sessionUpdate()]
-        configuration.isSetupAcknowledgement = RealtimeDialect.isSessionAcknowledgement
+        configuration.setupMessages = dialect.setupMessages()
+        configuration.isSetupAcknowledgement = dialect.setupAcknowledgement
         self.continuation = continuation
         self.state = state
-        self.options = options
-        self.events = TransportEventStream(base: stream, interpreter: dialect)
+        self.dialect = dialect
+        self.events = TransportEventStream(base: stream, interpreter: dialect.makeInterpreter())
         self.client = WebSocketClient(
             configuration: configuration,
             emit: { event in
@@ -103,19 +109,18 @@ public final class WebSocketVoiceTransport: VoiceTransport {
     }
 
     public func sendAudio(_ chunk: AudioChunk) {
-        client.send(text: RealtimeDialect.append(pcm: chunk.pcm), due: chunk.due, tag: .audio(index: chunk.index), turn: chunk.turn)
+        client.send(dialect.audioMessage(chunk.pcm, turn: chunk.turn), due: chunk.due, tag: .audio(index: chunk.index), turn: chunk.turn)
     }
 
-    /// Manual turns: commit and `response.create` at `due`. With server turn detection the
-    /// server ends the turn by itself; `due` only marks the end of speech.
+    /// The dialect's end-of-speech messages at `due` (Realtime, manual turns: commit and
+    /// `response.create`). With none — the server finds the end itself — `due` only marks it.
     public func endSpeech(turn: Int, at due: Int64, deadline: Int64) {
-        let messages = options.turnDetection == nil ? [RealtimeDialect.commit, RealtimeDialect.responseCreate(turn: turn)] : []
-        client.endSpeech(messages: messages, turn: turn, due: due)
+        client.endSpeech(messages: dialect.endOfSpeechMessages(turn: turn), turn: turn, due: due)
     }
 
     public func sendControl(_ messages: [String]) {
         let now = MonotonicClock.now()
-        for message in messages { client.send(text: message, due: now, tag: .other, turn: nil) }
+        for message in messages { client.send(.text(message), due: now, tag: .other, turn: nil) }
     }
 
     public func finishTurn(_ turn: Int) {

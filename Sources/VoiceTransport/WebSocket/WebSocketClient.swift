@@ -19,7 +19,7 @@ public struct WebSocketClientConfiguration: Sendable {
     /// Removes secrets from error messages.
     public var redactor: SecretRedactor
     /// Messages sent right after the upgrade, before anything queued (session set-up).
-    public var setupMessages: [String]
+    public var setupMessages: [OutgoingMessage]
     /// Whether a received text message acknowledges the set-up. Queued audio waits for it (at
     /// most `connectTimeout`). Nil: nothing to wait for.
     public var isSetupAcknowledgement: (@Sendable (String) -> Bool)?
@@ -33,7 +33,7 @@ public struct WebSocketClientConfiguration: Sendable {
         caFile: String? = nil,
         connectVia: String? = nil,
         redactor: SecretRedactor = SecretRedactor(),
-        setupMessages: [String] = [],
+        setupMessages: [OutgoingMessage] = [],
         isSetupAcknowledgement: (@Sendable (String) -> Bool)? = nil
     ) {
         self.endpoint = endpoint
@@ -73,7 +73,7 @@ final class WebSocketClient: Sendable {
         case frame(bytes: [UInt8], tag: SendTag, turn: Int?)
         /// The end of speech: its messages are framed when it falls due, as a client can only
         /// send them once the user has stopped.
-        case speechEnd(messages: [String], turn: Int)
+        case speechEnd(messages: [OutgoingMessage], turn: Int)
     }
 
     private struct Control: Sendable {
@@ -108,18 +108,26 @@ final class WebSocketClient: Sendable {
         thread.startOnce { [self] in run() }
     }
 
-    /// Queues a text message to leave at `due` (monotonic ns; now or in the past: at once).
+    /// Queues a message to leave at `due` (monotonic ns; now or in the past: at once).
     /// The frame is masked here, on the caller's thread, so the I/O thread only writes.
-    func send(text: String, due: Int64, tag: SendTag, turn: Int?) {
-        let frame = WebSocketFrameEncoder.encode(.text, payload: text.utf8, maskKey: Crypto.randomBytes(4))
+    func send(_ message: OutgoingMessage, due: Int64, tag: SendTag, turn: Int?) {
+        let frame = Self.frame(message)
         if let turn { control.withLock { $0.currentTurn = turn } }
         queue.enqueue(.frame(bytes: frame, tag: tag, turn: turn), due: due)
     }
 
     /// Queues the end of speech of `turn` at `due`: `messages` are framed and sent then.
-    func endSpeech(messages: [String], turn: Int, due: Int64) {
+    func endSpeech(messages: [OutgoingMessage], turn: Int, due: Int64) {
         control.withLock { $0.currentTurn = turn }
         queue.enqueue(.speechEnd(messages: messages, turn: turn), due: due)
+    }
+
+    /// A client frame (masked) carrying `message`.
+    static func frame(_ message: OutgoingMessage) -> [UInt8] {
+        switch message {
+        case .text(let text): WebSocketFrameEncoder.encode(.text, payload: text.utf8, maskKey: Crypto.randomBytes(4))
+        case .binary(let bytes): WebSocketFrameEncoder.encode(.binary, payload: bytes, maskKey: Crypto.randomBytes(4))
+        }
     }
 
     /// Drops the frames `turn` still has queued.
@@ -334,7 +342,7 @@ final class WebSocketClient: Sendable {
         /// their acknowledgement before queued audio may leave.
         private mutating func beginSession() -> Bool {
             for message in configuration.setupMessages {
-                let frame = WebSocketFrameEncoder.encode(.text, payload: message.utf8, maskKey: Crypto.randomBytes(4))
+                let frame = WebSocketClient.frame(message)
                 guard sendAll(frame, deadline: MonotonicClock.now() + configuration.connectTimeout).ok else { return false }
             }
             if configuration.setupMessages.isEmpty || configuration.isSetupAcknowledgement == nil {
@@ -433,7 +441,7 @@ final class WebSocketClient: Sendable {
                     }
                 case .speechEnd(let messages, let turn):
                     // The client's work after the end of speech: frame (mask) commit and response.create.
-                    let frames = messages.map { WebSocketFrameEncoder.encode(.text, payload: $0.utf8, maskKey: Crypto.randomBytes(4)) }
+                    let frames = messages.map(WebSocketClient.frame)
                     let encoded = MonotonicClock.now()
                     var blocked: Int64 = 0
                     for frame in frames {

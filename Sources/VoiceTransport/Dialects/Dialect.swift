@@ -1,0 +1,58 @@
+@_exported import DialectSpec
+
+/// One message a client sends on a WebSocket.
+public enum OutgoingMessage: Sendable, Equatable {
+    case text(String)
+    case binary([UInt8])
+}
+
+/// What a WebSocket dialect says on the wire — session set-up, each chunk of audio, the end of
+/// speech — and how it reads the answer (`makeInterpreter`). The built-in OpenAI Realtime
+/// dialect and every WebSocket dialect file are this one protocol, so the transport is the
+/// same code for both.
+public protocol WebSocketDialect: Sendable {
+    /// The name stored with a run ("openai-realtime", a dialect file's `name`).
+    var name: String { get }
+    /// The audio format the endpoint takes; the recording is converted to it before the replay.
+    var inputFormat: AudioFormat { get }
+    /// Sent right after the upgrade, before any audio.
+    func setupMessages() -> [OutgoingMessage]
+    /// Whether a received text message acknowledges the set-up (audio waits for it); nil:
+    /// audio may follow the set-up at once.
+    var setupAcknowledgement: (@Sendable (String) -> Bool)? { get }
+    /// One chunk of audio, already in `inputFormat`.
+    func audioMessage(_ audio: [UInt8], turn: Int) -> OutgoingMessage
+    /// Sent at the end of speech of `turn` (empty when the server finds the end itself).
+    func endOfSpeechMessages(turn: Int) -> [OutgoingMessage]
+    /// A fresh reader of the server's messages.
+    func makeInterpreter() -> any EventInterpreter
+}
+
+/// An HTTP request a dialect builds from a turn's recording.
+public struct DialectRequest: Sendable, Equatable {
+    /// "POST", "PUT" …
+    public var method: String
+    /// Header lines besides those of the command line (`Content-Type`, the dialect's own).
+    public var headers: [String]
+    public var body: [UInt8]
+
+    public init(method: String = "POST", headers: [String], body: [UInt8]) {
+        self.method = method
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What an SSE dialect sends — one request per turn, built once the user has stopped — and
+/// how it reads the event stream (`makeInterpreter`). The built-in Chat Completions dialect and
+/// every SSE dialect file are this one protocol.
+public protocol SSEDialect: Sendable {
+    var name: String { get }
+    /// The audio format the endpoint takes; the recording is converted to it before the replay.
+    var inputFormat: AudioFormat { get }
+    /// The request for `turn`'s recording (`audio`, in `inputFormat`). Runs on the I/O thread
+    /// at the end of speech: its cost is the client's encoding time.
+    func request(audio: [UInt8], turn: Int) -> DialectRequest
+    /// A fresh reader of the event stream.
+    func makeInterpreter() -> any EventInterpreter
+}
