@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "SpeechDetection"),
         .target(
             name: "DialectSpec",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "SeededRandom"),
         .target(
@@ -125,7 +125,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Benchmarks/Harness",
-            resources: [.copy("Resources/recordings")]
+            resources: [.copy("Resources/recordings"), .copy("Resources/dialects")]
         ),
         .executableTarget(
             name: "ttfa",

@@ -153,17 +153,19 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var turnOptions: TurnOptions
 
-    @Option(name: [.customLong("sse-model"), .customLong("model")], help: "Model named in the SSE request body (--model is the same).")
-    var model = ChatCompletionsOptions().model
+    @Option(name: [.customLong("sse-model"), .customLong("model")], help: "Model named in the SSE request body (--model is the same). Default: gpt-audio, or a dialect file's defaults.model.")
+    var model: String?
 
     @Option(name: .customLong("ws-model"), help: "Model of the WebSocket session: sets ?model= on --ws-url (default: whatever the URL says).")
     var wsModel: String?
 
-    @Option(name: .customLong("ws-voice"), help: "Voice of the WebSocket session's answers.")
-    var wsVoice = RealtimeOptions().voice
+    @Option(name: .customLong("ws-voice"), help: "Voice of the WebSocket session's answers. Default: marin, or a dialect file's defaults.voice.")
+    var wsVoice: String?
 
-    @Option(name: .customLong("sse-voice"), help: "Voice asked for in the SSE request body.")
-    var sseVoice = ChatCompletionsOptions().voice
+    @Option(name: .customLong("sse-voice"), help: "Voice asked for in the SSE request body. Default: alloy, or a dialect file's defaults.voice.")
+    var sseVoice: String?
+
+    @OptionGroup(title: "Dialect files") var dialectOptions: DialectOptions
 
     @Option(help: "Seed of the bootstrap confidence intervals.")
     var seed: UInt64 = 1
@@ -213,6 +215,9 @@ struct RunCommand: AsyncParsableCommand {
         if !given.isEmpty && plain {
             throw ValidationError("--plain applies to the embedded reference server only; the scheme of your URLs decides TLS")
         }
+        if dialectOptions.wsDialect != nil && turnOptions.turn == .vad {
+            throw ValidationError("--turn vad asks the built-in Realtime dialect for server_vad; a --ws-dialect file says its own set-up (leave its end_of_speech empty when the server finds the end itself)")
+        }
         if !given.isEmpty && !profiles.isDefault {
             throw ValidationError("--profile, --ws-profile and --sse-profile apply to the embedded reference server only; drop them or drop the endpoint URLs")
         }
@@ -233,6 +238,14 @@ struct RunCommand: AsyncParsableCommand {
         let endpointProfiles = try profiles.load()
         let thresholds = try thresholdOptions.load()
         let candidatePlan = try candidate.plan(baseline: endpointProfiles, baselineURLs: urls, kinds: kinds)
+        let dialectFiles = try dialectOptions.load()
+        let wsDialect: FileWebSocketDialect?, sseDialect: FileSSEDialect?
+        do {
+            wsDialect = try dialectFiles.websocket.map { (file) throws(TransportError) in try FileWebSocketDialect(file, values: FileDialectValues(model: wsModel, voice: wsVoice)) }
+            sseDialect = try dialectFiles.sse.map { (file) throws(TransportError) in try FileSSEDialect(file, values: FileDialectValues(model: model, voice: sseVoice)) }
+        } catch {
+            throw CommandFailure.input(error)
+        }
         // The seed scenario plays a broadband link in front of the embedded server; your own
         // endpoints get the network they are on, unless --link says otherwise.
         let linkSpec = try linkOptions.spec() ?? (urls.isEmpty ? .broadband : nil)
@@ -245,6 +258,7 @@ struct RunCommand: AsyncParsableCommand {
             wsOnly = try wsHeaders.map { (raw) throws(TransportError) in try HeaderParser.parse(raw, flag: "--ws-header") }
             sseOnly = try sseHeaders.map { (raw) throws(TransportError) in try HeaderParser.parse(raw, flag: "--sse-header") }
             for header in parsedHeaders + wsOnly + sseOnly { redactor.add(header.value) }
+            for value in sseDialect?.headerValues ?? [] { redactor.add(value) }
             for url in urls.values { redactor.addCredentials(fromURL: url) }
             redactor.addCredentials(fromURL: database.location)
             for url in candidatePlan?.urls.values ?? [:].values { redactor.addCredentials(fromURL: url) }
@@ -278,7 +292,8 @@ struct RunCommand: AsyncParsableCommand {
                     tls = try ServerTLS.generated()
                     embeddedCA = try tls?.authority?.writeCA()
                 }
-                sides[index].server = try await ReferenceServer.start(.init(port: 0, profiles: sides[index].profiles, tls: plain ? nil : tls))
+                sides[index].server = try await ReferenceServer.start(.init(port: 0, profiles: sides[index].profiles, tls: plain ? nil : tls,
+                                                                            dialects: [dialectFiles.websocket, dialectFiles.sse].compactMap { $0 }))
             }
         } catch {
             for side in sides { await side.server?.stop() }
@@ -289,7 +304,9 @@ struct RunCommand: AsyncParsableCommand {
             // Only models of endpoints you name: the embedded server ignores them.
             var named: [(String, String)] = []
             if let url = urls[.websocket], let realtime = wsModel ?? ModelLifecycle.model(inURL: url) { named.append(("--ws-model", realtime)) }
-            if urls[.sse] != nil || urls[.sseStream] != nil { named.append(("--sse-model", model)) }
+            if urls[.sse] != nil || urls[.sseStream] != nil {
+                if let name = model ?? (dialectFiles.sse.map { $0.defaultModel } ?? ChatCompletionsOptions().model) { named.append(("--sse-model", name)) }
+            }
             for (flag, name) in named {
                 if let warning = ModelLifecycle.warning(for: name, flag: flag) { Terminal.error("ttfa: warning: \(warning)\n") }
             }
@@ -299,7 +316,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let exitCode: Int32
         do {
-            exitCode = try await measure(sides: sides, store: store, recordings: recordings,
+            exitCode = try await measure(sides: sides, store: store, recordings: recordings, dialects: (wsDialect, sseDialect),
                                          headers: HeaderSet(common: parsedHeaders, websocket: wsOnly, sse: sseOnly), redactor: redactor,
                                          caFile: embeddedCA ?? caFile, link: linkSpec, thresholds: thresholds, tolerances: tolerances,
                                          progressMode: progressMode)
@@ -328,13 +345,14 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    private func measure(sides: [Side], store: ResultsStore, recordings: [Recording], headers: HeaderSet,
+    private func measure(sides: [Side], store: ResultsStore, recordings: [Recording], dialects: (websocket: FileWebSocketDialect?, sse: FileSSEDialect?), headers: HeaderSet,
                          redactor: SecretRedactor, caFile: String?, link: LinkSpec?, thresholds: [Threshold],
                          tolerances: Tolerances, progressMode: ProgressPrinter.Mode) async throws -> Int32 {
         var sides = sides
         for index in sides.indices {
             sides[index].settings = try kinds.map { kind -> TransportSettings in
-                var url = sides[index].urls[kind] ?? TransportSettings.referenceURL(of: kind, on: sides[index].server!)
+                let dialectPath = kind == .websocket ? dialects.websocket?.file.path : kind == .sse ? dialects.sse?.file.path : nil
+                var url = sides[index].urls[kind] ?? TransportSettings.referenceURL(of: kind, on: sides[index].server!, path: dialectPath)
                 if kind.usesWebSocket, let wsModel { url = HeaderSet.settingQuery(url, "model", to: wsModel) }
                 let endpoint: Endpoint
                 do throws(TransportError) {
@@ -345,8 +363,10 @@ struct RunCommand: AsyncParsableCommand {
                 var settings = TransportSettings(
                     kind: kind, endpoint: endpoint, headers: headers.for(kind), connection: connection,
                     verifyTLS: !insecure, caFile: caFile, redactor: redactor,
-                    realtime: RealtimeOptions(voice: wsVoice, turnDetection: turnOptions.parameters),
-                    chat: ChatCompletionsOptions(model: model, voice: sseVoice))
+                    realtime: RealtimeOptions(voice: wsVoice ?? RealtimeOptions().voice, turnDetection: turnOptions.parameters),
+                    chat: ChatCompletionsOptions(model: model ?? ChatCompletionsOptions().model, voice: sseVoice ?? ChatCompletionsOptions().voice))
+                settings.wsDialect = dialects.websocket
+                settings.sseDialect = dialects.sse
                 settings.variant = sides[index].variant
                 return settings
             }

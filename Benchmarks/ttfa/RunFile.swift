@@ -24,8 +24,8 @@ enum RunFile {
     }
 
     static let sections: [String: [String: String]] = [
-        "websocket": ["url": "--ws-url", "header": "--ws-header", "headers": "--ws-header", "model": "--ws-model", "voice": "--ws-voice", "profile": "--ws-profile"],
-        "sse": ["url": "--sse-url", "header": "--sse-header", "headers": "--sse-header", "model": "--sse-model", "voice": "--sse-voice", "profile": "--sse-profile"],
+        "websocket": ["url": "--ws-url", "header": "--ws-header", "headers": "--ws-header", "model": "--ws-model", "voice": "--ws-voice", "profile": "--ws-profile", "dialect": "--ws-dialect"],
+        "sse": ["url": "--sse-url", "header": "--sse-header", "headers": "--sse-header", "model": "--sse-model", "voice": "--sse-voice", "profile": "--sse-profile", "dialect": "--sse-dialect"],
         "sse-stream": ["url": "--sse-stream-url"],
     ]
     static let aliases = ["headers": "header", "recordings": "audio"]
@@ -117,7 +117,7 @@ enum RunFile {
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw fail(keyNode, "?", "keys are option names") }
             if let section = sections[key] {
-                guard let inner = value.mapping else { throw fail(value, key, "a section: url, header(s), model, voice, profile") }
+                guard let inner = value.mapping else { throw fail(value, key, "a section: url, header(s), model, voice, profile, dialect") }
                 for (innerKey, innerValue) in inner {
                     let name = innerKey.string ?? "?"
                     guard let flag = section[name] else {
@@ -199,6 +199,7 @@ struct ConfigCommand: AsyncParsableCommand {
             _ = try command.profiles.load()
             _ = try command.linkOptions.spec()
             _ = try command.thresholdOptions.load()
+            let dialects = try command.dialectOptions.load()
             var warnings: [String] = []
             for (flag, raw) in command.headers.map({ ("--header", $0) }) + command.wsHeaders.map({ ("--ws-header", $0) }) + command.sseHeaders.map({ ("--sse-header", $0) }) {
                 do throws(TransportError) {
@@ -216,6 +217,9 @@ struct ConfigCommand: AsyncParsableCommand {
             print("\(file): ok — \(expanded.entries.count) option\(expanded.entries.count == 1 ? "" : "s")")
             print("would run: ttfa " + CommandLineRedaction.redacted(shown, redactor: redactor))
             print("transports: " + command.kinds.map { kind in "\(kind.rawValue) → \(command.urls[kind].map { redactor.redactURL($0) } ?? "the embedded reference server")" }.joined(separator: ", "))
+            for dialect in [dialects.websocket, dialects.sse].compactMap({ $0 }) {
+                print("dialect: \(dialect.transport.rawValue) speaks \(dialect.name) (\(dialect.source))")
+            }
             print("recordings: \(command.audio.isEmpty ? "the bundled ones (short, medium, long)" : command.audio.joined(separator: ", "))")
             print("trials: \(command.trials) measured + \(command.warmup) warm-up per transport and recording, \(command.connection) connections, timeout \(Format.number(command.timeout)) s")
             for warning in warnings { print("warning: \(warning) (a run would stop here)") }

@@ -1,6 +1,9 @@
 import ArgumentParser
+import DialectSpec
 import Foundation
+import Harness
 import ReferenceServer
+import VoiceTransport
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
         http://HOST:PORT/v1/chat/completions/stream (the recording as a chunked PCM16 body, the same SSE answer); \
         GET /debug/log lists every answer. Each endpoint answers as its deployment profile says \
         (realtime behind the WebSocket, edge-sse behind SSE by default; `ttfa profile list`).
+        Dialect files (--sse-dialect, --ws-dialect, repeatable) are spoken at their own paths, built from their \
+        rules — test a dialect file without your endpoint. The shipped openai-tts dialect is always served at /v1/audio/speech.
         Per request: ?first_audio_ms=N (or A..B) delays the first audio by exactly that, in place of the profile's phases; ?fault=NAME injects a fault \
         (\(Fault.allCases.map(\.rawValue).joined(separator: ", "))).
         Stops on SIGINT or SIGTERM.
@@ -27,6 +32,12 @@ struct ServeCommand: AsyncParsableCommand {
     var port = 8080
 
     @OptionGroup var profiles: ProfileOptions
+
+    @Option(name: .customLong("sse-dialect"), help: ArgumentHelp("An SSE dialect file to speak at its path (repeatable).", valueName: "file"))
+    var sseDialects: [String] = []
+
+    @Option(name: .customLong("ws-dialect"), help: ArgumentHelp("A WebSocket dialect file to speak at its path (repeatable).", valueName: "file"))
+    var wsDialects: [String] = []
 
     @Flag(help: "Serve https:// and wss:// with a certificate made at start by a local CA (its certificate is written to --ca-out).")
     var tls = false
@@ -66,7 +77,33 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure(message: "TLS could not be set up: \(error)", exitCode: ExitCodes.usage)
         }
-        let server = ReferenceServer(.init(host: host, port: port, profiles: try profiles.load(), tls: identity))
+        var dialects: [DialectFile] = []
+        do throws(TransportError) {
+            for (flag, paths) in [("--sse-dialect", sseDialects), ("--ws-dialect", wsDialects)] {
+                for path in paths {
+                    let file = try DialectCatalog.load(path, flag: flag)
+                    guard file.transport == (flag == "--sse-dialect" ? .sse : .websocket) else {
+                        throw TransportError(.input, "\(flag) \(file.source): dialect \"\(file.name)\" is a \(file.transport.rawValue) dialect")
+                    }
+                    if file.transport == .websocket, file.endOfSpeech.isEmpty {
+                        throw TransportError(.input, "\(flag) \(file.source): end_of_speech.send is empty, so the server cannot tell when to answer; serve needs an end-of-speech message")
+                    }
+                    if ReferenceServer.builtInPaths.contains(file.path) {
+                        Terminal.error("ttfa serve: \(file.source): \(file.path) is a built-in endpoint; the built-in \(file.name) answers there\n")
+                    }
+                    if let clash = dialects.first(where: { $0.path == file.path }) {
+                        throw TransportError(.input, "\(flag) \(file.source): path \(file.path) is already \(clash.source)'s; give one of them another path")
+                    }
+                    dialects.append(file)
+                }
+            }
+            if !dialects.contains(where: { $0.path == "/v1/audio/speech" }) {
+                dialects.append(try DialectCatalog.load("openai-tts", flag: "openai-tts"))
+            }
+        } catch {
+            throw CommandFailure.input(error)
+        }
+        let server = ReferenceServer(.init(host: host, port: port, profiles: try profiles.load(), tls: identity, dialects: dialects))
         let host = self.host
         let scheme = identity == nil ? "http" : "https"
         do {

@@ -18,7 +18,7 @@ struct TTFACommand: AsyncParsableCommand {
         (nothing was measured); 3 measured, but some trials failed or were invalid; 130 interrupted.
         """,
         version: TTFAVersion.string,
-        subcommands: [RunCommand.self, TraceCommand.self, ServeCommand.self, RunsCommand.self, ReportCommand.self, ExportCommand.self, CompareCommand.self, BaselineCommand.self, DatabaseCommand.self, ConfigCommand.self, ProfileCommand.self, LinkCommand.self],
+        subcommands: [RunCommand.self, TraceCommand.self, ServeCommand.self, RunsCommand.self, ReportCommand.self, ExportCommand.self, CompareCommand.self, BaselineCommand.self, DatabaseCommand.self, ConfigCommand.self, ProfileCommand.self, LinkCommand.self, DialectsCommand.self],
         defaultSubcommand: RunCommand.self
     )
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import DialectSpec
 import Harness
 import VoiceTransport
 
@@ -17,6 +18,7 @@ struct TraceCommand: AsyncParsableCommand {
           ttfa trace --transport sse --url 'http://127.0.0.1:8080/v1/chat/completions?first_audio_ms=300'
           ttfa trace --transport websocket --url 'wss://api.openai.com/v1/realtime?model=gpt-realtime' \\
               --header 'Authorization: Bearer $OPENAI_API_KEY'
+          ttfa trace --transport sse --dialect my-edge.yaml --url https://edge.example.com/voice
         """
     )
 
@@ -38,8 +40,14 @@ struct TraceCommand: AsyncParsableCommand {
     @Option(name: .customLong("chunk-ms"), help: "Audio chunk length in milliseconds.")
     var chunkMs = 50
 
-    @Option(help: "Model for the sse dialect's request body.")
-    var model = ChatCompletionsOptions().model
+    @Option(help: "Model for the request body (sse; default gpt-audio, or the dialect file's defaults.model) — {{model}} of a dialect file.")
+    var model: String?
+
+    @Option(help: "Voice — {{voice}} of a dialect file (default: the file's defaults.voice).")
+    var voice: String?
+
+    @Option(help: ArgumentHelp("A dialect file (or a shipped dialect's name, `ttfa dialects`) in place of the transport's built-in dialect: check that it reads your endpoint's answer.", valueName: "file"))
+    var dialect: String?
 
     @Flag(name: .customLong("insecure"), help: "Do not verify TLS certificates (self-signed test servers only).")
     var insecure = false
@@ -62,7 +70,7 @@ struct TraceCommand: AsyncParsableCommand {
     func run() async throws {
         var settings: TransportSettings
         let recording: Recording
-        do {
+        do throws(TransportError) {
             let endpoint = try Endpoint(url, for: transport, flag: "--url")
             var redactor = SecretRedactor()
             let parsedHeaders = try headers.map { (raw) throws(TransportError) in try HeaderParser.parse(raw) }
@@ -71,8 +79,23 @@ struct TraceCommand: AsyncParsableCommand {
             settings = TransportSettings(
                 kind: transport, endpoint: endpoint, headers: parsedHeaders, connection: .cold,
                 verifyTLS: !insecure, caFile: caFile, redactor: redactor,
-                realtime: RealtimeOptions(turnDetection: turnOptions.parameters),
-                chat: ChatCompletionsOptions(model: model))
+                realtime: RealtimeOptions(voice: voice ?? RealtimeOptions().voice, turnDetection: turnOptions.parameters),
+                chat: ChatCompletionsOptions(model: model ?? ChatCompletionsOptions().model, voice: voice ?? ChatCompletionsOptions().voice))
+            if let dialect {
+                let file = try DialectCatalog.load(dialect, flag: "--dialect")
+                let wanted: DialectFile.Transport = transport.usesWebSocket ? .websocket : .sse
+                guard file.transport == wanted, transport != .sseStream else {
+                    throw TransportError(.input, "--dialect \(file.source): dialect \"\(file.name)\" is a \(file.transport.rawValue) dialect; trace it with --transport \(file.transport.rawValue)")
+                }
+                let values = FileDialectValues(model: model, voice: voice)
+                if file.transport == .websocket {
+                    settings.wsDialect = try FileWebSocketDialect(file, values: values)
+                } else {
+                    let sse = try FileSSEDialect(file, values: values)
+                    for value in sse.headerValues { settings.redactor.add(value) }
+                    settings.sseDialect = sse
+                }
+            }
             if let audio {
                 recording = try Recording(contentsOf: audio)
             } else {

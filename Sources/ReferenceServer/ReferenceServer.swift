@@ -1,3 +1,4 @@
+import DialectSpec
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -38,10 +39,16 @@ public struct ReferenceServer: Sendable {
         public var profiles: EndpointProfiles
         /// Serve `https://` and `wss://` with this identity (nil: plain TCP).
         public var tls: ServerTLS?
+        /// Dialect files spoken at their paths besides the built-in endpoints (SSE ones with
+        /// the SSE profile, WebSocket ones with the realtime profile). A file whose path is a
+        /// built-in endpoint's is left to the built-in code there.
+        public var dialects: [DialectFile]
         public var logger: Logger
 
-        public init(host: String = "127.0.0.1", port: Int = 0, profiles: EndpointProfiles = EndpointProfiles(), tls: ServerTLS? = nil, logger: Logger? = nil) {
+        public init(host: String = "127.0.0.1", port: Int = 0, profiles: EndpointProfiles = EndpointProfiles(), tls: ServerTLS? = nil,
+                    dialects: [DialectFile] = [], logger: Logger? = nil) {
             self.tls = tls
+            self.dialects = dialects
             self.host = host
             self.port = port
             self.profiles = profiles
@@ -131,6 +138,24 @@ public struct ReferenceServer: Sendable {
         router.on("/v1/chat/completions/stream", method: .options) { request, context in
             chat.options(for: request, context: context)
         }
+        // Dialect files, each at its path (the built-in endpoints keep theirs).
+        var wsDialects: [String: DialectSpeaker] = [:]
+        for dialect in configuration.dialects where !Self.builtInPaths.contains(dialect.path) {
+            switch dialect.transport {
+            case .sse:
+                let responder = DialectSSEResponder(speaker: DialectSpeaker(dialect: dialect, pacing: profiles.chatCompletions.answer),
+                                                    profile: profiles.chatCompletions, log: log)
+                router.on(RouterPath(dialect.path), method: HTTPRequest.Method(dialect.request?.method ?? "POST") ?? .post) { request, context in
+                    try await responder.respond(to: request, context: context)
+                }
+                router.on(RouterPath(dialect.path), method: .options) { request, context in
+                    chat.options(for: request, context: context)
+                }
+            case .websocket:
+                wsDialects[dialect.path] = DialectSpeaker(dialect: dialect, pacing: profiles.realtime.answer)
+            }
+        }
+        let dialectSessions = wsDialects
         router.get("/debug/log") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: log.json())))
         }
@@ -163,8 +188,14 @@ public struct ReferenceServer: Sendable {
                             }
                         }
                     }
-                    guard path == "/v1/realtime" else { return .dontUpgrade }
                     let options = (try? RequestOptions(target: target)) ?? RequestOptions()
+                    if let speaker = dialectSessions[path] {
+                        return .upgrade([:]) { inbound, outbound, _ in
+                            let session = DialectWebSocketSession(speaker: speaker, profile: profiles.realtime, options: options, target: target, channel: channel, log: log)
+                            try await session.run(inbound: inbound, outbound: outbound)
+                        }
+                    }
+                    guard path == "/v1/realtime" else { return .dontUpgrade }
                     let beta = request.headerFields[HTTPField.Name("OpenAI-Beta")!]?.contains("realtime=v1") ?? false
                     return .upgrade([:]) { inbound, outbound, _ in
                         if beta {
@@ -191,6 +222,11 @@ public struct ReferenceServer: Sendable {
             logger: logger
         )
     }
+}
+
+extension ReferenceServer {
+    /// Where the built-in dialects answer.
+    public static let builtInPaths: Set<String> = ["/v1/realtime", "/v1/chat/completions", "/v1/chat/completions/stream", "/v1/echo", "/health", "/debug/log"]
 }
 
 /// The deployment profile each endpoint plays.

@@ -11,7 +11,13 @@ struct SyntheticAnswer: Sendable {
     let transcriptDeltas: [String]
 
     init(pacing: AnswerPacing) {
-        let sampleRate = 24_000
+        let (deltas, words) = Self.make(pacing: pacing, sampleRate: 24_000)
+        audioDeltas = deltas.map { Data($0).base64EncodedString() }
+        transcriptDeltas = words
+    }
+
+    /// The answer's PCM16 deltas at `sampleRate`, and a transcript piece per delta.
+    static func make(pacing: AnswerPacing, sampleRate: Int) -> (pcm: [[UInt8]], transcript: [String]) {
         let totalSamples = sampleRate * pacing.audioMs / 1000
         let samplesPerDelta = sampleRate * pacing.deltaMs / 1000
         var pcm = [UInt8]()
@@ -28,17 +34,16 @@ struct SyntheticAnswer: Sendable {
             pcm.append(UInt8(truncatingIfNeeded: sample))
             pcm.append(UInt8(truncatingIfNeeded: sample >> 8))
         }
-        let deltaBytes = samplesPerDelta * 2
-        audioDeltas = stride(from: 0, to: pcm.count, by: deltaBytes).map {
-            Data(pcm[$0..<min($0 + deltaBytes, pcm.count)]).base64EncodedString()
-        }
+        let deltaBytes = max(2, samplesPerDelta * 2)
+        let deltas = stride(from: 0, to: pcm.count, by: deltaBytes).map { Array(pcm[$0..<min($0 + deltaBytes, pcm.count)]) }
         let words = Self.transcript.split(separator: " ").map { String($0) + " " }
-        let perDelta = max(1, Int((Double(words.count) / Double(audioDeltas.count)).rounded(.up)))
-        transcriptDeltas = (0..<audioDeltas.count).map { i in
+        let perDelta = max(1, Int((Double(words.count) / Double(max(1, deltas.count))).rounded(.up)))
+        let pieces = (0..<deltas.count).map { i -> String in
             let start = i * perDelta
             guard start < words.count else { return "" }
             return words[start..<min(start + perDelta, words.count)].joined()
         }
+        return (deltas, pieces)
     }
 }
 

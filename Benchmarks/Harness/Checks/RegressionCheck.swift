@@ -88,6 +88,12 @@ public struct RegressionCheck: Sendable {
                 "\($0["name"] as? String ?? "?") (\(Format.ms($0["duration_ms"] as? Double)))"
             }.sorted().joined(separator: ", ")),
             ("host class", "\(side.host.cpuCount) × \(side.host.cpuModel)"),
+            ("dialects", transports.map { t in
+                let dialect = t["dialect"] as? [String: Any]
+                let builtIn = ["websocket": "openai-realtime", "sse": "openai-chat-completions", "sse-stream": "openai-chat-completions-stream"]
+                let name = dialect?["name"] as? String ?? builtIn[t["transport"] as? String ?? ""] ?? "?"
+                return "\(t["transport"] as? String ?? "?") \(name)\((dialect?["sha256"] as? String).map { " (\($0.prefix(12)))" } ?? "")"
+            }.sorted().joined(separator: ", ")),
             ("turn", canonical(config["turn"])),
             ("context", canonical(config["context"])),
             ("chunk size", canonical(config["chunk_ms"])),

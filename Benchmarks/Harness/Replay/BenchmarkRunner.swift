@@ -81,6 +81,7 @@ public struct BenchmarkConfiguration: Sendable {
                     ("headers", .array(t.headers.map { .string("\($0.name): \(SecretRedactor.mask)") })),
                     ("model", .string(t.kind.usesWebSocket ? "(from the URL)" : t.chat.model)),
                     ("voice", .string(t.kind.usesWebSocket ? t.realtime.voice : t.chat.voice)),
+                    ("dialect", t.dialectJSON),
                     ("verify_tls", .bool(t.verifyTLS)),
                     ("ca_file", .optional(t.caFile)),
                 ])

@@ -23,6 +23,9 @@ public struct TransportSettings: Sendable {
     public var redactor: SecretRedactor
     public var realtime: RealtimeOptions
     public var chat: ChatCompletionsOptions
+    /// A dialect file's dialect instead of the built-in one (`--ws-dialect` / `--sse-dialect`).
+    public var wsDialect: (any WebSocketDialect)?
+    public var sseDialect: (any SSEDialect)?
     /// Which side of a same-job A/B comparison these settings belong to ("baseline",
     /// "candidate"), or nil in a plain run.
     public var variant: String?
@@ -54,14 +57,37 @@ public struct TransportSettings: Sendable {
         self.chat = chat
     }
 
+    /// The dialect this transport speaks, as stored with a run: its name, and for a dialect
+    /// file the file and its SHA-256 (so a run says exactly what it measured).
+    public var dialectJSON: JSONValue {
+        let dialect: (name: String, file: DialectFile?, input: AudioFormat)
+        switch kind {
+        case .websocket:
+            let d = wsDialect ?? RealtimeDialect(options: realtime)
+            dialect = (d.name, (d as? FileWebSocketDialect)?.file, d.inputFormat)
+        case .sse:
+            let d = sseDialect ?? ChatCompletionsDialect(options: chat)
+            dialect = (d.name, (d as? FileSSEDialect)?.file, d.inputFormat)
+        default:
+            dialect = ("openai-chat-completions-stream", nil, .pcm16At24k)
+        }
+        return .object([
+            ("name", .string(dialect.name)),
+            ("file", .optional(dialect.file?.source)),
+            ("sha256", .optional(dialect.file?.sha256)),
+            ("input", .string(dialect.input.description)),
+        ])
+    }
+
     /// A new transport (a new connection for WebSocket).
     public func makeTransport() -> any VoiceTransport {
         Self.factories[kind]!(self)
     }
 
     /// The endpoint of `kind` on a reference server (what the zero-setup run measures).
-    public static func referenceURL(of kind: TransportKind, on server: RunningReferenceServer) -> String {
-        (kind.usesWebSocket ? "ws" : "http") + (server.usesTLS ? "s" : "") + "://\(server.host):\(server.port)" + referencePaths[kind]!
+    /// - Parameter path: a dialect file's path, served there instead of the built-in dialect's.
+    public static func referenceURL(of kind: TransportKind, on server: RunningReferenceServer, path: String? = nil) -> String {
+        (kind.usesWebSocket ? "ws" : "http") + (server.usesTLS ? "s" : "") + "://\(server.host):\(server.port)" + (path ?? referencePaths[kind]!)
     }
 
     static let referencePaths: [TransportKind: String] = [
@@ -77,14 +103,14 @@ public struct TransportSettings: Sendable {
                 configuration: WebSocketClientConfiguration(
                     endpoint: s.endpoint, headers: s.headers, connectTimeout: s.connectTimeout,
                     verifyTLS: s.verifyTLS, caFile: s.caFile, connectVia: s.connectVia, redactor: s.redactor),
-                options: s.realtime)
+                dialect: s.wsDialect ?? RealtimeDialect(options: s.realtime))
         },
         .sse: { s in
             SSEVoiceTransport(
                 configuration: SSEClientConfiguration(
                     endpoint: s.endpoint, headers: s.headers, connectTimeout: s.connectTimeout, verifyTLS: s.verifyTLS,
                     caFile: s.caFile, connectVia: s.connectVia, freshConnectionPerRequest: s.connection == .cold, redactor: s.redactor),
-                options: s.chat)
+                dialect: s.sseDialect ?? ChatCompletionsDialect(options: s.chat))
         },
         .sseStream: { s in
             SSEStreamVoiceTransport(

@@ -1,0 +1,60 @@
+import DialectSpec
+import Foundation
+import VoiceTransport
+
+/// The dialects ttfa knows by name — the two in code (OpenAI Realtime, Chat Completions), and
+/// the dialect files that ship with it (`Resources/dialects/`: the same two as files, and
+/// OpenAI's streamed text-to-speech) — and loading a dialect by name or path.
+public enum DialectCatalog {
+    public struct Entry: Sendable {
+        public var name: String
+        public var transport: String
+        /// The file, for the shipped files; nil for the built-in code.
+        public var path: String?
+        public var summary: String
+    }
+
+    /// Folder of the shipped dialect files.
+    public static var directory: URL? {
+        Bundle.module.url(forResource: "dialects", withExtension: nil)
+    }
+
+    /// Everything `ttfa dialects` lists.
+    public static func entries() -> [Entry] {
+        var entries = [
+            Entry(name: "openai-realtime", transport: "websocket", path: nil,
+                  summary: "built in (code): OpenAI Realtime GA; what --ws-url speaks unless --ws-dialect is given"),
+            Entry(name: "openai-chat-completions", transport: "sse", path: nil,
+                  summary: "built in (code): Chat Completions audio; what --sse-url speaks unless --sse-dialect is given"),
+        ]
+        for path in shippedFiles() {
+            guard let file = try? DialectFile(contentsOf: path) else { continue }
+            entries.append(Entry(name: file.name, transport: file.transport.rawValue, path: path, summary: file.description ?? ""))
+        }
+        return entries
+    }
+
+    static func shippedFiles() -> [String] {
+        guard let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }.sorted().map { directory.appendingPathComponent($0).path }
+    }
+
+    /// A dialect file by path, or a shipped one by name (`openai-tts`).
+    /// - Throws: `TransportError(.input)` with the file, the field and what to do.
+    public static func load(_ nameOrPath: String, flag: String) throws(TransportError) -> DialectFile {
+        var path = nameOrPath
+        if !FileManager.default.fileExists(atPath: path), !path.contains("/"),
+           let shipped = shippedFiles().first(where: { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent == nameOrPath }) {
+            path = shipped
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            let names = entries().filter { $0.path != nil }.map(\.name).joined(separator: ", ")
+            throw TransportError(.input, "\(flag) \(nameOrPath): no such file, and not a shipped dialect (\(names)); see ttfa dialects")
+        }
+        do {
+            return try DialectFile(contentsOf: path)
+        } catch {
+            throw TransportError(.input, "\(flag) \(error.description)")
+        }
+    }
+}
