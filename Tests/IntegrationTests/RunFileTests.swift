@@ -42,7 +42,7 @@ struct RunFileTests {
     @Test(arguments: [
         ("trials: lots\n", ":1: trials: The value 'lots' is invalid for '--trials <trials>'"),
         ("trials: 1\nwarmpu: 1\n", ":2: warmpu: unknown key"),
-        ("websocket:\n  urll: ws://x\n", ":2: websocket.urll: unknown key; websocket takes header, headers, model, profile, url, voice"),
+        ("websocket:\n  urll: ws://x\n", ":2: websocket.urll: unknown key; websocket takes dialect, header, headers, model, profile, url, voice"),
         ("link: {rtt: 40}\n", ":1: link: a value or a list of values, not a mapping"),
         ("- trials\n", "a run file is a mapping of options"),
         ("trials: [1\n", "not YAML or JSON"),
@@ -75,7 +75,7 @@ struct RunFileTests {
 
     @Test func theExamplesAreValidRunFiles() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for name in ["openai.yaml", "own-endpoints.yaml"] {
+        for name in ["openai.yaml", "own-endpoints.yaml", "own-dialects.yaml"] {
             let check = try await ttfa(["config", "check", root.appendingPathComponent("examples/\(name)").path],
                                        environment: ["OPENAI_API_KEY": "k", "PROXY_TOKEN": "p", "SUPABASE_ANON_KEY": "s"])
             #expect(check.status == 0 && check.stdout.contains(": ok — "), "\(name): \(check.stdout)\(check.stderr)")

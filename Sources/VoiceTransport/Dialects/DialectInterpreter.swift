@@ -69,7 +69,7 @@ public struct DialectInterpreter: EventInterpreter {
         let label: String
         if let name, name != "message" {
             label = name
-        } else if let type = (json as? [String: Any])?["type"] as? String {
+        } else if let object = json as? [String: Any], let type = (object["type"] ?? object["event"] ?? object["object"]) as? String {
             label = type
         } else if json != nil {
             label = "JSON without \"type\""

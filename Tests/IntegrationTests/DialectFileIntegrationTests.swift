@@ -1,0 +1,163 @@
+import DialectSpec
+import Foundation
+import GRDB
+import Harness
+import ReferenceServer
+import Testing
+import VoiceTransport
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let exampleDialects = repositoryRoot.appendingPathComponent("examples/dialects")
+let shippedDialectFiles = repositoryRoot.appendingPathComponent("Benchmarks/Harness/Resources/dialects")
+
+@Suite("Dialect files end to end", .serialized)
+struct DialectFileIntegrationTests {
+    /// The issue's "done": a run file naming two custom dialects — SSE with named events and a
+    /// base64 WAV request body, WebSocket with binary audio frames (PCM16 16 kHz both ways) —
+    /// against `ttfa serve` speaking the same files; TTFA lands on the configured first audio.
+    @Test func aRunFileWithTwoCustomDialectsMeasuresServeSpeakingThem() async throws {
+        let scratch = try Scratch()
+        let sseFile = exampleDialects.appendingPathComponent("edge-voice.yaml").path
+        let wsFile = exampleDialects.appendingPathComponent("voice-socket.yaml").path
+        try await withServe(["--sse-dialect", sseFile, "--ws-dialect", wsFile, "--profile", "instant"]) { server in
+            let runFile = scratch.directory.appendingPathComponent("ttfa.yaml").path
+            try """
+                websocket:
+                  url: ws://127.0.0.1:\(server.port)/voice?first_audio_ms=250
+                  dialect: \(wsFile)
+                sse:
+                  url: http://127.0.0.1:\(server.port)/functions/v1/voice?first_audio_ms=250
+                  dialect: \(sseFile)
+                  headers: ["Authorization: Bearer $EDGE_TOKEN"]
+                transport: websocket,sse
+                recordings: [\(scratch.audio)]
+                trials: 4
+                warmup: 1
+                lag-budget-ms: 1000
+                db: \(scratch.database)
+                json: true
+                quiet: true
+                """.write(toFile: runFile, atomically: true, encoding: .utf8)
+            let run = try await ttfa(["run", "--config", runFile], environment: ["EDGE_TOKEN": "edge-secret-77"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            for transport in try #require(summary["transports"] as? [[String: Any]]) {
+                let ttfa = try #require(transport["ttfa_ms"] as? [String: Any])
+                let (low, high) = (try #require(ttfa["min"] as? Double), try #require(ttfa["max"] as? Double))
+                #expect(transport["ok"] as? Int == 4)
+                // The server's first audio leaves 250 ms after the request (or end-of-speech
+                // message) is complete: TTFA is that plus loopback and the upload.
+                #expect(low >= 250 && high < 250 + 25, "\(transport["transport"] ?? "?"): \(low)…\(high) ms")
+            }
+            let store = try SQLiteStore(path: scratch.database, create: false)
+            let config = try #require(try store.latestRun()?.configJSON)
+            #expect(config.contains("\"name\":\"edge-voice\"") && config.contains("\"name\":\"voice-socket\""), "\(config)")
+            #expect(config.contains("\"input\":\"PCM16 16 kHz\""), "the stored run says the WebSocket dialect took 16 kHz")
+            #expect(config.contains("\"sha256\":\""))
+            #expect(!(try scratch.allFileContents()).contains(Data("edge-secret-77".utf8)), "the header value is never stored")
+        }
+    }
+
+    /// The built-in dialects expressed as files trace and time the same as the built-in code,
+    /// on the reference server's built-in endpoints.
+    @Test(arguments: [TransportKind.websocket, .sse])
+    func theBuiltInDialectsAsFilesMeasureTheSameAsTheBuiltInCode(kind: TransportKind) async throws {
+        let server = try await TestServer.get()
+        let name = kind == .websocket ? "openai-realtime" : "openai-chat-completions"
+        let file = try DialectFile(contentsOf: shippedDialectFiles.appendingPathComponent("\(name).yaml").path)
+        let builtIn = try settings(kind, server, query: "?first_audio_ms=120")
+        var fromFile = builtIn
+        if kind == .websocket { fromFile.wsDialect = try FileWebSocketDialect(file) } else { fromFile.sseDialect = try FileSSEDialect(file) }
+        let a = try await runTurns(builtIn, turns: 3)
+        let b = try await runTurns(fromFile, turns: 3)
+        func dialectEvents(_ t: TurnTimeline) -> [String] {
+            t.events.compactMap {
+                switch $0.event {
+                case .audio(let bytes, _): "audio \(bytes)"
+                case .transcript(let text): "transcript \(text)"
+                case .turnEnd: "end"
+                case .failure(let e): "failure \(e.kind)"
+                case .anomaly(let text): "anomaly \(text)"
+                case .serverError(let m, _): "error \(m)"
+                default: nil
+                }
+            }
+        }
+        for (x, y) in zip(a, b) {
+            #expect(x.outcome == .ok && y.outcome == .ok, "\(x.outcome) / \(y.outcome)")
+            #expect(dialectEvents(x) == dialectEvents(y))
+            let (tx, ty) = (try #require(x.ttfaNs).asMilliseconds, try #require(y.ttfaNs).asMilliseconds)
+            #expect(tx >= 120 && ty >= 120 && abs(tx - ty) < 10, "built-in \(tx) ms, file \(ty) ms")
+        }
+        // The wire the same too: the same kinds of message, in the same order.
+        func field(_ text: String, _ key: String) -> String {
+            ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?[key] as? String ?? text
+        }
+        func wire(_ t: TurnTimeline) -> [String] {
+            t.events.compactMap { event -> String? in
+                switch event.event {
+                case .sse(let e): return field(e.data, "object")
+                case .webSocketMessage(.text(let text)): return field(text, "type")
+                default: return nil
+                }
+            }
+        }
+        #expect(wire(a[0]) == wire(b[0]))
+    }
+
+    @Test func aDialectThatMatchesNothingEndsAsNoAudioNamingWhatArrived() async throws {
+        let server = try await TestServer.get()
+        // The Chat Completions request, but rules for named events the endpoint never sends.
+        let scratch = try Scratch()
+        let chat = try String(contentsOf: shippedDialectFiles.appendingPathComponent("openai-chat-completions.yaml"), encoding: .utf8)
+        let wrong = scratch.directory.appendingPathComponent("wrong-events.yaml").path
+        try (String(chat[..<chat.range(of: "\nevents:")!.lowerBound]) + "\nevents:\n  audio: {event: audio, path: audio}\n  end: {event: done}\n")
+            .replacingOccurrences(of: "name: openai-chat-completions", with: "name: wrong-events")
+            .write(toFile: wrong, atomically: true, encoding: .utf8)
+        let trace = try await ttfa(["trace", "--transport", "sse", "--dialect", wrong,
+                                    "--url", TransportSettings.referenceURL(of: .sse, on: server), "--timeout", "5"])
+        #expect(trace.status == 3)
+        let error = trace.stdout.split(separator: "\n").first { $0.contains("\"type\":\"error\"") } ?? ""
+        #expect(error.contains("no_audio") && error.contains("wrong-events") && error.contains("messages seen: chat.completion.chunk ×") && error.contains("[DONE]"), "\(error)")
+    }
+
+    @Test func aMalformedDialectExits2NamingTheFileAndFieldBeforeMeasuring() async throws {
+        let scratch = try Scratch()
+        let bad = scratch.directory.appendingPathComponent("bad.yaml").path
+        try "name: edge\ntransport: sse\nrequest:\n  json: {audio: \"{{audio.wav.base64}}\"}\nevents:\n  audio: {event: audio, path: \"data[x]\"}\n"
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        for command in [["run", "--sse-dialect", bad, "--transport", "sse", "--db", scratch.database], ["dialects", bad],
+                        ["trace", "--transport", "sse", "--dialect", bad, "--url", "http://127.0.0.1:9/x"]] {
+            let result = try await ttfa(command)
+            #expect(result.status == 2, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("bad.yaml:6: events.audio.path: bad JSON path"), "\(command): \(result.stderr)")
+        }
+        let wrongKind = try await ttfa(["run", "--ws-dialect", exampleDialects.appendingPathComponent("edge-voice.yaml").path, "--db", scratch.database])
+        #expect(wrongKind.status == 2 && wrongKind.stderr.contains("is an sse dialect; give it to --sse-dialect"), "\(wrongKind.stderr)")
+        let missing = try await ttfa(["run", "--sse-dialect", "no-such-dialect", "--db", scratch.database])
+        #expect(missing.status == 2 && missing.stderr.contains("not a shipped dialect (openai-chat-completions, openai-realtime, openai-tts)"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.database), "nothing measured or stored")
+    }
+
+    /// OpenAI's streamed speech, against the embedded server (which serves the shipped file at
+    /// /v1/audio/speech): a request without the recording, timed from the end of speech.
+    @Test func theTextToSpeechDialectRunsAgainstTheEmbeddedServer() async throws {
+        let scratch = try Scratch()
+        let run = try await ttfa(["run", "--transport", "sse", "--sse-dialect", "openai-tts", "--audio", scratch.audio, "--profile", "instant",
+                                  "--link", "loopback", "--plain", "--trials", "2", "--warmup", "0", "--lag-budget-ms", "1000",
+                                  "--db", scratch.database, "--json", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let sse = try #require((summary["transports"] as? [[String: Any]])?.first)
+        #expect(sse["ok"] as? Int == 2)
+        #expect((sse["endpoint"] as? String)?.hasSuffix("/v1/audio/speech") == true)
+    }
+
+    @Test func listsWhatItSpeaks() async throws {
+        let list = try await ttfa(["dialects"])
+        #expect(list.status == 0)
+        for name in ["openai-realtime", "openai-chat-completions", "openai-tts"] { #expect(list.stdout.contains(name)) }
+        let check = try await ttfa(["dialects", exampleDialects.appendingPathComponent("voice-socket.yaml").path])
+        #expect(check.status == 0 && check.stdout.contains("audio: binary messages") && check.stdout.contains("input: PCM16 16 kHz"), "\(check.stdout)")
+    }
+}
