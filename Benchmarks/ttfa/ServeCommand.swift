@@ -97,8 +97,8 @@ struct ServeCommand: AsyncParsableCommand {
                     dialects.append(file)
                 }
             }
-            if !dialects.contains(where: { $0.path == "/v1/audio/speech" }) {
-                dialects.append(try DialectCatalog.load("openai-tts", flag: "openai-tts"))
+            if !dialects.contains(where: { $0.path == "/v1/audio/speech" }), let tts = try? DialectCatalog.load("openai-tts", flag: "openai-tts") {
+                dialects.append(tts)
             }
         } catch {
             throw CommandFailure.input(error)
