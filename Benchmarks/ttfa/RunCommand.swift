@@ -151,6 +151,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Also write JUnit XML to this file: a test case per transport's trials and per threshold.")
     var junit: String?
 
+    @Option(help: ArgumentHelp("Also write the HTML report (as `ttfa report --format html`) to this file at the end; in an A/B run, the candidate against the baseline.", valueName: "file.html"))
+    var report: String?
+
     @OptionGroup var turnOptions: TurnOptions
 
     @Option(name: [.customLong("sse-model"), .customLong("model")], help: "Model named in the SSE request body (--model is the same). Default: gpt-audio, or a dialect file's defaults.model.")
@@ -505,6 +508,15 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             for summary in summaries { print(SummaryRenderer.table(summary), terminator: "") }
             if let check { print(CheckRenderer.text(check), terminator: "") }
+        }
+        if let report {
+            // Also for an interrupted run: the report says what was measured.
+            let main = try ReportData.load(summaries[summaries.count - 1].run, from: store)
+            let baseline = summaries.count == 2 ? try ReportData.load(summaries[0].run, from: store) : nil
+            var data = main
+            data.summary.checks = summaries[summaries.count - 1].checks
+            try OutputFiles.write(HTMLReport.render(data, against: baseline), to: report, what: "the HTML report")
+            if !quiet { Terminal.error("ttfa: report written to \(report)\n") }
         }
         if runner.wasInterrupted { return ExitCodes.interrupted }
         if storeFailure != nil { return ExitCodes.usage }

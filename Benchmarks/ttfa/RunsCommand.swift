@@ -56,34 +56,69 @@ struct RunsCommand: AsyncParsableCommand {
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Summarise a stored run (recomputed from its stored trials)."
+        abstract: "Summarise a stored run (recomputed from its stored trials).",
+        discussion: """
+        Formats: table (the terminal summary), markdown (for a CI job summary or a pull-request \
+        comment, with a Mermaid chart GitHub renders), json, and html — one self-contained file \
+        (inline SVG and CSS, no scripts, nothing fetched) with the verdict, the summary, the CDF \
+        of TTFA, the median trial's phases as a waterfall, TTFA against recording length, one \
+        turn's timeline per transport and the failed trials.
+
+        Examples:
+          ttfa report --format html --out report.html
+          ttfa report --run 12 --against 9 --format html --out ab.html
+          ttfa report --format markdown >> "$GITHUB_STEP_SUMMARY"
+        """
     )
 
     enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-        case table, markdown, json
+        case table, markdown, json, html
     }
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var selection: RunSelection
 
-    @Option(help: "table, markdown or json.")
+    @Option(help: "table, markdown, json or html.")
     var format: ReportFormat = .table
 
+    @Option(help: ArgumentHelp("Write the report to this file instead of stdout (written whole, or not at all).", valueName: "file"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Another run (id or \"latest\") to overlay: the charts show both, the tables the differences per percentile (html).", valueName: "run"))
+    var against: String?
+
     @OptionGroup var thresholdOptions: ThresholdOptions
+
+    func validate() throws {
+        if against != nil && format != .html { throw ValidationError("--against draws two runs in one HTML report; add --format html") }
+    }
 
     func run() async throws {
         let thresholds = try thresholdOptions.load()
         let store = try database.open(create: false)
         let run = try selection.resolve(in: store)
-        var summary = RunSummary(run: run, trials: try store.trials(runID: run.id!))
-        try ThresholdOptions.validate(thresholds, transports: summary.transports.map(\.transport), recordings: summary.recordingNames)
-        summary.check(thresholds)
+        var data = try ReportData.load(run, from: store)
+        try ThresholdOptions.validate(thresholds, transports: data.summary.transports.map(\.transport), recordings: data.summary.recordingNames)
+        data.summary.check(thresholds)
+        let other = try against.map { try ReportData.load(try RunSelection.resolve($0, in: store), from: store) }
+        let text: String
         switch format {
-        case .table: print(SummaryRenderer.table(summary), terminator: "")
-        case .markdown: print(SummaryRenderer.markdown(summary), terminator: "")
-        case .json: print(SummaryRenderer.json(summary, database: store.path).pretty())
+        case .table: text = SummaryRenderer.table(data.summary)
+        case .markdown: text = SummaryRenderer.markdown(data.summary)
+        case .json: text = SummaryRenderer.json(data.summary, database: store.path).pretty() + "\n"
+        case .html: text = HTMLReport.render(data, against: other)
         }
-        if !summary.thresholdsPassed { throw ExitCode(ExitCodes.checkFailed) }
+        try Self.write(text, to: out)
+        if !data.summary.thresholdsPassed { throw ExitCode(ExitCodes.checkFailed) }
+    }
+
+    /// `text` to `path` (atomically: a reader never sees half a report), or to stdout.
+    static func write(_ text: String, to path: String?) throws {
+        guard let path, path != "-" else {
+            print(text, terminator: "")
+            return
+        }
+        try OutputFiles.write(text, to: path, what: "the report")
     }
 }
 

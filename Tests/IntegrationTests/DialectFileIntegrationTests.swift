@@ -161,3 +161,4 @@ struct DialectFileIntegrationTests {
         #expect(check.status == 0 && check.stdout.contains("audio: binary messages") && check.stdout.contains("input: PCM16 16 kHz"), "\(check.stdout)")
     }
 }
+

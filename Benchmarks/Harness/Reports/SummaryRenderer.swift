@@ -228,7 +228,7 @@ public enum SummaryRenderer {
             let name = label.hasPrefix("  ") ? "&nbsp;&nbsp;" + label.dropFirst(2) : "**\(label)**"
             out += "| \(escape(String(name))) | " + cells.map(escape).joined(separator: " | ") + " |\n"
         }
-        out += "\n"
+        out += "\n" + mermaid(summary)
         for verdict in summary.verdicts { out += "**Verdict:** \(escape(verdict.text))\n\n" }
         if !summary.checks.isEmpty {
             out += "| threshold | measured | |\n|---|---:|:---:|\n"
@@ -242,6 +242,23 @@ public enum SummaryRenderer {
 
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "|", with: "\\|")
+    }
+
+    /// A Mermaid `xychart-beta` GitHub renders: p95 as bars, p50 as a line, per transport.
+    static func mermaid(_ summary: RunSummary) -> String {
+        let measured = summary.transports.filter { $0.ttfa != nil }
+        guard !measured.isEmpty else { return "_No ok trials: no chart._\n\n" }
+        func value(_ v: Double?) -> String { String(format: "%.1f", v ?? 0) }
+        let top = Scale.niceMax((measured.compactMap { $0.ttfa?.p95 }.max() ?? 1) * 1.1)
+        var out = "```mermaid\nxychart-beta\n"
+        out += "    title \"TTFA per transport in ms, p95 as bars and p50 as a line\"\n"
+        out += "    x-axis [" + summary.transports.map { "\"\($0.transport)\"" }.joined(separator: ", ") + "]\n"
+        out += "    y-axis \"milliseconds\" 0 --> \(SVGChart.number(top))\n"
+        out += "    bar [" + summary.transports.map { value($0.ttfa?.p95) }.joined(separator: ", ") + "]\n"
+        out += "    line [" + summary.transports.map { value($0.ttfa?.p50) }.joined(separator: ", ") + "]\n```\n\n"
+        let missing = summary.transports.filter { $0.ttfa == nil }.map(\.transport)
+        if !missing.isEmpty { out += "_\(missing.joined(separator: ", ")): no ok trials (drawn as 0)._\n\n" }
+        return out
     }
 }
 

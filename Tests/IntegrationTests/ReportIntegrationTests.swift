@@ -1,0 +1,37 @@
+import Foundation
+import Harness
+import Testing
+import VoiceTransport
+
+@Suite("Reports of a real run")
+struct ReportIntegrationTests {
+    /// `ttfa run --report` writes the HTML report of what it measured; its numbers are the
+    /// run's `--json` numbers, and `ttfa report --format html` writes the same file.
+    @Test func runWritesTheHTMLReportWithTheNumbersOfItsJSON() async throws {
+        let scratch = try Scratch()
+        let second = scratch.directory.appendingPathComponent("longer.wav").path
+        try Data(WAVFile.encode(pcm: shortRecording.pcm + shortRecording.pcm + shortRecording.pcm)).write(to: URL(fileURLWithPath: second))
+        let html = scratch.directory.appendingPathComponent("out/report.html").path
+        let run = try await ttfa(["run", "--audio", scratch.audio, "--audio", second, "--profile", "instant", "--link", "loopback", "--plain",
+                                  "--trials", "2", "--warmup", "0", "--lag-budget-ms", "1000", "--db", scratch.database, "--json", "--quiet",
+                                  "--report", html])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let text = try String(contentsOfFile: html, encoding: .utf8)
+        for section in ["verdict", "facts", "summary", "cdf", "waterfall", "length", "timeline", "failures"] {
+            #expect(text.contains("<section id=\"\(section)\">"), "\(section)")
+        }
+        let transports = try #require(summary["transports"] as? [[String: Any]])
+        let p50 = transports.map { Format.ms(($0["ttfa_ms"] as? [String: Any])?["p50"] as? Double) }
+        #expect(text.contains("<th>TTFA p50</th>" + p50.map { "<td>\($0)</td>" }.joined()), "\(p50)")
+        for t in transports {
+            #expect(text.contains("data-transport=\"\(t["transport"] as! String)\" data-n=\"\(t["ok"] as! Int)\""))
+        }
+        let again = scratch.directory.appendingPathComponent("again.html").path
+        let report = try await ttfa(["report", "--db", scratch.database, "--format", "html", "--out", again])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(try String(contentsOfFile: again, encoding: .utf8) == text)
+        let bad = try await ttfa(["report", "--db", scratch.database, "--format", "markdown", "--against", "1"])
+        #expect(bad.status == 2 && bad.stderr.contains("--against draws two runs in one HTML report"))
+    }
+}
