@@ -162,3 +162,63 @@ struct DialectFileIntegrationTests {
     }
 }
 
+
+@Suite("Dialect files: other request shapes and input formats")
+struct DialectShapesTests {
+    /// A telephony-style endpoint: the recording as 8 kHz μ-law in a multipart upload, the
+    /// answer as base64 μ-law in data-only events; and a raw-WAV body at 16 kHz. The server
+    /// finds the audio where the file says and answers; the client counts the audio's duration.
+    @Test(arguments: [
+        """
+        name: phone
+        transport: sse
+        path: /phone
+        input: {encoding: mulaw, rate: 8000}
+        request:
+          multipart:
+            - {name: audio, filename: speech.wav, value: "{{audio.wav}}"}
+            - {name: rate, value: "{{audio.rate}}"}
+        events:
+          audio: {match: {kind: audio}, path: ulaw, encoding: mulaw, rate: 8000}
+          end: {match: {kind: end}}
+        """,
+        """
+        name: rawwav
+        transport: sse
+        path: /raw
+        input: {encoding: pcm16, rate: 16000}
+        request:
+          method: PUT
+          body: "{{audio.wav}}"
+        events:
+          audio: {event: a, path: pcm, encoding: wav}
+        """,
+    ])
+    func otherShapesRoundTripThroughTheReferenceServer(yaml: String) async throws {
+        let file = try DialectFile(yaml: yaml, source: "inline.yaml")
+        let server = try await ReferenceServer.start(.init(port: 0, profiles: EndpointProfiles(all: .instant), dialects: [file]))
+        defer { Task { await server.stop() } }
+        var s = try TransportSettings(kind: .sse, endpoint: Endpoint(server.baseURL + file.path + "?first_audio_ms=80", for: .sse), connectTimeout: .seconds(5))
+        s.sseDialect = try FileSSEDialect(file)
+        let timelines = try await runTurns(s, turns: 2)
+        for t in timelines {
+            #expect(t.outcome == .ok, "\(t.outcome)")
+            let ttfa = try #require(t.ttfaNs).asMilliseconds
+            #expect(ttfa >= 80 && ttfa < 110, "\(ttfa) ms")
+            let bytes = t.events.reduce(0) { if case .audio(let n, _) = $1.event { $0 + n } else { $0 } }
+            #expect(bytes == 600 * 48, "the instant profile's 600 ms answer, counted as 48 bytes a millisecond whatever its format")
+        }
+    }
+
+    @Test func aRequestWithoutTheAudioWhereTheFileSaysIsRefusedByTheServer() async throws {
+        let file = try DialectFile(yaml: "name: j\ntransport: sse\npath: /j\nrequest:\n  json: {kind: voice, audio: \"{{audio.wav.base64}}\"}\nevents:\n  audio: {path: a}\n", source: "j.yaml")
+        let server = try await ReferenceServer.start(.init(port: 0, profiles: EndpointProfiles(all: .instant), dialects: [file]))
+        defer { Task { await server.stop() } }
+        var s = try TransportSettings(kind: .sse, endpoint: Endpoint(server.baseURL + "/j", for: .sse), connectTimeout: .seconds(5))
+        let other = try DialectFile(yaml: "name: j\ntransport: sse\nrequest:\n  json: {kind: text, audio: \"{{audio.wav.base64}}\"}\nevents:\n  audio: {path: a}\n", source: "k.yaml")
+        s.sseDialect = try FileSSEDialect(other)
+        let timeline = try await runTurns(s, turns: 1)[0]
+        guard case .failed(let error) = timeline.outcome else { Issue.record("\(timeline.outcome)"); return }
+        #expect(error.kind == .httpStatus && error.message.contains("does not have the shape of dialect j"), "\(error.message)")
+    }
+}
