@@ -204,7 +204,9 @@ struct DialectShapesTests {
         for t in timelines {
             #expect(t.outcome == .ok, "\(t.outcome)")
             let ttfa = try #require(t.ttfaNs).asMilliseconds
-            #expect(ttfa >= 80 && ttfa < 110, "\(ttfa) ms")
+            // Never sooner than the server's 80 ms (how much later depends on the machine's load:
+            // this test is about shapes; the timing tests are elsewhere).
+            #expect(ttfa >= 80, "\(ttfa) ms")
             let bytes = t.events.reduce(0) { if case .audio(let n, _) = $1.event { $0 + n } else { $0 } }
             #expect(bytes == 600 * 48, "the instant profile's 600 ms answer, counted as 48 bytes a millisecond whatever its format")
         }
