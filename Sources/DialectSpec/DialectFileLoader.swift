@@ -476,10 +476,10 @@ private struct Loader {
         case .plain:
             break
         }
-        if role != .plain || field.hasPrefix("events.started") || field.hasPrefix("events.end") || field.hasPrefix("setup.ready") {
-            if !rule.discriminates && role != .audio && role != .transcript {
-                throw fail(node, field, "matches every message; say which with event, data, match or has")
-            }
+        // Audio and transcript rules may be told by their payload's path alone; the others must
+        // say which messages they are about.
+        if !rule.discriminates && (role == .error || role == .plain) {
+            throw fail(node, field, "matches every message; say which with event, data, match or has")
         }
         return rule
     }

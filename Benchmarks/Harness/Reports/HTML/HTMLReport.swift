@@ -119,7 +119,8 @@ public enum HTMLReport {
         if s.transports.isEmpty { out += "<p class=\"verdict\">No measured trials in this run.</p>" }
         for v in s.verdicts { out += "<p class=\"verdict\">\(esc(v.text))</p>" }
         if s.verdicts.isEmpty && !s.transports.isEmpty { out += "<p class=\"verdict\">One transport measured: no comparison.</p>" }
-        let health = s.health(maxInvalidShare: 0.1)
+        let config = (try? JSONSerialization.jsonObject(with: Data(s.run.configJSON.utf8))) as? [String: Any]
+        let health = s.health(maxInvalidShare: config?["max_invalid"] as? Double ?? 0.1)
         for problem in health.problems { out += "<p class=\"problem\">\(esc(problem))</p>" }
         if !s.checks.isEmpty {
             out += "<table class=\"checks\"><tr><th>threshold</th><th>measured</th><th></th></tr>"
