@@ -22,8 +22,13 @@ struct ReportIntegrationTests {
             #expect(text.contains("<section id=\"\(section)\">"), "\(section)")
         }
         let transports = try #require(summary["transports"] as? [[String: Any]])
-        let p50 = transports.map { Format.ms(($0["ttfa_ms"] as? [String: Any])?["p50"] as? Double) }
-        #expect(text.contains("<th>TTFA p50</th>" + p50.map { "<td>\($0)</td>" }.joined()), "\(p50)")
+        // The table's p50 cells are the JSON's p50s (which are rounded to the microsecond; the
+        // table shows three significant digits).
+        let p50 = transports.map { (($0["ttfa_ms"] as? [String: Any])?["p50"] as? Double) ?? -1 }
+        let row = try #require(text.components(separatedBy: "<th>TTFA p50</th>").dropFirst().first?.components(separatedBy: "</tr>").first)
+        let cells = row.components(separatedBy: "<td>").dropFirst().compactMap { Double($0.components(separatedBy: " ms").first ?? "") }
+        #expect(cells.count == p50.count)
+        for (cell, value) in zip(cells, p50) { #expect(abs(cell - value) <= max(0.006, value * 0.005), "\(cells) vs \(p50)") }
         for t in transports {
             #expect(text.contains("data-transport=\"\(t["transport"] as! String)\" data-n=\"\(t["ok"] as! Int)\""))
         }
