@@ -314,6 +314,10 @@ struct RunCommand: AsyncParsableCommand {
                 if let warning = ModelLifecycle.warning(for: name, flag: flag) { Terminal.error("ttfa: warning: \(warning)\n") }
             }
         }
+        for file in [dialectFiles.websocket, dialectFiles.sse].compactMap({ $0 }) where !quiet && !file.name.hasPrefix("openai-")
+            && ReferenceServer.builtInPaths.contains(file.path) && sides.contains(where: { $0.server != nil }) {
+            Terminal.error("ttfa: warning: \(file.source): its path \(file.path) is a built-in endpoint of the embedded server, which answers there with the built-in dialect; give the file another path\n")
+        }
         if insecure && !quiet {
             Terminal.error("ttfa: warning: --insecure: TLS certificates are not verified (stored with the run as verify_tls false); use --cacert FILE to trust a private CA instead\n")
         }

@@ -89,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
                         throw TransportError(.input, "\(flag) \(file.source): end_of_speech.send is empty, so the server cannot tell when to answer; serve needs an end-of-speech message")
                     }
                     if ReferenceServer.builtInPaths.contains(file.path) {
-                        Terminal.error("ttfa serve: \(file.source): \(file.path) is a built-in endpoint; the built-in \(file.name) answers there\n")
+                        Terminal.error("ttfa serve: \(file.source): \(file.path) is a built-in endpoint, answered by the built-in dialect, not by this file; give the file another path to serve it\n")
                     }
                     if let clash = dialects.first(where: { $0.path == file.path }) {
                         throw TransportError(.input, "\(flag) \(file.source): path \(file.path) is already \(clash.source)'s; give one of them another path")
