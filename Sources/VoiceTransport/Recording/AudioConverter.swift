@@ -46,17 +46,9 @@ public enum AudioConverter {
         floats.reserveCapacity(pcm.count / 2)
         var index = 0
         while index + 1 < pcm.count {
-            floats.append(Float(Int16(bitPattern: UInt16(pcm[index]) | UInt16(pcm[index + 1]) << 8)) / 32768)
+            floats.append(Float(Int16(bitPattern: UInt16(pcm[index]) | UInt16(pcm[index + 1]) << 8)) / 32767)
             index += 2
         }
-        let out = try AudioDecoder.resample(floats, from: 24_000, to: rate)
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(out.count * 2)
-        for sample in out {
-            let value = Int16(max(-32768, min(32767, (sample * 32768).rounded())))
-            bytes.append(UInt8(truncatingIfNeeded: value))
-            bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        }
-        return bytes
+        return AudioDecoder.pcm16(try AudioDecoder.resample(floats, from: 24_000, to: rate))
     }
 }

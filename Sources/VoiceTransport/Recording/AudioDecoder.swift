@@ -49,14 +49,19 @@ public enum AudioDecoder {
         }
         let format = Self.describe(info.format)
         if !format.contains("Signed 16 bit PCM") { steps.append("converted to PCM16") }
+        return (pcm16(mono), AudioSource(format: format, sampleRate: rate, channels: channels, conversion: steps.joined(separator: "; ")))
+    }
+
+    /// Float samples (−1…1) as PCM16 little-endian, clipped.
+    static func pcm16(_ samples: [Float]) -> [UInt8] {
         var pcm = [UInt8]()
-        pcm.reserveCapacity(mono.count * 2)
-        for sample in mono {
+        pcm.reserveCapacity(samples.count * 2)
+        for sample in samples {
             let value = Int16(max(-32768, min(32767, (sample * 32767).rounded())))
             pcm.append(UInt8(truncatingIfNeeded: value))
             pcm.append(UInt8(truncatingIfNeeded: value >> 8))
         }
-        return (pcm, AudioSource(format: format, sampleRate: rate, channels: channels, conversion: steps.joined(separator: "; ")))
+        return pcm
     }
 
     /// `samples` (mono float) at `inputRate` resampled to `outputRate` with libsoxr.

@@ -59,20 +59,9 @@ struct SVGChart {
         value == value.rounded() ? String(Int(value)) : String(format: "%g", value)
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    /// Text for SVG and HTML: the JUnit writer's XML escaping (which also drops characters XML
+    /// forbids).
+    static func escape(_ text: String) -> String { CheckRenderer.xml(text) }
 
     /// Okabe–Ito colours: told apart with every common colour-vision deficiency, and in print.
     static let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
