@@ -23,6 +23,27 @@ static inline CURLcode ttfa_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v)
 static inline CURLcode ttfa_curl_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode ttfa_curl_getinfo_socket(CURL *h, curl_socket_t *v) { return curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, v); }
 
+typedef int (*ttfa_curl_socket_callback)(CURL *easy, curl_socket_t s, int what, void *clientp, void *socketp);
+typedef int (*ttfa_curl_timer_callback)(CURLM *multi, long timeout_ms, void *clientp);
+
+/// Puts a multi handle in socket mode: libcurl says which sockets to watch and when to call
+/// back, the caller's event loop does the waiting.
+static inline void ttfa_curl_multi_socket_mode(CURLM *m, ttfa_curl_socket_callback socket_cb, ttfa_curl_timer_callback timer_cb, void *clientp) {
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, clientp);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, clientp);
+}
+static inline void ttfa_curl_multi_maxconnects(CURLM *m, long n) { curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, n); }
+
+static const int TTFA_CURL_POLL_IN = CURL_POLL_IN;
+static const int TTFA_CURL_POLL_OUT = CURL_POLL_OUT;
+static const int TTFA_CURL_POLL_REMOVE = CURL_POLL_REMOVE;
+static const int TTFA_CURL_CSELECT_IN = CURL_CSELECT_IN;
+static const int TTFA_CURL_CSELECT_OUT = CURL_CSELECT_OUT;
+static const int TTFA_CURL_CSELECT_ERR = CURL_CSELECT_ERR;
+static const curl_socket_t TTFA_CURL_SOCKET_TIMEOUT = CURL_SOCKET_TIMEOUT;
+
 static inline CURLcode ttfa_curl_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
 static inline const char *ttfa_curl_version_string(void) { return curl_version_info(CURLVERSION_NOW)->version; }
 

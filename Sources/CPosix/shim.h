@@ -1,5 +1,6 @@
 // Linux calls the I/O threads need that Swift's Glibc module does not expose
-// (eventfd, ppoll with a nanosecond timeout, per-thread timer slack, stdout buffering).
+// (eventfd, epoll with a nanosecond timeout, per-thread timer slack, file-descriptor limits,
+// stdout buffering).
 #ifndef TTFA_CPOSIX_SHIM_H
 #define TTFA_CPOSIX_SHIM_H
 
@@ -10,7 +11,10 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <errno.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -30,4 +34,46 @@ static inline int ttfa_set_timer_slack(unsigned long ns) { return prctl(PR_SET_T
 /// Line-buffers stdout, so machine output reaches a pipe line by line.
 static inline void ttfa_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 
+/// A close-on-exec epoll instance, or -1.
+static inline int ttfa_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+/// Adds (op 1), modifies (3) or removes (2) `fd` with `events`; the event carries the fd back.
+static inline int ttfa_epoll_ctl(int epfd, int op, int fd, uint32_t events) {
+    struct epoll_event ev = { .events = events, .data = { .fd = fd } };
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+/// Waits up to `timeout_ns` (negative: forever) with nanosecond precision (epoll_pwait2, Linux
+/// 5.11; older kernels: epoll_wait rounded up to the millisecond). Fills `fds` and `events`
+/// (struct epoll_event is packed on x86-64, so Swift never sees it). Returns the count or -1.
+static inline int ttfa_epoll_wait_ns(int epfd, int *fds, uint32_t *events, int max, int64_t timeout_ns) {
+    struct epoll_event list[256];
+    if (max > 256) max = 256;
+    int n;
+    if (timeout_ns < 0) {
+        n = epoll_wait(epfd, list, max, -1);
+    } else {
+        struct timespec ts = { (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
+        n = epoll_pwait2(epfd, list, max, &ts, NULL);
+        if (n < 0 && errno == ENOSYS) n = epoll_wait(epfd, list, max, (int)((timeout_ns + 999999) / 1000000));
+    }
+    for (int i = 0; i < n; i++) { fds[i] = list[i].data.fd; events[i] = list[i].events; }
+    return n;
+}
+
+/// The soft and hard limits on open file descriptors.
+static inline int ttfa_nofile_limits(uint64_t *soft, uint64_t *hard) {
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return -1;
+    *soft = r.rlim_cur; *hard = r.rlim_max;
+    return 0;
+}
+
+/// Raises the soft limit on open file descriptors to `soft` (at most the hard limit).
+static inline int ttfa_set_nofile_soft(uint64_t soft) {
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return -1;
+    r.rlim_cur = soft < r.rlim_max ? soft : r.rlim_max;
+    return setrlimit(RLIMIT_NOFILE, &r);
+}
 #endif

@@ -209,6 +209,11 @@ final class CurlEasy {
         guard code == CURLE_OK else { throw error(for: code) }
     }
 
+    /// Clears libcurl's error text before a transfer on a multi handle.
+    func clearError() {
+        errorBuffer[0] = 0
+    }
+
     enum IOResult {
         case done(Int)
         case wouldBlock

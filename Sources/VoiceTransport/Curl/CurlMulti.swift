@@ -1,19 +1,41 @@
 import CCurl
 
-/// A libcurl multi handle driving transfers on the calling thread without blocking in them, so
-/// the same thread can also run a send schedule (the streaming upload). Not thread-safe: one
-/// owner thread creates, uses and destroys it, with the easy handles it drives.
+/// A libcurl multi handle in socket mode, owned by one `IOLoop`: libcurl says which sockets to
+/// watch and when its next timeout is (through the loop's callbacks), the loop waits for them
+/// with epoll and calls `socketAction`. Not thread-safe: the loop's thread creates, uses and
+/// destroys it, with the easy handles it drives.
 final class CurlMulti {
     private let handle: UnsafeMutableRawPointer
 
-    init() {
+    /// What to watch on a socket (libcurl's `CURL_POLL_*`).
+    enum Interest {
+        case read, write, readWrite, remove
+    }
+
+    typealias SocketCallback = @convention(c) (UnsafeMutableRawPointer?, curl_socket_t, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
+    typealias TimerCallback = @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Int32
+
+    init(context: UnsafeMutableRawPointer, socket: SocketCallback, timer: TimerCallback) {
         _ = CurlEasy.globalInit
         guard let multi = curl_multi_init() else { fatalError("curl_multi_init returned NULL (out of memory)") }
         handle = multi
+        ttfa_curl_multi_socket_mode(multi, socket, timer, context)
+        // Idle kept-alive connections stay in the cache however many sessions share the loop
+        // (libcurl's default keeps four per added handle, and a finished request is removed).
+        ttfa_curl_multi_maxconnects(multi, 100_000)
     }
 
     deinit {
         curl_multi_cleanup(handle)
+    }
+
+    static func interest(_ what: Int32) -> Interest {
+        switch what {
+        case TTFA_CURL_POLL_IN: .read
+        case TTFA_CURL_POLL_OUT: .write
+        case TTFA_CURL_POLL_REMOVE: .remove
+        default: .readWrite
+        }
     }
 
     func add(_ easy: CurlEasy) {
@@ -24,27 +46,24 @@ final class CurlMulti {
         _ = curl_multi_remove_handle(handle, easy.handle)
     }
 
-    /// Lets libcurl do what it can now; returns how many transfers are still running.
-    @discardableResult
-    func perform() -> Int {
+    /// Lets libcurl act on `socket` (readable, writable, failed) — or, with nil, on its timeout.
+    func socketAction(_ socket: Int32?, readable: Bool = false, writable: Bool = false, failed: Bool = false) {
+        var mask: Int32 = 0
+        if readable { mask |= TTFA_CURL_CSELECT_IN }
+        if writable { mask |= TTFA_CURL_CSELECT_OUT }
+        if failed { mask |= TTFA_CURL_CSELECT_ERR }
         var running: Int32 = 0
-        _ = curl_multi_perform(handle, &running)
-        return Int(running)
+        _ = curl_multi_socket_action(handle, socket ?? TTFA_CURL_SOCKET_TIMEOUT, socket == nil ? 0 : mask, &running)
     }
 
-    /// Waits for the transfers' sockets, `extraDescriptor` (readable), or `timeoutMs`.
-    func poll(extraDescriptor: Int32, timeoutMs: Int32) {
-        var extra = curl_waitfd(fd: extraDescriptor, events: Int16(CURL_WAIT_POLLIN), revents: 0)
-        _ = curl_multi_poll(handle, &extra, 1, timeoutMs, nil)
-    }
-
-    /// The transfers that finished since the last call, with their results.
-    func finished() -> [(easy: UnsafeMutableRawPointer, code: CURLcode)] {
-        var done: [(UnsafeMutableRawPointer, CURLcode)] = []
+    /// The transfers that finished since the last call, with their errors (nil: success);
+    /// `lookup` finds the `CurlEasy` of a handle (nil: not one of ours, skipped).
+    func finished(_ lookup: (UnsafeMutableRawPointer) -> CurlEasy?) -> [(easy: CurlEasy, error: CurlEasy.CurlError?)] {
+        var done: [(CurlEasy, CurlEasy.CurlError?)] = []
         var remaining: Int32 = 0
         while let message = curl_multi_info_read(handle, &remaining) {
-            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
-            done.append((easy, message.pointee.data.result))
+            guard message.pointee.msg == CURLMSG_DONE, let pointer = message.pointee.easy_handle, let easy = lookup(pointer) else { continue }
+            done.append((easy, easy.result(message.pointee.data.result)))
         }
         return done
     }

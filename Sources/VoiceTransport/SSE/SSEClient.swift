@@ -39,16 +39,17 @@ public struct SSEClientConfiguration: Sendable {
     }
 }
 
-/// HTTP POST with a streamed `text/event-stream` response, on libcurl.
+/// HTTP POST with a streamed `text/event-stream` response, on libcurl, driven by an `IOLoop`.
 ///
-/// One dedicated worker thread owns the curl handle (so a kept-alive connection is reused
-/// across requests). It runs a time-ordered queue: simulated microphone captures (stamped to
-/// measure the replay clock's lag, as the WebSocket side is) and POSTs that start when due —
-/// the request body is built then, as a client can only build it once the user has stopped.
-/// Response bytes are stamped and parsed inside libcurl's write callback, before any hop.
+/// The loop's thread owns the curl handle (so a kept-alive connection is reused across
+/// requests, from the loop's connection cache). It runs a time-ordered queue: simulated
+/// microphone captures (stamped to measure the replay clock's lag, as the WebSocket side is)
+/// and POSTs that start when due — the request body is built then, as a client can only build
+/// it once the user has stopped. Response bytes are stamped and parsed inside libcurl's write
+/// callback, before any hop.
 ///
 /// Every event of a POST carries its turn, and a POST always ends with one `.transferEnd`.
-final class SSEClient: Sendable {
+final class SSEClient: IOLoopClient, @unchecked Sendable {
     private enum Command: Sendable {
         case capture(index: Int, turn: Int)
         case post(pcm: [UInt8], turn: Int, deadline: Int64)
@@ -65,36 +66,47 @@ final class SSEClient: Sendable {
         var connectionLost = false
     }
 
+    /// The request on the wire.
+    private enum Active {
+        case post(SSETransfer)
+        case prime(done: @Sendable () -> Void)
+    }
+
     let configuration: SSEClientConfiguration
     private let makeRequest: @Sendable ([UInt8], Int) -> DialectRequest
+    private let loop: IOLoop
     private let queue = CommandQueue<Command>()
-    private let thread = IOThread(name: "ttfa.sse")
     private let control = Mutex(Control())
     private let emit: @Sendable (TimedEvent) -> Void
     private let onFinish: @Sendable () -> Void
+    // Loop-thread state.
+    private var curl: CurlEasy?
+    private var active: Active?
+    private var finished = false
 
     /// - Parameter makeRequest: builds the request from the captured audio and the turn
-    ///   (runs on the worker thread at the end of speech).
+    ///   (runs on the loop's thread at the end of speech).
     init(
         configuration: SSEClientConfiguration,
+        loop: IOLoop = IOLoopGroup.shared.next(),
         makeRequest: @escaping @Sendable ([UInt8], Int) -> DialectRequest,
         emit: @escaping @Sendable (TimedEvent) -> Void,
         onFinish: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
+        self.loop = loop
         self.makeRequest = makeRequest
         self.emit = emit
         self.onFinish = onFinish
     }
 
-    func start() {
-        thread.startOnce { [self] in run() }
-    }
+    func start() {}
 
     /// Records that audio chunk `index` of `turn` was captured at `due` (SSE uploads later).
     func capture(index: Int, turn: Int, due: Int64) {
         control.withLock { $0.currentTurn = turn }
         queue.enqueue(.capture(index: index, turn: turn), due: due)
+        loop.schedule(self, at: due)
     }
 
     /// POSTs the captured `pcm` at `due`; the transfer fails with `timeout` at `deadline`.
@@ -104,13 +116,16 @@ final class SSEClient: Sendable {
             if let abort = c.abort, let owner = abort.turn, owner != turn { c.abort = nil }  // an old turn's
         }
         queue.enqueue(.post(pcm: pcm, turn: turn, deadline: deadline), due: due)
+        loop.schedule(self, at: due)
     }
 
     /// Opens a kept-alive connection now with an `OPTIONS` request, so the first warm POST
     /// does not pay for connection setup. Whatever the endpoint answers is read and dropped:
     /// if it closes the connection, the next POST simply connects (and records that it did).
     func prime(done: @escaping @Sendable () -> Void) {
-        queue.enqueue(.prime(done: done), due: MonotonicClock.now())
+        let now = MonotonicClock.now()
+        queue.enqueue(.prime(done: done), due: now)
+        loop.schedule(self, at: now)
     }
 
     /// Drops what `turn` still has queued (captures after its upload).
@@ -127,16 +142,16 @@ final class SSEClient: Sendable {
             guard turn == nil || turn == c.currentTurn else { return }
             if c.abort == nil || turn == nil { c.abort = (turn, error) }
         }
-        queue.wake()
+        loop.schedule(self, at: .min)
     }
 
-    /// Stops the worker after aborting what is in flight.
+    /// Stops the client after aborting what is in flight.
     func shutdown() {
         control.withLock {
             $0.shutdown = true
             if $0.abort == nil { $0.abort = (nil, TransportError(.internal, "the transport was closed")) }
         }
-        queue.wake()
+        loop.schedule(self, at: .min)
     }
 
     /// Whether a failed transfer took the kept-alive connection with it.
@@ -150,41 +165,80 @@ final class SSEClient: Sendable {
         }
     }
 
-    // MARK: - worker thread
+    // MARK: - loop thread
 
-    /// The I/O thread's body. The handles live in `serve()` and are cleaned up when it returns,
-    /// before `onFinish` tells the owner the connection is gone: a process that exits right after
-    /// must not find this thread still inside libcurl or OpenSSL.
-    private func run() {
-        serve()
-        queue.removeAll()
-        onFinish()
+    func service(now: Int64) {
+        guard !finished else { return }
+        // 1. An abort ends the request in flight at once.
+        switch active {
+        case .post(let transfer):
+            if let error = abortError(for: transfer.turn) {
+                loop.remove(transfer.curl)
+                control.withLock { $0.connectionLost = true }
+                emit(TimedEvent(t: MonotonicClock.now(), .transferEnd(transfer.curl.times, error), turn: transfer.turn))
+                forgetAbort(of: transfer.turn)
+                active = nil
+            }
+        case .prime(let done):
+            if abortError(for: nil) != nil, let curl {
+                loop.remove(curl)
+                active = nil
+                done()
+            }
+        case nil:
+            break
+        }
+        // 2. What is due: captures at once, requests one at a time.
+        while let (next, _) = queue.first {
+            if active != nil, case .capture = next {} else if active != nil { break }
+            guard let (command, due) = queue.popDue(now: MonotonicClock.now()) else { break }
+            let now = MonotonicClock.now()
+            switch command {
+            case .capture(let index, let turn):
+                emit(TimedEvent(t: now, .chunkCaptured(index: index, scheduled: due, lagNs: now - due), turn: turn))
+            case .post(let pcm, let turn, let deadline):
+                // The client's work after the end of speech starts now: build the body.
+                emit(TimedEvent(t: now, .speechEnd(scheduled: due, lagNs: now - due, blockedNs: 0), turn: turn))
+                let request = makeRequest(pcm, turn)
+                let encoded = MonotonicClock.now()
+                emit(TimedEvent(t: encoded, .encoded(ns: encoded - now), turn: turn))
+                startPost(request: request, turn: turn, deadline: deadline)
+            case .prime(let done):
+                startPrime(done: done)
+            }
+        }
+        // 3. Closed: once nothing is in flight, the handle goes.
+        if active == nil, control.withLock({ $0.shutdown }) {
+            finished = true
+            curl = nil
+            queue.removeAll()
+            onFinish()
+        }
     }
 
-    private func serve() {
-        let curl = CurlEasy()
-        while !control.withLock({ $0.shutdown }) {
-            if let (command, due) = queue.popDue(now: MonotonicClock.now()) {
-                let now = MonotonicClock.now()
-                switch command {
-                case .capture(let index, let turn):
-                    emit(TimedEvent(t: now, .chunkCaptured(index: index, scheduled: due, lagNs: now - due), turn: turn))
-                case .post(let pcm, let turn, let deadline):
-                    // The client's work after the end of speech starts now: build the body.
-                    emit(TimedEvent(t: now, .speechEnd(scheduled: due, lagNs: now - due, blockedNs: 0), turn: turn))
-                    let request = makeRequest(pcm, turn)
-                    let encoded = MonotonicClock.now()
-                    emit(TimedEvent(t: encoded, .encoded(ns: encoded - now), turn: turn))
-                    perform(curl: curl, request: request, turn: turn, deadline: deadline)
-                case .prime(let done):
-                    primeConnection(curl: curl)
-                    done()
-                }
-                continue
-            }
-            let revents = pollDescriptors([(queue.wakeDescriptor, Int16(POLLIN))], until: queue.nextDue)
-            if revents[0] != 0 { queue.drainWakeups() }
+    func transferDone(_ result: CurlEasy.CurlError?) {
+        guard let curl else { return }
+        loop.remove(curl)
+        switch active {
+        case .post(let transfer):
+            active = nil
+            withExtendedLifetime(transfer) { finish(transfer, error: result) }
+            forgetAbort(of: transfer.turn)
+        case .prime(let done):
+            active = nil
+            if result == nil { emit(TimedEvent(t: MonotonicClock.now(), .connected(curl.connectTimings))) }
+            done()
+        case nil:
+            break
         }
+        service(now: MonotonicClock.now())
+    }
+
+    private func handle() -> CurlEasy {
+        if let curl { return curl }
+        let created = CurlEasy()
+        curl = created
+        return created
     }
 
     /// Options every request on the handle shares.
@@ -198,30 +252,29 @@ final class SSEClient: Sendable {
         curl.setConnectTo(configuration.endpoint.connectTo(configuration.connectVia))
     }
 
-    private func primeConnection(curl: CurlEasy) {
+    private func startPrime(done: @escaping @Sendable () -> Void) {
+        if abortError(for: nil) != nil {
+            done()
+            return
+        }
+        let curl = handle()
         prepare(curl, timeout: configuration.connectTimeout)
         curl.setOptionsRequest()
         curl.setFreshConnection(false)
         curl.setHeaders(configuration.headers.map { "\($0.name): \($0.value)" })
         curl.setDiscardingCallbacks()
-        curl.setProgressCallback(ssePrimeProgressCallback, context: Unmanaged.passUnretained(self).toOpaque())
-        withExtendedLifetime(self) {
-            do {
-                try curl.perform()
-                emit(TimedEvent(t: MonotonicClock.now(), .connected(curl.connectTimings)))
-            } catch {
-                // Not a trial: the first POST will connect and say so.
-            }
-        }
+        active = .prime(done: done)
+        loop.add(curl, for: self)
     }
 
-    private func perform(curl: CurlEasy, request: DialectRequest, turn: Int, deadline: Int64) {
+    private func startPost(request: DialectRequest, turn: Int, deadline: Int64) {
         let body = request.body
         if let error = abortError(for: turn) {
             emit(TimedEvent(t: MonotonicClock.now(), .transferEnd(.zero, error), turn: turn))
             forgetAbort(of: turn)
             return
         }
+        let curl = handle()
         let transfer = SSETransfer(curl: curl, body: .fixed(body), turn: turn, configuration: configuration,
                                    emit: emit, isAborted: { [unowned self] in abortError(for: turn) != nil })
         let context = Unmanaged.passUnretained(transfer).toOpaque()
@@ -236,17 +289,8 @@ final class SSEClient: Sendable {
         curl.setHeaderCallback(sseHeaderCallback, context: context)
         curl.setProgressCallback(sseProgressCallback, context: context)
         transfer.performStart = MonotonicClock.now()
-        let result: CurlEasy.CurlError?
-        do {
-            try curl.perform()
-            result = nil
-        } catch {
-            result = error
-        }
-        withExtendedLifetime(transfer) {
-            finish(transfer, error: result)
-        }
-        forgetAbort(of: turn)
+        active = .post(transfer)
+        loop.add(curl, for: self)
     }
 
     /// A turn's abort is spent once its transfer is over.
@@ -262,11 +306,4 @@ final class SSEClient: Sendable {
         let failure = transfer.outcome(error, abort: abortError(for: transfer.turn))
         emit(TimedEvent(t: now, .transferEnd(transfer.curl.times, failure), turn: transfer.turn))
     }
-}
-
-/// libcurl calls progress callbacks several times a second even while connecting or during a
-/// TLS handshake, so an interrupt stops the prime within a fraction of a second.
-private let ssePrimeProgressCallback: CurlEasy.ProgressCallback = { userdata, _, _, _, _ in
-    let client = Unmanaged<SSEClient>.fromOpaque(userdata!).takeUnretainedValue()
-    return client.abortError(for: nil) != nil ? 1 : 0
 }

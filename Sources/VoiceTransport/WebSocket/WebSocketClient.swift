@@ -55,20 +55,22 @@ enum SendTag: Sendable {
     case other
 }
 
-/// An RFC 6455 client over a libcurl `CONNECT_ONLY` connection.
+/// An RFC 6455 client over a libcurl `CONNECT_ONLY` connection, driven by an `IOLoop`.
 ///
-/// One dedicated thread owns the curl handle for the connection's whole life: it connects,
-/// performs the upgrade, sends the session set-up and waits for its acknowledgement, then
-/// loops — sending frames when they fall due (the replay clock lives here, so pacing is not at
-/// the mercy of the task scheduler), receiving with a timestamp taken right after
-/// `curl_easy_recv` returns, answering pings, and running the close handshake. Every
-/// observation goes to `emit` with its timestamp; `emit` is called on that thread.
+/// The loop's thread owns the curl handle for the connection's whole life: libcurl connects
+/// it on the loop's multi handle, then the client performs the upgrade, sends the session
+/// set-up and waits for its acknowledgement, and from then on — whenever the loop services it
+/// or its socket is ready — sends the frames that fell due (the replay clock lives on the loop,
+/// so pacing is not at the mercy of the task scheduler), receives with a timestamp taken right
+/// after `curl_easy_recv` returns, answers pings and runs the close handshake. Nothing blocks:
+/// a full socket keeps the rest of a frame in an outbox until the loop says it is writable.
+/// Every observation goes to `emit` with its timestamp; `emit` is called on the loop's thread.
 ///
 /// Lag bookkeeping: a frame's lag is stamped when its write starts and counts only the
 /// harness's lateness — from when the frame was due, or from when the connection could take it
 /// (the session became ready; a write blocked on a full socket finished), whichever is later.
 /// Time spent blocked on a full socket is the network's and is reported apart.
-final class WebSocketClient: Sendable {
+final class WebSocketClient: IOLoopClient, @unchecked Sendable {
     private enum Command: Sendable {
         case frame(bytes: [UInt8], tag: SendTag, turn: Int?)
         /// The end of speech: its messages are framed when it falls due, as a client can only
@@ -77,6 +79,7 @@ final class WebSocketClient: Sendable {
     }
 
     private struct Control: Sendable {
+        var started = false
         var closeRequested: (code: UInt16, reason: String)?
         var abort: (turn: Int?, error: TransportError)?
         /// The turn whose frames were queued last.
@@ -84,42 +87,54 @@ final class WebSocketClient: Sendable {
     }
 
     let configuration: WebSocketClientConfiguration
+    private let loop: IOLoop
     private let queue = CommandQueue<Command>()
-    private let thread = IOThread(name: "ttfa.websocket")
     private let control = Mutex(Control())
     private let emit: @Sendable (TimedEvent) -> Void
     private let onFinish: @Sendable () -> Void
+    /// The connection's state, touched only on the loop's thread (nil before `start` and after
+    /// the end).
+    private var connection: Connection?
+    private var finished = false
 
     /// - Parameters:
-    ///   - emit: receives every event, on the I/O thread.
-    ///   - onFinish: called once, on the I/O thread, after the connection is gone.
+    ///   - emit: receives every event, on the loop's thread.
+    ///   - onFinish: called once, on the loop's thread, after the connection is gone.
     init(
         configuration: WebSocketClientConfiguration,
+        loop: IOLoop = IOLoopGroup.shared.next(),
         emit: @escaping @Sendable (TimedEvent) -> Void,
         onFinish: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
+        self.loop = loop
         self.emit = emit
         self.onFinish = onFinish
     }
 
-    /// Starts connecting on a new thread. Frames sent before the session is ready wait for it.
+    /// Starts connecting on the loop. Frames sent before the session is ready wait for it.
     func start() {
-        thread.startOnce { [self] in run() }
+        let first = control.withLock { c in
+            defer { c.started = true }
+            return !c.started
+        }
+        if first { loop.schedule(self, at: .min) }
     }
 
     /// Queues a message to leave at `due` (monotonic ns; now or in the past: at once).
-    /// The frame is masked here, on the caller's thread, so the I/O thread only writes.
+    /// The frame is masked here, on the caller's thread, so the loop only writes.
     func send(_ message: OutgoingMessage, due: Int64, tag: SendTag, turn: Int?) {
         let frame = Self.frame(message)
         if let turn { control.withLock { $0.currentTurn = turn } }
         queue.enqueue(.frame(bytes: frame, tag: tag, turn: turn), due: due)
+        loop.schedule(self, at: due)
     }
 
     /// Queues the end of speech of `turn` at `due`: `messages` are framed and sent then.
     func endSpeech(messages: [OutgoingMessage], turn: Int, due: Int64) {
         control.withLock { $0.currentTurn = turn }
         queue.enqueue(.speechEnd(messages: messages, turn: turn), due: due)
+        loop.schedule(self, at: due)
     }
 
     /// A client frame (masked) carrying `message`.
@@ -143,7 +158,7 @@ final class WebSocketClient: Sendable {
     /// Starts the close handshake (after frames already due have been sent).
     func close(code: UInt16 = WebSocketCloseCode.normal, reason: String = "") {
         control.withLock { $0.closeRequested = (code, reason) }
-        queue.wake()
+        loop.schedule(self, at: .min)
     }
 
     /// Fails the connection now with `error` (emitted as `.failure`) — unless `turn` names a
@@ -153,36 +168,71 @@ final class WebSocketClient: Sendable {
             guard turn == nil || turn == c.currentTurn else { return }
             if c.abort == nil { c.abort = (turn, error) }
         }
-        queue.wake()
+        loop.schedule(self, at: .min)
     }
 
     fileprivate var pendingAbort: TransportError? { control.withLock { $0.abort?.error } }
 
-    // MARK: - I/O thread
+    private func redact(_ text: String) -> String { configuration.redactor.redact(text) }
 
-    /// The I/O thread's body. The handles live in `serve()` and are cleaned up when it returns,
-    /// before `onFinish` tells the owner the connection is gone: a process that exits right after
-    /// must not find this thread still inside libcurl or OpenSSL.
-    private func run() {
-        serve()
+    // MARK: - loop thread
+
+    func service(now: Int64) {
+        guard !finished else { return }
+        if connection == nil {
+            guard control.withLock({ $0.started }) else { return }
+            connection = Connection(client: self, loop: loop)
+            connection!.connect()
+        }
+        connection!.service()
+        endIfDone()
+    }
+
+    func socketReady(_ events: UInt32) {
+        guard !finished, let connection else { return }
+        connection.socketReady(events)
+        endIfDone()
+    }
+
+    func transferDone(_ result: CurlEasy.CurlError?) {
+        guard !finished, let connection else { return }
+        connection.connected(result)
+        endIfDone()
+    }
+
+    /// Once the connection is over: its handle leaves the loop and is cleaned up here, on the
+    /// loop's thread, before `onFinish` tells the owner the connection is gone.
+    private func endIfDone() {
+        guard let connection, connection.over else { return }
+        connection.release()
+        self.connection = nil
+        finished = true
         queue.removeAll()
         onFinish()
     }
 
-    private func serve() {
-        var connection = Connection(client: self, curl: CurlEasy())
-        connection.run()
-    }
+    /// State of the connection, owned by the loop's thread.
+    private final class Connection {
+        enum Phase {
+            case connecting, upgrading, open, over
+        }
 
-    private func redact(_ text: String) -> String { configuration.redactor.redact(text) }
+        /// What to report once the outbox has written a frame's last byte.
+        enum Completion {
+            case chunk(index: Int, scheduled: Int64, lag: Int64, start: Int64, turn: Int?)
+            case speechEnd(scheduled: Int64, lag: Int64, start: Int64, encoded: Int64, turn: Int)
+        }
 
-    /// State of the connection, owned by the I/O thread.
-    private struct Connection {
-        let client: WebSocketClient
-        let curl: CurlEasy
+        unowned let client: WebSocketClient
+        let loop: IOLoop
+        let curl = CurlEasy()
+        var phase = Phase.connecting
         var socket: Int32 = -1
         var machine: WebSocketStateMachine
-        var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
+        var handshake = WebSocketHandshake()
+        var headParser = HTTPResponseHeadParser()
+        var upgradeStarted: Int64 = 0
+        var upgradeDeadline: Int64 = 0
         var closeDeadline: Int64?
         /// Set-up acknowledged (or waited out): queued frames may leave.
         var ready = false
@@ -193,14 +243,28 @@ final class WebSocketClient: Sendable {
         var availableAt: Int64 = 0
         /// When the last bytes arrived from the server.
         var lastReceivedAt: Int64 = 0
+        /// Bytes accepted for sending that the socket has not taken yet.
+        var outbox: [UInt8] = []
+        var outboxOffset = 0
+        /// Frames in the outbox to report when written: (end offset in the outbox, what).
+        var completions: [(end: Int, what: Completion?)] = []
+        /// Since when the outbox waits for a full socket (nil: not waiting).
+        var blockedSince: Int64?
+        /// Time the frame at the head of the outbox has waited for the socket so far.
+        var headBlocked: Int64 = 0
+        /// Until when a blocked write may wait (the server stopped reading).
+        var sendDeadline: Int64?
+        /// A close frame was queued: a failing write ends the connection without a failure of its own.
+        var closing = false
 
-        init(client: WebSocketClient, curl: CurlEasy) {
+        init(client: WebSocketClient, loop: IOLoop) {
             self.client = client
-            self.curl = curl
+            self.loop = loop
             self.machine = WebSocketStateMachine(maxMessageSize: client.configuration.maxMessageSize)
         }
 
         var configuration: WebSocketClientConfiguration { client.configuration }
+        var over: Bool { phase == .over }
 
         func emit(_ event: TransportEvent, at t: Int64 = MonotonicClock.now(), turn: Int? = nil) {
             client.emit(TimedEvent(t: t, event, turn: turn))
@@ -208,16 +272,18 @@ final class WebSocketClient: Sendable {
 
         func fail(_ kind: ErrorKind, _ message: String, at t: Int64 = MonotonicClock.now()) {
             emit(.failure(TransportError(kind, client.redact(message))), at: t)
+            phase = .over
         }
 
-        mutating func run() {
-            guard connect(), upgrade(), beginSession() else { return }
-            loop()
+        /// Takes the handle off the loop (the socket first), so it can be cleaned up.
+        func release() {
+            if socket >= 0 { loop.unwatch(socket) }
+            loop.remove(curl)
         }
 
-        // MARK: connect
+        // MARK: connect (libcurl, on the loop's multi handle)
 
-        private mutating func connect() -> Bool {
+        func connect() {
             let endpoint = configuration.endpoint
             curl.setURL(endpoint.curlURL)
             curl.setConnectOnly()
@@ -227,94 +293,167 @@ final class WebSocketClient: Sendable {
             curl.setTLSVerification(configuration.verifyTLS)
             curl.setCAFile(configuration.caFile)
             curl.setConnectTo(endpoint.connectTo(configuration.connectVia))
-            curl.setProgressCallback(webSocketConnectProgressCallback, context: Unmanaged.passUnretained(client).toOpaque())
-            let result = withExtendedLifetime(client) { () -> CurlEasy.CurlError? in
-                do throws(CurlEasy.CurlError) {
-                    try curl.perform()
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            if let error = result {
-                if let abort = client.pendingAbort, error.code == CurlEasy.abortedByCallback {
-                    emit(.failure(abort))
-                    return false
-                }
+            loop.add(curl, for: client)
+        }
+
+        /// libcurl finished connecting (or failed to).
+        func connected(_ error: CurlEasy.CurlError?) {
+            guard phase == .connecting else { return }
+            let endpoint = configuration.endpoint
+            if let error {
                 var kind = error.kind
                 if kind == .timeout { kind = .connect }
                 fail(kind, CurlEasy.CurlError(code: error.code, message: error.message, kind: kind).explained("could not connect to \(endpoint.redacted)"))
-                return false
+                return
             }
             let t = MonotonicClock.now()
             emit(.connected(curl.connectTimings), at: t)
             emit(.curlTimes(curl.times), at: t)
             guard let fd = curl.activeSocket else {
                 fail(.internal, "libcurl connected but reports no socket")
-                return false
+                return
             }
             socket = fd
-            return true
+            loop.watch(fd, events: IOEvents.readable, for: client)
+            phase = .upgrading
+            upgradeStarted = MonotonicClock.now()
+            upgradeDeadline = upgradeStarted + configuration.connectTimeout
+            loop.schedule(client, at: upgradeDeadline)
+            let request = handshake.request(host: endpoint.hostHeader, target: endpoint.requestTarget, headers: configuration.headers)
+            write(request, completion: nil)
+            if phase == .upgrading { receive() }
+        }
+
+        // MARK: service: aborts, close requests, deadlines, due frames
+
+        func service() {
+            if let error = client.pendingAbort, phase != .over {
+                abort(error)
+                return
+            }
+            switch phase {
+            case .connecting, .over:
+                return
+            case .upgrading:
+                if MonotonicClock.now() >= upgradeDeadline {
+                    fail(.timeout, "the WebSocket upgrade did not complete: no answer from \(configuration.endpoint.redacted) within \(configuration.connectTimeout / 1_000_000_000) s")
+                }
+                return
+            case .open:
+                break
+            }
+            let closeRequest = client.control.withLock { c in
+                defer { c.closeRequested = nil }
+                return c.closeRequested
+            }
+            if let closeRequest {
+                if ready { flushDue(now: .max) }
+                guard phase == .open, handle(machine.close(code: closeRequest.code, reason: closeRequest.reason), at: MonotonicClock.now()) else { return }
+                closeDeadline = MonotonicClock.now() + .seconds(2)
+                loop.schedule(client, at: closeDeadline!)
+            }
+            let now = MonotonicClock.now()
+            if !ready, let setupDeadline, now >= setupDeadline {
+                markReady(at: now, timedOut: true)
+            }
+            if let sendDeadline, blockedSince != nil, now >= sendDeadline {
+                fail(.timeout, "the server stopped reading: a frame could not be sent within \((sendDeadline - (blockedSince ?? sendDeadline) + headBlocked) / 1_000_000_000) s")
+                return
+            }
+            if ready { flushDue(now: now) }
+            if phase == .open, let closeDeadline, MonotonicClock.now() >= closeDeadline {
+                emit(.webSocketClose(code: WebSocketCloseCode.normal, reason: "no close reply from the server within 2 s", by: .client))
+                phase = .over
+            }
+        }
+
+        private func abort(_ error: TransportError) {
+            emit(.failure(error))
+            if phase == .open || phase == .upgrading, socket >= 0 {
+                // A courtesy close frame, if the socket takes it now; the connection ends anyway.
+                let close = WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: WebSocketCloseCode.normal, reason: ""), maskKey: Crypto.randomBytes(4))
+                if outbox.count == outboxOffset { _ = try? curl.send(close, from: 0) }
+            }
+            phase = .over
+        }
+
+        // MARK: socket events
+
+        func socketReady(_ events: UInt32) {
+            if events & IOEvents.writable != 0 || events & IOEvents.failed != 0 {
+                flushOutbox()
+                if phase == .over { return }
+                if outbox.isEmpty, ready { flushDue(now: MonotonicClock.now()) }
+            }
+            if phase != .over, events & IOEvents.readable | IOEvents.failed != 0 {
+                receive()
+            }
+        }
+
+        /// Everything the socket has (TLS may hold decrypted bytes epoll cannot see, so read
+        /// until libcurl says it would block).
+        private func receive() {
+            while phase == .upgrading || phase == .open {
+                let outcome: CurlEasy.IOResult
+                do {
+                    outcome = try curl.receive(into: &loop.readBuffer)
+                } catch {
+                    if phase == .upgrading {
+                        fail(.handshake, "the WebSocket upgrade did not complete: the connection failed while waiting for the server's answer (\(error.message)) after \(headParser.bufferedByteCount) bytes")
+                    } else if machine.state != .closed {
+                        fail(.closed, "the WebSocket connection failed: \(error.message)")
+                    } else {
+                        phase = .over
+                    }
+                    return
+                }
+                guard case .done(let n) = outcome else { return }
+                let t = MonotonicClock.now()
+                if n == 0 {
+                    if phase == .upgrading {
+                        let got = headParser.bufferedByteCount
+                        fail(.handshake, "the WebSocket upgrade did not complete: \(configuration.endpoint.redacted) closed the connection before answering the upgrade request (\(got == 0 ? "no response at all" : "after \(got) bytes of an incomplete response")). A platform or proxy that does not support WebSocket can do this")
+                    } else if machine.state != .closed {
+                        let silence = Double(t - lastReceivedAt) / 1e9
+                        fail(.closed, "the server closed the WebSocket connection without a close frame, \(String(format: "%.1f", silence)) s after its last message; a proxy or load balancer closing idle connections is a common cause (nginx: proxy_read_timeout, 60 s by default)", at: t)
+                    } else {
+                        phase = .over
+                    }
+                    return
+                }
+                lastReceivedAt = t
+                if phase == .upgrading {
+                    upgradeReceived(loop.readBuffer[0..<n], at: t)
+                } else if !handle(machine.receive(loop.readBuffer[0..<n]), at: t) {
+                    if phase != .over { phase = .over }
+                    return
+                }
+                if machine.state == .closed { phase = .over }
+            }
         }
 
         // MARK: upgrade
 
-        private mutating func upgrade() -> Bool {
-            let endpoint = configuration.endpoint
-            let handshake = WebSocketHandshake()
-            let request = handshake.request(host: endpoint.hostHeader, target: endpoint.requestTarget, headers: configuration.headers)
-            let started = MonotonicClock.now()
-            let deadline = started + configuration.connectTimeout
-            guard sendAll(request, deadline: deadline).ok else { return false }
-            var parser = HTTPResponseHeadParser()
-            while true {
-                if let error = client.pendingAbort {
-                    emit(.failure(error))
-                    return false
-                }
-                let outcome: CurlEasy.IOResult
-                do {
-                    outcome = try curl.receive(into: &readBuffer)
-                } catch {
-                    fail(.handshake, "the WebSocket upgrade did not complete: the connection failed while waiting for the server's answer (\(error.message)) after \(parser.bufferedByteCount) bytes")
-                    return false
-                }
-                switch outcome {
-                case .wouldBlock:
-                    let now = MonotonicClock.now()
-                    if now >= deadline {
-                        fail(.timeout, "the WebSocket upgrade did not complete: no answer from \(endpoint.redacted) within \(configuration.connectTimeout / 1_000_000_000) s")
-                        return false
-                    }
-                    _ = pollDescriptors([(socket, Int16(POLLIN)), (client.queue.wakeDescriptor, Int16(POLLIN))], until: deadline)
-                    client.queue.drainWakeups()
-                case .done(0):
-                    let got = parser.bufferedByteCount
-                    fail(.handshake, "the WebSocket upgrade did not complete: \(endpoint.redacted) closed the connection before answering the upgrade request (\(got == 0 ? "no response at all" : "after \(got) bytes of an incomplete response")). A platform or proxy that does not support WebSocket can do this")
-                    return false
-                case .done(let n):
-                    let t = MonotonicClock.now()
-                    lastReceivedAt = t
-                    let result: HTTPResponseHeadParser.Result
-                    do {
-                        result = try parser.feed(readBuffer[0..<n])
-                    } catch {
-                        fail(.handshake, "the WebSocket upgrade did not complete: \(error)", at: t)
-                        return false
-                    }
-                    guard case .complete(let head, let leftover) = result else { continue }
-                    do {
-                        _ = try handshake.validate(head)
-                    } catch {
-                        rejectUpgrade(head, error, leftover: leftover, at: t)
-                        return false
-                    }
-                    emit(.webSocketOpen(upgradeNs: t - started), at: t)
-                    if !leftover.isEmpty {
-                        guard handle(machine.receive(leftover), at: t) else { return false }
-                    }
-                    return true
-                }
+        private func upgradeReceived(_ bytes: ArraySlice<UInt8>, at t: Int64) {
+            let result: HTTPResponseHeadParser.Result
+            do {
+                result = try headParser.feed(bytes)
+            } catch {
+                fail(.handshake, "the WebSocket upgrade did not complete: \(error)", at: t)
+                return
+            }
+            guard case .complete(let head, let leftover) = result else { return }
+            do {
+                _ = try handshake.validate(head)
+            } catch {
+                rejectUpgrade(head, error, leftover: leftover, at: t)
+                return
+            }
+            emit(.webSocketOpen(upgradeNs: t - upgradeStarted), at: t)
+            phase = .open
+            beginSession()
+            if phase == .open, !leftover.isEmpty, !handle(machine.receive(leftover), at: t) {
+                phase = .over
             }
         }
 
@@ -338,127 +477,118 @@ final class WebSocketClient: Sendable {
 
         // MARK: session set-up
 
-        /// Sends the set-up messages before anything queued, then waits (in the loop) for
-        /// their acknowledgement before queued audio may leave.
-        private mutating func beginSession() -> Bool {
+        /// Sends the set-up messages before anything queued, then waits for their
+        /// acknowledgement before queued audio may leave.
+        private func beginSession() {
             for message in configuration.setupMessages {
-                let frame = WebSocketClient.frame(message)
-                guard sendAll(frame, deadline: MonotonicClock.now() + configuration.connectTimeout).ok else { return false }
+                write(WebSocketClient.frame(message), completion: nil)
             }
             if configuration.setupMessages.isEmpty || configuration.isSetupAcknowledgement == nil {
                 markReady(at: MonotonicClock.now(), timedOut: false)
             } else {
                 setupDeadline = MonotonicClock.now() + configuration.connectTimeout
+                loop.schedule(client, at: setupDeadline!)
             }
-            return true
         }
 
-        private mutating func markReady(at t: Int64, timedOut: Bool) {
+        private func markReady(at t: Int64, timedOut: Bool) {
             ready = true
             setupDeadline = nil
             availableAt = max(availableAt, t)
             emit(.sessionReady(timedOut: timedOut), at: t)
+            flushDue(now: MonotonicClock.now())
         }
 
-        // MARK: main loop
+        // MARK: sending
 
-        private mutating func loop() {
-            while true {
-                // 1. Everything the socket has (TLS may hold decrypted bytes poll cannot see).
-                while true {
-                    let outcome: CurlEasy.IOResult
-                    do {
-                        outcome = try curl.receive(into: &readBuffer)
-                    } catch {
-                        if machine.state != .closed {
-                            fail(.closed, "the WebSocket connection failed: \(error.message)")
-                        }
-                        return
-                    }
-                    guard case .done(let n) = outcome else { break }
-                    let t = MonotonicClock.now()
-                    if n == 0 {
-                        if machine.state != .closed {
-                            let silence = Double(t - lastReceivedAt) / 1e9
-                            fail(.closed, "the server closed the WebSocket connection without a close frame, \(String(format: "%.1f", silence)) s after its last message; a proxy or load balancer closing idle connections is a common cause (nginx: proxy_read_timeout, 60 s by default)", at: t)
-                        }
-                        return
-                    }
-                    lastReceivedAt = t
-                    guard handle(machine.receive(readBuffer[0..<n]), at: t) else { return }
-                }
-                if machine.state == .closed { return }
-
-                // 2. Aborts and close requests.
-                let (abortError, closeRequest) = client.control.withLock { c in
-                    defer { c.closeRequested = nil }
-                    return (c.abort?.error, c.closeRequested)
-                }
-                if let abortError {
-                    emit(.failure(abortError))
-                    let close = WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: WebSocketCloseCode.normal, reason: ""), maskKey: Crypto.randomBytes(4))
-                    _ = sendAll(close, deadline: MonotonicClock.now() + .milliseconds(200), quiet: true)
-                    return
-                }
-                if let closeRequest {
-                    if ready { flushDue(now: .max) }
-                    guard handle(machine.close(code: closeRequest.code, reason: closeRequest.reason), at: MonotonicClock.now()) else { return }
-                    closeDeadline = MonotonicClock.now() + .seconds(2)
-                }
-
-                // 3. The set-up's acknowledgement waited out; frames that are due.
-                if !ready, let setupDeadline, MonotonicClock.now() >= setupDeadline {
-                    markReady(at: MonotonicClock.now(), timedOut: true)
-                }
-                if ready {
-                    guard flushDue(now: MonotonicClock.now()) else { return }
-                }
-
-                // 4. Sleep until data, a wake-up, the next due frame, the set-up or close deadline.
-                if let closeDeadline, MonotonicClock.now() >= closeDeadline {
-                    emit(.webSocketClose(code: WebSocketCloseCode.normal, reason: "no close reply from the server within 2 s", by: .client))
-                    return
-                }
-                let deadline = [ready ? client.queue.nextDue : nil, setupDeadline, closeDeadline].compactMap { $0 }.min()
-                let revents = pollDescriptors([(socket, Int16(POLLIN)), (client.queue.wakeDescriptor, Int16(POLLIN))], until: deadline)
-                if revents[1] != 0 { client.queue.drainWakeups() }
-            }
-        }
-
-        /// Sends every frame due at `now`. Returns false when the connection is gone.
-        @discardableResult
-        private mutating func flushDue(now: Int64) -> Bool {
-            while machine.state == .open, let (command, due) = client.queue.popDue(now: now) {
+        /// Sends every frame due at `now`, unless the socket is still taking an earlier one.
+        private func flushDue(now: Int64) {
+            while phase == .open, machine.state == .open, outboxOffset == outbox.count, let (command, due) = client.queue.popDue(now: now) {
                 let start = MonotonicClock.now()
                 let lag = max(0, start - max(due, availableAt))
                 switch command {
                 case .frame(let bytes, let tag, let turn):
-                    let (ok, blocked) = sendAll(bytes, deadline: start + .seconds(10))
-                    guard ok else { return false }
-                    if blocked > 0 { availableAt = MonotonicClock.now() }
                     if case .audio(let index) = tag {
-                        emit(.chunkSent(index: index, scheduled: due, lagNs: lag, blockedNs: blocked), at: start, turn: turn)
+                        write(bytes, completion: .chunk(index: index, scheduled: due, lag: lag, start: start, turn: turn))
+                    } else {
+                        write(bytes, completion: nil)
                     }
                 case .speechEnd(let messages, let turn):
                     // The client's work after the end of speech: frame (mask) commit and response.create.
                     let frames = messages.map(WebSocketClient.frame)
                     let encoded = MonotonicClock.now()
-                    var blocked: Int64 = 0
-                    for frame in frames {
-                        let (ok, waited) = sendAll(frame, deadline: start + .seconds(10))
-                        blocked += waited
-                        guard ok else { return false }
-                    }
-                    if blocked > 0 { availableAt = MonotonicClock.now() }
-                    emit(.speechEnd(scheduled: due, lagNs: lag, blockedNs: blocked), at: start, turn: turn)
-                    emit(.encoded(ns: encoded - start), at: encoded, turn: turn)
+                    write(frames.flatMap { $0 }, completion: .speechEnd(scheduled: due, lag: lag, start: start, encoded: encoded, turn: turn))
                 }
             }
-            return true
         }
 
+        /// Queues `bytes` behind whatever the outbox holds and writes what the socket takes.
+        private func write(_ bytes: [UInt8], completion: Completion?) {
+            if outboxOffset == outbox.count {
+                outbox.removeAll(keepingCapacity: true)
+                outboxOffset = 0
+            }
+            outbox.append(contentsOf: bytes)
+            completions.append((outbox.count, completion))
+            flushOutbox()
+        }
+
+        /// Writes the outbox until it is empty or the socket is full (then waits for EPOLLOUT).
+        private func flushOutbox() {
+            while outboxOffset < outbox.count {
+                let outcome: CurlEasy.IOResult
+                do {
+                    outcome = try curl.send(outbox, from: outboxOffset)
+                } catch {
+                    if closing { phase = .over } else { fail(.closed, "sending on the WebSocket connection failed: \(error.message)") }
+                    return
+                }
+                switch outcome {
+                case .done(let n):
+                    if let since = blockedSince {
+                        headBlocked += MonotonicClock.now() - since
+                        blockedSince = nil
+                        sendDeadline = nil
+                        loop.watch(socket, events: IOEvents.readable, for: client)
+                        availableAt = MonotonicClock.now()
+                    }
+                    outboxOffset += n
+                    reportWritten()
+                case .wouldBlock:
+                    if blockedSince == nil {
+                        let now = MonotonicClock.now()
+                        blockedSince = now
+                        sendDeadline = now + .seconds(10)
+                        loop.schedule(client, at: sendDeadline!)
+                        loop.watch(socket, events: IOEvents.readable | IOEvents.writable, for: client)
+                    }
+                    return
+                }
+            }
+        }
+
+        /// Reports the frames whose last byte the socket has taken.
+        private func reportWritten() {
+            while let first = completions.first, first.end <= outboxOffset {
+                completions.removeFirst()
+                let blocked = headBlocked
+                headBlocked = 0
+                switch first.what {
+                case .chunk(let index, let scheduled, let lag, let start, let turn):
+                    emit(.chunkSent(index: index, scheduled: scheduled, lagNs: lag, blockedNs: blocked), at: start, turn: turn)
+                case .speechEnd(let scheduled, let lag, let start, let encoded, let turn):
+                    emit(.speechEnd(scheduled: scheduled, lagNs: lag, blockedNs: blocked), at: start, turn: turn)
+                    emit(.encoded(ns: encoded - start), at: encoded, turn: turn)
+                case nil:
+                    break
+                }
+            }
+        }
+
+        // MARK: receiving
+
         /// Performs the state machine's actions. Returns false when the connection is finished.
-        private mutating func handle(_ actions: [WebSocketStateMachine.Action], at t: Int64) -> Bool {
+        private func handle(_ actions: [WebSocketStateMachine.Action], at t: Int64) -> Bool {
             var alive = true
             for action in actions {
                 switch action {
@@ -470,13 +600,13 @@ final class WebSocketClient: Sendable {
                 case .receivedPing(let payload):
                     emit(.webSocketPing(payload), at: t)
                 case .sendPong(let payload):
-                    let frame = WebSocketFrameEncoder.encode(.pong, payload: payload, maskKey: Crypto.randomBytes(4))
-                    if !sendAll(frame, deadline: MonotonicClock.now() + .seconds(2)).ok { alive = false }
+                    write(WebSocketFrameEncoder.encode(.pong, payload: payload, maskKey: Crypto.randomBytes(4)), completion: nil)
+                    if phase == .over { alive = false }
                 case .receivedPong(let payload):
                     emit(.webSocketPong(payload), at: t)
                 case .sendClose(let code, let reason):
-                    let frame = WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason), maskKey: Crypto.randomBytes(4))
-                    _ = sendAll(frame, deadline: MonotonicClock.now() + .seconds(1), quiet: true)
+                    closing = true
+                    write(WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason), maskKey: Crypto.randomBytes(4)), completion: nil)
                 case .closed(let code, let reason, let by):
                     emit(.webSocketClose(code: code, reason: reason, by: by), at: t)
                     alive = false
@@ -486,49 +616,9 @@ final class WebSocketClient: Sendable {
                     alive = false
                 }
             }
+            if !alive { phase = .over }
             return alive
-        }
-
-        /// Writes all of `bytes`, waiting for the socket when it is full (and for nothing
-        /// else: an abort ends the wait). Returns whether it succeeded and how long it waited
-        /// for the socket.
-        private func sendAll(_ bytes: [UInt8], deadline: Int64, quiet: Bool = false) -> (ok: Bool, blockedNs: Int64) {
-            var offset = 0
-            var blocked: Int64 = 0
-            while offset < bytes.count {
-                let outcome: CurlEasy.IOResult
-                do {
-                    outcome = try curl.send(bytes, from: offset)
-                } catch {
-                    if !quiet { fail(.closed, "sending on the WebSocket connection failed: \(error.message)") }
-                    return (false, blocked)
-                }
-                switch outcome {
-                case .done(let n):
-                    offset += n
-                case .wouldBlock:
-                    if !quiet, let abort = client.pendingAbort {
-                        emit(.failure(abort))
-                        return (false, blocked)
-                    }
-                    let waitStart = MonotonicClock.now()
-                    if waitStart >= deadline {
-                        if !quiet { fail(.timeout, "the server stopped reading: a frame could not be sent within \((deadline - waitStart + blocked) / 1_000_000_000) s") }
-                        return (false, blocked)
-                    }
-                    let revents = pollDescriptors([(socket, Int16(POLLOUT)), (client.queue.wakeDescriptor, Int16(POLLIN))], until: deadline)
-                    if revents[1] != 0 { client.queue.drainWakeups() }
-                    blocked += MonotonicClock.now() - waitStart
-                }
-            }
-            return (true, blocked)
         }
     }
 }
 
-/// libcurl calls progress callbacks several times a second even while connecting or during a
-/// TLS handshake, so an interrupt stops a connect within a fraction of a second.
-private let webSocketConnectProgressCallback: CurlEasy.ProgressCallback = { userdata, _, _, _, _ in
-    let client = Unmanaged<WebSocketClient>.fromOpaque(userdata!).takeUnretainedValue()
-    return client.pendingAbort != nil ? 1 : 0
-}

@@ -1,0 +1,292 @@
+import CPosix
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connection's client as an `IOLoop` drives it. Every method is called on the loop's thread.
+protocol IOLoopClient: AnyObject, Sendable {
+    /// Work may be due: a time it scheduled came, or another thread asked for service.
+    func service(now: Int64)
+    /// A socket it watches is ready (`EPOLLIN`, `EPOLLOUT`, `EPOLLERR`, `EPOLLHUP` bits).
+    func socketReady(_ events: UInt32)
+    /// A transfer it added to the loop's multi handle finished (nil: it succeeded).
+    func transferDone(_ result: CurlEasy.CurlError?)
+}
+
+extension IOLoopClient {
+    func socketReady(_ events: UInt32) {}
+    func transferDone(_ result: CurlEasy.CurlError?) {}
+}
+
+/// One I/O thread multiplexing many connections: an epoll instance for their sockets, a libcurl
+/// multi handle in socket mode for the HTTP transfers (and the WebSocket connects), and a timer
+/// heap for the replay schedule, slept on to the nanosecond (`epoll_pwait2`, 1 µs timer slack).
+///
+/// Connections stamp their reads right after the read returns, inside the loop's dispatch, so
+/// a timestamp never waits for a hop to another thread. Other threads only schedule work
+/// (`schedule`); everything that touches a socket or a curl handle happens on the loop's thread.
+///
+/// `IOLoopGroup.shared` holds one loop per core; each new connection takes the next one.
+final class IOLoop: @unchecked Sendable {
+    /// A scheduled service of a client.
+    private struct Timer {
+        var due: Int64
+        var seq: UInt64
+        var client: any IOLoopClient
+    }
+
+    /// The timer heap and when the loop plans to wake, shared with scheduling threads.
+    private struct Schedule {
+        var heap: [Timer] = []
+        var seq: UInt64 = 0
+        /// While the loop sleeps: when it will wake by itself (`Int64.max`: never). While it runs:
+        /// `Int64.min` (it looks at the heap again before sleeping, so no wake-up is needed).
+        var plannedWake: Int64 = .min
+
+        mutating func push(_ timer: Timer) {
+            heap.append(timer)
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard Self.earlier(heap[child], heap[parent]) else { break }
+                heap.swapAt(child, parent)
+                child = parent
+            }
+        }
+
+        mutating func pop() -> Timer {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var parent = 0
+                while true {
+                    let left = 2 * parent + 1, right = left + 1
+                    var smallest = parent
+                    if left < heap.count, Self.earlier(heap[left], heap[smallest]) { smallest = left }
+                    if right < heap.count, Self.earlier(heap[right], heap[smallest]) { smallest = right }
+                    guard smallest != parent else { break }
+                    heap.swapAt(parent, smallest)
+                    parent = smallest
+                }
+            }
+            return top
+        }
+
+        static func earlier(_ a: Timer, _ b: Timer) -> Bool {
+            a.due != b.due ? a.due < b.due : a.seq < b.seq
+        }
+    }
+
+    /// Who watches a socket.
+    private enum Watcher {
+        /// libcurl (through the multi handle), with the events it asked for.
+        case curl
+        case client(any IOLoopClient)
+    }
+
+    let name: String
+    private let epoll: Int32
+    private let wakeDescriptor: Int32
+    private let schedule = Mutex(Schedule())
+    private let started = Atomic(false)
+
+    // Loop-thread state.
+    private var multi: CurlMulti!
+    private var watchers: [Int32: Watcher] = [:]
+    private var transfers: [UnsafeMutableRawPointer: (easy: CurlEasy, client: any IOLoopClient)] = [:]
+    private var curlTimer: Int64?
+    /// The buffer every connection on this loop reads into (one read at a time).
+    var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
+
+    init(name: String) {
+        self.name = name
+        epoll = ttfa_epoll_create()
+        wakeDescriptor = ttfa_eventfd()
+        precondition(epoll >= 0 && wakeDescriptor >= 0, "epoll/eventfd failed: errno \(errno)")
+        _ = ttfa_epoll_ctl(epoll, EPOLL_CTL_ADD, wakeDescriptor, UInt32(EPOLLIN.rawValue))
+    }
+
+    // MARK: any thread
+
+    /// Services `client` on the loop's thread at `due` (monotonic ns; now or earlier: at once).
+    /// Extra services are harmless: a client checks what is due each time.
+    func schedule(_ client: any IOLoopClient, at due: Int64) {
+        startOnce()
+        let wake = schedule.withLock { s -> Bool in
+            s.seq &+= 1
+            s.push(Timer(due: due, seq: s.seq, client: client))
+            return due < s.plannedWake
+        }
+        if wake {
+            var one: UInt64 = 1
+            _ = write(wakeDescriptor, &one, 8)
+        }
+    }
+
+    private func startOnce() {
+        guard started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        let thread = Thread { [self] in
+            tightenTimerSlack()
+            multi = CurlMulti(context: Unmanaged.passUnretained(self).toOpaque(), socket: loopSocketCallback, timer: loopTimerCallback)
+            run()
+        }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    // MARK: loop thread
+
+    /// Watches `fd` for `events` (EPOLLIN, EPOLLOUT) on behalf of `client`, taking it over from
+    /// libcurl if libcurl was watching it (a connect-only connection).
+    func watch(_ fd: Int32, events: UInt32, for client: any IOLoopClient) {
+        let op = watchers[fd] == nil ? EPOLL_CTL_ADD : EPOLL_CTL_MOD
+        watchers[fd] = .client(client)
+        _ = ttfa_epoll_ctl(epoll, op, fd, events)
+    }
+
+    /// Stops watching `fd` (before its handle closes it).
+    func unwatch(_ fd: Int32) {
+        guard watchers.removeValue(forKey: fd) != nil else { return }
+        _ = ttfa_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0)
+    }
+
+    /// Starts `easy`'s transfer on the loop's multi handle; `client.transferDone` reports its end.
+    /// A connect-only handle must stay added while its connection is used.
+    func add(_ easy: CurlEasy, for client: any IOLoopClient) {
+        transfers[easy.handle] = (easy, client)
+        easy.clearError()
+        multi.add(easy)
+    }
+
+    /// Takes `easy` off the multi handle (a transfer still running is abandoned and its
+    /// connection closed). Call before the handle is cleaned up.
+    func remove(_ easy: CurlEasy) {
+        guard transfers.removeValue(forKey: easy.handle) != nil else { return }
+        multi.remove(easy)
+    }
+
+    fileprivate func curlWatch(_ fd: Int32, _ interest: CurlMulti.Interest) {
+        if case .client = watchers[fd] { return }  // a connect-only socket its client now owns
+        switch interest {
+        case .remove:
+            if watchers.removeValue(forKey: fd) != nil { _ = ttfa_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0) }
+        case .read, .write, .readWrite:
+            var events: UInt32 = 0
+            if interest != .write { events |= UInt32(EPOLLIN.rawValue) }
+            if interest != .read { events |= UInt32(EPOLLOUT.rawValue) }
+            let op = watchers[fd] == nil ? EPOLL_CTL_ADD : EPOLL_CTL_MOD
+            watchers[fd] = .curl
+            _ = ttfa_epoll_ctl(epoll, op, fd, events)
+        }
+    }
+
+    fileprivate func curlTimer(milliseconds: Int) {
+        curlTimer = milliseconds < 0 ? nil : MonotonicClock.now() + Int64(milliseconds) * 1_000_000
+    }
+
+    private func run() {
+        var fds = [Int32](repeating: 0, count: 256)
+        var events = [UInt32](repeating: 0, count: 256)
+        var due: [Timer] = []
+        while true {
+            // 1. Scheduled services and libcurl's timeout that are due.
+            let now = MonotonicClock.now()
+            schedule.withLock { s in
+                while let first = s.heap.first, first.due <= now { due.append(s.pop()) }
+            }
+            for timer in due { timer.client.service(now: now) }
+            due.removeAll(keepingCapacity: true)
+            if let curlDue = curlTimer, curlDue <= MonotonicClock.now() {
+                curlTimer = nil
+                multi.socketAction(nil)
+                reportFinished()
+            }
+
+            // 2. Sleep until the next of them or a socket event.
+            let deadline = schedule.withLock { s -> Int64 in
+                let next = min(s.heap.first?.due ?? .max, curlTimer ?? .max)
+                s.plannedWake = next
+                return next
+            }
+            let sleepStart = MonotonicClock.now()
+            let timeout = deadline == .max ? -1 : (deadline <= sleepStart ? 0 : deadline - sleepStart)
+            let count = timeout == 0 ? 0 : Int(ttfa_epoll_wait_ns(epoll, &fds, &events, 256, timeout))
+            schedule.withLock { $0.plannedWake = .min }
+
+            // 3. Sockets, in the order the kernel reported them.
+            for index in 0..<max(0, count) {
+                let fd = fds[index], ready = events[index]
+                if fd == wakeDescriptor {
+                    var value: UInt64 = 0
+                    _ = read(wakeDescriptor, &value, 8)
+                    continue
+                }
+                switch watchers[fd] {
+                case .client(let client):
+                    client.socketReady(ready)
+                case .curl:
+                    multi.socketAction(fd, readable: ready & UInt32(EPOLLIN.rawValue) != 0,
+                                       writable: ready & UInt32(EPOLLOUT.rawValue) != 0,
+                                       failed: ready & UInt32(EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0)
+                    reportFinished()
+                case nil:
+                    break
+                }
+            }
+        }
+    }
+
+    private func reportFinished() {
+        for (easy, error) in multi.finished({ transfers[$0]?.easy }) {
+            transfers[easy.handle]?.client.transferDone(error)
+        }
+    }
+}
+
+/// epoll's event bits, for the loop's clients.
+enum IOEvents {
+    static let readable = UInt32(EPOLLIN.rawValue)
+    static let writable = UInt32(EPOLLOUT.rawValue)
+    /// An error or hang-up: a read or write tells which.
+    static let failed = UInt32(EPOLLERR.rawValue | EPOLLHUP.rawValue)
+}
+
+/// The loops every transport shares: one per core (`TTFA_IO_THREADS` overrides), each new
+/// connection on the next.
+final class IOLoopGroup: Sendable {
+    static let shared = IOLoopGroup(count: IOLoopGroup.defaultCount)
+
+    let loops: [IOLoop]
+    private let counter = Atomic(0)
+
+    init(count: Int) {
+        loops = (0..<max(1, count)).map { IOLoop(name: "ttfa.io.\($0)") }
+    }
+
+    static var defaultCount: Int {
+        if let text = ProcessInfo.processInfo.environment["TTFA_IO_THREADS"], let n = Int(text), (1...64).contains(n) { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// The loop for a new connection (round robin).
+    func next() -> IOLoop {
+        let n = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return loops[n % loops.count]
+    }
+}
+
+private let loopSocketCallback: CurlMulti.SocketCallback = { _, socket, what, context, _ in
+    let loop = Unmanaged<IOLoop>.fromOpaque(context!).takeUnretainedValue()
+    loop.curlWatch(socket, CurlMulti.interest(what))
+    return 0
+}
+
+private let loopTimerCallback: CurlMulti.TimerCallback = { _, milliseconds, context in
+    let loop = Unmanaged<IOLoop>.fromOpaque(context!).takeUnretainedValue()
+    loop.curlTimer(milliseconds: milliseconds)
+    return 0
+}
