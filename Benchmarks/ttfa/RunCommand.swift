@@ -195,7 +195,7 @@ struct RunCommand: AsyncParsableCommand {
         guard trials <= 100_000 else { throw ValidationError("--trials \(trials) is more than 100000") }
         guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative, got \(warmup)") }
         guard (10...1000).contains(chunkMs) else { throw ValidationError("--chunk-ms must be between 10 and 1000, got \(chunkMs)") }
-        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64, got \(concurrency)") }
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 10000, got \(concurrency)") }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
         guard lagBudgetMs > 0 else { throw ValidationError("--lag-budget-ms must be positive, got \(lagBudgetMs)") }
         guard let share = Self.share(maxInvalid), (0...1).contains(share) else {

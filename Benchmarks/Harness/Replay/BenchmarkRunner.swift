@@ -228,8 +228,13 @@ public final class BenchmarkRunner: Sendable {
         let queue = WorkQueue(schedule)
         let workers = max(1, min(configuration.concurrency, schedule.count))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<workers {
-                group.addTask { try await self.worker(queue: queue, onTrial: onTrial) }
+            for index in 0..<workers {
+                group.addTask {
+                    // Sessions start one millisecond apart (1,000 over a second), so their
+                    // microphones do not all hand over a chunk at the same instant.
+                    if index > 0 { try? await Task.sleep(for: .milliseconds(index)) }
+                    try await self.worker(queue: queue, onTrial: onTrial)
+                }
             }
             try await group.waitForAll()
         }

@@ -1,4 +1,5 @@
 import CCrypto
+import Synchronization
 
 /// The libcrypto calls the WebSocket client needs. The only file that imports `CCrypto`.
 enum Crypto {
@@ -8,6 +9,22 @@ enum Crypto {
         let ok = bytes.withUnsafeMutableBufferPointer { ttfa_random_bytes($0.baseAddress, Int32(count)) }
         precondition(ok == 1, "RAND_bytes failed: OpenSSL's random generator is not seeded")
         return bytes
+    }
+
+    /// OpenSSL CSPRNG bytes drawn 4 KiB at a time and handed out four at a time: a masking key
+    /// per frame without a trip into OpenSSL (and the kernel) per frame.
+    private static let maskKeyPool = Mutex<(bytes: [UInt8], next: Int)>(([], 0))
+
+    /// A fresh 4-byte masking key from the CSPRNG.
+    static func maskKey() -> [UInt8] {
+        maskKeyPool.withLock { pool in
+            if pool.next + 4 > pool.bytes.count {
+                pool.bytes = randomBytes(4096)
+                pool.next = 0
+            }
+            defer { pool.next += 4 }
+            return Array(pool.bytes[pool.next..<pool.next + 4])
+        }
     }
 
     /// SHA-1 digest (20 bytes).

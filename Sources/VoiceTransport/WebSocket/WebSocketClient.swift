@@ -140,8 +140,8 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
     /// A client frame (masked) carrying `message`.
     static func frame(_ message: OutgoingMessage) -> [UInt8] {
         switch message {
-        case .text(let text): WebSocketFrameEncoder.encode(.text, payload: text.utf8, maskKey: Crypto.randomBytes(4))
-        case .binary(let bytes): WebSocketFrameEncoder.encode(.binary, payload: bytes, maskKey: Crypto.randomBytes(4))
+        case .text(let text): WebSocketFrameEncoder.encode(.text, payload: text.utf8, maskKey: Crypto.maskKey())
+        case .binary(let bytes): WebSocketFrameEncoder.encode(.binary, payload: bytes, maskKey: Crypto.maskKey())
         }
     }
 
@@ -371,7 +371,7 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
             emit(.failure(error))
             if phase == .open || phase == .upgrading, socket >= 0 {
                 // A courtesy close frame, if the socket takes it now; the connection ends anyway.
-                let close = WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: WebSocketCloseCode.normal, reason: ""), maskKey: Crypto.randomBytes(4))
+                let close = WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: WebSocketCloseCode.normal, reason: ""), maskKey: Crypto.maskKey())
                 if outbox.count == outboxOffset { _ = try? curl.send(close, from: 0) }
             }
             phase = .over
@@ -600,13 +600,13 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
                 case .receivedPing(let payload):
                     emit(.webSocketPing(payload), at: t)
                 case .sendPong(let payload):
-                    write(WebSocketFrameEncoder.encode(.pong, payload: payload, maskKey: Crypto.randomBytes(4)), completion: nil)
+                    write(WebSocketFrameEncoder.encode(.pong, payload: payload, maskKey: Crypto.maskKey()), completion: nil)
                     if phase == .over { alive = false }
                 case .receivedPong(let payload):
                     emit(.webSocketPong(payload), at: t)
                 case .sendClose(let code, let reason):
                     closing = true
-                    write(WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason), maskKey: Crypto.randomBytes(4)), completion: nil)
+                    write(WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason), maskKey: Crypto.maskKey()), completion: nil)
                 case .closed(let code, let reason, let by):
                     emit(.webSocketClose(code: code, reason: reason, by: by), at: t)
                     alive = false

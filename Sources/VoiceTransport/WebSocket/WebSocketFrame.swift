@@ -36,7 +36,7 @@ public enum WebSocketFrameEncoder {
     ///   - opcode: frame opcode.
     ///   - payload: unmasked payload bytes.
     ///   - fin: whether this is the final fragment.
-    ///   - maskKey: the masking key; must come from a strong random source (`Crypto.randomBytes`).
+    ///   - maskKey: the masking key; must come from a strong random source (`Crypto.maskKey`).
     public static func encode(
         _ opcode: WebSocketOpcode,
         payload: some Collection<UInt8>,
@@ -61,10 +61,23 @@ public enum WebSocketFrameEncoder {
             }
         }
         frame.append(contentsOf: maskKey)
-        var i = 0
-        for byte in payload {
-            frame.append(byte ^ maskKey[i & 3])
-            i += 1
+        let header = frame.count
+        frame.append(contentsOf: payload)
+        // XOR eight bytes at a time with the key repeated, then the rest byte by byte.
+        let key = UInt32(maskKey[0]) | UInt32(maskKey[1]) << 8 | UInt32(maskKey[2]) << 16 | UInt32(maskKey[3]) << 24
+        let wide = UInt64(key) | UInt64(key) << 32
+        frame.withUnsafeMutableBytes { bytes in
+            let body = UnsafeMutableRawBufferPointer(rebasing: bytes[header...])
+            var i = 0
+            while i + 8 <= body.count {
+                let word = body.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                body.storeBytes(of: word ^ wide, toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            while i < body.count {
+                body[i] ^= maskKey[i & 3]
+                i += 1
+            }
         }
         return frame
     }
