@@ -2,8 +2,9 @@ import Foundation
 import Synchronization
 import Harness
 
-/// Progress of a run on stderr: a redrawn bar on a terminal, one line per trial otherwise,
-/// nothing with --quiet.
+/// Progress of a run on stderr: a redrawn bar on a terminal, one line per trial otherwise
+/// (for a load run — open model, or 20 sessions and more — one line per second instead, with
+/// sessions in flight and TTFA p50/p99 from the run's HDR histograms), nothing with --quiet.
 final class ProgressPrinter: Sendable {
     enum Mode {
         case bar, lines, quiet
@@ -11,26 +12,44 @@ final class ProgressPrinter: Sendable {
 
     private let mode: Mode
     private let total: Int
+    private let perSecond: Bool
     private let started = Date()
     private let state = Mutex(State())
 
     private struct State {
         var completed = 0
         var live: [(String, Double?)] = []
+        var load: [LoadMonitor.Live] = []
         var lastLine = ""
         var finished = false
     }
 
-    init(mode: Mode, total: Int) {
+    init(mode: Mode, total: Int, perSecond: Bool = false) {
         self.mode = mode
         self.total = total
+        self.perSecond = perSecond
+    }
+
+    /// Once a second: a load line (lines mode, load runs), the bar's figures otherwise.
+    func second(_ live: [LoadMonitor.Live], at second: Int) {
+        let line: String? = state.withLock { s in
+            s.load = live
+            guard mode == .lines, perSecond, !s.finished else { return nil }
+            let parts = live.map { l in
+                "\(l.transport) \(l.active) active, \(l.completed) done (\(l.lastSecondCompleted)/s), p50 \(Format.ms(l.p50)) p99 \(Format.ms(l.p99))"
+                    + (l.errors > 0 ? ", \(l.errors) failed" : "") + (l.invalid > 0 ? ", \(l.invalid) invalid" : "") + (l.late > 0 ? ", \(l.late) late starts" : "")
+            }
+            return "\(Self.clock(Double(second))) \(s.completed)/\(total) · " + parts.joined(separator: " · ") + "\n"
+        }
+        if let line { Terminal.error(line) }
+        if mode == .bar { redraw() }
     }
 
     func trialFinished(_ progress: TrialProgress) {
         let line: String? = state.withLock { s in
             s.completed = progress.completed
             s.live = progress.liveP50
-            if mode == .lines {
+            if mode == .lines && !perSecond {
                 let t = progress.trial
                 let what = t.status == "ok" ? "ok, TTFA \(Format.ms(t.ttfaNs.map { Double($0) / 1e6 }))" : "\(t.status): \(t.errorMessage ?? "")"
                 return "trial \(progress.completed)/\(total) \(progress.transport) \(t.recording) round \(t.trial)\(t.warmup ? " (warm-up)" : ""): \(what)\n"
@@ -54,8 +73,13 @@ final class ProgressPrinter: Sendable {
             if s.completed > 0 {
                 eta = Self.clock(elapsed / Double(s.completed) * Double(total - s.completed))
             }
-            let p50 = s.live.map { "\($0.0) \(Format.ms($0.1))" }.joined(separator: " · ")
-            s.lastLine = "\(bar) \(s.completed)/\(total) trials  \(Self.clock(elapsed)) elapsed  ETA \(eta)  p50 \(p50)"
+            let p50: String
+            if perSecond, !s.load.isEmpty {
+                p50 = s.load.map { "\($0.transport) \($0.active) active \(Format.ms($0.p50))/\(Format.ms($0.p99))" }.joined(separator: " · ")
+            } else {
+                p50 = s.live.map { "\($0.0) \(Format.ms($0.1))" }.joined(separator: " · ")
+            }
+            s.lastLine = "\(bar) \(s.completed)/\(total) trials  \(Self.clock(elapsed)) elapsed  ETA \(eta)  \(perSecond ? "p50/p99" : "p50") \(p50)"
             return "\r\u{1B}[K" + s.lastLine
         }
         if let text { Terminal.error(text) }

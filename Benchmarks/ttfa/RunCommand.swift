@@ -108,8 +108,23 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "warm: connect before each trial and reuse connections; cold: a new connection inside every trial.")
     var connection: ConnectionMode = .warm
 
-    @Option(help: "Sessions running at once.")
+    @Option(help: "Closed load model: sessions running at once, each starting its next trial when its last one ended (up to 10000, as file descriptors allow; they start 1 ms apart).")
     var concurrency = 1
+
+    @Option(help: ArgumentHelp("Open load model: new sessions per second per transport (50/s, 3000/m), each with one trial on a connection of its own, started on schedule whether or not earlier ones finished. Needs --duration or --stages.", valueName: "rate"))
+    var rate: String?
+
+    @Option(help: ArgumentHelp("Open load model: how long to keep --rate (60s, 2m, 1h).", valueName: "duration"))
+    var duration: String?
+
+    @Option(help: ArgumentHelp("Open load model: ramp stages DURATION:RATE,… (30s:10/s,2m:50/s); each moves the rate linearly from the last target (the first from --rate, else 0).", valueName: "stages"))
+    var stages: String?
+
+    @Option(name: .customLong("max-sessions"), help: "Open load model: most sessions in flight per transport; an arrival beyond it waits for a free one and is recorded as a late start.")
+    var maxSessions = 5_000
+
+    @Option(help: ArgumentHelp("Join a load group: runs of one group (from any number of machines writing to one --db) are reported together by `ttfa report --group NAME`.", valueName: "name"))
+    var group: String?
 
     @Option(help: "Seconds after the end of speech to wait for the complete answer.")
     var timeout: Double = 30
@@ -196,6 +211,19 @@ struct RunCommand: AsyncParsableCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative, got \(warmup)") }
         guard (10...1000).contains(chunkMs) else { throw ValidationError("--chunk-ms must be between 10 and 1000, got \(chunkMs)") }
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 10000, got \(concurrency)") }
+        guard (1...10_000).contains(maxSessions) else { throw ValidationError("--max-sessions must be between 1 and 10000, got \(maxSessions)") }
+        do {
+            if try arrivalSchedule() != nil, concurrency != 1 {
+                throw ValidationError("--concurrency (the closed model) and --rate/--stages (the open model) exclude each other; give one")
+            }
+        } catch let error as ArrivalSchedule.ScheduleError {
+            throw ValidationError(error.description)
+        }
+        if let group {
+            guard !group.isEmpty, group.count <= 100, !group.contains(where: { $0.isNewline }) else {
+                throw ValidationError("--group \"\(group)\" must be a name of 1 to 100 characters on one line")
+            }
+        }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
         guard lagBudgetMs > 0 else { throw ValidationError("--lag-budget-ms must be positive, got \(lagBudgetMs)") }
         guard let share = Self.share(maxInvalid), (0...1).contains(share) else {
@@ -235,6 +263,11 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The endpoint URLs given on the command line, by transport.
     var urls: [TransportKind: String] { TransportKind.urls(websocket: wsURL, sse: sseURL, sseStream: sseStreamURL) }
+
+    /// The open model's schedule, if --rate or --stages asked for it.
+    func arrivalSchedule() throws(ArrivalSchedule.ScheduleError) -> ArrivalSchedule? {
+        try ArrivalSchedule.from(rate: rate, duration: duration, stages: stages)
+    }
 
     func run() async throws {
         // Input first: nothing is measured or stored until everything checks out.
@@ -278,6 +311,17 @@ struct RunCommand: AsyncParsableCommand {
         }
         try ThresholdOptions.validate(thresholds, transports: kinds.map(\.rawValue), recordings: recordings.map(\.name))
         let tolerances = try candidate.tolerances()
+        // Enough file descriptors and ports for every connection at once, or a clear stop now.
+        let arrivals = try? arrivalSchedule()
+        let sessions = arrivals.map { min(maxSessions, max(1, $0.arrivals().count)) }
+            ?? min(concurrency, max(1, trials + warmup) * recordings.count * (candidatePlan == nil ? 1 : 2) * kinds.count)
+        let need = LoadCapacity.need(sessions: sessions, transports: kinds.count * (candidatePlan == nil ? 1 : 2),
+                                     embeddedServer: kinds.contains { urls[$0] == nil }, linkEmulator: linkSpec != nil)
+        do {
+            try LoadCapacity.check(need, what: arrivals == nil ? "--concurrency \(concurrency)" : "--max-sessions \(maxSessions) (the open model's most sessions in flight)")
+        } catch {
+            throw CommandFailure.input(error)
+        }
         let store = try database.open(create: true)
         let progressMode: ProgressPrinter.Mode = quiet ? .quiet : (Terminal.stderrIsTTY ? .bar : .lines)
 
@@ -415,7 +459,8 @@ struct RunCommand: AsyncParsableCommand {
                     ("sse", JSONValue(any: side.profiles.chatCompletions.jsonObject)),
                 ]))])
             },
-            link: link.map { JSONValue(any: $0.jsonObject) }, vad: turnOptions.parameters)
+            link: link.map { JSONValue(any: $0.jsonObject) }, vad: turnOptions.parameters,
+            arrivals: try? arrivalSchedule(), maxSessions: maxSessions)
     }
 
     private func measure(sides: [Side], store: ResultsStore, recordings: [Recording], redactor: SecretRedactor, link: LinkSpec?,
@@ -436,14 +481,15 @@ struct RunCommand: AsyncParsableCommand {
                     opensslVersion: LibraryVersions.openSSL, sqliteVersion: (try? store.databaseVersion()) ?? "unknown",
                     ttfaVersion: TTFAInfo.version, gitCommit: facts.gitCommit,
                     commandLine: CommandLineRedaction.redacted(CommandLine.arguments, redactor: redactor),
-                    configJSON: own.json(redactor: redactor).serialized(), seed: Int64(bitPattern: seed))).id!
+                    configJSON: own.json(redactor: redactor).serialized(), seed: Int64(bitPattern: seed), groupName: group)).id!
             } catch {
                 throw CommandFailure(message: "\(store.path): cannot store the run (\(error)); pass --db with a writable file", exitCode: ExitCodes.usage)
             }
         }
         let runIDs = sides.map(\.runID)
 
-        let printer = ProgressPrinter(mode: progressMode, total: combined.totalTrials)
+        let printer = ProgressPrinter(mode: progressMode, total: combined.totalTrials,
+                                      perSecond: combined.arrivals != nil || combined.concurrency >= 20)
         let network = link.map { " through the \($0.name) link (\($0.description))" } ?? ""
         let places = sides.map { side -> String in
             let prefix = side.variant.map { "\($0) (run \(side.runID)): " } ?? ""
@@ -452,7 +498,9 @@ struct RunCommand: AsyncParsableCommand {
             return prefix + ([embedded].compactMap { $0 } + own).joined(separator: " and ")
         }
         let runs = runIDs.count == 1 ? "ttfa run \(runIDs[0])" : "ttfa A/B runs \(runIDs.map(String.init).joined(separator: " and ")), trials interleaved"
-        printer.note("\(runs): \(combined.totalTrials) trials (\(trials) measured + \(warmup) warm-up per transport and recording) against \(places.joined(separator: "; "))\(network), storing in \(store.path)")
+        let plan = combined.arrivals.map { "\(combined.totalTrials) sessions of one trial (open model: \($0.summary) per transport, at most \(combined.maxSessions) in flight)" }
+            ?? "\(combined.totalTrials) trials (\(trials) measured + \(warmup) warm-up per transport and recording\(concurrency > 1 ? ", \(concurrency) sessions at once" : ""))"
+        printer.note("\(runs): \(plan) against \(places.joined(separator: "; "))\(network), storing in \(store.path)\(group.map { " (group \($0))" } ?? "")")
 
         let runner = BenchmarkRunner(configuration: combined, store: store,
                                      targets: sides.flatMap { side in side.settings.map { _ in BenchmarkRunner.Target(runID: side.runID, serverLog: side.server?.log) } })
@@ -473,7 +521,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         var storeFailure: (any Error)?
         do {
-            _ = try await runner.run { progress in printer.trialFinished(progress) }
+            _ = try await runner.run(onTrial: { progress in printer.trialFinished(progress) },
+                                     onSecond: { live, second in printer.second(live, at: second) })
         } catch {
             storeFailure = error
         }

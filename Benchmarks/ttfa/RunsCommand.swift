@@ -68,6 +68,12 @@ struct ReportCommand: AsyncParsableCommand {
           ttfa report --format html --out report.html
           ttfa report --run 12 --against 9 --format html --out ab.html
           ttfa report --format markdown >> "$GITHUB_STEP_SUMMARY"
+          ttfa report --group load-test --db postgresql://… --format html --out load.html
+
+        --group merges every run that joined a load group (`ttfa run --group NAME`, from any \
+        number of machines writing to one database) into one report, and says which machine \
+        contributed what. In JSON, a run measured under load (open model or --concurrency) \
+        also carries its per-second time series ("series").
         """
     )
 
@@ -84,6 +90,9 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the report to this file instead of stdout (written whole, or not at all).", valueName: "file"))
     var out: String?
 
+    @Option(help: ArgumentHelp("Report every run of this load group together (runs join one with `ttfa run --group NAME`), instead of one run.", valueName: "name"))
+    var group: String?
+
     @Option(help: ArgumentHelp("Another run (id or \"latest\") to overlay: the charts show both, the tables the differences per percentile (html).", valueName: "run"))
     var against: String?
 
@@ -91,21 +100,40 @@ struct ReportCommand: AsyncParsableCommand {
 
     func validate() throws {
         if against != nil && format != .html { throw ValidationError("--against draws two runs in one HTML report; add --format html") }
+        if group != nil && selection.run != "latest" { throw ValidationError("--group reports every run of a group; leave out --run") }
     }
 
     func run() async throws {
         let thresholds = try thresholdOptions.load()
         let store = try database.open(create: false)
-        let run = try selection.resolve(in: store)
-        var data = try ReportData.load(run, from: store)
+        var loadGroup: LoadGroup?
+        var data: ReportData
+        if let group {
+            guard let found = try LoadGroup.load(group, from: store) else {
+                let known = Set(try store.runs().compactMap(\.groupName)).sorted()
+                throw CommandFailure(message: "no run in \(store.path) belongs to load group \"\(group)\" (\(known.isEmpty ? "no run has joined a group" : "groups there: \(known.joined(separator: ", "))")); runs join one with `ttfa run --group NAME`", exitCode: ExitCodes.usage)
+            }
+            loadGroup = found
+            data = try ReportData.load(merged: found.summary, trials: found.trials, from: store)
+        } else {
+            data = try ReportData.load(try selection.resolve(in: store), from: store)
+        }
         try ThresholdOptions.validate(thresholds, transports: data.summary.transports.map(\.transport), recordings: data.summary.recordingNames)
         data.summary.check(thresholds)
         let other = try against.map { try ReportData.load(try RunSelection.resolve($0, in: store), from: store) }
         let text: String
         switch format {
-        case .table: text = SummaryRenderer.table(data.summary)
-        case .markdown: text = SummaryRenderer.markdown(data.summary)
-        case .json: text = SummaryRenderer.json(data.summary, database: store.path).pretty() + "\n"
+        case .table: text = (loadGroup?.contributionsText(markdown: false) ?? "") + SummaryRenderer.table(data.summary)
+        case .markdown: text = (loadGroup?.contributionsText(markdown: true) ?? "") + SummaryRenderer.markdown(data.summary)
+        case .json:
+            var json = SummaryRenderer.json(data.summary, database: store.path)
+            if let loadGroup {
+                json = json.adding("group", loadGroup.contributionsJSON)
+            } else if let id = data.summary.run.id {
+                let series = try store.series(runID: id)
+                if !series.isEmpty { json = json.adding("series", SeriesJSON.encode(series)) }
+            }
+            text = json.pretty() + "\n"
         case .html: text = HTMLReport.render(data, against: other)
         }
         try Self.write(text, to: out)

@@ -44,12 +44,21 @@ public struct BenchmarkConfiguration: Sendable {
     public var link: JSONValue?
     /// Voice activity detection ends turns (nil: manual turns, the end of the recording).
     public var vad: EnergyVAD.Parameters?
+    /// The open load model: sessions arrive on this schedule (per transport), each runs one
+    /// trial on a connection of its own. Nil: the closed model (`concurrency` sessions, each
+    /// starting its next trial when the last one ends).
+    public var arrivals: ArrivalSchedule?
+    /// Open model: most sessions in flight per transport; an arrival beyond it waits for a free
+    /// slot and is recorded as late.
+    public var maxSessions: Int = 5_000
 
     public init(transports: [TransportSettings], recordings: [Recording], trials: Int = 5, warmup: Int = 1,
                 chunkMs: Int = 50, concurrency: Int = 1, timeout: Int64 = .seconds(30),
                 lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil,
                 context: ContextMode = .reset, maxInvalidShare: Double = 0.1, referenceServer: JSONValue? = nil, link: JSONValue? = nil,
-                vad: EnergyVAD.Parameters? = nil) {
+                vad: EnergyVAD.Parameters? = nil, arrivals: ArrivalSchedule? = nil, maxSessions: Int = 5_000) {
+        self.arrivals = arrivals
+        self.maxSessions = maxSessions
         self.transports = transports
         self.recordings = recordings
         self.trials = trials
@@ -68,7 +77,10 @@ public struct BenchmarkConfiguration: Sendable {
     }
 
     /// Trials the run will perform, warm-ups included.
-    public var totalTrials: Int { (trials + warmup) * recordings.count * transports.count }
+    public var totalTrials: Int {
+        if let arrivals { return arrivals.arrivals().count * transports.count }
+        return (trials + warmup) * recordings.count * transports.count
+    }
 
     /// The configuration as stored with the run (secrets already masked).
     public func json(redactor: SecretRedactor) -> JSONValue {
@@ -101,6 +113,11 @@ public struct BenchmarkConfiguration: Sendable {
             ("schedule", "microphone: chunk k due at (k+1) x chunk_ms; transports alternate A B, B A within rounds"),
             ("reference_server", referenceServer ?? .null),
             ("link", link ?? .null),
+            ("load", arrivals.map { a in .object([
+                ("model", "open"), ("schedule", .string(a.summary)), ("start_rate", .double(a.startRate)),
+                ("stages", .array(a.stages.map { .object([("duration_ms", .ms($0.durationNs)), ("rate_per_s", .double($0.rate))]) })),
+                ("arrivals_per_transport", .int(Int64(a.arrivals().count))), ("max_sessions", .int(Int64(maxSessions))),
+            ]) } ?? .object([("model", "closed"), ("concurrency", .int(Int64(concurrency)))])),
             ("turn", vad.map { v in .object([("detection", "vad"), ("threshold", .double(v.threshold)),
                                              ("prefix_padding_ms", .int(Int64(v.prefixPaddingMs))), ("silence_duration_ms", .int(Int64(v.silenceDurationMs)))]) }
                 ?? .object([("detection", "manual")])),
@@ -117,6 +134,8 @@ public struct TrialProgress: Sendable {
     public var total: Int
     /// Live p50 TTFA (ms) of measured ok trials, per transport in configuration order.
     public var liveP50: [(transport: String, p50: Double?)]
+    /// Live load figures per transport (HDR histograms).
+    public var live: [LoadMonitor.Live]
 }
 
 /// Runs the benchmark: every trial replayed in real time, interleaved across transports,
@@ -142,7 +161,6 @@ public final class BenchmarkRunner: Sendable {
         var completed = 0
         /// Per run: trials stored so far (each run numbers its own trials from 1).
         var seq: [Int64: Int] = [:]
-        var ttfas: [String: [Double]] = [:]
     }
 
     /// The run a transport's trials are stored in, and the reference server that answered them
@@ -220,11 +238,68 @@ public final class BenchmarkRunner: Sendable {
 
     private var stopping: TransportError? { stopReason.withLock { $0 } }
 
+    /// The run's load, second by second (set when `run` starts).
+    private let monitorBox = LockedBox<LoadMonitor?>(nil)
+    var monitor: LoadMonitor? { monitorBox.withLock { $0 } }
+
     /// Runs every trial. Returns the number of trials stored.
-    /// - Parameter onTrial: called after each stored trial (from a worker task).
+    /// - Parameters:
+    ///   - onTrial: called after each stored trial (from a worker task).
+    ///   - onSecond: called once a second with the load's live figures (its time series is
+    ///     stored with the run at the same moment).
     /// - Throws: when a trial cannot be stored (the database failed); the other sessions stop
     ///   at once and store nothing more.
-    public func run(onTrial: @escaping @Sendable (TrialProgress) -> Void = { _ in }) async throws -> Int {
+    public func run(onTrial: @escaping @Sendable (TrialProgress) -> Void = { _ in },
+                    onSecond: @escaping @Sendable ([LoadMonitor.Live], Int) -> Void = { _, _ in }) async throws -> Int {
+        let origin = MonotonicClock.now() + .milliseconds(20)
+        let monitor = LoadMonitor(transports: configuration.transports.map(\.displayName), origin: origin, lateAfterNs: configuration.lagBudget)
+        monitorBox.withLock { $0 = monitor }
+        let ticker = Task {
+            var second = 1
+            while !Task.isCancelled {
+                let due = origin + Int64(second) * 1_000_000_000 + .milliseconds(5)
+                try await Task.sleep(for: .nanoseconds(max(0, due - MonotonicClock.now())))
+                storeSeries(monitor.flush(runID: 0, now: MonotonicClock.now()))
+                onSecond(monitor.live(), second)
+                second += 1
+            }
+        }
+        defer { ticker.cancel() }
+        do {
+            if let arrivals = configuration.arrivals {
+                try await runOpen(arrivals, origin: origin, monitor: monitor, onTrial: onTrial)
+            } else {
+                try await runClosed(monitor: monitor, onTrial: onTrial)
+            }
+        } catch {
+            ticker.cancel()
+            storeSeries(monitor.flush(runID: 0, now: MonotonicClock.now(), final: true))
+            throw error
+        }
+        ticker.cancel()
+        storeSeries(monitor.flush(runID: 0, now: MonotonicClock.now(), final: true))
+        return progressState.withLock { $0.completed }
+    }
+
+    /// Stores the time series rows once per run the transports are stored in (an A/B run has
+    /// two). A failure to store them is not a reason to stop measuring: the trials are what
+    /// count, and the series can be rebuilt from them.
+    private func storeSeries(_ rows: [SeriesRecord]) {
+        guard !rows.isEmpty else { return }
+        for (index, target) in targets.enumerated() {
+            let name = configuration.transports[index].displayName
+            let mine = rows.filter { $0.transport == name }.map { row -> SeriesRecord in
+                var copy = row
+                copy.runID = target.runID
+                return copy
+            }
+            try? store.insertSeries(mine)
+        }
+    }
+
+    /// The closed model: `concurrency` sessions, each running its next trial when its last one
+    /// ended.
+    private func runClosed(monitor: LoadMonitor, onTrial: @escaping @Sendable (TrialProgress) -> Void) async throws {
         let queue = WorkQueue(schedule)
         let workers = max(1, min(configuration.concurrency, schedule.count))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -238,7 +313,40 @@ public final class BenchmarkRunner: Sendable {
             }
             try await group.waitForAll()
         }
-        return progressState.withLock { $0.completed }
+    }
+
+    /// The open model: sessions arrive on the schedule whether or not earlier ones finished;
+    /// each opens its own connection, runs one trial and closes. An arrival that cannot start
+    /// on time (the machine was busy, or `maxSessions` were in flight) starts late and says so
+    /// in its trial (`start_late_ns`) and the time series — never skipped.
+    private func runOpen(_ arrivals: ArrivalSchedule, origin: Int64, monitor: LoadMonitor, onTrial: @escaping @Sendable (TrialProgress) -> Void) async throws {
+        let offsets = arrivals.arrivals()
+        var plan: [(due: Int64, item: Item)] = []
+        for transport in configuration.transports.indices {
+            for (index, offset) in offsets.enumerated() {
+                plan.append((origin + offset, Item(round: index, recording: index % configuration.recordings.count, transport: transport)))
+                monitor.offer(configuration.transports[transport].displayName, at: origin + offset)
+            }
+        }
+        plan.sort { $0.due != $1.due ? $0.due < $1.due : $0.item.transport < $1.item.transport }
+        let slots = configuration.transports.map { _ in SessionSlots(configuration.maxSessions) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (due, item) in plan {
+                guard stopping == nil else { break }
+                let wait = due - MonotonicClock.now()
+                if wait > 0 { try? await Task.sleep(for: .nanoseconds(wait)) }
+                await slots[item.transport].acquire()
+                guard stopping == nil else { break }
+                let late = max(0, MonotonicClock.now() - due)
+                group.addTask {
+                    defer { Task { await slots[item.transport].release() } }
+                    let session = Session(settings: self.configuration.transports[item.transport])
+                    try await self.perform(item, session: session, lateNs: late, onTrial: onTrial)
+                    await session.discard()
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     // MARK: worker
@@ -275,13 +383,25 @@ public final class BenchmarkRunner: Sendable {
 
     private func work(sessions: [Session], queue: WorkQueue<Item>, onTrial: @escaping @Sendable (TrialProgress) -> Void) async throws {
         while stopping == nil, let item = await queue.next() {
-            let session = sessions[item.transport]
+            guard try await perform(item, session: sessions[item.transport], lateNs: nil, onTrial: onTrial) else { break }
+        }
+    }
+
+    /// Runs and stores one trial. Returns false when the run is stopping (the trial abandoned).
+    @discardableResult
+    private func perform(_ item: Item, session: Session, lateNs: Int64?, onTrial: @escaping @Sendable (TrialProgress) -> Void) async throws -> Bool {
+        do {
             let recording = configuration.recordings[item.recording]
             let startedAt = Date()
+            let name = session.settings.displayName
+            monitor?.started(name, at: MonotonicClock.now(), lateNs: lateNs, closed: lateNs == nil)
             let timeline = await runTrial(session: session, recording: recording)
             // A trial cut short because the run is stopping is abandoned; a real failure that
             // happened first is stored as what it was.
-            if let reason = stopping, timeline.outcome.error == reason { break }
+            if let reason = stopping, timeline.outcome.error == reason {
+                monitor?.finished(name, at: MonotonicClock.now(), trial: nil)
+                return false
+            }
             let target = targets[item.transport]
             let seq = progressState.withLock { s in
                 s.seq[target.runID, default: 0] += 1
@@ -289,27 +409,27 @@ public final class BenchmarkRunner: Sendable {
             }
             let context = TrialRecorder.Context(
                 runID: target.runID, seq: seq, settings: session.settings, recording: recording,
-                round: item.round + 1, warmup: item.round < configuration.warmup,
+                round: item.round + 1, warmup: configuration.arrivals == nil && item.round < configuration.warmup,
                 startedAt: startedAt, lagBudgetNs: configuration.lagBudget,
                 server: target.serverLog.map(Self.answerLookup))
-            let (trial, events, _) = TrialRecorder.records(for: timeline, context: context)
+            var (trial, events, _) = TrialRecorder.records(for: timeline, context: context)
+            trial.startLateNs = lateNs
             do {
                 try store.insertTrial(trial, events: events)
             } catch {
+                monitor?.finished(name, at: MonotonicClock.now(), trial: nil)
                 stop(TransportError(.internal, "the run is stopping: a trial could not be stored"))
                 throw error
             }
+            monitor?.finished(name, at: MonotonicClock.now(), trial: trial)
+            let live = monitor?.live() ?? []
             let progress = progressState.withLock { s -> TrialProgress in
                 s.completed += 1
-                if trial.isMeasuredOK, let ttfa = trial.ttfaNs {
-                    s.ttfas[session.settings.displayName, default: []].append(Double(ttfa) / 1e6)
-                }
-                let live = configuration.transports.map { t in
-                    (t.displayName, s.ttfas[t.displayName].map(Summary.median))
-                }
-                return TrialProgress(trial: trial, transport: session.settings.displayName, completed: s.completed, total: configuration.totalTrials, liveP50: live)
+                return TrialProgress(trial: trial, transport: name, completed: s.completed, total: configuration.totalTrials,
+                                     liveP50: live.map { ($0.transport, $0.p50) }, live: live)
             }
             onTrial(progress)
+            return true
         }
     }
 
@@ -408,6 +528,32 @@ public final class BenchmarkRunner: Sendable {
         timeline.outcome = .failed(failure)
         await session.discard()
         return timeline
+    }
+}
+
+/// At most `limit` sessions of a transport in flight (the open model's cap).
+actor SessionSlots {
+    private var free: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(_ limit: Int) {
+        free = max(1, limit)
+    }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            free += 1
+        } else {
+            waiters.removeFirst().resume()
+        }
     }
 }
 

@@ -194,6 +194,29 @@ public final class PostgresStore: ResultsStore {
         }
     }
 
+    public func insertSeries(_ rows: [SeriesRecord]) throws {
+        guard !rows.isEmpty else { return }
+        try transaction {
+            for row in rows {
+                try execute("DELETE FROM run_series WHERE run_id = $1 AND transport = $2 AND second = $3",
+                            [row.runID.databaseValue, row.transport.databaseValue, row.second.databaseValue])
+                _ = try insert("run_series", row, returningID: false)
+            }
+        }
+    }
+
+    public func series(runID: Int64) throws -> [SeriesRecord] {
+        try read {
+            try execute("SELECT * FROM run_series WHERE run_id = $1 ORDER BY transport, second", [runID.databaseValue]).map(SeriesRecord.init(row:))
+        }
+    }
+
+    public func runs(group: String) throws -> [RunRecord] {
+        try read {
+            try execute("SELECT * FROM runs WHERE group_name = $1 ORDER BY id", [group.databaseValue]).map(RunRecord.init(row:))
+        }
+    }
+
     public func finishRun(id: Int64, status: String, endedAt: String) throws {
         try transaction {
             try execute("UPDATE runs SET status = $1, ended_at = $2 WHERE id = $3", [status.databaseValue, endedAt.databaseValue, id.databaseValue])

@@ -27,9 +27,12 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var configJSON: String
     /// Seed of the bootstrap confidence intervals.
     public var seed: Int64
+    /// The load group the run belongs to (`ttfa run --group`): runs of one group, from any
+    /// number of machines, are reported together.
+    public var groupName: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, label, hostname, os, seed
+        case id, status, label, hostname, os, seed, groupName = "group_name"
         case startedAt = "started_at", endedAt = "ended_at", cpuModel = "cpu_model", cpuCount = "cpu_count"
         case swiftVersion = "swift_version", curlVersion = "curl_version", opensslVersion = "openssl_version"
         case sqliteVersion = "sqlite_version", ttfaVersion = "ttfa_version", gitCommit = "git_commit"
@@ -40,8 +43,9 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
         id: Int64? = nil, status: String, startedAt: String, endedAt: String? = nil, label: String?,
         hostname: String, os: String, cpuModel: String, cpuCount: Int, swiftVersion: String, curlVersion: String,
         opensslVersion: String, sqliteVersion: String, ttfaVersion: String, gitCommit: String?,
-        commandLine: String, configJSON: String, seed: Int64
+        commandLine: String, configJSON: String, seed: Int64, groupName: String? = nil
     ) {
+        self.groupName = groupName
         self.id = id
         self.status = status
         self.startedAt = startedAt
@@ -142,7 +146,12 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var serverIngestNs: Int64?
     public var serverModelNs: Int64?
 
+    /// Open load model: how late the session started after its scheduled arrival (nil in the
+    /// closed model).
+    public var startLateNs: Int64? = nil
+
     enum CodingKeys: String, CodingKey {
+        case startLateNs = "start_late_ns"
         case id, seq, transport, endpoint, connection, recording, trial, warmup, status, underruns
         case runID = "run_id", recordingNs = "recording_ns", errorKind = "error_kind", errorMessage = "error_message"
         case startedAt = "started_at", speechEndNs = "speech_end_ns", ttfaNs = "ttfa_ns", dnsNs = "dns_ns"
@@ -193,5 +202,75 @@ public struct TrialEventRecord: Codable, Sendable, Equatable, FetchableRecord, P
     enum CodingKeys: String, CodingKey {
         case seq, kind, value, detail
         case trialID = "trial_id", tNs = "t_ns"
+    }
+}
+
+/// One row of `run_series`: one second of a run for one transport — the offered load, what
+/// started and finished in it, and the TTFA percentiles of the trials that finished in it.
+public struct SeriesRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "run_series"
+
+    public var runID: Int64
+    public var transport: String
+    /// Seconds since the run's first session was due (0-based).
+    public var second: Int
+    /// Sessions due to start in this second (open model: the arrival schedule; closed model:
+    /// those that started).
+    public var offered: Int
+    public var started: Int
+    /// Sessions that started later than the lag budget after their scheduled arrival.
+    public var late: Int
+    /// Sessions in flight at the end of the second.
+    public var active: Int
+    public var completed: Int
+    public var ok: Int
+    public var errors: Int
+    public var invalid: Int
+    public var ttfaP50Ns: Int64?
+    public var ttfaP99Ns: Int64?
+    public var maxSendLagNs: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case transport, second, offered, started, late, active, completed, ok, errors, invalid
+        case runID = "run_id", ttfaP50Ns = "ttfa_p50_ns", ttfaP99Ns = "ttfa_p99_ns", maxSendLagNs = "max_send_lag_ns"
+    }
+
+    public init(runID: Int64, transport: String, second: Int, offered: Int = 0, started: Int = 0, late: Int = 0, active: Int = 0,
+                completed: Int = 0, ok: Int = 0, errors: Int = 0, invalid: Int = 0,
+                ttfaP50Ns: Int64? = nil, ttfaP99Ns: Int64? = nil, maxSendLagNs: Int64? = nil) {
+        self.runID = runID
+        self.transport = transport
+        self.second = second
+        self.offered = offered
+        self.started = started
+        self.late = late
+        self.active = active
+        self.completed = completed
+        self.ok = ok
+        self.errors = errors
+        self.invalid = invalid
+        self.ttfaP50Ns = ttfaP50Ns
+        self.ttfaP99Ns = ttfaP99Ns
+        self.maxSendLagNs = maxSendLagNs
+    }
+}
+
+/// A run's time series in JSON: per transport, one row per second as an array in `columns`
+/// order (compact for long runs).
+public enum SeriesJSON {
+    public static let columns = ["second", "offered", "started", "late", "active", "completed", "ok", "errors", "invalid",
+                                 "ttfa_p50_ms", "ttfa_p99_ms", "max_send_lag_ms"]
+
+    public static func encode(_ rows: [SeriesRecord]) -> JSONValue {
+        var transports: [String] = []
+        for row in rows where !transports.contains(row.transport) { transports.append(row.transport) }
+        func ms(_ ns: Int64?) -> JSONValue { ns.map { .double((Double($0) / 1000).rounded() / 1000) } ?? .null }
+        return .object([("columns", .array(columns.map { .string($0) }))] + transports.map { name in
+            (name, JSONValue.array(rows.filter { $0.transport == name }.map { r in
+                .array([.int(Int64(r.second)), .int(Int64(r.offered)), .int(Int64(r.started)), .int(Int64(r.late)), .int(Int64(r.active)),
+                        .int(Int64(r.completed)), .int(Int64(r.ok)), .int(Int64(r.errors)), .int(Int64(r.invalid)),
+                        ms(r.ttfaP50Ns), ms(r.ttfaP99Ns), ms(r.maxSendLagNs)])
+            }))
+        })
     }
 }

@@ -22,6 +22,12 @@ public protocol ResultsStore: Sendable {
     func trials(runID: Int64) throws -> [TrialRecord]
     /// A trial's timeline in order.
     func events(trialID: Int64) throws -> [TrialEventRecord]
+    /// Stores seconds of a run's load time series (a second stored again replaces the old row).
+    func insertSeries(_ rows: [SeriesRecord]) throws
+    /// A run's time series, by transport and second.
+    func series(runID: Int64) throws -> [SeriesRecord]
+    /// The runs of a load group, oldest first.
+    func runs(group: String) throws -> [RunRecord]
     /// The database engine and its version, stored with each run ("3.40.1", "PostgreSQL 15.18").
     func databaseVersion() throws -> String
 }
@@ -55,6 +61,11 @@ public enum ResultsStores {
                 copy.runID = created.id!
                 try destination.insertTrial(copy, events: try source.events(trialID: trial.id!))
             }
+            try destination.insertSeries(try source.series(runID: run.id!).map { row in
+                var copy = row
+                copy.runID = created.id!
+                return copy
+            })
             // createRun stores the status as given: a finished run stays finished.
             copied.append((run.id!, created.id!))
         }

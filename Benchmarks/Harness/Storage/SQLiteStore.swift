@@ -134,6 +134,25 @@ public final class SQLiteStore: ResultsStore {
     }
 
     /// Marks a run `complete` or `interrupted`.
+    public func insertSeries(_ rows: [SeriesRecord]) throws {
+        guard !rows.isEmpty else { return }
+        try pool.write { db in
+            for row in rows { try row.insert(db, onConflict: .replace) }
+        }
+    }
+
+    public func series(runID: Int64) throws -> [SeriesRecord] {
+        try pool.read { db in
+            try SeriesRecord.filter(Column("run_id") == runID).order(Column("transport"), Column("second")).fetchAll(db)
+        }
+    }
+
+    public func runs(group: String) throws -> [RunRecord] {
+        try pool.read { db in
+            try RunRecord.filter(Column("group_name") == group).order(Column("id")).fetchAll(db)
+        }
+    }
+
     public func finishRun(id: Int64, status: String, endedAt: String) throws {
         try pool.write { db in
             try db.execute(sql: "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", arguments: [status, endedAt, id])

@@ -97,6 +97,28 @@ public enum StoreSchema {
                 ALTER TABLE trials ADD COLUMN server_ingest_ns INTEGER;
                 ALTER TABLE trials ADD COLUMN server_model_ns INTEGER;
                 """),
+        ("v5-load", """
+                ALTER TABLE runs ADD COLUMN group_name TEXT;
+                ALTER TABLE trials ADD COLUMN start_late_ns INTEGER;
+                CREATE TABLE run_series (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    transport TEXT NOT NULL,
+                    second INTEGER NOT NULL,
+                    offered INTEGER NOT NULL,
+                    started INTEGER NOT NULL,
+                    late INTEGER NOT NULL,
+                    active INTEGER NOT NULL,
+                    completed INTEGER NOT NULL,
+                    ok INTEGER NOT NULL,
+                    errors INTEGER NOT NULL,
+                    invalid INTEGER NOT NULL,
+                    ttfa_p50_ns INTEGER,
+                    ttfa_p99_ns INTEGER,
+                    max_send_lag_ns INTEGER,
+                    PRIMARY KEY (run_id, transport, second)
+                );
+                CREATE INDEX runs_by_group ON runs(group_name);
+                """),
     ]
 
     /// A migration's SQL for PostgreSQL: 64-bit integers (SQLite's INTEGER), identity keys,

@@ -26,6 +26,16 @@ public struct ReportData: Sendable {
         return ReportData(summary: summary, trials: trials, timelines: timelines)
     }
 
+    /// A report of trials from several runs (a load group) under one merged summary.
+    public static func load(merged summary: RunSummary, trials: [TrialRecord], from store: any ResultsStore) throws -> ReportData {
+        var timelines: [(String, TrialRecord, [TrialEventRecord])] = []
+        for t in summary.transports {
+            guard let median = medianTrial(trials, transport: t.transport), let id = median.id else { continue }
+            timelines.append((t.transport, median, try store.events(trialID: id)))
+        }
+        return ReportData(summary: summary, trials: trials, timelines: timelines)
+    }
+
     /// The ok measured trial with the (lower) median TTFA of a transport.
     static func medianTrial(_ trials: [TrialRecord], transport: String) -> TrialRecord? {
         let ok = trials.filter { $0.transport == transport && $0.isMeasuredOK && $0.ttfaNs != nil }.sorted { $0.ttfaNs! < $1.ttfaNs! }

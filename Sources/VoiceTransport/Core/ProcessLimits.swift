@@ -1,0 +1,32 @@
+import CPosix
+import Foundation
+
+/// What the operating system lets one process open: file descriptors (every connection is
+/// one, twice over when the embedded server answers it) and ephemeral ports (every outgoing
+/// connection to one address takes one).
+public enum ProcessLimits {
+    /// The soft and hard limits on open files (`ulimit -n`, `ulimit -Hn`).
+    public static func openFiles() -> (soft: Int, hard: Int) {
+        var soft: UInt64 = 0, hard: UInt64 = 0
+        guard ttfa_nofile_limits(&soft, &hard) == 0 else { return (1024, 1024) }
+        return (Int(min(soft, UInt64(Int.max))), Int(min(hard, UInt64(Int.max))))
+    }
+
+    /// Raises the soft limit on open files towards `wanted` (never above the hard limit);
+    /// returns the soft limit now in force.
+    @discardableResult
+    public static func raiseOpenFiles(to wanted: Int) -> Int {
+        let (soft, hard) = openFiles()
+        if wanted > soft { _ = ttfa_set_nofile_soft(UInt64(min(wanted, hard))) }
+        return openFiles().soft
+    }
+
+    /// How many ephemeral ports outgoing connections can use (`net.ipv4.ip_local_port_range`),
+    /// nil when it cannot be read.
+    public static func ephemeralPorts() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) else { return nil }
+        let numbers = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
+        guard numbers.count == 2, numbers[1] >= numbers[0] else { return nil }
+        return numbers[1] - numbers[0] + 1
+    }
+}

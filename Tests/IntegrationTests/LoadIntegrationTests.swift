@@ -1,0 +1,74 @@
+import Foundation
+import Harness
+import Testing
+
+@Suite("Load: the open model, its stored time series, and load groups", .serialized)
+struct LoadIntegrationTests {
+    @Test func anOpenModelRunOffersItsScheduleAndStoresItSecondBySecond() async throws {
+        let scratch = try Scratch()
+        let result = try await ttfa(["run", "--transport", "websocket,sse", "--rate", "10/s", "--duration", "3s", "--audio", scratch.audio,
+                                     "--db", scratch.database, "--profile", "instant", "--link", "loopback", "--lag-budget-ms", "1000", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("60 sessions of one trial (open model: 10/s for 3 s per transport"), "\(result.stderr)")
+        let store = try SQLiteStore(path: scratch.database, create: false)
+        let trials = try store.trials(runID: 1)
+        #expect(trials.count == 60)
+        // Every session is a trial of its own, none a warm-up, each with how late it started.
+        #expect(trials.allSatisfy { !$0.warmup && $0.startLateNs != nil })
+        #expect(Set(trials.filter { $0.transport == "websocket" }.map(\.trial)) == Set(1...30))
+        let series = try store.series(runID: 1)
+        for transport in ["websocket", "sse"] {
+            let rows = series.filter { $0.transport == transport }
+            #expect(rows.reduce(0) { $0 + $1.offered } == 30)
+            #expect(rows.reduce(0) { $0 + $1.started } == 30)
+            #expect(rows.reduce(0) { $0 + $1.completed } == 30)
+            #expect(rows.filter { $0.second < 3 }.allSatisfy { $0.offered == 10 })
+            #expect(rows.contains { $0.ttfaP50Ns != nil })
+        }
+        // The JSON report carries the series.
+        let report = try await ttfa(["report", "--db", scratch.database, "--format", "json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let stored = try #require(json["series"] as? [String: Any])
+        #expect((stored["columns"] as? [String])?.first == "second")
+        #expect((stored["websocket"] as? [[Any]])?.isEmpty == false)
+    }
+
+    @Test func tooManySessionsForTheFileLimitStopBeforeAnythingIsStored() async throws {
+        let scratch = try Scratch()
+        // A shell lowers the limit for ttfa alone: 5000 sessions cannot fit in 256 descriptors.
+        let result = try await command(URL(fileURLWithPath: "/bin/sh"), ["-c", "ulimit -n 256 && ulimit -Hn 256 && exec \"$0\" \"$@\"",
+                                       ttfaExecutable.path] + quickRun(scratch, extra: ["--concurrency", "5000", "--trials", "5000"]))
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("--concurrency 5000 needs about"), "\(result.stderr)")
+        #expect(result.stderr.contains("ulimit"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.database))
+    }
+
+    @Test(.enabled(if: testPostgresURL != nil, "no PostgreSQL server for the tests: run them with `make test`"))
+    func twoRunnersInOneGroupMakeOneReportWithTheSumOfTheirTrials() async throws {
+        let scratch = try Scratch()
+        let url = try freshPostgresDatabase()
+        let arguments = ["run", "--transport", "websocket,sse", "--rate", "5/s", "--duration", "2s", "--audio", scratch.audio, "--db", url,
+                         "--profile", "instant", "--link", "loopback", "--lag-budget-ms", "1000", "--quiet", "--group", "load-test"]
+        async let first = ttfa(arguments)
+        async let second = ttfa(arguments)
+        let (a, b) = try await (first, second)
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
+        // A run outside the group is left out.
+        #expect(try await ttfa(quickRun(scratch, extra: ["--quiet"]).map { $0 == scratch.database ? url : $0 }).status == 0)
+        let report = try await ttfa(["report", "--db", url, "--group", "load-test", "--format", "json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let group = try #require(json["group"] as? [String: Any])
+        let runs = try #require(group["runs"] as? [[String: Any]])
+        #expect(runs.count == 2)
+        #expect(runs.map { $0["trials"] as? Int } == [20, 20])
+        #expect(group["trials"] as? Int == 40)
+        let transports = try #require(json["transports"] as? [[String: Any]])
+        #expect(transports.compactMap { $0["trials"] as? Int }.reduce(0, +) == 40, "\(transports)")
+        let table = try await ttfa(["report", "--db", url, "--group", "load-test"])
+        #expect(table.stdout.contains("Load group load-test: 2 runs on 1 machine, 40 trials merged"), "\(table.stdout)")
+        let missing = try await ttfa(["report", "--db", url, "--group", "nope"])
+        #expect(missing.status == 2 && missing.stderr.contains("no run in") && missing.stderr.contains("load-test"))
+    }
+}
