@@ -52,7 +52,7 @@ for transport in $transports; do
     kill $sampler_pid 2>/dev/null || true; wait $sampler_pid 2>/dev/null || true
     kill $serve_pid; wait $serve_pid 2>/dev/null || true
     peak_kb=$(cat "$work/peak" 2>/dev/null || echo "$idle_kb"); rm -f "$work/peak"
-    read -r user sys elapsed max_kb < "$work/time"
+    read -r user sys elapsed max_kb < <(tail -1 "$work/time")
     python3 - "$db" "$transport" "$n" "$user" "$sys" "$elapsed" "$max_kb" "$idle_kb" "$peak_kb" \
       "$server_ticks_before" "$server_ticks_after" "$(getconf CLK_TCK)" <<'PY'
 import sqlite3, sys

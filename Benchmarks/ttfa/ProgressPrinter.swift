@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Harness
+import VoiceTransport
 
 /// Progress of a run on stderr: a redrawn bar on a terminal, one line per trial otherwise
 /// (for a load run — open model, or 20 sessions and more — one line per second instead, with
@@ -32,6 +33,9 @@ final class ProgressPrinter: Sendable {
 
     /// Once a second: a load line (lines mode, load runs), the bar's figures otherwise.
     func second(_ live: [LoadMonitor.Live], at second: Int) {
+        if second == 1, perSecond, IOLoopGroup.realtimeIO == false, IOLoopGroup.realtimeRequested {
+            note("note: the I/O loops run without real-time priority (it needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance); when the machine runs out of CPU the replay clock may fall behind — such trials are stored as invalid")
+        }
         let line: String? = state.withLock { s in
             s.load = live
             guard mode == .lines, perSecond, !s.finished else { return nil }

@@ -123,6 +123,22 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-sessions"), help: "Open load model: most sessions in flight per transport; an arrival beyond it waits for a free one and is recorded as a late start.")
     var maxSessions = 5_000
 
+    @Option(name: .customLong("io-priority"), help: "auto: the I/O loops run as real-time threads (SCHED_FIFO, where the system allows it; one loop fewer than cores) for load runs — 100 sessions or more, or the open model — and as ordinary threads (one per core) otherwise; realtime or normal to choose.")
+    var ioPriority: IOPriority = .auto
+
+    enum IOPriority: String, ExpressibleByArgument, CaseIterable {
+        case auto, realtime, normal
+    }
+
+    /// Whether this run's I/O loops ask for real-time priority.
+    var realtimeIO: Bool {
+        switch ioPriority {
+        case .realtime: true
+        case .normal: false
+        case .auto: rate != nil || stages != nil || concurrency >= 100
+        }
+    }
+
     @Option(help: ArgumentHelp("Join a load group: runs of one group (from any number of machines writing to one --db) are reported together by `ttfa report --group NAME`.", valueName: "name"))
     var group: String?
 
@@ -270,6 +286,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        IOLoopGroup.configure(realtime: realtimeIO)
         // Input first: nothing is measured or stored until everything checks out.
         let endpointProfiles = try profiles.load()
         let thresholds = try thresholdOptions.load()
@@ -460,7 +477,8 @@ struct RunCommand: AsyncParsableCommand {
                 ]))])
             },
             link: link.map { JSONValue(any: $0.jsonObject) }, vad: turnOptions.parameters,
-            arrivals: try? arrivalSchedule(), maxSessions: maxSessions)
+            arrivals: try? arrivalSchedule(), maxSessions: maxSessions,
+            io: .object([("loops", .int(Int64(IOLoopGroup.loopCount))), ("realtime_requested", .bool(realtimeIO))]))
     }
 
     private func measure(sides: [Side], store: ResultsStore, recordings: [Recording], redactor: SecretRedactor, link: LinkSpec?,

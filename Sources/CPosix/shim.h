@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #endif
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +18,8 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <time.h>
 
 /// A non-blocking, close-on-exec eventfd, or -1.
@@ -75,5 +79,19 @@ static inline int ttfa_set_nofile_soft(uint64_t soft) {
     if (getrlimit(RLIMIT_NOFILE, &r) != 0) return -1;
     r.rlim_cur = soft < r.rlim_max ? soft : r.rlim_max;
     return setrlimit(RLIMIT_NOFILE, &r);
+}
+
+/// Sets the nice value of one thread of this process (Linux: threads have their own). Raising
+/// it needs no privilege.
+static inline int ttfa_set_thread_nice(int tid, int nice) { return setpriority(PRIO_PROCESS, (id_t)tid, nice); }
+
+/// The calling thread's kernel id.
+static inline int ttfa_gettid(void) { return (int)syscall(SYS_gettid); }
+
+/// Makes the calling thread SCHED_FIFO at `priority` (needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO
+/// allowance); returns 0 or the error number.
+static inline int ttfa_set_realtime(int priority) {
+    struct sched_param param = { .sched_priority = priority };
+    return pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
 }
 #endif

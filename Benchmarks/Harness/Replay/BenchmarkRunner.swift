@@ -51,12 +51,15 @@ public struct BenchmarkConfiguration: Sendable {
     /// Open model: most sessions in flight per transport; an arrival beyond it waits for a free
     /// slot and is recorded as late.
     public var maxSessions: Int = 5_000
+    /// The I/O loops the run asked for (how many, real-time or not), as stored.
+    public var io: JSONValue?
 
     public init(transports: [TransportSettings], recordings: [Recording], trials: Int = 5, warmup: Int = 1,
                 chunkMs: Int = 50, concurrency: Int = 1, timeout: Int64 = .seconds(30),
                 lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil,
                 context: ContextMode = .reset, maxInvalidShare: Double = 0.1, referenceServer: JSONValue? = nil, link: JSONValue? = nil,
-                vad: EnergyVAD.Parameters? = nil, arrivals: ArrivalSchedule? = nil, maxSessions: Int = 5_000) {
+                vad: EnergyVAD.Parameters? = nil, arrivals: ArrivalSchedule? = nil, maxSessions: Int = 5_000, io: JSONValue? = nil) {
+        self.io = io
         self.arrivals = arrivals
         self.maxSessions = maxSessions
         self.transports = transports
@@ -118,6 +121,7 @@ public struct BenchmarkConfiguration: Sendable {
                 ("stages", .array(a.stages.map { .object([("duration_ms", .ms($0.durationNs)), ("rate_per_s", .double($0.rate))]) })),
                 ("arrivals_per_transport", .int(Int64(a.arrivals().count))), ("max_sessions", .int(Int64(maxSessions))),
             ]) } ?? .object([("model", "closed"), ("concurrency", .int(Int64(concurrency)))])),
+            ("io", io ?? .null),
             ("turn", vad.map { v in .object([("detection", "vad"), ("threshold", .double(v.threshold)),
                                              ("prefix_padding_ms", .int(Int64(v.prefixPaddingMs))), ("silence_duration_ms", .int(Int64(v.silenceDurationMs)))]) }
                 ?? .object([("detection", "manual")])),

@@ -154,8 +154,19 @@ public final class LoadMonitor: Sendable {
         }
     }
 
-    /// Live figures per transport, in configuration order.
+    /// Live figures per transport, recomputed at most every 250 ms (percentiles walk the
+    /// histograms; a run finishing hundreds of trials a second asks for them on each).
     public func live() -> [Live] {
+        let now = MonotonicClock.now()
+        if let cached = cache.withLock({ c in c.map { now - $0.at < 250_000_000 ? $0.value : nil } ?? nil }) { return cached }
+        let value = computeLive()
+        cache.withLock { $0 = (now, value) }
+        return value
+    }
+
+    private let cache = Mutex<(at: Int64, value: [Live])?>(nil)
+
+    private func computeLive() -> [Live] {
         state.withLock { s in
             transports.map { name in
                 let ts = s.perTransport[name] ?? TransportState()

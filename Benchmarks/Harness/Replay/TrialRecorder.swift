@@ -1,3 +1,4 @@
+import DialectSpec
 import Foundation
 import ReferenceServer
 import VoiceTransport
@@ -114,6 +115,7 @@ enum TrialRecorder {
 
     /// The `type` of a Realtime JSON message, for the timeline.
     static func messageType(_ text: String) -> String? {
+        if let type = JSONSkim.type(text) { return type }
         guard let data = text.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
@@ -122,10 +124,20 @@ enum TrialRecorder {
 }
 
 public enum Timestamp {
+    /// `2026-11-27T22:16:55.123Z` (UTC, milliseconds). Written directly: creating an
+    /// ISO8601DateFormatter per trial cost 5% of ttfa's time at 1,000 sessions.
     public static func iso8601(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        let interval = date.timeIntervalSince1970
+        var seconds = time_t(interval.rounded(.down))
+        var milliseconds = Int(((interval - Double(seconds)) * 1000).rounded(.down))
+        if milliseconds >= 1000 { seconds += 1; milliseconds -= 1000 }
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
     }
 }
 

@@ -125,9 +125,11 @@ public final class SQLiteStore: ResultsStore {
             var trial = trial
             try trial.insert(db)
             let id = trial.id!
-            for var event in events {
-                event.trialID = id
-                try event.insert(db)
+            // One prepared statement for the timeline (record encoding per event cost a tenth
+            // of ttfa's time at 1,000 sessions).
+            let statement = try db.cachedStatement(sql: "INSERT INTO trial_events (trial_id, seq, t_ns, kind, value, detail) VALUES (?, ?, ?, ?, ?, ?)")
+            for event in events {
+                try statement.execute(arguments: [id, event.seq, event.tNs, event.kind, event.value, event.detail])
             }
             return id
         }

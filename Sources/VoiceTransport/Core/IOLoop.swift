@@ -130,6 +130,7 @@ final class IOLoop: @unchecked Sendable {
         guard started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         let thread = Thread { [self] in
             tightenTimerSlack()
+            IOLoopGroup.noteRealtime(IOLoopGroup.wantsRealtime && ttfa_set_realtime(1) == 0)
             multi = CurlMulti(context: Unmanaged.passUnretained(self).toOpaque(), socket: loopSocketCallback, timer: loopTimerCallback)
             run()
         }
@@ -255,10 +256,24 @@ enum IOEvents {
     static let failed = UInt32(EPOLLERR.rawValue | EPOLLHUP.rawValue)
 }
 
-/// The loops every transport shares: one per core (`TTFA_IO_THREADS` overrides), each new
-/// connection on the next.
-final class IOLoopGroup: Sendable {
-    static let shared = IOLoopGroup(count: IOLoopGroup.defaultCount)
+/// The loops every transport shares (see `defaultCount`), each new connection on the next.
+public final class IOLoopGroup: Sendable {
+    static let shared = IOLoopGroup(count: settings.withLock { $0.count } ?? IOLoopGroup.defaultCount)
+
+    private static let settings = Mutex<(realtime: Bool, count: Int?)>((false, nil))
+
+    /// Chooses, before the first connection, whether the loops run as real-time threads
+    /// (`SCHED_FIFO` 1, where the system allows it) and how many there are (nil: the default).
+    /// Later calls change nothing once a connection exists.
+    public static func configure(realtime: Bool, count: Int? = nil) {
+        settings.withLock { $0 = (realtime, count) }
+    }
+
+    /// Whether real-time priority was asked for.
+    public static var realtimeRequested: Bool { wantsRealtime }
+
+    /// How many loops the shared group has (or will have).
+    public static var loopCount: Int { settings.withLock { $0.count } ?? defaultCount }
 
     let loops: [IOLoop]
     private let counter = Atomic(0)
@@ -267,10 +282,36 @@ final class IOLoopGroup: Sendable {
         loops = (0..<max(1, count)).map { IOLoop(name: "ttfa.io.\($0)") }
     }
 
+    /// One loop per core — less one when the loops run as real-time threads, so they never
+    /// take every core from ttfa's bookkeeping, the kernel's network work and a server on the
+    /// same machine (on two cores: one loop). `TTFA_IO_THREADS` overrides.
     static var defaultCount: Int {
         if let text = ProcessInfo.processInfo.environment["TTFA_IO_THREADS"], let n = Int(text), (1...64).contains(n) { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return wantsRealtime ? max(1, cores - 1) : cores
     }
+
+    private static let realtime = Mutex<Bool?>(nil)
+
+    /// Whether the loops ask for real-time priority (`configure`; `TTFA_IO_REALTIME=1` or `0`
+    /// overrides).
+    static var wantsRealtime: Bool {
+        switch ProcessInfo.processInfo.environment["TTFA_IO_REALTIME"] {
+        case "1": true
+        case "0": false
+        default: settings.withLock { $0.realtime }
+        }
+    }
+
+    static func noteRealtime(_ granted: Bool) {
+        realtime.withLock { $0 = ($0 ?? true) && granted }
+    }
+
+    /// Whether the I/O loops run as real-time threads (SCHED_FIFO 1): when the machine runs out
+    /// of CPU, the replay clock and the timestamps of reads still come first, as an audio
+    /// callback does. Nil until a loop has started; false when not asked for (`configure`) or
+    /// without the privilege (root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance).
+    public static var realtimeIO: Bool? { realtime.withLock { $0 } }
 
     /// The loop for a new connection (round robin).
     func next() -> IOLoop {

@@ -180,6 +180,14 @@ final class CurlEasy {
         set(CURLOPT_FORBID_REUSE, fresh ? 1 : 0)
     }
 
+    /// A new connection for this transfer, kept alive afterwards for later ones (a warm
+    /// session's prime: on a loop's shared connection cache, reusing another session's idle
+    /// connection would leave that session without one).
+    func setNewKeptConnection() {
+        set(CURLOPT_FRESH_CONNECT, 1)
+        set(CURLOPT_FORBID_REUSE, 0)
+    }
+
     /// Read-callback return value that aborts the transfer.
     static let readAbort = Int(CURL_READFUNC_ABORT)
     /// Read-callback return value that pauses the upload until `resume()`.

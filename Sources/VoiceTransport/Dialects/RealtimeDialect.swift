@@ -1,3 +1,4 @@
+import DialectSpec
 import Foundation
 import SpeechDetection
 
@@ -180,6 +181,21 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
     }
 
     private mutating func interpretText(_ text: String) -> [TransportEvent] {
+        // Audio deltas, most of an answer, without building a dictionary: the skim validates the
+        // whole message and reads the two fields; anything else takes the full parse below.
+        if sawFirstMessage, let fields = JSONSkim.strings(text, keys: ["type", "delta", "response_id"]),
+           let type = fields["type"], type == "response.output_audio.delta" || type == "response.audio.delta",
+           let delta = fields["delta"] {
+            guard !delta.isEmpty else { return [] }
+            let response = fields["response_id"]
+            guard turnActive, let bound = responseID, response == bound else {
+                return [.anomaly(foreignAudio(response))]
+            }
+            guard let count = decodedBase64Count(delta) else {
+                return protocolFailure("\(type) carries a \"delta\" that is not base64")
+            }
+            return count > 0 ? [.audio(bytes: count, response: bound)] : []
+        }
         guard let object = jsonObject(text) else {
             return protocolFailure("received a text message that is not JSON: \"\(excerpt(text))\"")
         }

@@ -260,7 +260,7 @@ final class SSEClient: IOLoopClient, @unchecked Sendable {
         let curl = handle()
         prepare(curl, timeout: configuration.connectTimeout)
         curl.setOptionsRequest()
-        curl.setFreshConnection(false)
+        curl.setNewKeptConnection()
         curl.setHeaders(configuration.headers.map { "\($0.name): \($0.value)" })
         curl.setDiscardingCallbacks()
         active = .prime(done: done)

@@ -257,7 +257,7 @@ final class SSEStreamClient: IOLoopClient, @unchecked Sendable {
         prepare(curl)
         curl.setTimeout(milliseconds: configuration.connectTimeout / 1_000_000)
         curl.setOptionsRequest()
-        curl.setFreshConnection(false)
+        curl.setNewKeptConnection()
         curl.setHeaders(configuration.headers.map { "\($0.name): \($0.value)" })
         curl.setDiscardingCallbacks()
         active = .prime(done: done)

@@ -25,13 +25,15 @@ public final class SSEStreamVoiceTransport: VoiceTransport {
 
     public init(configuration: SSEClientConfiguration, options: ChatCompletionsOptions = ChatCompletionsOptions()) {
         let (stream, continuation) = AsyncStream.makeStream(of: TimedEvent.self, bufferingPolicy: .unbounded)
+        let batcher = EventBatcher { continuation.yield($0) }
         let state = LockedBox(State())
         self.state = state
         self.events = TransportEventStream(base: stream, interpreter: ChatCompletionsDialect(options: options))
         self.client = SSEStreamClient(
             configuration: configuration,
-            emit: { continuation.yield($0) },
+            emit: { batcher.emit($0) },
             onFinish: {
+                batcher.flush()
                 continuation.finish()
                 let waiters = state.withLock { s in
                     s.finished = true

@@ -33,6 +33,7 @@ public final class SSEVoiceTransport: VoiceTransport {
 
     public init(configuration: SSEClientConfiguration, dialect: any SSEDialect) {
         let (stream, continuation) = AsyncStream.makeStream(of: TimedEvent.self, bufferingPolicy: .unbounded)
+        let batcher = EventBatcher { continuation.yield($0) }
         let state = LockedBox(State())
         self.state = state
         self.dialect = dialect
@@ -40,8 +41,9 @@ public final class SSEVoiceTransport: VoiceTransport {
         self.client = SSEClient(
             configuration: configuration,
             makeRequest: { audio, turn in dialect.request(audio: audio, turn: turn) },
-            emit: { continuation.yield($0) },
+            emit: { batcher.emit($0) },
             onFinish: {
+                batcher.flush()
                 continuation.finish()
                 let waiters = state.withLock { s in
                     s.finished = true

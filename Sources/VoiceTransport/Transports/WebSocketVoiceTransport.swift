@@ -37,6 +37,7 @@ public final class WebSocketVoiceTransport: VoiceTransport {
 
     public init(configuration: WebSocketClientConfiguration, dialect: any WebSocketDialect) {
         let (stream, continuation) = AsyncStream.makeStream(of: TimedEvent.self, bufferingPolicy: .unbounded)
+        let batcher = EventBatcher { continuation.yield($0) }
         let state = LockedBox(State())
         var configuration = configuration
         configuration.setupMessages = dialect.setupMessages()
@@ -48,7 +49,7 @@ public final class WebSocketVoiceTransport: VoiceTransport {
         self.client = WebSocketClient(
             configuration: configuration,
             emit: { event in
-                continuation.yield(event)
+                batcher.emit(event)
                 let waiter: CheckedContinuation<Void, any Error>?
                 let result: TransportError?
                 switch event.event {
@@ -69,6 +70,7 @@ public final class WebSocketVoiceTransport: VoiceTransport {
                 if let result { waiter?.resume(throwing: result) } else { waiter?.resume() }
             },
             onFinish: {
+                batcher.flush()
                 continuation.finish()
                 let (openWaiter, finishWaiters) = state.withLock { s in
                     s.phase = .finished
