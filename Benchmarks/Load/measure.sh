@@ -3,6 +3,7 @@
 # sessions per transport (closed model: each session runs TRIALS trials back to back) against
 # `ttfa serve` with first_audio_ms=100 on this machine, it prints per transport:
 #   pacing lag p50/p99 (every chunk and end of speech: how late the replay clock sent it),
+#   over the measured trials (each session's first trial is a warm-up, as in every ttfa run),
 #   TTFA p50/p99 minus the configured 100 ms, the share of invalid trials, failed trials,
 #   ttfa's CPU (share of one core) and peak memory, and the reference server's CPU and its
 #   memory per connection (peak RSS minus idle RSS, divided by the sessions).
@@ -46,7 +47,7 @@ for transport in $transports; do
     db="$work/$transport-$n.sqlite"
     start=$(date +%s.%N)
     /usr/bin/time -f '%U %S %e %M' -o "$work/time" $ttfa run --transport "$transport" "${url[@]}" --audio $audio \
-      --concurrency "$n" --trials $((n * trials)) --warmup 0 --chunk-ms "$chunk_ms" --max-invalid 100% --db "$db" --quiet --json \
+      --concurrency "$n" --trials $((n * trials)) --warmup "$n" --chunk-ms "$chunk_ms" --max-invalid 100% --db "$db" --quiet --json \
       > "$work/run.json" 2> "$work/run.err" || echo "ttfa run exited $? ($(tail -1 "$work/run.err"))" >&2
     server_ticks_after=$(awk '{print $14 + $15}' /proc/$serve_pid/stat)
     kill $sampler_pid 2>/dev/null || true; wait $sampler_pid 2>/dev/null || true
@@ -62,11 +63,13 @@ def pct(values, p):
     if not values: return float('nan')
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-lags = [r[0] / 1e6 for r in c.execute("select value from trial_events where kind in ('chunk', 'speech.end') and value is not null")]
-ttfa = [r[0] / 1e6 - 100 for r in c.execute("select ttfa_ns from trials where status = 'ok'")]
-total = c.execute("select count(*) from trials").fetchone()[0]
-invalid = c.execute("select count(*) from trials where status = 'invalid'").fetchone()[0]
-failed = c.execute("select count(*) from trials where status not in ('ok', 'invalid')").fetchone()[0]
+# Measured trials only, as ttfa's own statistics: each session's first trial is a warm-up
+# (it rides the start-up of every connection at once).
+lags = [r[0] / 1e6 for r in c.execute("select e.value from trial_events e join trials t on t.id = e.trial_id where not t.warmup and e.kind in ('chunk', 'speech.end') and e.value is not null")]
+ttfa = [r[0] / 1e6 - 100 for r in c.execute("select ttfa_ns from trials where status = 'ok' and not warmup")]
+total = c.execute("select count(*) from trials where not warmup").fetchone()[0]
+invalid = c.execute("select count(*) from trials where status = 'invalid' and not warmup").fetchone()[0]
+failed = c.execute("select count(*) from trials where status not in ('ok', 'invalid') and not warmup").fetchone()[0]
 elapsed = float(elapsed)
 cpu = (float(user) + float(sys_)) / elapsed * 100 if elapsed else 0
 server_cpu = (int(t1) - int(t0)) / int(hz) / elapsed * 100 if elapsed else 0

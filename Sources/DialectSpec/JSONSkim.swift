@@ -22,6 +22,48 @@ public enum JSONSkim {
         }
     }
 
+    /// One step of a path into a JSON document.
+    public enum Step: Sendable, Equatable {
+        case key(String)
+        case index(Int)
+    }
+
+    /// What a path leads to.
+    public enum Found: Sendable, Equatable {
+        case string(String)
+        case object
+        case array
+        /// A number, `true`, `false`, `null` — or a string with escapes (left to a parser).
+        case other
+    }
+
+    /// What each of `paths` leads to in `text` (a path that leads nowhere is missing from the
+    /// result); nil when `text` is not a valid JSON object.
+    public static func values(_ text: String, paths: [[Step]]) -> [Int: Found]? {
+        var text = text
+        return text.withUTF8 { bytes in
+            var scanner = Scanner(bytes: bytes, keys: [])
+            scanner.paths = paths.map { $0.map { step in
+                switch step {
+                case .key(let name): .key(Array(name.utf8))
+                case .index(let index): .index(index)
+                }
+            } }
+            guard scanner.document() else { return nil }
+            var result: [Int: Found] = [:]
+            for (index, found) in scanner.pathFound.enumerated() {
+                switch found {
+                case nil: continue
+                case .string(let range)?: result[index] = .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+                case .object?: result[index] = .object
+                case .array?: result[index] = .array
+                case .other?: result[index] = .other
+                }
+            }
+            return result
+        }
+    }
+
     /// The `type` member of a JSON object, if it is a plain string.
     public static func type(_ text: String) -> String? {
         strings(text, keys: ["type"])?["type"]
@@ -35,6 +77,38 @@ public enum JSONSkim {
         var depth = 0
         /// One of the keys has a value that is not an escape-free string.
         var irregular = false
+
+        enum PathStep: Equatable {
+            case key([UInt8])
+            case index(Int)
+        }
+        enum PathValue {
+            case string(Range<Int>)
+            case object, array, other
+        }
+        /// Paths to record (`values`) and what each led to (nil: not reached).
+        var paths: [[PathStep]] = [] {
+            didSet { pathFound = paths.map { _ in nil } }
+        }
+        var pathFound: [PathValue?] = []
+        var current: [PathStep] = []
+
+        /// Records the value starting at `i` if a requested path leads here; returns false when
+        /// it is malformed. Strings are read, anything else validated.
+        mutating func trackedValue() -> Bool {
+            guard !paths.isEmpty, let match = paths.firstIndex(of: current) else { return value() }
+            space()
+            switch peek {
+            case UInt8(ascii: "\""):
+                guard let (content, escaped) = string() else { return false }
+                pathFound[match] = escaped ? .other : .string(content)
+                return true
+            case UInt8(ascii: "{"): pathFound[match] = .object
+            case UInt8(ascii: "["): pathFound[match] = .array
+            default: pathFound[match] = .other
+            }
+            return value()
+        }
 
         init(bytes: UnsafeBufferPointer<UInt8>, keys: [[UInt8]]) {
             self.bytes = bytes
@@ -91,6 +165,15 @@ public enum JSONSkim {
                     guard let (content, escaped) = string() else { return false }
                     found[matched] = content
                     if escaped { irregular = true }
+                } else if !paths.isEmpty {
+                    if matched != nil { irregular = true }
+                    if nameEscaped {
+                        guard value() else { return false }  // such a key is never a path's
+                    } else {
+                        current.append(.key(Array(bytes[name])))
+                        defer { current.removeLast() }
+                        guard trackedValue() else { return false }
+                    }
                 } else {
                     if matched != nil { irregular = true }
                     guard value() else { return false }
@@ -110,8 +193,17 @@ public enum JSONSkim {
             i += 1  // [
             space()
             if peek == UInt8(ascii: "]") { i += 1; return true }
+            var index = 0
             while true {
-                guard value() else { return false }
+                if paths.isEmpty {
+                    guard value() else { return false }
+                } else {
+                    current.append(.index(index))
+                    let ok = trackedValue()
+                    current.removeLast()
+                    guard ok else { return false }
+                    index += 1
+                }
                 space()
                 guard let b = peek else { return false }
                 i += 1

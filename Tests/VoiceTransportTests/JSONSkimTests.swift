@@ -56,3 +56,37 @@ struct JSONSkimTests {
         }
     }
 }
+
+@Suite("JSONSkim paths: a chat.completion.chunk read like a parser reads it")
+struct JSONSkimPathTests {
+    let paths: [[JSONSkim.Step]] = [[.key("error")], [.key("choices")], [.key("id")],
+                                    [.key("choices"), .index(0), .key("delta"), .key("audio"), .key("data")]]
+
+    @Test func theAudioOfTheFirstChoiceIsFound() throws {
+        let chunk = #"{"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"audio":{"data":"AAEC"}},"finish_reason":null},{"delta":{"audio":{"data":"ZZZZ"}}}]}"#
+        let found = try #require(JSONSkim.values(chunk, paths: paths))
+        #expect(found[0] == nil && found[1] == .array && found[2] == .string("chatcmpl-1") && found[3] == .string("AAEC"))
+        // Kinds are told apart, escapes left to a parser, a second choice never taken for the first.
+        let other = try #require(JSONSkim.values(#"{"error":{"message":"x"},"choices":{},"id":"a\nb","x":[{"delta":{"audio":{"data":"no"}}}]}"#, paths: paths))
+        #expect(other[0] == .object && other[1] == .object && other[2] == .other && other[3] == nil)
+        #expect(JSONSkim.values(#"{"choices":[{"delta":{"audio":{"data":"AA"}}}]"#, paths: paths) == nil)
+    }
+
+    @Test func mutatedChunksNeverSlipThrough() {
+        let chunk = #"{"id":"c1","choices":[{"delta":{"audio":{"data":"AAEC","transcript":"hi"}},"n":[1,2.5,null]}]}"#
+        let bytes = Array(chunk.utf8)
+        for index in bytes.indices {
+            for replacement in Array("\"{}[],:0a\\ ".utf8) + [nil] {
+                var changed = bytes
+                if let replacement { changed[index] = replacement } else { changed.remove(at: index) }
+                let text = String(decoding: changed, as: UTF8.self)
+                guard let found = JSONSkim.values(text, paths: paths) else { continue }
+                let parsed = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+                #expect(parsed != nil, "the skim accepted what the parser rejects: \(text)")
+                let data = (((parsed?["choices"] as? [Any])?.first as? [String: Any])?["delta"] as? [String: Any])
+                    .flatMap { ($0["audio"] as? [String: Any])?["data"] as? String }
+                if case .string(let value) = found[3] { #expect(value == data, "\(text)") }
+            }
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import DialectSpec
 import Foundation
 
 /// Options for the Chat Completions audio dialect.
@@ -110,11 +111,51 @@ public struct ChatCompletionsDialect: EventInterpreter, SSEDialect {
         }
     }
 
+    /// The paths `interpretData` reads from a chunk.
+    private static let chunkPaths: [[JSONSkim.Step]] = [
+        [.key("error")], [.key("choices")], [.key("id")],
+        [.key("choices"), .index(0), .key("delta"), .key("audio"), .key("transcript")],
+        [.key("choices"), .index(0), .key("delta"), .key("audio"), .key("data")],
+    ]
+
+    private static func absentOrString(_ found: JSONSkim.Found?) -> Bool {
+        guard let found else { return true }
+        if case .string = found { return true }
+        return false
+    }
+
+    /// An ordinary `chat.completion.chunk` read without building a dictionary (its audio is
+    /// most of the stream): the same events as the full parse, or nil to take the full parse
+    /// (not JSON, an error, no `choices`, a value that needs decoding).
+    private mutating func interpretChunkFast(_ data: String) -> [TransportEvent]? {
+        guard let found = JSONSkim.values(data, paths: Self.chunkPaths),
+              found[0] == nil, found[1] == .array,
+              [2, 3, 4].allSatisfy({ Self.absentOrString(found[$0]) })
+        else { return nil }
+        var events: [TransportEvent] = []
+        if responseID == nil, case .string(let id) = found[2] {
+            responseID = id
+            events.append(.responseStarted(id: id))
+        }
+        if case .string(let transcript) = found[3], !transcript.isEmpty {
+            events.append(.transcript(transcript))
+        }
+        if case .string(let payload) = found[4], !payload.isEmpty {
+            guard let count = decodedBase64Count(payload) else {
+                turnActive = false
+                return [.failure(TransportError(.protocol, "delta.audio.data is not base64"))]
+            }
+            if count > 0 { events.append(.audio(bytes: count, response: responseID)) }
+        }
+        return events
+    }
+
     private mutating func interpretData(_ data: String) -> [TransportEvent] {
         if data == "[DONE]" {
             turnActive = false
             return [.turnEnd]
         }
+        if let fast = interpretChunkFast(data) { return fast }
         guard let object = jsonObject(data) else {
             turnActive = false
             return [.failure(TransportError(.protocol, "an SSE event's data is not JSON: \"\(excerpt(data))\""))]

@@ -241,28 +241,13 @@ final class SSEClient: IOLoopClient, @unchecked Sendable {
         return created
     }
 
-    /// Options every request on the handle shares.
-    private func prepare(_ curl: CurlEasy, timeout: Int64) {
-        curl.setURL(configuration.endpoint.curlURL)
-        curl.setConnectTimeout(milliseconds: configuration.connectTimeout / 1_000_000)
-        curl.setTimeout(milliseconds: timeout / 1_000_000)
-        curl.setTCPNoDelay()
-        curl.setTLSVerification(configuration.verifyTLS)
-        curl.setCAFile(configuration.caFile)
-        curl.setConnectTo(configuration.endpoint.connectTo(configuration.connectVia))
-    }
-
     private func startPrime(done: @escaping @Sendable () -> Void) {
         if abortError(for: nil) != nil {
             done()
             return
         }
         let curl = handle()
-        prepare(curl, timeout: configuration.connectTimeout)
-        curl.setOptionsRequest()
-        curl.setNewKeptConnection()
-        curl.setHeaders(configuration.headers.map { "\($0.name): \($0.value)" })
-        curl.setDiscardingCallbacks()
+        configuration.preparePrime(curl)
         active = .prime(done: done)
         loop.add(curl, for: self)
     }
@@ -278,7 +263,7 @@ final class SSEClient: IOLoopClient, @unchecked Sendable {
         let transfer = SSETransfer(curl: curl, body: .fixed(body), turn: turn, configuration: configuration,
                                    emit: emit, isAborted: { [unowned self] in abortError(for: turn) != nil })
         let context = Unmanaged.passUnretained(transfer).toOpaque()
-        prepare(curl, timeout: deadline - MonotonicClock.now())
+        configuration.prepare(curl, timeout: deadline - MonotonicClock.now())
         curl.setPost(bodySize: body.count, method: request.method)
         curl.setFreshConnection(configuration.freshConnectionPerRequest)
         // An empty Expect: stops libcurl from waiting up to 1 s for "100 Continue" on bodies over 1 MiB.

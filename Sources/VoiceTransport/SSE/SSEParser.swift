@@ -71,6 +71,20 @@ public struct SSEParser: Sendable {
     /// Feeds bytes as they arrived and returns the events they completed, in order.
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(ParseError) -> [SSEEvent] {
         var events: [SSEEvent] = []
+        if case .done = bomState {
+            // Contiguous bytes (libcurl's buffer): runs of line bytes are copied whole.
+            var failure: ParseError?
+            let handled = bytes.withContiguousStorageIfAvailable { buffer -> Bool in
+                do throws(ParseError) {
+                    try feedContiguous(buffer, into: &events)
+                } catch {
+                    failure = error
+                }
+                return true
+            }
+            if let failure { throw failure }
+            if handled == true { return events }
+        }
         for byte in bytes {
             if case .checking(var prefix) = bomState {
                 prefix.append(byte)
@@ -103,6 +117,25 @@ public struct SSEParser: Sendable {
         eventTypeBuffer = ""
         bomState = .done
         return []
+    }
+
+    private mutating func feedContiguous(_ buffer: UnsafeBufferPointer<UInt8>, into events: inout [SSEEvent]) throws(ParseError) {
+        var i = 0
+        let n = buffer.count
+        while i < n {
+            let byte = buffer[i]
+            if byte == 0x0A || byte == 0x0D {
+                try consume(byte, into: &events)
+                i += 1
+                continue
+            }
+            skipNextLF = false
+            var end = i + 1
+            while end < n, buffer[end] != 0x0A, buffer[end] != 0x0D { end += 1 }
+            guard line.count + (end - i) <= maxLineBytes else { throw .lineTooLong(limit: maxLineBytes) }
+            line.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<end]))
+            i = end
+        }
     }
 
     @inline(__always)

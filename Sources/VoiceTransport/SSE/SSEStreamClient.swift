@@ -206,7 +206,7 @@ final class SSEStreamClient: IOLoopClient, @unchecked Sendable {
         let transfer = SSETransfer(curl: curl, body: .streamed(body), turn: turn, configuration: configuration,
                                    emit: emit, isAborted: { [unowned self] in abortError(for: turn) != nil })
         let context = Unmanaged.passUnretained(transfer).toOpaque()
-        prepare(curl)
+        configuration.prepare(curl, timeout: nil)
         curl.setStreamingPost()
         curl.setFreshConnection(configuration.freshConnectionPerRequest)
         curl.setHeaders(["Content-Type: audio/pcm; rate=24000; channels=1", "Accept: text/event-stream", "Transfer-Encoding: chunked", "Expect:"]
@@ -236,16 +236,6 @@ final class SSEStreamClient: IOLoopClient, @unchecked Sendable {
         emit(TimedEvent(t: MonotonicClock.now(), .transferEnd(transfer.curl.times, failure), turn: turn))
     }
 
-    private func prepare(_ curl: CurlEasy) {
-        curl.setURL(configuration.endpoint.curlURL)
-        curl.setConnectTimeout(milliseconds: configuration.connectTimeout / 1_000_000)
-        curl.setNoTimeout()  // the turn's deadline aborts it
-        curl.setTCPNoDelay()
-        curl.setTLSVerification(configuration.verifyTLS)
-        curl.setCAFile(configuration.caFile)
-        curl.setConnectTo(configuration.endpoint.connectTo(configuration.connectVia))
-    }
-
     /// The warm prime, through the loop's multi handle: its connection cache is the one later
     /// requests reuse.
     private func startPrime(done: @escaping @Sendable () -> Void) {
@@ -254,12 +244,7 @@ final class SSEStreamClient: IOLoopClient, @unchecked Sendable {
             return
         }
         let curl = handle()
-        prepare(curl)
-        curl.setTimeout(milliseconds: configuration.connectTimeout / 1_000_000)
-        curl.setOptionsRequest()
-        curl.setNewKeptConnection()
-        curl.setHeaders(configuration.headers.map { "\($0.name): \($0.value)" })
-        curl.setDiscardingCallbacks()
+        configuration.preparePrime(curl)
         active = .prime(done: done)
         loop.add(curl, for: self)
     }

@@ -218,3 +218,27 @@ let sseProgressCallback: CurlEasy.ProgressCallback = { userdata, _, _, _, _ in
     let transfer = Unmanaged<SSETransfer>.fromOpaque(userdata!).takeUnretainedValue()
     return transfer.aborted ? 1 : 0
 }
+
+extension SSEClientConfiguration {
+    /// Options every request of both SSE clients shares; `timeout` nil leaves the transfer
+    /// without one (the turn's deadline aborts it).
+    func prepare(_ curl: CurlEasy, timeout: Int64?) {
+        curl.setURL(endpoint.curlURL)
+        curl.setConnectTimeout(milliseconds: connectTimeout / 1_000_000)
+        if let timeout { curl.setTimeout(milliseconds: timeout / 1_000_000) } else { curl.setNoTimeout() }
+        curl.setTCPNoDelay()
+        curl.setTLSVerification(verifyTLS)
+        curl.setCAFile(caFile)
+        curl.setConnectTo(endpoint.connectTo(connectVia))
+    }
+
+    /// A warm session's prime: an `OPTIONS` request on a connection of its own, kept alive in
+    /// the loop's connection cache for the session's requests; its answer is read and dropped.
+    func preparePrime(_ curl: CurlEasy) {
+        prepare(curl, timeout: connectTimeout)
+        curl.setOptionsRequest()
+        curl.setNewKeptConnection()
+        curl.setHeaders(headers.map { "\($0.name): \($0.value)" })
+        curl.setDiscardingCallbacks()
+    }
+}

@@ -275,6 +275,13 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
             phase = .over
         }
 
+        /// A proxy from the environment may wrap the connection (an HTTPS proxy in TLS): then
+        /// every byte goes through libcurl.
+        static let proxyConfigured: Bool = {
+            let environment = ProcessInfo.processInfo.environment
+            return ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"].contains { !(environment[$0] ?? "").isEmpty }
+        }()
+
         /// Takes the handle off the loop (the socket first), so it can be cleaned up.
         func release() {
             if socket >= 0 { loop.unwatch(socket) }
@@ -314,6 +321,7 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
                 return
             }
             socket = fd
+            if !endpoint.usesTLS && !Self.proxyConfigured { curl.directSocket = fd }
             loop.watch(fd, events: IOEvents.readable, for: client)
             phase = .upgrading
             upgradeStarted = MonotonicClock.now()
