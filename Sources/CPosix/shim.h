@@ -1,6 +1,6 @@
 // Linux calls the I/O threads need that Swift's Glibc module does not expose
-// (eventfd, epoll with a nanosecond timeout, per-thread timer slack, file-descriptor limits,
-// stdout buffering).
+// (eventfd, epoll with a nanosecond timeout, per-thread timer slack, SCHED_FIFO,
+// file-descriptor limits, stdout buffering).
 #ifndef TTFA_CPOSIX_SHIM_H
 #define TTFA_CPOSIX_SHIM_H
 
@@ -18,8 +18,6 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <time.h>
 
 /// A non-blocking, close-on-exec eventfd, or -1.
@@ -80,13 +78,6 @@ static inline int ttfa_set_nofile_soft(uint64_t soft) {
     r.rlim_cur = soft < r.rlim_max ? soft : r.rlim_max;
     return setrlimit(RLIMIT_NOFILE, &r);
 }
-
-/// Sets the nice value of one thread of this process (Linux: threads have their own). Raising
-/// it needs no privilege.
-static inline int ttfa_set_thread_nice(int tid, int nice) { return setpriority(PRIO_PROCESS, (id_t)tid, nice); }
-
-/// The calling thread's kernel id.
-static inline int ttfa_gettid(void) { return (int)syscall(SYS_gettid); }
 
 /// Makes the calling thread SCHED_FIFO at `priority` (needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO
 /// allowance); returns 0 or the error number.

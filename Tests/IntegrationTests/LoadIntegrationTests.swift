@@ -16,6 +16,9 @@ struct LoadIntegrationTests {
         // Every session is a trial of its own, none a warm-up, each with how late it started.
         #expect(trials.allSatisfy { !$0.warmup && $0.startLateNs != nil })
         #expect(Set(trials.filter { $0.transport == "websocket" }.map(\.trial)) == Set(1...30))
+        // A load run asks for real-time I/O loops, and says so with the run.
+        let run = try #require(try store.run(id: 1))
+        #expect(run.configJSON.contains(#""realtime_requested":true"#), "\(run.configJSON)")
         let series = try store.series(runID: 1)
         for transport in ["websocket", "sse"] {
             let rows = series.filter { $0.transport == transport }

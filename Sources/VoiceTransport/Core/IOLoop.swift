@@ -28,7 +28,8 @@ extension IOLoopClient {
 /// a timestamp never waits for a hop to another thread. Other threads only schedule work
 /// (`schedule`); everything that touches a socket or a curl handle happens on the loop's thread.
 ///
-/// `IOLoopGroup.shared` holds one loop per core; each new connection takes the next one.
+/// `IOLoopGroup.shared` holds the loops (one per core; for real-time loops one fewer); each
+/// new connection takes the next one.
 final class IOLoop: @unchecked Sendable {
     /// A scheduled service of a client.
     private struct Timer {

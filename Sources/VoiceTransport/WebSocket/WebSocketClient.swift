@@ -65,6 +65,8 @@ enum SendTag: Sendable {
 /// after `curl_easy_recv` returns, answers pings and runs the close handshake. Nothing blocks:
 /// a full socket keeps the rest of a frame in an outbox until the loop says it is writable.
 /// Every observation goes to `emit` with its timestamp; `emit` is called on the loop's thread.
+/// Over plain TCP the socket is read and written with `recv`/`send` directly (what libcurl's
+/// calls do for it, without their per-call connection lookup); TLS goes through libcurl.
 ///
 /// Lag bookkeeping: a frame's lag is stamped when its write starts and counts only the
 /// harness's lateness — from when the frame was due, or from when the connection could take it
