@@ -1,6 +1,6 @@
 // Linux calls the I/O threads need that Swift's Glibc module does not expose
 // (eventfd, epoll with a nanosecond timeout, per-thread timer slack, SCHED_FIFO,
-// file-descriptor limits, stdout buffering).
+// stdout buffering).
 #ifndef TTFA_CPOSIX_SHIM_H
 #define TTFA_CPOSIX_SHIM_H
 
@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -61,22 +60,6 @@ static inline int ttfa_epoll_wait_ns(int epfd, int *fds, uint32_t *events, int m
     }
     for (int i = 0; i < n; i++) { fds[i] = list[i].data.fd; events[i] = list[i].events; }
     return n;
-}
-
-/// The soft and hard limits on open file descriptors.
-static inline int ttfa_nofile_limits(uint64_t *soft, uint64_t *hard) {
-    struct rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return -1;
-    *soft = r.rlim_cur; *hard = r.rlim_max;
-    return 0;
-}
-
-/// Raises the soft limit on open file descriptors to `soft` (at most the hard limit).
-static inline int ttfa_set_nofile_soft(uint64_t soft) {
-    struct rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return -1;
-    r.rlim_cur = soft < r.rlim_max ? soft : r.rlim_max;
-    return setrlimit(RLIMIT_NOFILE, &r);
 }
 
 /// Makes the calling thread SCHED_FIFO at `priority` (needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO

@@ -1,5 +1,7 @@
-import CPosix
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the operating system lets one process open: file descriptors (every connection is
 /// one, twice over when the embedded server answers it) and ephemeral ports (every outgoing
@@ -7,9 +9,9 @@ import Foundation
 public enum ProcessLimits {
     /// The soft and hard limits on open files (`ulimit -n`, `ulimit -Hn`).
     public static func openFiles() -> (soft: Int, hard: Int) {
-        var soft: UInt64 = 0, hard: UInt64 = 0
-        guard ttfa_nofile_limits(&soft, &hard) == 0 else { return (1024, 1024) }
-        return (Int(min(soft, UInt64(Int.max))), Int(min(hard, UInt64(Int.max))))
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (1024, 1024) }
+        return (Int(min(UInt64(limit.rlim_cur), UInt64(Int.max))), Int(min(UInt64(limit.rlim_max), UInt64(Int.max))))
     }
 
     /// Raises the soft limit on open files towards `wanted` (never above the hard limit);
@@ -17,7 +19,13 @@ public enum ProcessLimits {
     @discardableResult
     public static func raiseOpenFiles(to wanted: Int) -> Int {
         let (soft, hard) = openFiles()
-        if wanted > soft { _ = ttfa_set_nofile_soft(UInt64(min(wanted, hard))) }
+        if wanted > soft {
+            var limit = rlimit()
+            if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+                limit.rlim_cur = rlim_t(min(wanted, hard))
+                _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            }
+        }
         return openFiles().soft
     }
 
