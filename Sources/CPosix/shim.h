@@ -4,9 +4,8 @@
 #ifndef TTFA_CPOSIX_SHIM_H
 #define TTFA_CPOSIX_SHIM_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+// No _GNU_SOURCE: with it, <sys/epoll.h> (through <sys/select.h>) defines fd_set otherwise than
+// SwiftGlibc does, and a fresh build fails on the clash. The one GNU call needed is declared below.
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -22,18 +21,14 @@
 /// A non-blocking, close-on-exec eventfd, or -1.
 static inline int ttfa_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
-/// ppoll with a relative timeout in nanoseconds (negative: wait forever).
-static inline int ttfa_ppoll(struct pollfd *fds, unsigned long n, int64_t timeout_ns) {
-    if (timeout_ns < 0) return ppoll(fds, n, NULL, NULL);
-    struct timespec ts = { (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
-    return ppoll(fds, n, &ts, NULL);
-}
-
 /// Sets the calling thread's timer slack (nanoseconds).
 static inline int ttfa_set_timer_slack(unsigned long ns) { return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }
 
 /// Line-buffers stdout, so machine output reaches a pipe line by line.
 static inline void ttfa_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
+/// glibc 2.35+ (Debian 12 has 2.36), declared by <sys/epoll.h> only under _GNU_SOURCE.
+extern int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents, const struct timespec *timeout, const sigset_t *sigmask);
 
 /// A close-on-exec epoll instance, or -1.
 static inline int ttfa_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
