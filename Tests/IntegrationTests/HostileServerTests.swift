@@ -92,7 +92,18 @@ struct HostileServerTests {
                 let ttfa = Double(try #require(trial.ttfaNs)) / 1e6
                 let sent = Double(try #require(answer.firstAudioSentNs) - answer.requestCompleteNs) / 1e6
                 #expect(ttfa >= Double(answer.firstAudioDelayMs), "trial \(trial.seq): TTFA \(ttfa) ms, yet its answer waited \(answer.firstAudioDelayMs) ms")
-                #expect(ttfa <= sent + 40, "trial \(trial.seq): TTFA \(ttfa) ms, but the server sent its first audio \(sent) ms after the request")
+                // The upper bound: no later than the server's first audio plus delivery. For SSE it
+                // counts from the answer's first byte, as the client saw it begin, not from the end of
+                // speech: the upload and the time the in-process server (busy with the whole suite on
+                // two cores) kept the request queued before its handler ran say nothing about which
+                // answer the audio came from (counted from the end of speech, the bound failed in about
+                // half of the full-suite runs here, by 16-226 ms, and never in this suite alone).
+                var observed = ttfa, from = "the end of speech"
+                if trial.transport == "sse", let firstByte = trial.firstByteNs, let firstAudio = trial.firstAudioNs {
+                    observed = Double(firstAudio - firstByte) / 1e6
+                    from = "the answer's first byte (TTFA \(ttfa) ms)"
+                }
+                #expect(observed <= sent + 40, "trial \(trial.seq): first audio \(observed) ms after \(from), but the server sent it \(sent) ms after the request")
                 if scenario.anomalies && answer.fault != nil {
                     #expect(trial.anomalies > 0, "trial \(trial.seq): the faulted answer's misbehaviour is recorded")
                 }
