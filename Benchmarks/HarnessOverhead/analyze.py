@@ -49,14 +49,17 @@ def wire_ms(transport, answer):
 
 groups = {}
 skipped = {}
+reasons = {}
 for run_id, connection, transport, recording, status, ttfa_ns, encode_ns, answer in rows:
     key = (connection, transport)
     if status != 'ok' or not answer:
         skipped[key] = skipped.get(key, 0) + 1
+        reasons[status] = reasons.get(status, 0) + 1
         continue
     wire = wire_ms(transport, answer)
     if wire is None:
         skipped[key] = skipped.get(key, 0) + 1
+        reasons['no packet match'] = reasons.get('no packet match', 0) + 1
         continue
     overhead = (ttfa_ns - (encode_ns or 0)) / 1e6 - wire
     groups.setdefault(key, []).append((overhead, (encode_ns or 0) / 1e6, recording))
@@ -76,6 +79,8 @@ for key in sorted(groups):
     print(f"{key[0]:<10} {key[1]:<10} {len(values):>6} {skipped.get(key, 0):>7}   {'':>38}{pct(values, 0.5):6.3f} {pct(values, 0.9):6.3f} {max(values):6.3f}   {statistics.median(encodes):8.3f}")
 for key in sorted(set(skipped) - set(groups)):
     print(f"{key[0]:<10} {key[1]:<10} {0:>6} {skipped[key]:>7}   (no ok trial to check)")
+if reasons:
+    print("skipped: " + ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())))
 by_recording = {}
 for key, items in groups.items():
     for overhead, _, recording in items:

@@ -11,6 +11,7 @@
 # a packet's arrival to ttfa's timestamp. See README.md beside this script.
 #
 # Usage: Benchmarks/HarnessOverhead/measure.sh [TRIALS]     (needs root or capture rights for tshark)
+#        IO_PRIORITY=normal Benchmarks/HarnessOverhead/measure.sh   (ttfa run --io-priority; default auto)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 trials=${1:-5}
@@ -32,7 +33,7 @@ sleep 3
 for connection in warm cold; do
   echo "measuring $connection connections ($trials trials per transport and recording)" >&2
   # Exit code 3 (some trials failed) does not stop the check: failed trials are skipped.
-  $ttfa run --trials "$trials" --warmup 1 --quiet --json --db "$work/run.sqlite" --connection $connection \
+  $ttfa run --trials "$trials" --warmup 1 --quiet --json --db "$work/run.sqlite" --connection $connection --io-priority "${IO_PRIORITY:-auto}" \
     --ws-url "ws://127.0.0.1:$port/v1/realtime?first_audio_ms=300" \
     --sse-url "http://127.0.0.1:$port/v1/chat/completions?first_audio_ms=300" > "$work/run-$connection.json" || [ $? -eq 3 ]
 done

@@ -123,21 +123,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-sessions"), help: "Open load model: most sessions in flight per transport; an arrival beyond it waits for a free one and is recorded as a late start.")
     var maxSessions = 5_000
 
-    @Option(name: .customLong("io-priority"), help: "auto: the I/O loops run as real-time threads (SCHED_FIFO, where the system allows it; one loop fewer than cores) for load runs — 100 sessions or more, or the open model — and as ordinary threads (one per core) otherwise; realtime or normal to choose.")
+    @Option(name: .customLong("io-priority"), help: "auto or realtime: the I/O loops run as real-time threads (SCHED_FIFO 1, where the system allows it: root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance; one loop fewer than cores), so a busy machine delays the replay clock and the timestamps of reads as little as it can; normal: ordinary threads, one loop per core.")
     var ioPriority: IOPriority = .auto
 
     enum IOPriority: String, ExpressibleByArgument, CaseIterable {
         case auto, realtime, normal
     }
 
-    /// Whether this run's I/O loops ask for real-time priority.
-    var realtimeIO: Bool {
-        switch ioPriority {
-        case .realtime: true
-        case .normal: false
-        case .auto: rate != nil || stages != nil || concurrency >= 100
-        }
-    }
+    /// Whether this run's I/O loops ask for real-time priority: unless told not to. A single
+    /// session needs it as much as a thousand: on a shared machine a thread woken by the run's
+    /// own connect (a server, the kernel's work) otherwise takes the loop's core between the
+    /// connect and the request for a few hundred microseconds, and that lands in TTFA.
+    var realtimeIO: Bool { ioPriority != .normal }
 
     @Option(help: ArgumentHelp("Join a load group: runs of one group (from any number of machines writing to one --db) are reported together by `ttfa report --group NAME`.", valueName: "name"))
     var group: String?
@@ -478,7 +475,7 @@ struct RunCommand: AsyncParsableCommand {
             },
             link: link.map { JSONValue(any: $0.jsonObject) }, vad: turnOptions.parameters,
             arrivals: try? arrivalSchedule(), maxSessions: maxSessions,
-            io: .object([("loops", .int(Int64(IOLoopGroup.loopCount))), ("realtime_requested", .bool(realtimeIO))]))
+            io: .object([("loops", .int(Int64(IOLoopGroup.loopCount))), ("realtime_requested", .bool(IOLoopGroup.realtimeRequested))]))
     }
 
     private func measure(sides: [Side], store: ResultsStore, recordings: [Recording], redactor: SecretRedactor, link: LinkSpec?,

@@ -68,6 +68,8 @@ struct TraceCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // The same I/O priority as `ttfa run`'s default: a trace's times are measured as a run's are.
+        IOLoopGroup.configure(realtime: true)
         var settings: TransportSettings
         let recording: Recording
         do throws(TransportError) {

@@ -25,8 +25,14 @@ func onDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) 
     }
 }
 
+/// The suite runs dozens of `ttfa` processes at once on a two-core machine: with a real-time I/O
+/// loop in each (their default where allowed), busy loops of other processes would hold both
+/// cores and starve the kernel's loopback delivery (ksoftirqd) and the in-process servers, so
+/// processes run with ordinary loops unless a test's `environment` sets `TTFA_IO_REALTIME`
+/// (an empty value: the flag decides). The README tells users the same about several processes.
 func ttfa(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) async throws -> Command {
-    try await command(ttfaExecutable, arguments, environment: environment, currentDirectory: currentDirectory)
+    try await command(ttfaExecutable, arguments, environment: ["TTFA_IO_REALTIME": "0"].merging(environment) { $1 },
+                      currentDirectory: currentDirectory)
 }
 
 /// Runs a program to its end, collecting its output.

@@ -7,7 +7,8 @@ struct LoadIntegrationTests {
     @Test func anOpenModelRunOffersItsScheduleAndStoresItSecondBySecond() async throws {
         let scratch = try Scratch()
         let result = try await ttfa(["run", "--transport", "websocket,sse", "--rate", "10/s", "--duration", "3s", "--audio", scratch.audio,
-                                     "--db", scratch.database, "--profile", "instant", "--link", "loopback", "--lag-budget-ms", "1000", "--json"])
+                                     "--db", scratch.database, "--profile", "instant", "--link", "loopback", "--lag-budget-ms", "1000", "--json"],
+                                    environment: ["TTFA_IO_REALTIME": ""])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("60 sessions of one trial (open model: 10/s for 3 s per transport"), "\(result.stderr)")
         let store = try SQLiteStore(path: scratch.database, create: false)
@@ -34,6 +35,22 @@ struct LoadIntegrationTests {
         let stored = try #require(json["series"] as? [String: Any])
         #expect((stored["columns"] as? [String])?.first == "second")
         #expect((stored["websocket"] as? [[Any]])?.isEmpty == false)
+    }
+
+    /// One session needs real-time loops as much as a thousand (a thread its own connect wakes
+    /// would otherwise take the loop's core between the connect and the request); `normal` opts out.
+    @Test(arguments: [(nil, true), ("normal", false)] as [(String?, Bool)])
+    func everyRunAsksForRealtimeLoopsUnlessToldNot(priority: String?, requested: Bool) async throws {
+        let scratch = try Scratch()
+        let result = try await ttfa(["run", "--transport", "sse", "--trials", "1", "--warmup", "0", "--audio", scratch.audio,
+                                     "--db", scratch.database, "--profile", "instant", "--link", "loopback", "--json", "--quiet"]
+                                    + (priority.map { ["--io-priority", $0] } ?? []),
+                                    environment: ["TTFA_IO_REALTIME": ""])
+        #expect(result.status == 0, "\(result.stderr)")
+        let run = try #require(try SQLiteStore(path: scratch.database, create: false).run(id: 1))
+        #expect(run.configJSON.contains(#""realtime_requested":\#(requested)"#), "\(run.configJSON)")
+        let loops = ProcessInfo.processInfo.activeProcessorCount - (requested ? 1 : 0)
+        #expect(run.configJSON.contains(#""loops":\#(max(1, loops))"#), "\(run.configJSON)")
     }
 
     @Test func tooManySessionsForTheFileLimitStopBeforeAnythingIsStored() async throws {
