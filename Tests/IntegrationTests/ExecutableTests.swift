@@ -26,10 +26,12 @@ func onDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) 
 }
 
 /// The suite runs dozens of `ttfa` processes at once on a two-core machine: with a real-time I/O
-/// loop in each (their default where allowed), busy loops of other processes would hold both
-/// cores and starve the kernel's loopback delivery (ksoftirqd) and the in-process servers, so
-/// processes run with ordinary loops unless a test's `environment` sets `TTFA_IO_REALTIME`
-/// (an empty value: the flag decides). The README tells users the same about several processes.
+/// loop in each (their default where allowed), busy loops of other processes can hold both cores
+/// and starve the kernel's deferred network work and the in-process servers — with them, one
+/// full-suite run in three saw a trial's answer arrive about 200 ms late (322 vs 123 ms), and
+/// the hostile suite saw 200 ms stalls too. So processes run with ordinary loops unless a test's
+/// `environment` sets `TTFA_IO_REALTIME` (an empty value: the flag decides). The README tells
+/// users the same about running several processes at once.
 func ttfa(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) async throws -> Command {
     try await command(ttfaExecutable, arguments, environment: ["TTFA_IO_REALTIME": "0"].merging(environment) { $1 },
                       currentDirectory: currentDirectory)
