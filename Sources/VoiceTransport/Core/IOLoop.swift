@@ -83,8 +83,8 @@ final class IOLoop: @unchecked Sendable {
 
     /// Who watches a socket.
     private enum Watcher {
-        /// libcurl (through the multi handle), with the events it asked for.
-        case curl
+        /// libcurl, through one of the loop's multi handles.
+        case curl(CurlMulti)
         case client(any IOLoopClient)
     }
 
@@ -95,10 +95,12 @@ final class IOLoop: @unchecked Sendable {
     private let started = Atomic(false)
 
     // Loop-thread state.
+    /// The multi handle the HTTP transfers share (and with it a connection cache).
     private var multi: CurlMulti!
+    /// Connect-only handles' own multi handles whose timeout is pending.
+    private var timedPrivate: [ObjectIdentifier: CurlMulti] = [:]
     private var watchers: [Int32: Watcher] = [:]
-    private var transfers: [UnsafeMutableRawPointer: (easy: CurlEasy, client: any IOLoopClient)] = [:]
-    private var curlTimer: Int64?
+    private var transfers: [UnsafeMutableRawPointer: (easy: CurlEasy, client: any IOLoopClient, multi: CurlMulti)] = [:]
     /// The buffer every connection on this loop reads into (one read at a time).
     var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
 
@@ -132,7 +134,7 @@ final class IOLoop: @unchecked Sendable {
         let thread = Thread { [self] in
             tightenTimerSlack()
             IOLoopGroup.noteRealtime(IOLoopGroup.wantsRealtime && ttfa_set_realtime(1) == 0)
-            multi = CurlMulti(context: Unmanaged.passUnretained(self).toOpaque(), socket: loopSocketCallback, timer: loopTimerCallback)
+            multi = CurlMulti(loop: self, socket: loopSocketCallback, timer: loopTimerCallback)
             run()
         }
         thread.name = name
@@ -159,19 +161,38 @@ final class IOLoop: @unchecked Sendable {
     /// Starts `easy`'s transfer on the loop's multi handle; `client.transferDone` reports its end.
     /// A connect-only handle must stay added while its connection is used.
     func add(_ easy: CurlEasy, for client: any IOLoopClient) {
-        transfers[easy.handle] = (easy, client)
+        transfers[easy.handle] = (easy, client, multi)
         easy.clearError()
         multi.add(easy)
     }
 
-    /// Takes `easy` off the multi handle (a transfer still running is abandoned and its
-    /// connection closed). Call before the handle is cleaned up.
-    func remove(_ easy: CurlEasy) {
-        guard transfers.removeValue(forKey: easy.handle) != nil else { return }
-        multi.remove(easy)
+    /// Starts `easy`'s connect-only transfer on a multi handle of its own, whose connection
+    /// cache holds nothing but this connection: in a shared cache libcurl counts a connect-only
+    /// connection as idle, and another transfer's housekeeping closes idle connections older
+    /// than `CURLOPT_MAXAGE_CONN` (118 s) — a WebSocket's socket closed under its feet two
+    /// minutes into a run, its descriptor number free for the next socket. A cache of one also
+    /// makes libcurl's connection lookup in `curl_easy_send`/`recv` (TLS) constant-time.
+    /// `remove` closes the connection with the handle.
+    func addConnectOnly(_ easy: CurlEasy, for client: any IOLoopClient) {
+        let own = CurlMulti(loop: self, socket: loopSocketCallback, timer: loopTimerCallback, connectionLimit: 1)
+        transfers[easy.handle] = (easy, client, own)
+        easy.clearError()
+        own.add(easy)
     }
 
-    fileprivate func curlWatch(_ fd: Int32, _ interest: CurlMulti.Interest) {
+    /// Takes `easy` off its multi handle (a transfer still running is abandoned and its
+    /// connection closed; a connect-only handle's connection is closed). Call before the handle
+    /// is cleaned up.
+    func remove(_ easy: CurlEasy) {
+        guard let entry = transfers.removeValue(forKey: easy.handle) else { return }
+        entry.multi.remove(easy)
+        if entry.multi !== multi {
+            timedPrivate.removeValue(forKey: ObjectIdentifier(entry.multi))
+            entry.multi.close()
+        }
+    }
+
+    fileprivate func curlWatch(_ fd: Int32, _ interest: CurlMulti.Interest, _ owner: CurlMulti) {
         if case .client = watchers[fd] { return }  // a connect-only socket its client now owns
         switch interest {
         case .remove:
@@ -181,13 +202,44 @@ final class IOLoop: @unchecked Sendable {
             if interest != .write { events |= UInt32(EPOLLIN.rawValue) }
             if interest != .read { events |= UInt32(EPOLLOUT.rawValue) }
             let op = watchers[fd] == nil ? EPOLL_CTL_ADD : EPOLL_CTL_MOD
-            watchers[fd] = .curl
+            watchers[fd] = .curl(owner)
             _ = ttfa_epoll_ctl(epoll, op, fd, events)
         }
     }
 
-    fileprivate func curlTimer(milliseconds: Int) {
-        curlTimer = milliseconds < 0 ? nil : MonotonicClock.now() + Int64(milliseconds) * 1_000_000
+    fileprivate func curlTimer(milliseconds: Int, _ owner: CurlMulti) {
+        owner.timerDue = milliseconds < 0 ? nil : MonotonicClock.now() + Int64(milliseconds) * 1_000_000
+        guard owner !== multi else { return }
+        if owner.timerDue == nil {
+            timedPrivate.removeValue(forKey: ObjectIdentifier(owner))
+        } else {
+            timedPrivate[ObjectIdentifier(owner)] = owner
+        }
+    }
+
+    /// Runs libcurl's timeouts that are due.
+    private func runCurlTimers() {
+        let now = MonotonicClock.now()
+        if let due = multi.timerDue, due <= now {
+            multi.timerDue = nil
+            multi.socketAction(nil)
+            reportFinished(multi)
+        }
+        guard !timedPrivate.isEmpty else { return }
+        for own in Array(timedPrivate.values) {
+            guard let due = own.timerDue, due <= now else { continue }
+            own.timerDue = nil
+            timedPrivate.removeValue(forKey: ObjectIdentifier(own))
+            own.socketAction(nil)
+            reportFinished(own)
+        }
+    }
+
+    /// The earliest of libcurl's pending timeouts.
+    private var nextCurlTimer: Int64 {
+        var next = multi.timerDue ?? .max
+        for own in timedPrivate.values { next = min(next, own.timerDue ?? .max) }
+        return next
     }
 
     private func run() {
@@ -202,15 +254,12 @@ final class IOLoop: @unchecked Sendable {
             }
             for timer in due { timer.client.service(now: now) }
             due.removeAll(keepingCapacity: true)
-            if let curlDue = curlTimer, curlDue <= MonotonicClock.now() {
-                curlTimer = nil
-                multi.socketAction(nil)
-                reportFinished()
-            }
+            runCurlTimers()
 
             // 2. Sleep until the next of them or a socket event.
+            let curlNext = nextCurlTimer
             let deadline = schedule.withLock { s -> Int64 in
-                let next = min(s.heap.first?.due ?? .max, curlTimer ?? .max)
+                let next = min(s.heap.first?.due ?? .max, curlNext)
                 s.plannedWake = next
                 return next
             }
@@ -230,11 +279,11 @@ final class IOLoop: @unchecked Sendable {
                 switch watchers[fd] {
                 case .client(let client):
                     client.socketReady(ready)
-                case .curl:
-                    multi.socketAction(fd, readable: ready & UInt32(EPOLLIN.rawValue) != 0,
+                case .curl(let owner):
+                    owner.socketAction(fd, readable: ready & UInt32(EPOLLIN.rawValue) != 0,
                                        writable: ready & UInt32(EPOLLOUT.rawValue) != 0,
                                        failed: ready & UInt32(EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0)
-                    reportFinished()
+                    reportFinished(owner)
                 case nil:
                     break
                 }
@@ -242,8 +291,8 @@ final class IOLoop: @unchecked Sendable {
         }
     }
 
-    private func reportFinished() {
-        for (easy, error) in multi.finished({ transfers[$0]?.easy }) {
+    private func reportFinished(_ owner: CurlMulti) {
+        for (easy, error) in owner.finished({ transfers[$0]?.easy }) {
             transfers[easy.handle]?.client.transferDone(error)
         }
     }
@@ -322,13 +371,13 @@ public final class IOLoopGroup: Sendable {
 }
 
 private let loopSocketCallback: CurlMulti.SocketCallback = { _, socket, what, context, _ in
-    let loop = Unmanaged<IOLoop>.fromOpaque(context!).takeUnretainedValue()
-    loop.curlWatch(socket, CurlMulti.interest(what))
+    let multi = Unmanaged<CurlMulti>.fromOpaque(context!).takeUnretainedValue()
+    multi.loop.curlWatch(socket, CurlMulti.interest(what), multi)
     return 0
 }
 
 private let loopTimerCallback: CurlMulti.TimerCallback = { _, milliseconds, context in
-    let loop = Unmanaged<IOLoop>.fromOpaque(context!).takeUnretainedValue()
-    loop.curlTimer(milliseconds: milliseconds)
+    let multi = Unmanaged<CurlMulti>.fromOpaque(context!).takeUnretainedValue()
+    multi.loop.curlTimer(milliseconds: milliseconds, multi)
     return 0
 }

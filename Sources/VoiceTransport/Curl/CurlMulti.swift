@@ -15,18 +15,39 @@ final class CurlMulti {
     typealias SocketCallback = @convention(c) (UnsafeMutableRawPointer?, curl_socket_t, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
     typealias TimerCallback = @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Int32
 
-    init(context: UnsafeMutableRawPointer, socket: SocketCallback, timer: TimerCallback) {
+    /// The loop that watches this handle's sockets and keeps its timeout.
+    unowned let loop: IOLoop
+    /// When libcurl wants `socketAction(nil)` next (nil: no timeout pending); kept by the loop.
+    var timerDue: Int64?
+    private var closed = false
+
+    /// - Parameter connectionLimit: idle connections the cache keeps (the loop's shared handle
+    ///   keeps every one however many sessions share it).
+    init(loop: IOLoop, socket: SocketCallback, timer: TimerCallback, connectionLimit: Int = 100_000) {
         _ = CurlEasy.globalInit
         guard let multi = curl_multi_init() else { fatalError("curl_multi_init returned NULL (out of memory)") }
         handle = multi
-        ttfa_curl_multi_socket_mode(multi, socket, timer, context)
-        // Idle kept-alive connections stay in the cache however many sessions share the loop
-        // (libcurl's default keeps four per added handle, and a finished request is removed).
-        ttfa_curl_multi_maxconnects(multi, 100_000)
+        self.loop = loop
+        // The callbacks find this handle (and through it the loop) from their context.
+        ttfa_curl_multi_socket_mode(multi, socket, timer, Unmanaged.passUnretained(self).toOpaque())
+        ttfa_curl_multi_maxconnects(multi, connectionLimit)
+    }
+
+    /// Closes the handle and the connections in its cache (its callbacks may still run meanwhile,
+    /// so this is not left to `deinit`).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        curl_multi_cleanup(handle)
     }
 
     deinit {
-        curl_multi_cleanup(handle)
+        // Only handles that were never closed get here with a live multi: with callbacks that
+        // must not reach an object being deinitialised, they are switched off first.
+        if !closed {
+            ttfa_curl_multi_socket_mode(handle, nil, nil, nil)
+            curl_multi_cleanup(handle)
+        }
     }
 
     static func interest(_ what: Int32) -> Interest {

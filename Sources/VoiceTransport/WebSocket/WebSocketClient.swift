@@ -290,7 +290,7 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
             loop.remove(curl)
         }
 
-        // MARK: connect (libcurl, on the loop's multi handle)
+        // MARK: connect (libcurl, on a multi handle of its own on the loop)
 
         func connect() {
             let endpoint = configuration.endpoint
@@ -302,7 +302,7 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
             curl.setTLSVerification(configuration.verifyTLS)
             curl.setCAFile(configuration.caFile)
             curl.setConnectTo(endpoint.connectTo(configuration.connectVia))
-            loop.add(curl, for: client)
+            loop.addConnectOnly(curl, for: client)
         }
 
         /// libcurl finished connecting (or failed to).
