@@ -187,8 +187,9 @@ final class IOLoop: @unchecked Sendable {
         guard let entry = transfers.removeValue(forKey: easy.handle) else { return }
         entry.multi.remove(easy)
         if entry.multi !== multi {
-            timedPrivate.removeValue(forKey: ObjectIdentifier(entry.multi))
             entry.multi.close()
+            // After the close: its callbacks may have run during it.
+            timedPrivate.removeValue(forKey: ObjectIdentifier(entry.multi))
         }
     }
 

@@ -73,6 +73,7 @@ final class CurlMulti {
         if readable { mask |= TTFA_CURL_CSELECT_IN }
         if writable { mask |= TTFA_CURL_CSELECT_OUT }
         if failed { mask |= TTFA_CURL_CSELECT_ERR }
+        guard !closed else { return }
         var running: Int32 = 0
         _ = curl_multi_socket_action(handle, socket ?? TTFA_CURL_SOCKET_TIMEOUT, socket == nil ? 0 : mask, &running)
     }
@@ -81,6 +82,7 @@ final class CurlMulti {
     /// `lookup` finds the `CurlEasy` of a handle (nil: not one of ours, skipped).
     func finished(_ lookup: (UnsafeMutableRawPointer) -> CurlEasy?) -> [(easy: CurlEasy, error: CurlEasy.CurlError?)] {
         var done: [(CurlEasy, CurlEasy.CurlError?)] = []
+        guard !closed else { return done }
         var remaining: Int32 = 0
         while let message = curl_multi_info_read(handle, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let pointer = message.pointee.easy_handle, let easy = lookup(pointer) else { continue }
