@@ -108,8 +108,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "warm: connect before each trial and reuse connections; cold: a new connection inside every trial.")
     var connection: ConnectionMode = .warm
 
-    @Option(help: "Closed load model: sessions running at once, each starting its next trial when its last one ended (up to 10000, as file descriptors allow; they start 1 ms apart).")
+    @Option(help: "Closed load model: sessions running at once, each starting its next trial when its last one ended (up to 10000, as file descriptors allow; they start 1 ms apart unless --ramp-up spreads them).")
     var concurrency = 1
+
+    @Option(name: .customLong("ramp-up"), help: ArgumentHelp("Closed load model: start the --concurrency sessions evenly spread over this long (2s, 500ms) instead of 1 ms apart. About one turn's length (speech plus answer) gives an even steady state; shorter makes the sessions' turns end in waves.", valueName: "duration"))
+    var rampUp: String?
 
     @Option(help: ArgumentHelp("Open load model: new sessions per second per transport (50/s, 3000/m), each with one trial on a connection of its own, started on schedule whether or not earlier ones finished. Needs --duration or --stages.", valueName: "rate"))
     var rate: String?
@@ -232,6 +235,12 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as ArrivalSchedule.ScheduleError {
             throw ValidationError(error.description)
         }
+        if rampUp != nil {
+            if rate != nil || stages != nil {
+                throw ValidationError("--ramp-up spreads the start of the closed model's --concurrency sessions; with --rate/--stages the arrival schedule says when sessions start (ramp the rate with --stages)")
+            }
+            do { _ = try rampUpNs() } catch { throw ValidationError(error.description) }
+        }
         if let group {
             guard !group.isEmpty, group.count <= 100, !group.contains(where: { $0.isNewline }) else {
                 throw ValidationError("--group \"\(group)\" must be a name of 1 to 100 characters on one line")
@@ -276,6 +285,11 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The endpoint URLs given on the command line, by transport.
     var urls: [TransportKind: String] { TransportKind.urls(websocket: wsURL, sse: sseURL, sseStream: sseStreamURL) }
+
+    /// --ramp-up in nanoseconds, if given.
+    func rampUpNs() throws(ArrivalSchedule.ScheduleError) -> Int64? {
+        try rampUp.map { (text) throws(ArrivalSchedule.ScheduleError) in try ArrivalSchedule.parseDuration(text, flag: "--ramp-up") }
+    }
 
     /// The open model's schedule, if --rate or --stages asked for it.
     func arrivalSchedule() throws(ArrivalSchedule.ScheduleError) -> ArrivalSchedule? {
@@ -475,7 +489,8 @@ struct RunCommand: AsyncParsableCommand {
             },
             link: link.map { JSONValue(any: $0.jsonObject) }, vad: turnOptions.parameters,
             arrivals: try? arrivalSchedule(), maxSessions: maxSessions,
-            io: .object([("loops", .int(Int64(IOLoopGroup.loopCount))), ("realtime_requested", .bool(IOLoopGroup.realtimeRequested))]))
+            io: .object([("loops", .int(Int64(IOLoopGroup.loopCount))), ("realtime_requested", .bool(IOLoopGroup.realtimeRequested))]),
+            rampUp: try? rampUpNs())
     }
 
     private func measure(sides: [Side], store: ResultsStore, recordings: [Recording], redactor: SecretRedactor, link: LinkSpec?,

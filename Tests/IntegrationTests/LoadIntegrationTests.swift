@@ -53,6 +53,36 @@ struct LoadIntegrationTests {
         #expect(run.configJSON.contains(#""loops":\#(max(1, loops))"#), "\(run.configJSON)")
     }
 
+    /// The closed model's sessions start 1 ms apart unless --ramp-up spreads them: then session
+    /// k of n starts k × ramp / n after the first, and the run says so with its configuration.
+    @Test func rampUpSpreadsTheStartOfTheClosedModelsSessions() async throws {
+        func starts(_ extra: [String]) async throws -> (spreadMs: Double, config: String) {
+            let scratch = try Scratch()
+            let result = try await ttfa(quickRun(scratch, trials: 4, extra: ["--transport", "websocket", "--concurrency", "4"] + extra))
+            #expect(result.status == 0, "\(result.stderr)")
+            let store = try SQLiteStore(path: scratch.database, create: false)
+            let format = ISO8601DateFormatter()
+            format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let times = try store.trials(runID: 1).compactMap { format.date(from: $0.startedAt)?.timeIntervalSince1970 }
+            #expect(times.count == 4)
+            return ((times.max()! - times.min()!) * 1000, try #require(try store.run(id: 1)).configJSON)
+        }
+        // Sessions at 0, 60, 120 and 180 ms, each with one trial of a 300 ms recording (so no
+        // session is free to take another's trial before the last one starts).
+        let spread = try await starts(["--ramp-up", "240ms"])
+        #expect(spread.spreadMs >= 150 && spread.spreadMs < 240, "\(spread.spreadMs) ms")
+        #expect(spread.config.contains(#""ramp_up_ms":240"#), "\(spread.config)")
+        let apart = try await starts([])
+        #expect(apart.spreadMs < 60, "\(apart.spreadMs) ms")
+        #expect(apart.config.contains(#""ramp_up_ms":4"#), "\(apart.config)")
+        // The open model has a schedule of its own.
+        let scratch = try Scratch()
+        let refused = try await ttfa(quickRun(scratch, extra: ["--rate", "5/s", "--duration", "1s", "--ramp-up", "1s"]))
+        #expect(refused.status == 2 && refused.stderr.contains("with --rate/--stages the arrival schedule says when sessions start"), "\(refused.stderr)")
+        let bad = try await ttfa(quickRun(scratch, extra: ["--concurrency", "2", "--ramp-up", "soon"]))
+        #expect(bad.status == 2 && bad.stderr.contains("--ramp-up soon is not a duration"), "\(bad.stderr)")
+    }
+
     @Test func tooManySessionsForTheFileLimitStopBeforeAnythingIsStored() async throws {
         let scratch = try Scratch()
         // A shell lowers the limit for ttfa alone: 5000 sessions cannot fit in 256 descriptors.

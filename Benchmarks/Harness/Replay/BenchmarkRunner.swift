@@ -53,13 +53,18 @@ public struct BenchmarkConfiguration: Sendable {
     public var maxSessions: Int = 5_000
     /// The I/O loops the run asked for (how many, real-time or not), as stored.
     public var io: JSONValue?
+    /// Closed model: the sessions start evenly spread over this many nanoseconds (session k of
+    /// n at k × rampUp / n). Nil: one millisecond apart.
+    public var rampUp: Int64?
 
     public init(transports: [TransportSettings], recordings: [Recording], trials: Int = 5, warmup: Int = 1,
                 chunkMs: Int = 50, concurrency: Int = 1, timeout: Int64 = .seconds(30),
                 lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil,
                 context: ContextMode = .reset, maxInvalidShare: Double = 0.1, referenceServer: JSONValue? = nil, link: JSONValue? = nil,
-                vad: EnergyVAD.Parameters? = nil, arrivals: ArrivalSchedule? = nil, maxSessions: Int = 5_000, io: JSONValue? = nil) {
+                vad: EnergyVAD.Parameters? = nil, arrivals: ArrivalSchedule? = nil, maxSessions: Int = 5_000, io: JSONValue? = nil,
+                rampUp: Int64? = nil) {
         self.io = io
+        self.rampUp = rampUp
         self.arrivals = arrivals
         self.maxSessions = maxSessions
         self.transports = transports
@@ -78,6 +83,17 @@ public struct BenchmarkConfiguration: Sendable {
         self.link = link
         self.vad = vad
     }
+
+    /// Closed model: when session `index` (from 0) starts, nanoseconds after the first. Spread
+    /// evenly over `rampUp` when given, else one millisecond apart — so the sessions'
+    /// microphones do not all hand over a chunk, nor their turns all end, at the same instant.
+    public func sessionStart(_ index: Int) -> Int64 {
+        guard let rampUp else { return Int64(index) * 1_000_000 }
+        return rampUp * Int64(index) / Int64(closedSessions)
+    }
+
+    /// Closed model: the sessions that run (no more than there are trials).
+    public var closedSessions: Int { max(1, min(concurrency, totalTrials)) }
 
     /// Trials the run will perform, warm-ups included.
     public var totalTrials: Int {
@@ -120,7 +136,8 @@ public struct BenchmarkConfiguration: Sendable {
                 ("model", "open"), ("schedule", .string(a.summary)), ("start_rate", .double(a.startRate)),
                 ("stages", .array(a.stages.map { .object([("duration_ms", .ms($0.durationNs)), ("rate_per_s", .double($0.rate))]) })),
                 ("arrivals_per_transport", .int(Int64(a.arrivals().count))), ("max_sessions", .int(Int64(maxSessions))),
-            ]) } ?? .object([("model", "closed"), ("concurrency", .int(Int64(concurrency)))])),
+            ]) } ?? .object([("model", "closed"), ("concurrency", .int(Int64(concurrency))),
+                             ("ramp_up_ms", .ms(rampUp ?? Int64(closedSessions) * 1_000_000))])),
             ("io", io ?? .null),
             ("turn", vad.map { v in .object([("detection", "vad"), ("threshold", .double(v.threshold)),
                                              ("prefix_padding_ms", .int(Int64(v.prefixPaddingMs))), ("silence_duration_ms", .int(Int64(v.silenceDurationMs)))]) }
@@ -305,13 +322,12 @@ public final class BenchmarkRunner: Sendable {
     /// ended.
     private func runClosed(monitor: LoadMonitor, onTrial: @escaping @Sendable (TrialProgress) -> Void) async throws {
         let queue = WorkQueue(schedule)
-        let workers = max(1, min(configuration.concurrency, schedule.count))
+        let workers = configuration.closedSessions
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<workers {
                 group.addTask {
-                    // Sessions start one millisecond apart (1,000 over a second), so their
-                    // microphones do not all hand over a chunk at the same instant.
-                    if index > 0 { try? await Task.sleep(for: .milliseconds(index)) }
+                    let start = self.configuration.sessionStart(index)
+                    if start > 0 { try? await Task.sleep(for: .nanoseconds(start)) }
                     try await self.worker(queue: queue, onTrial: onTrial)
                 }
             }
