@@ -8,15 +8,21 @@
 #   ttfa's CPU (share of one core) and peak memory, and the reference server's CPU and its
 #   memory per connection (peak RSS minus idle RSS, divided by the sessions).
 # Figures come from the stored trials (pacing lag from every chunk event), not from progress.
+# The sessions start spread evenly over RAMP_UP (default 2s: about one turn of the short
+# recording, 1.1 s of speech and 0.85 s of answer), so their turns end evenly spread; with
+# RAMP_UP=1ms-apart they start 1 ms apart (ttfa's default) and their turns end in waves of
+# twice the average rate, half of every turn's length.
 #
 # Usage: Benchmarks/Load/measure.sh [SESSIONS...]      (default: 1 100 1000 5000)
-#        TRIALS=3 CHUNK_MS=50 TRANSPORTS="websocket sse" Benchmarks/Load/measure.sh 1000
+#        TRIALS=3 CHUNK_MS=50 RAMP_UP=2s TRANSPORTS="websocket sse" Benchmarks/Load/measure.sh 1000
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 sessions=("${@:-1 100 1000 5000}")
 read -r -a sessions <<< "${sessions[*]}"
 trials=${TRIALS:-3}
 chunk_ms=${CHUNK_MS:-50}
+ramp_up=${RAMP_UP:-2s}
+ramp=(--ramp-up "$ramp_up"); [ "$ramp_up" = 1ms-apart ] && ramp=()
 transports=${TRANSPORTS:-websocket sse}
 port=${PORT:-18500}
 work=$(mktemp -d)
@@ -47,7 +53,7 @@ for transport in $transports; do
     db="$work/$transport-$n.sqlite"
     start=$(date +%s.%N)
     /usr/bin/time -f '%U %S %e %M' -o "$work/time" $ttfa run --transport "$transport" "${url[@]}" --audio $audio \
-      --concurrency "$n" --trials $((n * trials)) --warmup "$n" --chunk-ms "$chunk_ms" --max-invalid 100% --db "$db" --quiet --json \
+      --concurrency "$n" --trials $((n * trials)) --warmup "$n" --chunk-ms "$chunk_ms" "${ramp[@]}" --max-invalid 100% --db "$db" --quiet --json \
       > "$work/run.json" 2> "$work/run.err" || echo "ttfa run exited $? ($(tail -1 "$work/run.err"))" >&2
     server_ticks_after=$(awk '{print $14 + $15}' /proc/$serve_pid/stat)
     kill $sampler_pid 2>/dev/null || true; wait $sampler_pid 2>/dev/null || true
@@ -79,4 +85,4 @@ print(f"{transport:<10} {int(n):>6} {total:>8} {pct(lags, 50):>9.3f}/{pct(lags, 
 PY
   done
 done
-echo "(CPU: share of one core over the run, $(nproc) cores here; lag over every chunk and end of speech; TTFA of ok trials; chunk ${chunk_ms} ms, ${trials} trials per session)" >&2
+echo "(CPU: share of one core over the run, $(nproc) cores here; lag over every chunk and end of speech; TTFA of ok trials; chunk ${chunk_ms} ms, ${trials} trials per session, sessions started over ${ramp_up})" >&2
