@@ -26,11 +26,13 @@ struct RealtimeSession: Sendable {
     /// Appends after which `fault=early-audio` starts a response of its own.
     static let earlyAudioAfterAppends = 3
 
+    /// Reads from `inbound`; writes straight to the connection's channel (see `write`), not
+    /// through `outbound`, which Hummingbird keeps for its own control frames.
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let connection = log.connectionNumber(of: channel)
         log.openConnection(connection, target: target)
         let sessionID = Wire.id("sess_")
-        try await send(outbound, [
+        try await send([
             "type": "session.created",
             "event_id": Wire.id("event_"),
             "session": sessionObject(id: sessionID),
@@ -41,7 +43,7 @@ struct RealtimeSession: Sendable {
                 let received = MonotonicServerClock.now()
                 guard case .text(let text) = message else {
                     log.clientMessage("binary", on: connection, at: received)
-                    try await sendError(outbound, type: "invalid_request_error", code: "invalid_message_type",
+                    try await sendError(type: "invalid_request_error", code: "invalid_message_type",
                                         message: "Binary messages are not supported; send JSON text messages.")
                     continue
                 }
@@ -56,7 +58,7 @@ struct RealtimeSession: Sendable {
                     event = parsed
                 } else {
                     log.clientMessage("not-json", on: connection, at: received)
-                    try await sendError(outbound, type: "invalid_request_error", code: "invalid_json",
+                    try await sendError(type: "invalid_request_error", code: "invalid_json",
                                         message: "The message could not be parsed as JSON.")
                     continue
                 }
@@ -66,12 +68,12 @@ struct RealtimeSession: Sendable {
                 switch type {
                 case "session.update":
                     guard let session = event["session"] as? [String: Any] else {
-                        try await sendError(outbound, type: "invalid_request_error", code: "missing_required_parameter",
+                        try await sendError(type: "invalid_request_error", code: "missing_required_parameter",
                                             message: "Missing required parameter: 'session'.", param: "session", eventID: eventID)
                         continue
                     }
                     if let kind = session["type"] as? String, kind != "realtime" {
-                        try await sendError(outbound, type: "invalid_request_error", code: "invalid_value",
+                        try await sendError(type: "invalid_request_error", code: "invalid_value",
                                             message: "Invalid value: '\(kind)'. Supported values are: 'realtime'.", param: "session.type", eventID: eventID)
                         continue
                     }
@@ -82,54 +84,54 @@ struct RealtimeSession: Sendable {
                     for (key, value) in session { updated[key] = value }
                     await state.setTurnDetection(Self.serverVAD(in: session))
                     log.sessionUpdated(on: connection, at: MonotonicServerClock.now())
-                    try await send(outbound, ["type": "session.updated", "event_id": Wire.id("event_"), "session": updated])
+                    try await send(["type": "session.updated", "event_id": Wire.id("event_"), "session": updated])
                 case "input_audio_buffer.append":
                     guard let audio = event["audio"] as? String, let bytes = Data(base64Encoded: audio) else {
-                        try await sendError(outbound, type: "invalid_request_error", code: "invalid_value",
+                        try await sendError(type: "invalid_request_error", code: "invalid_value",
                                             message: "Invalid 'audio': expected base64-encoded PCM16 audio.", param: "audio", eventID: eventID)
                         continue
                     }
                     let (appends, detected) = await state.append(bytes)
                     if appends == Self.earlyAudioAfterAppends, options.fault(forRequest: log.peekSequence(for: target)) == .earlyAudio {
-                        try await sendUnsolicitedResponse(outbound)
+                        try await sendUnsolicitedResponse()
                     }
                     // server_vad: speech boundaries found in the audio end the turn by themselves.
                     for event in detected {
                         switch event {
                         case .speechStarted(let atMs):
-                            try await send(outbound, ["type": "input_audio_buffer.speech_started", "event_id": Wire.id("event_"),
+                            try await send(["type": "input_audio_buffer.speech_started", "event_id": Wire.id("event_"),
                                                       "audio_start_ms": atMs, "item_id": NSNull()])
                         case .speechStopped(let atMs, _):
-                            try await send(outbound, ["type": "input_audio_buffer.speech_stopped", "event_id": Wire.id("event_"),
+                            try await send(["type": "input_audio_buffer.speech_stopped", "event_id": Wire.id("event_"),
                                                       "audio_end_ms": atMs, "item_id": NSNull()])
-                            try await commit(outbound, state: state)
-                            try await createResponse(outbound, state: state, metadata: nil, eventID: nil, connection: connection, group: &group)
+                            try await commit(state: state)
+                            try await createResponse(state: state, metadata: nil, eventID: nil, connection: connection, group: &group)
                         }
                     }
                 case "input_audio_buffer.clear":
                     await state.clear()
-                    try await send(outbound, ["type": "input_audio_buffer.cleared", "event_id": Wire.id("event_")])
+                    try await send(["type": "input_audio_buffer.cleared", "event_id": Wire.id("event_")])
                 case "input_audio_buffer.commit":
-                    try await commit(outbound, state: state, eventID: eventID)
+                    try await commit(state: state, eventID: eventID)
                 case "conversation.item.delete":
                     guard let itemID = event["item_id"] as? String else {
-                        try await sendError(outbound, type: "invalid_request_error", code: "missing_required_parameter",
+                        try await sendError(type: "invalid_request_error", code: "missing_required_parameter",
                                             message: "Missing required parameter: 'item_id'.", param: "item_id", eventID: eventID)
                         continue
                     }
                     guard await state.delete(itemID: itemID) else {
-                        try await sendError(outbound, type: "invalid_request_error", code: "item_not_found",
+                        try await sendError(type: "invalid_request_error", code: "item_not_found",
                                             message: "Item with item_id not found: \(itemID)", param: "item_id", eventID: eventID)
                         continue
                     }
-                    try await send(outbound, ["type": "conversation.item.deleted", "event_id": Wire.id("event_"), "item_id": itemID])
+                    try await send(["type": "conversation.item.deleted", "event_id": Wire.id("event_"), "item_id": itemID])
                 case "response.create":
                     let metadata = ((event["response"] as? [String: Any])?["metadata"] as? [String: Any])?.compactMapValues { $0 as? String }
-                    try await createResponse(outbound, state: state, metadata: metadata, eventID: eventID, connection: connection, group: &group)
+                    try await createResponse(state: state, metadata: metadata, eventID: eventID, connection: connection, group: &group)
                 case "response.cancel":
                     await state.cancelResponse()
                 default:
-                    try await sendError(outbound, type: "invalid_request_error", code: "invalid_value",
+                    try await sendError(type: "invalid_request_error", code: "invalid_value",
                                         message: "Invalid value: '\(type)'. Supported values are: 'session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', 'conversation.item.delete', 'response.create', 'response.cancel'.",
                                         param: "type", eventID: eventID)
                 }
@@ -152,10 +154,10 @@ struct RealtimeSession: Sendable {
     // MARK: turns
 
     /// Commits the input buffer as a user item (a client's commit, or server_vad's).
-    private func commit(_ outbound: WebSocketOutboundWriter, state: SessionState, eventID: String? = nil) async throws {
+    private func commit(state: SessionState, eventID: String? = nil) async throws {
         let buffered = await state.buffered
         guard buffered >= Self.minimumCommitBytes else {
-            try await sendError(outbound, type: "invalid_request_error", code: "input_audio_buffer_commit_empty",
+            try await sendError(type: "invalid_request_error", code: "input_audio_buffer_commit_empty",
                                 message: "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has \(buffered * 1000 / 48_000)ms of audio.",
                                 eventID: eventID)
             return
@@ -172,11 +174,11 @@ struct RealtimeSession: Sendable {
     }
 
     /// Starts a response (a client's `response.create`, or server_vad's), answered in its own task.
-    private func createResponse(_ outbound: WebSocketOutboundWriter, state: SessionState, metadata: [String: String]?, eventID: String?,
+    private func createResponse(state: SessionState, metadata: [String: String]?, eventID: String?,
                                 connection: Int, group: inout ThrowingTaskGroup<Void, any Error>) async throws {
         let requested = MonotonicServerClock.now()
         guard let (responseID, items, previous) = await state.startResponse() else {
-            try await sendError(outbound, type: "invalid_request_error", code: "conversation_already_has_active_response",
+            try await sendError(type: "invalid_request_error", code: "conversation_already_has_active_response",
                                 message: "Conversation already has an active response in progress.", eventID: eventID)
             return
         }
@@ -192,7 +194,7 @@ struct RealtimeSession: Sendable {
                                     firstAudioAt: requested + Int64(plan.totalMs * 1_000_000))
         group.addTask {
             do {
-                try await respond(outbound, plan: response, state: state)
+                try await respond(plan: response, state: state)
             } catch {
                 await state.finishResponse()
                 throw error
@@ -212,7 +214,7 @@ struct RealtimeSession: Sendable {
         var firstAudioAt: Int64
     }
 
-    private func respond(_ outbound: WebSocketOutboundWriter, plan: ResponsePlan, state: SessionState) async throws {
+    private func respond(plan: ResponsePlan, state: SessionState) async throws {
         let (responseID, fault) = (plan.id, plan.fault)
         let itemID = Wire.id("item_")
         if fault == .staleDelta {
@@ -229,7 +231,7 @@ struct RealtimeSession: Sendable {
         if let metadata = plan.metadata { response["metadata"] = metadata }
         let created: [String: Any] = ["type": "response.created", "event_id": Wire.id("event_"), "response": response]
         if fault == .stall {
-            try await send(outbound, created)
+            try await send(created)
             // The answer started; now nothing until the client goes away (or five minutes pass).
             try await Task.sleep(for: .nanoseconds(ChatCompletionsResponder.maxStallNs))
             return
@@ -247,9 +249,9 @@ struct RealtimeSession: Sendable {
         try await MonotonicServerClock.sleep(until: plan.firstAudioAt)
 
         if fault == .serverError {
-            try await sendError(outbound, type: "server_error", code: "server_error",
+            try await sendError(type: "server_error", code: "server_error",
                                 message: "The server had an error while processing your request. (reference server fault=server-error)")
-            try await send(outbound, ["type": "response.done", "event_id": Wire.id("event_"), "response": [
+            try await send(["type": "response.done", "event_id": Wire.id("event_"), "response": [
                 "id": responseID, "object": "realtime.response", "status": "failed",
                 "status_details": ["type": "failed", "error": ["type": "server_error", "code": "server_error", "message": "The server had an error while processing your request."]],
                 "output": [],
@@ -283,7 +285,7 @@ struct RealtimeSession: Sendable {
                 try await write(["this is not JSON: the reference server's fault=garbage-event"])
             }
             if index == 0 && fault == .errorMidStream {
-                try await sendError(outbound, type: "server_error", code: "server_error",
+                try await sendError(type: "server_error", code: "server_error",
                                     message: "The server had an error while processing your request. (reference server fault=error-mid-stream)")
             }
         }
@@ -327,16 +329,16 @@ struct RealtimeSession: Sendable {
 
     /// `fault=early-audio`: a response nobody asked for, with audio, while the user speaks (as
     /// a server with its own turn detection might start one).
-    private func sendUnsolicitedResponse(_ outbound: WebSocketOutboundWriter) async throws {
+    private func sendUnsolicitedResponse() async throws {
         let responseID = Wire.id("resp_")
         let itemID = Wire.id("item_")
-        try await send(outbound, ["type": "response.created", "event_id": Wire.id("event_"),
+        try await send(["type": "response.created", "event_id": Wire.id("event_"),
                                   "response": ["id": responseID, "object": "realtime.response", "status": "in_progress", "output": []]])
         for delta in answer.audioDeltas.prefix(2) {
-            try await send(outbound, ["type": "response.output_audio.delta", "event_id": Wire.id("event_"), "response_id": responseID,
+            try await send(["type": "response.output_audio.delta", "event_id": Wire.id("event_"), "response_id": responseID,
                                       "item_id": itemID, "output_index": 0, "content_index": 0, "delta": delta])
         }
-        try await send(outbound, ["type": "response.done", "event_id": Wire.id("event_"), "response": [
+        try await send(["type": "response.done", "event_id": Wire.id("event_"), "response": [
             "id": responseID, "object": "realtime.response", "status": "completed", "output": [],
         ]])
     }
@@ -354,7 +356,7 @@ struct RealtimeSession: Sendable {
         ]
     }
 
-    private func send(_ outbound: WebSocketOutboundWriter, _ event: [String: Any]) async throws {
+    private func send(_ event: [String: Any]) async throws {
         try await write([Wire.json(event)])
     }
 
@@ -372,10 +374,8 @@ struct RealtimeSession: Sendable {
     /// fast one costs no extra wake-up.
     private func write(_ texts: [String]) async throws {
         let channel = self.channel
-        guard channel.isActive, !texts.isEmpty else {
-            if texts.isEmpty { return }
-            throw ChannelError.ioOnClosedChannel
-        }
+        if texts.isEmpty { return }
+        guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
         let frames = texts.map { WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: $0)) }
         let promise = channel.eventLoop.makePromise(of: Void.self)
         channel.eventLoop.execute {
@@ -385,10 +385,10 @@ struct RealtimeSession: Sendable {
         if !channel.isWritable { try await promise.futureResult.get() }
     }
 
-    private func sendError(_ outbound: WebSocketOutboundWriter, type: String, code: String?, message: String, param: String? = nil, eventID: String? = nil) async throws {
+    private func sendError(type: String, code: String?, message: String, param: String? = nil, eventID: String? = nil) async throws {
         var error = Wire.errorObject(message: message, type: type, code: code, param: param)
         error["event_id"] = eventID as Any? ?? NSNull()
-        try await send(outbound, ["type": "error", "event_id": Wire.id("event_"), "error": error])
+        try await send(["type": "error", "event_id": Wire.id("event_"), "error": error])
     }
 }
 
