@@ -100,10 +100,10 @@ struct RealtimeSession: Sendable {
                         switch event {
                         case .speechStarted(let atMs):
                             try await send(["type": "input_audio_buffer.speech_started", "event_id": Wire.id("event_"),
-                                                      "audio_start_ms": atMs, "item_id": NSNull()])
+                                            "audio_start_ms": atMs, "item_id": NSNull()])
                         case .speechStopped(let atMs, _):
                             try await send(["type": "input_audio_buffer.speech_stopped", "event_id": Wire.id("event_"),
-                                                      "audio_end_ms": atMs, "item_id": NSNull()])
+                                            "audio_end_ms": atMs, "item_id": NSNull()])
                             try await commit(state: state)
                             try await createResponse(state: state, metadata: nil, eventID: nil, connection: connection, group: &group)
                         }
