@@ -200,6 +200,7 @@ struct ChatCompletionsResponder: Sendable {
             let words = index == 0 ? answer.transcriptDeltas[0] : ""
             try await writer.write(event(chunk(["content": NSNull(), "audio": ["id": audioID, "transcript": words]])))
         }
+        var audioEvents = 0
         for (index, delta) in answer.audioDeltas.enumerated() {
             try await MonotonicServerClock.sleep(until: firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
             if index > 0, !answer.transcriptDeltas[index].isEmpty {
@@ -207,6 +208,7 @@ struct ChatCompletionsResponder: Sendable {
             }
             if fault == .noAudio { continue }
             try await writer.write(event(chunk(["audio": ["data": delta]])))
+            audioEvents += 1
             if index == 0 { log.firstAudioSent(answer: id, at: MonotonicServerClock.now()) }
             if fault == .dropMidStream && index == 1 {
                 logger.debug("fault drop-mid-stream: dropping the connection mid-response")
@@ -219,6 +221,7 @@ struct ChatCompletionsResponder: Sendable {
                 try await writer.write(event(Wire.json(["error": Wire.errorObject(message: "The server had an error while processing your request. (reference server fault=error-mid-stream)", type: "server_error", code: "server_error")])))
             }
         }
+        log.audioSent(answer: id, events: audioEvents)
         // The last audio chunk carries only expires_at and no finish_reason.
         try await writer.write(event(chunk(["audio": ["expires_at": created + 3600]])))
         try await writer.write(event(chunk([:], finish: "stop")))

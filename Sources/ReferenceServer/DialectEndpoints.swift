@@ -57,6 +57,7 @@ struct DialectSSEResponder: Sendable {
             let events = speaker.dialect.events
             if let started = events.started.first { try await send(DialectSpeaker.message(for: started, id: id)) }
             try await MonotonicServerClock.sleep(until: firstAudioAt)
+            var audioEvents = 0
             for (index, delta) in speaker.deltas.enumerated() {
                 try await MonotonicServerClock.sleep(until: firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
                 if let rule = events.transcript.first, !speaker.transcript[index].isEmpty {
@@ -64,8 +65,10 @@ struct DialectSSEResponder: Sendable {
                 }
                 guard !noAudio, case .base64(let payload) = delta, let rule = events.audio.first else { continue }
                 try await send(DialectSpeaker.message(for: rule, id: id, payload: payload))
+                audioEvents += 1
                 if index == 0 { log.firstAudioSent(answer: id, at: MonotonicServerClock.now()) }
             }
+            log.audioSent(answer: id, events: audioEvents)
             if let end = events.end.first { try await send(DialectSpeaker.message(for: end, id: id)) }
             try await writer.finish(nil)
         })
@@ -132,6 +135,7 @@ struct DialectWebSocketSession: Sendable {
                         let events = speaker.dialect.events
                         if let started = events.started.first { try await outbound.write(.text(DialectSpeaker.message(for: started, id: id).text)) }
                         try await MonotonicServerClock.sleep(until: firstAudioAt)
+                        var audioEvents = 0
                         for (index, delta) in speaker.deltas.enumerated() {
                             try await MonotonicServerClock.sleep(until: firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
                             if let rule = events.transcript.first, !speaker.transcript[index].isEmpty {
@@ -143,8 +147,10 @@ struct DialectWebSocketSession: Sendable {
                                 guard let rule = events.audio.first else { continue }
                                 try await outbound.write(.text(DialectSpeaker.message(for: rule, id: id, payload: payload).text))
                             }
+                            audioEvents += 1
                             if index == 0 { log.firstAudioSent(answer: id, at: MonotonicServerClock.now()) }
                         }
+                        log.audioSent(answer: id, events: audioEvents)
                         if let rule = events.end.first { try await outbound.write(.text(DialectSpeaker.message(for: rule, id: id).text)) }
                     }
                 }

@@ -260,6 +260,7 @@ struct RealtimeSession: Sendable {
         }
 
         let prefix = "{\"type\":\"response.output_audio.delta\",\"response_id\":\"\(responseID)\",\"item_id\":\"\(itemID)\",\"output_index\":0,\"content_index\":0,\"event_id\":\""
+        var audioEvents = 0
         for (index, delta) in answer.audioDeltas.enumerated() {
             if await state.cancelled { break }
             try await MonotonicServerClock.sleep(until: plan.firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
@@ -275,6 +276,7 @@ struct RealtimeSession: Sendable {
             }
             moment.append(prefix + Wire.id("event_") + "\",\"delta\":\"" + delta + "\"}")
             try await write(moment)
+            audioEvents += 1
             if index == 0 { log.firstAudioSent(answer: responseID, at: MonotonicServerClock.now()) }
             if fault == .dropMidStream && index == 1 {
                 logger.debug("fault drop-mid-stream: closing the connection without a close frame")
@@ -289,6 +291,7 @@ struct RealtimeSession: Sendable {
                                     message: "The server had an error while processing your request. (reference server fault=error-mid-stream)")
             }
         }
+        log.audioSent(answer: responseID, events: audioEvents)
         let cancelled = await state.cancelled
         let transcript = SyntheticAnswer.transcript
         var closing: [[String: Any]] = []

@@ -39,12 +39,16 @@ public final class ServerLog: Sendable {
         public var requestCompleteNs: Int64
         /// When the first audio was written, if it was.
         public var firstAudioSentNs: Int64?
+        /// Audio events written for this answer, counted when the answer's audio is over (0
+        /// until then, and when the connection dropped mid-answer).
+        public var audioEventsSent: Int
 
         enum CodingKeys: String, CodingKey {
             case id, transport, target, sequence, connection, fault, metadata
             case firstAudioDelayMs = "first_audio_delay_ms", conversationItems = "conversation_items"
             case edgeMs = "edge_ms", ingestMs = "ingest_ms", modelMs = "model_ms"
             case requestCompleteNs = "request_complete_ns", firstAudioSentNs = "first_audio_sent_ns"
+            case audioEventsSent = "audio_events_sent"
         }
 
         init(id: String, transport: String, target: String, sequence: Int, connection: Int, fault: String?, plan: DeploymentProfile.Plan,
@@ -63,6 +67,7 @@ public final class ServerLog: Sendable {
             self.metadata = metadata
             self.requestCompleteNs = requestCompleteNs
             self.firstAudioSentNs = firstAudioSentNs
+            self.audioEventsSent = 0
         }
     }
 
@@ -171,6 +176,14 @@ public final class ServerLog: Sendable {
         state.withLock { s in
             guard let index = s.answers.lastIndex(where: { $0.id == id }), s.answers[index].firstAudioSentNs == nil else { return }
             s.answers[index].firstAudioSentNs = t
+        }
+    }
+
+    /// Records how many audio events the answer carried, once its audio is over.
+    func audioSent(answer id: String, events: Int) {
+        state.withLock { s in
+            guard let index = s.answers.lastIndex(where: { $0.id == id }) else { return }
+            s.answers[index].audioEventsSent = events
         }
     }
 
