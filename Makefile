@@ -11,7 +11,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libsndfile1-dev l
 TEST_PACKAGES := libxml2-utils postgresql python3
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps test-deps apt-packages build run test clean
+.PHONY: deps test-deps apt-packages build run test test-parallel test-timing bench-accuracy clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
@@ -32,8 +32,23 @@ build: deps
 run: build
 	.build/release/ttfa $(ARGS)
 
+# The suite in two parts: everything that checks behaviour runs in parallel; what must measure
+# time runs alone afterwards, each figure judged against a baseline taken in the same run.
 test: test-deps
-	scripts/with-postgres.sh $(SWIFT) test
+	$(SWIFT) build --build-tests
+	@$(MAKE) --no-print-directory test-parallel test-timing
+
+test-parallel:
+	scripts/with-postgres.sh $(SWIFT) test --skip-build --skip TimingTests
+
+test-timing:
+	$(SWIFT) test --skip-build --filter TimingTests
+
+# The accuracy figures (link delay and rate, dialect files against the built-in code, a
+# server's delay in TTFA), each against a same-run baseline: see Benchmarks/Accuracy/README.md.
+bench-accuracy: deps
+	$(SWIFT) build -c release --product ttfa-accuracy
+	.build/release/ttfa-accuracy $(ARGS)
 
 clean:
 	rm -rf .build

@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ReferenceServer", targets: ["ReferenceServer"]),
         .library(name: "LinkEmulator", targets: ["LinkEmulator"]),
         .executable(name: "ttfa", targets: ["ttfa"]),
+        .executable(name: "ttfa-accuracy", targets: ["AccuracyBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -146,14 +147,38 @@ let package = Package(
             ],
             path: "Benchmarks/ttfa"
         ),
+        .executableTarget(
+            name: "AccuracyBenchmark",
+            dependencies: [
+                "TestSupport", "Harness", "VoiceTransport", "LinkEmulator", "DialectSpec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Accuracy",
+            exclude: ["README.md"]
+        ),
+        // Helpers of the tests and the accuracy benchmark: processes, scratch folders, sockets,
+        // the in-process reference server.
+        .target(
+            name: "TestSupport",
+            dependencies: ["VoiceTransport", "ReferenceServer", "Harness"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "VoiceTransportTests",
             dependencies: ["VoiceTransport"]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VoiceTransport", "ReferenceServer", "LinkEmulator", "Harness", "ttfa", "CSndFile", "SpeechDetection", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TestSupport", "VoiceTransport", "ReferenceServer", "LinkEmulator", "Harness", "ttfa", "CSndFile", "SpeechDetection", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Schemas"]
+        ),
+        // What must measure time: run alone, after the parallel suite (make test-timing), each
+        // figure judged against a baseline measured in the same run.
+        .testTarget(
+            name: "TimingTests",
+            dependencies: ["TestSupport", "AccuracyBenchmark", "Harness", "VoiceTransport", "ttfa"]
         ),
         .testTarget(
             name: "HarnessTests",

@@ -99,4 +99,18 @@ struct LoadModelTests {
         let live = try #require(monitor.live().first)
         #expect(live.started == 100 && live.completed == 100 && live.late == 1 && live.errors == 1)
     }
+
+    @Test func theClosedModelsSessionsStartOnTheirSchedule() {
+        func configuration(sessions: Int, rampUp: Int64?) -> BenchmarkConfiguration {
+            BenchmarkConfiguration(transports: [TransportSettings(kind: .websocket, endpoint: try! Endpoint("ws://127.0.0.1:9/v1/realtime", for: .websocket))],
+                                   recordings: [Recording(name: "r", pcm: [UInt8](repeating: 0, count: 4800))],
+                                   trials: 100, warmup: 0, concurrency: sessions, rampUp: rampUp)
+        }
+        // Four sessions spread over 240 ms: 0, 60, 120, 180 ms.
+        let spread = configuration(sessions: 4, rampUp: 240_000_000)
+        #expect((0..<4).map(spread.sessionStart) == [0, 60_000_000, 120_000_000, 180_000_000])
+        // Without --ramp-up: one millisecond apart.
+        let apart = configuration(sessions: 4, rampUp: nil)
+        #expect((0..<4).map(apart.sessionStart) == [0, 1_000_000, 2_000_000, 3_000_000])
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Validates a JUnit report against the common schema with xmllint (installed by `make test`).
 func validateJUnit(_ path: String) throws -> (valid: Bool, output: String) {
@@ -17,7 +18,11 @@ func validateJUnit(_ path: String) throws -> (valid: Bool, output: String) {
 
 @Suite("ttfa baseline and compare", .serialized)
 struct CompareCommandTests {
-    @Test func identicalRunsAreUnchangedASlowerServerRegressesAndEveryOutputIsReadable() async throws {
+    /// The same samples are unchanged; a server 100 ms slower regresses (a margin no busy machine
+    /// erodes: the slower run cannot be faster than its server's 200 ms). Whether two runs of
+    /// the same code come out unchanged is a property of the statistics (RegressionCheckTests),
+    /// not something a test on a shared machine can measure.
+    @Test func theSameSamplesAreUnchangedASlowerServerRegressesAndEveryOutputIsReadable() async throws {
         let scratch = try Scratch()
         let dir = scratch.directory.path
         for (name, ms) in [("p100", 100), ("p200", 200)] {
@@ -31,14 +36,13 @@ struct CompareCommandTests {
             #expect(result.status == 0, "\(result.stderr)")
         }
         try await measure("p100")
-        try await measure("p100")
         try await measure("p200")
         let baseline = "\(dir)/results/baseline.json"
         let save = try await ttfa(["baseline", "save", "--run", "1", "--out", baseline, "--db", scratch.database])
         #expect(save.status == 0 && save.stderr.contains("wrote baseline"), "\(save.stderr)")
 
-        // Identical code: no regression, exit 0.
-        let same = try await ttfa(["compare", "--baseline", baseline, "--candidate", "2", "--db", scratch.database, "--json"])
+        // The baseline's own run: no regression, exit 0.
+        let same = try await ttfa(["compare", "--baseline", baseline, "--candidate", "1", "--db", scratch.database, "--json"])
         #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as? [String: Any])
         #expect(object["regressed"] as? Bool == false)
@@ -65,8 +69,8 @@ struct CompareCommandTests {
                                        "--allow-mismatch", "--tolerance", "150%"])
         #expect(tolerant.status == 0, "\(tolerant.stdout)")
         // The old form still works: two run ids.
-        let positional = try await ttfa(["compare", "1", "2", "--db", scratch.database])
-        #expect(positional.status == 0 && positional.stdout.contains("websocket.ttfa.p50"))
+        let positional = try await ttfa(["compare", "1", "2", "--db", scratch.database, "--allow-mismatch"])
+        #expect(positional.status == 1 && positional.stdout.contains("websocket.ttfa.p50"), "\(positional.stdout)\(positional.stderr)")
     }
 
     @Test func aMissingOrCorruptBaselineExits2WithWhatToDo() async throws {
@@ -89,7 +93,7 @@ struct CompareCommandTests {
         let markdown = "\(scratch.directory.path)/summary.md", junit = "\(scratch.directory.path)/run.xml"
         try "# job summary\n".write(toFile: markdown, atomically: true, encoding: .utf8)
         let result = try await ttfa(quickRun(scratch, extra: ["--markdown", markdown, "--junit", junit,
-                                                              "--threshold", "websocket.ttfa.p50 < 10s", "--threshold", "sse.ttfa.max < 0.001ms"]))
+                                                              "--threshold", "websocket.ttfa.p50 > 0ms", "--threshold", "sse.ttfa.max < 0.001ms"]))
         #expect(result.status == 1, "\(result.stderr)")
         let md = try String(contentsOfFile: markdown, encoding: .utf8)
         #expect(md.hasPrefix("# job summary\n"), "appended, as to $GITHUB_STEP_SUMMARY")
@@ -112,6 +116,8 @@ struct CompareCommandTests {
         var environment = [
             "TTFA": ttfaExecutable.path, "TTFA_BASELINE": "\(dir)/baseline.json", "GITHUB_STEP_SUMMARY": "\(dir)/summary.md",
             "TTFA_ARGS": "--trials 3 --warmup 0 --audio \(scratch.audio) --profile instant --link loopback --lag-budget-ms 1000 --threshold 'sse.failed == 0'",
+            // The recipe's plumbing is under test, not the machine's load on the two jobs.
+            "TTFA_COMPARE_ARGS": "--tolerance 1s",
         ]
         let first = try await command(URL(fileURLWithPath: "/bin/bash"), [script, "\(dir)/job1"], environment: environment, currentDirectory: root)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")

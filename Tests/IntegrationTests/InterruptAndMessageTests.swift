@@ -3,29 +3,11 @@ import Harness
 import ReferenceServer
 import Testing
 import VoiceTransport
+import TestSupport
 
-@Suite("Prompt interrupts and messages a person can act on", .serialized)
+/// (How promptly Ctrl-C ends a run that is connecting is timed in TimingTests.)
+@Suite("Messages a person can act on", .serialized)
 struct InterruptAndMessageTests {
-    /// Ctrl-C while a connection hangs in its TLS handshake (warm WebSocket opening, warm SSE
-    /// priming) ends the run within about a second, with exit 130 and nothing stored.
-    @Test(arguments: ["websocket", "sse"])
-    func ctrlCWhileConnectingEndsTheRunWithinASecond(transport: String) async throws {
-        let silent = try SilentServer()
-        defer { silent.stop() }
-        let scratch = try Scratch()
-        let url = transport == "websocket" ? "wss://127.0.0.1:\(silent.port)/v1/realtime" : "https://127.0.0.1:\(silent.port)/v1/chat/completions"
-        let (process, _) = try launch(["run", "--transport", transport, transport == "websocket" ? "--ws-url" : "--sse-url", url,
-                                       "--audio", scratch.audio, "--db", scratch.database, "--trials", "1", "--warmup", "0"])
-        try await Task.sleep(for: .milliseconds(1500))  // connecting (the connect timeout is 10 s)
-        #expect(process.isRunning)
-        let interrupted = Date()
-        process.interrupt()
-        _ = try await onDedicatedThread { process.waitUntilExit() }
-        #expect(Date().timeIntervalSince(interrupted) < 1.5, "exited \(Date().timeIntervalSince(interrupted)) s after Ctrl-C")
-        #expect(process.terminationStatus == 130)
-        #expect(try SQLiteStore(path: scratch.database, create: false).trials(runID: 1).isEmpty, "the trial cut short is not stored")
-    }
-
     @Test func aWebSocketClosedWithoutACloseFrameSaysWhenAndWhy() async throws {
         let server = try await TestServer.get()
         let timeline = await runColdTurn(try settings(.websocket, server, query: "?fault=drop-mid-stream", connection: .cold))

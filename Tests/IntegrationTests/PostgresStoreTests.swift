@@ -1,6 +1,7 @@
 import Foundation
 import Harness
 import Testing
+import TestSupport
 
 /// The PostgreSQL server `scripts/with-postgres.sh` started for this test run (`make test`
 /// does), or nil — the tests below are then skipped, saying why.

@@ -1,6 +1,7 @@
 import Foundation
 @testable import ReferenceServer
 import Testing
+import TestSupport
 
 @Suite("Reference server: options, HTTP/1.0 framing, strictness")
 struct ReferenceServerTests {

@@ -2,6 +2,7 @@ import Foundation
 import Harness
 import Testing
 import VoiceTransport
+import TestSupport
 
 @Suite("Reports of a real run")
 struct ReportIntegrationTests {

@@ -2,63 +2,7 @@ import Foundation
 import Harness
 import Testing
 import VoiceTransport
-
-/// A scratch folder with a short WAV recording and a database path.
-struct Scratch {
-    let directory: URL
-    var database: String { directory.appendingPathComponent("results/ttfa.sqlite").path }
-    var audio: String { directory.appendingPathComponent("tone.wav").path }
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ttfa-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Data(WAVFile.encode(pcm: shortRecording.pcm)).write(to: URL(fileURLWithPath: audio))
-    }
-
-    /// Every byte of every file under the folder (database, WAL, exports).
-    func allFileContents() throws -> Data {
-        var all = Data()
-        let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)!
-        while let url = enumerator.nextObject() as? URL {
-            if let data = try? Data(contentsOf: url) { all.append(data) }
-        }
-        return all
-    }
-}
-
-/// `ttfa run` arguments for a quick run on the scratch recording with the instant profile.
-/// The lag budget is generous: these tests check behaviour, and parallel tests (or a build)
-/// on a 2-core machine can delay the replay; the lag rule itself is unit-tested.
-func quickRun(_ scratch: Scratch, trials: Int = 2, extra: [String] = []) -> [String] {
-    ["run", "--trials", String(trials), "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database, "--profile", "instant",
-     "--link", "loopback", "--lag-budget-ms", "1000"] + extra
-}
-
-/// Starts `ttfa` without waiting for it.
-func launch(_ arguments: [String]) throws -> (Process, Pipe) {
-    let process = Process()
-    process.executableURL = ttfaExecutable
-    process.arguments = arguments
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return (process, out)
-}
-
-/// Waits (polling the database read-only) until `count` trials of the latest run are stored.
-func waitForTrials(_ count: Int, in database: String, timeout: Double = 60) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if let store = try? ResultsStores.open(database, create: false),
-           let run = try? store.latestRun(), let id = run.id,
-           let trials = try? store.trials(runID: id), trials.count >= count {
-            return
-        }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    Issue.record("fewer than \(count) trials stored within \(timeout) s")
-}
+import TestSupport
 
 @Suite("ttfa run", .serialized)
 struct RunCommandTests {
@@ -99,7 +43,8 @@ struct RunCommandTests {
         #expect(runs.status == 0 && runs.stdout.contains("ci check"))
     }
 
-    @Test func firstAudioDelayShowsUpInTTFAWithoutTheHarnessAddingMuch() async throws {
+    /// How closely TTFA follows the delay is a timing figure (TimingTests); here: it is never less.
+    @Test func aServersFirstAudioDelayIsAlwaysInTheTTFA() async throws {
         try await withServe { server in
             let scratch = try Scratch()
             let base = "127.0.0.1:\(server.port)"
@@ -110,8 +55,7 @@ struct RunCommandTests {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             for t in try #require(object["transports"] as? [[String: Any]]) {
                 let p50 = try #require((t["ttfa_ms"] as? [String: Any])?["p50"] as? Double)
-                #expect(p50 >= 300, "never before the server's delay")
-                #expect(p50 < 300 + 200, "\(t["transport"] ?? ""): p50 \(p50) ms")
+                #expect(p50 >= 300, "\(t["transport"] ?? ""): p50 \(p50) ms, never before the server's delay")
             }
         }
     }
@@ -166,7 +110,7 @@ struct RunCommandTests {
         #expect(result.stdout.contains("websocket connect:"), "the failed trials are still listed")
         #expect(result.stderr.contains("1 threshold failed: websocket.failed == 0"))
         // Thresholds that pass leave the exit code to the trials; a typo measures nothing.
-        let passing = try await ttfa(quickRun(scratch, extra: ["--threshold", "sse.ttfa.p99 < 10s", "--threshold", "websocket.failed == 0"]))
+        let passing = try await ttfa(quickRun(scratch, extra: ["--threshold", "sse.ttfa.p99 > 0ms", "--threshold", "websocket.failed == 0"]))
         #expect(passing.status == 0, "\(passing.stderr)")
         let typo = try await ttfa(quickRun(scratch, extra: ["--threshold", "sse.ttfa.p50 < 2 seconds"]))
         #expect(typo.status == 2 && typo.stderr.contains("not a time"))

@@ -1,6 +1,7 @@
 import Foundation
 import Harness
 import Testing
+import TestSupport
 
 @Suite("Run files (ttfa run --config)")
 struct RunFileTests {

@@ -3,6 +3,7 @@ import ReferenceServer
 import Harness
 import Testing
 import VoiceTransport
+import TestSupport
 
 @Suite("Both transports against the in-process reference server")
 struct TransportIntegrationTests {
@@ -13,7 +14,7 @@ struct TransportIntegrationTests {
         #expect(timeline.outcome == .ok)
         #expect(timeline.audioEvents == 6, "600 ms of answer in 100 ms deltas")
         let ttfa = try #require(timeline.ttfaNs)
-        #expect(ttfa > 0 && ttfa < .seconds(1))
+        #expect(ttfa > 0, "the answer came after the end of speech")
     }
 
     @Test(arguments: TransportKind.all)
@@ -47,8 +48,7 @@ struct TransportIntegrationTests {
         let timeline = try #require(try await runTurns(settings(kind, server, query: "?first_audio_ms=300"), turns: 1).first)
         #expect(timeline.outcome == .ok)
         let ttfa = try #require(timeline.ttfaNs)
-        #expect(ttfa >= .milliseconds(300), "never earlier than the server's delay")
-        #expect(ttfa < .milliseconds(1300), "and not absurdly later (timing figures belong to benchmarks, not tests)")
+        #expect(ttfa >= .milliseconds(300), "never earlier than the server's delay (how much later: TimingTests)")
     }
 
     @Test(arguments: TransportKind.all)
@@ -90,13 +90,12 @@ struct TransportIntegrationTests {
         (.serverError, .sseStream, .serverError),
     ]
 
-    @Test("every fault gives its own error kind", arguments: faults)
+    /// A fault that hung the trial past its 1.5 s timeout would fail the time limit.
+    @Test("every fault gives its own error kind", .timeLimit(.minutes(1)), arguments: faults)
     func fault(_ fault: Fault, _ kind: TransportKind, _ expected: ErrorKind) async throws {
         let server = try await TestServer.get()
-        let started = MonotonicClock.now()
         let timeline = await runColdTurn(try settings(kind, server, query: "?fault=\(fault.rawValue)", connection: .cold), timeout: 1.5)
         #expect(timeline.outcome.error?.kind == expected, "\(timeline.outcome.error?.message ?? "ok")")
-        #expect(MonotonicClock.now() - started < .seconds(4), "no hang beyond the timeout")
         if kind == .websocket, fault == .rejectUpgrade || fault == .closeBeforeUpgrade {
             #expect(timeline.outcome.error?.message.contains("upgrade did not complete") == true)
         }

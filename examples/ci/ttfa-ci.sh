@@ -8,6 +8,7 @@
 #   TTFA            the ttfa binary (default: .build/release/ttfa, built with `make build` if missing)
 #   TTFA_BASELINE   the committed baseline (default: results/baseline.json)
 #   TTFA_ARGS       extra `ttfa run` arguments: your endpoints, --threshold …, --trials …
+#   TTFA_COMPARE_ARGS  extra `ttfa compare` arguments, e.g. --tolerance '10%,50ms'
 #   GITHUB_STEP_SUMMARY  where the Markdown goes (default: OUT_DIR/summary.md)
 #
 # Leaves in OUT_DIR: run.json (the summary), trials.csv (every trial), run.xml and compare.xml
@@ -23,6 +24,7 @@ baseline=${TTFA_BASELINE:-results/baseline.json}
 summary=${GITHUB_STEP_SUMMARY:-$out/summary.md}
 # Shell words, quotes honoured: TTFA_ARGS="--threshold 'sse.ttfa.p50 < 2s' --header 'Authorization: Bearer \$KEY'".
 eval "extra=(${TTFA_ARGS:-})"
+eval "compare_extra=(${TTFA_COMPARE_ARGS:-})"
 
 if [ ! -x "$ttfa" ]; then
   make build || exit 2
@@ -45,7 +47,7 @@ fi
 compare_status=0
 if [ -f "$baseline" ]; then
   "$ttfa" compare --db "$db" --baseline "$baseline" --candidate latest --json \
-    --markdown "$summary" --junit "$out/compare.xml" > "$out/compare.json"
+    --markdown "$summary" --junit "$out/compare.xml" "${compare_extra[@]}" > "$out/compare.json"
   compare_status=$?
 else
   printf '\n> No baseline at `%s` yet: create one from a good run with\n> `ttfa baseline save --run latest --db %s --out %s` and commit it.\n' \

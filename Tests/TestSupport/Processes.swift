@@ -1,0 +1,174 @@
+import Foundation
+
+/// What a program printed and how it exited.
+package struct Command: Sendable {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
+
+    package var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+
+    /// The JSON lines of a trace.
+    package var jsonLines: [[String: Any]] {
+        lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+}
+
+/// Runs blocking work on its own thread: the cooperative pool has only as many threads as cores
+/// (two here), and blocking one would stall the in-process server other tests use.
+package func onDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            continuation.resume(with: Result { try work() })
+        }.start()
+    }
+}
+
+/// The built `ttfa` executable, next to the test bundle or the benchmark (or `TTFA_BINARY`).
+package var ttfaExecutable: URL {
+    if let override = ProcessInfo.processInfo.environment["TTFA_BINARY"] {
+        return URL(fileURLWithPath: override)
+    }
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("ttfa")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("ttfa")
+}
+
+/// The checkout this file belongs to (examples, dialect files, scripts).
+package let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Runs the built `ttfa` as a user would.
+///
+/// The suite runs dozens of `ttfa` processes at once on a two-core machine: with a real-time I/O
+/// loop in each (their default where allowed), busy loops of other processes can hold both cores
+/// and starve the kernel's deferred network work and the in-process servers. So processes run
+/// with ordinary loops unless a test's `environment` sets `TTFA_IO_REALTIME` (an empty value:
+/// the flag decides). The README tells users the same about running several processes at once.
+package func ttfa(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) async throws -> Command {
+    try await command(ttfaExecutable, arguments, environment: ["TTFA_IO_REALTIME": "0"].merging(environment) { $1 },
+                      currentDirectory: currentDirectory)
+}
+
+/// Runs a program to its end, collecting its output.
+package func command(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) async throws -> Command {
+    try await onDedicatedThread {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Drain stderr on another thread so neither pipe can fill up and block the process.
+        let errData = LockedData()
+        let errThread = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        errThread.start()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let e = errData.waitForValue()
+        return Command(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+/// Starts `ttfa` without waiting for it (ordinary I/O loops, as `ttfa(_:)`).
+package func launch(_ arguments: [String]) throws -> (Process, Pipe) {
+    let process = Process()
+    process.executableURL = ttfaExecutable
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(["TTFA_IO_REALTIME": "0"]) { $1 }
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return (process, out)
+}
+
+/// Data handed from one thread to another.
+package final class LockedData: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var value: Data?
+
+    package init() {}
+
+    package func set(_ data: Data) {
+        condition.lock()
+        value = data
+        condition.signal()
+        condition.unlock()
+    }
+
+    package func waitForValue() -> Data {
+        condition.lock()
+        defer { condition.unlock() }
+        while value == nil { condition.wait() }
+        return value!
+    }
+}
+
+/// `ttfa serve --port 0` in the background; reads the port from its first line.
+package final class ServeProcess: @unchecked Sendable {
+    package let process = Process()
+    package let port: Int
+
+    package init(arguments: [String] = []) async throws {
+        let process = self.process
+        process.executableURL = ttfaExecutable
+        process.arguments = ["serve", "--port", "0"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = try await onDedicatedThread {
+            var line = Data()
+            while true {
+                let byte = out.fileHandleForReading.readData(ofLength: 1)
+                if byte.isEmpty || byte == Data("\n".utf8) { break }
+                line.append(byte)
+            }
+            return String(decoding: line, as: UTF8.self)
+        }
+        guard text.hasPrefix("listening on http://127.0.0.1:") || text.hasPrefix("listening on https://127.0.0.1:"),
+              let port = Int(text.split(separator: ":").last ?? "") else {
+            process.terminate()
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "unexpected first line from ttfa serve: \(text)"])
+        }
+        self.port = port
+    }
+
+    /// SIGINT (graceful shutdown) and wait, off the cooperative pool. Returns whether the
+    /// server exited within `seconds`; if not, it is killed.
+    @discardableResult
+    package func stop(within seconds: Double = 30) async -> Bool {
+        let process = self.process
+        process.interrupt()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            _ = try? await onDedicatedThread { process.waitUntilExit() }
+            return false
+        }
+        return true
+    }
+}
+
+/// Runs `body` with a `ttfa serve` process and stops it afterwards.
+package func withServe(_ arguments: [String] = [], _ body: (ServeProcess) async throws -> Void) async throws {
+    let server = try await ServeProcess(arguments: arguments)
+    do {
+        try await body(server)
+    } catch {
+        await server.stop()
+        throw error
+    }
+    await server.stop()
+}
