@@ -34,9 +34,9 @@ private func events(_ text: String, feeding: Feeding = .whole, splits: [Int]? = 
     try parse(feeding.pieces(Array(text.utf8), splits: splits)).events
 }
 
-@Suite("SSE parser: shared conformance vectors")
+@Suite("SSE parser: conformance vectors")
 struct SSEVectorTests {
-    static let vectors = SharedTestData.load("sse/vectors.json", as: [SSEVector].self)
+    static let vectors = ConformanceVectors.load("sse/vectors.json", as: [SSEVector].self)
 
     @Test("every vector, whole, at its splits and byte by byte", arguments: vectors)
     func vector(_ vector: SSEVector) throws {

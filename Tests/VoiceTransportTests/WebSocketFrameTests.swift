@@ -50,9 +50,9 @@ func run(_ pieces: [ArraySlice<UInt8>], maxMessageSize: Int = 16 << 20) -> Obser
     return observed
 }
 
-@Suite("WebSocket frames: shared conformance vectors")
+@Suite("WebSocket frames: conformance vectors")
 struct WebSocketFrameVectorTests {
-    static let vectors = SharedTestData.load("websocket/frames.json", as: [FrameVector].self)
+    static let vectors = ConformanceVectors.load("websocket/frames.json", as: [FrameVector].self)
 
     @Test("every vector, whole, at its splits and byte by byte", arguments: vectors)
     func vector(_ vector: FrameVector) {

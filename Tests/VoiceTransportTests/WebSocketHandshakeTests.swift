@@ -20,7 +20,7 @@ struct HandshakeVector: Decodable, CustomTestStringConvertible, Sendable {
 
 @Suite("WebSocket opening handshake")
 struct WebSocketHandshakeTests {
-    static let vectors = SharedTestData.load("websocket/handshake.json", as: [HandshakeVector].self)
+    static let vectors = ConformanceVectors.load("websocket/handshake.json", as: [HandshakeVector].self)
 
     @Test("every shared vector, whole and byte by byte", arguments: vectors)
     func vector(_ vector: HandshakeVector) throws {

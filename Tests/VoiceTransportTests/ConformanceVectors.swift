@@ -1,28 +1,34 @@
 import Foundation
+import Testing
 
-/// Locates `../shared/testdata` beside the package (where CI has it too). `TTFA_SHARED_TESTDATA`
-/// overrides the location.
-enum SharedTestData {
-    static var directory: URL {
-        if let override = ProcessInfo.processInfo.environment["TTFA_SHARED_TESTDATA"] {
-            return URL(fileURLWithPath: override)
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata")
+/// The conformance vectors the parser tests run over, carried in the repository
+/// (`Tests/Fixtures/conformance`, see the README there for what each file is and where its
+/// cases come from).
+enum ConformanceVectors {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/conformance")
+
+    /// Decodes one of the vector files.
+    static func decode<T: Decodable>(_ relativePath: String, as type: [T].Type) throws -> [T] {
+        try JSONDecoder().decode([T].self, from: Data(contentsOf: directory.appendingPathComponent(relativePath)))
     }
 
-    /// Decodes one of the JSON vector files, failing loudly when it is missing.
-    static func load<T: Decodable>(_ relativePath: String, as type: T.Type) -> T {
-        let url = directory.appendingPathComponent(relativePath)
-        guard let data = try? Data(contentsOf: url) else {
-            fatalError("cannot read \(url.path): the conformance vectors live in ../shared/testdata next to the package (set TTFA_SHARED_TESTDATA to override)")
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch {
-            fatalError("cannot decode \(url.path): \(error)")
-        }
+    /// The cases of one file, for `@Test(arguments:)`; none when it cannot be read, which
+    /// `everyVectorFileIsInTheRepository` then reports (a missing file must not quietly run
+    /// zero cases).
+    static func load<T: Decodable>(_ relativePath: String, as type: [T].Type) -> [T] {
+        (try? decode(relativePath, as: type)) ?? []
+    }
+}
+
+@Suite("Conformance vectors")
+struct ConformanceVectorFileTests {
+    /// As many cases as `Tests/Fixtures/conformance/README.md` lists, read from the checkout
+    /// itself: a clone from a Git host has everything the parser tests need.
+    @Test func everyVectorFileIsInTheRepository() throws {
+        #expect(try ConformanceVectors.decode("sse/vectors.json", as: [SSEVector].self).count == 38)
+        #expect(try ConformanceVectors.decode("websocket/frames.json", as: [FrameVector].self).count == 57)
+        #expect(try ConformanceVectors.decode("websocket/handshake.json", as: [HandshakeVector].self).count == 10)
     }
 }
 
