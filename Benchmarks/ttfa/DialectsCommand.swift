@@ -50,6 +50,12 @@ struct DialectsCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !files.isEmpty else {
+            // Without its data files only the built-in dialects can be listed: say so, and fail.
+            do {
+                _ = try ResourceLocator.directory(.dialects)
+            } catch {
+                throw CommandFailure.input(error)
+            }
             let entries = DialectCatalog.entries()
             let width = entries.map(\.name.count).max() ?? 0
             for entry in entries {

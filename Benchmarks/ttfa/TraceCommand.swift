@@ -99,7 +99,7 @@ struct TraceCommand: AsyncParsableCommand {
                 }
             }
             if let audio {
-                recording = try Recording(contentsOf: audio)
+                recording = try BundledRecordings.recording(audio)
             } else {
                 recording = try BundledRecordings.load()[0]
             }

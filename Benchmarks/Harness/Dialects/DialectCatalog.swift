@@ -14,9 +14,9 @@ public enum DialectCatalog {
         public var summary: String
     }
 
-    /// Folder of the shipped dialect files.
+    /// Folder of the shipped dialect files (nil when they are not beside the executable).
     public static var directory: URL? {
-        Bundle.module.url(forResource: "dialects", withExtension: nil)
+        try? ResourceLocator.directory(.dialects)
     }
 
     /// Everything `ttfa dialects` lists.
@@ -48,6 +48,13 @@ public enum DialectCatalog {
             path = shipped
         }
         guard FileManager.default.fileExists(atPath: path) else {
+            if !nameOrPath.contains("/") {
+                do {
+                    _ = try ResourceLocator.directory(.dialects)
+                } catch {
+                    throw TransportError(.input, "\(flag) \(nameOrPath): no such file, and the shipped dialects cannot be looked up: \(error.message)")
+                }
+            }
             let names = entries().filter { $0.path != nil }.map(\.name).joined(separator: ", ")
             throw TransportError(.input, "\(flag) \(nameOrPath): no such file, and not a shipped dialect (\(names)); see ttfa dialects")
         }

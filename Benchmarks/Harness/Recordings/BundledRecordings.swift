@@ -13,16 +13,11 @@ public enum BundledRecordings {
         var recordings: [Entry]
     }
 
-    /// Folder holding the bundled WAV files.
-    public static var directory: URL? {
-        Bundle.module.url(forResource: "recordings", withExtension: nil)
-    }
-
     /// Loads every bundled recording, shortest first.
+    /// - Throws: `TransportError(.input)` when they are not beside the executable (saying where
+    ///   it looked) or a file is unreadable.
     public static func load() throws(TransportError) -> [Recording] {
-        guard let directory else {
-            throw TransportError(.input, "the bundled recordings are missing next to the ttfa executable (\(Bundle.module.bundlePath)); rebuild with swift build, or pass --audio FILE")
-        }
+        let directory = try ResourceLocator.directory(.recordings)
         let manifestURL = directory.appendingPathComponent("manifest.json")
         let manifest: Manifest
         do {
@@ -30,12 +25,28 @@ public enum BundledRecordings {
         } catch {
             throw TransportError(.input, "\(manifestURL.path): unreadable recordings manifest (\(error))")
         }
-        return try manifest.recordings.map { (entry) throws(TransportError) in
+        return try manifest.recordings.map { (entry) throws(TransportError) -> Recording in
             try Recording(
                 contentsOf: directory.appendingPathComponent(entry.file).path,
                 speechStartMs: entry.speech_start_ms,
                 speechEndMs: entry.speech_end_ms
             )
         }
+    }
+
+    /// The names of the bundled recordings (`short.wav`, `medium.wav`, `long.wav`).
+    public static let names = ["short.wav", "medium.wav", "long.wav"]
+
+    /// `--audio PATH`: the file at `path`, or — when there is none and `path` is a bare name —
+    /// the bundled recording of that name (`short.wav`, or `short`), with its annotations.
+    public static func recording(_ path: String) throws(TransportError) -> Recording {
+        let name = path.hasSuffix(".wav") ? path : path + ".wav"
+        if !FileManager.default.fileExists(atPath: path), !path.contains("/"), names.contains(name) {
+            guard let bundled = try load().first(where: { $0.name == name }) else {
+                throw TransportError(.input, "--audio \(path): the bundled recordings' manifest does not list \(name)")
+            }
+            return bundled
+        }
+        return try Recording(contentsOf: path)
     }
 }
