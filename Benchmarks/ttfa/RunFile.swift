@@ -169,6 +169,9 @@ struct ConfigCommand: AsyncParsableCommand {
             commandName: "check",
             abstract: "Validate a run file and print what `ttfa run --config FILE` would run.",
             discussion: """
+            Exit 0 only when a run would go; 2 when anything found would stop it (each problem \
+            is printed, and a summary goes to stderr).
+
             Example ttfa.yaml:
               websocket:
                 url: wss://proxy.example.com/v1/realtime
@@ -200,21 +203,23 @@ struct ConfigCommand: AsyncParsableCommand {
             _ = try command.linkOptions.spec()
             _ = try command.thresholdOptions.load()
             let dialects = try command.dialectOptions.load()
-            var warnings: [String] = []
+            var problems: [String] = []
             for (flag, raw) in command.headers.map({ ("--header", $0) }) + command.wsHeaders.map({ ("--ws-header", $0) }) + command.sseHeaders.map({ ("--sse-header", $0) }) {
                 do throws(TransportError) {
                     _ = try HeaderParser.parse(raw, flag: flag)
                 } catch {
-                    warnings.append(error.message)
+                    problems.append(error.message)
                 }
             }
             for path in command.audio where !FileManager.default.fileExists(atPath: path) {
-                warnings.append("recording \(path): no such file (relative paths start where ttfa runs)")
+                if !path.contains("/"), BundledRecordings.names.contains(path.hasSuffix(".wav") ? path : path + ".wav") { continue }
+                problems.append("recording \(path): no such file (relative paths start where ttfa runs)")
             }
             var redactor = SecretRedactor()
             for url in command.urls.values { redactor.addCredentials(fromURL: url) }
             let shown = expanded.arguments.map { $0.contains("://") ? redactor.redactURL($0) : $0 }
-            print("\(file): ok — \(expanded.entries.count) option\(expanded.entries.count == 1 ? "" : "s")")
+            let options = "\(expanded.entries.count) option\(expanded.entries.count == 1 ? "" : "s")"
+            print(problems.isEmpty ? "\(file): ok — \(options)" : "\(file): \(options), \(problems.count) problem\(problems.count == 1 ? "" : "s")")
             print("would run: ttfa " + CommandLineRedaction.redacted(shown, redactor: redactor))
             print("transports: " + command.kinds.map { kind in "\(kind.rawValue) → \(command.urls[kind].map { redactor.redactURL($0) } ?? "the embedded reference server")" }.joined(separator: ", "))
             for dialect in [dialects.websocket, dialects.sse].compactMap({ $0 }) {
@@ -222,7 +227,10 @@ struct ConfigCommand: AsyncParsableCommand {
             }
             print("recordings: \(command.audio.isEmpty ? "the bundled ones (short, medium, long)" : command.audio.joined(separator: ", "))")
             print("trials: \(command.trials) measured + \(command.warmup) warm-up per transport and recording, \(command.connection) connections, timeout \(Format.number(command.timeout)) s")
-            for warning in warnings { print("warning: \(warning) (a run would stop here)") }
+            for problem in problems { print("problem: \(problem) (a run would stop here)") }
+            if !problems.isEmpty {
+                throw CommandFailure(message: "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") would stop a run (see above)", exitCode: ExitCodes.usage)
+            }
         }
     }
 }

@@ -60,25 +60,43 @@ struct RunFileTests {
         #expect(!FileManager.default.fileExists(atPath: scratch.database), "nothing measured or stored")
     }
 
-    @Test func configCheckSaysWhatWouldRunAndWhatIsMissing() async throws {
+    /// What would run, and — when something found would stop the run — exit 2 with each problem.
+    @Test func configCheckSaysWhatWouldRunAndExits2WhenARunWouldStop() async throws {
         let scratch = try Scratch()
         let file = scratch.directory.appendingPathComponent("ttfa.json").path
-        try #"{"websocket": {"url": "wss://proxy.example.com/v1/realtime?api_key=abc123", "headers": ["Authorization: Bearer $TTFA_UNSET_TOKEN"]}, "transport": "websocket", "trials": 10}"#
+        try #"{"websocket": {"url": "wss://proxy.example.com/v1/realtime?api_key=abc123", "headers": ["Authorization: Bearer $TTFA_UNSET_TOKEN"]}, "transport": "websocket", "trials": 10, "audio": ["short.wav", "nowhere.wav"]}"#
             .write(toFile: file, atomically: true, encoding: .utf8)
         let check = try await ttfa(["config", "check", file])
-        #expect(check.status == 0, "\(check.stderr)")
-        #expect(check.stdout.contains("ok — 4 options"))
+        #expect(check.status == 2, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("6 options, 2 problems"), "\(check.stdout)")
         #expect(check.stdout.contains("websocket → wss://proxy.example.com/v1/realtime?api_key=***"))
         #expect(check.stdout.contains("trials: 10 measured"))
-        #expect(check.stdout.contains("warning: --ws-header Authorization uses $TTFA_UNSET_TOKEN"))
-        #expect(!check.stdout.contains("abc123"))
+        #expect(check.stdout.contains("problem: --ws-header Authorization uses $TTFA_UNSET_TOKEN"))
+        #expect(check.stdout.contains("problem: recording nowhere.wav: no such file"), "a bundled recording's name is not a problem")
+        #expect(check.stderr.contains("2 problems would stop a run"))
+        #expect(!check.stdout.contains("abc123") && !check.stderr.contains("abc123"))
+        // The same file with the variable set and the recording that exists: a run would go.
+        try #"{"websocket": {"url": "wss://proxy.example.com/v1/realtime", "headers": ["Authorization: Bearer $TTFA_SET_TOKEN"]}, "transport": "websocket", "audio": ["short.wav"]}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let good = try await ttfa(["config", "check", file], environment: ["TTFA_SET_TOKEN": "t"])
+        #expect(good.status == 0 && good.stdout.contains("ok — 4 options"), "\(good.stdout)\(good.stderr)")
     }
 
+    /// With the keys set and the recordings they name in place (own-endpoints.yaml names yours),
+    /// every example would run.
     @Test func theExamplesAreValidRunFiles() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let scratch = try Scratch()
+        try FileManager.default.createDirectory(at: scratch.directory.appendingPathComponent("speech"), withIntermediateDirectories: true)
+        for name in ["question.wav", "long-question.flac"] {
+            try FileManager.default.copyItem(atPath: scratch.audio, toPath: scratch.directory.appendingPathComponent("speech/\(name)").path)
+        }
+        // own-dialects.yaml names its dialect files as a project would keep them, relative to where ttfa runs.
+        try FileManager.default.createDirectory(at: scratch.directory.appendingPathComponent("examples"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("examples/dialects"), to: scratch.directory.appendingPathComponent("examples/dialects"))
         for name in ["openai.yaml", "own-endpoints.yaml", "own-dialects.yaml"] {
-            let check = try await ttfa(["config", "check", root.appendingPathComponent("examples/\(name)").path],
-                                       environment: ["OPENAI_API_KEY": "k", "PROXY_TOKEN": "p", "SUPABASE_ANON_KEY": "s"])
+            let check = try await ttfa(["config", "check", repositoryRoot.appendingPathComponent("examples/\(name)").path],
+                                       environment: ["OPENAI_API_KEY": "k", "PROXY_TOKEN": "p", "SUPABASE_ANON_KEY": "s"],
+                                       currentDirectory: scratch.directory)
             #expect(check.status == 0 && check.stdout.contains(": ok — "), "\(name): \(check.stdout)\(check.stderr)")
             #expect(!check.stdout.contains("uses $"), "\(name): every header's variable is set")
         }
