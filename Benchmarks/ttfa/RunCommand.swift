@@ -99,6 +99,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Measured trials per transport and recording.")
     var trials = 3
 
+    @Flag(help: "A first number in under a minute: the short recording and 2 trials (+ 1 warm-up) per transport, unless --audio or --trials say otherwise.")
+    var quick = false
+
     @Option(help: "Warm-up rounds before the measured trials (stored, flagged, not in statistics).")
     var warmup = 1
 
@@ -221,7 +224,11 @@ struct RunCommand: AsyncParsableCommand {
         return value > 1 ? value / 100 : value
     }
 
-    func validate() throws {
+    mutating func validate() throws {
+        if quick {
+            if audio.isEmpty { audio = ["short.wav"] }
+            if trials == 3 { trials = 2 }
+        }
         guard trials >= 1 else { throw ValidationError("--trials must be at least 1, got \(trials)") }
         guard trials <= 100_000 else { throw ValidationError("--trials \(trials) is more than 100000") }
         guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative, got \(warmup)") }
@@ -329,7 +336,7 @@ struct RunCommand: AsyncParsableCommand {
             if audio.isEmpty {
                 recordings = try BundledRecordings.load()
             } else {
-                recordings = try audio.map { (path) throws(TransportError) in try Recording(contentsOf: path) }
+                recordings = try audio.map { (path) throws(TransportError) in try BundledRecordings.recording(path) }
             }
             // URLs are checked before anything starts.
             for (kind, url) in urls { _ = try Endpoint(url, for: kind) }
@@ -405,6 +412,28 @@ struct RunCommand: AsyncParsableCommand {
         }
         for side in sides { await side.server?.stop() }
         if exitCode != ExitCodes.success { throw ExitCode(exitCode) }
+    }
+
+    /// "about 4 min (ttfa --quick: a first number in about 30 s)": what the first line says of
+    /// the run's length. Answers of the embedded server come from its profiles; an endpoint's
+    /// own are guessed at 2 s, and the line says so.
+    static func expectedLength(_ configuration: BenchmarkConfiguration, sides: [Side], link: LinkSpec?, quick: Bool) -> String {
+        var guessed = false
+        let rtt = link?.rttMs ?? 0
+        let seconds = configuration.estimatedSeconds { settings, recording in
+            guard let side = sides.first(where: { $0.variant == settings.variant }), side.server != nil, side.urls[settings.kind] == nil else {
+                guessed = true
+                return 2000
+            }
+            let profile = settings.kind == .websocket ? side.profiles.realtime : side.profiles.chatCompletions
+            return profile.expectedAnswerMs(audioSeconds: Double(recording.durationNs) / 1e9) + rtt
+        }
+        let length = seconds < 90 ? "about \(Int(seconds.rounded())) s" : "about \(Int((seconds / 60).rounded())) min"
+        var note = length + (guessed ? " (your endpoints' answers guessed at 2 s each)" : "")
+        if !quick && seconds > 60 && configuration.arrivals == nil {
+            note += "; ttfa --quick gives a first number in under a minute"
+        }
+        return note
     }
 
     /// One configuration to measure: the run itself, or one side of a same-job A/B comparison.
@@ -530,7 +559,8 @@ struct RunCommand: AsyncParsableCommand {
         let runs = runIDs.count == 1 ? "ttfa run \(runIDs[0])" : "ttfa A/B runs \(runIDs.map(String.init).joined(separator: " and ")), trials interleaved"
         let plan = combined.arrivals.map { "\(combined.totalTrials) sessions of one trial (open model: \($0.summary) per transport, at most \(combined.maxSessions) in flight)" }
             ?? "\(combined.totalTrials) trials (\(trials) measured + \(warmup) warm-up per transport and recording\(concurrency > 1 ? ", \(concurrency) sessions at once" : ""))"
-        printer.note("\(runs): \(plan) against \(places.joined(separator: "; "))\(network), storing in \(store.path)\(group.map { " (group \($0))" } ?? "")")
+        printer.note("\(runs): \(plan) against \(places.joined(separator: "; "))\(network), storing in \(store.path)\(group.map { " (group \($0))" } ?? "")"
+                     + "; " + Self.expectedLength(combined, sides: sides, link: link, quick: quick))
 
         let runner = BenchmarkRunner(configuration: combined, store: store,
                                      targets: sides.flatMap { side in side.settings.map { _ in BenchmarkRunner.Target(runID: side.runID, serverLog: side.server?.log) } })

@@ -113,6 +113,15 @@ public struct DeploymentProfile: Sendable, Equatable {
 
     /// The plan of the `sequence`-th request (1-based) on an endpoint, whose upload carried
     /// `audioSeconds` of audio to ingest after it arrived.
+    /// How long an answer to `audioSeconds` of speech takes on average, milliseconds: the plan's
+    /// time to first audio (the mean of 100 draws) and the answer's own delivery after it. For
+    /// estimates of a run's length, not for anything measured.
+    public func expectedAnswerMs(audioSeconds: Double) -> Double {
+        let draws = (1...100).map { plan(sequence: $0, audioSeconds: audioSeconds).totalMs }
+        let delivery = answer.realTimeFactor > 0 ? Double(answer.audioMs) / answer.realTimeFactor : 0
+        return draws.reduce(0, +) / Double(draws.count) + delivery
+    }
+
     public func plan(sequence: Int, audioSeconds: Double) -> Plan {
         var generator = SeededGenerator(seed: seed &+ UInt64(max(0, sequence)) &* 0x9E37_79B9_7F4A_7C15)
         var plan = Plan()

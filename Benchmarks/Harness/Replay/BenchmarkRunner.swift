@@ -95,6 +95,21 @@ public struct BenchmarkConfiguration: Sendable {
     /// Closed model: the sessions that run (no more than there are trials).
     public var closedSessions: Int { max(1, min(concurrency, totalTrials)) }
 
+    /// About how long the run will take, seconds: every trial replays its recording in real
+    /// time and then waits for its answer (`answerMs` of the transport and recording: a profile's
+    /// expectation, or a guess for an endpoint not known), the closed model's sessions side by
+    /// side; the open model lasts its schedule plus the last answers.
+    public func estimatedSeconds(answerMs: (TransportSettings, Recording) -> Double) -> Double {
+        if let arrivals {
+            let longest = transports.flatMap { t in recordings.map { r in Double(r.durationNs) / 1e9 + answerMs(t, r) / 1000 } }.max() ?? 0
+            return Double(arrivals.durationNs) / 1e9 + longest
+        }
+        let perRound = transports.reduce(0.0) { sum, t in
+            sum + recordings.reduce(0.0) { $0 + Double($1.durationNs) / 1e9 + answerMs(t, $1) / 1000 }
+        }
+        return perRound * Double(trials + warmup) / Double(closedSessions)
+    }
+
     /// Trials the run will perform, warm-ups included.
     public var totalTrials: Int {
         if let arrivals { return arrivals.arrivals().count * transports.count }
