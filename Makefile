@@ -5,13 +5,19 @@
 
 SWIFT ?= swift
 ARGS ?=
+# make install: where (PREFIX) and into which staging root (DESTDIR, for packagers).
+PREFIX ?= /usr/local
+DESTDIR ?=
+# The release binary links the Swift runtime statically: it needs only the system's own
+# libraries at run time (libcurl, OpenSSL, SQLite, libsndfile, libsoxr), wherever it is copied.
+RELEASE_FLAGS := -c release --static-swift-stdlib
 APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libsndfile1-dev libsoxr-dev pkg-config
 # What only the tests need: xmllint validates the JUnit reports against a schema; a real
 # PostgreSQL server (started by scripts/with-postgres.sh for the run) holds the shared store.
 TEST_PACKAGES := libxml2-utils postgresql python3
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps test-deps apt-packages build run test test-parallel test-timing bench-accuracy clean
+.PHONY: deps test-deps apt-packages build run dist install test test-parallel test-timing test-dist bench-accuracy clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
@@ -27,10 +33,19 @@ apt-packages:
 	fi
 
 build: deps
-	$(SWIFT) build -c release --product ttfa
+	$(SWIFT) build $(RELEASE_FLAGS) --product ttfa
 
 run: build
 	.build/release/ttfa $(ARGS)
+
+# dist/ttfa-VERSION-linux-ARCH.tar.gz (bin/ttfa, share/ttfa/{dialects,recordings}, the man page,
+# shell completions, LICENSE, README.md) and its .sha256, the binary stamped with its commit.
+dist: build
+	scripts/dist archive dist
+
+# The same tree as the archive, under $(DESTDIR)$(PREFIX): bin/ttfa, share/ttfa, share/man/man1, ...
+install: build
+	scripts/dist tree "$(DESTDIR)$(PREFIX)"
 
 # The suite in two parts: everything that checks behaviour runs in parallel; what must measure
 # time runs alone afterwards, each figure judged against a baseline taken in the same run.
@@ -39,10 +54,15 @@ test: test-deps
 	@$(MAKE) --no-print-directory test-parallel test-timing
 
 test-parallel:
-	scripts/with-postgres.sh $(SWIFT) test --skip-build --skip TimingTests
+	scripts/with-postgres.sh $(SWIFT) test --skip-build --skip TimingTests --skip DistTests
 
 test-timing:
 	$(SWIFT) test --skip-build --filter TimingTests
+
+# The release archive unpacked and run as a user would, and the CI recipes run with it.
+test-dist: test-deps dist
+	$(SWIFT) build --build-tests
+	TTFA_DIST_ARCHIVE="$$(ls -t dist/ttfa-*-linux-*.tar.gz | head -n 1)" $(SWIFT) test --skip-build --filter DistTests
 
 # The accuracy figures (link delay and rate, dialect files against the built-in code, a
 # server's delay in TTFA), each against a same-run baseline: see Benchmarks/Accuracy/README.md.

@@ -24,7 +24,7 @@ if ! command -v tshark >/dev/null; then
   sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
   $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q tshark >/dev/null
 fi
-swift build -c release --product ttfa >&2
+make --no-print-directory build >&2   # the release binary, as users build it (static Swift runtime)
 ttfa=.build/release/ttfa
 
 $ttfa serve --port $port > "$work/serve.out" 2>&1 & serve_pid=$!

@@ -17,7 +17,7 @@ struct TTFACommand: AsyncParsableCommand {
         Exit codes: 0 success; 1 a threshold or regression check failed; 2 usage or input error \
         (nothing was measured); 3 measured, but some trials failed or were invalid; 130 interrupted.
         """,
-        version: TTFAVersion.string,
+        version: TTFAInfo.versionLine,
         subcommands: [RunCommand.self, TraceCommand.self, ServeCommand.self, RunsCommand.self, ReportCommand.self, ExportCommand.self, CompareCommand.self, BaselineCommand.self, DatabaseCommand.self, ConfigCommand.self, ProfileCommand.self, LinkCommand.self, DialectsCommand.self],
         defaultSubcommand: RunCommand.self
     )
@@ -34,6 +34,11 @@ struct TTFACommand: AsyncParsableCommand {
         do {
             // A run file becomes arguments before parsing (`ttfa run --config ttfa.yaml`).
             let given = Array(CommandLine.arguments.dropFirst())
+            // `ttfa --version --json`: the version, the commit and the build date as one object.
+            if Set(given) == ["--version", "--json"] {
+                print(TTFAInfo.versionJSON.serialized())
+                return
+            }
             var command = try parseAsRoot(try RunFile.expand(given)?.arguments ?? given)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -75,6 +80,3 @@ struct CommandFailure: Error {
     }
 }
 
-enum TTFAVersion {
-    static let string = TTFAInfo.version
-}

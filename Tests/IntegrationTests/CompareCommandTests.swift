@@ -2,20 +2,6 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Validates a JUnit report against the common schema with xmllint (installed by `make test`).
-func validateJUnit(_ path: String) throws -> (valid: Bool, output: String) {
-    let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Schemas/junit.xsd").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["xmllint", "--noout", "--schema", schema, path]
-    let pipe = Pipe()
-    process.standardError = pipe
-    process.standardOutput = pipe
-    try process.run()
-    process.waitUntilExit()
-    return (process.terminationStatus == 0, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
-}
-
 @Suite("ttfa baseline and compare", .serialized)
 struct CompareCommandTests {
     /// The same samples are unchanged; a server 100 ms slower regresses (a margin no busy machine

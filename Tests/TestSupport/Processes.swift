@@ -172,3 +172,19 @@ package func withServe(_ arguments: [String] = [], _ body: (ServeProcess) async 
     }
     await server.stop()
 }
+
+/// Validates a JUnit report against the common schema (`Tests/Fixtures/junit.xsd`) with xmllint
+/// (installed by `make test`).
+package func validateJUnit(_ path: String) throws -> (valid: Bool, output: String) {
+    let schema = repositoryRoot.appendingPathComponent("Tests/Fixtures/junit.xsd").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["xmllint", "--noout", "--schema", schema, path]
+    let pipe = Pipe()
+    process.standardError = pipe
+    process.standardOutput = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus == 0, String(decoding: output, as: UTF8.self))
+}
