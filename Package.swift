@@ -1,15 +1,22 @@
 // swift-tools-version:6.1
 // ttfa — time to first audio, WebSocket versus HTTP POST + SSE.
 //
-// Layout (see README.md, "Architecture"):
-//   Sources/CCurl, CCrypto, CPosix   C system libraries behind thin typed shims
-//   Sources/DialectSpec              dialect files: their model, validation, JSON paths, templates, audio formats
-//   Sources/VoiceTransport           the library: transports, wire parsers, dialects, recordings
-//   Sources/ReferenceServer          Hummingbird server speaking both dialects, with faults and deployment profiles
-//   Sources/LinkEmulator             a user-space TCP relay playing a network (delay, jitter, bandwidth, buffering)
-//   Sources/SpeechDetection          the energy VAD that both the server's server_vad and the SSE client use
-//   Benchmarks/Harness               replay, statistics, storage, reports, trace (no CLI parsing)
-//   Benchmarks/ttfa                  the command-line tool
+// Layout (see README.md, "Architecture"): product code in Sources/, one module per part;
+// Benchmarks/ holds only benchmarks; Tests/ a test target per module with logic of its own.
+//   CCurl, CCrypto, CPosix, CSndFile, CSoxr, CBuildStamp   C behind thin typed shims
+//   DialectSpec        dialect files: model, validation, JSON paths, templates, audio formats
+//   VoiceTransport     the transports: I/O loops, wire parsers, dialects, recordings
+//   ReferenceServer    Hummingbird server speaking the dialects, with faults and deployment profiles
+//   LinkEmulator       a user-space TCP relay playing a network
+//   SpeechDetection    the energy VAD the server's server_vad and the clients share
+//   TTFASupport        JSON values, formatting, host facts, version: what every part below uses
+//   Storage            the results schema and the store protocol; StorageSQLite, StoragePostgres
+//   Statistics         summaries, bootstrap comparisons, verdicts, profile fits
+//   Checks             thresholds, baselines, regression checks
+//   Reports            run summaries and their renderers (table, JSON, CSV, Markdown, JUnit, HTML)
+//   Replay             the replay clock, one turn, a run of many, the load models, trace
+//   RunSession         a validated run plan and the session that runs it
+//   ttfa               the command-line tool: flags into values
 import PackageDescription
 
 // Linux only: the I/O core is epoll and the tool links Debian's libcurl, OpenSSL, SQLite,
@@ -115,46 +122,72 @@ let package = Package(
             ]
         ),
         .target(
-            name: "Harness",
+            name: "TTFASupport",
+            dependencies: ["VoiceTransport", "CBuildStamp", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "Storage",
+            dependencies: ["TTFASupport", "VoiceTransport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "StorageSQLite",
+            dependencies: ["Storage", "TTFASupport", "VoiceTransport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "StoragePostgres",
             dependencies: [
-                "VoiceTransport",
-                "ReferenceServer",
-                "LinkEmulator",
-                "SpeechDetection",
-                "SeededRandom",
-                "CBuildStamp",
+                "Storage", "TTFASupport", "VoiceTransport",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .target(
+            name: "Statistics",
+            dependencies: ["Storage", "TTFASupport", "SeededRandom", "ReferenceServer"]
+        ),
+        .target(
+            name: "Checks",
+            dependencies: ["Statistics", "Storage", "TTFASupport"]
+        ),
+        .target(
+            name: "Reports",
+            dependencies: ["Checks", "Statistics", "Storage", "TTFASupport", "VoiceTransport"]
+        ),
+        .target(
+            name: "Replay",
+            dependencies: [
+                "VoiceTransport", "ReferenceServer", "LinkEmulator", "SpeechDetection", "SeededRandom", "DialectSpec",
+                "Storage", "TTFASupport",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Benchmarks/Harness",
             resources: [.copy("Resources/recordings"), .copy("Resources/dialects")]
+        ),
+        .target(
+            name: "RunSession",
+            dependencies: [
+                "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "StoragePostgres", "TTFASupport",
+                "VoiceTransport", "ReferenceServer", "LinkEmulator",
+            ]
         ),
         .executableTarget(
             name: "ttfa",
             dependencies: [
-                "Harness",
-                "VoiceTransport",
-                "CPosix",
-                "ReferenceServer",
-                "LinkEmulator",
-                "SpeechDetection",
-                "SeededRandom",
+                "RunSession", "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "StoragePostgres",
+                "TTFASupport", "VoiceTransport", "CPosix", "ReferenceServer", "LinkEmulator", "SpeechDetection", "SeededRandom",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-            ],
-            path: "Benchmarks/ttfa"
+            ]
         ),
         .executableTarget(
             name: "AccuracyBenchmark",
             dependencies: [
-                "TestSupport", "Harness", "VoiceTransport", "LinkEmulator", "DialectSpec",
+                "TestSupport", "Replay", "TTFASupport", "VoiceTransport", "LinkEmulator", "DialectSpec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -166,7 +199,7 @@ let package = Package(
         // the in-process reference server.
         .target(
             name: "TestSupport",
-            dependencies: ["VoiceTransport", "ReferenceServer", "Harness", .product(name: "Yams", package: "Yams")],
+            dependencies: ["VoiceTransport", "ReferenceServer", "Replay", "Storage", "StorageSQLite", "RunSession", "TTFASupport", .product(name: "Yams", package: "Yams")],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -175,13 +208,17 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "VoiceTransport", "ReferenceServer", "LinkEmulator", "Harness", "ttfa", "CSndFile", "SpeechDetection", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "TestSupport", "VoiceTransport", "ReferenceServer", "LinkEmulator", "Replay", "Reports", "Checks", "Statistics", "Storage",
+                "StorageSQLite", "StoragePostgres", "RunSession", "TTFASupport", "ttfa", "CSndFile", "SpeechDetection",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         // What must measure time: run alone, after the parallel suite (make test-timing), each
         // figure judged against a baseline measured in the same run.
         .testTarget(
             name: "TimingTests",
-            dependencies: ["TestSupport", "AccuracyBenchmark", "Harness", "VoiceTransport", "ttfa"]
+            dependencies: ["TestSupport", "AccuracyBenchmark", "Replay", "StorageSQLite", "VoiceTransport", "ttfa"]
         ),
         // The release archive (make dist) unpacked as a user would, and the CI recipes run with
         // it: make test-dist.
@@ -189,10 +226,17 @@ let package = Package(
             name: "DistTests",
             dependencies: ["TestSupport"]
         ),
-        .testTarget(
-            name: "HarnessTests",
-            dependencies: ["Harness", "VoiceTransport", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
-        ),
+        // A unit-test target per module with logic of its own.
+        .testTarget(name: "TTFASupportTests", dependencies: ["TTFASupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "StorageSQLite", "TTFASupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StatisticsTests", dependencies: ["TestSupport", "Statistics", "Storage", "SeededRandom", "ReferenceServer"]),
+        .testTarget(name: "ChecksTests", dependencies: ["TestSupport", "Checks", "Reports", "Statistics", "Storage", "StorageSQLite"]),
+        .testTarget(name: "ReportsTests", dependencies: ["TestSupport", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "TTFASupport"]),
+        .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Storage", "TTFASupport", "VoiceTransport", "SpeechDetection"]),
+        .testTarget(name: "SpeechDetectionTests", dependencies: ["SpeechDetection"]),
+        .testTarget(name: "DialectSpecTests", dependencies: ["DialectSpec"]),
+        .testTarget(name: "ReferenceServerTests", dependencies: ["ReferenceServer"]),
+        .testTarget(name: "LinkEmulatorTests", dependencies: ["LinkEmulator"]),
     ],
     swiftLanguageModes: [.v6]
 )

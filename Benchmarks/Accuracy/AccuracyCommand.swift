@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Statistics
 import VoiceTransport
 
 /// `ttfa-accuracy`: how exactly ttfa's emulated conditions and its measurements track what they

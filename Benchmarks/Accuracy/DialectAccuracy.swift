@@ -1,6 +1,7 @@
 import DialectSpec
 import Foundation
-import Harness
+import Replay
+import Statistics
 import TestSupport
 import VoiceTransport
 

@@ -1,5 +1,5 @@
 import Foundation
-import Harness
+import Statistics
 
 /// Measured values (milliseconds unless said otherwise) and the order statistics the judges use.
 struct Sample: Sendable, Codable, Equatable {

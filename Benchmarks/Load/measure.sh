@@ -31,7 +31,7 @@ trap 'kill $serve_pid $sampler_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 make --no-print-directory build >&2   # the release binary, as users build it (static Swift runtime)
 ttfa=.build/release/ttfa
 ulimit -n "$(ulimit -Hn)"
-audio=Benchmarks/Harness/Resources/recordings/short.wav
+audio=Sources/Replay/Resources/recordings/short.wav
 
 printf '%-10s %6s %8s %19s %21s %8s %7s %13s %9s %11s %12s\n' transport sessions trials "lag p50/p99 ms" "TTFA-100 p50/p99 ms" invalid failed "ttfa CPU" "ttfa MB" "server CPU" "server KB/conn"
 for transport in $transports; do

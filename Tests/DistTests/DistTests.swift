@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The release archive as a user gets it (`make test-dist` builds it with `make dist` and runs
 /// these): unpacked anywhere, it runs with nothing of the build around it; and the CI recipes run
@@ -68,7 +68,7 @@ struct DistTests {
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("TTFA p50") && run.stdout.contains("verdict:"), "\(run.stdout)")
         #expect(FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("results/ttfa.sqlite").path), "stored where it ran")
-        #expect(!run.stderr.contains("ttfa_Harness.resources"))
+        #expect(!run.stderr.contains("ttfa_Replay.resources"))
 
         // Only the system's own libraries: the Swift runtime is inside the binary.
         let ldd = try await command(URL(fileURLWithPath: "/usr/bin/ldd"), [root.appendingPathComponent("bin/ttfa").path])
@@ -146,9 +146,9 @@ func hideBuildResources() throws -> HiddenBuildResources {
     let build = repositoryRoot.appendingPathComponent(".build")
     var moved: [(URL, URL)] = []
     for triple in (try? FileManager.default.contentsOfDirectory(atPath: build.path)) ?? [] {
-        let bundle = build.appendingPathComponent(triple).appendingPathComponent("release/ttfa_Harness.resources")
+        let bundle = build.appendingPathComponent(triple).appendingPathComponent("release/ttfa_Replay.resources")
         guard FileManager.default.fileExists(atPath: bundle.path) else { continue }
-        let aside = bundle.deletingLastPathComponent().appendingPathComponent("ttfa_Harness.resources.hidden-by-dist-test")
+        let aside = bundle.deletingLastPathComponent().appendingPathComponent("ttfa_Replay.resources.hidden-by-dist-test")
         try FileManager.default.moveItem(at: bundle, to: aside)
         moved.append((bundle, aside))
     }

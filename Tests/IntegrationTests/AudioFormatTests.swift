@@ -1,10 +1,11 @@
 import CSndFile
 import Foundation
-import Harness
+import Replay
 import SpeechDetection
+import StorageSQLite
+import TestSupport
 import Testing
 import VoiceTransport
-import TestSupport
 
 /// Writes mono 24 kHz PCM16 as another file: resampled (libsoxr), copied to `channels`
 /// channels, encoded by libsndfile in `format`.

@@ -1,14 +1,15 @@
 import DialectSpec
 import Foundation
 import GRDB
-import Harness
 import ReferenceServer
+import Replay
+import StorageSQLite
+import TestSupport
 import Testing
 import VoiceTransport
-import TestSupport
 
 let exampleDialects = repositoryRoot.appendingPathComponent("examples/dialects")
-let shippedDialectFiles = repositoryRoot.appendingPathComponent("Benchmarks/Harness/Resources/dialects")
+let shippedDialectFiles = repositoryRoot.appendingPathComponent("Sources/Replay/Resources/dialects")
 
 @Suite("Dialect files end to end", .serialized)
 struct DialectFileIntegrationTests {

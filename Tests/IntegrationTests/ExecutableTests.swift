@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("The ttfa executable", .serialized)
 struct ExecutableTests {
@@ -40,7 +40,8 @@ struct ExecutableTests {
             ]
             for (transport, fault, kind) in cases {
                 let path = transport == "websocket" ? "ws://127.0.0.1:\(server.port)/v1/realtime" : "http://127.0.0.1:\(server.port)/v1/chat/completions"
-                let result = try await ttfa(["trace", "--transport", transport, "--url", "\(path)?fault=\(fault)", "--timeout", "1"])
+                // Only the stall waits for the timeout; the other faults end the turn themselves.
+                let result = try await ttfa(["trace", "--transport", transport, "--url", "\(path)?fault=\(fault)", "--timeout", fault == "stall" ? "1" : "30"])
                 #expect(result.status == 3, "\(fault)")
                 let lines = result.jsonLines
                 let error = try #require(lines.first { $0["type"] as? String == "error" }, "\(fault)")

@@ -1,10 +1,12 @@
 import Foundation
 import GRDB
-import Harness
 import ReferenceServer
+import Replay
+import Storage
+import StorageSQLite
+import TestSupport
 import Testing
 import VoiceTransport
-import TestSupport
 
 /// A server that misbehaves the way real ones do must never get a wrong number stored as `ok`.
 ///
@@ -37,7 +39,7 @@ struct HostileServerTests {
         Scenario(transport: .sse, fault: .garbageEvent, every: 3, failures: ["protocol"]),
         Scenario(transport: .sse, fault: .errorMidStream, every: 3, failures: ["server_error"]),
         Scenario(transport: .sse, fault: .dropMidStream, every: 3, failures: ["closed"]),
-        Scenario(transport: .sse, fault: .stall, every: 3, failures: ["timeout"], timeout: 1),
+        Scenario(transport: .sse, fault: .stall, every: 3, failures: ["timeout"], timeout: 4),
         Scenario(transport: .sse, fault: .optionsBody, every: nil, failures: []),
         Scenario(transport: .sse, fault: .closeIdle, every: 2, failures: []),
         Scenario(transport: .websocket, fault: .staleDelta, every: 2, failures: [], anomalies: true),
@@ -47,7 +49,7 @@ struct HostileServerTests {
         Scenario(transport: .websocket, fault: .dropAfterDone, every: 3, failures: ["closed"]),
         Scenario(transport: .websocket, fault: .closeIdle, every: 3, failures: ["closed"]),
         Scenario(transport: .websocket, fault: .dropMidStream, every: 3, failures: ["closed"]),
-        Scenario(transport: .websocket, fault: .stall, every: 3, failures: ["timeout"], timeout: 1),
+        Scenario(transport: .websocket, fault: .stall, every: 3, failures: ["timeout"], timeout: 4),
     ]
 
     @Test(arguments: scenarios)

@@ -1,9 +1,9 @@
 import Foundation
-import Harness
 import ReferenceServer
+import Replay
+import TestSupport
 import Testing
 import VoiceTransport
-import TestSupport
 
 /// (How promptly Ctrl-C ends a run that is connecting is timed in TimingTests.)
 @Suite("Messages a person can act on", .serialized)

@@ -1,7 +1,7 @@
 import Foundation
-import Harness
-import Testing
+import StorageSQLite
 import TestSupport
+import Testing
 
 @Suite("Load: the open model, its stored time series, and load groups", .serialized)
 struct LoadIntegrationTests {

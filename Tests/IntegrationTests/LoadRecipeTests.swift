@@ -1,8 +1,8 @@
 import Foundation
-import Harness
 import ReferenceServer
-import Testing
+import Replay
 import TestSupport
+import Testing
 import VoiceTransport
 import Yams
 

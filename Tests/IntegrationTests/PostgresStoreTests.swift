@@ -1,7 +1,8 @@
 import Foundation
-import Harness
-import Testing
+import RunSession
+import Storage
 import TestSupport
+import Testing
 
 /// The PostgreSQL server `scripts/with-postgres.sh` started for this test run (`make test`
 /// does), or nil — the tests below are then skipped, saying why.

@@ -2,6 +2,7 @@ import Foundation
 @testable import ReferenceServer
 import Testing
 import TestSupport
+import Statistics
 
 @Suite("Reference server: options, HTTP/1.0 framing, strictness")
 struct ReferenceServerTests {

@@ -1,8 +1,7 @@
 import Foundation
-import Harness
+import TestSupport
 import Testing
 import VoiceTransport
-import TestSupport
 
 @Suite("Reports of a real run")
 struct ReportIntegrationTests {

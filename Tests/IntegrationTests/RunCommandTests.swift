@@ -1,8 +1,9 @@
 import Foundation
-import Harness
+import StorageSQLite
+import TTFASupport
+import TestSupport
 import Testing
 import VoiceTransport
-import TestSupport
 
 @Suite("ttfa run", .serialized)
 struct RunCommandTests {

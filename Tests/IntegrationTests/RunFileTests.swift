@@ -1,7 +1,7 @@
 import Foundation
-import Harness
-import Testing
+import StorageSQLite
 import TestSupport
+import Testing
 
 @Suite("Run files (ttfa run --config)")
 struct RunFileTests {

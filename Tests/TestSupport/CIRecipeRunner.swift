@@ -1,4 +1,5 @@
 import Foundation
+import Statistics
 import Yams
 
 /// Runs the CI recipes in `examples/ci` on this machine, step for step, the way their CI systems

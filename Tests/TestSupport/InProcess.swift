@@ -1,6 +1,6 @@
 import Foundation
-import Harness
 import ReferenceServer
+import Replay
 import VoiceTransport
 
 /// One in-process reference server (port 0, instant profile) shared by the tests of a process.

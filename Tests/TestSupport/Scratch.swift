@@ -1,5 +1,6 @@
 import Foundation
-import Harness
+import RunSession
+import Storage
 import VoiceTransport
 
 /// A fresh temporary folder with a recording (`tone.wav`, 300 ms) and where a database goes.

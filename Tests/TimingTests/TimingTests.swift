@@ -1,8 +1,9 @@
 @testable import AccuracyBenchmark
 import Foundation
-import Harness
-import Testing
+import Replay
+import StorageSQLite
 import TestSupport
+import Testing
 import VoiceTransport
 
 /// What must measure time, run alone (`make test-timing`, after the parallel suite): every

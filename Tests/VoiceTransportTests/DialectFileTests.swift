@@ -4,7 +4,7 @@ import Testing
 
 /// The shipped dialect files, read from the source tree.
 let shippedDialects = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Benchmarks/Harness/Resources/dialects")
+    .appendingPathComponent("Sources/Replay/Resources/dialects")
 
 func dialect(_ yaml: String) throws -> DialectFile {
     try DialectFile(yaml: yaml, source: "test.yaml")

@@ -1,0 +1,13 @@
+/// A moment of a trial that ttfa times, as stored (`trials.<phase>_ns`) and reported
+/// (`phases_ms.<phase>`): durations of the connection's set-up (`dns`, `connect`, `tls`,
+/// `upgrade`, `encode`, `upload_blocked`) and instants after the end of speech (the others).
+public enum Phase: String, Sendable, CaseIterable, Codable {
+    case dns, connect, tls, upgrade, encode, upload
+    case uploadBlocked = "upload_blocked"
+    case responseHeaders = "response_headers"
+    case firstByte = "first_byte"
+    case firstEvent = "first_event"
+    case firstAudio = "first_audio"
+    case lastAudio = "last_audio"
+    case done
+}

@@ -1,0 +1,237 @@
+import ArgumentParser
+import Foundation
+import Replay
+import TTFASupport
+import VoiceTransport
+import Yams
+
+/// A committed benchmark definition (`ttfa run --config ttfa.yaml`, YAML or JSON): whatever a
+/// command line can say, as keys. Top-level keys are `ttfa run`'s long options without the
+/// dashes (`trials: 10`, `link: 4g`, `json: true`); a list repeats the option (`audio: [a.wav,
+/// b.wav]`, `threshold: [...]`; `headers`, `recordings` and a `thresholds` list are accepted
+/// too); sections `websocket`, `sse` and `sse-stream` take `url`, `header(s)`, `model`, `voice`
+/// and `profile` for that transport. Options given on the command line override the file's.
+///
+/// The file becomes arguments, so it can never say something the command line cannot, and
+/// every value is checked by the same parser — whose complaints are traced back to the key
+/// and line they came from.
+enum RunFile {
+    struct Entry {
+        var flag: String
+        /// nil for a flag without a value (`json: true`).
+        var value: String?
+        var key: String
+        var line: Int
+    }
+
+    static let sections: [String: [String: String]] = [
+        "websocket": ["url": "--ws-url", "header": "--ws-header", "headers": "--ws-header", "model": "--ws-model", "voice": "--ws-voice", "profile": "--ws-profile", "dialect": "--ws-dialect"],
+        "sse": ["url": "--sse-url", "header": "--sse-header", "headers": "--sse-header", "model": "--sse-model", "voice": "--sse-voice", "profile": "--sse-profile", "dialect": "--sse-dialect"],
+        "sse-stream": ["url": "--sse-stream-url"],
+    ]
+    static let aliases = ["headers": "header", "recordings": "audio"]
+
+    /// `arguments` with `--config FILE` replaced by the file's options (those the command line
+    /// does not set itself), or nil when there is no `--config`. Only `run` (named or default)
+    /// takes a run file.
+    static func expand(_ arguments: [String]) throws -> (arguments: [String], entries: [Entry], path: String)? {
+        var rest = arguments
+        let named = rest.first == "run"
+        if named { rest.removeFirst() }
+        guard named || rest.first.map({ $0.hasPrefix("-") }) ?? false else { return nil }
+        var path: String?
+        var cli: [String] = []
+        var index = 0
+        while index < rest.count {
+            let argument = rest[index]
+            if argument == "--config" {
+                guard index + 1 < rest.count else { throw CommandFailure(message: "--config needs a file: --config ttfa.yaml", exitCode: ExitCodes.usage) }
+                path = rest[index + 1]
+                index += 2
+                continue
+            }
+            if argument.hasPrefix("--config=") {
+                path = String(argument.dropFirst("--config=".count))
+            } else {
+                cli.append(argument)
+            }
+            index += 1
+        }
+        guard let path else { return nil }
+        let given = Set(cli.filter { $0.hasPrefix("--") }.map { String($0.split(separator: "=", maxSplits: 1)[0]) })
+        let entries = try load(path)
+        var fileArguments: [String] = []
+        for entry in entries where !given.contains(entry.flag) {
+            fileArguments.append(entry.flag)
+            if let value = entry.value { fileArguments.append(value) }
+        }
+        // A value of the file the parser rejects (a wrong type, a missing value) is reported
+        // with its key and line; other complaints are the command line's as a whole.
+        do {
+            _ = try RunCommand.parse(fileArguments + cli)
+        } catch {
+            let message = RunCommand.message(for: error)
+            let aboutOneValue = message.contains("The value '") || message.contains("Missing value for") || message.contains("Unknown option")
+            if aboutOneValue, let entry = entries.first(where: { !given.contains($0.flag) && (message.contains("'\($0.flag)'") || message.contains("'\($0.flag) ")) }) {
+                throw CommandFailure(message: "\(path):\(entry.line): \(entry.key): \(message.replacingOccurrences(of: "Error: ", with: ""))", exitCode: ExitCodes.usage)
+            }
+        }
+        return (["run"] + fileArguments + cli, entries, path)
+    }
+
+    /// The file's options, in order, each with its key and line.
+    static func load(_ path: String) throws -> [Entry] {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw CommandFailure(message: "--config \(path): no readable file there", exitCode: ExitCodes.usage)
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw CommandFailure(message: "\(path): not YAML or JSON (\(error))", exitCode: ExitCodes.usage)
+        }
+        guard let root, let mapping = root.mapping else {
+            throw CommandFailure(message: "\(path): a run file is a mapping of options, e.g. 'trials: 10' (see ttfa run --help)", exitCode: ExitCodes.usage)
+        }
+        func fail(_ node: Node, _ key: String, _ why: String) -> CommandFailure {
+            CommandFailure(message: "\(path):\((node.mark?.line).map(String.init) ?? "?"): \(key): \(why)", exitCode: ExitCodes.usage)
+        }
+        var entries: [Entry] = []
+        func add(_ flag: String, _ key: String, _ node: Node) throws {
+            let line = node.mark?.line ?? 0
+            switch node {
+            case .scalar(let scalar):
+                if let flagValue = Bool(scalar.string), scalar.style == .plain, ["true", "false"].contains(scalar.string) {
+                    if flagValue { entries.append(Entry(flag: flag, value: nil, key: key, line: line)) }
+                } else {
+                    entries.append(Entry(flag: flag, value: scalar.string, key: key, line: line))
+                }
+            case .sequence(let items):
+                for item in items {
+                    guard case .scalar(let scalar) = item else { throw fail(item, key, "a list of values, not nested lists or mappings") }
+                    entries.append(Entry(flag: flag, value: scalar.string, key: key, line: item.mark?.line ?? line))
+                }
+            default:
+                throw fail(node, key, "a value or a list of values, not a mapping")
+            }
+        }
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { throw fail(keyNode, "?", "keys are option names") }
+            if let section = sections[key] {
+                guard let inner = value.mapping else { throw fail(value, key, "a section: url, header(s), model, voice, profile, dialect") }
+                for (innerKey, innerValue) in inner {
+                    let name = innerKey.string ?? "?"
+                    guard let flag = section[name] else {
+                        throw fail(innerKey, "\(key).\(name)", "unknown key; \(key) takes \(section.keys.sorted().joined(separator: ", "))")
+                    }
+                    try add(flag, "\(key).\(name)", innerValue)
+                }
+                continue
+            }
+            if key == "config" { throw fail(keyNode, key, "a run file cannot include another") }
+            if key == "thresholds", value.sequence != nil {
+                try add("--threshold", key, value)
+                continue
+            }
+            let name = aliases[key] ?? key
+            guard RunCommand.optionNames.contains(name) else {
+                throw fail(keyNode, key, "unknown key; keys are ttfa run's options without the dashes (\(RunCommand.optionNames.sorted().prefix(60).joined(separator: ", "))) and the sections websocket, sse, sse-stream")
+            }
+            try add("--" + name, key, value)
+        }
+        return entries
+    }
+}
+
+extension RunCommand {
+    /// The long option names `ttfa run` takes, read from its own help (so the run file can
+    /// never fall behind the command line).
+    static var optionNames: Set<String> {
+        let help = RunCommand.helpMessage(columns: 400)
+        var names = Set<String>()
+        for word in help.split(whereSeparator: { " ,\n()[]<>|".contains($0) }) where word.hasPrefix("--") && word.count > 2 {
+            names.insert(String(word.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "-" }))
+        }
+        names.subtract(["help", "version", "config"])
+        return names
+    }
+}
+
+/// `ttfa config check FILE`: validates a run file and says what it would run.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Work with run files (ttfa run --config FILE).",
+        subcommands: [Check.self]
+    )
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check",
+            abstract: "Validate a run file and print what `ttfa run --config FILE` would run.",
+            discussion: """
+            Exit 0 only when a run would go; 2 when anything found would stop it (each problem \
+            is printed, and a summary goes to stderr).
+
+            Example ttfa.yaml:
+              websocket:
+                url: wss://proxy.example.com/v1/realtime
+                headers: ["Authorization: Bearer $PROXY_TOKEN"]
+              sse:
+                url: https://edge.example.com/functions/v1/voice
+                headers: ["Authorization: Bearer $SUPABASE_KEY"]
+              recordings: [speech/short.wav, speech/long.wav]
+              trials: 10
+              connection: warm
+              timeout: 20
+              thresholds: ["websocket.ttfa.p95 < 700ms", "sse.failed < 5%"]
+            """
+        )
+
+        @Argument(help: "The run file.")
+        var file: String
+
+        func run() async throws {
+            guard let expanded = try RunFile.expand(["run", "--config", file]) else { return }
+            let command: RunCommand
+            do {
+                command = try RunCommand.parse(Array(expanded.arguments.dropFirst()))
+            } catch {
+                throw CommandFailure(message: "\(file): \(RunCommand.message(for: error))", exitCode: ExitCodes.usage)
+            }
+            // The parts checked only when a run starts: profiles, link, thresholds, headers' $VARs.
+            _ = try command.profiles.load()
+            _ = try command.linkOptions.spec()
+            _ = try command.thresholdOptions.load()
+            let dialects = try command.dialectOptions.load()
+            var problems: [String] = []
+            for (flag, raw) in command.headers.map({ ("--header", $0) }) + command.wsHeaders.map({ ("--ws-header", $0) }) + command.sseHeaders.map({ ("--sse-header", $0) }) {
+                do throws(TransportError) {
+                    _ = try HeaderParser.parse(raw, flag: flag)
+                } catch {
+                    problems.append(error.message)
+                }
+            }
+            for path in command.audio where !FileManager.default.fileExists(atPath: path) {
+                if !path.contains("/"), BundledRecordings.names.contains(path.hasSuffix(".wav") ? path : path + ".wav") { continue }
+                problems.append("recording \(path): no such file (relative paths start where ttfa runs)")
+            }
+            var redactor = SecretRedactor()
+            for url in command.urls.values { redactor.addCredentials(fromURL: url) }
+            let shown = expanded.arguments.map { $0.contains("://") ? redactor.redactURL($0) : $0 }
+            let options = "\(expanded.entries.count) option\(expanded.entries.count == 1 ? "" : "s")"
+            print(problems.isEmpty ? "\(file): ok — \(options)" : "\(file): \(options), \(problems.count) problem\(problems.count == 1 ? "" : "s")")
+            print("would run: ttfa " + CommandLineRedaction.redacted(shown, redactor: redactor))
+            print("transports: " + command.kinds.map { kind in "\(kind.rawValue) → \(command.urls[kind].map { redactor.redactURL($0) } ?? "the embedded reference server")" }.joined(separator: ", "))
+            for dialect in [dialects.websocket, dialects.sse].compactMap({ $0 }) {
+                print("dialect: \(dialect.transport.rawValue) speaks \(dialect.name) (\(dialect.source))")
+            }
+            print("recordings: \(command.audio.isEmpty ? "the bundled ones (short, medium, long)" : command.audio.joined(separator: ", "))")
+            print("trials: \(command.trials) measured + \(command.warmup) warm-up per transport and recording, \(command.connection) connections, timeout \(Format.number(command.timeout)) s")
+            for problem in problems { print("problem: \(problem) (a run would stop here)") }
+            if !problems.isEmpty {
+                throw CommandFailure(message: "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") would stop a run (see above)", exitCode: ExitCodes.usage)
+            }
+        }
+    }
+}
