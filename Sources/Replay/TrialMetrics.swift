@@ -205,8 +205,14 @@ public struct TrialMetrics: Sendable, Equatable {
         return nil
     }
 
-    /// Runs of two or more arrival times each within `withinNs` of the one before.
-    static func bursts(_ times: [Int64], withinNs: Int64 = 1_000_000) -> Int {
+    /// Runs of two or more arrival times each close to the one before: within an eighth of the
+    /// answer's mean gap, and at least 1 ms. "Together" is relative to how the answer is paced,
+    /// so a proxy's clumps count whether this machine stamps a clump's events 0.1 ms apart
+    /// (a release build, reading them at once) or 1.5 ms apart (a debug build, or a busy core,
+    /// between two reads), while evenly paced audio has none.
+    static func bursts(_ times: [Int64]) -> Int {
+        guard times.count >= 2, let first = times.first, let last = times.last else { return 0 }
+        let withinNs = max(1_000_000, (last - first) / Int64(times.count - 1) / 8)
         var count = 0
         var run = 1
         for (previous, next) in zip(times, times.dropFirst()) {

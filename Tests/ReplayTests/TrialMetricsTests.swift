@@ -144,5 +144,10 @@ struct AudioBurstTests {
         #expect(TrialMetrics.bursts([0, 67, 133, 200].map { $0 * ms }) == 0, "paced audio has none")
         #expect(TrialMetrics.bursts([0, 0, 0, 200 * ms, 200 * ms + 300_000, 400 * ms]) == 2)
         #expect(TrialMetrics.bursts([0, 100_000, 200_000, 300_000]) == 1, "back to back is one clump")
+        // A 200 ms flush of deltas paced 67 ms apart, read 1.3 ms apart (a debug build): three clumps.
+        let flushes = [505.3, 508.0, 509.3, 510.9, 771.4, 772.8, 774.2, 971.7, 972.9, 974.0, 975.2, 1237.9].map { Int64($0 * 1e6) }
+        #expect(TrialMetrics.bursts(flushes) == 3)
+        // Paced deltas whose reads came 3 ms late and early on a busy machine are still paced.
+        #expect(TrialMetrics.bursts([0, 70, 130, 203, 264, 336].map { $0 * ms }) == 0)
     }
 }
