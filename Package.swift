@@ -151,7 +151,7 @@ let package = Package(
         ),
         .target(
             name: "Checks",
-            dependencies: ["Statistics", "Storage", "TTFASupport"]
+            dependencies: ["Statistics", "Storage", "TTFASupport", "VoiceTransport"]
         ),
         .target(
             name: "Reports",
@@ -171,7 +171,10 @@ let package = Package(
             name: "RunSession",
             dependencies: [
                 "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "StoragePostgres", "TTFASupport",
-                "VoiceTransport", "ReferenceServer", "LinkEmulator",
+                "VoiceTransport", "ReferenceServer", "LinkEmulator", "SpeechDetection", "DialectSpec",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -180,6 +183,7 @@ let package = Package(
                 "RunSession", "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "StoragePostgres",
                 "TTFASupport", "VoiceTransport", "CPosix", "ReferenceServer", "LinkEmulator", "SpeechDetection", "SeededRandom",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

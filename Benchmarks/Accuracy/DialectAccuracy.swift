@@ -21,9 +21,9 @@ enum DialectAccuracy {
         var figure: Figure
     }
 
-    /// The shipped dialect file of `kind` (`Resources/dialects`).
-    static func shippedFile(_ kind: TransportKind) throws -> DialectFile {
-        try DialectCatalog.load(kind == .websocket ? "openai-realtime" : "openai-chat-completions", flag: "accuracy")
+    /// The shipped file of the dialect `settings` speak built in (`openai-realtime.yaml`, …).
+    static func shippedFile(_ settings: TransportSettings) throws -> DialectFile {
+        try DialectCatalog.load(try settings.dialect().name, flag: "accuracy")
     }
 
     /// `rounds` rounds of three warm turns — built-in, file, built-in — with the server's first
@@ -37,8 +37,8 @@ enum DialectAccuracy {
         let server = try await TestServer.get()
         let builtIn = try settings(kind, server, query: "?first_audio_ms=\(firstAudioMs)")
         var fromFile = builtIn
-        let file = try shippedFile(kind)
-        if kind == .websocket { fromFile.wsDialect = try FileWebSocketDialect(file) } else { fromFile.sseDialect = try FileSSEDialect(file) }
+        let file = try shippedFile(builtIn)
+        fromFile.dialectFile = file
         let taker = try await TurnTaker([builtIn, fromFile, builtIn])
         var samples: [[Double]] = [[], [], []], encodes: [[Double]] = [[], [], []]
         for _ in 0..<rounds {

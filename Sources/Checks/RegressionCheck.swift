@@ -1,4 +1,5 @@
 import Foundation
+import VoiceTransport
 import Statistics
 import TTFASupport
 
@@ -92,8 +93,8 @@ public struct RegressionCheck: Sendable {
             ("host class", "\(side.host.cpuCount) × \(side.host.cpuModel)"),
             ("dialects", transports.map { t in
                 let dialect = t["dialect"] as? [String: Any]
-                let builtIn = ["websocket": "openai-realtime", "sse": "openai-chat-completions", "sse-stream": "openai-chat-completions-stream"]
-                let name = dialect?["name"] as? String ?? builtIn[t["transport"] as? String ?? ""] ?? "?"
+                // Runs stored before dialects were recorded spoke their transport's built-in one.
+                let name = dialect?["name"] as? String ?? (t["transport"] as? String).flatMap(TransportKind.init(rawValue:))?.builtInDialect ?? "?"
                 return "\(t["transport"] as? String ?? "?") \(name)\((dialect?["sha256"] as? String).map { " (\($0.prefix(12)))" } ?? "")"
             }.sorted().joined(separator: ", ")),
             ("turn", canonical(config["turn"])),

@@ -247,6 +247,34 @@ public struct EndpointProfiles: Sendable, Equatable {
     public init(all profile: DeploymentProfile) {
         self.init(realtime: profile, chatCompletions: profile)
     }
+
+    /// The slots by name, as transports name theirs (`TransportKind.profileSlot`): `realtime`
+    /// plays `/v1/realtime`, `chat-completions` the Chat Completions endpoints.
+    public static let slots = ["realtime", "chat-completions"]
+
+    /// The profile of a slot (`slots`); nil for a name that is none.
+    public subscript(slot slot: String) -> DeploymentProfile? {
+        get {
+            switch slot {
+            case "realtime": realtime
+            case "chat-completions": chatCompletions
+            default: nil
+            }
+        }
+        set {
+            guard let newValue else { return }
+            switch slot {
+            case "realtime": realtime = newValue
+            case "chat-completions": chatCompletions = newValue
+            default: break
+            }
+        }
+    }
+
+    /// The profiles by slot, as a run stores them.
+    public var jsonObject: [String: Any] {
+        ["realtime": realtime.jsonObject, "chat-completions": chatCompletions.jsonObject]
+    }
 }
 
 /// A reference server running in this process.

@@ -122,14 +122,21 @@ public struct BenchmarkConfiguration: Sendable {
     public func json(redactor: SecretRedactor) -> JSONValue {
         .object([
             ("transports", .array(transports.map { t in
-                .object([
+                // Checked before the run (RunPlan): a dialect that cannot be made never gets here.
+                let dialect = try? t.dialect()
+                return .object([
                     ("transport", .string(t.kind.rawValue)),
                     ("endpoint", .string(t.endpoint.redacted)),
                     ("connection", .string(t.connection.rawValue)),
                     ("headers", .array(t.headers.map { .string("\($0.name): \(SecretRedactor.mask)") })),
-                    ("model", .string(t.kind.usesWebSocket ? "(from the URL)" : t.chat.model)),
-                    ("voice", .string(t.kind.usesWebSocket ? t.realtime.voice : t.chat.voice)),
-                    ("dialect", t.dialectJSON),
+                    ("model", .optional(dialect?.model)),
+                    ("voice", .optional(dialect?.voice)),
+                    ("dialect", .object([
+                        ("name", .optional(dialect?.name)),
+                        ("file", .optional(dialect?.file?.source)),
+                        ("sha256", .optional(dialect?.file?.sha256)),
+                        ("input", .optional(dialect?.input.description)),
+                    ])),
                     ("verify_tls", .bool(t.verifyTLS)),
                     ("ca_file", .optional(t.caFile)),
                 ])
@@ -478,7 +485,15 @@ public final class BenchmarkRunner: Sendable {
         let cold = settings.connection == .cold && settings.kind.keepsOneConnection
         if session.transport == nil || !(session.transport!.isOpen) || cold {
             await session.discard()
-            let transport = settings.makeTransport()
+            let transport: any VoiceTransport
+            do throws(TransportError) {
+                transport = try settings.makeTransport()
+            } catch {
+                // The plan made this transport once before the run: only an internal fault gets here.
+                return TurnTimeline(turn: turn, start: MonotonicClock.now(), speechEnd: MonotonicClock.now() + recording.durationNs,
+                                    chunkMs: configuration.chunkMs, expectedChunks: recording.chunks(chunkMs: configuration.chunkMs).count,
+                                    events: [], outcome: .failed(error))
+            }
             session.transport = transport
             session.events = transport.events.makeAsyncIterator()
             if !cold {

@@ -21,12 +21,11 @@ public enum DialectCatalog {
 
     /// Everything `ttfa dialects` lists.
     public static func entries() -> [Entry] {
-        var entries = [
-            Entry(name: "openai-realtime", transport: "websocket", path: nil,
-                  summary: "built in (code): OpenAI Realtime GA; what --ws-url speaks unless --ws-dialect is given"),
-            Entry(name: "openai-chat-completions", transport: "sse", path: nil,
-                  summary: "built in (code): Chat Completions audio; what --sse-url speaks unless --sse-dialect is given"),
-        ]
+        // Every transport's built-in dialect (in code), then the shipped files.
+        var entries = TransportKind.all.map { kind in
+            Entry(name: kind.builtInDialect, transport: kind.rawValue, path: nil,
+                  summary: "built in (code): what \(kind) speaks unless --dialect \(kind)=FILE is given")
+        }
         for path in shippedFiles() {
             guard let file = try? DialectFile(contentsOf: path) else { continue }
             entries.append(Entry(name: file.name, transport: file.transport.rawValue, path: path, summary: file.description ?? ""))

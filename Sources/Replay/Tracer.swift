@@ -14,7 +14,13 @@ public enum Tracer {
     ) async -> TurnOutcome {
         let origin = MonotonicClock.now()
         let writer = TraceWriter(origin: origin)
-        let transport = settings.makeTransport()
+        let transport: any VoiceTransport
+        do throws(TransportError) {
+            transport = try settings.makeTransport()
+        } catch {
+            write(writer.doneLine(at: MonotonicClock.now(), ttfaNs: nil, status: error.kind.rawValue))
+            return .failed(error)
+        }
         var events = transport.events.makeAsyncIterator()
         func show(_ event: TimedEvent) {
             if let line = writer.line(for: event) { write(line) }

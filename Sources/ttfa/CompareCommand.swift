@@ -67,10 +67,26 @@ struct CompareCommand: AsyncParsableCommand {
         if (positionalBaseline ?? baseline) == nil { throw ValidationError("no baseline: give --baseline FILE|RUN_ID (create a file with `ttfa baseline save --run ID --out FILE`)") }
     }
 
+    /// `--tolerance` and `--metric-tolerance`, parsed (a bad one is a usage error).
+    static func tolerances(_ tolerance: String, _ metricTolerances: [String]) throws -> (overall: Tolerance, perMetric: [(pattern: String, tolerance: Tolerance)]) {
+        do throws(CheckError) {
+            var perMetric: [(pattern: String, tolerance: Tolerance)] = []
+            for item in metricTolerances {
+                guard let equals = item.firstIndex(of: "=") else {
+                    throw CheckError("--metric-tolerance \(item): write METRIC=TOLERANCE, e.g. websocket.ttfa.p95=15%,30ms")
+                }
+                perMetric.append((String(item[..<equals]).trimmingCharacters(in: .whitespaces), try Tolerance(parsing: String(item[item.index(after: equals)...]))))
+            }
+            return (try Tolerance(parsing: tolerance), perMetric)
+        } catch {
+            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
+        }
+    }
+
     func run() async throws {
         let base = positionalBaseline ?? baseline!
         let cand = positionalCandidate ?? candidate ?? "latest"
-        let tolerances = try Tolerances(tolerance, metricTolerances)
+        let tolerances = try Self.tolerances(tolerance, metricTolerances)
         var store: ResultsStore?
         func openStore() throws -> ResultsStore {
             if let store { return store }
@@ -167,41 +183,6 @@ struct BaselineCommand: AsyncParsableCommand {
 }
 
 /// Report files beside stdout (Markdown, JUnit), written whole or not at all.
-enum OutputFiles {
-    static func write(_ text: String, to path: String, what: String) throws {
-        do {
-            let url = URL(fileURLWithPath: path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url, options: .atomic)
-        } catch {
-            throw CommandFailure(message: "\(path): cannot write \(what) (\(error.localizedDescription)); give a writable path", exitCode: ExitCodes.usage)
-        }
-    }
-
-    /// Appends when the file exists ($GITHUB_STEP_SUMMARY is appended to), else creates it.
-    static func write(markdown path: String?, _ markdown: String, junit junitPath: String?, _ junit: String) throws {
-        if let path {
-            if let handle = FileHandle(forWritingAtPath: path) {
-                handle.seekToEndOfFile()
-                handle.write(Data(markdown.utf8))
-                try? handle.close()
-            } else {
-                try write(markdown, to: path, what: "the Markdown summary")
-            }
-        }
-        if let junitPath { try write(junit, to: junitPath, what: "the JUnit report") }
-    }
-
-    /// `2026-11-27T17:20:00`, the form JUnit schemas accept.
-    static func junitTimestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
-        return formatter.string(from: Date())
-    }
-}
-
 /// `ttfa db copy`: runs from one results store to another (SQLite ↔ PostgreSQL).
 struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import LinkEmulator
+import Logging
+import RunSession
+import ServiceLifecycle
 
 /// `ttfa link`: the link emulator alone, in front of anything.
 struct LinkCommand: AsyncParsableCommand {
@@ -53,10 +56,9 @@ struct LinkCommand: AsyncParsableCommand {
             throw CommandFailure(message: "cannot listen on \(listen): \(error)", exitCode: ExitCodes.usage)
         }
         print("relaying \(relay.host):\(relay.port) -> \(targetHost):\(targetPort) (\(spec.name): \(spec.description))")
-        let stopped = AsyncStream<Void>.makeStream()
-        let signals = SignalWatcher { _ in stopped.continuation.finish() }
-        for await _ in stopped.stream {}
-        signals.stop()
-        await relay.stop()
+        // Until SIGINT or SIGTERM: the relay is a service that stops on the group's graceful shutdown.
+        let group = ServiceGroup(services: [UntilShutdown { await relay.stop() }], gracefulShutdownSignals: [.sigterm, .sigint],
+                                 logger: Logger(label: "ttfa.link"))
+        try await group.run()
     }
 }

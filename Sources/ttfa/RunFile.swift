@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Replay
+import RunSession
 import TTFASupport
 import VoiceTransport
 import Yams
@@ -9,8 +10,9 @@ import Yams
 /// command line can say, as keys. Top-level keys are `ttfa run`'s long options without the
 /// dashes (`trials: 10`, `link: 4g`, `json: true`); a list repeats the option (`audio: [a.wav,
 /// b.wav]`, `threshold: [...]`; `headers`, `recordings` and a `thresholds` list are accepted
-/// too); sections `websocket`, `sse` and `sse-stream` take `url`, `header(s)`, `model`, `voice`
-/// and `profile` for that transport. Options given on the command line override the file's.
+/// too); a section per transport (`websocket`, `sse`, `sse-stream`, …) takes `url`, `header(s)`,
+/// `model`, `voice`, `profile` and `dialect` for it. Options given on the command line override
+/// the file's.
 ///
 /// The file becomes arguments, so it can never say something the command line cannot, and
 /// every value is checked by the same parser — whose complaints are traced back to the key
@@ -22,13 +24,29 @@ enum RunFile {
         var value: String?
         var key: String
         var line: Int
+        /// What a command-line option must match to override this entry: the flag, with its
+        /// transport for the per-transport ones (`--url sse`).
+        var overrideKey: String { (value.flatMap(RunFile.transportPrefix).map { "\(flag) \($0)" }) ?? flag }
     }
 
-    static let sections: [String: [String: String]] = [
-        "websocket": ["url": "--ws-url", "header": "--ws-header", "headers": "--ws-header", "model": "--ws-model", "voice": "--ws-voice", "profile": "--ws-profile", "dialect": "--ws-dialect"],
-        "sse": ["url": "--sse-url", "header": "--sse-header", "headers": "--sse-header", "model": "--sse-model", "voice": "--sse-voice", "profile": "--sse-profile", "dialect": "--sse-dialect"],
-        "sse-stream": ["url": "--sse-stream-url"],
-    ]
+    /// The keys of a transport's section, each an option and how its value is written: the
+    /// first transport of an option group keeps the group's flags (`websocket:` → `--ws-url`,
+    /// `sse:` → `--sse-header`, as run files have always meant), the others take the generic
+    /// per-transport ones (`sse-stream:` → `--url sse-stream=…`).
+    static func section(_ kind: TransportKind) -> [String: (flag: String, prefix: String)] {
+        if let prefix = kind.legacyOptionPrefix, prefix == kind.optionGroup {
+            let keys = ["url", "header", "model", "voice", "profile", "dialect"]
+            return Dictionary(uniqueKeysWithValues: keys.map { ($0, ("--\(prefix)-\($0)", "")) } + [("headers", ("--\(prefix)-header", ""))])
+        }
+        return ["url": ("--url", "\(kind)="), "header": ("--header", "\(kind):"), "headers": ("--header", "\(kind):"), "model": ("--model", "\(kind)="),
+                "voice": ("--voice", "\(kind)="), "profile": ("--profile", "\(kind)="), "dialect": ("--dialect", "\(kind)=")]
+    }
+
+    /// The transport a per-transport value names (`sse=…`, `sse:Name: value`), if any.
+    static func transportPrefix(_ value: String) -> String? {
+        guard let end = value.firstIndex(where: { $0 == "=" || $0 == ":" }), let kind = TransportKind(rawValue: String(value[..<end])) else { return nil }
+        return kind.rawValue
+    }
     static let aliases = ["headers": "header", "recordings": "audio"]
 
     /// `arguments` with `--config FILE` replaced by the file's options (those the command line
@@ -58,10 +76,21 @@ enum RunFile {
             index += 1
         }
         guard let path else { return nil }
-        let given = Set(cli.filter { $0.hasPrefix("--") }.map { String($0.split(separator: "=", maxSplits: 1)[0]) })
+        var given = Set<String>()
+        for (index, argument) in cli.enumerated() where argument.hasPrefix("--") {
+            let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+            let value = parts.count == 2 ? parts[1] : (index + 1 < cli.count ? cli[index + 1] : "")
+            given.insert(parts[0])
+            if let kind = transportPrefix(value) { given.insert("\(parts[0]) \(kind)") }
+        }
         let entries = try load(path)
         var fileArguments: [String] = []
-        for entry in entries where !given.contains(entry.flag) {
+        // A generic option on the command line overrides the file's entries of the same
+        // transport only (`--url sse=…` leaves the file's websocket URL).
+        func overridden(_ entry: Entry) -> Bool {
+            given.contains(entry.overrideKey) || (entry.overrideKey == entry.flag && given.contains(entry.flag))
+        }
+        for entry in entries where !overridden(entry) {
             fileArguments.append(entry.flag)
             if let value = entry.value { fileArguments.append(value) }
         }
@@ -72,7 +101,7 @@ enum RunFile {
         } catch {
             let message = RunCommand.message(for: error)
             let aboutOneValue = message.contains("The value '") || message.contains("Missing value for") || message.contains("Unknown option")
-            if aboutOneValue, let entry = entries.first(where: { !given.contains($0.flag) && (message.contains("'\($0.flag)'") || message.contains("'\($0.flag) ")) }) {
+            if aboutOneValue, let entry = entries.first(where: { !overridden($0) && (message.contains("'\($0.flag)'") || message.contains("'\($0.flag) ")) }) {
                 throw CommandFailure(message: "\(path):\(entry.line): \(entry.key): \(message.replacingOccurrences(of: "Error: ", with: ""))", exitCode: ExitCodes.usage)
             }
         }
@@ -97,19 +126,19 @@ enum RunFile {
             CommandFailure(message: "\(path):\((node.mark?.line).map(String.init) ?? "?"): \(key): \(why)", exitCode: ExitCodes.usage)
         }
         var entries: [Entry] = []
-        func add(_ flag: String, _ key: String, _ node: Node) throws {
+        func add(_ flag: String, _ key: String, _ node: Node, prefix: String = "") throws {
             let line = node.mark?.line ?? 0
             switch node {
             case .scalar(let scalar):
-                if let flagValue = Bool(scalar.string), scalar.style == .plain, ["true", "false"].contains(scalar.string) {
+                if prefix.isEmpty, let flagValue = Bool(scalar.string), scalar.style == .plain, ["true", "false"].contains(scalar.string) {
                     if flagValue { entries.append(Entry(flag: flag, value: nil, key: key, line: line)) }
                 } else {
-                    entries.append(Entry(flag: flag, value: scalar.string, key: key, line: line))
+                    entries.append(Entry(flag: flag, value: prefix + scalar.string, key: key, line: line))
                 }
             case .sequence(let items):
                 for item in items {
                     guard case .scalar(let scalar) = item else { throw fail(item, key, "a list of values, not nested lists or mappings") }
-                    entries.append(Entry(flag: flag, value: scalar.string, key: key, line: item.mark?.line ?? line))
+                    entries.append(Entry(flag: flag, value: prefix + scalar.string, key: key, line: item.mark?.line ?? line))
                 }
             default:
                 throw fail(node, key, "a value or a list of values, not a mapping")
@@ -117,14 +146,15 @@ enum RunFile {
         }
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw fail(keyNode, "?", "keys are option names") }
-            if let section = sections[key] {
+            if let kind = TransportKind(rawValue: key) {
+                let section = section(kind)
                 guard let inner = value.mapping else { throw fail(value, key, "a section: url, header(s), model, voice, profile, dialect") }
                 for (innerKey, innerValue) in inner {
                     let name = innerKey.string ?? "?"
-                    guard let flag = section[name] else {
+                    guard let option = section[name] else {
                         throw fail(innerKey, "\(key).\(name)", "unknown key; \(key) takes \(section.keys.sorted().joined(separator: ", "))")
                     }
-                    try add(flag, "\(key).\(name)", innerValue)
+                    try add(option.flag, "\(key).\(name)", innerValue, prefix: option.prefix)
                 }
                 continue
             }
@@ -135,7 +165,7 @@ enum RunFile {
             }
             let name = aliases[key] ?? key
             guard RunCommand.optionNames.contains(name) else {
-                throw fail(keyNode, key, "unknown key; keys are ttfa run's options without the dashes (\(RunCommand.optionNames.sorted().prefix(60).joined(separator: ", "))) and the sections websocket, sse, sse-stream")
+                throw fail(keyNode, key, "unknown key; keys are ttfa run's options without the dashes (\(RunCommand.optionNames.sorted().prefix(60).joined(separator: ", "))) and a section per transport (\(TransportKind.all.map(\.rawValue).joined(separator: ", ")))")
             }
             try add("--" + name, key, value)
         }
@@ -147,7 +177,7 @@ extension RunCommand {
     /// The long option names `ttfa run` takes, read from its own help (so the run file can
     /// never fall behind the command line).
     static var optionNames: Set<String> {
-        let help = RunCommand.helpMessage(columns: 400)
+        let help = RunCommand.helpMessage(includeHidden: true, columns: 400)
         var names = Set<String>()
         for word in help.split(whereSeparator: { " ,\n()[]<>|".contains($0) }) where word.hasPrefix("--") && word.count > 2 {
             names.insert(String(word.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "-" }))
@@ -199,35 +229,42 @@ struct ConfigCommand: AsyncParsableCommand {
             } catch {
                 throw CommandFailure(message: "\(file): \(RunCommand.message(for: error))", exitCode: ExitCodes.usage)
             }
-            // The parts checked only when a run starts: profiles, link, thresholds, headers' $VARs.
-            _ = try command.profiles.load()
-            _ = try command.linkOptions.spec()
-            _ = try command.thresholdOptions.load()
-            let dialects = try command.dialectOptions.load()
+            let request = try command.request()
+            // What a run would stop at: every header's $VARIABLE and recording, each reported;
+            // then the rest of the plan (profiles, link, thresholds, dialects, URLs) as a run checks it.
             var problems: [String] = []
-            for (flag, raw) in command.headers.map({ ("--header", $0) }) + command.wsHeaders.map({ ("--ws-header", $0) }) + command.sseHeaders.map({ ("--sse-header", $0) }) {
+            for header in request.headers {
                 do throws(TransportError) {
-                    _ = try HeaderParser.parse(raw, flag: flag)
+                    _ = try HeaderParser.parse(header.value, flag: header.flag)
                 } catch {
                     problems.append(error.message)
                 }
             }
-            for path in command.audio where !FileManager.default.fileExists(atPath: path) {
+            for path in request.audio where !FileManager.default.fileExists(atPath: path) {
                 if !path.contains("/"), BundledRecordings.names.contains(path.hasSuffix(".wav") ? path : path + ".wav") { continue }
                 problems.append("recording \(path): no such file (relative paths start where ttfa runs)")
             }
+            var plan: RunPlan?
+            if problems.isEmpty {
+                do throws(RunInputError) {
+                    plan = try RunPlan.make(request)
+                } catch {
+                    problems.append(error.message)
+                }
+            }
             var redactor = SecretRedactor()
-            for url in command.urls.values { redactor.addCredentials(fromURL: url) }
+            for url in request.urls.values { redactor.addCredentials(fromURL: url) }
             let shown = expanded.arguments.map { $0.contains("://") ? redactor.redactURL($0) : $0 }
             let options = "\(expanded.entries.count) option\(expanded.entries.count == 1 ? "" : "s")"
             print(problems.isEmpty ? "\(file): ok — \(options)" : "\(file): \(options), \(problems.count) problem\(problems.count == 1 ? "" : "s")")
             print("would run: ttfa " + CommandLineRedaction.redacted(shown, redactor: redactor))
-            print("transports: " + command.kinds.map { kind in "\(kind.rawValue) → \(command.urls[kind].map { redactor.redactURL($0) } ?? "the embedded reference server")" }.joined(separator: ", "))
-            for dialect in [dialects.websocket, dialects.sse].compactMap({ $0 }) {
-                print("dialect: \(dialect.transport.rawValue) speaks \(dialect.name) (\(dialect.source))")
+            let kinds = plan?.kinds ?? request.transports ?? TransportKind.all.filter { !$0.isVariant || request.urls[$0] != nil }
+            print("transports: " + kinds.map { kind in "\(kind.rawValue) → \(request.urls[kind].map { redactor.redactURL($0) } ?? "the embedded reference server")" }.joined(separator: ", "))
+            for kind in kinds {
+                if let dialect = plan?.dialectFiles[kind] { print("dialect: \(kind) speaks \(dialect.name) (\(dialect.source))") }
             }
-            print("recordings: \(command.audio.isEmpty ? "the bundled ones (short, medium, long)" : command.audio.joined(separator: ", "))")
-            print("trials: \(command.trials) measured + \(command.warmup) warm-up per transport and recording, \(command.connection) connections, timeout \(Format.number(command.timeout)) s")
+            print("recordings: \(request.audio.isEmpty ? "the bundled ones (short, medium, long)" : request.audio.joined(separator: ", "))")
+            print("trials: \(request.trials) measured + \(request.warmup) warm-up per transport and recording, \(request.connection) connections, timeout \(Format.number(request.timeoutSeconds)) s")
             for problem in problems { print("problem: \(problem) (a run would stop here)") }
             if !problems.isEmpty {
                 throw CommandFailure(message: "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") would stop a run (see above)", exitCode: ExitCodes.usage)

@@ -3,6 +3,7 @@ import DialectSpec
 import Foundation
 import ReferenceServer
 import Replay
+import TTFASupport
 import VoiceTransport
 
 struct ServeCommand: AsyncParsableCommand {

@@ -58,14 +58,6 @@ struct RunSelection: ParsableArguments {
     }
 }
 
-/// Writes to stderr (progress, warnings).
-enum Terminal {
-    static func error(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    static var stderrIsTTY: Bool { isatty(2) == 1 }
-}
 
 /// `--profile`, `--ws-profile`, `--sse-profile`: the deployment the reference server plays.
 struct ProfileOptions: ParsableArguments {
@@ -106,37 +98,6 @@ struct LinkOptions: ParsableArguments {
         } catch {
             throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
         }
-    }
-}
-
-/// One relay per distinct endpoint host and port, and where each endpoint should connect.
-struct LinkRelays {
-    var relays: [LinkRelay] = []
-
-    /// Starts the relays for `endpoints` and returns, per endpoint, the "HOST:PORT" to connect via.
-    static func start(_ spec: LinkSpec, for endpoints: [Endpoint]) async throws -> (LinkRelays, [String]) {
-        var byTarget: [String: LinkRelay] = [:]
-        var relays = LinkRelays()
-        var via: [String] = []
-        for endpoint in endpoints {
-            let key = "\(endpoint.host):\(endpoint.port)"
-            if byTarget[key] == nil {
-                do {
-                    let relay = try await LinkRelay.start(spec: spec, targetHost: endpoint.host, targetPort: endpoint.port)
-                    byTarget[key] = relay
-                    relays.relays.append(relay)
-                } catch {
-                    await relays.stop()
-                    throw CommandFailure(message: "the link emulator could not start in front of \(endpoint.redacted): \(error)", exitCode: ExitCodes.usage)
-                }
-            }
-            via.append("127.0.0.1:\(byTarget[key]!.port)")
-        }
-        return (relays, via)
-    }
-
-    func stop() async {
-        for relay in relays { await relay.stop() }
     }
 }
 
@@ -207,23 +168,17 @@ struct ThresholdOptions: ParsableArguments {
 /// endpoints). Both are measured in one job with their trials interleaved, stored as two runs,
 /// and compared as `ttfa compare` would.
 struct CandidateOptions: ParsableArguments {
-    @Option(name: .customLong("candidate-profile"), help: ArgumentHelp("The candidate's deployment profile for every endpoint of the embedded server (preset or file).", valueName: "profile"))
-    var profile: String?
+    @Option(name: .customLong("candidate-profile"), help: ArgumentHelp("The candidate's deployment profile of the embedded server: for every endpoint, or KIND=PROFILE (repeatable).", valueName: "[kind=]profile"))
+    var profiles: [String] = []
 
-    @Option(name: .customLong("candidate-ws-profile"), help: ArgumentHelp("The candidate's WebSocket profile.", valueName: "profile"))
-    var wsProfile: String?
+    @Option(name: .customLong("candidate-url"), help: ArgumentHelp("The candidate's endpoint, KIND=URL (e.g. the new build of your proxy; repeatable).", valueName: "kind=url"))
+    var urls: [String] = []
 
-    @Option(name: .customLong("candidate-sse-profile"), help: ArgumentHelp("The candidate's SSE profile.", valueName: "profile"))
-    var sseProfile: String?
-
-    @Option(name: .customLong("candidate-ws-url"), help: ArgumentHelp("The candidate's WebSocket endpoint (e.g. the new build of your proxy).", valueName: "url"))
-    var wsURL: String?
-
-    @Option(name: .customLong("candidate-sse-url"), help: ArgumentHelp("The candidate's SSE endpoint.", valueName: "url"))
-    var sseURL: String?
-
-    @Option(name: .customLong("candidate-sse-stream-url"), help: ArgumentHelp("The candidate's streaming-upload endpoint.", valueName: "url"))
-    var sseStreamURL: String?
+    @Option(name: .customLong("candidate-ws-profile"), help: ArgumentHelp("Alias of --candidate-profile websocket=PROFILE.", visibility: .hidden)) var wsProfile: String?
+    @Option(name: .customLong("candidate-sse-profile"), help: ArgumentHelp("The candidate's SSE profile.", visibility: .hidden)) var sseProfile: String?
+    @Option(name: .customLong("candidate-ws-url"), help: ArgumentHelp("Alias of --candidate-url websocket=URL.", visibility: .hidden)) var wsURL: String?
+    @Option(name: .customLong("candidate-sse-url"), help: ArgumentHelp("Alias of --candidate-url sse=URL.", visibility: .hidden)) var sseURL: String?
+    @Option(name: .customLong("candidate-sse-stream-url"), help: ArgumentHelp("Alias of --candidate-url sse-stream=URL.", visibility: .hidden)) var sseStreamURL: String?
 
     @Option(help: ArgumentHelp("A/B: allowed change before a metric counts, e.g. 10%,20ms (as ttfa compare).", valueName: "tolerance"))
     var tolerance = "10%,20ms"
@@ -231,63 +186,18 @@ struct CandidateOptions: ParsableArguments {
     @Option(name: .customLong("metric-tolerance"), help: ArgumentHelp("A/B: tolerance of one metric, METRIC=TOLERANCE (repeatable).", valueName: "metric=tolerance"))
     var metricTolerances: [String] = []
 
-    var urls: [TransportKind: String] { TransportKind.urls(websocket: wsURL, sse: sseURL, sseStream: sseStreamURL) }
-
-    /// The candidate's profiles and endpoints, or nil without any `--candidate-…` option.
-    /// Endpoints not given stay the baseline's.
-    func plan(baseline: EndpointProfiles, baselineURLs: [TransportKind: String], kinds: [TransportKind]) throws -> (profiles: EndpointProfiles, urls: [TransportKind: String])? {
-        let profileGiven = profile != nil || wsProfile != nil || sseProfile != nil
-        guard profileGiven || !urls.isEmpty else { return nil }
-        if profileGiven && kinds.allSatisfy({ baselineURLs[$0] != nil || urls[$0] != nil }) {
-            throw CommandFailure(message: "--candidate-profile, --candidate-ws-profile and --candidate-sse-profile change the embedded reference server, which this run does not use (every endpoint is a URL); give --candidate-…-url instead", exitCode: ExitCodes.usage)
+    /// The candidate, or nil without any `--candidate-…` option.
+    func request() throws -> RunRequest.Candidate? {
+        var candidate = RunRequest.Candidate()
+        for item in urls {
+            let (kind, url) = try TransportArgument.pair(item, flag: "--candidate-url")
+            candidate.urls[kind] = url
         }
-        for (kind, _) in urls where !kinds.contains(kind) {
-            throw CommandFailure(message: "--candidate-\(kind.urlFlag.dropFirst(2)) is given but the run does not measure \(kind.rawValue); add it to --transport or drop the flag", exitCode: ExitCodes.usage)
+        for (prefix, url) in [("ws", wsURL), ("sse", sseURL), ("sse-stream", sseStreamURL)] {
+            guard let url, let kind = TransportKind.all.first(where: { $0.legacyOptionPrefix == prefix }) else { continue }
+            candidate.urls[kind] = url
         }
-        var profiles = baseline
-        do throws(ProfileError) {
-            if let profile { profiles = EndpointProfiles(all: try DeploymentProfile.load(profile)) }
-            if let wsProfile { profiles.realtime = try DeploymentProfile.load(wsProfile) }
-            if let sseProfile { profiles.chatCompletions = try DeploymentProfile.load(sseProfile) }
-        } catch {
-            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
-        }
-        return (profiles, baselineURLs.merging(urls) { $1 })
-    }
-
-    func tolerances() throws -> Tolerances {
-        try Tolerances(tolerance, metricTolerances)
-    }
-}
-
-/// `--tolerance` and `--metric-tolerance`, parsed (a bad one is a usage error).
-struct Tolerances {
-    var overall: Tolerance
-    var perMetric: [(pattern: String, tolerance: Tolerance)]
-
-    init(_ tolerance: String, _ metricTolerances: [String]) throws {
-        do throws(CheckError) {
-            overall = try Tolerance(parsing: tolerance)
-            perMetric = []
-            for item in metricTolerances {
-                guard let equals = item.firstIndex(of: "=") else {
-                    throw CheckError("--metric-tolerance \(item): write METRIC=TOLERANCE, e.g. websocket.ttfa.p95=15%,30ms")
-                }
-                perMetric.append((String(item[..<equals]).trimmingCharacters(in: .whitespaces), try Tolerance(parsing: String(item[item.index(after: equals)...]))))
-            }
-        } catch {
-            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
-        }
-    }
-}
-
-extension TransportKind {
-    /// The endpoint URLs given by flag, keyed by transport (absent ones left out).
-    static func urls(websocket: String?, sse: String?, sseStream: String?) -> [TransportKind: String] {
-        var urls: [TransportKind: String] = [:]
-        urls[.websocket] = websocket
-        urls[.sse] = sse
-        urls[.sseStream] = sseStream
-        return urls
+        candidate.profiles = try EndpointOptions.profiles(profiles, ws: wsProfile, sse: sseProfile, prefix: "candidate-")
+        return candidate.urls.isEmpty && candidate.profiles.isEmpty ? nil : candidate
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import DialectSpec
 import Foundation
 import Replay
+import RunSession
 import TTFASupport
 import VoiceTransport
 
@@ -60,63 +61,33 @@ struct TraceCommand: AsyncParsableCommand {
 
     @OptionGroup var turnOptions: TurnOptions
 
-    func validate() throws {
-        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds, got \(timeout)") }
-        guard (10...1000).contains(chunkMs) else { throw ValidationError("--chunk-ms must be between 10 and 1000, got \(chunkMs)") }
-        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
-            throw ValidationError("--cacert \(caFile): no readable file there; give a PEM file of CA certificates")
-        }
-    }
-
     func run() async throws {
-        // The same I/O priority as `ttfa run`'s default: a trace's times are measured as a run's are.
-        IOLoopGroup.configure(realtime: true)
-        var settings: TransportSettings
-        let recording: Recording
-        do throws(TransportError) {
-            let endpoint = try Endpoint(url, for: transport, flag: "--url")
-            var redactor = SecretRedactor()
-            let parsedHeaders = try headers.map { (raw) throws(TransportError) in try HeaderParser.parse(raw) }
-            for header in parsedHeaders { redactor.add(header.value) }
-            redactor.addCredentials(fromURL: url)
-            settings = TransportSettings(
-                kind: transport, endpoint: endpoint, headers: parsedHeaders, connection: .cold,
-                verifyTLS: !insecure, caFile: caFile, redactor: redactor,
-                realtime: RealtimeOptions(voice: voice ?? RealtimeOptions().voice, turnDetection: turnOptions.parameters),
-                chat: ChatCompletionsOptions(model: model ?? ChatCompletionsOptions().model, voice: voice ?? ChatCompletionsOptions().voice))
-            if let dialect {
-                let file = try DialectCatalog.load(dialect, flag: "--dialect")
-                let wanted: DialectFile.Transport = transport.usesWebSocket ? .websocket : .sse
-                guard file.transport == wanted, transport != .sseStream else {
-                    throw TransportError(.input, "--dialect \(file.source): dialect \"\(file.name)\" is a \(file.transport.rawValue) dialect; trace it with --transport \(file.transport.rawValue)")
-                }
-                let values = FileDialectValues(model: model, voice: voice)
-                if file.transport == .websocket {
-                    settings.wsDialect = try FileWebSocketDialect(file, values: values)
-                } else {
-                    let sse = try FileSSEDialect(file, values: values)
-                    for value in sse.headerValues { settings.redactor.add(value) }
-                    settings.sseDialect = sse
-                }
-            }
-            if let audio {
-                recording = try BundledRecordings.recording(audio)
-            } else {
-                recording = try BundledRecordings.load()[0]
-            }
-        } catch {
-            throw CommandFailure.input(error)
+        var request = RunRequest()
+        request.transports = [transport]
+        request.urls = [transport: url]
+        request.headers = headers.map { Scoped(.all, $0, flag: "--header") }
+        request.dialects = dialect.map { [Scoped(.transport(transport), $0, flag: "--dialect")] } ?? []
+        request.models = model.map { [Scoped(.transport(transport), $0, flag: "--model")] } ?? []
+        request.voices = voice.map { [Scoped(.transport(transport), $0, flag: "--voice")] } ?? []
+        request.audio = [audio ?? BundledRecordings.names[0]]
+        request.trials = 1
+        request.warmup = 0
+        request.chunkMs = chunkMs
+        request.timeoutSeconds = timeout
+        // A trace opens its connection inside the turn, with a run's default I/O priority: its
+        // times are measured as a run's are.
+        request.connection = .cold
+        request.realtimeIO = true
+        request.insecure = insecure
+        request.caFile = caFile
+        request.link = linkOptions.link
+        request.turnDetection = turnOptions.parameters
+        let outcome: TurnOutcome
+        do {
+            outcome = try await RunSession.trace(try RunPlan.make(request)) { line in print(line) }
+        } catch let error as RunInputError {
+            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
         }
-        var relays = LinkRelays()
-        if let link = try linkOptions.spec() {
-            let (started, via) = try await LinkRelays.start(link, for: [settings.endpoint])
-            relays = started
-            settings.connectVia = via[0]
-        }
-        let outcome = await Tracer.run(settings: settings, recording: recording, chunkMs: chunkMs, timeout: .seconds(timeout), vad: turnOptions.parameters) { line in
-            print(line)
-        }
-        await relays.stop()
         if outcome != .ok {
             throw ExitCode(ExitCodes.trialsFailed)
         }

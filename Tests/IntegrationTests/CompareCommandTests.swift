@@ -157,6 +157,6 @@ struct CompareCommandTests {
         // A candidate profile needs the embedded server.
         let wrong = try await ttfa(["run", "--transport", "websocket", "--ws-url", "ws://127.0.0.1:9/v1/realtime", "--candidate-profile", "instant",
                                     "--db", scratch.database])
-        #expect(wrong.status == 2 && wrong.stderr.contains("--candidate-…-url"), "\(wrong.stderr)")
+        #expect(wrong.status == 2 && wrong.stderr.contains("--candidate-url KIND=URL"), "\(wrong.stderr)")
     }
 }

@@ -65,11 +65,11 @@ struct DialectFileIntegrationTests {
     @Test(arguments: [TransportKind.websocket, .sse])
     func theBuiltInDialectsAsFilesMeasureTheSameAsTheBuiltInCode(kind: TransportKind) async throws {
         let server = try await TestServer.get()
-        let name = kind == .websocket ? "openai-realtime" : "openai-chat-completions"
-        let file = try DialectFile(contentsOf: shippedDialectFiles.appendingPathComponent("\(name).yaml").path)
         let builtIn = try settings(kind, server, query: "?first_audio_ms=120")
+        // The shipped file of the built-in dialect (openai-realtime.yaml, openai-chat-completions.yaml).
+        let file = try DialectFile(contentsOf: shippedDialectFiles.appendingPathComponent("\(try builtIn.dialect().name).yaml").path)
         var fromFile = builtIn
-        if kind == .websocket { fromFile.wsDialect = try FileWebSocketDialect(file) } else { fromFile.sseDialect = try FileSSEDialect(file) }
+        fromFile.dialectFile = file
         let a = try await runTurns(builtIn, turns: 3)
         let b = try await runTurns(fromFile, turns: 3)
         func dialectEvents(_ t: TurnTimeline) -> [String] {
@@ -117,7 +117,7 @@ struct DialectFileIntegrationTests {
             .replacingOccurrences(of: "name: openai-chat-completions", with: "name: wrong-events")
             .write(toFile: wrong, atomically: true, encoding: .utf8)
         let trace = try await ttfa(["trace", "--transport", "sse", "--dialect", wrong,
-                                    "--url", TransportSettings.referenceURL(of: .sse, on: server), "--timeout", "5"])
+                                    "--url", TransportKind.sse.referenceURL(on: server), "--timeout", "5"])
         #expect(trace.status == 3)
         let error = trace.stdout.split(separator: "\n").first { $0.contains("\"type\":\"error\"") } ?? ""
         #expect(error.contains("no_audio") && error.contains("wrong-events") && error.contains("messages seen: chat.completion.chunk ×") && error.contains("[DONE]"), "\(error)")
@@ -201,7 +201,7 @@ struct DialectShapesTests {
         let server = try await ReferenceServer.start(.init(port: 0, profiles: EndpointProfiles(all: .instant), dialects: [file]))
         defer { Task { await server.stop() } }
         var s = try TransportSettings(kind: .sse, endpoint: Endpoint(server.baseURL + file.path + "?first_audio_ms=80", for: .sse), connectTimeout: .seconds(5))
-        s.sseDialect = try FileSSEDialect(file)
+        s.dialectFile = file
         let timelines = try await runTurns(s, turns: 2)
         for t in timelines {
             #expect(t.outcome == .ok, "\(t.outcome)")
@@ -220,7 +220,7 @@ struct DialectShapesTests {
         defer { Task { await server.stop() } }
         var s = try TransportSettings(kind: .sse, endpoint: Endpoint(server.baseURL + "/j", for: .sse), connectTimeout: .seconds(5))
         let other = try DialectFile(yaml: "name: j\ntransport: sse\nrequest:\n  json: {kind: text, audio: \"{{audio.wav.base64}}\"}\nevents:\n  audio: {path: a}\n", source: "k.yaml")
-        s.sseDialect = try FileSSEDialect(other)
+        s.dialectFile = other
         let timeline = try await runTurns(s, turns: 1)[0]
         guard case .failed(let error) = timeline.outcome else { Issue.record("\(timeline.outcome)"); return }
         #expect(error.kind == .httpStatus && error.message.contains("does not have the shape of dialect j"), "\(error.message)")

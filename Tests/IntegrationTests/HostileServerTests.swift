@@ -165,8 +165,8 @@ struct HostileServerTests {
 func hostileRun(_ server: RunningReferenceServer, _ transport: TransportKind, query: String, trials: Int, timeout: Double = 5,
                 extra: [String] = []) async throws -> (status: Int32, stdout: String, stderr: String, database: String) {
     let scratch = try Scratch()
-    let url = TransportSettings.referenceURL(of: transport, on: server) + query
-    let result = try await ttfa(["run", "--transport", transport.rawValue, transport.urlFlag, url,
+    let url = transport.referenceURL(on: server) + query
+    let result = try await ttfa(["run", "--transport", transport.rawValue, "--url", "\(transport)=\(url)",
                                  "--trials", String(trials), "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database,
                                  "--lag-budget-ms", "1000", "--timeout", String(timeout), "--json", "--quiet"] + extra)
     return (result.status, result.stdout, result.stderr, scratch.database)

@@ -10,14 +10,14 @@ import VoiceTransport
 struct InterruptAndMessageTests {
     @Test func aWebSocketClosedWithoutACloseFrameSaysWhenAndWhy() async throws {
         let server = try await TestServer.get()
-        let timeline = await runColdTurn(try settings(.websocket, server, query: "?fault=drop-mid-stream", connection: .cold))
+        let timeline = try await runColdTurn(try settings(.websocket, server, query: "?fault=drop-mid-stream", connection: .cold))
         let message = try #require(timeline.outcome.error?.message)
         #expect(message.contains("without a close frame") && message.contains("s after its last message") && message.contains("idle"), "\(message)")
     }
 
     @Test func anHTTP413OnTheUploadNamesTheProxyLimitAndKeepsTheTerminalClean() async throws {
         let server = try await TestServer.get()
-        let timeline = await runColdTurn(try settings(.sse, server, query: "?fault=body-too-large", connection: .cold))
+        let timeline = try await runColdTurn(try settings(.sse, server, query: "?fault=body-too-large", connection: .cold))
         #expect(timeline.outcome.error?.kind == .httpStatus)
         let message = try #require(timeline.outcome.error?.message)
         #expect(message.contains("413") && message.contains("client_max_body_size") && message.contains("16 s of audio"), "\(message)")

@@ -23,7 +23,7 @@ struct LoadRecipeTests {
             .write(to: bin.appendingPathComponent("ttfa"), atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin.appendingPathComponent("ttfa").path)
         let script = repositoryRoot.appendingPathComponent("examples/load/ttfa-job.sh")
-        let url = TransportSettings.referenceURL(of: .websocket, on: server) + "?fault=http500"
+        let url = TransportKind.websocket.referenceURL(on: server) + "?fault=http500"
         let arguments = ["--transport", "websocket", "--ws-url", url, "--header", "Authorization: Bearer $VOICE_API_KEY",
                          "--trials", "2", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database, "--quiet"]
         let environment = ["PATH": bin.path + ":/usr/bin:/bin", "VOICE_API_KEY": "vk-secret-4711", "TTFA_IO_REALTIME": "0"]

@@ -36,7 +36,7 @@ struct TransportIntegrationTests {
     func coldTurnsOpenAFreshConnectionInsideTheTurn(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         for _ in 0..<2 {
-            let timeline = await runColdTurn(try settings(kind, server, connection: .cold))
+            let timeline = try await runColdTurn(try settings(kind, server, connection: .cold))
             #expect(timeline.outcome == .ok)
             #expect(timeline.connects.map(\.reused) == [false])
         }
@@ -97,7 +97,7 @@ struct TransportIntegrationTests {
     func fault(_ fault: Fault, _ kind: TransportKind, _ expected: ErrorKind) async throws {
         let server = try await TestServer.get()
         let timeout = fault == .stall ? 1.5 : 30
-        let timeline = await runColdTurn(try settings(kind, server, query: "?fault=\(fault.rawValue)", connection: .cold), timeout: timeout)
+        let timeline = try await runColdTurn(try settings(kind, server, query: "?fault=\(fault.rawValue)", connection: .cold), timeout: timeout)
         #expect(timeline.outcome.error?.kind == expected, "\(timeline.outcome.error?.message ?? "ok")")
         if kind == .websocket, fault == .rejectUpgrade || fault == .closeBeforeUpgrade {
             #expect(timeline.outcome.error?.message.contains("upgrade did not complete") == true)
@@ -106,7 +106,7 @@ struct TransportIntegrationTests {
 
     @Test func unreachableEndpointFailsWithConnect() async throws {
         let settings = TransportSettings(kind: .websocket, endpoint: try Endpoint("ws://127.0.0.1:1/v1/realtime", for: .websocket))
-        let timeline = await runColdTurn(settings)
+        let timeline = try await runColdTurn(settings)
         #expect(timeline.outcome.error?.kind == .connect)
     }
 
@@ -114,7 +114,7 @@ struct TransportIntegrationTests {
         // The SSE endpoint does not speak WebSocket at all: the upgrade is refused.
         let server = try await TestServer.get()
         let settings = TransportSettings(kind: .websocket, endpoint: try Endpoint(server.baseURL.replacingOccurrences(of: "http", with: "ws") + "/health", for: .websocket))
-        let timeline = await runColdTurn(settings)
+        let timeline = try await runColdTurn(settings)
         #expect(timeline.outcome.error?.kind == .handshake)
     }
 
@@ -122,7 +122,7 @@ struct TransportIntegrationTests {
         let server = try await TestServer.get()
         // GET-only endpoint answering text: wrong dialect.
         let settings = TransportSettings(kind: .sse, endpoint: try Endpoint(server.baseURL + "/v1/realtime", for: .sse), connection: .cold)
-        let timeline = await runColdTurn(settings)
+        let timeline = try await runColdTurn(settings)
         #expect(timeline.outcome.error?.kind == .httpStatus || timeline.outcome.error?.kind == .protocol)
     }
 
@@ -130,7 +130,7 @@ struct TransportIntegrationTests {
         let server = try await TestServer.get()
         var settings = try settings(.websocket, server)
         settings.headers = [("OpenAI-Beta", "realtime=v1")]
-        let timeline = await runColdTurn(settings)
+        let timeline = try await runColdTurn(settings)
         #expect(timeline.outcome.error?.kind == .serverError)
     }
 }

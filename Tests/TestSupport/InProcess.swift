@@ -14,13 +14,13 @@ package enum TestServer {
 
 /// Settings for `kind` against the reference server's built-in endpoint, with `query` appended.
 package func settings(_ kind: TransportKind, _ server: RunningReferenceServer, query: String = "", connection: ConnectionMode = .warm) throws -> TransportSettings {
-    let base = TransportSettings.referenceURL(of: kind, on: server)
+    let base = kind.referenceURL(on: server)
     return TransportSettings(kind: kind, endpoint: try Endpoint(base + query, for: kind), connection: connection, connectTimeout: .seconds(5))
 }
 
 /// Runs `turns` turns on one transport (warm) and returns the timelines.
 package func runTurns(_ settings: TransportSettings, turns: Int, recording: Recording = shortRecording, timeout: Double = 5) async throws -> [TurnTimeline] {
-    let transport = settings.makeTransport()
+    let transport = try settings.makeTransport()
     var events = transport.events.makeAsyncIterator()
     try await transport.open()
     var timelines: [TurnTimeline] = []
@@ -35,8 +35,8 @@ package func runTurns(_ settings: TransportSettings, turns: Int, recording: Reco
 }
 
 /// Runs one cold turn: a new transport whose connection opens inside the turn.
-package func runColdTurn(_ settings: TransportSettings, timeout: Double = 5) async -> TurnTimeline {
-    let transport = settings.makeTransport()
+package func runColdTurn(_ settings: TransportSettings, timeout: Double = 5) async throws -> TurnTimeline {
+    let transport = try settings.makeTransport()
     var events = transport.events.makeAsyncIterator()
     if !settings.kind.keepsOneConnection { try? await transport.open() }
     let timeline = await TurnRunner.run(
@@ -54,7 +54,7 @@ package final class TurnTaker {
     private var turns: [Int]
 
     package init(_ settings: [TransportSettings]) async throws {
-        transports = settings.map { $0.makeTransport() }
+        transports = try settings.map { try $0.makeTransport() }
         iterators = transports.map { $0.events.makeAsyncIterator() }
         turns = transports.map { _ in 0 }
         for transport in transports { try await transport.open() }

@@ -68,7 +68,7 @@ struct TimingTests {
             let stored = (try? SQLiteStore(path: scratch.database, create: false).trials(runID: 1).count) ?? -1
             return (seconds, process.terminationStatus, stored)
         }
-        let baseline = try await secondsToExit(url: TransportSettings.referenceURL(of: kind, on: server), afterTrials: 1)
+        let baseline = try await secondsToExit(url: kind.referenceURL(on: server), afterTrials: 1)
         let silent = try SilentServer()
         defer { silent.stop() }
         let hanging = try await secondsToExit(url: (kind == .websocket ? "wss" : "https") + "://127.0.0.1:\(silent.port)" + (kind == .websocket ? "/v1/realtime" : "/v1/chat/completions"),

@@ -8,34 +8,32 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     public let host: String
     public let port: Int
 
-    /// Parses and checks `string` for a transport. WebSocket takes `ws://`/`wss://` (and
-    /// `http://`/`https://`, treated as their WebSocket equivalents); SSE takes `http://`/`https://`.
+    /// Parses and checks `string` for a transport: its scheme must be one the transport takes
+    /// (`TransportKind.schemes`), and is spoken as the transport says (`http://` as `ws://` for
+    /// a WebSocket).
     /// - Parameter flag: the option the URL came from, named in error messages.
     public init(_ string: String, for transport: TransportKind, flag: String? = nil) throws(TransportError) {
-        let flag = flag ?? transport.urlFlag
+        let flag = flag ?? "--url \(transport.rawValue)="
         guard let components = URLComponents(string: string), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty, let url = components.url
         else {
-            throw TransportError(.input, "\(flag) \"\(SecretRedactor().redactURL(string))\" is not an absolute URL; expected something like \(transport.usesWebSocket ? "ws://127.0.0.1:8080/v1/realtime" : "http://127.0.0.1:8080/v1/chat/completions")")
+            throw TransportError(.input, "\(flag) \"\(SecretRedactor().redactURL(string))\" is not an absolute URL; expected something like \(transport.exampleURL)")
         }
-        let allowed = transport.usesWebSocket ? ["ws", "wss", "http", "https"] : ["http", "https"]
-        guard allowed.contains(scheme) else {
-            throw TransportError(.input, "\(flag) has scheme \"\(scheme)\"; \(transport.rawValue) needs \(allowed.prefix(2).map { $0 + "://" }.joined(separator: " or "))")
-        }
-        let normalizedScheme: String
-        switch (transport.usesWebSocket, scheme) {
-        case (true, "http"): normalizedScheme = "ws"
-        case (true, "https"): normalizedScheme = "wss"
-        default: normalizedScheme = scheme
+        guard let spoken = transport.schemes[scheme] else {
+            let own = Set(transport.schemes.values).sorted { $0.count < $1.count }.map { $0 + "://" }
+            throw TransportError(.input, "\(flag) has scheme \"\(scheme)\"; \(transport.rawValue) needs \(own.joined(separator: " or "))")
         }
         self.url = url
-        self.scheme = normalizedScheme
+        self.scheme = spoken
         self.host = host
-        self.port = components.port ?? ((normalizedScheme == "wss" || normalizedScheme == "https") ? 443 : 80)
+        self.port = components.port ?? (Self.tlsSchemes.contains(spoken) ? 443 : 80)
     }
 
+    /// Schemes spoken over TLS.
+    static let tlsSchemes: Set = ["https", "wss"]
+
     /// Whether the connection uses TLS.
-    public var usesTLS: Bool { scheme == "wss" || scheme == "https" }
+    public var usesTLS: Bool { Self.tlsSchemes.contains(scheme) }
 
     /// The URL libcurl connects to: WebSocket schemes mapped to http(s), since Debian's libcurl
     /// has no `ws://` support and we speak RFC 6455 ourselves.

@@ -1,49 +1,107 @@
-/// A way of talking to a voice assistant that ttfa compares, described by data rather than by
-/// an enum, so a transport arrives by adding a file: its kind here, its implementation, and an
-/// entry in `TransportKind.all` (and in the harness's factory).
+import DialectSpec
+import Synchronization
+
+/// A way of talking to a voice assistant that ttfa compares, described once: its name, how it
+/// behaves in a turn, how its endpoint is written, where the reference server answers it,
+/// which dialect files it speaks and how it is built.
+///
+/// Each transport describes itself in its own folder (`Transports/WebSocket/WebSocketTransport.swift`
+/// and its neighbours) and is registered in `TransportKind.builtIn`; a transport defined
+/// elsewhere (a test's) registers itself with `register(_:)`. Everything else — the run, the
+/// command line, the reports — iterates over `all` and never tests a kind's name.
 ///
 /// The raw value is the name stored, printed and given on the command line.
 public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, CustomStringConvertible {
     public let rawValue: String
-    /// It speaks WebSocket (`ws://`/`wss://`; `http(s)://` is taken as the WebSocket form).
-    public let usesWebSocket: Bool
+    /// One line for `--help`.
+    public let summary: String
     /// One transport object is one connection, opened before the user speaks (warm) or at the
     /// start of the trial (cold). Otherwise the object makes requests, and cold means a new
     /// connection per request.
     public let keepsOneConnection: Bool
-    /// The `ttfa run` option that names its endpoint.
-    public let urlFlag: String
     /// With voice activity detection, the server finds the end of speech in the streamed audio
     /// (otherwise the client must, before it sends the request).
     public let serverDetectsEndOfSpeech: Bool
-    /// A variant of another transport: against your own endpoints, `--transport all` measures
-    /// it only when its URL is given.
-    public let isVariant: Bool
     /// It sends its request only once the user has stopped (so a new connection's set-up lies
     /// on the path to the first audio).
     public let requestsAtEndOfSpeech: Bool
-    /// One line for `--help`.
-    public let summary: String
+    /// A variant of another transport: against your own endpoints, `--transport all` measures
+    /// it only when its URL is given.
+    public let isVariant: Bool
+    /// The URL schemes its endpoint may have, each with the scheme it is spoken as (`http` → `ws`
+    /// for a WebSocket).
+    public let schemes: [String: String]
+    /// What an endpoint of it looks like, for messages.
+    public let exampleURL: String
+    /// Where the reference server answers it.
+    public let referencePath: String
+    /// The reference server's profile that plays its endpoint (`EndpointProfiles`' slot).
+    public let profileSlot: String
+    /// Its own command-line options before the generic ones existed (`--ws-url`, `--ws-header`,
+    /// `--ws-dialect`, …), kept as aliases; nil for a transport without them.
+    public let legacyOptionPrefix: String?
+    /// Transports of one option group share the group's options (`--sse-header`,
+    /// `--sse-profile`, `--sse-model` reach `sse` and `sse-stream`); by default the legacy prefix.
+    public let optionGroup: String
+    /// The dialect it speaks unless a file says otherwise (as stored: `openai-realtime`).
+    public let builtInDialect: String
+    /// The dialect files it speaks (`transport:` of the file), if any.
+    public let dialectFamily: DialectFile.Transport?
+    /// The URL query parameter that names the model, when the endpoint takes it there (a
+    /// model asked for is set on the URL then).
+    public let modelQueryParameter: String?
+    /// The dialect a transport made from `settings` speaks, as stored with a run. Throws what
+    /// a dialect file's values make impossible (checked before a run starts).
+    public let dialect: @Sendable (TransportSettings) throws(TransportError) -> DialectInfo
+    /// A new transport (a new connection for one that keeps one) from `settings`.
+    public let make: @Sendable (TransportSettings) throws(TransportError) -> any VoiceTransport
 
-    public init(rawValue: String, usesWebSocket: Bool, keepsOneConnection: Bool, urlFlag: String, serverDetectsEndOfSpeech: Bool,
-                isVariant: Bool = false, requestsAtEndOfSpeech: Bool = false, summary: String) {
-        self.isVariant = isVariant
-        self.requestsAtEndOfSpeech = requestsAtEndOfSpeech
-        self.rawValue = rawValue
-        self.usesWebSocket = usesWebSocket
-        self.keepsOneConnection = keepsOneConnection
-        self.urlFlag = urlFlag
-        self.serverDetectsEndOfSpeech = serverDetectsEndOfSpeech
+    public init(
+        name: String, summary: String, keepsOneConnection: Bool, serverDetectsEndOfSpeech: Bool, requestsAtEndOfSpeech: Bool = false,
+        isVariant: Bool = false, schemes: [String: String], exampleURL: String, referencePath: String, profileSlot: String,
+        legacyOptionPrefix: String? = nil, optionGroup: String? = nil, builtInDialect: String, dialectFamily: DialectFile.Transport? = nil,
+        modelQueryParameter: String? = nil,
+        dialect: @escaping @Sendable (TransportSettings) throws(TransportError) -> DialectInfo,
+        make: @escaping @Sendable (TransportSettings) throws(TransportError) -> any VoiceTransport
+    ) {
+        rawValue = name
         self.summary = summary
+        self.keepsOneConnection = keepsOneConnection
+        self.serverDetectsEndOfSpeech = serverDetectsEndOfSpeech
+        self.requestsAtEndOfSpeech = requestsAtEndOfSpeech
+        self.isVariant = isVariant
+        self.schemes = schemes
+        self.exampleURL = exampleURL
+        self.referencePath = referencePath
+        self.profileSlot = profileSlot
+        self.legacyOptionPrefix = legacyOptionPrefix
+        self.optionGroup = optionGroup ?? legacyOptionPrefix ?? name
+        self.builtInDialect = builtInDialect
+        self.dialectFamily = dialectFamily
+        self.modelQueryParameter = modelQueryParameter
+        self.dialect = dialect
+        self.make = make
     }
 
-    /// The known transport with this name.
+    /// The registered transport with this name.
     public init?(rawValue: String) {
         guard let known = Self.all.first(where: { $0.rawValue == rawValue }) else { return nil }
         self = known
     }
 
     public var description: String { rawValue }
+
+    /// How its endpoint is given on the command line: `--url NAME=URL` (or its old alias).
+    public var urlOption: String {
+        "--url \(rawValue)=URL" + (legacyOptionPrefix.map { " (or --\($0)-url)" } ?? "")
+    }
+
+    /// The endpoint of this transport on a reference server at `host:port`.
+    /// - Parameter path: a dialect file's path, served there instead of the built-in dialect's.
+    public func referenceURL(host: String, port: Int, tls: Bool, path: String? = nil) -> String {
+        let scheme = schemes[tls ? "https" : "http"] ?? schemes.values.sorted().first ?? (tls ? "https" : "http")
+        return "\(scheme)://\(host):\(port)" + (path ?? referencePath)
+    }
 
     public init(from decoder: any Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
@@ -61,24 +119,38 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
     public static func == (lhs: TransportKind, rhs: TransportKind) -> Bool { lhs.rawValue == rhs.rawValue }
     public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
-    /// OpenAI Realtime over WebSocket: audio streams while the user speaks.
-    public static let websocket = TransportKind(
-        rawValue: "websocket", usesWebSocket: true, keepsOneConnection: true, urlFlag: "--ws-url", serverDetectsEndOfSpeech: true,
-        summary: "OpenAI Realtime over WebSocket: audio streams while the user speaks")
-    /// OpenAI Chat Completions audio over HTTP POST + Server-Sent Events: the recording is
-    /// POSTed at speech end, audio streams back as SSE.
-    public static let sse = TransportKind(
-        rawValue: "sse", usesWebSocket: false, keepsOneConnection: false, urlFlag: "--sse-url", serverDetectsEndOfSpeech: false,
-        requestsAtEndOfSpeech: true,
-        summary: "HTTP POST of the whole recording at the end of speech, audio back as Server-Sent Events")
+    // MARK: registry
 
-    /// The SSE answer, but the recording streams up as a chunked request body while the user
-    /// speaks.
-    public static let sseStream = TransportKind(
-        rawValue: "sse-stream", usesWebSocket: false, keepsOneConnection: false, urlFlag: "--sse-stream-url", serverDetectsEndOfSpeech: false,
-        isVariant: true,
-        summary: "HTTP POST whose body streams the audio while the user speaks, audio back as Server-Sent Events")
+    private static let registry = Mutex<[TransportKind]>(builtIn)
 
-    /// Every transport, in the order a run compares them (the first is the baseline).
-    public static let all: [TransportKind] = [.websocket, .sse, .sseStream]
+    /// Every transport, in the order a run compares them (the first is the baseline): the
+    /// built-in ones, then those registered.
+    public static var all: [TransportKind] { registry.withLock { $0 } }
+
+    /// Adds a transport defined outside this module (a test's); a second registration of the
+    /// same name replaces the first.
+    public static func register(_ kind: TransportKind) {
+        registry.withLock { kinds in
+            if let index = kinds.firstIndex(of: kind) { kinds[index] = kind } else { kinds.append(kind) }
+        }
+    }
+}
+
+/// The dialect a transport speaks, as a run stores it: its name, its file (with the file's
+/// SHA-256, so a run says exactly what it measured), the audio format it sends, and the model
+/// and voice it asks for.
+public struct DialectInfo: Sendable {
+    public var name: String
+    public var file: DialectFile?
+    public var input: AudioFormat
+    public var model: String
+    public var voice: String
+
+    public init(name: String, file: DialectFile? = nil, input: AudioFormat, model: String, voice: String) {
+        self.name = name
+        self.file = file
+        self.input = input
+        self.model = model
+        self.voice = voice
+    }
 }

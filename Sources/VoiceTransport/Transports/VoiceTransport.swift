@@ -87,6 +87,12 @@ public struct TransportEventStream: AsyncSequence, Sendable {
     let base: AsyncStream<TimedEvent>
     let interpreter: any EventInterpreter
 
+    /// The stream of a transport: its events as they arrive, read through its dialect's interpreter.
+    public init(base: AsyncStream<TimedEvent>, interpreter: any EventInterpreter) {
+        self.base = base
+        self.interpreter = interpreter
+    }
+
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncStream<TimedEvent>.AsyncIterator
         var interpreter: any EventInterpreter

@@ -7,8 +7,8 @@ import VoiceTransport
 /// Progress of a run on stderr: a redrawn bar on a terminal, one line per trial otherwise
 /// (for a load run — open model, or 20 sessions and more — one line per second instead, with
 /// sessions in flight and TTFA p50/p99 from the run's HDR histograms), nothing with --quiet.
-final class ProgressPrinter: Sendable {
-    enum Mode {
+public final class ProgressPrinter: Sendable {
+    public enum Mode: Sendable {
         case bar, lines, quiet
     }
 
@@ -26,14 +26,14 @@ final class ProgressPrinter: Sendable {
         var finished = false
     }
 
-    init(mode: Mode, total: Int, perSecond: Bool = false) {
+    public init(mode: Mode, total: Int, perSecond: Bool = false) {
         self.mode = mode
         self.total = total
         self.perSecond = perSecond
     }
 
     /// Once a second: a load line (lines mode, load runs), the bar's figures otherwise.
-    func second(_ live: [LoadMonitor.Live], at second: Int) {
+    public func second(_ live: [LoadMonitor.Live], at second: Int) {
         if second == 1, perSecond, IOLoopGroup.realtimeIO == false, IOLoopGroup.realtimeRequested {
             note("note: the I/O loops run without real-time priority (it needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance); when the machine runs out of CPU the replay clock may fall behind — such trials are stored as invalid")
         }
@@ -50,7 +50,7 @@ final class ProgressPrinter: Sendable {
         if mode == .bar { redraw() }
     }
 
-    func trialFinished(_ progress: TrialProgress) {
+    public func trialFinished(_ progress: TrialProgress) {
         let line: String? = state.withLock { s in
             s.completed = progress.completed
             s.live = progress.liveP50
@@ -66,7 +66,7 @@ final class ProgressPrinter: Sendable {
     }
 
     /// Redraws the bar (also called by a timer so elapsed time keeps moving).
-    func redraw() {
+    public func redraw() {
         guard mode == .bar else { return }
         let text: String? = state.withLock { s in
             guard !s.finished else { return nil }
@@ -91,7 +91,7 @@ final class ProgressPrinter: Sendable {
     }
 
     /// Ends the bar line so the summary starts on a fresh line.
-    func finish() {
+    public func finish() {
         let wasDrawing = state.withLock { s -> Bool in
             defer { s.finished = true }
             return !s.finished && mode == .bar
@@ -99,7 +99,7 @@ final class ProgressPrinter: Sendable {
         if wasDrawing { Terminal.error("\n") }
     }
 
-    func note(_ text: String) {
+    public func note(_ text: String) {
         guard mode != .quiet else { return }
         if mode == .bar { Terminal.error("\r\u{1B}[K") }
         Terminal.error(text + "\n")

@@ -1,0 +1,108 @@
+import Checks
+import Foundation
+import Reports
+import Statistics
+import Storage
+import TTFASupport
+
+/// What a run measured, read back from the store (so a later `ttfa report` says the same):
+/// the summary of each side, thresholds judged on the last, and an A/B comparison's verdict.
+public struct RunOutcome: Sendable {
+    public var summaries: [RunSummary]
+    public var check: RegressionCheck?
+    public var healths: [RunHealth]
+    public var interrupted: Bool
+    /// A trial could not be stored: the run stopped there.
+    public var storeFailed: Bool
+    let storePath: String
+    let plan: RunPlan
+    let store: any ResultsStore
+
+    /// How the run ends, in the order the exit code says it.
+    public enum Status: Sendable, Equatable {
+        case success, checkFailed, trialsFailed, interrupted, storeFailed
+    }
+
+    init(plan: RunPlan, store: any ResultsStore, runIDs: [Int64], interrupted: Bool, storeFailed: Bool) throws {
+        self.plan = plan
+        self.store = store
+        storePath = store.path
+        self.interrupted = interrupted
+        self.storeFailed = storeFailed
+        var summaries: [RunSummary] = []
+        for id in runIDs {
+            guard let stored = try store.run(id: id) else { throw RunInputError("\(store.path): run \(id) is gone from the store") }
+            summaries.append(RunSummary(run: stored, trials: try store.trials(runID: id)))
+        }
+        // Thresholds judge the run, or the candidate of an A/B comparison.
+        summaries[summaries.count - 1].check(plan.thresholds)
+        if summaries.count == 2 {
+            let trials = try runIDs.map { try store.trials(runID: $0) }
+            check = RegressionCheck(baseline: Baseline(run: summaries[0].run, trials: trials[0]),
+                                    candidate: Baseline(run: summaries[1].run, trials: trials[1]),
+                                    tolerance: plan.tolerance, tolerances: plan.metricTolerances, seed: plan.seed)
+        }
+        self.summaries = summaries
+        healths = summaries.map { $0.health(maxInvalidShare: plan.maxInvalidShare) }
+    }
+
+    /// Writes what the plan's outputs ask for — the table or one JSON object on stdout, the
+    /// Markdown, JUnit and HTML files — and says on stderr what a reader must know (notes,
+    /// problems, failed thresholds). Returns how the run ends.
+    /// - Throws: `RunInputError` when a file cannot be written.
+    public func write() throws -> Status {
+        let outputs = plan.outputs
+        if outputs.json {
+            var object = summaries.count == 1 ? SummaryRenderer.json(summaries[0], database: storePath)
+                : JSONValue.object([("baseline", SummaryRenderer.json(summaries[0], database: storePath)),
+                                    ("candidate", SummaryRenderer.json(summaries[1], database: storePath))])
+            if let check { object = object.adding("compare", CheckRenderer.json(check)) }
+            print(object.pretty())
+            if !outputs.quiet { for summary in summaries { Terminal.error(SummaryRenderer.table(summary)) } }
+            if !outputs.quiet, let check { Terminal.error(CheckRenderer.text(check)) }
+        } else {
+            for summary in summaries { print(SummaryRenderer.table(summary), terminator: "") }
+            if let check { print(CheckRenderer.text(check), terminator: "") }
+        }
+        if let html = outputs.html {
+            // Also for an interrupted run: the report says what was measured.
+            do {
+                var data = try ReportData.load(summaries[summaries.count - 1].run, from: store)
+                let baseline = summaries.count == 2 ? try ReportData.load(summaries[0].run, from: store) : nil
+                data.summary.checks = summaries[summaries.count - 1].checks
+                try OutputFiles.write(HTMLReport.render(data, against: baseline), to: html, what: "the HTML report")
+            } catch let error as OutputFiles.Failure {
+                throw RunInputError(error.message)
+            }
+            if !outputs.quiet { Terminal.error("ttfa: report written to \(html)\n") }
+        }
+        if interrupted { return .interrupted }
+        if storeFailed { return .storeFailed }
+        let markdown = summaries.map(SummaryRenderer.markdown).joined(separator: "\n") + (check.map { "\n" + CheckRenderer.markdown($0) } ?? "")
+        do {
+            try OutputFiles.write(markdown: outputs.markdown, markdown, junit: outputs.junit,
+                                  CheckRenderer.junit(runs: zip(summaries, healths).map { ($0, $1) }, thresholds: summaries.last!.checks,
+                                                      check: check, timestamp: OutputFiles.junitTimestamp()))
+        } catch {
+            throw RunInputError(error.message)
+        }
+        if !outputs.quiet {
+            for (summary, health) in zip(summaries, healths) {
+                let who = summaries.count == 1 ? "" : "run \(summary.run.id!): "
+                for note in health.notes { Terminal.error("ttfa: note: \(who)\(note)\n") }
+                for problem in health.problems { Terminal.error("ttfa: \(who)\(problem)\n") }
+            }
+        }
+        let failedChecks = summaries.last!.checks.filter { !$0.passed }
+        if !failedChecks.isEmpty || !(check?.regressed.isEmpty ?? true) {
+            if !outputs.quiet {
+                if !failedChecks.isEmpty {
+                    Terminal.error("ttfa: \(Format.count(failedChecks.count, "threshold")) failed: \(failedChecks.map(\.threshold.expression).joined(separator: "; "))\n")
+                }
+                if let check, !check.regressed.isEmpty { Terminal.error("ttfa: the candidate regressed: \(check.regressed.map(\.metric).joined(separator: ", "))\n") }
+            }
+            return .checkFailed
+        }
+        return healths.allSatisfy(\.passed) ? .success : .trialsFailed
+    }
+}

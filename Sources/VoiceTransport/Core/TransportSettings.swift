@@ -1,0 +1,79 @@
+import DialectSpec
+import SpeechDetection
+
+/// Warm: the connection is opened before the trial and reused (WebSocket opened before speech;
+/// HTTP keep-alive). Cold: a new connection is opened inside the trial.
+public enum ConnectionMode: String, Sendable, Codable, CaseIterable {
+    case warm, cold
+}
+
+/// Everything needed to build a transport for one endpoint, whichever transport it is.
+public struct TransportSettings: Sendable {
+    public var kind: TransportKind
+    public var endpoint: Endpoint
+    /// Request headers as given (values may be secrets; never print them).
+    public var headers: [(name: String, value: String)]
+    public var connection: ConnectionMode
+    public var connectTimeout: Int64
+    public var verifyTLS: Bool
+    /// CA certificates (PEM) to trust instead of the system's.
+    public var caFile: String?
+    /// Connect through this "HOST:PORT" (a link emulator) instead of the endpoint's own.
+    public var connectVia: String?
+    public var redactor: SecretRedactor
+    /// A dialect file to speak instead of the transport's built-in dialect.
+    public var dialectFile: DialectFile?
+    /// The model and voice to ask for (nil: the dialect's defaults).
+    public var model: String?
+    public var voice: String?
+    /// Voice activity detection ends turns (nil: manual turns). A transport whose server
+    /// detects the end of speech asks the server for it.
+    public var turnDetection: EnergyVAD.Parameters?
+    /// Which side of a same-job A/B comparison these settings belong to ("baseline",
+    /// "candidate"), or nil in a plain run.
+    public var variant: String?
+
+    /// The transport's name, with its A/B side when there is one: "sse", "sse (candidate)".
+    public var displayName: String { kind.rawValue + (variant.map { " (\($0))" } ?? "") }
+
+    public init(
+        kind: TransportKind,
+        endpoint: Endpoint,
+        headers: [(name: String, value: String)] = [],
+        connection: ConnectionMode = .warm,
+        connectTimeout: Int64 = .seconds(10),
+        verifyTLS: Bool = true,
+        caFile: String? = nil,
+        redactor: SecretRedactor = SecretRedactor(),
+        dialectFile: DialectFile? = nil,
+        model: String? = nil,
+        voice: String? = nil,
+        turnDetection: EnergyVAD.Parameters? = nil
+    ) {
+        self.kind = kind
+        self.endpoint = endpoint
+        self.headers = headers
+        self.connection = connection
+        self.connectTimeout = connectTimeout
+        self.verifyTLS = verifyTLS
+        self.caFile = caFile
+        self.redactor = redactor
+        self.dialectFile = dialectFile
+        self.model = model
+        self.voice = voice
+        self.turnDetection = turnDetection
+    }
+
+    /// A new transport (a new connection for one that keeps one).
+    public func makeTransport() throws(TransportError) -> any VoiceTransport {
+        try kind.make(self)
+    }
+
+    /// The dialect it speaks, as a run stores it.
+    public func dialect() throws(TransportError) -> DialectInfo {
+        try kind.dialect(self)
+    }
+
+    /// What a dialect file may fill in: the model and voice given, and the environment.
+    public var dialectValues: FileDialectValues { FileDialectValues(model: model, voice: voice) }
+}
