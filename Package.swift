@@ -127,18 +127,18 @@ let package = Package(
         ),
         .target(
             name: "Storage",
-            dependencies: ["TTFASupport", "VoiceTransport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["TTFASupport", "VoiceTransport"]
         ),
         .target(
             name: "StorageSQLite",
-            dependencies: ["Storage", "TTFASupport", "VoiceTransport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Storage", "TTFASupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "StoragePostgres",
             dependencies: [
                 "Storage", "TTFASupport", "VoiceTransport",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

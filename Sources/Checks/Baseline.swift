@@ -32,7 +32,7 @@ public struct Baseline: Sendable {
     public init(run record: RunRecord, trials: [TrialRecord], source: String? = nil) {
         self.source = source ?? "run \(record.id ?? 0)"
         ttfaVersion = record.ttfaVersion
-        run = (record.id ?? 0, record.startedAt, record.label, record.gitCommit, record.seed, record.status)
+        run = (record.id ?? 0, record.startedAt, record.label, record.gitCommit, record.seed, record.status.rawValue)
         host = (record.hostname, record.os, record.cpuModel, record.cpuCount)
         configurationJSON = record.configJSON
         var order: [String] = []
@@ -40,14 +40,14 @@ public struct Baseline: Sendable {
         transports = order.map { name in
             let measured = trials.filter { $0.transport == name && !$0.warmup }
             var byRecording: [String: [Double]] = [:]
-            for t in measured where t.status == "ok" {
+            for t in measured where t.status == .ok {
                 if let ns = t.ttfaNs { byRecording[t.recording, default: []].append(Double(ns) / 1e6) }
             }
             for key in byRecording.keys { byRecording[key]!.sort() }
             return (name, TransportSamples(
-                trials: measured.count, ok: measured.filter { $0.status == "ok" }.count,
-                failed: measured.filter { $0.status != "ok" && $0.status != "invalid" }.count,
-                invalid: measured.filter { $0.status == "invalid" }.count, ttfaMs: byRecording))
+                trials: measured.count, ok: measured.filter { $0.status == .ok }.count,
+                failed: measured.filter(\.isFailure).count,
+                invalid: measured.filter { $0.status == .invalid }.count, ttfaMs: byRecording))
         }
     }
 

@@ -304,7 +304,7 @@ public final class BenchmarkRunner: Sendable {
             while !Task.isCancelled {
                 let due = origin + Int64(second) * 1_000_000_000 + .milliseconds(5)
                 try await Task.sleep(for: .nanoseconds(max(0, due - MonotonicClock.now())))
-                storeSeries(monitor.flush(runID: 0, now: MonotonicClock.now()))
+                await storeSeries(monitor.flush(runID: 0, now: MonotonicClock.now()))
                 onSecond(monitor.live(), second)
                 second += 1
             }
@@ -317,19 +317,22 @@ public final class BenchmarkRunner: Sendable {
                 try await runClosed(monitor: monitor, onTrial: onTrial)
             }
         } catch {
+            // The ticker's last write lands before the final one, which replaces its seconds.
             ticker.cancel()
-            storeSeries(monitor.flush(runID: 0, now: MonotonicClock.now(), final: true))
+            _ = await ticker.result
+            await storeSeries(monitor.flush(runID: 0, now: MonotonicClock.now(), final: true))
             throw error
         }
         ticker.cancel()
-        storeSeries(monitor.flush(runID: 0, now: MonotonicClock.now(), final: true))
+        _ = await ticker.result
+        await storeSeries(monitor.flush(runID: 0, now: MonotonicClock.now(), final: true))
         return progressState.withLock { $0.completed }
     }
 
     /// Stores the time series rows once per run the transports are stored in (an A/B run has
     /// two). A failure to store them is not a reason to stop measuring: the trials are what
     /// count, and the series can be rebuilt from them.
-    private func storeSeries(_ rows: [SeriesRecord]) {
+    private func storeSeries(_ rows: [SeriesRecord]) async {
         guard !rows.isEmpty else { return }
         for (index, target) in targets.enumerated() {
             let name = configuration.transports[index].displayName
@@ -338,7 +341,7 @@ public final class BenchmarkRunner: Sendable {
                 copy.runID = target.runID
                 return copy
             }
-            try? store.insertSeries(mine)
+            try? await store.insertSeries(mine)
         }
     }
 
@@ -459,7 +462,7 @@ public final class BenchmarkRunner: Sendable {
             var (trial, events, _) = TrialRecorder.records(for: timeline, context: context)
             trial.startLateNs = lateNs
             do {
-                try store.insertTrial(trial, events: events)
+                try await store.insertTrial(trial, events: events)
             } catch {
                 monitor?.finished(name, at: MonotonicClock.now(), trial: nil)
                 stop(TransportError(.internal, "the run is stopping: a trial could not be stored"))

@@ -106,13 +106,13 @@ public final class LoadMonitor: Sendable {
                 ts.completed += 1
                 bucket.completed += 1
                 if let lag = trial.maxSendLagNs { bucket.maxLag = max(bucket.maxLag ?? 0, lag) }
-                if trial.status == "invalid" {
+                if trial.status == .invalid {
                     ts.invalid += 1
                     bucket.invalid += 1
                 } else if trial.isFailure {
                     ts.errors += 1
                     bucket.errors += 1
-                } else if trial.status == "ok" {
+                } else if trial.status == .ok {
                     bucket.ok += 1
                 }
                 if trial.isMeasuredOK, let ttfa = trial.ttfaNs {

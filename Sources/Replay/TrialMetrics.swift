@@ -1,11 +1,12 @@
+import Storage
 import TTFASupport
 import VoiceTransport
 
 /// The figures of one trial, derived only from its timeline (so they can be recomputed from
 /// what is stored). All times are nanoseconds relative to the trial's scheduled start.
 public struct TrialMetrics: Sendable, Equatable {
-    public var status: String
-    public var errorKind: String?
+    public var status: TrialStatus
+    public var errorKind: ErrorKind?
     public var errorMessage: String?
 
     /// Scheduled end of speech (the recording's duration).
@@ -158,23 +159,23 @@ public struct TrialMetrics: Sendable, Equatable {
 
         switch timeline.outcome {
         case .failed(let error):
-            status = error.kind.rawValue
-            errorKind = error.kind.rawValue
+            status = .failed(error.kind)
+            errorKind = error.kind
             errorMessage = error.message
         case .ok:
             if let violation = Self.guardViolation(timeline: timeline, speechEnds: speechEnds, chunks: chunks, firstAudio: audio.first, response: boundResponse) {
-                status = violation.kind.rawValue
-                errorKind = violation.kind.rawValue
+                status = .failed(violation.kind)
+                errorKind = violation.kind
                 errorMessage = violation.message
             } else if let ttfaLag, ttfaLag > lagBudgetNs {
-                status = "invalid"
+                status = .invalid
                 errorKind = nil
                 let what = lastChunkLag == ttfaLag && endLag != ttfaLag
                     ? "the last audio chunk (\(timeline.expectedChunks) of \(timeline.expectedChunks)) left"
                     : "the harness acted on the end of speech"
                 errorMessage = "\(what) \(Format.ms(Double(ttfaLag) / 1e6)) late (budget \(Format.ms(Double(lagBudgetNs) / 1e6))): the machine was too busy to replay on schedule"
             } else {
-                status = "ok"
+                status = .ok
             }
         }
     }

@@ -22,7 +22,7 @@ enum TrialRecorder {
 
     /// Whether the trial failed before its connection existed (so it reused nothing).
     static func neverConnected(_ metrics: TrialMetrics) -> Bool {
-        ["dns", "connect", "tls", "handshake"].contains(metrics.errorKind ?? "")
+        metrics.errorKind.map { [.dns, .connect, .tls, .handshake].contains($0) } ?? false
     }
 
     static func records(for timeline: TurnTimeline, context: Context) -> (TrialRecord, [TrialEventRecord], TrialMetrics) {

@@ -2,53 +2,65 @@ import Foundation
 import Storage
 
 /// Writes trials as RFC 4180 CSV: a header row, one row per trial, CRLF line ends, fields
-/// quoted when they contain a comma, quote or line break. Times are milliseconds (the unit is
-/// in each column name). Text cells that a spreadsheet would run as a formula (starting with
-/// `=`, `+`, `-`, `@`, tab or CR) get a leading `'`; numbers are left alone.
+/// quoted when they contain a comma, quote or line break. Text cells that a spreadsheet would
+/// run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading `'`; numbers are
+/// left alone.
+///
+/// The columns are `TrialRecord`'s (`RecordColumns`), in its order, without the row id: a column
+/// added to the record is exported without an edit here. Times are milliseconds (`*_ns` becomes
+/// `*_ms`); the instants after the end of speech are shown relative to it, so `first_audio_ms`
+/// reads as the TTFA does. `audio_ms`, the audio's playing time, follows `audio_bytes`.
 public enum CSVExporter {
-    public static let columns = [
-        "run_id", "seq", "transport", "endpoint", "connection", "recording", "recording_ms", "trial", "warmup",
-        "status", "error_kind", "error_message", "started_at", "ttfa_ms", "speech_end_ms",
-        "dns_ms", "connect_ms", "tls_ms", "upgrade_ms", "connection_reused",
-        "upload_done_ms", "response_headers_ms", "first_byte_ms", "first_event_ms", "first_audio_ms", "last_audio_ms", "done_ms",
-        "audio_bytes", "audio_ms", "audio_events", "max_audio_gap_ms", "underruns", "underrun_ms", "max_send_lag_ms", "chunks_sent",
-        "curl_namelookup_ms", "curl_connect_ms", "curl_appconnect_ms", "curl_pretransfer_ms", "curl_starttransfer_ms", "curl_total_ms",
-        "http_version", "encode_ms", "upload_blocked_ms", "speech_end_lag_ms", "response_id", "anomalies", "audio_bursts",
-        "server_request_ms", "server_first_audio_ms", "server_edge_ms", "server_ingest_ms", "server_model_ms",
+    /// Instants measured from the trial's start that the CSV shows from the end of speech.
+    static let fromSpeechEnd: Set<String> = [
+        "upload_done_ns", "response_headers_ns", "first_byte_ns", "first_event_ns", "first_audio_ns", "last_audio_ns",
+        "done_ns", "server_request_ns", "server_first_audio_ns",
     ]
+
+    /// The header's column names.
+    public static let columns: [String] = cells(of: sample).map(\.name)
 
     public static var header: String { columns.joined(separator: ",") + "\r\n" }
 
     /// One CSV row (with CRLF) for a trial.
     public static func row(_ t: TrialRecord) -> String {
-        enum Cell {
-            case text(String?)
-            case number(String?)
-        }
-        func ms(_ ns: Int64?) -> Cell { .number(ns.map { String(format: "%.3f", Double($0) / 1e6) }) }
-        func int(_ v: Int?) -> Cell { .number(v.map(String.init)) }
-        func rel(_ ns: Int64?) -> Cell { ms(ns.map { $0 - t.speechEndNs }) }
-        let cells: [Cell] = [
-            .number(t.runID.description), int(t.seq), .text(t.transport), .text(t.endpoint), .text(t.connection),
-            .text(t.recording), ms(t.recordingNs), int(t.trial), .number(t.warmup ? "1" : "0"),
-            .text(t.status), .text(t.errorKind), .text(t.errorMessage), .text(t.startedAt), ms(t.ttfaNs), ms(t.speechEndNs),
-            ms(t.dnsNs), ms(t.connectNs), ms(t.tlsNs), ms(t.upgradeNs), .number(t.connectionReused.map { $0 ? "1" : "0" }),
-            rel(t.uploadDoneNs), rel(t.responseHeadersNs), rel(t.firstByteNs), rel(t.firstEventNs), rel(t.firstAudioNs),
-            rel(t.lastAudioNs), rel(t.doneNs),
-            int(t.audioBytes), .number(String(format: "%.3f", Double(t.audioBytes) / 48)), int(t.audioEvents), ms(t.maxAudioGapNs),
-            int(t.underruns), ms(t.underrunNs), ms(t.maxSendLagNs), int(t.chunksSent),
-            ms(t.curlNamelookupNs), ms(t.curlConnectNs), ms(t.curlAppconnectNs), ms(t.curlPretransferNs),
-            ms(t.curlStarttransferNs), ms(t.curlTotalNs), .text(t.httpVersion),
-            ms(t.encodeNs), ms(t.uploadBlockedNs), ms(t.speechEndLagNs), .text(t.responseID), int(t.anomalies), int(t.audioBursts),
-            rel(t.serverRequestNs), rel(t.serverFirstAudioNs), ms(t.serverEdgeNs), ms(t.serverIngestNs), ms(t.serverModelNs),
-        ]
-        return cells.map { cell in
-            switch cell {
-            case .number(let value): return value ?? ""
-            case .text(let value): return value.map { quote(neutralize($0)) } ?? ""
-            }
-        }.joined(separator: ",") + "\r\n"
+        cells(of: t).map(\.text).joined(separator: ",") + "\r\n"
     }
+
+    /// A trial's cells: its record's columns, converted.
+    static func cells(of t: TrialRecord) -> [(name: String, text: String)] {
+        // A flat record of primitives always encodes; a failure here is a bug in the record.
+        guard let columns = try? RecordColumns.encode(t) else { preconditionFailure("TrialRecord does not encode as columns") }
+        var out: [(name: String, text: String)] = []
+        for (name, value) in columns where name != "id" {
+            if name.hasSuffix("_ns") {
+                let shown = name.dropLast(3) + "_ms"
+                guard case .integer(let ns) = value else {
+                    out.append((String(shown), ""))
+                    continue
+                }
+                let relative = fromSpeechEnd.contains(name) ? ns - t.speechEndNs : ns
+                out.append((String(shown), String(format: "%.3f", Double(relative) / 1e6)))
+            } else {
+                out.append((name, text(value)))
+            }
+            // 24 kHz, 16-bit mono: 48 bytes a millisecond.
+            if name == "audio_bytes" { out.append(("audio_ms", String(format: "%.3f", Double(t.audioBytes) / 48))) }
+        }
+        return out
+    }
+
+    static func text(_ value: StorageValue) -> String {
+        switch value {
+        case .null: ""
+        case .integer(let v): String(v)
+        case .real(let v): String(v)
+        case .text(let v): quote(neutralize(v))
+        }
+    }
+
+    static let sample = TrialRecord(runID: 0, seq: 0, transport: "", endpoint: "", connection: "", recording: "", recordingNs: 0,
+                                    trial: 0, warmup: false, status: .ok, startedAt: "", speechEndNs: 0)
 
     /// Prefixes a `'` to text a spreadsheet would evaluate as a formula.
     public static func neutralize(_ text: String) -> String {

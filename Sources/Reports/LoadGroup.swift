@@ -25,11 +25,11 @@ public struct LoadGroup: Sendable {
     }
 
     /// The group's runs and trials; nil when no run has joined it.
-    public static func load(_ name: String, from store: any ResultsStore) throws -> LoadGroup? {
-        let runs = try store.runs(group: name)
+    public static func load(_ name: String, from store: any ResultsStore) async throws -> LoadGroup? {
+        let runs = try await store.runs(group: name)
         guard !runs.isEmpty else { return nil }
         var trials: [TrialRecord] = []
-        for run in runs { trials += try store.trials(runID: run.id!) }
+        for run in runs { trials += try await store.trials(runID: run.id!) }
         return LoadGroup(name: name, runs: runs, trials: trials)
     }
 
@@ -41,7 +41,7 @@ public struct LoadGroup: Sendable {
         for r in runs where !hosts.contains(r.hostname) { hosts.append(r.hostname) }
         run.hostname = hosts.joined(separator: ", ")
         run.label = "group \(name) (runs \(runs.compactMap(\.id).map(String.init).joined(separator: ", ")))"
-        run.status = runs.allSatisfy { $0.status == "complete" } ? "complete" : (runs.contains { $0.status == "running" } ? "running" : "interrupted")
+        run.status = runs.allSatisfy { $0.status == .complete } ? .complete : (runs.contains { $0.status == .running } ? .running : .interrupted)
         run.startedAt = runs.map(\.startedAt).min() ?? run.startedAt
         run.endedAt = runs.contains { $0.endedAt == nil } ? nil : runs.compactMap(\.endedAt).max()
         return run
@@ -55,8 +55,8 @@ public struct LoadGroup: Sendable {
             var transports: [String] = []
             for t in own where !transports.contains(t.transport) { transports.append(t.transport) }
             return Contribution(
-                run: run, trials: own.count, ok: own.filter { $0.status == "ok" }.count,
-                failed: own.filter(\.isFailure).count, invalid: own.filter { $0.status == "invalid" }.count,
+                run: run, trials: own.count, ok: own.filter { $0.status == .ok }.count,
+                failed: own.filter(\.isFailure).count, invalid: own.filter { $0.status == .invalid }.count,
                 p50: transports.map { name in
                     let values = own.filter { $0.transport == name && $0.isMeasuredOK }.compactMap(\.ttfaNs).map { Double($0) / 1e6 }
                     return (name, values.isEmpty ? nil : Summary.median(values))
@@ -68,7 +68,7 @@ public struct LoadGroup: Sendable {
     public func contributionsText(markdown: Bool) -> String {
         let header = ["run", "machine", "status", "trials", "ok", "failed", "invalid", "p50 TTFA"]
         let rows = contributions.map { c in
-            [String(c.run.id ?? 0), c.run.hostname, c.run.status, String(c.trials), String(c.ok), String(c.failed), String(c.invalid),
+            [String(c.run.id ?? 0), c.run.hostname, c.run.status.rawValue, String(c.trials), String(c.ok), String(c.failed), String(c.invalid),
              c.p50.map { "\($0.transport) \($0.ms.map { String(format: "%.1f ms", $0) } ?? "–")" }.joined(separator: ", ")]
         }
         let total = contributions.reduce(0) { $0 + $1.trials }
@@ -92,7 +92,7 @@ public struct LoadGroup: Sendable {
             ("name", .string(name)),
             ("runs", .array(contributions.map { c in
                 .object([
-                    ("run_id", .int(c.run.id ?? 0)), ("hostname", .string(c.run.hostname)), ("status", .string(c.run.status)),
+                    ("run_id", .int(c.run.id ?? 0)), ("hostname", .string(c.run.hostname)), ("status", .string(c.run.status.rawValue)),
                     ("started_at", .string(c.run.startedAt)), ("trials", .int(Int64(c.trials))), ("ok", .int(Int64(c.ok))),
                     ("failed", .int(Int64(c.failed))), ("invalid", .int(Int64(c.invalid))),
                     ("p50_ms", .object(c.p50.map { ($0.transport, $0.ms.map { .double(($0 * 1000).rounded() / 1000) } ?? .null) })),

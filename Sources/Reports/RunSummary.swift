@@ -118,8 +118,8 @@ public struct TransportSummary: Sendable {
     public var ttfa: Summary?
     /// p50 counting timeouts as slower than every answer; nil without timeouts.
     public var ttfaWithTimeouts: CensoredMedian?
-    /// Phase name → summary (ms), for phases the transport has.
-    public var phases: [(name: String, summary: Summary)]
+    /// Phase → summary (ms), for phases the transport has, in a turn's order.
+    public var phases: [(phase: Phase, summary: Summary)]
     /// Per recording: name, duration (ms), TTFA summary of ok trials.
     public var recordings: [(name: String, durationMs: Double, ttfa: Summary?)]
     public var underruns: Int
@@ -150,15 +150,15 @@ public struct TransportSummary: Sendable {
         endpoint = allTrials.first?.endpoint ?? ""
         connection = allTrials.first?.connection ?? ""
         self.trials = trials.count
-        let okTrials = trials.filter { $0.status == "ok" }
+        let okTrials = trials.filter { $0.status == .ok }
         ok = okTrials.count
-        invalid = trials.filter { $0.status == "invalid" }.count
+        invalid = trials.filter { $0.status == .invalid }.count
         failed = trials.count - ok - invalid
         timeouts = trials.filter(\.isCensored).count
-        errors = Self.counts(trials.filter { $0.status != "ok" })
+        errors = Self.counts(trials.filter { $0.status != .ok })
         var examples: [String: String] = [:]
-        for trial in trials where trial.status != "ok" && examples[trial.status] == nil {
-            examples[trial.status] = trial.errorMessage ?? ""
+        for trial in trials where trial.status != .ok && examples[trial.status.rawValue] == nil {
+            examples[trial.status.rawValue] = trial.errorMessage ?? ""
         }
         exampleErrors = errors.map { ($0.kind, examples[$0.kind] ?? "") }
         ttfaValues = okTrials.compactMap(\.ttfaNs).map { Double($0) / 1e6 }
@@ -174,34 +174,36 @@ public struct TransportSummary: Sendable {
             ms(okTrials.map { t in t[keyPath: path].map { $0 - t.speechEndNs } })
         }
         let blocked = okTrials.map(\.uploadBlockedNs)
-        let candidates: [(String, Summary?)] = [
-            ("dns", ms(okTrials.map(\.dnsNs))),
-            ("connect", ms(okTrials.map(\.connectNs))),
-            ("tls", ms(okTrials.map(\.tlsNs))),
-            ("upgrade", ms(okTrials.map(\.upgradeNs))),
-            ("encode", ms(okTrials.map(\.encodeNs))),
-            ("upload", afterSpeech(\.uploadDoneNs)),
-            ("upload_blocked", blocked.contains { ($0 ?? 0) > 0 } ? ms(blocked) : nil),
-            ("response_headers", afterSpeech(\.responseHeadersNs)),
-            ("first_byte", afterSpeech(\.firstByteNs)),
-            ("first_event", afterSpeech(\.firstEventNs)),
-            ("first_audio", afterSpeech(\.firstAudioNs)),
-            ("last_audio", afterSpeech(\.lastAudioNs)),
-            ("done", afterSpeech(\.doneNs)),
-        ]
-        phases = candidates.compactMap { name, summary in summary.map { (name, $0) } }
+        func summary(_ phase: Phase) -> Summary? {
+            switch phase {
+            case .dns: ms(okTrials.map(\.dnsNs))
+            case .connect: ms(okTrials.map(\.connectNs))
+            case .tls: ms(okTrials.map(\.tlsNs))
+            case .upgrade: ms(okTrials.map(\.upgradeNs))
+            case .encode: ms(okTrials.map(\.encodeNs))
+            case .upload: afterSpeech(\.uploadDoneNs)
+            case .uploadBlocked: blocked.contains { ($0 ?? 0) > 0 } ? ms(blocked) : nil
+            case .responseHeaders: afterSpeech(\.responseHeadersNs)
+            case .firstByte: afterSpeech(\.firstByteNs)
+            case .firstEvent: afterSpeech(\.firstEventNs)
+            case .firstAudio: afterSpeech(\.firstAudioNs)
+            case .lastAudio: afterSpeech(\.lastAudioNs)
+            case .done: afterSpeech(\.doneNs)
+            }
+        }
+        phases = Phase.allCases.compactMap { phase in summary(phase).map { (phase, $0) } }
 
         var recordingOrder: [String] = []
         for trial in trials where !recordingOrder.contains(trial.recording) { recordingOrder.append(trial.recording) }
         recordings = recordingOrder.map { name in
             let these = trials.filter { $0.recording == name }
             return (name, Double(these.first?.recordingNs ?? 0) / 1e6,
-                    Summary(these.filter { $0.status == "ok" }.compactMap(\.ttfaNs).map { Double($0) / 1e6 }))
+                    Summary(these.filter { $0.status == .ok }.compactMap(\.ttfaNs).map { Double($0) / 1e6 }))
         }
         underruns = okTrials.reduce(0) { $0 + $1.underruns }
         underrunMs = Double(okTrials.reduce(0) { $0 + $1.underrunNs }) / 1e6
 
-        let failedWarmups = warmups.filter { $0.status != "ok" }
+        let failedWarmups = warmups.filter { $0.status != .ok }
         warmup = (warmups.count, warmups.count - failedWarmups.count, Self.counts(failedWarmups), failedWarmups.first?.errorMessage)
         breakdown = Breakdown(median: okTrials, transport: TransportKind(rawValue: transport))
         let warm = trials.filter { $0.connection == "warm" }
@@ -219,12 +221,12 @@ public struct TransportSummary: Sendable {
     /// Status → count, most frequent first.
     static func counts(_ trials: [TrialRecord]) -> [(kind: String, count: Int)] {
         var counts: [String: Int] = [:]
-        for trial in trials { counts[trial.status, default: 0] += 1 }
+        for trial in trials { counts[trial.status.rawValue, default: 0] += 1 }
         return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
-    public func phase(_ name: String) -> Summary? {
-        phases.first { $0.name == name }?.summary
+    public func phase(_ phase: Phase) -> Summary? {
+        phases.first { $0.phase == phase }?.summary
     }
 }
 

@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import Statistics
+import Storage
 import TTFASupport
 
 /// Renders a `RunSummary` for people (terminal table, Markdown) and machines (JSON).
@@ -21,7 +22,7 @@ public enum SummaryRenderer {
             ("run_id", .int(summary.run.id ?? 0)),
             ("database", .string(database)),
             ("label", .optional(summary.run.label)),
-            ("status", .string(summary.run.status)),
+            ("status", .string(summary.run.status.rawValue)),
             ("context", .optional(summary.context)),
             ("transports", .array(summary.transports.map { t in
                 .object([
@@ -42,7 +43,7 @@ public enum SummaryRenderer {
                                                   ("reconnected", .int(Int64(t.reuse.reconnected)))])),
                     ("ttfa_ms", stats(t.ttfa)),
                     ("ttfa_p50_with_timeouts_ms", censored(t.ttfaWithTimeouts)),
-                    ("phases_ms", .object(t.phases.map { ($0.name, .double(round3($0.summary.p50))) })),
+                    ("phases_ms", .object(t.phases.map { ($0.phase.rawValue, .double(round3($0.summary.p50))) })),
                     ("breakdown_ms", t.breakdown.map { b in
                         .object([("trial", .int(Int64(b.trial))), ("ttfa", .double(round3(b.ttfaMs)))] + b.parts.map { ($0.name, .double(round3($0.ms))) })
                     } ?? .null),
@@ -119,22 +120,16 @@ public enum SummaryRenderer {
                 return "\(t.reuse.reused) of \(t.reuse.warm)" + (t.reuse.reconnected > 0 ? ", \(t.reuse.reconnected) reconnected in the trial" : "")
             }))
         }
-        let setupLabels = ["dns": "DNS", "connect": "TCP connect", "tls": "TLS", "upgrade": "WebSocket upgrade"]
-        let afterLabels = [
-            "encode": "client encode (duration)", "upload": "request body sent", "upload_blocked": "blocked on the network (duration)",
-            "response_headers": "response headers", "first_byte": "first byte",
-            "first_event": "first event", "first_audio": "first audio = TTFA", "last_audio": "last audio", "done": "answer complete",
-        ]
-        let setup = ["dns", "connect", "tls", "upgrade"].filter { name in ts.contains { $0.phase(name) != nil } }
+        let present = Phase.allCases.filter { phase in ts.contains { $0.phase(phase) != nil } }
+        let setup = present.filter(\.isConnectionSetup)
         if !setup.isEmpty {
             rows.append(("connection setup in trial (p50)", ts.map { _ in "" }))
-            for name in setup { rows.append(("  \(setupLabels[name]!)", cells { Format.ms($0.phase(name)?.p50) })) }
+            for phase in setup { rows.append(("  \(label(phase))", cells { Format.ms($0.phase(phase)?.p50) })) }
         }
-        let after = ["encode", "upload", "upload_blocked", "response_headers", "first_byte", "first_event", "first_audio", "last_audio", "done"]
-            .filter { name in ts.contains { $0.phase(name) != nil } }
+        let after = present.filter { !$0.isConnectionSetup }
         if !after.isEmpty {
             rows.append(("after speech end (p50)", ts.map { _ in "" }))
-            for name in after { rows.append(("  \(afterLabels[name]!)", cells { Format.ms($0.phase(name)?.p50) })) }
+            for phase in after { rows.append(("  \(label(phase))", cells { Format.ms($0.phase(phase)?.p50) })) }
         }
         if ts.contains(where: { $0.breakdown != nil }) {
             rows.append(("where the time goes (median trial)", ts.map { _ in "" }))
@@ -162,8 +157,27 @@ public enum SummaryRenderer {
         return rows
     }
 
+    /// A phase's row label in the table.
+    static func label(_ phase: Phase) -> String {
+        switch phase {
+        case .dns: "DNS"
+        case .connect: "TCP connect"
+        case .tls: "TLS"
+        case .upgrade: "WebSocket upgrade"
+        case .encode: "client encode (duration)"
+        case .upload: "request body sent"
+        case .uploadBlocked: "blocked on the network (duration)"
+        case .responseHeaders: "response headers"
+        case .firstByte: "first byte"
+        case .firstEvent: "first event"
+        case .firstAudio: "first audio = TTFA"
+        case .lastAudio: "last audio"
+        case .done: "answer complete"
+        }
+    }
+
     static func heading(_ summary: RunSummary) -> String {
-        var parts = ["run \(summary.run.id ?? 0)", summary.run.status, summary.run.startedAt]
+        var parts = ["run \(summary.run.id ?? 0)", summary.run.status.rawValue, summary.run.startedAt]
         if let label = summary.run.label { parts.append("label \"\(label)\"") }
         return parts.joined(separator: " · ")
     }

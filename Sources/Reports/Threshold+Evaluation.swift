@@ -1,5 +1,6 @@
 import Checks
 import Statistics
+import Storage
 
 /// A threshold judged against a run's summary (the thresholds themselves — their grammar and
 /// validation — are `Checks`' business; what a run measured is this module's).
@@ -14,7 +15,8 @@ extension Threshold {
             if let recording {
                 s = t.recordings.first { $0.name == recording }?.ttfa
             } else {
-                s = name == "ttfa" ? t.ttfa : t.phase(name)
+                // The grammar allows "ttfa" or a phase's name (`Threshold.distributions`).
+                if let phase = Phase(rawValue: name) { s = t.phase(phase) } else { s = t.ttfa }
             }
             guard let s else { return nil }
             switch stat {

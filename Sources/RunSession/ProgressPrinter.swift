@@ -56,7 +56,7 @@ public final class ProgressPrinter: Sendable {
             s.live = progress.liveP50
             if mode == .lines && !perSecond {
                 let t = progress.trial
-                let what = t.status == "ok" ? "ok, TTFA \(Format.ms(t.ttfaNs.map { Double($0) / 1e6 }))" : "\(t.status): \(t.errorMessage ?? "")"
+                let what = t.status == .ok ? "ok, TTFA \(Format.ms(t.ttfaNs.map { Double($0) / 1e6 }))" : "\(t.status): \(t.errorMessage ?? "")"
                 return "trial \(progress.completed)/\(total) \(progress.transport) \(t.recording) round \(t.trial)\(t.warmup ? " (warm-up)" : ""): \(what)\n"
             }
             return nil

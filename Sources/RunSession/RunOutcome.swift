@@ -16,34 +16,45 @@ public struct RunOutcome: Sendable {
     public var storeFailed: Bool
     let storePath: String
     let plan: RunPlan
-    let store: any ResultsStore
+    /// What the HTML report draws (read while the store is open), when one is asked for: the
+    /// run or candidate, and an A/B run's baseline.
+    let reportData: (run: ReportData, baseline: ReportData?)?
 
     /// How the run ends, in the order the exit code says it.
     public enum Status: Sendable, Equatable {
         case success, checkFailed, trialsFailed, interrupted, storeFailed
     }
 
-    init(plan: RunPlan, store: any ResultsStore, runIDs: [Int64], interrupted: Bool, storeFailed: Bool) throws {
+    init(plan: RunPlan, store: any ResultsStore, runIDs: [Int64], interrupted: Bool, storeFailed: Bool) async throws {
         self.plan = plan
-        self.store = store
         storePath = store.path
         self.interrupted = interrupted
         self.storeFailed = storeFailed
         var summaries: [RunSummary] = []
         for id in runIDs {
-            guard let stored = try store.run(id: id) else { throw RunInputError("\(store.path): run \(id) is gone from the store") }
-            summaries.append(RunSummary(run: stored, trials: try store.trials(runID: id)))
+            guard let stored = try await store.run(id: id) else { throw RunInputError("\(store.path): run \(id) is gone from the store") }
+            summaries.append(RunSummary(run: stored, trials: try await store.trials(runID: id)))
         }
         // Thresholds judge the run, or the candidate of an A/B comparison.
         summaries[summaries.count - 1].check(plan.thresholds)
         if summaries.count == 2 {
-            let trials = try runIDs.map { try store.trials(runID: $0) }
+            var trials: [[TrialRecord]] = []
+            for id in runIDs { trials.append(try await store.trials(runID: id)) }
             check = RegressionCheck(baseline: Baseline(run: summaries[0].run, trials: trials[0]),
                                     candidate: Baseline(run: summaries[1].run, trials: trials[1]),
                                     tolerance: plan.tolerance, tolerances: plan.metricTolerances, seed: plan.seed)
         }
         self.summaries = summaries
         healths = summaries.map { $0.health(maxInvalidShare: plan.maxInvalidShare) }
+        if plan.outputs.html != nil {
+            // Also for an interrupted run: the report says what was measured.
+            var data = try await ReportData.load(summaries[summaries.count - 1].run, from: store)
+            data.summary.checks = summaries[summaries.count - 1].checks
+            let baseline = summaries.count == 2 ? try await ReportData.load(summaries[0].run, from: store) : nil
+            reportData = (data, baseline)
+        } else {
+            reportData = nil
+        }
     }
 
     /// Writes what the plan's outputs ask for — the table or one JSON object on stdout, the
@@ -64,14 +75,10 @@ public struct RunOutcome: Sendable {
             for summary in summaries { print(SummaryRenderer.table(summary), terminator: "") }
             if let check { print(CheckRenderer.text(check), terminator: "") }
         }
-        if let html = outputs.html {
-            // Also for an interrupted run: the report says what was measured.
-            do {
-                var data = try ReportData.load(summaries[summaries.count - 1].run, from: store)
-                let baseline = summaries.count == 2 ? try ReportData.load(summaries[0].run, from: store) : nil
-                data.summary.checks = summaries[summaries.count - 1].checks
-                try OutputFiles.write(HTMLReport.render(data, against: baseline), to: html, what: "the HTML report")
-            } catch let error as OutputFiles.Failure {
+        if let html = outputs.html, let reportData {
+            do throws(OutputFiles.Failure) {
+                try OutputFiles.write(HTMLReport.render(reportData.run, against: reportData.baseline), to: html, what: "the HTML report")
+            } catch {
                 throw RunInputError(error.message)
             }
             if !outputs.quiet { Terminal.error("ttfa: report written to \(html)\n") }

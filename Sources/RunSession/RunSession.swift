@@ -116,11 +116,12 @@ public final class RunSession: Sendable {
         for index in sides.indices {
             let own = configuration(sides[index], transports: sides[index].settings)
             do {
-                sides[index].runID = try store.createRun(RunRecord(
-                    id: nil, status: "running", startedAt: Timestamp.now(), endedAt: nil, label: own.label,
+                let databaseVersion = (try? await store.databaseVersion()) ?? "unknown"
+                sides[index].runID = try await store.createRun(RunRecord(
+                    id: nil, status: .running, startedAt: Timestamp.now(), endedAt: nil, label: own.label,
                     hostname: facts.hostname, os: facts.os, cpuModel: facts.cpuModel, cpuCount: facts.cpuCount,
                     swiftVersion: TTFAInfo.swiftVersion, curlVersion: LibraryVersions.curl,
-                    opensslVersion: LibraryVersions.openSSL, sqliteVersion: (try? store.databaseVersion()) ?? "unknown",
+                    opensslVersion: LibraryVersions.openSSL, databaseVersion: databaseVersion,
                     ttfaVersion: TTFAInfo.version, gitCommit: facts.gitCommit, commandLine: plan.commandLine,
                     configJSON: own.json(redactor: plan.redactor).serialized(), seed: Int64(bitPattern: plan.seed), groupName: plan.group)).id!
             } catch {
@@ -166,12 +167,12 @@ public final class RunSession: Sendable {
         try await group.run()
 
         let storeFailure = result.withLock { $0 }
-        let status = runner.wasInterrupted || storeFailure != nil ? "interrupted" : "complete"
-        for id in runIDs { try? store.finishRun(id: id, status: status, endedAt: Timestamp.now()) }
+        let status: RunStatus = runner.wasInterrupted || storeFailure != nil ? .interrupted : .complete
+        for id in runIDs { try? await store.finishRun(id: id, status: status, endedAt: Timestamp.now()) }
         if let storeFailure {
             Terminal.error("ttfa: could not store a trial in \(store.path): \(storeFailure); the run stops here (completed trials are kept)\n")
         }
-        return try RunOutcome(plan: plan, store: store, runIDs: runIDs, interrupted: runner.wasInterrupted, storeFailed: storeFailure != nil)
+        return try await RunOutcome(plan: plan, store: store, runIDs: runIDs, interrupted: runner.wasInterrupted, storeFailed: storeFailure != nil)
     }
 
     /// "ttfa run 1: 36 trials (…) against the embedded reference server (…) through the

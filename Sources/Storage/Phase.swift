@@ -10,4 +10,13 @@ public enum Phase: String, Sendable, CaseIterable, Codable {
     case firstAudio = "first_audio"
     case lastAudio = "last_audio"
     case done
+
+    /// A part of opening the connection inside the trial (a duration), rather than a moment
+    /// after the end of speech.
+    public var isConnectionSetup: Bool {
+        switch self {
+        case .dns, .connect, .tls, .upgrade: true
+        default: false
+        }
+    }
 }

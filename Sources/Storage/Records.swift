@@ -1,13 +1,15 @@
-import GRDB
 import TTFASupport
+import VoiceTransport
 
 /// One row of `runs`: a `ttfa run` invocation. See results/README.md.
-public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "runs"
+///
+/// Each stored property is a column, named in snake case (`RecordColumns`): this declaration is
+/// the table's, the CSV's and the schema document's single source.
+public struct RunRecord: Codable, Sendable, Equatable {
+    public static let tableName = "runs"
 
     public var id: Int64?
-    /// `running`, `complete` or `interrupted`.
-    public var status: String
+    public var status: RunStatus
     /// ISO 8601 UTC.
     public var startedAt: String
     public var endedAt: String?
@@ -19,7 +21,9 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var swiftVersion: String
     public var curlVersion: String
     public var opensslVersion: String
-    public var sqliteVersion: String
+    /// The database engine's version ("3.40.1", "PostgreSQL 15.18"); `sqlite_version` before
+    /// migration v6.
+    public var databaseVersion: String
     public var ttfaVersion: String
     public var gitCommit: String?
     /// The command line, secrets replaced by ***.
@@ -32,18 +36,10 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
     /// number of machines, are reported together.
     public var groupName: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id, status, label, hostname, os, seed, groupName = "group_name"
-        case startedAt = "started_at", endedAt = "ended_at", cpuModel = "cpu_model", cpuCount = "cpu_count"
-        case swiftVersion = "swift_version", curlVersion = "curl_version", opensslVersion = "openssl_version"
-        case sqliteVersion = "sqlite_version", ttfaVersion = "ttfa_version", gitCommit = "git_commit"
-        case commandLine = "command_line", configJSON = "config_json"
-    }
-
     public init(
-        id: Int64? = nil, status: String, startedAt: String, endedAt: String? = nil, label: String?,
+        id: Int64? = nil, status: RunStatus, startedAt: String, endedAt: String? = nil, label: String?,
         hostname: String, os: String, cpuModel: String, cpuCount: Int, swiftVersion: String, curlVersion: String,
-        opensslVersion: String, sqliteVersion: String, ttfaVersion: String, gitCommit: String?,
+        opensslVersion: String, databaseVersion: String, ttfaVersion: String, gitCommit: String?,
         commandLine: String, configJSON: String, seed: Int64, groupName: String? = nil
     ) {
         self.groupName = groupName
@@ -59,7 +55,7 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
         self.swiftVersion = swiftVersion
         self.curlVersion = curlVersion
         self.opensslVersion = opensslVersion
-        self.sqliteVersion = sqliteVersion
+        self.databaseVersion = databaseVersion
         self.ttfaVersion = ttfaVersion
         self.gitCommit = gitCommit
         self.commandLine = commandLine
@@ -67,15 +63,12 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
         self.seed = seed
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }
 
 /// One row of `trials`: one turn through one transport. Times are nanoseconds relative to the
 /// trial's scheduled start (chunk 0 due), except durations (`*_ns` of setup phases).
-public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "trials"
+public struct TrialRecord: Codable, Sendable, Equatable {
+    public static let tableName = "trials"
 
     public var id: Int64?
     public var runID: Int64
@@ -92,21 +85,20 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// Round number (1-based); warm-up rounds come first.
     public var trial: Int
     public var warmup: Bool
-    /// `ok`, `invalid`, or an error kind.
-    public var status: String
-    public var errorKind: String?
+    public var status: TrialStatus
+    public var errorKind: ErrorKind?
     public var errorMessage: String?
     /// Wall-clock time the trial started, ISO 8601 UTC.
     public var startedAt: String
-    public var speechEndNs: Int64
     public var ttfaNs: Int64?
+    public var speechEndNs: Int64
     public var dnsNs: Int64?
     public var connectNs: Int64?
     public var tlsNs: Int64?
     public var upgradeNs: Int64?
     public var connectionReused: Bool?
-    public var responseHeadersNs: Int64?
     public var uploadDoneNs: Int64?
+    public var responseHeadersNs: Int64?
     public var firstByteNs: Int64?
     public var firstEventNs: Int64?
     public var firstAudioNs: Int64?
@@ -151,28 +143,9 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// closed model).
     public var startLateNs: Int64? = nil
 
-    enum CodingKeys: String, CodingKey {
-        case startLateNs = "start_late_ns"
-        case id, seq, transport, endpoint, connection, recording, trial, warmup, status, underruns
-        case runID = "run_id", recordingNs = "recording_ns", errorKind = "error_kind", errorMessage = "error_message"
-        case startedAt = "started_at", speechEndNs = "speech_end_ns", ttfaNs = "ttfa_ns", dnsNs = "dns_ns"
-        case connectNs = "connect_ns", tlsNs = "tls_ns", upgradeNs = "upgrade_ns", connectionReused = "connection_reused"
-        case responseHeadersNs = "response_headers_ns", uploadDoneNs = "upload_done_ns", firstByteNs = "first_byte_ns"
-        case firstEventNs = "first_event_ns", firstAudioNs = "first_audio_ns", lastAudioNs = "last_audio_ns"
-        case doneNs = "done_ns", audioBytes = "audio_bytes", audioEvents = "audio_events", maxAudioGapNs = "max_audio_gap_ns"
-        case underrunNs = "underrun_ns", maxSendLagNs = "max_send_lag_ns", chunksSent = "chunks_sent"
-        case curlNamelookupNs = "curl_namelookup_ns", curlConnectNs = "curl_connect_ns", curlAppconnectNs = "curl_appconnect_ns"
-        case curlPretransferNs = "curl_pretransfer_ns", curlStarttransferNs = "curl_starttransfer_ns", curlTotalNs = "curl_total_ns"
-        case httpVersion = "http_version"
-        case encodeNs = "encode_ns", uploadBlockedNs = "upload_blocked_ns", speechEndLagNs = "speech_end_lag_ns"
-        case responseID = "response_id", anomalies, audioBursts = "audio_bursts"
-        case serverRequestNs = "server_request_ns", serverFirstAudioNs = "server_first_audio_ns", serverEdgeNs = "server_edge_ns"
-        case serverIngestNs = "server_ingest_ns", serverModelNs = "server_model_ns"
-    }
-
     /// A trial that has its identity and nothing measured yet: the caller sets what it measured.
     public init(runID: Int64, seq: Int, transport: String, endpoint: String, connection: String, recording: String,
-                recordingNs: Int64, trial: Int, warmup: Bool, status: String, startedAt: String, speechEndNs: Int64) {
+                recordingNs: Int64, trial: Int, warmup: Bool, status: TrialStatus, startedAt: String, speechEndNs: Int64) {
         self.runID = runID
         self.seq = seq
         self.transport = transport
@@ -193,24 +166,20 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         anomalies = 0
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
-
     /// Whether the trial counts in statistics: measured (not warm-up) and `ok`.
-    public var isMeasuredOK: Bool { !warmup && status == "ok" }
+    public var isMeasuredOK: Bool { !warmup && status == .ok }
 
     /// A failure that is not the harness's (`invalid`) — what the exit code counts.
-    public var isFailure: Bool { status != "ok" && status != "invalid" }
+    public var isFailure: Bool { status.errorKind != nil }
 
     /// A timeout before any audio: its TTFA is only known to exceed the timeout.
-    public var isCensored: Bool { status == "timeout" && ttfaNs == nil }
+    public var isCensored: Bool { status == .failed(.timeout) && ttfaNs == nil }
 }
 
 /// One row of `trial_events`: the arrival time of a key event of a trial, so reports can
 /// draw the timeline and every figure can be recomputed.
-public struct TrialEventRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "trial_events"
+public struct TrialEventRecord: Codable, Sendable, Equatable {
+    public static let tableName = "trial_events"
 
     public var trialID: Int64
     public var seq: Int
@@ -222,11 +191,6 @@ public struct TrialEventRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var value: Int64?
     /// Short text (event type, error message). Never a payload, never a secret.
     public var detail: String?
-
-    enum CodingKeys: String, CodingKey {
-        case seq, kind, value, detail
-        case trialID = "trial_id", tNs = "t_ns"
-    }
 
     public init(trialID: Int64, seq: Int, tNs: Int64, kind: String, value: Int64?, detail: String?) {
         self.trialID = trialID
@@ -240,8 +204,8 @@ public struct TrialEventRecord: Codable, Sendable, Equatable, FetchableRecord, P
 
 /// One row of `run_series`: one second of a run for one transport — the offered load, what
 /// started and finished in it, and the TTFA percentiles of the trials that finished in it.
-public struct SeriesRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "run_series"
+public struct SeriesRecord: Codable, Sendable, Equatable {
+    public static let tableName = "run_series"
 
     public var runID: Int64
     public var transport: String
@@ -262,11 +226,6 @@ public struct SeriesRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var ttfaP50Ns: Int64?
     public var ttfaP99Ns: Int64?
     public var maxSendLagNs: Int64?
-
-    enum CodingKeys: String, CodingKey {
-        case transport, second, offered, started, late, active, completed, ok, errors, invalid
-        case runID = "run_id", ttfaP50Ns = "ttfa_p50_ns", ttfaP99Ns = "ttfa_p99_ns", maxSendLagNs = "max_send_lag_ns"
-    }
 
     public init(runID: Int64, transport: String, second: Int, offered: Int = 0, started: Int = 0, late: Int = 0, active: Int = 0,
                 completed: Int = 0, ok: Int = 0, errors: Int = 0, invalid: Int = 0,

@@ -1,35 +1,59 @@
 import Foundation
-import VoiceTransport
 
 /// Where runs, trials and their timelines are kept: SQLite (`SQLiteStore`, the embedded
 /// default) or PostgreSQL (`PostgresStore`, a store a team shares). Both hold the same schema
-/// (`StoreSchema`), write each trial in its own transaction, and are safe to use from many
-/// threads and many processes at once.
+/// (`StoreSchema`, the columns of the records: `RecordColumns`), write each trial in its own
+/// transaction, and are safe to use from many tasks and many processes at once.
+///
+/// Every method is `async` and throws `StoreError`: a store never blocks a thread of the
+/// cooperative pool.
 public protocol ResultsStore: Sendable {
     /// Where the store is, for messages: a file path, or a URL with its password masked.
     var path: String { get }
     /// Inserts a run (status `running`) and returns it with its id.
-    func createRun(_ run: RunRecord) throws -> RunRecord
+    func createRun(_ run: RunRecord) async throws -> RunRecord
     /// Stores one trial and its timeline in one transaction; returns the trial's id.
     @discardableResult
-    func insertTrial(_ trial: TrialRecord, events: [TrialEventRecord]) throws -> Int64
+    func insertTrial(_ trial: TrialRecord, events: [TrialEventRecord]) async throws -> Int64
     /// Marks a run `complete` or `interrupted`.
-    func finishRun(id: Int64, status: String, endedAt: String) throws
-    func runs() throws -> [RunRecord]
-    func run(id: Int64) throws -> RunRecord?
-    func latestRun() throws -> RunRecord?
+    func finishRun(id: Int64, status: RunStatus, endedAt: String) async throws
+    func runs() async throws -> [RunRecord]
+    func run(id: Int64) async throws -> RunRecord?
+    func latestRun() async throws -> RunRecord?
     /// A run's trials in `seq` order.
-    func trials(runID: Int64) throws -> [TrialRecord]
+    func trials(runID: Int64) async throws -> [TrialRecord]
     /// A trial's timeline in order.
-    func events(trialID: Int64) throws -> [TrialEventRecord]
+    func events(trialID: Int64) async throws -> [TrialEventRecord]
     /// Stores seconds of a run's load time series (a second stored again replaces the old row).
-    func insertSeries(_ rows: [SeriesRecord]) throws
+    func insertSeries(_ rows: [SeriesRecord]) async throws
     /// A run's time series, by transport and second.
-    func series(runID: Int64) throws -> [SeriesRecord]
+    func series(runID: Int64) async throws -> [SeriesRecord]
     /// The runs of a load group, oldest first.
-    func runs(group: String) throws -> [RunRecord]
+    func runs(group: String) async throws -> [RunRecord]
     /// The database engine and its version, stored with each run ("3.40.1", "PostgreSQL 15.18").
-    func databaseVersion() throws -> String
+    func databaseVersion() async throws -> String
+    /// Lets go of the store's connections (a store is not used after).
+    func close() async
+}
+
+/// A store that cannot do what was asked: which store, what failed, and what to do.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// The store cannot be opened or prepared (a path, a URL, a newer schema).
+        case unavailable
+        /// A read or write failed (a full disk, a lost connection).
+        case failed
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
 }
 
 public enum ResultsStores {
@@ -43,19 +67,19 @@ public enum ResultsStores {
 
     /// Copies runs (all, or those given) with their trials and timelines from one store to
     /// another; each gets a new id there. Returns (old id, new id) per run.
-    public static func copy(from source: any ResultsStore, to destination: any ResultsStore, runIDs: [Int64]? = nil) throws -> [(Int64, Int64)] {
+    public static func copy(from source: any ResultsStore, to destination: any ResultsStore, runIDs: [Int64]? = nil) async throws -> [(Int64, Int64)] {
         var copied: [(Int64, Int64)] = []
-        for run in try source.runs() where runIDs?.contains(run.id!) ?? true {
+        for run in try await source.runs() where runIDs?.contains(run.id!) ?? true {
             var fresh = run
             fresh.id = nil
-            let created = try destination.createRun(fresh)
-            for trial in try source.trials(runID: run.id!) {
+            let created = try await destination.createRun(fresh)
+            for trial in try await source.trials(runID: run.id!) {
                 var copy = trial
                 copy.id = nil
                 copy.runID = created.id!
-                try destination.insertTrial(copy, events: try source.events(trialID: trial.id!))
+                try await destination.insertTrial(copy, events: try await source.events(trialID: trial.id!))
             }
-            try destination.insertSeries(try source.series(runID: run.id!).map { row in
+            try await destination.insertSeries(try await source.series(runID: run.id!).map { row in
                 var copy = row
                 copy.runID = created.id!
                 return copy

@@ -2,33 +2,43 @@ import Foundation
 import GRDB
 import Storage
 import TTFASupport
-import VoiceTransport
+
+/// SQLite's answers to the schema's questions.
+public struct SQLiteDialect: SQLDialect {
+    public init() {}
+    public var name: String { "SQLite" }
+    public var integer: String { "INTEGER" }
+    public var autoIncrementPrimaryKey: String { "INTEGER PRIMARY KEY AUTOINCREMENT" }
+    public var keyOnlyTableOptions: String { " WITHOUT ROWID" }
+    public func placeholder(_ index: Int) -> String { "?" }
+}
 
 /// The results database in SQLite (through GRDB), the embedded default: runs, trials and
 /// their event timelines.
 ///
 /// Every connection sets its pragmas explicitly (WAL, `synchronous=NORMAL`, a 15 s busy
 /// timeout, foreign keys). Each trial is written in its own transaction, so a killed run keeps
-/// every completed trial, and several `ttfa run` processes can write one file at once.
-/// Thread-safe.
+/// every completed trial, and several `ttfa run` processes can write one file at once. Reads and
+/// writes are GRDB's async ones: a store call never holds a thread of the cooperative pool
+/// (opening the file, once, does).
 public final class SQLiteStore: ResultsStore {
-
     public let path: String
     private let pool: DatabasePool
+    static let dialect = SQLiteDialect()
 
     /// Opens (creating and migrating if needed) the database at `path`.
-    /// - Throws: `TransportError(.input)` naming the path when it cannot be opened or was
+    /// - Throws: `StoreError(.unavailable)` naming the path when it cannot be opened or was
     ///   written by a newer ttfa.
-    public init(path: String, create: Bool = true) throws(TransportError) {
+    public init(path: String, create: Bool = true) throws(StoreError) {
         self.path = path
         let url = URL(fileURLWithPath: path)
         if !create && !FileManager.default.fileExists(atPath: path) {
-            throw TransportError(.input, "\(path): no results database here; run `ttfa run` first or pass --db PATH")
+            throw StoreError(.unavailable, "\(path): no results database here; run `ttfa run` first or pass --db PATH")
         }
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
-            throw TransportError(.input, "\(path): cannot create its folder (\(error.localizedDescription)); pass --db with a writable path")
+            throw StoreError(.unavailable, "\(path): cannot create its folder (\(error.localizedDescription)); pass --db with a writable path")
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(15)
@@ -39,7 +49,7 @@ public final class SQLiteStore: ResultsStore {
         do {
             pool = try Self.openPool(path: path, configuration: configuration)
         } catch {
-            throw TransportError(.input, "\(path): cannot open the results database (\(Self.describe(error))); check that it is a writable SQLite file, or pass --db PATH")
+            throw StoreError(.unavailable, "\(path): cannot open the results database (\(Self.describe(error))); check that it is a writable SQLite file, or pass --db PATH")
         }
         let migrator = Self.migrator
         do {
@@ -47,13 +57,13 @@ public final class SQLiteStore: ResultsStore {
             if superseded {
                 let known = Set(migrator.migrations)
                 let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
-                throw TransportError(.input, "\(path) was written by a newer ttfa (schema \(applied.subtracting(known).sorted().joined(separator: ", ")) is unknown to ttfa \(TTFAInfo.version)); upgrade ttfa or pass --db with another file")
+                throw StoreError(.unavailable, "\(path) was written by a newer ttfa (schema \(applied.subtracting(known).sorted().joined(separator: ", ")) is unknown to ttfa \(TTFAInfo.version)); upgrade ttfa or pass --db with another file")
             }
             try Self.migrate(pool, with: migrator)
-        } catch let error as TransportError {
+        } catch let error as StoreError {
             throw error
         } catch {
-            throw TransportError(.input, "\(path): cannot prepare the results database (\(Self.describe(error))); pass --db with another file")
+            throw StoreError(.unavailable, "\(path): cannot prepare the results database (\(Self.describe(error))); pass --db with another file")
         }
     }
 
@@ -98,35 +108,91 @@ public final class SQLiteStore: ResultsStore {
         return "\(error)"
     }
 
-    // MARK: schema
-
-    /// The shared migrations (`StoreSchema`), registered under their names.
+    /// The shared migrations (`StoreSchema`) in SQLite's dialect, registered under their names.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for migration in StoreSchema.migrations {
-            migrator.registerMigration(migration.id) { db in try db.execute(sql: migration.sql) }
+            migrator.registerMigration(migration.id) { db in
+                for statement in migration.statements(dialect) { try db.execute(sql: statement) }
+            }
         }
         return migrator
     }
 
-    // MARK: writing
+    // MARK: records
 
-    /// Inserts a run (status `running`) and returns it with its id.
-    public func createRun(_ run: RunRecord) throws -> RunRecord {
-        try pool.write { db in
+    /// A record's columns as statement arguments.
+    static func arguments(_ values: [StorageValue]) -> StatementArguments {
+        StatementArguments(values.map { value -> DatabaseValue in
+            switch value {
+            case .null: .null
+            case .integer(let v): v.databaseValue
+            case .real(let v): v.databaseValue
+            case .text(let v): v.databaseValue
+            }
+        })
+    }
+
+    /// A GRDB row as the columns a record decodes from.
+    static func columns(_ row: Row) -> [String: StorageValue] {
+        var out: [String: StorageValue] = [:]
+        for (name, value) in row {
+            switch value.storage {
+            case .null: out[name] = .null
+            case .int64(let v): out[name] = .integer(v)
+            case .double(let v): out[name] = .real(v)
+            case .string(let v): out[name] = .text(v)
+            case .blob(let v): out[name] = .text(String(decoding: v, as: UTF8.self))
+            }
+        }
+        return out
+    }
+
+    /// Inserts a record, returning its row id.
+    static func insert(_ db: Database, into table: String, _ record: some Encodable) throws -> Int64 {
+        let (sql, values) = StoreSchema.insert(into: table, try RecordColumns.encode(record), dialect: dialect)
+        try db.cachedStatement(sql: sql).execute(arguments: arguments(values))
+        return db.lastInsertedRowID
+    }
+
+    func fetch<Record: Decodable & Sendable>(_ type: Record.Type, _ sql: String, _ arguments: [StorageValue] = []) async throws -> [Record] {
+        try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: Self.arguments(arguments)).map { try RecordColumns.decode(Record.self, from: Self.columns($0)) }
+        }
+    }
+
+    /// A read, its failure a `StoreError` that names the store.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw StoreError(.failed, "\(path): cannot read (\(Self.describe(error)))")
+        }
+    }
+
+    /// A write in one transaction, its failure a `StoreError` that names the store.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw StoreError(.failed, "\(path): cannot write (\(Self.describe(error)))")
+        }
+    }
+
+    // MARK: ResultsStore
+
+    public func createRun(_ run: RunRecord) async throws -> RunRecord {
+        try await write { db in
             var run = run
-            try run.insert(db)
+            run.id = try Self.insert(db, into: RunRecord.tableName, run)
             return run
         }
     }
 
-    /// Stores one trial and its timeline in one transaction.
     @discardableResult
-    public func insertTrial(_ trial: TrialRecord, events: [TrialEventRecord]) throws -> Int64 {
-        try pool.write { db in
-            var trial = trial
-            try trial.insert(db)
-            let id = trial.id!
+    public func insertTrial(_ trial: TrialRecord, events: [TrialEventRecord]) async throws -> Int64 {
+        try await write { db in
+            let id = try Self.insert(db, into: TrialRecord.tableName, trial)
             // One prepared statement for the timeline (record encoding per event cost a tenth
             // of ttfa's time at 1,000 sessions).
             let statement = try db.cachedStatement(sql: "INSERT INTO trial_events (trial_id, seq, t_ns, kind, value, detail) VALUES (?, ?, ?, ?, ?, ?)")
@@ -137,65 +203,66 @@ public final class SQLiteStore: ResultsStore {
         }
     }
 
-    /// Marks a run `complete` or `interrupted`.
-    public func insertSeries(_ rows: [SeriesRecord]) throws {
+    public func insertSeries(_ rows: [SeriesRecord]) async throws {
         guard !rows.isEmpty else { return }
-        try pool.write { db in
-            for row in rows { try row.insert(db, onConflict: .replace) }
+        try await write { db in
+            for row in rows {
+                try db.execute(sql: "DELETE FROM run_series WHERE run_id = ? AND transport = ? AND second = ?", arguments: [row.runID, row.transport, row.second])
+                _ = try Self.insert(db, into: SeriesRecord.tableName, row)
+            }
         }
     }
 
-    public func series(runID: Int64) throws -> [SeriesRecord] {
-        try pool.read { db in
-            try SeriesRecord.filter(Column("run_id") == runID).order(Column("transport"), Column("second")).fetchAll(db)
+    public func series(runID: Int64) async throws -> [SeriesRecord] {
+        try await fetch(SeriesRecord.self, "SELECT * FROM run_series WHERE run_id = ? ORDER BY transport, second", [.integer(runID)])
+    }
+
+    public func runs(group: String) async throws -> [RunRecord] {
+        try await fetch(RunRecord.self, "SELECT * FROM runs WHERE group_name = ? ORDER BY id", [.text(group)])
+    }
+
+    public func finishRun(id: Int64, status: RunStatus, endedAt: String) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", arguments: [status.rawValue, endedAt, id])
         }
     }
 
-    public func runs(group: String) throws -> [RunRecord] {
-        try pool.read { db in
-            try RunRecord.filter(Column("group_name") == group).order(Column("id")).fetchAll(db)
-        }
+    public func runs() async throws -> [RunRecord] {
+        try await fetch(RunRecord.self, "SELECT * FROM runs ORDER BY id")
     }
 
-    public func finishRun(id: Int64, status: String, endedAt: String) throws {
-        try pool.write { db in
-            try db.execute(sql: "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", arguments: [status, endedAt, id])
-        }
+    public func run(id: Int64) async throws -> RunRecord? {
+        try await fetch(RunRecord.self, "SELECT * FROM runs WHERE id = ?", [.integer(id)]).first
     }
 
-    // MARK: reading
-
-    public func runs() throws -> [RunRecord] {
-        try pool.read { db in try RunRecord.order(Column("id")).fetchAll(db) }
+    public func latestRun() async throws -> RunRecord? {
+        try await fetch(RunRecord.self, "SELECT * FROM runs ORDER BY id DESC LIMIT 1").first
     }
 
-    public func run(id: Int64) throws -> RunRecord? {
-        try pool.read { db in try RunRecord.fetchOne(db, key: id) }
+    public func trials(runID: Int64) async throws -> [TrialRecord] {
+        try await fetch(TrialRecord.self, "SELECT * FROM trials WHERE run_id = ? ORDER BY seq", [.integer(runID)])
     }
 
-    public func latestRun() throws -> RunRecord? {
-        try pool.read { db in try RunRecord.order(Column("id").desc).fetchOne(db) }
-    }
-
-    public func trials(runID: Int64) throws -> [TrialRecord] {
-        try pool.read { db in
-            try TrialRecord.filter(Column("run_id") == runID).order(Column("seq")).fetchAll(db)
-        }
-    }
-
-    public func events(trialID: Int64) throws -> [TrialEventRecord] {
-        try pool.read { db in
-            try TrialEventRecord.filter(Column("trial_id") == trialID).order(Column("seq")).fetchAll(db)
-        }
+    public func events(trialID: Int64) async throws -> [TrialEventRecord] {
+        try await fetch(TrialEventRecord.self, "SELECT * FROM trial_events WHERE trial_id = ? ORDER BY seq", [.integer(trialID)])
     }
 
     /// `PRAGMA integrity_check`'s answer ("ok" when healthy).
-    public func integrityCheck() throws -> String {
-        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+    public func integrityCheck() async throws -> String {
+        try await read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
     }
 
     /// The SQLite library version in use.
-    public func databaseVersion() throws -> String {
-        try pool.read { db in try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "unknown" }
+    public func databaseVersion() async throws -> String {
+        try await read { db in try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "unknown" }
+    }
+
+    /// The columns of `table` as SQLite has them (for the schema test).
+    public func columns(of table: String) async throws -> [String] {
+        try await read { db in try db.columns(in: table).map(\.name) }
+    }
+
+    public func close() async {
+        try? pool.close()
     }
 }

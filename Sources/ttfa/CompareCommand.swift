@@ -87,15 +87,20 @@ struct CompareCommand: AsyncParsableCommand {
         let base = positionalBaseline ?? baseline!
         let cand = positionalCandidate ?? candidate ?? "latest"
         let tolerances = try Self.tolerances(tolerance, metricTolerances)
-        var store: ResultsStore?
-        func openStore() throws -> ResultsStore {
-            if let store { return store }
-            let opened = try database.open(create: false)
-            store = opened
-            return opened
+        let baselineSource = try Self.source(base, role: "baseline"), candidateSource = try Self.source(cand, role: "candidate")
+        // Files first (a broken baseline file is reported as such); the store is opened only
+        // when a side is a stored run.
+        let baselineFile = baselineSource.isFile ? try await Self.side(baselineSource, store: nil) : nil
+        let candidateFile = candidateSource.isFile ? try await Self.side(candidateSource, store: nil) : nil
+        let (baselineSide, candidateSide) = if let baselineFile, let candidateFile {
+            (baselineFile, candidateFile)
+        } else {
+            try await database.withStore(create: false) { store in
+                let baseline = if let baselineFile { baselineFile } else { try await Self.side(baselineSource, store: store) }
+                let candidate = if let candidateFile { candidateFile } else { try await Self.side(candidateSource, store: store) }
+                return (baseline, candidate)
+            }
         }
-        let baselineSide = try Self.side(base, role: "baseline", store: openStore)
-        let candidateSide = try Self.side(cand, role: "candidate", store: openStore)
         let check = RegressionCheck(baseline: baselineSide.baseline, candidate: candidateSide.baseline, tolerance: tolerances.overall,
                                     tolerances: tolerances.perMetric, seed: UInt64(bitPattern: candidateSide.baseline.run.seed))
         if !check.mismatches.isEmpty && !allowMismatch {
@@ -122,22 +127,42 @@ struct CompareCommand: AsyncParsableCommand {
         }
     }
 
-    /// A side of the comparison: a baseline file, or a stored run (with its health).
-    static func side(_ selector: String, role: String, store: () throws -> ResultsStore) throws -> (baseline: Baseline, health: RunHealth?) {
-        let looksLikeFile = selector.hasSuffix(".json") || selector.contains("/") || FileManager.default.fileExists(atPath: selector)
-        if looksLikeFile {
-            do throws(CheckError) {
-                return (try Baseline(file: selector), nil)
-            } catch {
-                throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
-            }
+    /// Where a side comes from: a baseline file, or a stored run ("latest" or an id).
+    enum Source {
+        case file(String)
+        case run(String)
+
+        var isFile: Bool {
+            if case .file = self { return true }
+            return false
         }
+    }
+
+    /// What `selector` names, checked before any store is opened.
+    static func source(_ selector: String, role: String) throws -> Source {
+        if selector.hasSuffix(".json") || selector.contains("/") || FileManager.default.fileExists(atPath: selector) { return .file(selector) }
         guard selector == "latest" || Int64(selector) != nil else {
             throw CommandFailure(message: "\(role) '\(selector)' is neither a baseline file nor a run id; give a file made by `ttfa baseline save`, a number from `ttfa runs`, or \"latest\"", exitCode: ExitCodes.usage)
         }
-        let store = try store()
-        let run = try RunSelection.resolve(selector, in: store)
-        let trials = try store.trials(runID: run.id!)
+        return .run(selector)
+    }
+
+    /// A side of the comparison: a baseline file, or a stored run (with its health).
+    static func side(_ source: Source, store: (any ResultsStore)?) async throws -> (baseline: Baseline, health: RunHealth?) {
+        let selector: String
+        switch source {
+        case .file(let path):
+            do throws(CheckError) {
+                return (try Baseline(file: path), nil)
+            } catch {
+                throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
+            }
+        case .run(let id):
+            selector = id
+        }
+        guard let store else { preconditionFailure("a stored run is read with a store open") }
+        let run = try await RunSelection.resolve(selector, in: store)
+        let trials = try await store.trials(runID: run.id!)
         let config = (try? JSONSerialization.jsonObject(with: Data(run.configJSON.utf8))) as? [String: Any]
         let health = RunSummary(run: run, trials: trials).health(maxInvalidShare: config?["max_invalid"] as? Double ?? 0.1)
         return (Baseline(run: run, trials: trials), health)
@@ -166,12 +191,14 @@ struct BaselineCommand: AsyncParsableCommand {
         var out: String
 
         func run() async throws {
-            let store = try database.open(create: false)
-            let run = try selection.resolve(in: store)
-            guard run.status == "complete" else {
+            let (run, trials) = try await database.withStore(create: false) { store in
+                let run = try await selection.resolve(in: store)
+                return (run, try await store.trials(runID: run.id!))
+            }
+            guard run.status == .complete else {
                 throw CommandFailure(message: "run \(run.id!) is \(run.status), not complete; a baseline must come from a finished run", exitCode: ExitCodes.usage)
             }
-            let baseline = Baseline(run: run, trials: try store.trials(runID: run.id!))
+            let baseline = Baseline(run: run, trials: trials)
             guard baseline.transports.contains(where: { !$0.samples.ttfaMs.isEmpty }) else {
                 throw CommandFailure(message: "run \(run.id!) has no ok measured trials; nothing to compare against", exitCode: ExitCodes.usage)
             }
@@ -213,23 +240,18 @@ struct DatabaseCommand: AsyncParsableCommand {
         var runs: [Int64] = []
 
         func run() async throws {
-            let source: any ResultsStore, destination: any ResultsStore
-            do {
-                source = try ResultsStores.open(from, create: false)
-                destination = try ResultsStores.open(to, create: true)
-            } catch {
-                throw CommandFailure.input(error)
+            try await ResultsStores.withStores(from, create: false, to, create: true) { source, destination in
+                if source.path == destination.path {
+                    throw CommandFailure(message: "--from and --to are the same store (\(source.path)); copy into another one", exitCode: ExitCodes.usage)
+                }
+                let known = Set(try await source.runs().compactMap(\.id))
+                if let missing = runs.first(where: { !known.contains($0) }) {
+                    throw CommandFailure(message: "run \(missing) is not in \(source.path); see `ttfa runs --db …`", exitCode: ExitCodes.usage)
+                }
+                let copied = try await ResultsStores.copy(from: source, to: destination, runIDs: runs.isEmpty ? nil : runs)
+                for (old, new) in copied { print("\(old) -> \(new)") }
+                Terminal.error("ttfa: copied \(Format.count(copied.count, "run")) from \(source.path) to \(destination.path)\n")
             }
-            if source.path == destination.path {
-                throw CommandFailure(message: "--from and --to are the same store (\(source.path)); copy into another one", exitCode: ExitCodes.usage)
-            }
-            let known = Set(try source.runs().compactMap(\.id))
-            if let missing = runs.first(where: { !known.contains($0) }) {
-                throw CommandFailure(message: "run \(missing) is not in \(source.path); see `ttfa runs --db …`", exitCode: ExitCodes.usage)
-            }
-            let copied = try ResultsStores.copy(from: source, to: destination, runIDs: runs.isEmpty ? nil : runs)
-            for (old, new) in copied { print("\(old) -> \(new)") }
-            Terminal.error("ttfa: copied \(Format.count(copied.count, "run")) from \(source.path) to \(destination.path)\n")
         }
     }
 }

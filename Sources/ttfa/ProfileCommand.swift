@@ -88,9 +88,10 @@ struct ProfileCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try database.open(create: false)
-            let run = try selection.resolve(in: store)
-            let trials = try store.trials(runID: run.id!)
+            let (run, trials) = try await database.withStore(create: false) { store in
+                let run = try await selection.resolve(in: store)
+                return (run, try await store.trials(runID: run.id!))
+            }
             let measured = Array(Set(trials.map(\.transport))).sorted()
             let chosen: String
             if let transport {

@@ -248,11 +248,11 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as RunInputError {
             throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
         }
-        let store = try database.open(create: true)
-        let outcome: RunOutcome
         let status: RunOutcome.Status
         do {
-            outcome = try await RunSession(plan: plan, store: store, progress: Terminal.stderrIsTTY ? .bar : .lines).run()
+            let outcome = try await database.withStore(create: true) { store in
+                try await RunSession(plan: plan, store: store, progress: Terminal.stderrIsTTY ? .bar : .lines).run()
+            }
             status = try outcome.write()
         } catch let error as RunInputError {
             throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)

@@ -16,14 +16,16 @@ struct RunsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let store = try database.open(create: false)
-        let runs = try store.runs()
-        let summaries = try runs.map { RunSummary(run: $0, trials: try store.trials(runID: $0.id!)) }
+        let (path, summaries) = try await database.withStore(create: false) { store in
+            var summaries: [RunSummary] = []
+            for run in try await store.runs() { summaries.append(RunSummary(run: run, trials: try await store.trials(runID: run.id!))) }
+            return (store.path, summaries)
+        }
         if json {
             print(JSONValue.array(summaries.map { s in
                 .object([
                     ("run_id", .int(s.run.id ?? 0)), ("started_at", .string(s.run.startedAt)), ("ended_at", .optional(s.run.endedAt)),
-                    ("label", .optional(s.run.label)), ("status", .string(s.run.status)),
+                    ("label", .optional(s.run.label)), ("status", .string(s.run.status.rawValue)),
                     ("transports", .array(s.transports.map { t in
                         .object([("transport", .string(t.transport)), ("trials", .int(Int64(t.trials))), ("ok", .int(Int64(t.ok))),
                                  ("p50_ms", t.ttfa.map { .double(($0.p50 * 1000).rounded() / 1000) } ?? .null)])
@@ -33,7 +35,7 @@ struct RunsCommand: AsyncParsableCommand {
             return
         }
         guard !summaries.isEmpty else {
-            print("no runs in \(store.path) yet; measure with `ttfa run`")
+            print("no runs in \(path) yet; measure with `ttfa run`")
             return
         }
         var rows = [["id", "started (UTC)", "status", "label", "trials", "p50 TTFA"]]
@@ -41,7 +43,7 @@ struct RunsCommand: AsyncParsableCommand {
             rows.append([
                 String(s.run.id ?? 0),
                 String(s.run.startedAt.prefix(19)).replacingOccurrences(of: "T", with: " "),
-                s.run.status,
+                s.run.status.rawValue,
                 s.run.label ?? "",
                 s.transports.map { "\($0.transport) \($0.ok)/\($0.trials)" }.joined(separator: ", "),
                 s.transports.map { "\($0.transport) \(Format.ms($0.ttfa?.p50))" }.joined(separator: ", "),
@@ -107,39 +109,47 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let thresholds = try thresholdOptions.load()
-        let store = try database.open(create: false)
-        var loadGroup: LoadGroup?
-        var data: ReportData
-        if let group {
-            guard let found = try LoadGroup.load(group, from: store) else {
-                let known = Set(try store.runs().compactMap(\.groupName)).sorted()
-                throw CommandFailure(message: "no run in \(store.path) belongs to load group \"\(group)\" (\(known.isEmpty ? "no run has joined a group" : "groups there: \(known.joined(separator: ", "))")); runs join one with `ttfa run --group NAME`", exitCode: ExitCodes.usage)
-            }
-            loadGroup = found
-            data = try ReportData.load(merged: found.summary, trials: found.trials, from: store)
-        } else {
-            data = try ReportData.load(try selection.resolve(in: store), from: store)
-        }
+        let (path, loaded) = try await database.withStore(create: false) { store in (store.path, try await load(from: store)) }
+        var (data, loadGroup, other, series) = loaded
         try ThresholdOptions.validate(thresholds, transports: data.summary.transports.map(\.transport), recordings: data.summary.recordingNames)
         data.summary.check(thresholds)
-        let other = try against.map { try ReportData.load(try RunSelection.resolve($0, in: store), from: store) }
         let text: String
         switch format {
         case .table: text = (loadGroup?.contributionsText(markdown: false) ?? "") + SummaryRenderer.table(data.summary)
         case .markdown: text = (loadGroup?.contributionsText(markdown: true) ?? "") + SummaryRenderer.markdown(data.summary)
         case .json:
-            var json = SummaryRenderer.json(data.summary, database: store.path)
+            var json = SummaryRenderer.json(data.summary, database: path)
             if let loadGroup {
                 json = json.adding("group", loadGroup.contributionsJSON)
-            } else if let id = data.summary.run.id {
-                let series = try store.series(runID: id)
-                if !series.isEmpty { json = json.adding("series", SeriesJSON.encode(series)) }
+            } else if !series.isEmpty {
+                json = json.adding("series", SeriesJSON.encode(series))
             }
             text = json.pretty() + "\n"
         case .html: text = HTMLReport.render(data, against: other)
         }
         try Self.write(text, to: out)
         if !data.summary.thresholdsPassed { throw ExitCode(ExitCodes.checkFailed) }
+    }
+
+    /// What the report draws: the run (or the group's runs merged), the run to overlay, and a
+    /// run's load time series.
+    func load(from store: any ResultsStore) async throws -> (ReportData, LoadGroup?, ReportData?, [SeriesRecord]) {
+        var loadGroup: LoadGroup?
+        let data: ReportData
+        if let group {
+            guard let found = try await LoadGroup.load(group, from: store) else {
+                let known = Set(try await store.runs().compactMap(\.groupName)).sorted()
+                throw CommandFailure(message: "no run in \(store.path) belongs to load group \"\(group)\" (\(known.isEmpty ? "no run has joined a group" : "groups there: \(known.joined(separator: ", "))")); runs join one with `ttfa run --group NAME`", exitCode: ExitCodes.usage)
+            }
+            loadGroup = found
+            data = try await ReportData.load(merged: found.summary, trials: found.trials, from: store)
+        } else {
+            data = try await ReportData.load(try await selection.resolve(in: store), from: store)
+        }
+        var other: ReportData?
+        if let against { other = try await ReportData.load(try await RunSelection.resolve(against, in: store), from: store) }
+        let series = format == .json && loadGroup == nil ? try await store.series(runID: data.summary.run.id ?? 0) : []
+        return (data, loadGroup, other, series)
     }
 
     /// `text` to `path` (atomically: a reader never sees half a report), or to stdout.
@@ -175,15 +185,17 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try database.open(create: false)
-        let runs = all ? try store.runs() : [try RunSelection.resolve(run ?? "latest", in: store)]
-        var csv = CSVExporter.header
-        var rows = 0
-        for run in runs {
-            for trial in try store.trials(runID: run.id!) {
-                csv += CSVExporter.row(trial)
-                rows += 1
+        let (csv, rows) = try await database.withStore(create: false) { store in
+            let runs = all ? try await store.runs() : [try await RunSelection.resolve(run ?? "latest", in: store)]
+            var csv = CSVExporter.header
+            var rows = 0
+            for run in runs {
+                for trial in try await store.trials(runID: run.id!) {
+                    csv += CSVExporter.row(trial)
+                    rows += 1
+                }
             }
+            return (csv, rows)
         }
         if out == "-" {
             FileHandle.standardOutput.write(Data(csv.utf8))

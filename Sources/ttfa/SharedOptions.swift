@@ -18,13 +18,10 @@ struct DatabaseOptions: ParsableArguments {
     /// --db, else TTFA_DATABASE_URL, else the SQLite default.
     var location: String { path ?? ProcessInfo.processInfo.environment["TTFA_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? ResultsStores.defaultPath }
 
-    /// Opens the database; a missing file is an input error for read-only commands.
-    func open(create: Bool) throws -> any ResultsStore {
-        do {
-            return try ResultsStores.open(location, create: create)
-        } catch {
-            throw CommandFailure.input(error)
-        }
+    /// Opens the database for `body` (a missing file is an input error for read-only
+    /// commands) and lets go of it after.
+    func withStore<T>(create: Bool, _ body: (any ResultsStore) async throws -> T) async throws -> T {
+        try await ResultsStores.withStore(location, create: create, body)
     }
 }
 
@@ -33,24 +30,24 @@ struct RunSelection: ParsableArguments {
     @Option(name: .customLong("run"), help: "Run id, or \"latest\".")
     var run = "latest"
 
-    func resolve(in store: ResultsStore) throws -> RunRecord {
-        try Self.resolve(run, in: store)
+    func resolve(in store: any ResultsStore) async throws -> RunRecord {
+        try await Self.resolve(run, in: store)
     }
 
-    static func resolve(_ selector: String, in store: ResultsStore) throws -> RunRecord {
+    static func resolve(_ selector: String, in store: any ResultsStore) async throws -> RunRecord {
         let found: RunRecord?
         if selector == "latest" {
-            found = try store.latestRun()
+            found = try await store.latestRun()
             if found == nil {
                 throw CommandFailure(message: "\(store.path) holds no runs yet; measure with `ttfa run` first", exitCode: ExitCodes.usage)
             }
         } else if let id = Int64(selector) {
-            found = try store.run(id: id)
+            found = try await store.run(id: id)
         } else {
             throw CommandFailure(message: "--run \(selector) is not a run id; give a number from `ttfa runs` or \"latest\"", exitCode: ExitCodes.usage)
         }
         guard let run = found else {
-            let ids = try store.runs().compactMap(\.id)
+            let ids = try await store.runs().compactMap(\.id)
             let known = ids.isEmpty ? "it holds no runs" : "it holds runs \(ids.first!)–\(ids.last!)"
             throw CommandFailure(message: "run \(selector) is not in \(store.path) (\(known)); see `ttfa runs`", exitCode: ExitCodes.usage)
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CPosix
 import Foundation
 import Logging
+import Storage
 import TTFASupport
 import VoiceTransport
 
@@ -50,6 +51,10 @@ struct TTFACommand: AsyncParsableCommand {
         } catch let error as CommandFailure {
             FileHandle.standardError.write(Data("ttfa: \(error.message)\n".utf8))
             Foundation.exit(error.exitCode)
+        } catch let error as StoreError {
+            // A store that cannot be opened, read or written: nothing more can be done.
+            FileHandle.standardError.write(Data("ttfa: \(error.message)\n".utf8))
+            Foundation.exit(ExitCodes.usage)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

@@ -63,7 +63,7 @@ struct RegressionCheckTests {
     func run(id: Int64, config: String = #"{"recordings":[{"name":"r.wav","duration_ms":1000}],"link":null}"#, cpu: String = "cpu") -> RunRecord {
         var r = sampleRun()
         r.id = id
-        r.status = "complete"
+        r.status = .complete
         r.configJSON = config
         r.cpuModel = cpu
         return r
@@ -71,7 +71,7 @@ struct RegressionCheckTests {
 
     @Test func aBaselineFileRoundTripsAndReadsWellInADiff() throws {
         let trials = (1...6).map { sampleTrial(runID: 1, seq: $0, transport: $0 % 2 == 0 ? "sse" : "websocket", ttfaMs: Int64(100 * $0)) }
-            + [sampleTrial(runID: 1, seq: 7, transport: "sse", ttfaMs: nil, status: "timeout")]
+            + [sampleTrial(runID: 1, seq: 7, transport: "sse", ttfaMs: nil, status: .failed(.timeout))]
         let baseline = Baseline(run: run(id: 1), trials: trials)
         let text = baseline.fileText(savedAt: "2026-11-27T00:00:00Z")
         #expect(text.contains("\"format\" : \"ttfa-baseline/1\""))

@@ -18,8 +18,8 @@ struct ThresholdTests {
             trials.append(sampleTrial(runID: 1, seq: trials.count + 1, transport: "sse", ttfaMs: Int64(200 + i), recording: i < 5 ? "a.wav" : "b.wav"))
         }
         trials[0].underruns = 1
-        trials.append(sampleTrial(runID: 1, seq: trials.count + 1, transport: "sse", ttfaMs: nil, status: "timeout"))
-        trials.append(sampleTrial(runID: 1, seq: trials.count + 1, transport: "sse", ttfaMs: nil, status: "closed"))
+        trials.append(sampleTrial(runID: 1, seq: trials.count + 1, transport: "sse", ttfaMs: nil, status: .failed(.timeout)))
+        trials.append(sampleTrial(runID: 1, seq: trials.count + 1, transport: "sse", ttfaMs: nil, status: .failed(.closed)))
         return RunSummary(run: sampleRun(), trials: trials)
     }
 

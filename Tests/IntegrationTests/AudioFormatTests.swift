@@ -61,7 +61,7 @@ struct AudioFormatTests {
             let p50s = (t["recordings"] as? [[String: Any]] ?? []).compactMap { ($0["ttfa_ms"] as? [String: Any])?["p50"] as? Double }
             #expect(p50s.count == 3 && p50s.allSatisfy { $0 >= 100 }, "\(t["transport"] ?? ""): \(p50s)")
         }
-        let config = try #require(try SQLiteStore(path: scratch.database, create: false).latestRun()?.configJSON)
+        let config = try #require(try await SQLiteStore(path: scratch.database, create: false).latestRun()?.configJSON)
         #expect(config.contains("\"sample_rate\":44100") && config.contains("MPEG"))
     }
 

@@ -51,7 +51,7 @@ struct DialectFileIntegrationTests {
                 #expect(low >= 250 && high >= low, "\(transport["transport"] ?? "?"): \(low)…\(high) ms")
             }
             let store = try SQLiteStore(path: scratch.database, create: false)
-            let config = try #require(try store.latestRun()?.configJSON)
+            let config = try #require(try await store.latestRun()?.configJSON)
             #expect(config.contains("\"name\":\"edge-voice\"") && config.contains("\"name\":\"voice-socket\""), "\(config)")
             #expect(config.contains("\"input\":\"PCM16 16 kHz\""), "the stored run says the WebSocket dialect took 16 kHz")
             #expect(config.contains("\"sha256\":\""))

@@ -60,12 +60,12 @@ struct HostileServerTests {
         if let every = scenario.every { query += "&fault_every=\(every)" }
         let result = try await hostileRun(server, scenario.transport, query: query, trials: 6, timeout: scenario.timeout)
         #expect([0, 3].contains(result.status), "\(result.stderr)")
-        let trials = try storedTrials(result.database)
+        let trials = try await storedTrials(result.database)
         #expect(trials.count == 6, "every trial is stored: \(trials.map(\.status))")
         let answers = server.log.answers().filter { $0.target.contains(String(tag)) }
         try checkAttribution(trials: trials, answers: answers, scenario: scenario)
         if scenario.failures.isEmpty {
-            #expect(trials.allSatisfy { $0.status == "ok" }, "\(trials.map { "\($0.status): \($0.errorMessage ?? "")" })")
+            #expect(trials.allSatisfy { $0.status == .ok }, "\(trials.map { "\($0.status): \($0.errorMessage ?? "")" })")
         }
         if scenario.fault == .optionsBody {
             // The prime read the 405's body: the kept-alive connection carried every trial.
@@ -88,7 +88,7 @@ struct HostileServerTests {
         let ordered = trials.sorted { $0.seq < $1.seq }
         for (index, trial) in ordered.enumerated() {
             let own = trial.responseID.flatMap { byID[$0] }
-            if trial.status == "ok" {
+            if trial.status == .ok {
                 let id = try #require(trial.responseID, "an ok trial names its answer")
                 let answer = try #require(own, "\(id) is one of this scenario's answers")
                 #expect(seen.insert(id).inserted, "no two trials claim answer \(id)")
@@ -102,7 +102,7 @@ struct HostileServerTests {
                     #expect(trial.anomalies > 0, "trial \(trial.seq): the faulted answer's misbehaviour is recorded")
                 }
             } else {
-                #expect(scenario.failures.contains(trial.status), "trial \(trial.seq) failed with \(trial.status): \(trial.errorMessage ?? "")")
+                #expect(scenario.failures.contains(trial.status.rawValue), "trial \(trial.seq) failed with \(trial.status): \(trial.errorMessage ?? "")")
                 let previous = index > 0 ? ordered[index - 1].responseID.flatMap { byID[$0] } : nil
                 #expect(own?.fault != nil || previous?.fault != nil,
                         "trial \(trial.seq) (\(trial.status): \(trial.errorMessage ?? "")) is neither a faulted request nor right after one")
@@ -125,7 +125,7 @@ struct HostileServerTests {
             #expect(!appends.isEmpty && appends.allSatisfy { $0.receivedNs > ready }, "no audio before session.updated left")
         }
         // The wait is the connection's, not the harness's: no trial is invalid for it.
-        #expect(try storedTrials(result.database).allSatisfy { $0.status == "ok" })
+        #expect(try await storedTrials(result.database).allSatisfy { $0.status == .ok })
     }
 
     @Test func warmWebSocketTurnsAnswerAOneTurnConversationUnlessKept() async throws {
@@ -142,7 +142,7 @@ struct HostileServerTests {
         #expect(second.status == 0, "\(second.stderr)")
         let growing = server.log.answers().filter { $0.target.contains(String(keep)) }.compactMap(\.conversationItems)
         #expect(growing == [1, 3, 5, 7, 9], "each turn adds a user item and an answer")
-        let config = try #require(try SQLiteStore(path: second.database, create: false).latestRun()?.configJSON)
+        let config = try #require(try await SQLiteStore(path: second.database, create: false).latestRun()?.configJSON)
         #expect(config.contains("\"context\":\"keep\""))
     }
 
@@ -154,10 +154,10 @@ struct HostileServerTests {
         let result = try await ttfa(quickRun(scratch, trials: 20, extra: ["--concurrency", "3", "--quiet"]))
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("could not store a trial"))
-        let trials = try SQLiteStore(path: scratch.database, create: false).trials(runID: 1)
+        let trials = try await SQLiteStore(path: scratch.database, create: false).trials(runID: 1)
         #expect(trials.count == 3)
-        #expect(trials.allSatisfy { $0.status == "ok" }, "no instant failures stored for trials cut short: \(trials.map(\.status))")
-        #expect(try SQLiteStore(path: scratch.database, create: false).run(id: 1)?.status == "interrupted")
+        #expect(trials.allSatisfy { $0.status == .ok }, "no instant failures stored for trials cut short: \(trials.map(\.status))")
+        #expect(try await SQLiteStore(path: scratch.database, create: false).run(id: 1)?.status == .interrupted)
     }
 }
 
@@ -172,6 +172,6 @@ func hostileRun(_ server: RunningReferenceServer, _ transport: TransportKind, qu
     return (result.status, result.stdout, result.stderr, scratch.database)
 }
 
-func storedTrials(_ database: String) throws -> [TrialRecord] {
-    try SQLiteStore(path: database, create: false).trials(runID: 1)
+func storedTrials(_ database: String) async throws -> [TrialRecord] {
+    try await SQLiteStore(path: database, create: false).trials(runID: 1)
 }

@@ -13,15 +13,15 @@ struct LoadIntegrationTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("60 sessions of one trial (open model: 10/s for 3 s per transport"), "\(result.stderr)")
         let store = try SQLiteStore(path: scratch.database, create: false)
-        let trials = try store.trials(runID: 1)
+        let trials = try await store.trials(runID: 1)
         #expect(trials.count == 60)
         // Every session is a trial of its own, none a warm-up, each with how late it started.
         #expect(trials.allSatisfy { !$0.warmup && $0.startLateNs != nil })
         #expect(Set(trials.filter { $0.transport == "websocket" }.map(\.trial)) == Set(1...30))
         // A load run asks for real-time I/O loops, and says so with the run.
-        let run = try #require(try store.run(id: 1))
+        let run = try #require(try await store.run(id: 1))
         #expect(run.configJSON.contains(#""realtime_requested":true"#), "\(run.configJSON)")
-        let series = try store.series(runID: 1)
+        let series = try await store.series(runID: 1)
         for transport in ["websocket", "sse"] {
             let rows = series.filter { $0.transport == transport }
             #expect(rows.reduce(0) { $0 + $1.offered } == 30)
@@ -48,7 +48,7 @@ struct LoadIntegrationTests {
                                     + (priority.map { ["--io-priority", $0] } ?? []),
                                     environment: ["TTFA_IO_REALTIME": ""])
         #expect(result.status == 0, "\(result.stderr)")
-        let run = try #require(try SQLiteStore(path: scratch.database, create: false).run(id: 1))
+        let run = try #require(try await SQLiteStore(path: scratch.database, create: false).run(id: 1))
         #expect(run.configJSON.contains(#""realtime_requested":\#(requested)"#), "\(run.configJSON)")
         let loops = ProcessInfo.processInfo.activeProcessorCount - (requested ? 1 : 0)
         #expect(run.configJSON.contains(#""loops":\#(max(1, loops))"#), "\(run.configJSON)")
@@ -65,9 +65,9 @@ struct LoadIntegrationTests {
             let store = try SQLiteStore(path: scratch.database, create: false)
             let format = ISO8601DateFormatter()
             format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            let run = try #require(try store.run(id: 1))
+            let run = try #require(try await store.run(id: 1))
             let runStart = try #require(format.date(from: run.startedAt)).timeIntervalSince1970
-            let times = try store.trials(runID: 1).compactMap { format.date(from: $0.startedAt)?.timeIntervalSince1970 }
+            let times = try await store.trials(runID: 1).compactMap { format.date(from: $0.startedAt)?.timeIntervalSince1970 }
             #expect(times.count == 4)
             return ((times.max()! - runStart) * 1000, run.configJSON)
         }

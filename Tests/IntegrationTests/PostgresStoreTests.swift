@@ -1,6 +1,7 @@
 import Foundation
 import RunSession
 import Storage
+import StoragePostgres
 import TestSupport
 import Testing
 
@@ -12,16 +13,21 @@ let testPostgresURL: String? = ProcessInfo.processInfo.environment["TTFA_TEST_DA
 func freshPostgresDatabase() throws -> String {
     let base = try #require(testPostgresURL)
     let name = "ttfa_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["psql", base, "-q", "-c", "CREATE DATABASE \(name)"]
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "psql could not create a database on \(base)")
+    try psql(base, "CREATE DATABASE \(name)")
     var components = try #require(URLComponents(string: base))
     components.path = "/\(name)"
     return try #require(components.string)
+}
+
+/// Runs SQL with psql against `url`.
+func psql(_ url: String, _ sql: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql]
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "psql could not run \(sql.prefix(80)) on \(url)")
 }
 
 @Suite("PostgreSQL results store", .serialized,
@@ -45,12 +51,53 @@ struct PostgresStoreTests {
         #expect(try await ttfa(["baseline", "save", "--db", url, "--out", baseline]).status == 0)
         #expect(try await ttfa(["compare", "--db", url, "--baseline", baseline, "--candidate", "1"]).status == 0)
         // The same schema: every column SQLite has, PostgreSQL has, and the stored rows read back whole.
-        let store = try ResultsStores.open(url, create: false)
-        let trials = try store.trials(runID: 1)
-        #expect(trials.count == 9 && trials.allSatisfy { $0.status == "ok" && $0.ttfaNs != nil && $0.responseID != nil })
-        #expect(try store.events(trialID: trials[0].id!).count > 3)
-        #expect(try store.databaseVersion().hasPrefix("PostgreSQL "))
-        #expect(try store.run(id: 1)?.sqliteVersion.hasPrefix("PostgreSQL ") == true)
+        try await ResultsStores.withStore(url, create: false) { store in
+            let trials = try await store.trials(runID: 1)
+            #expect(trials.count == 9 && trials.allSatisfy { $0.status == .ok && $0.ttfaNs != nil && $0.responseID != nil })
+            #expect(try await store.events(trialID: trials[0].id!).count > 3)
+            #expect(try await store.databaseVersion().hasPrefix("PostgreSQL "))
+            #expect(try await store.run(id: 1)?.databaseVersion.hasPrefix("PostgreSQL ") == true)
+        }
+    }
+
+    @Test func theTablesHaveExactlyTheRecordsColumns() async throws {
+        let url = try freshPostgresDatabase()
+        let store = try await PostgresStore(url: url)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            let samples: [(String, [String])] = [
+                (RunRecord.tableName, try RecordColumns.encode(sampleRun()).map(\.name)),
+                (TrialRecord.tableName, try RecordColumns.encode(sampleTrial(runID: 1, seq: 1, transport: "sse", ttfaMs: 1)).map(\.name)),
+                (TrialEventRecord.tableName, try RecordColumns.encode(TrialEventRecord(trialID: 1, seq: 0, tNs: 0, kind: "a", value: nil, detail: nil)).map(\.name)),
+                (SeriesRecord.tableName, try RecordColumns.encode(SeriesRecord(runID: 1, transport: "sse", second: 0)).map(\.name)),
+            ]
+            for (table, columns) in samples {
+                #expect(Set(try await store.columns(of: table)) == Set(columns), "\(table)")
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// A database written by ttfa 0.2.0 (schema v5, the engine's version in `sqlite_version`)
+    /// migrates to v6 and reads back the same run.
+    @Test func anOldDatabaseMigratesAndReadsTheSame() async throws {
+        let url = try freshPostgresDatabase()
+        var old = [String]()
+        old.append("CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        for migration in StoreSchema.migrations.prefix(5) {
+            old += migration.statements(PostgresDialect())
+            old.append("INSERT INTO grdb_migrations (identifier) VALUES ('\(migration.id)')")
+        }
+        old.append("""
+            INSERT INTO runs (status, started_at, label, hostname, os, cpu_model, cpu_count, swift_version, curl_version, openssl_version,
+                              sqlite_version, ttfa_version, command_line, config_json, seed)
+            VALUES ('complete', '2026-01-01T00:00:00Z', 'old', 'h', 'os', 'cpu', 2, '6.3', 'curl', 'ssl', 'PostgreSQL 15.1', '0.2.0', 'ttfa', '{}', 7)
+            """)
+        try psql(url, old.joined(separator: ";\n"))
+        try await ResultsStores.withStore(url, create: false) { store in
+            let run = try #require(try await store.run(id: 1))
+            #expect(run.databaseVersion == "PostgreSQL 15.1" && run.status == .complete && run.label == "old" && run.seed == 7)
+        }
     }
 
     @Test func threeRunsAtOnceAllCompleteAndAKilledRunKeepsItsTrials() async throws {
@@ -62,10 +109,11 @@ struct PostgresStoreTests {
         async let c = ttfa(arguments)
         let results = try await [a, b, c]
         #expect(results.map(\.status) == [0, 0, 0], "\(results.map(\.stderr))")
-        let store = try ResultsStores.open(url, create: false)
-        let runs = try store.runs()
-        #expect(runs.count == 3 && runs.allSatisfy { $0.status == "complete" })
-        for run in runs { #expect(try store.trials(runID: run.id!).count == 9) }
+        try await ResultsStores.withStore(url, create: false) { store in
+            let runs = try await store.runs()
+            #expect(runs.count == 3 && runs.allSatisfy { $0.status == .complete })
+            for run in runs { #expect(try await store.trials(runID: run.id!).count == 9) }
+        }
 
         // SIGKILL, into a database of its own (so the wait sees this run's trials only).
         let other = try freshPostgresDatabase()
@@ -73,9 +121,11 @@ struct PostgresStoreTests {
         try await waitForTrials(3, in: other)
         kill(process.processIdentifier, SIGKILL)
         _ = try await onDedicatedThread { process.waitUntilExit() }
-        let killed = try #require(try ResultsStores.open(other, create: false).latestRun())
-        #expect(killed.status == "running", "a killed run cannot mark itself")
-        #expect(try ResultsStores.open(other, create: false).trials(runID: killed.id!).count >= 3)
+        try await ResultsStores.withStore(other, create: false) { store in
+            let killed = try #require(try await store.latestRun())
+            #expect(killed.status == .running, "a killed run cannot mark itself")
+            #expect(try await store.trials(runID: killed.id!).count >= 3)
+        }
     }
 
     @Test func runsCopyBetweenSQLiteAndPostgresUnchanged() async throws {
@@ -86,14 +136,15 @@ struct PostgresStoreTests {
         #expect(toPostgres.status == 0 && toPostgres.stdout == "1 -> 1\n", "\(toPostgres.stdout)\(toPostgres.stderr)")
         let back = scratch.directory.appendingPathComponent("back.sqlite").path
         #expect(try await ttfa(["db", "copy", "--from", url, "--to", back, "--run", "1"]).status == 0)
-        let original = try ResultsStores.open(scratch.database, create: false), copy = try ResultsStores.open(back, create: false)
-        #expect(try original.run(id: 1) == copy.run(id: 1))
-        let a = try original.trials(runID: 1), b = try copy.trials(runID: 1)
-        #expect(a.count == b.count && zip(a, b).allSatisfy { x, y in
-            var y = y
-            y.id = x.id
-            return x == y
-        })
+        try await ResultsStores.withStores(scratch.database, create: false, back, create: false) { original, copy in
+            #expect(try await original.run(id: 1) == copy.run(id: 1))
+            let a = try await original.trials(runID: 1), b = try await copy.trials(runID: 1)
+            #expect(a.count == b.count && zip(a, b).allSatisfy { x, y in
+                var y = y
+                y.id = x.id
+                return x == y
+            })
+        }
         let missing = try await ttfa(["db", "copy", "--from", url, "--to", back, "--run", "99"])
         #expect(missing.status == 2 && missing.stderr.contains("run 99 is not in"))
     }
@@ -106,8 +157,7 @@ struct PostgresStoreTests {
         let withPassword = try #require(components.string)
         let run = try await ttfa(quickRun(scratch, trials: 1, extra: []).map { $0 == scratch.database ? withPassword : $0 })
         #expect(run.status == 0, "\(run.stderr)")
-        let store = try ResultsStores.open(url, create: false)
-        let stored = try #require(try store.latestRun())
+        let stored = try #require(try await ResultsStores.withStore(url, create: false) { try await $0.latestRun() })
         #expect(!stored.commandLine.contains(components.password!) && stored.commandLine.contains("***"))
         #expect(!(run.stdout + run.stderr).contains(components.password!))
         let unreachable = try await ttfa(["runs", "--db", "postgresql://ttfa:\(components.password!)@127.0.0.1:9/none"])

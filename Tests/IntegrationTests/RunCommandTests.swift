@@ -38,8 +38,8 @@ struct RunCommandTests {
         #expect((comparisons.first?["ci95"] as? [Double])?.count == 2)
 
         let store = try SQLiteStore(path: scratch.database, create: false)
-        #expect(try store.run(id: 1)?.status == "complete")
-        #expect(try store.trials(runID: 1).count == 6)
+        #expect(try await store.run(id: 1)?.status == .complete)
+        #expect(try await store.trials(runID: 1).count == 6)
         let runs = try await ttfa(["runs", "--db", scratch.database])
         #expect(runs.status == 0 && runs.stdout.contains("ci check"))
     }
@@ -80,7 +80,7 @@ struct RunCommandTests {
         #expect(result.stderr.contains(mentions), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
         if FileManager.default.fileExists(atPath: scratch.database) {
-            #expect(try SQLiteStore(path: scratch.database).runs().isEmpty, "no run stored")
+            #expect(try await SQLiteStore(path: scratch.database).runs().isEmpty, "no run stored")
         }
     }
 
@@ -160,7 +160,7 @@ struct RunCommandTests {
         #expect(!(result.stdout + result.stderr).contains(secret))
         #expect(!String(decoding: try scratch.allFileContents(), as: UTF8.self).contains(secret), "never stored")
         let store = try SQLiteStore(path: scratch.database, create: false)
-        #expect(try store.latestRun()?.commandLine.contains("--ws-header 'X-WS-Key: ***'") == true)
+        #expect(try await store.latestRun()?.commandLine.contains("--ws-header 'X-WS-Key: ***'") == true)
         // A User-Agent of your own replaces ttfa's.
         _ = try await ttfa(["run", "--transport", "sse", "--trials", "1", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database,
                             "--timeout", "2", "--sse-url", "http://127.0.0.1:\(sse.port)/v1/chat/completions", "--sse-header", "User-Agent: my-app/2"])
@@ -188,9 +188,9 @@ struct RunCommandTests {
         kill(process.processIdentifier, SIGKILL)
         _ = try await onDedicatedThread { process.waitUntilExit() }
         let store = try SQLiteStore(path: scratch.database, create: false)
-        #expect(try store.integrityCheck() == "ok")
-        #expect(try store.trials(runID: 1).count >= 3)
-        #expect(try store.run(id: 1)?.status == "running", "a killed run cannot mark itself")
+        #expect(try await store.integrityCheck() == "ok")
+        #expect(try await store.trials(runID: 1).count >= 3)
+        #expect(try await store.run(id: 1)?.status == .running, "a killed run cannot mark itself")
     }
 
     @Test func sigintExits130AndMarksTheRunInterrupted() async throws {
@@ -202,10 +202,10 @@ struct RunCommandTests {
         _ = try await onDedicatedThread { process.waitUntilExit() }
         #expect(process.terminationStatus == 130)
         let store = try SQLiteStore(path: scratch.database, create: false)
-        #expect(try store.run(id: 1)?.status == "interrupted")
-        let stored = try store.trials(runID: 1)
+        #expect(try await store.run(id: 1)?.status == .interrupted)
+        let stored = try await store.trials(runID: 1)
         #expect(stored.count >= 2 && stored.count < 200)
-        #expect(stored.allSatisfy { $0.status == "ok" }, "the abandoned trial is not stored as a failure")
+        #expect(stored.allSatisfy { $0.status == .ok }, "the abandoned trial is not stored as a failure")
         #expect(String(decoding: output, as: UTF8.self).contains("interrupted"), "partial summary printed")
     }
 
@@ -217,10 +217,10 @@ struct RunCommandTests {
         let results = try await [a, b, c]
         #expect(results.map(\.status) == [0, 0, 0], "\(results.map(\.stderr))")
         let store = try SQLiteStore(path: scratch.database, create: false)
-        let runs = try store.runs()
-        #expect(runs.count == 3 && runs.allSatisfy { $0.status == "complete" })
-        for run in runs { #expect(try store.trials(runID: run.id!).count == 9) }
-        #expect(try store.integrityCheck() == "ok")
+        let runs = try await store.runs()
+        #expect(runs.count == 3 && runs.allSatisfy { $0.status == .complete })
+        for run in runs { #expect(try await store.trials(runID: run.id!).count == 9) }
+        #expect(try await store.integrityCheck() == "ok")
     }
 
     @Test func concurrentSessionsShareTheScheduleAndEachWarmsItsOwnConnections() async throws {
@@ -228,10 +228,10 @@ struct RunCommandTests {
         let result = try await ttfa(quickRun(scratch, trials: 3, extra: ["--concurrency", "2", "--json"]))
         #expect(result.status == 0, "\(result.stderr)")
         let store = try SQLiteStore(path: scratch.database, create: false)
-        let trials = try store.trials(runID: 1)
+        let trials = try await store.trials(runID: 1)
         #expect(trials.count == 9)
         #expect(trials.map(\.seq) == Array(1...9), "every finished trial gets the next number")
-        #expect(trials.allSatisfy { $0.status == "ok" && $0.connectionReused == true }, "warm: connections opened before the trials")
+        #expect(trials.allSatisfy { $0.status == .ok && $0.connectionReused == true }, "warm: connections opened before the trials")
     }
 
     @Test func aSentinelSecretLeavesNoTraceAnywhere() async throws {
@@ -257,8 +257,8 @@ struct RunCommandTests {
         let files = try scratch.allFileContents()
         #expect(files.range(of: Data(sentinel.utf8)) == nil, "no file under results/ holds the secret")
         let store = try SQLiteStore(path: scratch.database, create: false)
-        #expect(try store.run(id: 1)?.commandLine.contains("Authorization: ***") == true)
-        #expect(try store.trials(runID: 1).first?.endpoint.contains("api_key=***") == true)
+        #expect(try await store.run(id: 1)?.commandLine.contains("Authorization: ***") == true)
+        #expect(try await store.trials(runID: 1).first?.endpoint.contains("api_key=***") == true)
         }
     }
 

@@ -33,7 +33,7 @@ struct RunFileTests {
         #expect(transports.allSatisfy { $0["trials"] as? Int == 2 }, "--trials on the command line wins over the file's 1")
         #expect((summary["thresholds"] as? [[String: Any]])?.count == 1)
         let store = try SQLiteStore(path: scratch.database, create: false)
-        let config = try #require(try store.latestRun()?.configJSON)
+        let config = try #require(try await store.latestRun()?.configJSON)
         #expect(config.contains("gpt-audio-mini") && !config.contains("team-secret-1"))
         // The default command takes it too.
         let bare = try await ttfa(["--config", file], environment: ["TTFA_TEAM_TOKEN": "x"])

@@ -102,10 +102,10 @@ struct TestOnlyTransportTests {
         let outcome = try await RunSession(plan: plan, store: store, progress: .quiet).run()
 
         // Stored, as every trial is.
-        let trials = try store.trials(runID: 1)
-        #expect(trials.count == 3 && trials.allSatisfy { $0.status == "ok" && $0.transport == "loopback-model" }, "\(trials.map { "\($0.status) \($0.errorMessage ?? "")" })")
+        let trials = try await store.trials(runID: 1)
+        #expect(trials.count == 3 && trials.allSatisfy { $0.status == .ok && $0.transport == "loopback-model" }, "\(trials.map { "\($0.status) \($0.errorMessage ?? "")" })")
         #expect(trials.allSatisfy { ($0.ttfaNs ?? 0) >= LoopbackModelTransport.answerAfterMs * 1_000_000 }, "never before its own answer")
-        let config = try #require(try store.run(id: 1)?.configJSON)
+        let config = try #require(try await store.run(id: 1)?.configJSON)
         #expect(config.contains(#""transport":"loopback-model""#) && config.contains(#""name":"loopback""#), "\(config)")
         // Summarized, exported and charted like the others.
         let summary = try #require(outcome.summaries.first)
@@ -113,7 +113,7 @@ struct TestOnlyTransportTests {
         #expect(SummaryRenderer.table(summary).contains("loopback-model"))
         let csv = CSVExporter.header + trials.map(CSVExporter.row).joined()
         #expect(csv.split(separator: "\r\n").count == 4 && csv.contains(",loopback-model,"), "\(csv)")
-        let html = HTMLReport.render(try ReportData.load(summary.run, from: store))
+        let html = HTMLReport.render(try await ReportData.load(summary.run, from: store))
         #expect(html.contains("loopback-model") && html.contains("<svg"))
     }
 }

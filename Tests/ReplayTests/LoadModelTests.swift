@@ -82,15 +82,15 @@ struct LoadModelTests {
     @Test func theMonitorCountsEachSecondAndItsPercentilesFromHistograms() throws {
         let origin: Int64 = 1_000_000_000_000
         let monitor = LoadMonitor(transports: ["websocket"], origin: origin, lateAfterNs: 5_000_000)
-        func trial(_ ttfaMs: Int64, status: String = "ok") -> TrialRecord {
-            sampleTrial(runID: 1, seq: 1, transport: "websocket", ttfaMs: status == "ok" ? ttfaMs : nil, status: status)
+        func trial(_ ttfaMs: Int64, status: TrialStatus = .ok) -> TrialRecord {
+            sampleTrial(runID: 1, seq: 1, transport: "websocket", ttfaMs: status == .ok ? ttfaMs : nil, status: status)
         }
         for index in 0..<100 {
             monitor.offer("websocket", at: origin + Int64(index) * 10_000_000)
             monitor.started("websocket", at: origin + Int64(index) * 10_000_000, lateNs: index == 7 ? 9_000_000 : 0, closed: false)
         }
         for ms in 1...99 { monitor.finished("websocket", at: origin + 1_500_000_000, trial: trial(Int64(ms))) }
-        monitor.finished("websocket", at: origin + 1_600_000_000, trial: trial(0, status: "timeout"))
+        monitor.finished("websocket", at: origin + 1_600_000_000, trial: trial(0, status: .failed(.timeout)))
         let rows = monitor.flush(runID: 9, now: origin + 2_100_000_000)
         #expect(rows.count == 2)
         #expect(rows[0].second == 0 && rows[0].offered == 100 && rows[0].started == 100 && rows[0].late == 1 && rows[0].completed == 0)

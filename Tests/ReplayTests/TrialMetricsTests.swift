@@ -39,20 +39,20 @@ struct TrialMetricsTests {
         #expect(m.speechEndLagNs == 3 * ms)
         #expect(m.encodeNs == 20_000)
         #expect(m.responseID == "r1")
-        #expect(m.status == "ok")
+        #expect(m.status == .ok)
     }
 
     @Test func lateMidUtteranceChunksDoNotInvalidateButALateEndOfSpeechDoes() {
         let midLate = TrialMetrics(timeline: timeline(webSocketTurn(chunkLags: [0, 8, 0, 0])), lagBudgetNs: 5 * ms)
-        #expect(midLate.status == "ok", "a chunk that is late but caught up before the end cannot move the TTFA")
+        #expect(midLate.status == .ok, "a chunk that is late but caught up before the end cannot move the TTFA")
         #expect(midLate.maxSendLagNs == 8 * ms, "still recorded")
 
         let lastLate = TrialMetrics(timeline: timeline(webSocketTurn(chunkLags: [0, 0, 0, 8])), lagBudgetNs: 5 * ms)
-        #expect(lastLate.status == "invalid")
+        #expect(lastLate.status == .invalid)
         #expect(lastLate.errorMessage?.contains("last audio chunk (4 of 4) left 8.00 ms late") == true, "\(lastLate.errorMessage ?? "")")
 
         let endLate = TrialMetrics(timeline: timeline(webSocketTurn(endLag: 8)), lagBudgetNs: 5 * ms)
-        #expect(endLate.status == "invalid")
+        #expect(endLate.status == .invalid)
         #expect(endLate.errorMessage?.contains("end of speech 8.00 ms late (budget 5.00 ms)") == true, "\(endLate.errorMessage ?? "")")
     }
 
@@ -62,7 +62,7 @@ struct TrialMetricsTests {
         }
         events += [(1000, .speechEnd(scheduled: start + 1000 * ms, lagNs: 0, blockedNs: 0)), (1300, .audio(bytes: 4800, response: "c")), (1400, .turnEnd)]
         let m = TrialMetrics(timeline: timeline(events, tags: 3), lagBudgetNs: 5 * ms)
-        #expect(m.status == "ok")
+        #expect(m.status == .ok)
         #expect(m.maxSendLagNs == 40 * ms)
         #expect(m.speechEndLagNs == 0)
     }
@@ -72,22 +72,22 @@ struct TrialMetricsTests {
         events[2] = (750 + 30, .chunkSent(index: 2, scheduled: start + 750 * ms, lagNs: 0, blockedNs: 30 * ms))
         events[4] = (1000, .speechEnd(scheduled: start + 1000 * ms, lagNs: 0, blockedNs: 12 * ms))
         let m = TrialMetrics(timeline: timeline(events), lagBudgetNs: 5 * ms)
-        #expect(m.status == "ok")
+        #expect(m.status == .ok)
         #expect(m.uploadBlockedNs == 42 * ms)
     }
 
     @Test func audioBeforeTheEndOfSpeechIsNeverOK() {
         let m = TrialMetrics(timeline: timeline(webSocketTurn(answerMs: 770)), lagBudgetNs: 5 * ms)
-        #expect(m.status == "protocol")
+        #expect(m.status == .failed(.protocol))
         #expect(m.errorMessage == "audio arrived 230 ms before the end of speech — the server answered before the utterance was complete")
     }
 
     @Test func oneUtteranceOneEndOfSpeechEveryChunk() {
         var twoEnds = webSocketTurn()
         twoEnds.insert((900, .speechEnd(scheduled: start + 900 * ms, lagNs: 0, blockedNs: 0)), at: 4)
-        #expect(TrialMetrics(timeline: timeline(twoEnds), lagBudgetNs: 5 * ms).status == "internal")
+        #expect(TrialMetrics(timeline: timeline(twoEnds), lagBudgetNs: 5 * ms).status == .failed(.internal))
         let missingChunk = TrialMetrics(timeline: timeline(webSocketTurn(chunkLags: [0, 0, 0])), lagBudgetNs: 5 * ms)
-        #expect(missingChunk.status == "internal")
+        #expect(missingChunk.status == .failed(.internal))
         #expect(missingChunk.errorMessage?.contains("3 of the recording's 4 audio chunks") == true)
     }
 
@@ -95,11 +95,11 @@ struct TrialMetricsTests {
         var foreign = webSocketTurn()
         foreign[7] = (1300, .audio(bytes: 4800, response: "r0"))
         let otherResponse = TrialMetrics(timeline: timeline(foreign), lagBudgetNs: 5 * ms)
-        #expect(otherResponse.status == "protocol")
+        #expect(otherResponse.status == .failed(.protocol))
         #expect(otherResponse.errorMessage?.contains("response r0, not to this trial's response r1") == true)
 
         let otherRequest = TrialMetrics(timeline: timeline(webSocketTurn(), turn: 3, tags: 2), lagBudgetNs: 5 * ms)
-        #expect(otherRequest.status == "protocol")
+        #expect(otherRequest.status == .failed(.protocol))
         #expect(otherRequest.errorMessage?.contains("request 2, not from this trial's request 3") == true)
     }
 
@@ -108,13 +108,13 @@ struct TrialMetricsTests {
         events.insert((1005, .anomaly("audio of response r0 arrived during this turn's response r1; not counted")), at: 6)
         events.insert((1006, .stale(turn: 2, event: .sse(SSEEvent(data: "{}")))), at: 6)
         let m = TrialMetrics(timeline: timeline(events), lagBudgetNs: 5 * ms)
-        #expect(m.status == "ok" && m.anomalies == 2 && m.audioEvents == 1)
+        #expect(m.status == .ok && m.anomalies == 2 && m.audioEvents == 1)
     }
 
     @Test func failuresAreFailuresEvenWithAudio() {
         let t = timeline(Array(webSocketTurn().prefix(9)), outcome: .failed(TransportError(.closed, "dropped")))
         let m = TrialMetrics(timeline: t, lagBudgetNs: 5 * ms)
-        #expect(m.status == "closed" && m.errorKind == "closed")
+        #expect(m.status == .failed(.closed) && m.errorKind == .closed)
         #expect(m.ttfaNs == 300 * ms, "kept for diagnosis; statistics use ok trials only")
     }
 

@@ -12,7 +12,7 @@ struct RunSummaryTests {
             sampleTrial(runID: 1, seq: 2, transport: "websocket", ttfaMs: 400),
             sampleTrial(runID: 1, seq: 3, transport: "sse", ttfaMs: 1000),
             sampleTrial(runID: 1, seq: 4, transport: "websocket", ttfaMs: 420),
-            sampleTrial(runID: 1, seq: 5, transport: "sse", ttfaMs: nil, status: "timeout"),
+            sampleTrial(runID: 1, seq: 5, transport: "sse", ttfaMs: nil, status: .failed(.timeout)),
             sampleTrial(runID: 1, seq: 6, transport: "sse", ttfaMs: 1100),
         ]
         var run = sampleRun()
@@ -33,8 +33,8 @@ struct RunSummaryTests {
 
     @Test func invalidTrialsWarnUpToTheAllowedShareAndFailBeyondIt() throws {
         func run(invalid: Int, of trials: Int, warmupsFailed: Bool = false) -> RunHealth {
-            var records = (1...trials).map { sampleTrial(runID: 1, seq: $0, transport: "websocket", ttfaMs: 100, status: $0 <= invalid ? "invalid" : "ok") }
-            records.append(sampleTrial(runID: 1, seq: 99, transport: "websocket", ttfaMs: nil, status: warmupsFailed ? "closed" : "ok", warmup: true))
+            var records = (1...trials).map { sampleTrial(runID: 1, seq: $0, transport: "websocket", ttfaMs: 100, status: $0 <= invalid ? .invalid : .ok) }
+            records.append(sampleTrial(runID: 1, seq: 99, transport: "websocket", ttfaMs: nil, status: warmupsFailed ? .failed(.closed) : .ok, warmup: true))
             return RunSummary(run: sampleRun(), trials: records).health(maxInvalidShare: 0.1)
         }
         let one = run(invalid: 1, of: 36)

@@ -49,11 +49,11 @@ package let shortRecording: Recording = {
 package func waitForTrials(_ count: Int, in database: String, timeout: Double = 60) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if let store = try? ResultsStores.open(database, create: false),
-           let run = try? store.latestRun(), let id = run.id,
-           let trials = try? store.trials(runID: id), trials.count >= count {
-            return
+        let stored = try? await ResultsStores.withStore(database, create: false) { store -> Int in
+            guard let id = try await store.latestRun()?.id else { return 0 }
+            return try await store.trials(runID: id).count
         }
+        if let stored, stored >= count { return }
         try await Task.sleep(for: .milliseconds(100))
     }
     throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "fewer than \(count) trials stored within \(timeout) s in \(database)"])

@@ -65,7 +65,7 @@ struct TimingTests {
             process.interrupt()
             _ = try await onDedicatedThread { process.waitUntilExit() }
             let seconds = milliseconds(since: interrupted) / 1000
-            let stored = (try? SQLiteStore(path: scratch.database, create: false).trials(runID: 1).count) ?? -1
+            let stored = (try? await SQLiteStore(path: scratch.database, create: false).trials(runID: 1).count) ?? -1
             return (seconds, process.terminationStatus, stored)
         }
         let baseline = try await secondsToExit(url: kind.referenceURL(on: server), afterTrials: 1)

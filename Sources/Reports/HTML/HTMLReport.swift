@@ -18,23 +18,23 @@ public struct ReportData: Sendable {
     }
 
     /// Reads a run and what its charts need from a store.
-    public static func load(_ run: RunRecord, from store: any ResultsStore) throws -> ReportData {
-        let trials = try store.trials(runID: run.id!)
+    public static func load(_ run: RunRecord, from store: any ResultsStore) async throws -> ReportData {
+        let trials = try await store.trials(runID: run.id!)
         let summary = RunSummary(run: run, trials: trials)
         var timelines: [(String, TrialRecord, [TrialEventRecord])] = []
         for t in summary.transports {
             guard let median = medianTrial(trials, transport: t.transport), let id = median.id else { continue }
-            timelines.append((t.transport, median, try store.events(trialID: id)))
+            timelines.append((t.transport, median, try await store.events(trialID: id)))
         }
         return ReportData(summary: summary, trials: trials, timelines: timelines)
     }
 
     /// A report of trials from several runs (a load group) under one merged summary.
-    public static func load(merged summary: RunSummary, trials: [TrialRecord], from store: any ResultsStore) throws -> ReportData {
+    public static func load(merged summary: RunSummary, trials: [TrialRecord], from store: any ResultsStore) async throws -> ReportData {
         var timelines: [(String, TrialRecord, [TrialEventRecord])] = []
         for t in summary.transports {
             guard let median = medianTrial(trials, transport: t.transport), let id = median.id else { continue }
-            timelines.append((t.transport, median, try store.events(trialID: id)))
+            timelines.append((t.transport, median, try await store.events(trialID: id)))
         }
         return ReportData(summary: summary, trials: trials, timelines: timelines)
     }
@@ -152,10 +152,10 @@ public enum HTMLReport {
         func table(_ run: RunRecord, _ trials: [TrialRecord]) -> String {
             let config = (try? JSONSerialization.jsonObject(with: Data(run.configJSON.utf8))) as? [String: Any] ?? [:]
             var rows: [(String, String)] = [
-                ("run", "\(run.id ?? 0) · \(run.status)\(run.label.map { " · \"\($0)\"" } ?? "")"),
+                ("run", "\(run.id ?? 0) · \(run.status.rawValue)\(run.label.map { " · \"\($0)\"" } ?? "")"),
                 ("when", "\(run.startedAt) → \(run.endedAt ?? "–") (UTC)"),
                 ("where", "\(run.hostname) · \(run.os) · \(run.cpuCount) × \(run.cpuModel)"),
-                ("versions", "ttfa \(run.ttfaVersion)\(run.gitCommit.map { " (\($0.prefix(12)))" } ?? "") · Swift \(run.swiftVersion) · \(run.curlVersion) · \(run.opensslVersion) · \(run.sqliteVersion)"),
+                ("versions", "ttfa \(run.ttfaVersion)\(run.gitCommit.map { " (\($0.prefix(12)))" } ?? "") · Swift \(run.swiftVersion) · \(run.curlVersion) · \(run.opensslVersion) · \(run.databaseVersion)"),
             ]
             if let server = config["reference_server"] as? [String: Any], let profiles = server["profiles"] as? [String: Any] {
                 let described = profiles.keys.sorted().map { key -> String in
@@ -214,11 +214,11 @@ public enum HTMLReport {
     }
 
     static func failures(_ data: ReportData) -> String {
-        let bad = data.trials.filter { !$0.warmup && $0.status != "ok" }
+        let bad = data.trials.filter { !$0.warmup && $0.status != .ok }
         guard !bad.isEmpty else { return "<p class=\"empty\">None: every measured trial was ok.</p>" }
         var out = "<table class=\"failures\"><tr><th>trial</th><th>transport</th><th>recording</th><th>status</th><th>why</th></tr>"
         for t in bad.prefix(200) {
-            out += "<tr class=\"failure\"><td>\(t.seq)</td><td>\(esc(t.transport))</td><td>\(esc(t.recording))</td><td>\(esc(t.status))</td><td>\(esc(t.errorMessage ?? ""))</td></tr>"
+            out += "<tr class=\"failure\"><td>\(t.seq)</td><td>\(esc(t.transport))</td><td>\(esc(t.recording))</td><td>\(esc(t.status.rawValue))</td><td>\(esc(t.errorMessage ?? ""))</td></tr>"
         }
         out += "</table>"
         if bad.count > 200 { out += "<p class=\"note\">… and \(bad.count - 200) more (ttfa export lists them all).</p>" }
