@@ -15,6 +15,8 @@ public final class ProgressPrinter: Sendable {
     private let mode: Mode
     private let total: Int
     private let perSecond: Bool
+    /// The run's I/O loops: whether they got the real-time priority asked for.
+    private let loops: IOLoopGroup?
     private let started = Date()
     private let state = Mutex(State())
 
@@ -26,7 +28,8 @@ public final class ProgressPrinter: Sendable {
         var finished = false
     }
 
-    public init(mode: Mode, total: Int, perSecond: Bool = false) {
+    public init(mode: Mode, total: Int, loops: IOLoopGroup? = nil, perSecond: Bool = false) {
+        self.loops = loops
         self.mode = mode
         self.total = total
         self.perSecond = perSecond
@@ -34,7 +37,7 @@ public final class ProgressPrinter: Sendable {
 
     /// Once a second: a load line (lines mode, load runs), the bar's figures otherwise.
     public func second(_ live: [LoadMonitor.Live], at second: Int) {
-        if second == 1, perSecond, IOLoopGroup.realtimeIO == false, IOLoopGroup.realtimeRequested {
+        if second == 1, perSecond, let loops, loops.realtimeIO == false, loops.realtimeRequested {
             note("note: the I/O loops run without real-time priority (it needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance); when the machine runs out of CPU the replay clock may fall behind — such trials are stored as invalid")
         }
         let line: String? = state.withLock { s in

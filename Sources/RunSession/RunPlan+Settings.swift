@@ -6,7 +6,9 @@ import VoiceTransport
 extension RunPlan {
     /// Settings for every transport of a side: its URL, or the embedded server's endpoint (at a
     /// dialect file's own path when one is given), trusting `embeddedCA` for its certificate.
-    public func settings(for side: RunPlan.Side, server: RunningReferenceServer?, embeddedCA: String?) throws -> [TransportSettings] {
+    /// - Parameter loops: the I/O loops the transports run on.
+    public func settings(for side: RunPlan.Side, server: RunningReferenceServer?, embeddedCA: String?,
+                         loops: IOLoopGroup) throws -> [TransportSettings] {
         try kinds.map { kind -> TransportSettings in
             let file = dialectFiles[kind]
             var url: String
@@ -27,7 +29,7 @@ extension RunPlan {
             var settings = TransportSettings(
                 kind: kind, endpoint: endpoint, headers: headers[kind] ?? [], connection: connection, verifyTLS: verifyTLS,
                 caFile: embeddedCA ?? caFile, redactor: redactor, dialectFile: file, model: models[kind],
-                voice: voices[kind], turnDetection: turnDetection)
+                voice: voices[kind], turnDetection: turnDetection, loops: loops)
             settings.variant = side.variant
             return settings
         }

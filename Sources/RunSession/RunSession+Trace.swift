@@ -6,9 +6,8 @@ extension RunSession {
     /// handed to `write` as a JSON line as it arrives. Returns the turn's outcome.
     /// - Throws: `RunInputError` when the plan has no URL or a link relay cannot start.
     public static func trace(_ plan: RunPlan, write: @escaping (String) -> Void) async throws -> TurnOutcome {
-        IOLoopGroup.configure(realtime: plan.realtimeIO)
         guard let side = plan.sides.first, let recording = plan.recordings.first,
-              var settings = try plan.settings(for: side, server: nil, embeddedCA: nil).first else {
+              var settings = try plan.settings(for: side, server: nil, embeddedCA: nil, loops: IOLoopGroup(realtime: plan.realtimeIO)).first else {
             throw RunInputError("a trace needs one transport and its --url")
         }
         var relays = LinkRelays()

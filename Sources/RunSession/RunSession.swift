@@ -21,19 +21,21 @@ public final class RunSession: Sendable {
     public let plan: RunPlan
     let store: any ResultsStore
     let progressMode: ProgressPrinter.Mode
+    /// The run's I/O loops, real-time as the plan asks; every transport gets them.
+    let loops: IOLoopGroup
     private let logger = Logger(label: "ttfa.session")
 
     public init(plan: RunPlan, store: any ResultsStore, progress: ProgressPrinter.Mode) {
         self.plan = plan
         self.store = store
         progressMode = plan.outputs.quiet ? .quiet : progress
+        loops = IOLoopGroup(realtime: plan.realtimeIO)
     }
 
     /// Measures the plan and returns what was measured (stored before this returns).
     /// - Throws: `RunInputError` when the embedded server or a link relay cannot start (nothing
     ///   was measured), or the store refuses the run row.
     public func run() async throws -> RunOutcome {
-        IOLoopGroup.configure(realtime: plan.realtimeIO)
         let servers = try await EmbeddedServers.start(for: plan)
         defer { servers.removeCA() }
         var sides: [SideRun]
@@ -41,7 +43,7 @@ public final class RunSession: Sendable {
         do {
             sides = try plan.sides.enumerated().map { index, side in
                 let server = servers.server(at: index)
-                return SideRun(side: side, server: server, settings: try plan.settings(for: side, server: server, embeddedCA: servers.caFile))
+                return SideRun(side: side, server: server, settings: try plan.settings(for: side, server: server, embeddedCA: servers.caFile, loops: loops))
             }
             if let link = plan.link {
                 let (started, via) = try await LinkRelays.start(link, for: sides.flatMap { $0.settings.map(\.endpoint) })
@@ -105,7 +107,7 @@ public final class RunSession: Sendable {
             maxInvalidShare: plan.maxInvalidShare, referenceServer: side.server.map { _ in EmbeddedServers.stored(side.side.profiles) },
             link: plan.link.map { JSONValue(any: $0.jsonObject) }, vad: plan.turnDetection, arrivals: plan.arrivals,
             maxSessions: plan.maxSessions,
-            io: .object([("loops", .int(Int64(IOLoopGroup.loopCount))), ("realtime_requested", .bool(IOLoopGroup.realtimeRequested))]),
+            io: .object([("loops", .int(Int64(loops.loopCount))), ("realtime_requested", .bool(loops.realtimeRequested))]),
             rampUp: plan.rampUpNs)
     }
 
@@ -129,7 +131,7 @@ public final class RunSession: Sendable {
             }
         }
         let runIDs = sides.map(\.runID)
-        let printer = ProgressPrinter(mode: progressMode, total: combined.totalTrials,
+        let printer = ProgressPrinter(mode: progressMode, total: combined.totalTrials, loops: loops,
                                       perSecond: combined.arrivals != nil || combined.concurrency >= 20)
         printer.note(firstLine(sides: sides, combined: combined))
 

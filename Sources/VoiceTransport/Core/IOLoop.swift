@@ -28,8 +28,8 @@ extension IOLoopClient {
 /// a timestamp never waits for a hop to another thread. Other threads only schedule work
 /// (`schedule`); everything that touches a socket or a curl handle happens on the loop's thread.
 ///
-/// `IOLoopGroup.shared` holds the loops (one per core; for real-time loops one fewer); each
-/// new connection takes the next one.
+/// An `IOLoopGroup` holds the loops (one per core; for real-time loops one fewer); each new
+/// connection takes the next one.
 final class IOLoop: @unchecked Sendable {
     /// A scheduled service of a client.
     private struct Timer {
@@ -104,8 +104,14 @@ final class IOLoop: @unchecked Sendable {
     /// The buffer every connection on this loop reads into (one read at a time).
     var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
 
-    init(name: String) {
+    /// Whether the thread asks for real-time priority, and who hears whether it got it.
+    private let realtime: Bool
+    private let noteRealtime: @Sendable (Bool) -> Void
+
+    init(name: String, realtime: Bool = false, noteRealtime: @escaping @Sendable (Bool) -> Void = { _ in }) {
         self.name = name
+        self.realtime = realtime
+        self.noteRealtime = noteRealtime
         epoll = ttfa_epoll_create()
         wakeDescriptor = ttfa_eventfd()
         precondition(epoll >= 0 && wakeDescriptor >= 0, "epoll/eventfd failed: errno \(errno)")
@@ -133,7 +139,7 @@ final class IOLoop: @unchecked Sendable {
         guard started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         let thread = Thread { [self] in
             tightenTimerSlack()
-            IOLoopGroup.noteRealtime(IOLoopGroup.wantsRealtime && ttfa_set_realtime(1) == 0)
+            noteRealtime(realtime && ttfa_set_realtime(1) == 0)
             multi = CurlMulti(loop: self, socket: loopSocketCallback, timer: loopTimerCallback)
             run()
         }
@@ -307,62 +313,55 @@ enum IOEvents {
     static let failed = UInt32(EPOLLERR.rawValue | EPOLLHUP.rawValue)
 }
 
-/// The loops every transport shares (see `defaultCount`), each new connection on the next.
+/// The I/O loops a run's transports share, each new connection on the next. A run makes one
+/// (`RunSession`, with the plan's real-time choice) and passes it to every transport through
+/// `TransportSettings.loops`; code that makes none (tests, a library user) gets `standard`.
 public final class IOLoopGroup: Sendable {
-    static let shared = IOLoopGroup(count: settings.withLock { $0.count } ?? IOLoopGroup.defaultCount)
-
-    private static let settings = Mutex<(realtime: Bool, count: Int?)>((false, nil))
-
-    /// Chooses, before the first connection, whether the loops run as real-time threads
-    /// (`SCHED_FIFO` 1, where the system allows it) and how many there are (nil: the default).
-    /// Later calls change nothing once a connection exists.
-    public static func configure(realtime: Bool, count: Int? = nil) {
-        settings.withLock { $0 = (realtime, count) }
-    }
-
-    /// Whether real-time priority was asked for.
-    public static var realtimeRequested: Bool { wantsRealtime }
-
-    /// How many loops the shared group has (or will have).
-    public static var loopCount: Int { settings.withLock { $0.count } ?? defaultCount }
+    /// A group without real-time priority, one loop per core: the default of
+    /// `TransportSettings`. Its threads start with its first connection.
+    public static let standard = IOLoopGroup(realtime: false)
 
     let loops: [IOLoop]
     private let counter = Atomic(0)
+    private let granted: LockedBox<Bool?>
+    /// Whether real-time priority was asked for (`TTFA_IO_REALTIME=1` or `0` overrides).
+    public let realtimeRequested: Bool
 
-    init(count: Int) {
-        loops = (0..<max(1, count)).map { IOLoop(name: "ttfa.io.\($0)") }
+    /// - Parameters:
+    ///   - realtime: the loops ask for real-time priority (`SCHED_FIFO` 1) where the system
+    ///     allows it.
+    ///   - count: how many loops (nil: `defaultCount`).
+    public init(realtime: Bool, count: Int? = nil) {
+        let requested = switch ProcessInfo.processInfo.environment["TTFA_IO_REALTIME"] {
+        case "1": true
+        case "0": false
+        default: realtime
+        }
+        let granted = LockedBox<Bool?>(nil)
+        realtimeRequested = requested
+        self.granted = granted
+        loops = (0..<max(1, count ?? Self.defaultCount(realtime: requested))).map { index in
+            IOLoop(name: "ttfa.io.\(index)", realtime: requested) { ok in granted.withLock { $0 = ($0 ?? true) && ok } }
+        }
     }
+
+    /// How many loops the group has.
+    public var loopCount: Int { loops.count }
 
     /// One loop per core — less one when the loops run as real-time threads, so they never
     /// take every core from ttfa's bookkeeping, the kernel's network work and a server on the
     /// same machine (on two cores: one loop). `TTFA_IO_THREADS` overrides.
-    static var defaultCount: Int {
+    static func defaultCount(realtime: Bool) -> Int {
         if let text = ProcessInfo.processInfo.environment["TTFA_IO_THREADS"], let n = Int(text), (1...64).contains(n) { return n }
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        return wantsRealtime ? max(1, cores - 1) : cores
-    }
-
-    private static let realtime = Mutex<Bool?>(nil)
-
-    /// Whether the loops ask for real-time priority (`configure`; `TTFA_IO_REALTIME=1` or `0`
-    /// overrides).
-    static var wantsRealtime: Bool {
-        switch ProcessInfo.processInfo.environment["TTFA_IO_REALTIME"] {
-        case "1": true
-        case "0": false
-        default: settings.withLock { $0.realtime }
-        }
-    }
-
-    static func noteRealtime(_ granted: Bool) {
-        realtime.withLock { $0 = ($0 ?? true) && granted }
+        return realtime ? max(1, cores - 1) : cores
     }
 
     /// Whether the I/O loops run as real-time threads (SCHED_FIFO 1): when the machine runs out
     /// of CPU, the replay clock and the timestamps of reads still come first, as an audio
-    /// callback does. Nil until a loop has started; false when not asked for (`configure`) or
-    /// without the privilege (root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance).
-    public static var realtimeIO: Bool? { realtime.withLock { $0 } }
+    /// callback does. Nil until a loop has started; false when not asked for or without the
+    /// privilege (root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance).
+    public var realtimeIO: Bool? { granted.withLock { $0 } }
 
     /// The loop for a new connection (round robin).
     func next() -> IOLoop {

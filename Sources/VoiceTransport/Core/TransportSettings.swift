@@ -32,6 +32,8 @@ public struct TransportSettings: Sendable {
     /// Which side of a same-job A/B comparison these settings belong to ("baseline",
     /// "candidate"), or nil in a plain run.
     public var variant: String?
+    /// The I/O loops the transport's connections run on (a run passes its own group).
+    public var loops: IOLoopGroup
 
     /// The transport's name, with its A/B side when there is one: "sse", "sse (candidate)".
     public var displayName: String { kind.rawValue + (variant.map { " (\($0))" } ?? "") }
@@ -48,8 +50,10 @@ public struct TransportSettings: Sendable {
         dialectFile: DialectFile? = nil,
         model: String? = nil,
         voice: String? = nil,
-        turnDetection: EnergyVAD.Parameters? = nil
+        turnDetection: EnergyVAD.Parameters? = nil,
+        loops: IOLoopGroup = .standard
     ) {
+        self.loops = loops
         self.kind = kind
         self.endpoint = endpoint
         self.headers = headers

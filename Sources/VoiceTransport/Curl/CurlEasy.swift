@@ -202,8 +202,12 @@ final class CurlEasy {
     }
 
     /// A streamed upload of unknown length: `Transfer-Encoding: chunked`.
-    func setStreamingPost() {
-        _ = ttfa_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, nil)
+    func setStreamingPost(method: String = "POST") {
+        if method == "POST" {
+            _ = ttfa_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, nil)
+        } else {
+            set(CURLOPT_CUSTOMREQUEST, method)
+        }
         set(CURLOPT_NOBODY, 0)
         set(CURLOPT_POST, 1)
         set(CURLOPT_POSTFIELDSIZE_LARGE, largeValue: -1)

@@ -43,16 +43,33 @@ public struct DialectRequest: Sendable, Equatable {
     }
 }
 
-/// What an SSE dialect sends — one request per turn, built once the user has stopped — and
-/// how it reads the event stream (`makeInterpreter`). The built-in Chat Completions dialect and
-/// every SSE dialect file are this one protocol.
+/// How an SSE dialect's request carries the recording.
+public enum SSEUpload: Sendable, Equatable {
+    /// The whole recording, in a body built once the user has stopped.
+    case whole
+    /// The audio itself as a chunked body that streams while the user speaks, ended at the end
+    /// of speech.
+    case streamed
+}
+
+/// What an SSE dialect sends — one request per turn — and how it reads the event stream
+/// (`makeInterpreter`). The built-in Chat Completions dialects and every SSE dialect file are
+/// this one protocol, and one request driver serves them all.
 public protocol SSEDialect: Sendable {
     var name: String { get }
     /// The audio format the endpoint takes; the recording is converted to it before the replay.
     var inputFormat: AudioFormat { get }
-    /// The request for `turn`'s recording (`audio`, in `inputFormat`). Runs on the I/O thread
-    /// at the end of speech: its cost is the client's encoding time.
+    /// Whole (the default) or streamed.
+    var upload: SSEUpload { get }
+    /// The request for `turn`'s recording (`audio`, in `inputFormat`). `.whole`: runs on the
+    /// I/O thread at the end of speech, so its cost is the client's encoding time. `.streamed`:
+    /// called with no audio when the first chunk is due; its method and headers start the
+    /// request, and the audio follows as the body.
     func request(audio: [UInt8], turn: Int) -> DialectRequest
     /// A fresh reader of the event stream.
     func makeInterpreter() -> any EventInterpreter
+}
+
+extension SSEDialect {
+    public var upload: SSEUpload { .whole }
 }

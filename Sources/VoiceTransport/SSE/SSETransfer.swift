@@ -2,7 +2,7 @@ import Foundation
 
 /// State of one POST with a streamed `text/event-stream` answer, touched only by the I/O thread
 /// that drives it (inside libcurl's callbacks): the body it sends, and the answer it stamps and
-/// parses as bytes arrive. Shared by the whole-body and the streaming-upload clients.
+/// parses as bytes arrive. Driven by `SSERequestClient`, for a whole body or a streamed one.
 final class SSETransfer {
     let curl: CurlEasy
     let body: Body
@@ -220,7 +220,7 @@ let sseProgressCallback: CurlEasy.ProgressCallback = { userdata, _, _, _, _ in
 }
 
 extension SSEClientConfiguration {
-    /// Options every request of both SSE clients shares; `timeout` nil leaves the transfer
+    /// Options every SSE request shares; `timeout` nil leaves the transfer
     /// without one (the turn's deadline aborts it).
     func prepare(_ curl: CurlEasy, timeout: Int64?) {
         curl.setURL(endpoint.curlURL)

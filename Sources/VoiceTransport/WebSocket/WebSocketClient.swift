@@ -72,7 +72,7 @@ enum SendTag: Sendable {
 /// harness's lateness — from when the frame was due, or from when the connection could take it
 /// (the session became ready; a write blocked on a full socket finished), whichever is later.
 /// Time spent blocked on a full socket is the network's and is reported apart.
-final class WebSocketClient: IOLoopClient, @unchecked Sendable {
+final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable {
     private enum Command: Sendable {
         case frame(bytes: [UInt8], tag: SendTag, turn: Int?)
         /// The end of speech: its messages are framed when it falls due, as a client can only
@@ -89,6 +89,9 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
     }
 
     let configuration: WebSocketClientConfiguration
+    let dialect: any WebSocketDialect
+    /// Who waits for the session to be ready (`open`), until it is or the connection fails.
+    private let readyWaiter = LockedBox<(@Sendable (TransportError?) -> Void)?>(nil)
     private let loop: IOLoop
     private let queue = CommandQueue<Command>()
     private let control = Mutex(Control())
@@ -100,18 +103,81 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
     private var finished = false
 
     /// - Parameters:
+    ///   - configuration: the connection; its set-up messages and acknowledgement are the
+    ///     dialect's.
     ///   - emit: receives every event, on the loop's thread.
     ///   - onFinish: called once, on the loop's thread, after the connection is gone.
     init(
         configuration: WebSocketClientConfiguration,
-        loop: IOLoop = IOLoopGroup.shared.next(),
+        dialect: any WebSocketDialect,
+        loop: IOLoop,
         emit: @escaping @Sendable (TimedEvent) -> Void,
         onFinish: @escaping @Sendable () -> Void
     ) {
+        var configuration = configuration
+        configuration.setupMessages = dialect.setupMessages()
+        configuration.isSetupAcknowledgement = dialect.setupAcknowledgement
         self.configuration = configuration
+        self.dialect = dialect
         self.loop = loop
-        self.emit = emit
-        self.onFinish = onFinish
+        let waiter = readyWaiter
+        let take: @Sendable () -> (@Sendable (TransportError?) -> Void)? = { waiter.withLock { w in
+            defer { w = nil }
+            return w
+        } }
+        // `open` returns when the session is ready, or with the failure that ended the attempt.
+        self.emit = { event in
+            emit(event)
+            switch event.event {
+            case .sessionReady: take()?(nil)
+            case .failure(let error): take()?(error)
+            default: break
+            }
+        }
+        self.onFinish = {
+            onFinish()
+            take()?(TransportError(.closed, "the connection ended before the WebSocket session was ready"))
+        }
+    }
+
+    // MARK: TransportClient
+
+    var endpoint: Endpoint { configuration.endpoint }
+
+    /// The connection is one object's life: when it is gone, the client is finished.
+    var connectionLost: Bool { false }
+
+    /// Connects, upgrades, sends the dialect's set-up and calls `ready` once the server
+    /// acknowledged it (or with the failure).
+    func open(ready: @escaping @Sendable (TransportError?) -> Void) {
+        let first = control.withLock { !$0.started }
+        guard first else { return ready(TransportError(.internal, "open() called twice on one WebSocket connection")) }
+        readyWaiter.withLock { $0 = ready }
+        start()
+    }
+
+    func send(_ chunk: AudioChunk) {
+        send(dialect.audioMessage(chunk.pcm, turn: chunk.turn), due: chunk.due, tag: .audio(index: chunk.index), turn: chunk.turn)
+    }
+
+    /// The dialect's end-of-speech messages at `due` (Realtime, manual turns: commit and
+    /// `response.create`). With none — the server finds the end itself — `due` only marks it.
+    func endSpeech(turn: Int, at due: Int64, deadline: Int64) {
+        endSpeech(messages: dialect.endOfSpeechMessages(turn: turn), turn: turn, due: due)
+    }
+
+    func sendControl(_ messages: [String]) {
+        let now = MonotonicClock.now()
+        for message in messages { send(.text(message), due: now, tag: .other, turn: nil) }
+    }
+
+    /// Closes the connection (a never-started client is done at once).
+    func shutdown() {
+        let started = control.withLock { c in
+            defer { c.started = true }
+            return c.started
+        }
+        if started { close() } else { onFinish() }
     }
 
     /// Starts connecting on the loop. Frames sent before the session is ready wait for it.
@@ -213,11 +279,10 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
         onFinish()
     }
 
-    /// State of the connection, owned by the loop's thread.
+    /// The connection's I/O, owned by the loop's thread: what to do and when is decided by
+    /// `WebSocketConnectionMachine` (the connection's life) and `WebSocketStateMachine` (its
+    /// frames); this performs their actions on the socket.
     private final class Connection {
-        enum Phase {
-            case connecting, upgrading, open, over
-        }
 
         /// What to report once the outbox has written a frame's last byte.
         enum Completion {
@@ -228,18 +293,11 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
         unowned let client: WebSocketClient
         let loop: IOLoop
         let curl = CurlEasy()
-        var phase = Phase.connecting
         var socket: Int32 = -1
+        /// The connection's life: upgrade, set-up, close deadline.
+        var session: WebSocketConnectionMachine
+        /// The frames of the open connection.
         var machine: WebSocketStateMachine
-        var handshake = WebSocketHandshake()
-        var headParser = HTTPResponseHeadParser()
-        var upgradeStarted: Int64 = 0
-        var upgradeDeadline: Int64 = 0
-        var closeDeadline: Int64?
-        /// Set-up acknowledged (or waited out): queued frames may leave.
-        var ready = false
-        /// Until when to wait for the set-up's acknowledgement.
-        var setupDeadline: Int64?
         /// The earliest a frame could leave: when the session became ready, or when a write
         /// that blocked on a full socket finished. Lateness before it is not the harness's.
         var availableAt: Int64 = 0
@@ -262,10 +320,18 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
         init(client: WebSocketClient, loop: IOLoop) {
             self.client = client
             self.loop = loop
-            self.machine = WebSocketStateMachine(maxMessageSize: client.configuration.maxMessageSize)
+            let configuration = client.configuration
+            let endpoint = configuration.endpoint
+            self.session = WebSocketConnectionMachine(
+                endpoint: endpoint.redacted, host: endpoint.hostHeader, target: endpoint.requestTarget, headers: configuration.headers,
+                connectTimeout: configuration.connectTimeout,
+                acknowledges: configuration.setupMessages.isEmpty ? nil : configuration.isSetupAcknowledgement)
+            self.machine = WebSocketStateMachine(maxMessageSize: configuration.maxMessageSize)
         }
 
         var configuration: WebSocketClientConfiguration { client.configuration }
+        var phase: WebSocketConnectionMachine.Phase { session.phase }
+        var ready: Bool { session.ready }
         var over: Bool { phase == .over }
 
         func emit(_ event: TransportEvent, at t: Int64 = MonotonicClock.now(), turn: Int? = nil) {
@@ -274,7 +340,49 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
 
         func fail(_ kind: ErrorKind, _ message: String, at t: Int64 = MonotonicClock.now()) {
             emit(.failure(TransportError(kind, client.redact(message))), at: t)
-            phase = .over
+            end()
+        }
+
+        /// The connection is over.
+        func end() {
+            _ = session.handle(.ended)
+        }
+
+        /// Performs the connection machine's actions in order. Reports always go out; socket
+        /// work stops once the connection is over (a write or read may end it).
+        func perform(_ actions: [WebSocketConnectionMachine.Action]) {
+            for action in actions {
+                switch action {
+                case .sendUpgradeRequest, .sendSetup, .receiveFrames, .ready:
+                    if phase == .over { continue }
+                default:
+                    break
+                }
+                switch action {
+                case .sendUpgradeRequest(let request):
+                    write(request, completion: nil)
+                    if phase == .upgrading { receive() }
+                case .wake(let t):
+                    loop.schedule(client, at: t)
+                case .opened(let upgradeNs, let t):
+                    emit(.webSocketOpen(upgradeNs: upgradeNs), at: t)
+                case .sendSetup:
+                    for message in configuration.setupMessages { write(WebSocketClient.frame(message), completion: nil) }
+                    perform(session.handle(.setupSent(at: MonotonicClock.now())))
+                case .receiveFrames(let bytes, let t):
+                    if phase == .open, !handle(machine.receive(bytes), at: t) { end() }
+                case .ready(let t, let timedOut):
+                    availableAt = max(availableAt, t)
+                    emit(.sessionReady(timedOut: timedOut), at: t)
+                    flushDue(now: MonotonicClock.now())
+                case .httpResponse(let status, let contentType, let t):
+                    emit(.httpResponse(status: status, contentType: contentType), at: t)
+                case .closeTimedOut(let t):
+                    emit(.webSocketClose(code: WebSocketCloseCode.normal, reason: "no close reply from the server within 2 s", by: .client), at: t)
+                case .fail(let kind, let message, let t):
+                    emit(.failure(TransportError(kind, client.redact(message))), at: t)
+                }
+            }
         }
 
         /// A proxy from the environment may wrap the connection (an HTTPS proxy in TLS): then
@@ -325,13 +433,7 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
             socket = fd
             if !endpoint.usesTLS && !Self.proxyConfigured { curl.directSocket = fd }
             loop.watch(fd, events: IOEvents.readable, for: client)
-            phase = .upgrading
-            upgradeStarted = MonotonicClock.now()
-            upgradeDeadline = upgradeStarted + configuration.connectTimeout
-            loop.schedule(client, at: upgradeDeadline)
-            let request = handshake.request(host: endpoint.hostHeader, target: endpoint.requestTarget, headers: configuration.headers)
-            write(request, completion: nil)
-            if phase == .upgrading { receive() }
+            perform(session.handle(.connected(at: MonotonicClock.now())))
         }
 
         // MARK: service: aborts, close requests, deadlines, due frames
@@ -345,9 +447,7 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
             case .connecting, .over:
                 return
             case .upgrading:
-                if MonotonicClock.now() >= upgradeDeadline {
-                    fail(.timeout, "the WebSocket upgrade did not complete: no answer from \(configuration.endpoint.redacted) within \(configuration.connectTimeout / 1_000_000_000) s")
-                }
+                perform(session.handle(.tick(at: MonotonicClock.now())))
                 return
             case .open:
                 break
@@ -359,22 +459,17 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
             if let closeRequest {
                 if ready { flushDue(now: .max) }
                 guard phase == .open, handle(machine.close(code: closeRequest.code, reason: closeRequest.reason), at: MonotonicClock.now()) else { return }
-                closeDeadline = MonotonicClock.now() + .seconds(2)
-                loop.schedule(client, at: closeDeadline!)
+                perform(session.handle(.closeSent(at: MonotonicClock.now())))
             }
             let now = MonotonicClock.now()
-            if !ready, let setupDeadline, now >= setupDeadline {
-                markReady(at: now, timedOut: true)
-            }
+            perform(session.handle(.tick(at: now)))
+            guard phase == .open else { return }
             if let sendDeadline, blockedSince != nil, now >= sendDeadline {
                 fail(.timeout, "the server stopped reading: a frame could not be sent within \((sendDeadline - (blockedSince ?? sendDeadline) + headBlocked) / 1_000_000_000) s")
                 return
             }
             if ready { flushDue(now: now) }
-            if phase == .open, let closeDeadline, MonotonicClock.now() >= closeDeadline {
-                emit(.webSocketClose(code: WebSocketCloseCode.normal, reason: "no close reply from the server within 2 s", by: .client))
-                phase = .over
-            }
+            if phase == .open { perform(session.handle(.closeTick(at: MonotonicClock.now()))) }
         }
 
         private func abort(_ error: TransportError) {
@@ -384,7 +479,7 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
                 let close = WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: WebSocketCloseCode.normal, reason: ""), maskKey: Crypto.maskKey())
                 if outbox.count == outboxOffset { _ = try? curl.send(close, from: 0) }
             }
-            phase = .over
+            end()
         }
 
         // MARK: socket events
@@ -409,11 +504,11 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
                     outcome = try curl.receive(into: &loop.readBuffer)
                 } catch {
                     if phase == .upgrading {
-                        fail(.handshake, "the WebSocket upgrade did not complete: the connection failed while waiting for the server's answer (\(error.message)) after \(headParser.bufferedByteCount) bytes")
+                        fail(.handshake, "the WebSocket upgrade did not complete: the connection failed while waiting for the server's answer (\(error.message)) after \(session.upgradeBytesSoFar) bytes")
                     } else if machine.state != .closed {
                         fail(.closed, "the WebSocket connection failed: \(error.message)")
                     } else {
-                        phase = .over
+                        end()
                     }
                     return
                 }
@@ -421,92 +516,25 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
                 let t = MonotonicClock.now()
                 if n == 0 {
                     if phase == .upgrading {
-                        let got = headParser.bufferedByteCount
+                        let got = session.upgradeBytesSoFar
                         fail(.handshake, "the WebSocket upgrade did not complete: \(configuration.endpoint.redacted) closed the connection before answering the upgrade request (\(got == 0 ? "no response at all" : "after \(got) bytes of an incomplete response")). A platform or proxy that does not support WebSocket can do this")
                     } else if machine.state != .closed {
                         let silence = Double(t - lastReceivedAt) / 1e9
                         fail(.closed, "the server closed the WebSocket connection without a close frame, \(String(format: "%.1f", silence)) s after its last message; a proxy or load balancer closing idle connections is a common cause (nginx: proxy_read_timeout, 60 s by default)", at: t)
                     } else {
-                        phase = .over
+                        end()
                     }
                     return
                 }
                 lastReceivedAt = t
                 if phase == .upgrading {
-                    upgradeReceived(loop.readBuffer[0..<n], at: t)
+                    perform(session.handle(.upgradeBytes(loop.readBuffer[0..<n], at: t)))
                 } else if !handle(machine.receive(loop.readBuffer[0..<n]), at: t) {
-                    if phase != .over { phase = .over }
+                    end()
                     return
                 }
-                if machine.state == .closed { phase = .over }
+                if machine.state == .closed { end() }
             }
-        }
-
-        // MARK: upgrade
-
-        private func upgradeReceived(_ bytes: ArraySlice<UInt8>, at t: Int64) {
-            let result: HTTPResponseHeadParser.Result
-            do {
-                result = try headParser.feed(bytes)
-            } catch {
-                fail(.handshake, "the WebSocket upgrade did not complete: \(error)", at: t)
-                return
-            }
-            guard case .complete(let head, let leftover) = result else { return }
-            do {
-                _ = try handshake.validate(head)
-            } catch {
-                rejectUpgrade(head, error, leftover: leftover, at: t)
-                return
-            }
-            emit(.webSocketOpen(upgradeNs: t - upgradeStarted), at: t)
-            phase = .open
-            beginSession()
-            if phase == .open, !leftover.isEmpty, !handle(machine.receive(leftover), at: t) {
-                phase = .over
-            }
-        }
-
-        /// Reports a refused upgrade with what the server said, so the user can see why.
-        private func rejectUpgrade(_ head: HTTPResponseHead, _ rejection: WebSocketHandshake.Rejection, leftover: [UInt8], at t: Int64) {
-            var message = "the WebSocket upgrade did not complete: \(rejection)"
-            var kind = ErrorKind.handshake
-            if case .status(let status, _) = rejection {
-                emit(.httpResponse(status: status, contentType: head.value(of: "content-type")), at: t)
-                if status == 429 || status >= 500 || status == 401 || status == 403 {
-                    kind = .httpStatus
-                }
-                let body = bodyExcerpt(String(decoding: leftover.prefix(2000), as: UTF8.self))
-                if !body.isEmpty { message += " (body: \(body))" }
-                if kind == .handshake {
-                    message += "; the endpoint, or a proxy or edge platform in front of it, does not accept WebSocket upgrades"
-                }
-            }
-            fail(kind, message, at: t)
-        }
-
-        // MARK: session set-up
-
-        /// Sends the set-up messages before anything queued, then waits for their
-        /// acknowledgement before queued audio may leave.
-        private func beginSession() {
-            for message in configuration.setupMessages {
-                write(WebSocketClient.frame(message), completion: nil)
-            }
-            if configuration.setupMessages.isEmpty || configuration.isSetupAcknowledgement == nil {
-                markReady(at: MonotonicClock.now(), timedOut: false)
-            } else {
-                setupDeadline = MonotonicClock.now() + configuration.connectTimeout
-                loop.schedule(client, at: setupDeadline!)
-            }
-        }
-
-        private func markReady(at t: Int64, timedOut: Bool) {
-            ready = true
-            setupDeadline = nil
-            availableAt = max(availableAt, t)
-            emit(.sessionReady(timedOut: timedOut), at: t)
-            flushDue(now: MonotonicClock.now())
         }
 
         // MARK: sending
@@ -550,7 +578,7 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
                 do {
                     outcome = try curl.send(outbox, from: outboxOffset)
                 } catch {
-                    if closing { phase = .over } else { fail(.closed, "sending on the WebSocket connection failed: \(error.message)") }
+                    if closing { end() } else { fail(.closed, "sending on the WebSocket connection failed: \(error.message)") }
                     return
                 }
                 switch outcome {
@@ -604,9 +632,7 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
                 switch action {
                 case .deliver(let message):
                     emit(.webSocketMessage(message), at: t)
-                    if !ready, case .text(let text) = message, configuration.isSetupAcknowledgement?(text) == true {
-                        markReady(at: t, timedOut: false)
-                    }
+                    if !ready, case .text(let text) = message { perform(session.handle(.textMessage(text, at: t))) }
                 case .receivedPing(let payload):
                     emit(.webSocketPing(payload), at: t)
                 case .sendPong(let payload):
@@ -626,7 +652,7 @@ final class WebSocketClient: IOLoopClient, @unchecked Sendable {
                     alive = false
                 }
             }
-            if !alive { phase = .over }
+            if !alive { end() }
             return alive
         }
     }

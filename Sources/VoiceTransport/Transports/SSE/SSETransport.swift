@@ -16,8 +16,19 @@ extension TransportKind {
                                model: settings.model ?? options.model, voice: settings.voice ?? options.voice)
         },
         make: { settings throws(TransportError) in
-            SSEVoiceTransport(configuration: SSEClientConfiguration(settings), dialect: try sseDialect(settings))
+            makeSSETransport(settings, dialect: try sseDialect(settings))
         })
+
+    /// An SSE transport: one request per turn through `SSERequestClient`, shaped by `dialect`
+    /// (whole or streamed upload). Warm: the kept-alive connection of the previous request is
+    /// reused; cold: every request opens and closes its own.
+    static func makeSSETransport(_ settings: TransportSettings, dialect: any SSEDialect) -> any VoiceTransport {
+        let configuration = SSEClientConfiguration(settings)
+        return ClientVoiceTransport(kind: settings.kind, inputFormat: dialect.inputFormat, turnIsRequest: true,
+                                    interpreter: dialect.makeInterpreter()) { emit, onFinish in
+            SSERequestClient(configuration: configuration, dialect: dialect, loop: settings.loops.next(), emit: emit, onFinish: onFinish)
+        }
+    }
 
     /// The file's dialect, or Chat Completions audio with the settings' model and voice.
     private static func sseDialect(_ settings: TransportSettings) throws(TransportError) -> any SSEDialect {

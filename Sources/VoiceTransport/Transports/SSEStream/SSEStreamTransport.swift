@@ -10,10 +10,10 @@ extension TransportKind {
         exampleURL: "http://127.0.0.1:8080/v1/chat/completions/stream", referencePath: "/v1/chat/completions/stream",
         profileSlot: "chat-completions", legacyOptionPrefix: "sse-stream", optionGroup: "sse", builtInDialect: "openai-chat-completions-stream",
         dialect: { settings throws(TransportError) in
-            let options = ChatCompletionsOptions(settings)
-            return DialectInfo(name: settings.kind.builtInDialect, input: .pcm16At24k, model: options.model, voice: options.voice)
+            let dialect = ChatCompletionsStreamDialect(options: ChatCompletionsOptions(settings))
+            return DialectInfo(name: dialect.name, input: dialect.inputFormat, model: dialect.options.model, voice: dialect.options.voice)
         },
         make: { settings throws(TransportError) in
-            SSEStreamVoiceTransport(configuration: SSEClientConfiguration(settings), options: ChatCompletionsOptions(settings))
+            makeSSETransport(settings, dialect: ChatCompletionsStreamDialect(options: ChatCompletionsOptions(settings)))
         })
 }

@@ -15,11 +15,16 @@ extension TransportKind {
                                model: "(from the URL)", voice: settings.voice ?? RealtimeOptions().voice)
         },
         make: { settings throws(TransportError) in
-            WebSocketVoiceTransport(
-                configuration: WebSocketClientConfiguration(
-                    endpoint: settings.endpoint, headers: settings.headers, connectTimeout: settings.connectTimeout,
-                    verifyTLS: settings.verifyTLS, caFile: settings.caFile, connectVia: settings.connectVia, redactor: settings.redactor),
-                dialect: try webSocketDialect(settings))
+            // One object, one connection: the dialect's set-up and its acknowledgement open it,
+            // audio streams as the user speaks, the end of speech sends the dialect's messages.
+            let dialect = try webSocketDialect(settings)
+            let configuration = WebSocketClientConfiguration(
+                endpoint: settings.endpoint, headers: settings.headers, connectTimeout: settings.connectTimeout,
+                verifyTLS: settings.verifyTLS, caFile: settings.caFile, connectVia: settings.connectVia, redactor: settings.redactor)
+            return ClientVoiceTransport(kind: settings.kind, inputFormat: dialect.inputFormat, turnIsRequest: false,
+                                        interpreter: dialect.makeInterpreter()) { emit, onFinish in
+                WebSocketClient(configuration: configuration, dialect: dialect, loop: settings.loops.next(), emit: emit, onFinish: onFinish)
+            }
         })
 
     /// The file's dialect, or OpenAI Realtime's with the settings' voice and turn detection.
