@@ -64,41 +64,4 @@ public struct LoadGroup: Sendable {
         }
     }
 
-    /// Which machine contributed what, as a table (terminal) or Markdown.
-    public func contributionsText(markdown: Bool) -> String {
-        let header = ["run", "machine", "status", "trials", "ok", "failed", "invalid", "p50 TTFA"]
-        let rows = contributions.map { c in
-            [String(c.run.id ?? 0), c.run.hostname, c.run.status.rawValue, String(c.trials), String(c.ok), String(c.failed), String(c.invalid),
-             c.p50.map { "\($0.transport) \($0.ms.map { String(format: "%.1f ms", $0) } ?? "–")" }.joined(separator: ", ")]
-        }
-        let total = contributions.reduce(0) { $0 + $1.trials }
-        let title = "Load group \(name): \(runs.count) run\(runs.count == 1 ? "" : "s") on \(Set(runs.map(\.hostname)).count) machine\(Set(runs.map(\.hostname)).count == 1 ? "" : "s"), \(total) trials merged"
-        if markdown {
-            var text = "### \(title)\n\n| " + header.joined(separator: " | ") + " |\n|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
-            for row in rows { text += "| " + row.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
-            return text + "\n"
-        }
-        let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
-        }
-        return ([title, line(header)] + rows.map(line)).joined(separator: "\n") + "\n\n"
-    }
-
-    /// The contributions as JSON.
-    public var contributionsJSON: JSONValue {
-        .object([
-            ("name", .string(name)),
-            ("runs", .array(contributions.map { c in
-                .object([
-                    ("run_id", .int(c.run.id ?? 0)), ("hostname", .string(c.run.hostname)), ("status", .string(c.run.status.rawValue)),
-                    ("started_at", .string(c.run.startedAt)), ("trials", .int(Int64(c.trials))), ("ok", .int(Int64(c.ok))),
-                    ("failed", .int(Int64(c.failed))), ("invalid", .int(Int64(c.invalid))),
-                    ("p50_ms", .object(c.p50.map { ($0.transport, $0.ms.map { .double(($0 * 1000).rounded() / 1000) } ?? .null) })),
-                ])
-            })),
-            ("trials", .int(Int64(trials.count))),
-        ])
-    }
 }

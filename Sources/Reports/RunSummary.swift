@@ -42,12 +42,16 @@ public struct RunSummary: Sendable {
     /// durations; the others are measured from the scheduled end of speech.
     public static let phaseNames = Phase.allCases.map(\.rawValue)
 
+    /// The share of invalid trials the run allowed (`--max-invalid`, stored with it).
+    public var maxInvalidShare: Double
+
     public init(run: RunRecord, trials: [TrialRecord]) {
         self.run = run
         let config = (try? JSONSerialization.jsonObject(with: Data(run.configJSON.utf8))) as? [String: Any]
         let timeout = config?["timeout_ms"] as? Double
         timeoutMs = timeout
         context = config?["context"] as? String
+        maxInvalidShare = config?["max_invalid"] as? Double ?? 0.1
         warmups = trials.filter(\.warmup).count
         var order: [String] = []
         for trial in trials where !order.contains(trial.transport) { order.append(trial.transport) }
@@ -67,6 +71,9 @@ public struct RunSummary: Sendable {
     /// harness could not replay on schedule (`invalid`) fail it only beyond `maxInvalidShare`
     /// of a transport's trials or when they leave fewer than 3 valid ones; a transport whose
     /// every warm-up failed fails it.
+    /// The run's health judged with the share of invalid trials it was run to allow.
+    public var health: RunHealth { health(maxInvalidShare: maxInvalidShare) }
+
     public func health(maxInvalidShare: Double) -> RunHealth {
         var health = RunHealth()
         for t in transports {

@@ -57,27 +57,29 @@ public struct RunOutcome: Sendable {
         }
     }
 
+    /// What the run measured, for the renderers: the summaries (thresholds judged on the last),
+    /// the A/B check, the HTML report's data.
+    public var report: Report {
+        Report(summaries: summaries, healths: healths, check: check, thresholds: summaries.last?.checks ?? [], database: storePath,
+               charts: reportData)
+    }
+
     /// Writes what the plan's outputs ask for — the table or one JSON object on stdout, the
     /// Markdown, JUnit and HTML files — and says on stderr what a reader must know (notes,
     /// problems, failed thresholds). Returns how the run ends.
     /// - Throws: `RunInputError` when a file cannot be written.
     public func write() throws -> Status {
         let outputs = plan.outputs
+        let report = self.report
         if outputs.json {
-            var object = summaries.count == 1 ? SummaryRenderer.json(summaries[0], database: storePath)
-                : JSONValue.object([("baseline", SummaryRenderer.json(summaries[0], database: storePath)),
-                                    ("candidate", SummaryRenderer.json(summaries[1], database: storePath))])
-            if let check { object = object.adding("compare", CheckRenderer.json(check)) }
-            print(object.pretty())
-            if !outputs.quiet { for summary in summaries { Terminal.error(SummaryRenderer.table(summary)) } }
-            if !outputs.quiet, let check { Terminal.error(CheckRenderer.text(check)) }
+            print(JSONRenderer().render(report), terminator: "")
+            if !outputs.quiet { Terminal.error(TableRenderer().render(report)) }
         } else {
-            for summary in summaries { print(SummaryRenderer.table(summary), terminator: "") }
-            if let check { print(CheckRenderer.text(check), terminator: "") }
+            print(TableRenderer().render(report), terminator: "")
         }
-        if let html = outputs.html, let reportData {
+        if let html = outputs.html, report.charts != nil {
             do throws(OutputFiles.Failure) {
-                try OutputFiles.write(HTMLReport.render(reportData.run, against: reportData.baseline), to: html, what: "the HTML report")
+                try OutputFiles.write(HTMLRenderer().render(report), to: html, what: "the HTML report")
             } catch {
                 throw RunInputError(error.message)
             }
@@ -85,11 +87,8 @@ public struct RunOutcome: Sendable {
         }
         if interrupted { return .interrupted }
         if storeFailed { return .storeFailed }
-        let markdown = summaries.map(SummaryRenderer.markdown).joined(separator: "\n") + (check.map { "\n" + CheckRenderer.markdown($0) } ?? "")
         do {
-            try OutputFiles.write(markdown: outputs.markdown, markdown, junit: outputs.junit,
-                                  CheckRenderer.junit(runs: zip(summaries, healths).map { ($0, $1) }, thresholds: summaries.last!.checks,
-                                                      check: check, timestamp: OutputFiles.junitTimestamp()))
+            try OutputFiles.write(markdown: outputs.markdown, MarkdownRenderer().render(report), junit: outputs.junit, JUnitRenderer().render(report))
         } catch {
             throw RunInputError(error.message)
         }

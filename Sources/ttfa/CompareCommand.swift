@@ -110,16 +110,12 @@ struct CompareCommand: AsyncParsableCommand {
         if check.metrics.isEmpty {
             throw CommandFailure(message: "\(check.baseline.source) and \(check.candidate.source) share no transport with ok trials; nothing to compare", exitCode: ExitCodes.usage)
         }
-        if json {
-            print(CheckRenderer.json(check).pretty())
-        } else {
-            print(CheckRenderer.text(check), terminator: "")
-        }
+        let report = Report(summaries: [], check: check)
+        print((json ? JSONRenderer() as any ReportRenderer : TableRenderer()).render(report), terminator: "")
         if !check.mismatches.isEmpty {
             Terminal.error("ttfa: warning: compared despite configuration differences (--allow-mismatch): \(check.mismatches.map(\.fact).joined(separator: ", "))\n")
         }
-        try OutputFiles.write(markdown: markdown, CheckRenderer.markdown(check), junit: junit,
-                              CheckRenderer.junit(thresholds: [], check: check, timestamp: OutputFiles.junitTimestamp()))
+        try OutputFiles.write(markdown: markdown, MarkdownRenderer().render(report), junit: junit, JUnitRenderer().render(report))
         if !check.regressed.isEmpty { throw ExitCode(ExitCodes.checkFailed) }
         if let health = candidateSide.health, !health.passed {
             for problem in health.problems { Terminal.error("ttfa: candidate: \(problem)\n") }

@@ -81,14 +81,11 @@ struct ReportCommand: AsyncParsableCommand {
         """
     )
 
-    enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-        case table, markdown, json, html
-    }
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var selection: RunSelection
 
-    @Option(help: "table, markdown, json or html.")
+    @Option(help: "table, markdown, json, html, csv (the run's trials, as `ttfa export`) or junit.")
     var format: ReportFormat = .table
 
     @Option(help: ArgumentHelp("Write the report to this file instead of stdout (written whole, or not at all).", valueName: "file"))
@@ -113,21 +110,9 @@ struct ReportCommand: AsyncParsableCommand {
         var (data, loadGroup, other, series) = loaded
         try ThresholdOptions.validate(thresholds, transports: data.summary.transports.map(\.transport), recordings: data.summary.recordingNames)
         data.summary.check(thresholds)
-        let text: String
-        switch format {
-        case .table: text = (loadGroup?.contributionsText(markdown: false) ?? "") + SummaryRenderer.table(data.summary)
-        case .markdown: text = (loadGroup?.contributionsText(markdown: true) ?? "") + SummaryRenderer.markdown(data.summary)
-        case .json:
-            var json = SummaryRenderer.json(data.summary, database: path)
-            if let loadGroup {
-                json = json.adding("group", loadGroup.contributionsJSON)
-            } else if !series.isEmpty {
-                json = json.adding("series", SeriesJSON.encode(series))
-            }
-            text = json.pretty() + "\n"
-        case .html: text = HTMLReport.render(data, against: other)
-        }
-        try Self.write(text, to: out)
+        let report = Report(summaries: [data.summary], healths: [data.summary.health], thresholds: data.summary.checks, database: path,
+                            group: loadGroup, series: series, charts: (data, other), trials: data.trials)
+        try Self.write(format.renderer.render(report), to: out)
         if !data.summary.thresholdsPassed { throw ExitCode(ExitCodes.checkFailed) }
     }
 
@@ -187,11 +172,11 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         let (csv, rows) = try await database.withStore(create: false) { store in
             let runs = all ? try await store.runs() : [try await RunSelection.resolve(run ?? "latest", in: store)]
-            var csv = CSVExporter.header
+            var csv = CSVRenderer.header
             var rows = 0
             for run in runs {
                 for trial in try await store.trials(runID: run.id!) {
-                    csv += CSVExporter.row(trial)
+                    csv += CSVRenderer.row(trial)
                     rows += 1
                 }
             }
@@ -219,3 +204,4 @@ struct ExportCommand: AsyncParsableCommand {
     }
 }
 
+extension ReportFormat: ExpressibleByArgument {}

@@ -112,9 +112,9 @@ struct RegressionCheckTests {
 
     @Test func junitEscapesWhatXMLCannotHold() throws {
         let threshold = try Threshold("sse.ttfa.p50 < 1ms")
-        let xml = CheckRenderer.junit(thresholds: [ThresholdResult(threshold: threshold, value: 2, passed: false)], check: nil, timestamp: "2026-11-27T00:00:00")
+        let xml = JUnitRenderer.junit(runs: [], thresholds: [ThresholdResult(threshold: threshold, value: 2, passed: false)], check: nil, timestamp: "2026-11-27T00:00:00")
         #expect(xml.contains("name=\"sse.ttfa.p50 &lt; 1ms\""))
         #expect(xml.contains("tests=\"1\" failures=\"1\""))
-        #expect(CheckRenderer.xml("a\u{0}b\u{1}c&\"") == "abc&amp;&quot;")
+        #expect(JUnitRenderer.xml("a\u{0}b\u{1}c&\"") == "abc&amp;&quot;")
     }
 }

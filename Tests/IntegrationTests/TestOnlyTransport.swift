@@ -110,10 +110,10 @@ struct TestOnlyTransportTests {
         // Summarized, exported and charted like the others.
         let summary = try #require(outcome.summaries.first)
         #expect(summary.transports.map(\.transport) == ["loopback-model"] && summary.transports.first?.ok == 3)
-        #expect(SummaryRenderer.table(summary).contains("loopback-model"))
-        let csv = CSVExporter.header + trials.map(CSVExporter.row).joined()
+        #expect(TableRenderer.summary(summary).contains("loopback-model"))
+        let csv = CSVRenderer.header + trials.map(CSVRenderer.row).joined()
         #expect(csv.split(separator: "\r\n").count == 4 && csv.contains(",loopback-model,"), "\(csv)")
-        let html = HTMLReport.render(try await ReportData.load(summary.run, from: store))
+        let html = HTMLRenderer.render(try await ReportData.load(summary.run, from: store))
         #expect(html.contains("loopback-model") && html.contains("<svg"))
     }
 }

@@ -25,9 +25,9 @@ struct RunSummaryTests {
         #expect(sse.trials == 3 && sse.failed == 1 && sse.errors.map(\.kind) == ["timeout"])
         #expect(summary.unsuccessful == 1)
         #expect(summary.comparisons.count == 1)
-        let json = SummaryRenderer.json(summary, database: "db").serialized()
+        let json = JSONRenderer.summary(summary, database: "db").serialized()
         #expect(json.contains("\"comparisons\":[{\"baseline\":\"websocket\",\"candidate\":\"sse\",\"metric\":\"ttfa_p50\""))
-        let csv = CSVExporter.row(trials[4])
+        let csv = CSVRenderer.row(trials[4])
         #expect(csv.contains(",\"'=boom, \"\"quoted\"\"\","), "text neutralised, then quoted")
     }
 

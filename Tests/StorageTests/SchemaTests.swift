@@ -45,8 +45,8 @@ struct SchemaTests {
     @Test func theCSVHasEveryTrialColumnButTheRowID() throws {
         let trial = try #require(try Self.recordColumns().first { $0.table == "trials" }).columns
         let expected = trial.filter { $0 != "id" }.map { $0.hasSuffix("_ns") ? String($0.dropLast(3)) + "_ms" : $0 }
-        #expect(CSVExporter.columns.filter { $0 != "audio_ms" } == expected)
-        #expect(CSVExporter.columns.contains("start_late_ms"))
+        #expect(CSVRenderer.columns.filter { $0 != "audio_ms" } == expected)
+        #expect(CSVRenderer.columns.contains("start_late_ms"))
     }
 
     /// `## Table \`name\``'s section: the column names in its tables' first cells and in its
@@ -93,7 +93,7 @@ struct SchemaTests {
         let start = try #require(text.range(of: "Columns: `"))
         let end = try #require(text.range(of: "`", range: start.upperBound..<text.endIndex))
         let listed = text[start.upperBound..<end.lowerBound].split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        #expect(listed == CSVExporter.columns)
+        #expect(listed == CSVRenderer.columns)
     }
 
     /// The check above can fail: a record with one more column than its table is caught.

@@ -61,7 +61,7 @@ struct SVGChart {
 
     /// Text for SVG and HTML: the JUnit writer's XML escaping (which also drops characters XML
     /// forbids).
-    static func escape(_ text: String) -> String { CheckRenderer.xml(text) }
+    static func escape(_ text: String) -> String { JUnitRenderer.xml(text) }
 
     /// Okabe–Ito colours: told apart with every common colour-vision deficiency, and in print.
     static let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]

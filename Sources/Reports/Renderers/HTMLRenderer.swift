@@ -3,77 +3,17 @@ import Statistics
 import Storage
 import TTFASupport
 
-/// What a report draws from one stored run: its summary, its trials, and the timeline of each
-/// transport's median trial.
-public struct ReportData: Sendable {
-    public var summary: RunSummary
-    public var trials: [TrialRecord]
-    /// Per transport: its median ok trial (the lower median) and that trial's events.
-    public var timelines: [(transport: String, trial: TrialRecord, events: [TrialEventRecord])]
-
-    public init(summary: RunSummary, trials: [TrialRecord], timelines: [(transport: String, trial: TrialRecord, events: [TrialEventRecord])]) {
-        self.summary = summary
-        self.trials = trials
-        self.timelines = timelines
-    }
-
-    /// Reads a run and what its charts need from a store.
-    public static func load(_ run: RunRecord, from store: any ResultsStore) async throws -> ReportData {
-        let trials = try await store.trials(runID: run.id!)
-        let summary = RunSummary(run: run, trials: trials)
-        var timelines: [(String, TrialRecord, [TrialEventRecord])] = []
-        for t in summary.transports {
-            guard let median = medianTrial(trials, transport: t.transport), let id = median.id else { continue }
-            timelines.append((t.transport, median, try await store.events(trialID: id)))
-        }
-        return ReportData(summary: summary, trials: trials, timelines: timelines)
-    }
-
-    /// A report of trials from several runs (a load group) under one merged summary.
-    public static func load(merged summary: RunSummary, trials: [TrialRecord], from store: any ResultsStore) async throws -> ReportData {
-        var timelines: [(String, TrialRecord, [TrialEventRecord])] = []
-        for t in summary.transports {
-            guard let median = medianTrial(trials, transport: t.transport), let id = median.id else { continue }
-            timelines.append((t.transport, median, try await store.events(trialID: id)))
-        }
-        return ReportData(summary: summary, trials: trials, timelines: timelines)
-    }
-
-    /// The ok measured trial with the (lower) median TTFA of a transport.
-    static func medianTrial(_ trials: [TrialRecord], transport: String) -> TrialRecord? {
-        let ok = trials.filter { $0.transport == transport && $0.isMeasuredOK && $0.ttfaNs != nil }.sorted { $0.ttfaNs! < $1.ttfaNs! }
-        return ok.isEmpty ? nil : ok[(ok.count - 1) / 2]
-    }
-
-    /// Where the median trial's time went: the server-side breakdown when the run measured the
-    /// embedded server, otherwise the client's own milestones. The parts add up to its TTFA.
-    func waterfallRow(_ t: TransportSummary, label: String) -> ReportCharts.WaterfallRow? {
-        if let b = t.breakdown {
-            return .init(label: label, trialSeq: b.trial, ttfaMs: b.ttfaMs, segments: b.parts)
-        }
-        guard let trial = Self.medianTrial(trials, transport: t.transport), let ttfa = trial.ttfaNs else { return nil }
-        let ms = { (ns: Int64?) in ns.map { Double($0) / 1e6 } }
-        let afterSpeech = { (ns: Int64?) in ns.map { Double($0 - trial.speechEndNs) / 1e6 } }
-        let total = Double(ttfa) / 1e6
-        let marks: [(String, Double?)] = [
-            ("encode", ms(trial.encodeNs)), ("upload", afterSpeech(trial.uploadDoneNs)), ("response_headers", afterSpeech(trial.responseHeadersNs)),
-            ("first_byte", afterSpeech(trial.firstByteNs)), ("first_audio", total),
-        ]
-        var segments: [(String, Double)] = []
-        var previous = 0.0
-        for (name, mark) in marks {
-            guard let mark else { continue }
-            let at = min(max(mark, previous), total)
-            segments.append((name, at - previous))
-            previous = at
-        }
-        return .init(label: label, trialSeq: trial.seq, ttfaMs: total, segments: segments)
-    }
-}
-
 /// The self-contained HTML report (`ttfa report --format html`): inline CSS and SVG, no
 /// scripts, nothing fetched — readable offline, in a CI artifact viewer, and printed on A4.
-public enum HTMLReport {
+public struct HTMLRenderer: ReportRenderer {
+    public init() {}
+
+    /// The report's charts (`Report.charts`; nothing to draw without them).
+    public func render(_ report: Report) -> String {
+        guard let charts = report.charts else { return "" }
+        return Self.render(charts.run, against: charts.baseline)
+    }
+
     public static func render(_ data: ReportData, against: ReportData? = nil) -> String {
         let s = data.summary
         var html = """
@@ -82,7 +22,7 @@ public enum HTMLReport {
             <title>ttfa report — run \(s.run.id ?? 0)\(against.map { " against run \($0.summary.run.id ?? 0)" } ?? "")</title>
             <style>\(css)</style></head><body>
             <header><h1>Time to first audio — run \(s.run.id ?? 0)\(against.map { " against run \($0.summary.run.id ?? 0)" } ?? "")</h1>
-            <p class="sub">\(esc(SummaryRenderer.heading(s)))</p></header>
+            <p class="sub">\(esc(TableRenderer.heading(s)))</p></header>
 
             """
         html += section("verdict", "Verdict", verdict(data, against: against))
@@ -143,7 +83,7 @@ public enum HTMLReport {
             out += "</table>"
         }
         if let against {
-            out += "<p class=\"note\">Against run \(against.summary.run.id ?? 0) (\(esc(SummaryRenderer.heading(against.summary)))): its lines are dashed.</p>"
+            out += "<p class=\"note\">Against run \(against.summary.run.id ?? 0) (\(esc(TableRenderer.heading(against.summary)))): its lines are dashed.</p>"
         }
         return out
     }
@@ -192,7 +132,7 @@ public enum HTMLReport {
         let s = data.summary
         guard !s.transports.isEmpty else { return "<p class=\"empty\">No measured trials.</p>" }
         var out = "<table class=\"summary\"><tr><th></th>" + s.transports.map { "<th>\(esc($0.transport))</th>" }.joined() + "</tr>"
-        for (label, cells) in SummaryRenderer.rows(s) {
+        for (label, cells) in TableRenderer.rows(s) {
             let indented = label.hasPrefix("  ")
             out += "<tr\(indented ? " class=\"sub\"" : "")><th>\(esc(label.trimmingCharacters(in: .whitespaces)))</th>" + cells.map { "<td>\(esc($0))</td>" }.joined() + "</tr>"
         }

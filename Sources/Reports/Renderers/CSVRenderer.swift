@@ -10,7 +10,14 @@ import Storage
 /// added to the record is exported without an edit here. Times are milliseconds (`*_ns` becomes
 /// `*_ms`); the instants after the end of speech are shown relative to it, so `first_audio_ms`
 /// reads as the TTFA does. `audio_ms`, the audio's playing time, follows `audio_bytes`.
-public enum CSVExporter {
+public struct CSVRenderer: ReportRenderer {
+    public init() {}
+
+    /// The header, then one row per trial.
+    public func render(_ report: Report) -> String {
+        Self.header + report.trials.map(Self.row).joined()
+    }
+
     /// Instants measured from the trial's start that the CSV shows from the end of speech.
     static let fromSpeechEnd: Set<String> = [
         "upload_done_ns", "response_headers_ns", "first_byte_ns", "first_event_ns", "first_audio_ns", "last_audio_ns",
