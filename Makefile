@@ -17,7 +17,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libsndfile1-dev l
 TEST_PACKAGES := libxml2-utils postgresql python3
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps test-deps apt-packages build run dist install test test-parallel test-timing test-dist bench-accuracy clean
+.PHONY: deps test-deps apt-packages build run dist install test lint format test-parallel test-timing test-dist bench-accuracy clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
@@ -49,9 +49,18 @@ install: build
 
 # The suite in two parts: everything that checks behaviour runs in parallel; what must measure
 # time runs alone afterwards, each figure judged against a baseline taken in the same run.
-test: test-deps
+test: test-deps lint
 	$(SWIFT) build --build-tests
 	@$(MAKE) --no-print-directory test-parallel test-timing
+
+# The house style (.swift-format: 4 spaces, 120 columns), checked by make test; `make format`
+# rewrites the files to it.
+SWIFT_SOURCES := Sources Tests Benchmarks Package.swift
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES)
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_SOURCES)
 
 test-parallel:
 	scripts/with-postgres.sh $(SWIFT) test --skip-build --skip TimingTests --skip DistTests

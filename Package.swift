@@ -170,7 +170,8 @@ let package = Package(
         .target(
             name: "RunSession",
             dependencies: [
-                "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "StoragePostgres", "TTFASupport",
+                "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "StoragePostgres",
+                "TTFASupport",
                 "VoiceTransport", "ReferenceServer", "LinkEmulator", "SpeechDetection", "DialectSpec",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -180,8 +181,10 @@ let package = Package(
         .executableTarget(
             name: "ttfa",
             dependencies: [
-                "RunSession", "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "StoragePostgres",
-                "TTFASupport", "VoiceTransport", "CPosix", "ReferenceServer", "LinkEmulator", "SpeechDetection", "SeededRandom",
+                "RunSession", "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite",
+                "StoragePostgres",
+                "TTFASupport", "VoiceTransport", "CPosix", "ReferenceServer", "LinkEmulator", "SpeechDetection",
+                "SeededRandom",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -203,7 +206,10 @@ let package = Package(
         // the in-process reference server.
         .target(
             name: "TestSupport",
-            dependencies: ["VoiceTransport", "ReferenceServer", "Replay", "Storage", "StorageSQLite", "RunSession", "TTFASupport", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "VoiceTransport", "ReferenceServer", "Replay", "Storage", "StorageSQLite", "RunSession", "TTFASupport",
+                .product(name: "Yams", package: "Yams"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -213,7 +219,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "VoiceTransport", "ReferenceServer", "LinkEmulator", "Replay", "Reports", "Checks", "Statistics", "Storage",
+                "TestSupport", "VoiceTransport", "ReferenceServer", "LinkEmulator", "Replay", "Reports", "Checks",
+                "Statistics", "Storage",
                 "StorageSQLite", "StoragePostgres", "RunSession", "TTFASupport", "ttfa", "CSndFile", "SpeechDetection",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -232,11 +239,23 @@ let package = Package(
         ),
         // A unit-test target per module with logic of its own.
         .testTarget(name: "TTFASupportTests", dependencies: ["TTFASupport"]),
-        .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "StorageSQLite", "TTFASupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StatisticsTests", dependencies: ["TestSupport", "Statistics", "Storage", "SeededRandom", "ReferenceServer"]),
-        .testTarget(name: "ChecksTests", dependencies: ["TestSupport", "Checks", "Reports", "Statistics", "Storage", "StorageSQLite"]),
-        .testTarget(name: "ReportsTests", dependencies: ["TestSupport", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "TTFASupport"]),
-        .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Storage", "TTFASupport", "VoiceTransport", "SpeechDetection"]),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: [
+                "TestSupport", "Storage", "StorageSQLite", "TTFASupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(
+            name: "StatisticsTests",
+            dependencies: ["TestSupport", "Statistics", "Storage", "SeededRandom", "ReferenceServer"]),
+        .testTarget(
+            name: "ChecksTests",
+            dependencies: ["TestSupport", "Checks", "Reports", "Statistics", "Storage", "StorageSQLite"]),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["TestSupport", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "TTFASupport"]),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: ["TestSupport", "Replay", "Storage", "TTFASupport", "VoiceTransport", "SpeechDetection"]),
         .testTarget(name: "SpeechDetectionTests", dependencies: ["SpeechDetection"]),
         .testTarget(name: "DialectSpecTests", dependencies: ["DialectSpec"]),
         .testTarget(name: "ReferenceServerTests", dependencies: ["ReferenceServer"]),

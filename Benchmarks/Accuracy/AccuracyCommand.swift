@@ -10,12 +10,13 @@ import VoiceTransport
 struct AccuracyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ttfa-accuracy",
-        abstract: "Measure the link emulator's delay and rate, and the TTFA of dialect files and server delays, against same-run baselines.",
+        abstract:
+            "Measure the link emulator's delay and rate, and the TTFA of dialect files and server delays, against same-run baselines.",
         discussion: """
-        Prints one figure per line: what was measured, what the configuration asks for, and the \
-        tolerance that this run's own baseline and jitter allow. Exit 1 when a figure lies \
-        outside its tolerance.
-        """
+            Prints one figure per line: what was measured, what the configuration asks for, and the \
+            tolerance that this run's own baseline and jitter allow. Exit 1 when a figure lies \
+            outside its tolerance.
+            """
     )
 
     @Flag(help: "Print the figures and their samples as one JSON object.")

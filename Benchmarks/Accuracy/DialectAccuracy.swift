@@ -40,7 +40,8 @@ enum DialectAccuracy {
         let file = try shippedFile(builtIn)
         fromFile.dialectFile = file
         let taker = try await TurnTaker([builtIn, fromFile, builtIn])
-        var samples: [[Double]] = [[], [], []], encodes: [[Double]] = [[], [], []]
+        var samples: [[Double]] = [[], [], []]
+        var encodes: [[Double]] = [[], [], []]
         for _ in 0..<rounds {
             for index in 0..<3 {
                 let timeline = await taker.turn(index)
@@ -52,15 +53,23 @@ enum DialectAccuracy {
             }
         }
         await taker.close()
-        let a = Sample(samples[0]), f = Sample(samples[1]), b = Sample(samples[2])
+        let a = Sample(samples[0])
+        let f = Sample(samples[1])
+        let b = Sample(samples[2])
         let both = Sample(samples[0] + samples[2])
-        let builtInEncode = Sample(encodes[0] + encodes[2]), fileEncode = Sample(encodes[1])
+        let builtInEncode = Sample(encodes[0] + encodes[2])
+        let fileEncode = Sample(encodes[1])
         let figure = Figure(
-            name: "\(kind.rawValue) dialect file vs built-in: TTFA difference", unit: "ms", expected: 0, measured: f.median - both.median,
+            name: "\(kind.rawValue) dialect file vs built-in: TTFA difference", unit: "ms", expected: 0,
+            measured: f.median - both.median,
             tolerance: Figure.tolerance(f, both),
-            basis: "TTFA less encode: file p50 \(Figure.format(f.median)) ms vs built-in p50 \(Figure.format(both.median)) ms (\(f.values.count) and "
+            basis:
+                "TTFA less encode: file p50 \(Figure.format(f.median)) ms vs built-in p50 \(Figure.format(both.median)) ms (\(f.values.count) and "
                 + "\(both.values.count) turns, first_audio_ms=\(firstAudioMs)); the built-in measured twice: \(Figure.format(a.median)) and "
-                + "\(Figure.format(b.median)) ms; encode p50 \(Figure.format(fileEncode.median)) ms (file), \(Figure.format(builtInEncode.median)) ms (built-in)")
-        return Comparison(transport: kind.rawValue, builtInA: a, builtInB: b, file: f, builtInEncode: builtInEncode, fileEncode: fileEncode, figure: figure)
+                + "\(Figure.format(b.median)) ms; encode p50 \(Figure.format(fileEncode.median)) ms (file), \(Figure.format(builtInEncode.median)) ms (built-in)"
+        )
+        return Comparison(
+            transport: kind.rawValue, builtInA: a, builtInB: b, file: f, builtInEncode: builtInEncode,
+            fileEncode: fileEncode, figure: figure)
     }
 }

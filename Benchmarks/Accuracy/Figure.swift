@@ -61,11 +61,14 @@ struct Figure: Sendable, Codable {
 
     var line: String {
         let status = withinTolerance ? "ok" : "OUTSIDE"
-        return "\(name): \(Self.format(measured)) \(unit) (configured \(Self.format(expected)), off by \(Self.format(deviation)), "
+        return
+            "\(name): \(Self.format(measured)) \(unit) (configured \(Self.format(expected)), off by \(Self.format(deviation)), "
             + "tolerance ±\(Self.format(tolerance))) \(status)\n    \(basis)"
     }
 
     static func format(_ value: Double) -> String {
-        abs(value) >= 100 ? String(format: "%.1f", value) : abs(value) >= 1 ? String(format: "%.2f", value) : String(format: "%.3f", value)
+        abs(value) >= 100
+            ? String(format: "%.1f", value)
+            : abs(value) >= 1 ? String(format: "%.2f", value) : String(format: "%.3f", value)
     }
 }

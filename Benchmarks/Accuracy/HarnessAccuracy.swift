@@ -14,10 +14,14 @@ enum HarnessAccuracy {
         var figure: Figure
     }
 
-    static func delay(_ kind: TransportKind, delayMs: Int = 300, baseMs: Int = 50, rounds: Int = 12) async throws -> Delay {
+    static func delay(_ kind: TransportKind, delayMs: Int = 300, baseMs: Int = 50, rounds: Int = 12) async throws
+        -> Delay
+    {
         let server = try await TestServer.get()
-        let taker = try await TurnTaker([try settings(kind, server, query: "?first_audio_ms=\(baseMs + delayMs)"),
-                                         try settings(kind, server, query: "?first_audio_ms=\(baseMs)")])
+        let taker = try await TurnTaker([
+            try settings(kind, server, query: "?first_audio_ms=\(baseMs + delayMs)"),
+            try settings(kind, server, query: "?first_audio_ms=\(baseMs)"),
+        ])
         var samples: [[Double]] = [[], []]
         for _ in 0..<rounds {
             for index in 0..<2 {
@@ -26,11 +30,13 @@ enum HarnessAccuracy {
             }
         }
         await taker.close()
-        let d = Sample(samples[0]), i = Sample(samples[1])
+        let d = Sample(samples[0])
+        let i = Sample(samples[1])
         let figure = Figure(
             name: "\(kind.rawValue) first_audio_ms +\(delayMs): TTFA added", unit: "ms", expected: Double(delayMs),
             measured: d.median - i.median, tolerance: Figure.tolerance(d, i),
-            basis: "p50 \(Figure.format(d.median)) ms at \(baseMs + delayMs) (min \(Figure.format(d.min))) minus p50 \(Figure.format(i.median)) ms at \(baseMs) "
+            basis:
+                "p50 \(Figure.format(d.median)) ms at \(baseMs + delayMs) (min \(Figure.format(d.min))) minus p50 \(Figure.format(i.median)) ms at \(baseMs) "
                 + "(IQR \(Figure.format(i.iqr))), \(d.values.count) and \(i.values.count) warm turns interleaved")
         return Delay(transport: kind.rawValue, delayed: d, immediate: i, figure: figure)
     }

@@ -30,7 +30,8 @@ enum LinkAccuracy {
     static func roundTrip(rttMs: Double = 40, pings: Int = 40) async throws -> RoundTrip {
         let echo = try TCPTestServer(serve: TCPTestServer.echo)
         defer { echo.stop() }
-        let delayedRelay = try await LinkRelay.start(spec: try LinkSpec(parsing: "rtt=\(Int(rttMs))ms"), targetHost: "127.0.0.1", targetPort: echo.port)
+        let delayedRelay = try await LinkRelay.start(
+            spec: try LinkSpec(parsing: "rtt=\(Int(rttMs))ms"), targetHost: "127.0.0.1", targetPort: echo.port)
         let baseRelay = try await LinkRelay.start(spec: .loopback, targetHost: "127.0.0.1", targetPort: echo.port)
         let probeLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let probe = probeLoop.next()
@@ -38,8 +39,12 @@ enum LinkAccuracy {
         // Blocking socket work stays off the cooperative pool (two threads here), which an
         // in-process reference server needs.
         let (delayed, base, late) = try await onDedicatedThread { () -> ([Double], [Double], [Double]) in
-            let a = try TCPClient(port: delayedRelay.port), b = try TCPClient(port: baseRelay.port)
-            defer { a.close(); b.close() }
+            let a = try TCPClient(port: delayedRelay.port)
+            let b = try TCPClient(port: baseRelay.port)
+            defer {
+                a.close()
+                b.close()
+            }
             func ping(_ client: TCPClient, _ byte: UInt8) -> Double? {
                 let start = DispatchTime.now().uptimeNanoseconds
                 client.write([byte])
@@ -53,7 +58,9 @@ enum LinkAccuracy {
                 let fired = try probe.scheduleTask(deadline: due) { NIODeadline.now() }.futureResult.wait()
                 return Double(fired.uptimeNanoseconds - due.uptimeNanoseconds) / 1e6
             }
-            var delayed: [Double] = [], base: [Double] = [], late: [Double] = []
+            var delayed: [Double] = []
+            var base: [Double] = []
+            var late: [Double] = []
             for i in 0..<pings {
                 if let t = ping(a, UInt8(i % 250)) { delayed.append(t) }
                 if let t = ping(b, UInt8(i % 250)) { base.append(t) }
@@ -64,11 +71,15 @@ enum LinkAccuracy {
         await delayedRelay.stop()
         await baseRelay.stop()
         try? await probeLoop.shutdownGracefully()
-        let d = Sample(delayed), b = Sample(base), l = Sample(late)
+        let d = Sample(delayed)
+        let b = Sample(base)
+        let l = Sample(late)
         let figure = Figure(
-            name: "link rtt=\(Int(rttMs))ms: added round trip", unit: "ms", expected: rttMs, measured: d.median - b.median,
+            name: "link rtt=\(Int(rttMs))ms: added round trip", unit: "ms", expected: rttMs,
+            measured: d.median - b.median,
             tolerance: Figure.tolerance(d, b) + 3 * l.median,
-            basis: "median of \(d.values.count) pings \(Figure.format(d.median)) ms (min \(Figure.format(d.min)), IQR \(Figure.format(d.iqr))) "
+            basis:
+                "median of \(d.values.count) pings \(Figure.format(d.median)) ms (min \(Figure.format(d.min)), IQR \(Figure.format(d.iqr))) "
                 + "minus the same through a relay without delay \(Figure.format(b.median)) ms (IQR \(Figure.format(b.iqr))), interleaved; "
                 + "tolerance: 4 standard errors of that difference plus three wake-ups after a \(Figure.format(rttMs / 2)) ms wait, "
                 + "\(Figure.format(l.median)) ms each (IQR \(Figure.format(l.iqr)))")
@@ -105,15 +116,18 @@ enum LinkAccuracy {
             while recv(client, &byte, 1, 0) > 0 {}
         }
         defer { bulk.stop() }
-        let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "rtt=10ms,down=\(Int(mbit))mbit,up=100mbit"),
-                                              targetHost: "127.0.0.1", targetPort: bulk.port)
+        let relay = try await LinkRelay.start(
+            spec: try LinkSpec(parsing: "rtt=10ms,down=\(Int(mbit))mbit,up=100mbit"),
+            targetHost: "127.0.0.1", targetPort: bulk.port)
         let (arrivals, counts) = try await onDedicatedThread { () -> ([Double], [Int]) in
             let client = try TCPClient(port: relay.port)
             defer { client.close() }  // the server then closes too
             client.write([0])
             var buffer = [UInt8](repeating: 0, count: 65_536)
-            var arrivals: [Double] = [], counts: [Int] = []
-            var received = 0, start: UInt64 = 0
+            var arrivals: [Double] = []
+            var counts: [Int] = []
+            var received = 0
+            var start: UInt64 = 0
             while received < bytes {
                 let n = recv(client.fd, &buffer, buffer.count, 0)
                 guard n > 0 else { throw POSIXError(.ECONNRESET) }
@@ -130,9 +144,12 @@ enum LinkAccuracy {
         let mbitPerMs = 8.0 / 1e3  // bytes per ms to Mbit/s
         let figure = Figure(
             name: "link down=\(Int(mbit))mbit: rate", unit: "Mbit/s", expected: mbit, measured: fit.slope * mbitPerMs,
-            tolerance: fit.slope * mbitPerMs * Figure.noiseSigmas * 2.0.squareRoot() * (fit.residualStandardDeviation / fit.slope) / (arrivals.last! - arrivals[1]),
-            basis: "slope of \(counts.last ?? 0) bytes over \(arrivals.count) reads in \(Figure.format(arrivals.last ?? 0)) ms; "
-                + "scatter about the line \(Figure.format(fit.residualStandardDeviation / (fit.slope == 0 ? 1 : fit.slope))) ms (rms)")
+            tolerance: fit.slope * mbitPerMs * Figure.noiseSigmas * 2.0.squareRoot()
+                * (fit.residualStandardDeviation / fit.slope) / (arrivals.last! - arrivals[1]),
+            basis:
+                "slope of \(counts.last ?? 0) bytes over \(arrivals.count) reads in \(Figure.format(arrivals.last ?? 0)) ms; "
+                + "scatter about the line \(Figure.format(fit.residualStandardDeviation / (fit.slope == 0 ? 1 : fit.slope))) ms (rms)"
+        )
         return Rate(arrivalsMs: arrivals, bytes: counts, figure: figure)
     }
 }
@@ -150,7 +167,8 @@ struct LineFit {
             self.init(slope: .nan, intercept: .nan, residualStandardDeviation: .nan)
             return
         }
-        let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
+        let mx = x.reduce(0, +) / n
+        let my = y.reduce(0, +) / n
         let sxx = x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
         let sxy = zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
         let slope = sxy / sxx

@@ -15,7 +15,12 @@ import TTFASupport
 /// - OP is one of `<`, `<=`, `>`, `>=`, `==`, `!=`.
 public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     public enum Comparator: String, Sendable, CaseIterable {
-        case lessOrEqual = "<=", greaterOrEqual = ">=", equal = "==", notEqual = "!=", less = "<", greater = ">"
+        case lessOrEqual = "<="
+        case greaterOrEqual = ">="
+        case equal = "=="
+        case notEqual = "!="
+        case less = "<"
+        case greater = ">"
 
         public func holds(_ a: Double, _ b: Double) -> Bool {
             switch self {
@@ -69,7 +74,9 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         // The operator: the first of <=, >=, ==, !=, <, > (two-character ones first).
         var found: (Comparator, Range<String.Index>)?
         for comparator in Comparator.allCases {
-            if let range = expression.range(of: comparator.rawValue), found.map({ range.lowerBound < $0.1.lowerBound }) ?? true {
+            if let range = expression.range(of: comparator.rawValue),
+                found.map({ range.lowerBound < $0.1.lowerBound }) ?? true
+            {
                 found = (comparator, range)
             }
         }
@@ -84,14 +91,20 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         var subject = left
         var rest = ""
         if let open = left.firstIndex(of: "[") {
-            guard let close = left.firstIndex(of: "]"), close > open else { throw fail("'[' without ']' around the recording") }
+            guard let close = left.firstIndex(of: "]"), close > open else {
+                throw fail("'[' without ']' around the recording")
+            }
             transport = String(left[..<open])
             recording = String(left[left.index(after: open)..<close])
-            guard left[left.index(after: close)...].hasPrefix(".") else { throw fail("expected '.' and a metric after '[\(recording!)]'") }
+            guard left[left.index(after: close)...].hasPrefix(".") else {
+                throw fail("expected '.' and a metric after '[\(recording!)]'")
+            }
             rest = String(left[left.index(close, offsetBy: 2)...])
             subject = transport
         } else {
-            guard let dot = left.firstIndex(of: ".") else { throw fail("expected TRANSPORT.METRIC, e.g. sse.ttfa.p50 or sse.failed") }
+            guard let dot = left.firstIndex(of: ".") else {
+                throw fail("expected TRANSPORT.METRIC, e.g. sse.ttfa.p50 or sse.failed")
+            }
             subject = String(left[..<dot])
             rest = String(left[left.index(after: dot)...])
             recording = nil
@@ -100,10 +113,13 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         guard !transport.isEmpty else { throw fail("no transport before the metric") }
         let parts = rest.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         let name = parts.first ?? ""
-        let valid = "metrics: \(Self.distributions.map { "\($0).STAT" }.joined(separator: ", ")), \(Self.counts.joined(separator: ", ")); STAT: \(Self.stats.joined(separator: ", "))"
+        let valid =
+            "metrics: \(Self.distributions.map { "\($0).STAT" }.joined(separator: ", ")), \(Self.counts.joined(separator: ", ")); STAT: \(Self.stats.joined(separator: ", "))"
         if Self.distributions.contains(name) {
             guard parts.count == 2, Self.stats.contains(parts[1]) else {
-                throw fail("\(name) needs one statistic, e.g. \(transport).\(name).p50 (\(Self.stats.joined(separator: ", ")))")
+                throw fail(
+                    "\(name) needs one statistic, e.g. \(transport).\(name).p50 (\(Self.stats.joined(separator: ", ")))"
+                )
             }
             if recording != nil && name != "ttfa" { throw fail("a recording narrows ttfa only, not \(name)") }
             metric = .distribution(name: name, stat: parts[1])
@@ -112,7 +128,9 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
             guard parts.count == 1 else { throw fail("\(name) is a count and takes no statistic") }
             if recording != nil { throw fail("a recording narrows ttfa only, not \(name)") }
             let share = right.hasSuffix("%")
-            if share && !Self.shares.contains(name) { throw fail("\(name) is a count; give a number, not a percentage") }
+            if share && !Self.shares.contains(name) {
+                throw fail("\(name) is a count; give a number, not a percentage")
+            }
             metric = .count(name: name, share: share)
             let number = share ? String(right.dropLast()) : right
             guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value.isFinite, value >= 0 else {
@@ -145,10 +163,14 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     /// or against a stored run). The error lists the valid names.
     public func validate(transports: [String], recordings: [String]) throws(CheckError) {
         guard transports.contains(transport) else {
-            throw CheckError("threshold '\(expression)': the run measures no transport '\(transport)'; it measures \(transports.joined(separator: ", "))")
+            throw CheckError(
+                "threshold '\(expression)': the run measures no transport '\(transport)'; it measures \(transports.joined(separator: ", "))"
+            )
         }
         if let recording, !recordings.contains(recording) {
-            throw CheckError("threshold '\(expression)': the run has no recording '\(recording)'; it has \(recordings.joined(separator: ", "))")
+            throw CheckError(
+                "threshold '\(expression)': the run has no recording '\(recording)'; it has \(recordings.joined(separator: ", "))"
+            )
         }
     }
 
@@ -157,20 +179,25 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         guard let value else { return "no value" }
         switch metric {
         case .distribution: return Format.ms(value)
-        case .count(_, let share): return share ? String(format: "%.1f%%", value * 100) : Format.number(value).replacingOccurrences(of: ".00", with: "")
+        case .count(_, let share):
+            return share
+                ? String(format: "%.1f%%", value * 100) : Format.number(value).replacingOccurrences(of: ".00", with: "")
         }
     }
 
     /// Parses thresholds from a file: YAML or JSON, a list of expressions or `{thresholds: […]}`.
     public static func load(file path: String) throws(CheckError) -> [Threshold] {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw CheckError("--thresholds \(path): no readable file there")
         }
         let lines: [String]
         do {
             lines = try YAMLList.strings(text, key: "thresholds")
         } catch {
-            throw CheckError("--thresholds \(path): \(error.message); write a list of expressions such as '- websocket.ttfa.p95 < 700ms' (or thresholds: [...])")
+            throw CheckError(
+                "--thresholds \(path): \(error.message); write a list of expressions such as '- websocket.ttfa.p95 < 700ms' (or thresholds: [...])"
+            )
         }
         var out: [Threshold] = []
         for line in lines { out.append(try Threshold(line)) }
@@ -195,4 +222,3 @@ public struct ThresholdResult: Sendable {
         "\(passed ? "✓" : "✗") \(threshold.expression) (measured \(threshold.format(value)))"
     }
 }
-

@@ -16,12 +16,16 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     /// A path from its steps (empty: the value itself).
     public init(steps: [Step]) {
         self.steps = steps
-        description = steps.isEmpty ? "$" : steps.enumerated().map { index, step in
-            switch step {
-            case .key(let key): (index == 0 ? "" : ".") + (key.contains(".") || key.contains("[") ? "[\"\(key)\"]" : key)
-            case .index(let i): "[\(i)]"
-            }
-        }.joined()
+        description =
+            steps.isEmpty
+            ? "$"
+            : steps.enumerated().map { index, step in
+                switch step {
+                case .key(let key):
+                    (index == 0 ? "" : ".") + (key.contains(".") || key.contains("[") ? "[\"\(key)\"]" : key)
+                case .index(let i): "[\(i)]"
+                }
+            }.joined()
     }
 
     public init(_ text: String) throws(SyntaxError) {
@@ -31,36 +35,51 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             rest = rest.dropFirst()
             if rest.hasPrefix(".") { rest = rest.dropFirst() }
         }
-        guard !rest.isEmpty else { throw SyntaxError(description: "\"\(text)\" is an empty path; write e.g. data.audio or choices[0].delta.audio.data") }
+        guard !rest.isEmpty else {
+            throw SyntaxError(
+                description: "\"\(text)\" is an empty path; write e.g. data.audio or choices[0].delta.audio.data")
+        }
         var steps: [Step] = []
         var expectKey = true
         while !rest.isEmpty {
             if rest.hasPrefix("[") {
-                guard let close = rest.firstIndex(of: "]") else { throw SyntaxError(description: "\"\(text)\" has a \"[\" without \"]\"") }
+                guard let close = rest.firstIndex(of: "]") else {
+                    throw SyntaxError(description: "\"\(text)\" has a \"[\" without \"]\"")
+                }
                 let inside = rest[rest.index(after: rest.startIndex)..<close]
                 if let index = Int(inside), index >= 0 {
                     steps.append(.index(index))
-                } else if inside.count >= 2, let quote = inside.first, quote == "\"" || quote == "'", inside.last == quote {
+                } else if inside.count >= 2, let quote = inside.first, quote == "\"" || quote == "'",
+                    inside.last == quote
+                {
                     steps.append(.key(String(inside.dropFirst().dropLast())))
                 } else {
-                    throw SyntaxError(description: "\"\(text)\": [\(inside)] is neither an array index ([0]) nor a quoted key ([\"a.b\"])")
+                    throw SyntaxError(
+                        description:
+                            "\"\(text)\": [\(inside)] is neither an array index ([0]) nor a quoted key ([\"a.b\"])")
                 }
                 rest = rest[rest.index(after: close)...]
                 expectKey = false
                 continue
             }
             if rest.hasPrefix(".") {
-                guard !expectKey else { throw SyntaxError(description: "\"\(text)\" has an empty key (two dots, or a leading dot)") }
+                guard !expectKey else {
+                    throw SyntaxError(description: "\"\(text)\" has an empty key (two dots, or a leading dot)")
+                }
                 rest = rest.dropFirst()
                 expectKey = true
-                guard !rest.isEmpty, !rest.hasPrefix(".") else { throw SyntaxError(description: "\"\(text)\" has an empty key (two dots, or a trailing dot)") }
+                guard !rest.isEmpty, !rest.hasPrefix(".") else {
+                    throw SyntaxError(description: "\"\(text)\" has an empty key (two dots, or a trailing dot)")
+                }
                 continue
             }
             guard expectKey else { throw SyntaxError(description: "\"\(text)\": expected \".\" or \"[\" after \"]\"") }
             let end = rest.firstIndex { $0 == "." || $0 == "[" } ?? rest.endIndex
             let key = rest[..<end]
             if key.contains(where: { $0 == "]" || $0 == " " || $0 == "{" || $0 == "}" }) {
-                throw SyntaxError(description: "\"\(text)\": key \"\(key)\" has a character a path key cannot (quote it: [\"\(key)\"])")
+                throw SyntaxError(
+                    description:
+                        "\"\(text)\": key \"\(key)\" has a character a path key cannot (quote it: [\"\(key)\"])")
             }
             steps.append(.key(String(key)))
             rest = rest[end...]

@@ -43,18 +43,22 @@ public enum JSONSkim {
         var text = text
         return text.withUTF8 { bytes in
             var scanner = Scanner(bytes: bytes, keys: [])
-            scanner.paths = paths.map { $0.map { step in
-                switch step {
-                case .key(let name): .key(Array(name.utf8))
-                case .index(let index): .index(index)
+            scanner.paths = paths.map {
+                $0.map { step in
+                    switch step {
+                    case .key(let name): .key(Array(name.utf8))
+                    case .index(let index): .index(index)
+                    }
                 }
-            } }
+            }
             guard scanner.document() else { return nil }
             var result: [Int: Found] = [:]
             for (index, found) in scanner.pathFound.enumerated() {
                 switch found {
                 case nil: continue
-                case .string(let range)?: result[index] = .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+                case .string(let range)?:
+                    result[index] = .string(
+                        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
                 case .object?: result[index] = .object
                 case .array?: result[index] = .array
                 case .other?: result[index] = .other
@@ -149,7 +153,10 @@ public enum JSONSkim {
             defer { depth -= 1 }
             i += 1  // {
             space()
-            if peek == UInt8(ascii: "}") { i += 1; return true }
+            if peek == UInt8(ascii: "}") {
+                i += 1
+                return true
+            }
             while true {
                 space()
                 guard peek == UInt8(ascii: "\""), let (name, nameEscaped) = string() else { return false }
@@ -192,7 +199,10 @@ public enum JSONSkim {
             defer { depth -= 1 }
             i += 1  // [
             space()
-            if peek == UInt8(ascii: "]") { i += 1; return true }
+            if peek == UInt8(ascii: "]") {
+                i += 1
+                return true
+            }
             var index = 0
             while true {
                 if paths.isEmpty {
@@ -229,13 +239,16 @@ public enum JSONSkim {
                     i += 1
                     guard let e = peek else { return nil }
                     switch e {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                        UInt8(ascii: "f"),
+                        UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         i += 1
                     case UInt8(ascii: "u"):
                         i += 1
                         for _ in 0..<4 {
-                            guard let h = peek, (0x30...0x39).contains(h) || (0x41...0x46).contains(h) || (0x61...0x66).contains(h) else { return nil }
+                            guard let h = peek,
+                                (0x30...0x39).contains(h) || (0x41...0x46).contains(h) || (0x61...0x66).contains(h)
+                            else { return nil }
                             i += 1
                         }
                     default:

@@ -213,7 +213,9 @@ public struct TemplateContext: Sendable {
     public var model: String
     public var voice: String
 
-    public init(audio: [UInt8] = [], format: AudioFormat = .pcm16At24k, turn: Int = 0, model: String = "", voice: String = "") {
+    public init(
+        audio: [UInt8] = [], format: AudioFormat = .pcm16At24k, turn: Int = 0, model: String = "", voice: String = ""
+    ) {
         self.audio = audio
         self.format = format
         self.turn = turn
@@ -229,7 +231,8 @@ public struct TemplateContext: Sendable {
         case .audioRaw: audio
         case .audioRate: Array(String(format.rate).utf8)
         case .audioEncoding: Array(format.encoding.rawValue.utf8)
-        case .audioDurationMs: Array(String(format.bytesPerSecond > 0 ? audio.count * 1000 / format.bytesPerSecond : 0).utf8)
+        case .audioDurationMs:
+            Array(String(format.bytesPerSecond > 0 ? audio.count * 1000 / format.bytesPerSecond : 0).utf8)
         case .turn: Array(String(turn).utf8)
         case .model: Array(model.utf8)
         case .voice: Array(voice.utf8)

@@ -10,11 +10,19 @@ public enum WAVContainer {
         out.reserveCapacity(44 + audio.count)
         func u32(_ v: Int) { out.append(contentsOf: withUnsafeBytes(of: UInt32(v).littleEndian, Array.init)) }
         func u16(_ v: Int) { out.append(contentsOf: withUnsafeBytes(of: UInt16(v).littleEndian, Array.init)) }
-        out.append(contentsOf: Array("RIFF".utf8)); u32(36 + audio.count)
+        out.append(contentsOf: Array("RIFF".utf8))
+        u32(36 + audio.count)
         out.append(contentsOf: Array("WAVE".utf8))
-        out.append(contentsOf: Array("fmt ".utf8)); u32(16)
-        u16(mulaw ? 7 : 1); u16(1); u32(format.rate); u32(format.rate * bytesPerSample); u16(bytesPerSample); u16(bytesPerSample * 8)
-        out.append(contentsOf: Array("data".utf8)); u32(audio.count)
+        out.append(contentsOf: Array("fmt ".utf8))
+        u32(16)
+        u16(mulaw ? 7 : 1)
+        u16(1)
+        u32(format.rate)
+        u32(format.rate * bytesPerSample)
+        u16(bytesPerSample)
+        u16(bytesPerSample * 8)
+        out.append(contentsOf: Array("data".utf8))
+        u32(audio.count)
         out.append(contentsOf: audio)
         return out
     }
@@ -38,9 +46,12 @@ public enum WAVContainer {
     /// Reads a WAV file's header. The data chunk may claim more than is there (a streamed WAV's
     /// 0xFFFFFFFF): what is there counts.
     public static func parse(_ bytes: [UInt8]) throws(Problem) -> Info {
-        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        func u32(_ at: Int) -> Int {
+            Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+        }
         func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
-        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else {
+        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8)
+        else {
             throw Problem(description: "not a WAV file (no RIFF/WAVE header)")
         }
         var offset = 12
@@ -59,10 +70,17 @@ public enum WAVContainer {
                 switch (format.tag, format.bits) {
                 case (1, 16), (0xFFFE, 16): encoding = .pcm16
                 case (7, 8): encoding = .mulaw
-                default: throw Problem(description: "WAV format tag \(format.tag) with \(format.bits)-bit samples (ttfa reads PCM16 and μ-law)")
+                default:
+                    throw Problem(
+                        description:
+                            "WAV format tag \(format.tag) with \(format.bits)-bit samples (ttfa reads PCM16 and μ-law)")
                 }
-                guard format.rate > 0, format.channels > 0 else { throw Problem(description: "the WAV header says \(format.rate) Hz, \(format.channels) channels") }
-                return Info(format: AudioFormat(encoding, rate: format.rate), channels: format.channels, data: body..<max(body, end))
+                guard format.rate > 0, format.channels > 0 else {
+                    throw Problem(description: "the WAV header says \(format.rate) Hz, \(format.channels) channels")
+                }
+                return Info(
+                    format: AudioFormat(encoding, rate: format.rate), channels: format.channels,
+                    data: body..<max(body, end))
             }
             offset = body + size + (size & 1)
         }

@@ -26,7 +26,10 @@ public final class LinkRelay: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
 
-    private init(spec: LinkSpec, targetHost: String, targetPort: Int, host: String, port: Int, group: MultiThreadedEventLoopGroup, channel: any Channel) {
+    private init(
+        spec: LinkSpec, targetHost: String, targetPort: Int, host: String, port: Int,
+        group: MultiThreadedEventLoopGroup, channel: any Channel
+    ) {
         self.spec = spec
         self.targetHost = targetHost
         self.targetPort = targetPort
@@ -37,7 +40,9 @@ public final class LinkRelay: Sendable {
     }
 
     /// Listens on `host:port` (0: a free port) and relays every connection to the target.
-    public static func start(spec: LinkSpec, host: String = "127.0.0.1", port: Int = 0, targetHost: String, targetPort: Int) async throws -> LinkRelay {
+    public static func start(
+        spec: LinkSpec, host: String = "127.0.0.1", port: Int = 0, targetHost: String, targetPort: Int
+    ) async throws -> LinkRelay {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let counter = ConnectionCounter()
         let bootstrap = ServerBootstrap(group: group)
@@ -54,7 +59,9 @@ public final class LinkRelay: Sendable {
         do {
             let channel = try await bootstrap.bind(host: host, port: port).get()
             let bound = channel.localAddress?.port ?? port
-            return LinkRelay(spec: spec, targetHost: targetHost, targetPort: targetPort, host: host, port: bound, group: group, channel: channel)
+            return LinkRelay(
+                spec: spec, targetHost: targetHost, targetPort: targetPort, host: host, port: bound, group: group,
+                channel: channel)
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -70,7 +77,12 @@ public final class LinkRelay: Sendable {
 
 final class ConnectionCounter: Sendable {
     private let value = Mutex<UInt64>(0)
-    func next() -> UInt64 { value.withLock { $0 += 1; return $0 } }
+    func next() -> UInt64 {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }
 
 /// One direction of one connection: bytes wait here until the schedule releases them.
@@ -215,8 +227,10 @@ final class InboundHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         let inbound = context.channel
         let rttNs = Int64(spec.rttMs * 1e6)
-        let up = DirectionQueue(eventLoop: context.eventLoop, schedule: LinkSchedule(direction: spec.up, seed: seed), firstExtraNs: rttNs)
-        let down = DirectionQueue(eventLoop: context.eventLoop, schedule: LinkSchedule(direction: spec.down, seed: seed &* 31 &+ 7))
+        let up = DirectionQueue(
+            eventLoop: context.eventLoop, schedule: LinkSchedule(direction: spec.up, seed: seed), firstExtraNs: rttNs)
+        let down = DirectionQueue(
+            eventLoop: context.eventLoop, schedule: LinkSchedule(direction: spec.down, seed: seed &* 31 &+ 7))
         down.target = inbound
         self.up = up
         self.down = down
@@ -234,12 +248,13 @@ final class InboundHandler: ChannelInboundHandler {
             .connectTimeout(.seconds(10))
             .channelInitializer { outbound in
                 outbound.eventLoop.makeCompletedFuture {
-                    try outbound.pipeline.syncOperations.addHandler(OutboundHandler(
-                        onRead: { loopBound.value.sink($0) },
-                        onClose: {
-                            loopBound.value.stage?.release()
-                            loopBound.value.down.enqueueClose()
-                        }))
+                    try outbound.pipeline.syncOperations.addHandler(
+                        OutboundHandler(
+                            onRead: { loopBound.value.sink($0) },
+                            onClose: {
+                                loopBound.value.stage?.release()
+                                loopBound.value.down.enqueueClose()
+                            }))
                 }
             }
             .connect(host: targetHost, port: targetPort)

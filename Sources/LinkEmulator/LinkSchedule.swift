@@ -39,7 +39,8 @@ public struct LinkSchedule: Sendable {
             if direction.jitterMs > 0 {
                 travel += direction.jitterMs * 1e6 * (2 * Double.random(in: 0..<1, using: &generator) - 1)
             }
-            if direction.stallProbability > 0, Double.random(in: 0..<1, using: &generator) < direction.stallProbability {
+            if direction.stallProbability > 0, Double.random(in: 0..<1, using: &generator) < direction.stallProbability
+            {
                 travel += direction.stallMs * 1e6
             }
             let release = max(lastRelease, sent + max(0, Int64(travel.rounded())) + extra)
@@ -57,4 +58,3 @@ public struct LinkSchedule: Sendable {
         return release
     }
 }
-

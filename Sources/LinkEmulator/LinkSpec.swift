@@ -30,7 +30,10 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
         public var stallProbability: Double
         public var stallMs: Double
 
-        public init(delayMs: Double = 0, jitterMs: Double = 0, bitsPerSecond: Double? = nil, stallProbability: Double = 0, stallMs: Double = 0) {
+        public init(
+            delayMs: Double = 0, jitterMs: Double = 0, bitsPerSecond: Double? = nil, stallProbability: Double = 0,
+            stallMs: Double = 0
+        ) {
             self.delayMs = delayMs
             self.jitterMs = jitterMs
             self.bitsPerSecond = bitsPerSecond
@@ -39,7 +42,9 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public init(name: String, up: Direction, down: Direction, bufferBytes: Int? = nil, flushMs: Double? = nil, seed: UInt64 = 1) {
+    public init(
+        name: String, up: Direction, down: Direction, bufferBytes: Int? = nil, flushMs: Double? = nil, seed: UInt64 = 1
+    ) {
         self.name = name
         self.up = up
         self.down = down
@@ -76,8 +81,9 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
     public static let presets: [LinkSpec] = [.loopback, .lan, .broadband, .fourG, .threeG]
 
     static func symmetric(_ name: String, rttMs: Double, jitterMs: Double, down: Double, up: Double) -> LinkSpec {
-        LinkSpec(name: name, up: Direction(delayMs: rttMs / 2, jitterMs: jitterMs, bitsPerSecond: up),
-                 down: Direction(delayMs: rttMs / 2, jitterMs: jitterMs, bitsPerSecond: down))
+        LinkSpec(
+            name: name, up: Direction(delayMs: rttMs / 2, jitterMs: jitterMs, bitsPerSecond: up),
+            down: Direction(delayMs: rttMs / 2, jitterMs: jitterMs, bitsPerSecond: down))
     }
 
     // MARK: parsing
@@ -90,19 +96,30 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
     /// Parses a preset's name or a spec (see the type's documentation).
     public init(parsing text: String) throws(ParseError) {
         let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !items.isEmpty else { throw ParseError(message: "--link \"\(text)\" is empty; give a preset (\(Self.presetNames)) or a spec like rtt=80ms,down=20mbit,up=5mbit") }
+        guard !items.isEmpty else {
+            throw ParseError(
+                message:
+                    "--link \"\(text)\" is empty; give a preset (\(Self.presetNames)) or a spec like rtt=80ms,down=20mbit,up=5mbit"
+            )
+        }
         var spec = LinkSpec.loopback
         var rest = items[...]
         if let preset = Self.presets.first(where: { $0.name == items[0] }) {
             spec = preset
             rest = items.dropFirst()
         } else if !items[0].contains("=") {
-            throw ParseError(message: "--link \(items[0]) is not a preset (\(Self.presetNames)) nor a setting like rtt=80ms")
+            throw ParseError(
+                message: "--link \(items[0]) is not a preset (\(Self.presetNames)) nor a setting like rtt=80ms")
         }
         spec.name = text
         for item in rest {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ParseError(message: "--link: \"\(item)\" is not NAME=VALUE (settings: rtt, delay, jitter, down, up, stall, buffer, flush, seed)") }
+            guard parts.count == 2 else {
+                throw ParseError(
+                    message:
+                        "--link: \"\(item)\" is not NAME=VALUE (settings: rtt, delay, jitter, down, up, stall, buffer, flush, seed)"
+                )
+            }
             let (key, value) = (parts[0], parts[1])
             switch key {
             case "rtt":
@@ -121,7 +138,9 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
             case "up": spec.up.bitsPerSecond = try Self.rate(value, key)
             case "stall":
                 let pair = value.split(separator: ":").map(String.init)
-                guard pair.count == 2, pair[0].hasSuffix("%"), let percent = Double(pair[0].dropLast()), (0...100).contains(percent) else {
+                guard pair.count == 2, pair[0].hasSuffix("%"), let percent = Double(pair[0].dropLast()),
+                    (0...100).contains(percent)
+                else {
                     throw ParseError(message: "--link stall=\(value): expected PERCENT%:DURATION, e.g. stall=1%:200ms")
                 }
                 let ms = try Self.milliseconds(pair[1], "stall")
@@ -132,10 +151,15 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
             case "buffer": spec.bufferBytes = try Self.bytes(value)
             case "flush": spec.flushMs = try Self.milliseconds(value, key)
             case "seed":
-                guard let seed = UInt64(value) else { throw ParseError(message: "--link seed=\(value): expected a whole number") }
+                guard let seed = UInt64(value) else {
+                    throw ParseError(message: "--link seed=\(value): expected a whole number")
+                }
                 spec.seed = seed
             default:
-                throw ParseError(message: "--link: unknown setting \"\(key)\"; settings: rtt, delay, jitter, down, up, stall, buffer, flush, seed")
+                throw ParseError(
+                    message:
+                        "--link: unknown setting \"\(key)\"; settings: rtt, delay, jitter, down, up, stall, buffer, flush, seed"
+                )
             }
         }
         if spec.flushMs != nil && spec.bufferBytes == nil {
@@ -157,7 +181,8 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
 
     static func rate(_ text: String, _ key: String) throws(ParseError) -> Double {
         let (number, unit) = split(text.lowercased())
-        let scale: Double? = ["kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "bit": 1, "kbps": 1e3, "mbps": 1e6, "gbps": 1e9][unit]
+        let scale: Double? = ["kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "bit": 1, "kbps": 1e3, "mbps": 1e6, "gbps": 1e9][
+            unit]
         guard let value = Double(number), value > 0, let scale else {
             throw ParseError(message: "--link \(key)=\(text): expected a rate such as 20mbit or 768kbit")
         }
@@ -166,7 +191,9 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
 
     static func bytes(_ text: String) throws(ParseError) -> Int {
         let (number, unit) = split(text.lowercased())
-        let scale: Int? = ["": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20][unit]
+        let scale: Int? = [
+            "": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
+        ][unit]
         guard let value = Double(number), value > 0, let scale else {
             throw ParseError(message: "--link buffer=\(text): expected a size such as 4k or 64k")
         }
@@ -185,10 +212,20 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
             guard let bits else { return "unlimited" }
             return bits >= 1e6 ? "\(Self.number(bits / 1e6)) Mbit/s" : "\(Self.number(bits / 1e3)) kbit/s"
         }
-        var parts = ["rtt \(Self.number(rttMs)) ms", "down \(rate(down.bitsPerSecond))", "up \(rate(up.bitsPerSecond))"]
-        if up.jitterMs > 0 || down.jitterMs > 0 { parts.append("jitter ±\(Self.number(max(up.jitterMs, down.jitterMs))) ms") }
-        if up.stallProbability > 0 { parts.append("stalls \(Self.number(up.stallProbability * 100))% × \(Self.number(up.stallMs)) ms") }
-        if let bufferBytes { parts.append("response buffered to \(bufferBytes / 1024 > 0 ? "\(bufferBytes / 1024) KiB" : "\(bufferBytes) B")" + (flushMs.map { " or \(Self.number($0)) ms" } ?? "")) }
+        var parts = [
+            "rtt \(Self.number(rttMs)) ms", "down \(rate(down.bitsPerSecond))", "up \(rate(up.bitsPerSecond))",
+        ]
+        if up.jitterMs > 0 || down.jitterMs > 0 {
+            parts.append("jitter ±\(Self.number(max(up.jitterMs, down.jitterMs))) ms")
+        }
+        if up.stallProbability > 0 {
+            parts.append("stalls \(Self.number(up.stallProbability * 100))% × \(Self.number(up.stallMs)) ms")
+        }
+        if let bufferBytes {
+            parts.append(
+                "response buffered to \(bufferBytes / 1024 > 0 ? "\(bufferBytes / 1024) KiB" : "\(bufferBytes) B")"
+                    + (flushMs.map { " or \(Self.number($0)) ms" } ?? ""))
+        }
         return parts.joined(separator: ", ")
     }
 
@@ -199,11 +236,16 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
     /// The spec as a JSON object (stored with a run).
     public var jsonObject: [String: Any] {
         func direction(_ d: Direction) -> [String: Any] {
-            var object: [String: Any] = ["delay_ms": d.delayMs, "jitter_ms": d.jitterMs, "stall_probability": d.stallProbability, "stall_ms": d.stallMs]
+            var object: [String: Any] = [
+                "delay_ms": d.delayMs, "jitter_ms": d.jitterMs, "stall_probability": d.stallProbability,
+                "stall_ms": d.stallMs,
+            ]
             object["bits_per_second"] = d.bitsPerSecond ?? NSNull()
             return object
         }
-        var object: [String: Any] = ["name": name, "up": direction(up), "down": direction(down), "seed": seed, "description": description]
+        var object: [String: Any] = [
+            "name": name, "up": direction(up), "down": direction(down), "seed": seed, "description": description,
+        ]
         object["buffer_bytes"] = bufferBytes ?? NSNull()
         object["flush_ms"] = flushMs ?? NSNull()
         return object

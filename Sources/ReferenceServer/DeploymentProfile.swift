@@ -1,5 +1,5 @@
-import SeededRandom
 import Foundation
+import SeededRandom
 
 /// How a deployment answers: what happens between a complete request and its first audio, and
 /// how the answer's audio is paced. The reference server plays one profile per endpoint.
@@ -35,7 +35,10 @@ public struct DeploymentProfile: Sendable, Equatable {
         /// Round trips a new upstream connection costs (TCP + TLS 1.3: 2).
         public var upstreamRoundTrips: Int
 
-        public init(invocation: Distribution, coldStartProbability: Double, coldStart: Distribution, upstreamRTTMs: Double, upstreamRoundTrips: Int) {
+        public init(
+            invocation: Distribution, coldStartProbability: Double, coldStart: Distribution, upstreamRTTMs: Double,
+            upstreamRoundTrips: Int
+        ) {
             self.invocation = invocation
             self.coldStartProbability = coldStartProbability
             self.coldStart = coldStart
@@ -44,7 +47,10 @@ public struct DeploymentProfile: Sendable, Equatable {
         }
     }
 
-    public init(name: String, description: String, edge: Edge?, ingestMsPerAudioSecond: Double, firstAudio: Distribution, answer: AnswerPacing, seed: UInt64 = 1) {
+    public init(
+        name: String, description: String, edge: Edge?, ingestMsPerAudioSecond: Double, firstAudio: Distribution,
+        answer: AnswerPacing, seed: UInt64 = 1
+    ) {
         self.name = name
         self.description = description
         self.edge = edge
@@ -62,7 +68,8 @@ public struct DeploymentProfile: Sendable, Equatable {
     /// 1.5× real time with transcript deltas interleaved.
     public static let realtime = DeploymentProfile(
         name: "realtime",
-        description: "OpenAI Realtime-like: model time to first audio log-normal (median 320 ms, p95 550 ms), 100 ms deltas at 1.5x real time",
+        description:
+            "OpenAI Realtime-like: model time to first audio log-normal (median 320 ms, p95 550 ms), 100 ms deltas at 1.5x real time",
         edge: nil, ingestMsPerAudioSecond: 0,
         firstAudio: .logNormal(median: 320, p95: 550),
         answer: AnswerPacing(audioMs: 1_200, deltaMs: 100, realTimeFactor: 1.5, transcriptChunksBeforeAudio: 1))
@@ -75,9 +82,11 @@ public struct DeploymentProfile: Sendable, Equatable {
     /// chunks before the first audio, audio at 1.5× real time.
     public static let edgeSSE = DeploymentProfile(
         name: "edge-sse",
-        description: "edge function proxying a model: invocation 25-60 ms, 5% cold starts of 300 ms, new upstream TLS (2 x 20 ms RTT), ingest 50 ms per s of audio, model log-normal (median 700 ms, p95 1100 ms), audio at 1.5x real time",
-        edge: Edge(invocation: .uniform(min: 25, max: 60), coldStartProbability: 0.05, coldStart: .fixed(300),
-                   upstreamRTTMs: 20, upstreamRoundTrips: 2),
+        description:
+            "edge function proxying a model: invocation 25-60 ms, 5% cold starts of 300 ms, new upstream TLS (2 x 20 ms RTT), ingest 50 ms per s of audio, model log-normal (median 700 ms, p95 1100 ms), audio at 1.5x real time",
+        edge: Edge(
+            invocation: .uniform(min: 25, max: 60), coldStartProbability: 0.05, coldStart: .fixed(300),
+            upstreamRTTMs: 20, upstreamRoundTrips: 2),
         ingestMsPerAudioSecond: 50,
         firstAudio: .logNormal(median: 700, p95: 1_100),
         answer: AnswerPacing(audioMs: 1_200, deltaMs: 100, realTimeFactor: 1.5, transcriptChunksBeforeAudio: 2))
@@ -171,4 +180,3 @@ public enum Distribution: Sendable, Equatable {
         }
     }
 }
-

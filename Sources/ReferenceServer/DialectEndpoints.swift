@@ -21,7 +21,8 @@ struct DialectSSEResponder: Sendable {
         do {
             options = try RequestOptions(target: target)
         } catch {
-            return ChatCompletionsResponder.error(.badRequest, message: error.message, type: "invalid_request_error", code: "invalid_value")
+            return ChatCompletionsResponder.error(
+                .badRequest, message: error.message, type: "invalid_request_error", code: "invalid_value")
         }
         let sequence = log.nextSequence(for: target)
         var request = request
@@ -29,49 +30,60 @@ struct DialectSSEResponder: Sendable {
         do {
             body = try await request.collectBody(upTo: ChatCompletionsResponder.maxBodyBytes)
         } catch {
-            return ChatCompletionsResponder.error(.contentTooLarge, message: "Request body larger than \(ChatCompletionsResponder.maxBodyBytes) bytes.", type: "invalid_request_error", code: "request_too_large")
+            return ChatCompletionsResponder.error(
+                .contentTooLarge, message: "Request body larger than \(ChatCompletionsResponder.maxBodyBytes) bytes.",
+                type: "invalid_request_error", code: "request_too_large")
         }
         let received = MonotonicServerClock.now()
         let seconds: Double
         do {
-            seconds = try speaker.audioSeconds(body: Array(body.readableBytesView), contentType: request.headers[.contentType])
+            seconds = try speaker.audioSeconds(
+                body: Array(body.readableBytesView), contentType: request.headers[.contentType])
         } catch {
-            return ChatCompletionsResponder.error(.badRequest, message: "\(error.message).", type: "invalid_request_error", code: "invalid_value")
+            return ChatCompletionsResponder.error(
+                .badRequest, message: "\(error.message).", type: "invalid_request_error", code: "invalid_value")
         }
         let path = speaker.dialect.path
         let plan = options.plan(profile, sequence: log.nextSequence(for: "profile " + path), audioSeconds: seconds)
         let id = Wire.id("resp_")
-        log.record(ServerLog.Answer(
-            id: id, transport: "sse", target: target, sequence: sequence, connection: log.connectionNumber(of: context.channel),
-            fault: options.fault(forRequest: sequence)?.rawValue, plan: plan, conversationItems: nil, metadata: nil,
-            requestCompleteNs: received, firstAudioSentNs: nil))
+        log.record(
+            ServerLog.Answer(
+                id: id, transport: "sse", target: target, sequence: sequence,
+                connection: log.connectionNumber(of: context.channel),
+                fault: options.fault(forRequest: sequence)?.rawValue, plan: plan, conversationItems: nil, metadata: nil,
+                requestCompleteNs: received, firstAudioSentNs: nil))
         let firstAudioAt = received + Int64(plan.totalMs * 1_000_000)
         let (speaker, profile, log) = (self.speaker, self.profile, self.log)
         let noAudio = options.fault(forRequest: sequence) == .noAudio
-        return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"], body: ResponseBody { writer in
-            func send(_ message: (event: String?, text: String)) async throws {
-                var frame = message.event.map { "event: \($0)\n" } ?? ""
-                for line in message.text.split(separator: "\n", omittingEmptySubsequences: false) { frame += "data: \(line)\n" }
-                try await writer.write(ByteBuffer(string: frame + "\n"))
-            }
-            let events = speaker.dialect.events
-            if let started = events.started.first { try await send(DialectSpeaker.message(for: started, id: id)) }
-            try await MonotonicServerClock.sleep(until: firstAudioAt)
-            var audioEvents = 0
-            for (index, delta) in speaker.deltas.enumerated() {
-                try await MonotonicServerClock.sleep(until: firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
-                if let rule = events.transcript.first, !speaker.transcript[index].isEmpty {
-                    try await send(DialectSpeaker.message(for: rule, id: id, payload: speaker.transcript[index]))
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                func send(_ message: (event: String?, text: String)) async throws {
+                    var frame = message.event.map { "event: \($0)\n" } ?? ""
+                    for line in message.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                        frame += "data: \(line)\n"
+                    }
+                    try await writer.write(ByteBuffer(string: frame + "\n"))
                 }
-                guard !noAudio, case .base64(let payload) = delta, let rule = events.audio.first else { continue }
-                try await send(DialectSpeaker.message(for: rule, id: id, payload: payload))
-                audioEvents += 1
-                if index == 0 { log.firstAudioSent(answer: id, at: MonotonicServerClock.now()) }
-            }
-            log.audioSent(answer: id, events: audioEvents)
-            if let end = events.end.first { try await send(DialectSpeaker.message(for: end, id: id)) }
-            try await writer.finish(nil)
-        })
+                let events = speaker.dialect.events
+                if let started = events.started.first { try await send(DialectSpeaker.message(for: started, id: id)) }
+                try await MonotonicServerClock.sleep(until: firstAudioAt)
+                var audioEvents = 0
+                for (index, delta) in speaker.deltas.enumerated() {
+                    try await MonotonicServerClock.sleep(
+                        until: firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
+                    if let rule = events.transcript.first, !speaker.transcript[index].isEmpty {
+                        try await send(DialectSpeaker.message(for: rule, id: id, payload: speaker.transcript[index]))
+                    }
+                    guard !noAudio, case .base64(let payload) = delta, let rule = events.audio.first else { continue }
+                    try await send(DialectSpeaker.message(for: rule, id: id, payload: payload))
+                    audioEvents += 1
+                    if index == 0 { log.firstAudioSent(answer: id, at: MonotonicServerClock.now()) }
+                }
+                log.audioSent(answer: id, events: audioEvents)
+                if let end = events.end.first { try await send(DialectSpeaker.message(for: end, id: id)) }
+                try await writer.finish(nil)
+            })
     }
 }
 
@@ -108,7 +120,8 @@ struct DialectWebSocketSession: Sendable {
                         setupLeft -= 1
                         log.clientMessage("setup", on: connection, at: received)
                         if setupLeft == 0, let ready = dialect.ready.first {
-                            try await outbound.write(.text(DialectSpeaker.message(for: ready, id: Wire.id("sess_")).text))
+                            try await outbound.write(
+                                .text(DialectSpeaker.message(for: ready, id: Wire.id("sess_")).text))
                         }
                         continue
                     }
@@ -125,33 +138,45 @@ struct DialectWebSocketSession: Sendable {
                     guard audioBytes > 0 else { continue }
                     audioBytes = 0
                     let sequence = log.nextSequence(for: target)
-                    let plan = options.plan(profile, sequence: log.nextSequence(for: "profile " + dialect.path), audioSeconds: 0)
+                    let plan = options.plan(
+                        profile, sequence: log.nextSequence(for: "profile " + dialect.path), audioSeconds: 0)
                     let id = Wire.id("resp_")
-                    log.record(ServerLog.Answer(
-                        id: id, transport: "websocket", target: target, sequence: sequence, connection: connection,
-                        fault: nil, plan: plan, conversationItems: nil, metadata: nil, requestCompleteNs: received, firstAudioSentNs: nil))
+                    log.record(
+                        ServerLog.Answer(
+                            id: id, transport: "websocket", target: target, sequence: sequence, connection: connection,
+                            fault: nil, plan: plan, conversationItems: nil, metadata: nil, requestCompleteNs: received,
+                            firstAudioSentNs: nil))
                     let firstAudioAt = received + Int64(plan.totalMs * 1_000_000)
                     group.addTask { [speaker, profile, log] in
                         let events = speaker.dialect.events
-                        if let started = events.started.first { try await outbound.write(.text(DialectSpeaker.message(for: started, id: id).text)) }
+                        if let started = events.started.first {
+                            try await outbound.write(.text(DialectSpeaker.message(for: started, id: id).text))
+                        }
                         try await MonotonicServerClock.sleep(until: firstAudioAt)
                         var audioEvents = 0
                         for (index, delta) in speaker.deltas.enumerated() {
-                            try await MonotonicServerClock.sleep(until: firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
+                            try await MonotonicServerClock.sleep(
+                                until: firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
                             if let rule = events.transcript.first, !speaker.transcript[index].isEmpty {
-                                try await outbound.write(.text(DialectSpeaker.message(for: rule, id: id, payload: speaker.transcript[index]).text))
+                                try await outbound.write(
+                                    .text(
+                                        DialectSpeaker.message(for: rule, id: id, payload: speaker.transcript[index])
+                                            .text))
                             }
                             switch delta {
                             case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
                             case .base64(let payload):
                                 guard let rule = events.audio.first else { continue }
-                                try await outbound.write(.text(DialectSpeaker.message(for: rule, id: id, payload: payload).text))
+                                try await outbound.write(
+                                    .text(DialectSpeaker.message(for: rule, id: id, payload: payload).text))
                             }
                             audioEvents += 1
                             if index == 0 { log.firstAudioSent(answer: id, at: MonotonicServerClock.now()) }
                         }
                         log.audioSent(answer: id, events: audioEvents)
-                        if let rule = events.end.first { try await outbound.write(.text(DialectSpeaker.message(for: rule, id: id).text)) }
+                        if let rule = events.end.first {
+                            try await outbound.write(.text(DialectSpeaker.message(for: rule, id: id).text))
+                        }
                     }
                 }
             }
@@ -172,12 +197,14 @@ struct DialectWebSocketSession: Sendable {
                 pattern = nil
             case .text(let template):
                 json = nil
-                pattern = "^" + template.pieces.map { piece in
-                    switch piece {
-                    case .literal(let text): NSRegularExpression.escapedPattern(for: text)
-                    case .placeholder: "[\\s\\S]*?"
-                    }
-                }.joined() + "$"
+                pattern =
+                    "^"
+                    + template.pieces.map { piece in
+                        switch piece {
+                        case .literal(let text): NSRegularExpression.escapedPattern(for: text)
+                        case .placeholder: "[\\s\\S]*?"
+                        }
+                    }.joined() + "$"
             default:
                 return nil
             }

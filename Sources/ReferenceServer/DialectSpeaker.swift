@@ -55,7 +55,8 @@ struct DialectSpeaker: Sendable {
         if let path = rule.responseID { object = path.setting(id, in: object) }
         for path in rule.has where path.value(in: object) == nil { object = path.setting(id, in: object) }
         if let payload, let path = rule.path { object = path.setting(payload, in: object) }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
         return (rule.event, String(decoding: data, as: UTF8.self))
     }
 
@@ -77,21 +78,35 @@ struct DialectSpeaker: Sendable {
                 throw Problem(message: "the body is not JSON (dialect \(dialect.name) sends a JSON body)")
             }
             guard template.matches(object) else {
-                throw Problem(message: "the JSON body does not have the shape of dialect \(dialect.name)'s request.json (a fixed value differs or is missing)")
+                throw Problem(
+                    message:
+                        "the JSON body does not have the shape of dialect \(dialect.name)'s request.json (a fixed value differs or is missing)"
+                )
             }
-            guard let (path, string) = template.placeholders().first(where: { $0.string.placeholders.contains(where: \.isAudio) }) else { return 0 }
+            guard
+                let (path, string) = template.placeholders().first(where: {
+                    $0.string.placeholders.contains(where: \.isAudio)
+                })
+            else { return 0 }
             guard let text = JSONPath(steps: path).string(in: object) else {
-                throw Problem(message: "the body has no audio at \(JSONPath(steps: path)) (dialect \(dialect.name) puts it there)")
+                throw Problem(
+                    message: "the body has no audio at \(JSONPath(steps: path)) (dialect \(dialect.name) puts it there)"
+                )
             }
             let (placeholder, inner) = Self.strip(text, template: string)
-            guard let data = Data(base64Encoded: inner) else { throw Problem(message: "the audio at \(JSONPath(steps: path)) is not base64") }
+            guard let data = Data(base64Encoded: inner) else {
+                throw Problem(message: "the audio at \(JSONPath(steps: path)) is not base64")
+            }
             return try seconds(Array(data), as: placeholder)
         case .raw(let template):
             guard let placeholder = template.sole, placeholder.isAudio else { return 0 }
             return try seconds(body, as: placeholder)
         case .multipart(let parts):
             guard let part = parts.first(where: { $0.value.placeholders.contains(where: \.isAudio) }) else { return 0 }
-            guard let boundary = contentType?.components(separatedBy: "boundary=").last?.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")), contentType?.contains("boundary=") == true else {
+            guard
+                let boundary = contentType?.components(separatedBy: "boundary=").last?.trimmingCharacters(
+                    in: CharacterSet(charactersIn: "\" ")), contentType?.contains("boundary=") == true
+            else {
                 throw Problem(message: "a multipart body needs Content-Type: multipart/form-data; boundary=…")
             }
             guard let bytes = Self.multipartPart(body, boundary: boundary, name: part.name) else {
@@ -100,7 +115,9 @@ struct DialectSpeaker: Sendable {
             var placeholder = part.value.sole ?? .audioRaw
             var data = bytes
             if placeholder == .audioBase64 || placeholder == .audioWAVBase64 {
-                guard let decoded = Data(base64Encoded: String(decoding: bytes, as: UTF8.self)) else { throw Problem(message: "part \"\(part.name)\" is not base64") }
+                guard let decoded = Data(base64Encoded: String(decoding: bytes, as: UTF8.self)) else {
+                    throw Problem(message: "part \"\(part.name)\" is not base64")
+                }
                 data = Array(decoded)
                 placeholder = placeholder == .audioBase64 ? .audioRaw : .audioWAV
             }
@@ -135,7 +152,10 @@ struct DialectSpeaker: Sendable {
                 if beforeAudio, inner.hasPrefix(literal) { inner = inner.dropFirst(literal.count) }
                 if !beforeAudio, inner.hasSuffix(literal) { inner = inner.dropLast(literal.count) }
             case .placeholder(let p):
-                if p.isAudio { placeholder = p; beforeAudio = false }
+                if p.isAudio {
+                    placeholder = p
+                    beforeAudio = false
+                }
             }
         }
         return (placeholder, String(inner))
@@ -147,7 +167,12 @@ struct DialectSpeaker: Sendable {
         var starts: [Int] = []
         var i = 0
         while i + delimiter.count <= body.count {
-            if body[i] == delimiter[0], Array(body[i..<i + delimiter.count]) == delimiter { starts.append(i); i += delimiter.count } else { i += 1 }
+            if body[i] == delimiter[0], Array(body[i..<i + delimiter.count]) == delimiter {
+                starts.append(i)
+                i += delimiter.count
+            } else {
+                i += 1
+            }
         }
         for (index, start) in starts.enumerated() where index + 1 < starts.count {
             let part = Array(body[(start + delimiter.count)..<starts[index + 1]])
@@ -163,7 +188,8 @@ struct DialectSpeaker: Sendable {
 
     static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] && Array(haystack[i..<i + needle.count]) == needle { return i }
+        for i in 0...(haystack.count - needle.count)
+        where haystack[i] == needle[0] && Array(haystack[i..<i + needle.count]) == needle { return i }
         return nil
     }
 }

@@ -94,7 +94,9 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let requestLine = lines.first.map(String.init) ?? ""
         let target = requestLine.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
         func header(_ name: String) -> String? {
-            lines.dropFirst().first { $0.lowercased().hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces).lowercased() }
+            lines.dropFirst().first { $0.lowercased().hasPrefix(name + ":") }.map {
+                String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces).lowercased()
+            }
         }
         guard header("upgrade")?.contains("websocket") == true else {
             if requestLine.hasSuffix("HTTP/1.0") {
@@ -108,50 +110,74 @@ final class EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             return passThrough(context: context)
         }
-        let connectionTokens = (header("connection") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let connectionTokens = (header("connection") ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         guard connectionTokens.contains("upgrade") else {
-            return answer(context: context, status: "426 Upgrade Required", contentType: "application/json",
-                          body: Wire.json(["error": Wire.errorObject(
-                              message: "WebSocket upgrade refused: the Connection header is \"\(header("connection") ?? "missing")\", it must contain \"Upgrade\" (RFC 7230 §6.7). A proxy in front of this server may be dropping hop-by-hop headers (nginx needs proxy_set_header Connection \"upgrade\").",
-                              type: "invalid_request_error", code: "upgrade_required")]),
-                          extraHeaders: "Upgrade: websocket\r\n")
+            return answer(
+                context: context, status: "426 Upgrade Required", contentType: "application/json",
+                body: Wire.json([
+                    "error": Wire.errorObject(
+                        message:
+                            "WebSocket upgrade refused: the Connection header is \"\(header("connection") ?? "missing")\", it must contain \"Upgrade\" (RFC 7230 §6.7). A proxy in front of this server may be dropping hop-by-hop headers (nginx needs proxy_set_header Connection \"upgrade\").",
+                        type: "invalid_request_error", code: "upgrade_required")
+                ]),
+                extraHeaders: "Upgrade: websocket\r\n")
         }
         let options: RequestOptions
         do {
             options = try RequestOptions(target: target)
         } catch {
-            return answer(context: context, status: "400 Bad Request", contentType: "application/json",
-                          body: Wire.json(["error": Wire.errorObject(message: error.message, type: "invalid_request_error", code: "invalid_value")]))
+            return answer(
+                context: context, status: "400 Bad Request", contentType: "application/json",
+                body: Wire.json([
+                    "error": Wire.errorObject(
+                        message: error.message, type: "invalid_request_error", code: "invalid_value")
+                ]))
         }
         guard let fault = options.fault, fault.isUpgradeFault,
-              options.fault(forRequest: log.nextSequence(for: "UPGRADE " + target)) != nil
+            options.fault(forRequest: log.nextSequence(for: "UPGRADE " + target)) != nil
         else { return passThrough(context: context) }
         logger.debug("upgrade fault", metadata: ["fault": "\(fault.rawValue)"])
         switch fault {
         case .rejectUpgrade:
-            answer(context: context, status: "200 OK", contentType: "text/plain; charset=utf-8",
-                   body: "This endpoint does not support WebSocket connections.\n")
+            answer(
+                context: context, status: "200 OK", contentType: "text/plain; charset=utf-8",
+                body: "This endpoint does not support WebSocket connections.\n")
         case .closeBeforeUpgrade:
             decided = true
             buffered = nil
             context.close(promise: nil)
         case .http500:
-            answer(context: context, status: "500 Internal Server Error", contentType: "application/json",
-                   body: Wire.json(["error": Wire.errorObject(message: "The server had an error while processing your request. Sorry about that!", type: "server_error", code: nil)]))
+            answer(
+                context: context, status: "500 Internal Server Error", contentType: "application/json",
+                body: Wire.json([
+                    "error": Wire.errorObject(
+                        message: "The server had an error while processing your request. Sorry about that!",
+                        type: "server_error", code: nil)
+                ]))
         case .http429:
-            answer(context: context, status: "429 Too Many Requests", contentType: "application/json",
-                   body: Wire.json(["error": Wire.errorObject(message: "Rate limit reached for requests. Please try again in 1s.", type: "requests", code: "rate_limit_exceeded")]),
-                   extraHeaders: "Retry-After: 1\r\n")
+            answer(
+                context: context, status: "429 Too Many Requests", contentType: "application/json",
+                body: Wire.json([
+                    "error": Wire.errorObject(
+                        message: "Rate limit reached for requests. Please try again in 1s.", type: "requests",
+                        code: "rate_limit_exceeded")
+                ]),
+                extraHeaders: "Retry-After: 1\r\n")
         default:
             passThrough(context: context)
         }
     }
 
-    private func answer(context: ChannelHandlerContext, status: String, contentType: String, body: String, extraHeaders: String = "") {
+    private func answer(
+        context: ChannelHandlerContext, status: String, contentType: String, body: String, extraHeaders: String = ""
+    ) {
         decided = true
         buffered = nil
         let bodyBytes = Array(body.utf8)
-        let response = "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(bodyBytes.count)\r\n\(extraHeaders)Connection: close\r\n\r\n"
+        let response =
+            "HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(bodyBytes.count)\r\n\(extraHeaders)Connection: close\r\n\r\n"
         var buffer = context.channel.allocator.buffer(capacity: response.utf8.count + bodyBytes.count)
         buffer.writeString(response)
         buffer.writeBytes(bodyBytes)
@@ -221,7 +247,9 @@ struct HTTP10Framing {
                 index += 1
                 if line.count >= 2 && line.suffix(2).elementsEqual([13, 10]) {
                     let text = String(decoding: line.dropLast(2), as: UTF8.self)
-                    let digits = text.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                    let digits =
+                        text.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) }
+                        ?? ""
                     let size = Int(digits, radix: 16) ?? 0
                     state = size == 0 ? .trailer([]) : .data(size)
                 } else {

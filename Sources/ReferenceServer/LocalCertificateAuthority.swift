@@ -35,7 +35,8 @@ public struct LocalCertificateAuthority: Sendable {
         let server = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: .init(serverKey.publicKey),
             notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(30 * 86_400),
-            issuer: caName, subject: try DistinguishedName { CommonName("localhost") }, signatureAlgorithm: .ecdsaWithSHA256,
+            issuer: caName, subject: try DistinguishedName { CommonName("localhost") },
+            signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
@@ -54,7 +55,8 @@ public struct LocalCertificateAuthority: Sendable {
 
     /// Writes the CA certificate to a new file in the temporary folder; returns its path.
     public func writeCA() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ttfa-reference-ca-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8)).pem")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ttfa-reference-ca-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8)).pem")
         try Data(caPEM.utf8).write(to: url)
         return url.path
     }
@@ -81,7 +83,9 @@ public struct ServerTLS: Sendable {
         guard let keyData = FileManager.default.contents(atPath: key) else {
             throw ReferenceServerError(message: "--key \(key): no readable PEM file there")
         }
-        return ServerTLS(certificatePEM: String(decoding: cert, as: UTF8.self), keyPEM: String(decoding: keyData, as: UTF8.self), authority: nil)
+        return ServerTLS(
+            certificatePEM: String(decoding: cert, as: UTF8.self), keyPEM: String(decoding: keyData, as: UTF8.self),
+            authority: nil)
     }
 
     /// NIOSSL's server configuration: HTTP/1.1 only (a WebSocket upgrade needs it).
@@ -98,7 +102,8 @@ public struct ServerTLS: Sendable {
         } catch {
             throw ReferenceServerError(message: "the TLS key is not a readable PEM private key (\(error))")
         }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(key))
         configuration.applicationProtocols = ["http/1.1"]
         return configuration
     }

@@ -19,9 +19,12 @@ extension DeploymentProfile {
     /// A preset's name, or the path of a profile file.
     public static func load(_ spec: String) throws(ProfileError) -> DeploymentProfile {
         if let preset = named(spec) { return preset }
-        let looksLikeFile = spec.contains("/") || spec.hasSuffix(".json") || spec.hasSuffix(".yaml") || spec.hasSuffix(".yml")
+        let looksLikeFile =
+            spec.contains("/") || spec.hasSuffix(".json") || spec.hasSuffix(".yaml") || spec.hasSuffix(".yml")
         guard looksLikeFile || FileManager.default.fileExists(atPath: spec) else {
-            throw ProfileError("profile \"\(spec)\" is neither a preset (\(presets.map(\.name).joined(separator: ", "))) nor a file; give a preset's name or the path of a JSON or YAML profile")
+            throw ProfileError(
+                "profile \"\(spec)\" is neither a preset (\(presets.map(\.name).joined(separator: ", "))) nor a file; give a preset's name or the path of a JSON or YAML profile"
+            )
         }
         guard let data = FileManager.default.contents(atPath: spec) else {
             throw ProfileError("\(spec): no readable profile file there")
@@ -41,7 +44,8 @@ extension DeploymentProfile {
             throw ProfileError("\(spec): a profile is an object with keys such as name, first_audio_ms, edge, answer")
         }
         var reader = TreeReader(file: spec)
-        return try reader.profile(object, fallbackName: URL(fileURLWithPath: spec).deletingPathExtension().lastPathComponent)
+        return try reader.profile(
+            object, fallbackName: URL(fileURLWithPath: spec).deletingPathExtension().lastPathComponent)
     }
 
     /// The profile as a JSON object (what is stored with a run, and what a file may contain).
@@ -50,8 +54,10 @@ extension DeploymentProfile {
             "name": name, "description": description, "seed": seed,
             "ingest_ms_per_audio_second": ingestMsPerAudioSecond,
             "first_audio_ms": firstAudio.jsonValue,
-            "answer": ["audio_ms": answer.audioMs, "delta_ms": answer.deltaMs, "real_time_factor": answer.realTimeFactor,
-                       "transcript_chunks_before_audio": answer.transcriptChunksBeforeAudio],
+            "answer": [
+                "audio_ms": answer.audioMs, "delta_ms": answer.deltaMs, "real_time_factor": answer.realTimeFactor,
+                "transcript_chunks_before_audio": answer.transcriptChunksBeforeAudio,
+            ],
         ]
         if let edge {
             object["edge"] = [
@@ -74,7 +80,10 @@ extension DeploymentProfile {
     private static func yamlScalar(_ value: Any) -> String {
         switch value {
         case let text as String:
-            return String(decoding: (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8), as: UTF8.self).dropFirst().dropLast().description
+            return String(
+                decoding: (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes]))
+                    ?? Data("[\"\"]".utf8), as: UTF8.self
+            ).dropFirst().dropLast().description
         case let double as Double:
             return double == double.rounded() && abs(double) < 1e15 ? String(Int64(double)) : String(double)
         default:
@@ -101,7 +110,10 @@ extension DeploymentProfile {
 
     /// `jsonObject` as text, keys sorted.
     public var jsonText: String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: jsonObject, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8), as: UTF8.self)
+        String(
+            decoding: (try? JSONSerialization.data(
+                withJSONObject: jsonObject, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8),
+            as: UTF8.self)
     }
 }
 
@@ -170,18 +182,25 @@ private struct TreeReader {
     func distribution(_ value: Any?, _ path: String) throws(ProfileError) -> Distribution {
         if let value, !(value is [String: Any]) { return .fixed(try number(value, path)) }
         guard let object = value as? [String: Any], object.count == 1, let (kind, body) = object.first else {
-            throw fail(path, "expected milliseconds: a number, {fixed: N}, {uniform: [A, B]} or {lognormal: {median: M, p95: P}}")
+            throw fail(
+                path,
+                "expected milliseconds: a number, {fixed: N}, {uniform: [A, B]} or {lognormal: {median: M, p95: P}}")
         }
         switch kind {
         case "fixed":
             return .fixed(try number(body, "\(path).fixed"))
         case "uniform":
-            guard let pair = body as? [Any], pair.count == 2 else { throw fail("\(path).uniform", "expected [min, max]") }
-            let low = try number(pair[0], "\(path).uniform[0]"), high = try number(pair[1], "\(path).uniform[1]")
+            guard let pair = body as? [Any], pair.count == 2 else {
+                throw fail("\(path).uniform", "expected [min, max]")
+            }
+            let low = try number(pair[0], "\(path).uniform[0]")
+            let high = try number(pair[1], "\(path).uniform[1]")
             guard low <= high else { throw fail("\(path).uniform", "min \(low) is above max \(high)") }
             return .uniform(min: low, max: high)
         case "lognormal":
-            guard let parameters = body as? [String: Any] else { throw fail("\(path).lognormal", "expected {median: M, p95: P}") }
+            guard let parameters = body as? [String: Any] else {
+                throw fail("\(path).lognormal", "expected {median: M, p95: P}")
+            }
             try checkKeys(parameters, ["median", "p95"], at: "\(path).lognormal")
             let median = try number(parameters["median"], "\(path).lognormal.median", positive: true)
             let p95 = try number(parameters["p95"], "\(path).lognormal.p95", positive: true)
@@ -193,17 +212,24 @@ private struct TreeReader {
     }
 
     mutating func profile(_ object: [String: Any], fallbackName: String) throws(ProfileError) -> DeploymentProfile {
-        try checkKeys(object, ["base", "name", "description", "seed", "edge", "ingest_ms_per_audio_second", "first_audio_ms", "answer"], at: "")
+        try checkKeys(
+            object,
+            ["base", "name", "description", "seed", "edge", "ingest_ms_per_audio_second", "first_audio_ms", "answer"],
+            at: "")
         var profile: DeploymentProfile
         if let base = object["base"] {
             guard let name = base as? String, let preset = DeploymentProfile.named(name) else {
-                throw fail("base", "expected a preset's name (\(DeploymentProfile.presets.map(\.name).joined(separator: ", "))), got \(describe(base))")
+                throw fail(
+                    "base",
+                    "expected a preset's name (\(DeploymentProfile.presets.map(\.name).joined(separator: ", "))), got \(describe(base))"
+                )
             }
             profile = preset
             profile.description = "\(preset.description), changed by \(file)"
         } else {
-            profile = DeploymentProfile(name: fallbackName, description: "from \(file)", edge: nil, ingestMsPerAudioSecond: 0,
-                                        firstAudio: .fixed(0), answer: DeploymentProfile.realtime.answer)
+            profile = DeploymentProfile(
+                name: fallbackName, description: "from \(file)", edge: nil, ingestMsPerAudioSecond: 0,
+                firstAudio: .fixed(0), answer: DeploymentProfile.realtime.answer)
         }
         profile.name = fallbackName
         if let name = object["name"] {
@@ -215,24 +241,44 @@ private struct TreeReader {
             profile.description = text
         }
         if let seed = object["seed"] { profile.seed = UInt64(try number(seed, "seed")) }
-        if let ingest = object["ingest_ms_per_audio_second"] { profile.ingestMsPerAudioSecond = try number(ingest, "ingest_ms_per_audio_second") }
+        if let ingest = object["ingest_ms_per_audio_second"] {
+            profile.ingestMsPerAudioSecond = try number(ingest, "ingest_ms_per_audio_second")
+        }
         if let first = object["first_audio_ms"] { profile.firstAudio = try distribution(first, "first_audio_ms") }
         if let edgeValue = object["edge"] {
             if edgeValue is NSNull {
                 profile.edge = nil
             } else {
-                guard let edge = edgeValue as? [String: Any] else { throw fail("edge", "expected an object (or null for no edge function)") }
-                try checkKeys(edge, ["invocation_ms", "cold_start", "upstream_rtt_ms", "upstream_round_trips"], at: "edge")
-                var result = profile.edge ?? DeploymentProfile.Edge(invocation: .fixed(0), coldStartProbability: 0, coldStart: .fixed(0), upstreamRTTMs: 0, upstreamRoundTrips: 2)
-                if let value = edge["invocation_ms"] { result.invocation = try distribution(value, "edge.invocation_ms") }
-                if let value = edge["upstream_rtt_ms"] { result.upstreamRTTMs = try number(value, "edge.upstream_rtt_ms") }
-                if let value = edge["upstream_round_trips"] { result.upstreamRoundTrips = Int(try number(value, "edge.upstream_round_trips")) }
+                guard let edge = edgeValue as? [String: Any] else {
+                    throw fail("edge", "expected an object (or null for no edge function)")
+                }
+                try checkKeys(
+                    edge, ["invocation_ms", "cold_start", "upstream_rtt_ms", "upstream_round_trips"], at: "edge")
+                var result =
+                    profile.edge
+                    ?? DeploymentProfile.Edge(
+                        invocation: .fixed(0), coldStartProbability: 0, coldStart: .fixed(0), upstreamRTTMs: 0,
+                        upstreamRoundTrips: 2)
+                if let value = edge["invocation_ms"] {
+                    result.invocation = try distribution(value, "edge.invocation_ms")
+                }
+                if let value = edge["upstream_rtt_ms"] {
+                    result.upstreamRTTMs = try number(value, "edge.upstream_rtt_ms")
+                }
+                if let value = edge["upstream_round_trips"] {
+                    result.upstreamRoundTrips = Int(try number(value, "edge.upstream_round_trips"))
+                }
                 if let coldValue = edge["cold_start"] {
-                    guard let cold = coldValue as? [String: Any] else { throw fail("edge.cold_start", "expected {probability: P, ms: …}") }
+                    guard let cold = coldValue as? [String: Any] else {
+                        throw fail("edge.cold_start", "expected {probability: P, ms: …}")
+                    }
                     try checkKeys(cold, ["probability", "ms"], at: "edge.cold_start")
                     if let p = cold["probability"] {
                         let probability = try number(p, "edge.cold_start.probability")
-                        guard probability <= 1 else { throw fail("edge.cold_start.probability", "expected a share between 0 and 1, got \(probability)") }
+                        guard probability <= 1 else {
+                            throw fail(
+                                "edge.cold_start.probability", "expected a share between 0 and 1, got \(probability)")
+                        }
                         result.coldStartProbability = probability
                     }
                     if let ms = cold["ms"] { result.coldStart = try distribution(ms, "edge.cold_start.ms") }
@@ -242,14 +288,26 @@ private struct TreeReader {
         }
         if let answerValue = object["answer"] {
             guard let answer = answerValue as? [String: Any] else { throw fail("answer", "expected an object") }
-            try checkKeys(answer, ["audio_ms", "delta_ms", "real_time_factor", "transcript_chunks_before_audio"], at: "answer")
-            if let v = answer["audio_ms"] { profile.answer.audioMs = Int(try number(v, "answer.audio_ms", positive: true)) }
-            if let v = answer["delta_ms"] { profile.answer.deltaMs = Int(try number(v, "answer.delta_ms", positive: true)) }
-            if let v = answer["real_time_factor"] { profile.answer.realTimeFactor = try number(v, "answer.real_time_factor") }
-            if let v = answer["transcript_chunks_before_audio"] { profile.answer.transcriptChunksBeforeAudio = Int(try number(v, "answer.transcript_chunks_before_audio")) }
+            try checkKeys(
+                answer, ["audio_ms", "delta_ms", "real_time_factor", "transcript_chunks_before_audio"], at: "answer")
+            if let v = answer["audio_ms"] {
+                profile.answer.audioMs = Int(try number(v, "answer.audio_ms", positive: true))
+            }
+            if let v = answer["delta_ms"] {
+                profile.answer.deltaMs = Int(try number(v, "answer.delta_ms", positive: true))
+            }
+            if let v = answer["real_time_factor"] {
+                profile.answer.realTimeFactor = try number(v, "answer.real_time_factor")
+            }
+            if let v = answer["transcript_chunks_before_audio"] {
+                profile.answer.transcriptChunksBeforeAudio = Int(try number(v, "answer.transcript_chunks_before_audio"))
+            }
         }
         guard profile.answer.deltaMs <= profile.answer.audioMs else {
-            throw fail("answer", "delta_ms \(profile.answer.deltaMs) is longer than the whole answer (audio_ms \(profile.answer.audioMs))")
+            throw fail(
+                "answer",
+                "delta_ms \(profile.answer.deltaMs) is longer than the whole answer (audio_ms \(profile.answer.audioMs))"
+            )
         }
         return profile
     }

@@ -1,10 +1,10 @@
 import DialectSpec
 import Foundation
-import SpeechDetection
 import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOWebSocket
+import SpeechDetection
 
 /// One WebSocket connection speaking the OpenAI Realtime GA dialect: `session.created` first,
 /// `session.updated` on `session.update`, audio appended to a buffer, on commit +
@@ -43,8 +43,9 @@ struct RealtimeSession: Sendable {
                 let received = MonotonicServerClock.now()
                 guard case .text(let text) = message else {
                     log.clientMessage("binary", on: connection, at: received)
-                    try await sendError(type: "invalid_request_error", code: "invalid_message_type",
-                                        message: "Binary messages are not supported; send JSON text messages.")
+                    try await sendError(
+                        type: "invalid_request_error", code: "invalid_message_type",
+                        message: "Binary messages are not supported; send JSON text messages.")
                     continue
                 }
                 // Audio appends, most of what a client sends, are validated and read without
@@ -52,14 +53,16 @@ struct RealtimeSession: Sendable {
                 // sessions); every other message is parsed whole.
                 let event: [String: Any]
                 if let fields = JSONSkim.strings(text, keys: ["type", "audio", "event_id"]),
-                   fields["type"] == "input_audio_buffer.append", fields["audio"] != nil {
+                    fields["type"] == "input_audio_buffer.append", fields["audio"] != nil
+                {
                     event = fields
                 } else if let parsed = Wire.object(text) {
                     event = parsed
                 } else {
                     log.clientMessage("not-json", on: connection, at: received)
-                    try await sendError(type: "invalid_request_error", code: "invalid_json",
-                                        message: "The message could not be parsed as JSON.")
+                    try await sendError(
+                        type: "invalid_request_error", code: "invalid_json",
+                        message: "The message could not be parsed as JSON.")
                     continue
                 }
                 let type = event["type"] as? String ?? ""
@@ -68,13 +71,16 @@ struct RealtimeSession: Sendable {
                 switch type {
                 case "session.update":
                     guard let session = event["session"] as? [String: Any] else {
-                        try await sendError(type: "invalid_request_error", code: "missing_required_parameter",
-                                            message: "Missing required parameter: 'session'.", param: "session", eventID: eventID)
+                        try await sendError(
+                            type: "invalid_request_error", code: "missing_required_parameter",
+                            message: "Missing required parameter: 'session'.", param: "session", eventID: eventID)
                         continue
                     }
                     if let kind = session["type"] as? String, kind != "realtime" {
-                        try await sendError(type: "invalid_request_error", code: "invalid_value",
-                                            message: "Invalid value: '\(kind)'. Supported values are: 'realtime'.", param: "session.type", eventID: eventID)
+                        try await sendError(
+                            type: "invalid_request_error", code: "invalid_value",
+                            message: "Invalid value: '\(kind)'. Supported values are: 'realtime'.",
+                            param: "session.type", eventID: eventID)
                         continue
                     }
                     if let delay = options.sessionDelayMs, delay > 0 {
@@ -87,25 +93,34 @@ struct RealtimeSession: Sendable {
                     try await send(["type": "session.updated", "event_id": Wire.id("event_"), "session": updated])
                 case "input_audio_buffer.append":
                     guard let audio = event["audio"] as? String, let bytes = Data(base64Encoded: audio) else {
-                        try await sendError(type: "invalid_request_error", code: "invalid_value",
-                                            message: "Invalid 'audio': expected base64-encoded PCM16 audio.", param: "audio", eventID: eventID)
+                        try await sendError(
+                            type: "invalid_request_error", code: "invalid_value",
+                            message: "Invalid 'audio': expected base64-encoded PCM16 audio.", param: "audio",
+                            eventID: eventID)
                         continue
                     }
                     let (appends, detected) = await state.append(bytes)
-                    if appends == Self.earlyAudioAfterAppends, options.fault(forRequest: log.peekSequence(for: target)) == .earlyAudio {
+                    if appends == Self.earlyAudioAfterAppends,
+                        options.fault(forRequest: log.peekSequence(for: target)) == .earlyAudio
+                    {
                         try await sendUnsolicitedResponse()
                     }
                     // server_vad: speech boundaries found in the audio end the turn by themselves.
                     for event in detected {
                         switch event {
                         case .speechStarted(let atMs):
-                            try await send(["type": "input_audio_buffer.speech_started", "event_id": Wire.id("event_"),
-                                            "audio_start_ms": atMs, "item_id": NSNull()])
+                            try await send([
+                                "type": "input_audio_buffer.speech_started", "event_id": Wire.id("event_"),
+                                "audio_start_ms": atMs, "item_id": NSNull(),
+                            ])
                         case .speechStopped(let atMs, _):
-                            try await send(["type": "input_audio_buffer.speech_stopped", "event_id": Wire.id("event_"),
-                                            "audio_end_ms": atMs, "item_id": NSNull()])
+                            try await send([
+                                "type": "input_audio_buffer.speech_stopped", "event_id": Wire.id("event_"),
+                                "audio_end_ms": atMs, "item_id": NSNull(),
+                            ])
                             try await commit(state: state)
-                            try await createResponse(state: state, metadata: nil, eventID: nil, connection: connection, group: &group)
+                            try await createResponse(
+                                state: state, metadata: nil, eventID: nil, connection: connection, group: &group)
                         }
                     }
                 case "input_audio_buffer.clear":
@@ -115,25 +130,33 @@ struct RealtimeSession: Sendable {
                     try await commit(state: state, eventID: eventID)
                 case "conversation.item.delete":
                     guard let itemID = event["item_id"] as? String else {
-                        try await sendError(type: "invalid_request_error", code: "missing_required_parameter",
-                                            message: "Missing required parameter: 'item_id'.", param: "item_id", eventID: eventID)
+                        try await sendError(
+                            type: "invalid_request_error", code: "missing_required_parameter",
+                            message: "Missing required parameter: 'item_id'.", param: "item_id", eventID: eventID)
                         continue
                     }
                     guard await state.delete(itemID: itemID) else {
-                        try await sendError(type: "invalid_request_error", code: "item_not_found",
-                                            message: "Item with item_id not found: \(itemID)", param: "item_id", eventID: eventID)
+                        try await sendError(
+                            type: "invalid_request_error", code: "item_not_found",
+                            message: "Item with item_id not found: \(itemID)", param: "item_id", eventID: eventID)
                         continue
                     }
-                    try await send(["type": "conversation.item.deleted", "event_id": Wire.id("event_"), "item_id": itemID])
+                    try await send([
+                        "type": "conversation.item.deleted", "event_id": Wire.id("event_"), "item_id": itemID,
+                    ])
                 case "response.create":
-                    let metadata = ((event["response"] as? [String: Any])?["metadata"] as? [String: Any])?.compactMapValues { $0 as? String }
-                    try await createResponse(state: state, metadata: metadata, eventID: eventID, connection: connection, group: &group)
+                    let metadata = ((event["response"] as? [String: Any])?["metadata"] as? [String: Any])?
+                        .compactMapValues { $0 as? String }
+                    try await createResponse(
+                        state: state, metadata: metadata, eventID: eventID, connection: connection, group: &group)
                 case "response.cancel":
                     await state.cancelResponse()
                 default:
-                    try await sendError(type: "invalid_request_error", code: "invalid_value",
-                                        message: "Invalid value: '\(type)'. Supported values are: 'session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', 'conversation.item.delete', 'response.create', 'response.cancel'.",
-                                        param: "type", eventID: eventID)
+                    try await sendError(
+                        type: "invalid_request_error", code: "invalid_value",
+                        message:
+                            "Invalid value: '\(type)'. Supported values are: 'session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', 'conversation.item.delete', 'response.create', 'response.cancel'.",
+                        param: "type", eventID: eventID)
                 }
             }
             group.cancelAll()
@@ -143,7 +166,8 @@ struct RealtimeSession: Sendable {
     /// The `server_vad` settings of a `session.update`, if it asks for server turn detection.
     static func serverVAD(in session: [String: Any]) -> EnergyVAD.Parameters? {
         let input = ((session["audio"] as? [String: Any])?["input"] as? [String: Any])
-        guard let detection = input?["turn_detection"] as? [String: Any], detection["type"] as? String == "server_vad" else { return nil }
+        guard let detection = input?["turn_detection"] as? [String: Any], detection["type"] as? String == "server_vad"
+        else { return nil }
         var parameters = EnergyVAD.Parameters()
         if let threshold = detection["threshold"] as? Double { parameters.threshold = threshold }
         if let prefix = detection["prefix_padding_ms"] as? Int { parameters.prefixPaddingMs = prefix }
@@ -157,41 +181,59 @@ struct RealtimeSession: Sendable {
     private func commit(state: SessionState, eventID: String? = nil) async throws {
         let buffered = await state.buffered
         guard buffered >= Self.minimumCommitBytes else {
-            try await sendError(type: "invalid_request_error", code: "input_audio_buffer_commit_empty",
-                                message: "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has \(buffered * 1000 / 48_000)ms of audio.",
-                                eventID: eventID)
+            try await sendError(
+                type: "invalid_request_error", code: "input_audio_buffer_commit_empty",
+                message:
+                    "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has \(buffered * 1000 / 48_000)ms of audio.",
+                eventID: eventID)
             return
         }
         let itemID = Wire.id("item_")
         let previous = await state.commit(itemID: itemID)
-        let item: [String: Any] = ["id": itemID, "object": "realtime.item", "type": "message", "status": "completed",
-                                   "role": "user", "content": [["type": "input_audio", "transcript": NSNull()]]]
+        let item: [String: Any] = [
+            "id": itemID, "object": "realtime.item", "type": "message", "status": "completed",
+            "role": "user", "content": [["type": "input_audio", "transcript": NSNull()]],
+        ]
         try await send([
-            ["type": "input_audio_buffer.committed", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item_id": itemID],
-            ["type": "conversation.item.added", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item": item],
-            ["type": "conversation.item.done", "event_id": Wire.id("event_"), "previous_item_id": previous as Any? ?? NSNull(), "item": item],
+            [
+                "type": "input_audio_buffer.committed", "event_id": Wire.id("event_"),
+                "previous_item_id": previous as Any? ?? NSNull(), "item_id": itemID,
+            ],
+            [
+                "type": "conversation.item.added", "event_id": Wire.id("event_"),
+                "previous_item_id": previous as Any? ?? NSNull(), "item": item,
+            ],
+            [
+                "type": "conversation.item.done", "event_id": Wire.id("event_"),
+                "previous_item_id": previous as Any? ?? NSNull(), "item": item,
+            ],
         ])
     }
 
     /// Starts a response (a client's `response.create`, or server_vad's), answered in its own task.
-    private func createResponse(state: SessionState, metadata: [String: String]?, eventID: String?,
-                                connection: Int, group: inout ThrowingTaskGroup<Void, any Error>) async throws {
+    private func createResponse(
+        state: SessionState, metadata: [String: String]?, eventID: String?,
+        connection: Int, group: inout ThrowingTaskGroup<Void, any Error>
+    ) async throws {
         let requested = MonotonicServerClock.now()
         guard let (responseID, items, previous) = await state.startResponse() else {
-            try await sendError(type: "invalid_request_error", code: "conversation_already_has_active_response",
-                                message: "Conversation already has an active response in progress.", eventID: eventID)
+            try await sendError(
+                type: "invalid_request_error", code: "conversation_already_has_active_response",
+                message: "Conversation already has an active response in progress.", eventID: eventID)
             return
         }
         let sequence = log.nextSequence(for: target)
         let fault = options.fault(forRequest: sequence)
         // The audio arrived while the user spoke: nothing is left to ingest.
         let plan = options.plan(profile, sequence: log.nextSequence(for: "profile /v1/realtime"), audioSeconds: 0)
-        log.record(ServerLog.Answer(
-            id: responseID, transport: "websocket", target: target, sequence: sequence, connection: connection,
-            fault: fault?.rawValue, plan: plan, conversationItems: items, metadata: metadata,
-            requestCompleteNs: requested, firstAudioSentNs: nil))
-        let response = ResponsePlan(id: responseID, previousID: previous, fault: fault, metadata: metadata,
-                                    firstAudioAt: requested + Int64(plan.totalMs * 1_000_000))
+        log.record(
+            ServerLog.Answer(
+                id: responseID, transport: "websocket", target: target, sequence: sequence, connection: connection,
+                fault: fault?.rawValue, plan: plan, conversationItems: items, metadata: metadata,
+                requestCompleteNs: requested, firstAudioSentNs: nil))
+        let response = ResponsePlan(
+            id: responseID, previousID: previous, fault: fault, metadata: metadata,
+            firstAudioAt: requested + Int64(plan.totalMs * 1_000_000))
         group.addTask {
             do {
                 try await respond(plan: response, state: state)
@@ -220,14 +262,20 @@ struct RealtimeSession: Sendable {
         if fault == .staleDelta {
             // A late delta of the previous answer arrives before this response even starts.
             let stale = plan.previousID ?? Wire.id("resp_")
-            try await write([Wire.json(["type": "response.output_audio.delta", "event_id": Wire.id("event_"), "response_id": stale,
-                                        "item_id": Wire.id("item_"), "output_index": 0, "content_index": 0, "delta": answer.audioDeltas[0]])])
+            try await write([
+                Wire.json([
+                    "type": "response.output_audio.delta", "event_id": Wire.id("event_"), "response_id": stale,
+                    "item_id": Wire.id("item_"), "output_index": 0, "content_index": 0, "delta": answer.audioDeltas[0],
+                ])
+            ])
         }
         if fault == .badJSON {
             try await write(["{\"type\":\"response.created\",\"response\":{\"id\":\"\(responseID)\","])
             return
         }
-        var response: [String: Any] = ["id": responseID, "object": "realtime.response", "status": "in_progress", "output": []]
+        var response: [String: Any] = [
+            "id": responseID, "object": "realtime.response", "status": "in_progress", "output": [],
+        ]
         if let metadata = plan.metadata { response["metadata"] = metadata }
         let created: [String: Any] = ["type": "response.created", "event_id": Wire.id("event_"), "response": response]
         if fault == .stall {
@@ -236,39 +284,63 @@ struct RealtimeSession: Sendable {
             try await Task.sleep(for: .nanoseconds(ChatCompletionsResponder.maxStallNs))
             return
         }
-        let item: [String: Any] = ["id": itemID, "object": "realtime.item", "type": "message", "status": "in_progress", "role": "assistant", "content": []]
+        let item: [String: Any] = [
+            "id": itemID, "object": "realtime.item", "type": "message", "status": "in_progress", "role": "assistant",
+            "content": [],
+        ]
         await state.addItem(itemID)
         try await send([
             created,
-            ["type": "response.output_item.added", "event_id": Wire.id("event_"), "response_id": responseID, "output_index": 0, "item": item],
+            [
+                "type": "response.output_item.added", "event_id": Wire.id("event_"), "response_id": responseID,
+                "output_index": 0, "item": item,
+            ],
             ["type": "conversation.item.added", "event_id": Wire.id("event_"), "item": item],
-            ["type": "response.content_part.added", "event_id": Wire.id("event_"), "response_id": responseID,
-             "item_id": itemID, "output_index": 0, "content_index": 0, "part": ["type": "audio", "transcript": ""]],
+            [
+                "type": "response.content_part.added", "event_id": Wire.id("event_"), "response_id": responseID,
+                "item_id": itemID, "output_index": 0, "content_index": 0, "part": ["type": "audio", "transcript": ""],
+            ],
         ])
 
         try await MonotonicServerClock.sleep(until: plan.firstAudioAt)
 
         if fault == .serverError {
-            try await sendError(type: "server_error", code: "server_error",
-                                message: "The server had an error while processing your request. (reference server fault=server-error)")
-            try await send(["type": "response.done", "event_id": Wire.id("event_"), "response": [
-                "id": responseID, "object": "realtime.response", "status": "failed",
-                "status_details": ["type": "failed", "error": ["type": "server_error", "code": "server_error", "message": "The server had an error while processing your request."]],
-                "output": [],
-            ]])
+            try await sendError(
+                type: "server_error", code: "server_error",
+                message: "The server had an error while processing your request. (reference server fault=server-error)")
+            try await send([
+                "type": "response.done", "event_id": Wire.id("event_"),
+                "response": [
+                    "id": responseID, "object": "realtime.response", "status": "failed",
+                    "status_details": [
+                        "type": "failed",
+                        "error": [
+                            "type": "server_error", "code": "server_error",
+                            "message": "The server had an error while processing your request.",
+                        ],
+                    ],
+                    "output": [],
+                ],
+            ])
             return
         }
 
-        let prefix = "{\"type\":\"response.output_audio.delta\",\"response_id\":\"\(responseID)\",\"item_id\":\"\(itemID)\",\"output_index\":0,\"content_index\":0,\"event_id\":\""
+        let prefix =
+            "{\"type\":\"response.output_audio.delta\",\"response_id\":\"\(responseID)\",\"item_id\":\"\(itemID)\",\"output_index\":0,\"content_index\":0,\"event_id\":\""
         var audioEvents = 0
         for (index, delta) in answer.audioDeltas.enumerated() {
             if await state.cancelled { break }
-            try await MonotonicServerClock.sleep(until: plan.firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
+            try await MonotonicServerClock.sleep(
+                until: plan.firstAudioAt + Int64(index) * profile.answer.deltaIntervalNs)
             let words = answer.transcriptDeltas[index]
             var moment: [String] = []
             if !words.isEmpty {
-                moment.append(Wire.json(["type": "response.output_audio_transcript.delta", "event_id": Wire.id("event_"),
-                                         "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0, "delta": words]))
+                moment.append(
+                    Wire.json([
+                        "type": "response.output_audio_transcript.delta", "event_id": Wire.id("event_"),
+                        "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0,
+                        "delta": words,
+                    ]))
             }
             if fault == .noAudio {
                 try await write(moment)
@@ -287,8 +359,11 @@ struct RealtimeSession: Sendable {
                 try await write(["this is not JSON: the reference server's fault=garbage-event"])
             }
             if index == 0 && fault == .errorMidStream {
-                try await sendError(type: "server_error", code: "server_error",
-                                    message: "The server had an error while processing your request. (reference server fault=error-mid-stream)")
+                try await sendError(
+                    type: "server_error", code: "server_error",
+                    message:
+                        "The server had an error while processing your request. (reference server fault=error-mid-stream)"
+                )
             }
         }
         log.audioSent(answer: responseID, events: audioEvents)
@@ -297,14 +372,31 @@ struct RealtimeSession: Sendable {
         var closing: [[String: Any]] = []
         if !cancelled {
             if fault != .noAudio {
-                closing.append(["type": "response.output_audio.done", "event_id": Wire.id("event_"), "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0])
+                closing.append([
+                    "type": "response.output_audio.done", "event_id": Wire.id("event_"), "response_id": responseID,
+                    "item_id": itemID, "output_index": 0, "content_index": 0,
+                ])
             }
-            closing.append(["type": "response.output_audio_transcript.done", "event_id": Wire.id("event_"), "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0, "transcript": transcript])
-            closing.append(["type": "response.content_part.done", "event_id": Wire.id("event_"), "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0, "part": ["type": "audio", "transcript": transcript]])
+            closing.append([
+                "type": "response.output_audio_transcript.done", "event_id": Wire.id("event_"),
+                "response_id": responseID, "item_id": itemID, "output_index": 0, "content_index": 0,
+                "transcript": transcript,
+            ])
+            closing.append([
+                "type": "response.content_part.done", "event_id": Wire.id("event_"), "response_id": responseID,
+                "item_id": itemID, "output_index": 0, "content_index": 0,
+                "part": ["type": "audio", "transcript": transcript],
+            ])
         }
-        let doneItem: [String: Any] = ["id": itemID, "object": "realtime.item", "type": "message", "status": cancelled ? "incomplete" : "completed", "role": "assistant",
-                                       "content": [["type": "output_audio", "transcript": transcript]]]
-        closing.append(["type": "response.output_item.done", "event_id": Wire.id("event_"), "response_id": responseID, "output_index": 0, "item": doneItem])
+        let doneItem: [String: Any] = [
+            "id": itemID, "object": "realtime.item", "type": "message",
+            "status": cancelled ? "incomplete" : "completed", "role": "assistant",
+            "content": [["type": "output_audio", "transcript": transcript]],
+        ]
+        closing.append([
+            "type": "response.output_item.done", "event_id": Wire.id("event_"), "response_id": responseID,
+            "output_index": 0, "item": doneItem,
+        ])
         var done: [String: Any] = [
             "id": responseID, "object": "realtime.response", "status": cancelled ? "cancelled" : "completed",
             "status_details": cancelled ? ["type": "cancelled", "reason": "client_cancelled"] : NSNull(),
@@ -314,10 +406,13 @@ struct RealtimeSession: Sendable {
         if let metadata = plan.metadata { done["metadata"] = metadata }
         closing.append(["type": "response.done", "event_id": Wire.id("event_"), "response": done])
         // The API sends rate limits after response.done.
-        closing.append(["type": "rate_limits.updated", "event_id": Wire.id("event_"), "rate_limits": [
-            ["name": "requests", "limit": 1000, "remaining": 999, "reset_seconds": 0.06],
-            ["name": "tokens", "limit": 50000, "remaining": 49880, "reset_seconds": 0.144],
-        ]])
+        closing.append([
+            "type": "rate_limits.updated", "event_id": Wire.id("event_"),
+            "rate_limits": [
+                ["name": "requests", "limit": 1000, "remaining": 999, "reset_seconds": 0.06],
+                ["name": "tokens", "limit": 50000, "remaining": 49880, "reset_seconds": 0.144],
+            ],
+        ])
         try await send(closing)
         switch fault {
         case .dropAfterDone:
@@ -335,15 +430,22 @@ struct RealtimeSession: Sendable {
     private func sendUnsolicitedResponse() async throws {
         let responseID = Wire.id("resp_")
         let itemID = Wire.id("item_")
-        try await send(["type": "response.created", "event_id": Wire.id("event_"),
-                                  "response": ["id": responseID, "object": "realtime.response", "status": "in_progress", "output": []]])
+        try await send([
+            "type": "response.created", "event_id": Wire.id("event_"),
+            "response": ["id": responseID, "object": "realtime.response", "status": "in_progress", "output": []],
+        ])
         for delta in answer.audioDeltas.prefix(2) {
-            try await send(["type": "response.output_audio.delta", "event_id": Wire.id("event_"), "response_id": responseID,
-                                      "item_id": itemID, "output_index": 0, "content_index": 0, "delta": delta])
+            try await send([
+                "type": "response.output_audio.delta", "event_id": Wire.id("event_"), "response_id": responseID,
+                "item_id": itemID, "output_index": 0, "content_index": 0, "delta": delta,
+            ])
         }
-        try await send(["type": "response.done", "event_id": Wire.id("event_"), "response": [
-            "id": responseID, "object": "realtime.response", "status": "completed", "output": [],
-        ]])
+        try await send([
+            "type": "response.done", "event_id": Wire.id("event_"),
+            "response": [
+                "id": responseID, "object": "realtime.response", "status": "completed", "output": [],
+            ],
+        ])
     }
 
     // MARK: helpers
@@ -388,7 +490,9 @@ struct RealtimeSession: Sendable {
         if !channel.isWritable { try await promise.futureResult.get() }
     }
 
-    private func sendError(type: String, code: String?, message: String, param: String? = nil, eventID: String? = nil) async throws {
+    private func sendError(type: String, code: String?, message: String, param: String? = nil, eventID: String? = nil)
+        async throws
+    {
         var error = Wire.errorObject(message: message, type: type, code: code, param: param)
         error["event_id"] = eventID as Any? ?? NSNull()
         try await send(["type": "error", "event_id": Wire.id("event_"), "error": error])

@@ -45,8 +45,11 @@ public struct ReferenceServer: Sendable {
         public var dialects: [DialectFile]
         public var logger: Logger
 
-        public init(host: String = "127.0.0.1", port: Int = 0, profiles: EndpointProfiles = EndpointProfiles(), tls: ServerTLS? = nil,
-                    dialects: [DialectFile] = [], logger: Logger? = nil) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 0, profiles: EndpointProfiles = EndpointProfiles(),
+            tls: ServerTLS? = nil,
+            dialects: [DialectFile] = [], logger: Logger? = nil
+        ) {
             self.tls = tls
             self.dialects = dialects
             self.host = host
@@ -81,7 +84,8 @@ public struct ReferenceServer: Sendable {
     public static func start(_ configuration: Configuration = Configuration()) async throws -> RunningReferenceServer {
         let server = ReferenceServer(configuration)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let group = server.serviceGroup(try server.makeApplication { port in portContinuation.yield(port) }, signals: [])
+        let group = server.serviceGroup(
+            try server.makeApplication { port in portContinuation.yield(port) }, signals: [])
         let task = Task {
             do {
                 try await group.run()
@@ -92,23 +96,29 @@ public struct ReferenceServer: Sendable {
         }
         var iterator = portStream.makeAsyncIterator()
         guard let port = await iterator.next() else {
-            throw ReferenceServerError(message: "the reference server could not listen on \(configuration.host):\(configuration.port) (is the port in use?)")
+            throw ReferenceServerError(
+                message:
+                    "the reference server could not listen on \(configuration.host):\(configuration.port) (is the port in use?)"
+            )
         }
-        return RunningReferenceServer(host: configuration.host, port: port, usesTLS: configuration.tls != nil, log: server.log, group: group, task: task)
+        return RunningReferenceServer(
+            host: configuration.host, port: port, usesTLS: configuration.tls != nil, log: server.log, group: group,
+            task: task)
     }
 
     /// The application plus a watcher that raises `shutdown` as soon as graceful shutdown
     /// begins (services stop in reverse order, so the watcher goes first): long responses such
     /// as `stall` end, and the application's wait for in-flight requests can finish.
     func serviceGroup(_ app: some ApplicationProtocol, signals: [UnixSignal]) -> ServiceGroup {
-        ServiceGroup(configuration: .init(
-            services: [
-                .init(service: app),
-                .init(service: ShutdownWatcher(flag: shutdown), successTerminationBehavior: .ignore),
-            ],
-            gracefulShutdownSignals: signals,
-            logger: configuration.logger
-        ))
+        ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: app),
+                    .init(service: ShutdownWatcher(flag: shutdown), successTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: signals,
+                logger: configuration.logger
+            ))
     }
 
     // MARK: application
@@ -118,13 +128,16 @@ public struct ReferenceServer: Sendable {
         let realtimeAnswer = SyntheticAnswer(pacing: profiles.realtime.answer)
         let logger = configuration.logger
         let log = self.log
-        let chat = ChatCompletionsResponder(profile: profiles.chatCompletions, answer: SyntheticAnswer(pacing: profiles.chatCompletions.answer),
-                                            shutdown: shutdown, log: log, logger: logger)
+        let chat = ChatCompletionsResponder(
+            profile: profiles.chatCompletions, answer: SyntheticAnswer(pacing: profiles.chatCompletions.answer),
+            shutdown: shutdown, log: log, logger: logger)
 
         let router = Router(context: ReferenceRequestContext.self)
         router.get("/health") { _, _ in "ok\n" }
         router.get("/v1/realtime") { _, _ in
-            ChatCompletionsResponder.error(.upgradeRequired, message: "/v1/realtime is a WebSocket endpoint: connect with Upgrade: websocket.", type: "invalid_request_error", code: "websocket_required")
+            ChatCompletionsResponder.error(
+                .upgradeRequired, message: "/v1/realtime is a WebSocket endpoint: connect with Upgrade: websocket.",
+                type: "invalid_request_error", code: "websocket_required")
         }
         router.post("/v1/chat/completions") { request, context in
             try await chat.respond(to: request, context: context)
@@ -143,9 +156,12 @@ public struct ReferenceServer: Sendable {
         for dialect in configuration.dialects where !Self.builtInPaths.contains(dialect.path) {
             switch dialect.transport {
             case .sse:
-                let responder = DialectSSEResponder(speaker: DialectSpeaker(dialect: dialect, pacing: profiles.chatCompletions.answer),
-                                                    profile: profiles.chatCompletions, log: log)
-                router.on(RouterPath(dialect.path), method: HTTPRequest.Method(dialect.request?.method ?? "POST") ?? .post) { request, context in
+                let responder = DialectSSEResponder(
+                    speaker: DialectSpeaker(dialect: dialect, pacing: profiles.chatCompletions.answer),
+                    profile: profiles.chatCompletions, log: log)
+                router.on(
+                    RouterPath(dialect.path), method: HTTPRequest.Method(dialect.request?.method ?? "POST") ?? .post
+                ) { request, context in
                     try await responder.respond(to: request, context: context)
                 }
                 router.on(RouterPath(dialect.path), method: .options) { request, context in
@@ -157,12 +173,15 @@ public struct ReferenceServer: Sendable {
         }
         let dialectSessions = wsDialects
         router.get("/debug/log") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: log.json())))
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: log.json())))
         }
         router.post("/v1/echo") { request, _ in
             var request = request
             let body = try await request.collectBody(upTo: ChatCompletionsResponder.maxBodyBytes)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: body))
         }
 
         let webSocket = WebSocketServerConfiguration(
@@ -172,52 +191,65 @@ public struct ReferenceServer: Sendable {
         )
         let tls = try configuration.tls?.configuration()
         let server = HTTPServerBuilder { responder in
-            let channel = EdgeChannel(base: HTTP1WebSocketUpgradeChannel(
-                responder: responder,
-                configuration: .init(ws: webSocket),
-                shouldUpgrade: { request, channel, logger in
-                    let target = request.path ?? "/"
-                    let path = target.split(separator: "?").first.map(String.init) ?? "/"
-                    if path == "/v1/echo" {
-                        return .upgrade([:]) { inbound, outbound, _ in
-                            for try await message in inbound.messages(maxSize: 32 << 20) {
-                                switch message {
-                                case .text(let text): try await outbound.write(.text(text))
-                                case .binary(let bytes): try await outbound.write(.binary(bytes))
+            let channel = EdgeChannel(
+                base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    configuration: .init(ws: webSocket),
+                    shouldUpgrade: { request, channel, logger in
+                        let target = request.path ?? "/"
+                        let path = target.split(separator: "?").first.map(String.init) ?? "/"
+                        if path == "/v1/echo" {
+                            return .upgrade([:]) { inbound, outbound, _ in
+                                for try await message in inbound.messages(maxSize: 32 << 20) {
+                                    switch message {
+                                    case .text(let text): try await outbound.write(.text(text))
+                                    case .binary(let bytes): try await outbound.write(.binary(bytes))
+                                    }
                                 }
                             }
                         }
-                    }
-                    let options = (try? RequestOptions(target: target)) ?? RequestOptions()
-                    if let speaker = dialectSessions[path] {
+                        let options = (try? RequestOptions(target: target)) ?? RequestOptions()
+                        if let speaker = dialectSessions[path] {
+                            return .upgrade([:]) { inbound, outbound, _ in
+                                let session = DialectWebSocketSession(
+                                    speaker: speaker, profile: profiles.realtime, options: options, target: target,
+                                    channel: channel, log: log)
+                                try await session.run(inbound: inbound, outbound: outbound)
+                            }
+                        }
+                        guard path == "/v1/realtime" else { return .dontUpgrade }
+                        let beta =
+                            request.headerFields[HTTPField.Name("OpenAI-Beta")!]?.contains("realtime=v1") ?? false
                         return .upgrade([:]) { inbound, outbound, _ in
-                            let session = DialectWebSocketSession(speaker: speaker, profile: profiles.realtime, options: options, target: target, channel: channel, log: log)
+                            if beta {
+                                // The beta interface was switched off: error event, then close 4000.
+                                try await outbound.write(
+                                    .text(
+                                        Wire.json([
+                                            "type": "error", "event_id": Wire.id("event_"),
+                                            "error": Wire.errorObject(
+                                                message:
+                                                    "The Realtime beta interface (OpenAI-Beta: realtime=v1) is no longer supported; use the GA interface.",
+                                                type: "invalid_request_error", code: "beta_api_shape_disabled"),
+                                        ])))
+                                try await outbound.close(.unknown(4000), reason: "beta_api_shape_disabled")
+                                return
+                            }
+                            let session = RealtimeSession(
+                                profile: profiles.realtime, answer: realtimeAnswer, options: options, target: target,
+                                channel: channel, log: log, logger: logger)
                             try await session.run(inbound: inbound, outbound: outbound)
                         }
                     }
-                    guard path == "/v1/realtime" else { return .dontUpgrade }
-                    let beta = request.headerFields[HTTPField.Name("OpenAI-Beta")!]?.contains("realtime=v1") ?? false
-                    return .upgrade([:]) { inbound, outbound, _ in
-                        if beta {
-                            // The beta interface was switched off: error event, then close 4000.
-                            try await outbound.write(.text(Wire.json(["type": "error", "event_id": Wire.id("event_"), "error": Wire.errorObject(
-                                message: "The Realtime beta interface (OpenAI-Beta: realtime=v1) is no longer supported; use the GA interface.",
-                                type: "invalid_request_error", code: "beta_api_shape_disabled")])))
-                            try await outbound.close(.unknown(4000), reason: "beta_api_shape_disabled")
-                            return
-                        }
-                        let session = RealtimeSession(profile: profiles.realtime, answer: realtimeAnswer, options: options, target: target, channel: channel, log: log, logger: logger)
-                        try await session.run(inbound: inbound, outbound: outbound)
-                    }
-                }
-            ), log: log)
+                ), log: log)
             guard let tls else { return channel }
             return try TLSChannel(channel, tlsConfiguration: tls)
         }
         return Application(
             router: router,
             server: server,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ttfa-reference"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "ttfa-reference"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
@@ -226,7 +258,9 @@ public struct ReferenceServer: Sendable {
 
 extension ReferenceServer {
     /// Where the built-in dialects answer.
-    public static let builtInPaths: Set<String> = ["/v1/realtime", "/v1/chat/completions", "/v1/chat/completions/stream", "/v1/echo", "/health", "/debug/log"]
+    public static let builtInPaths: Set<String> = [
+        "/v1/realtime", "/v1/chat/completions", "/v1/chat/completions/stream", "/v1/echo", "/health", "/debug/log",
+    ]
 }
 
 /// The deployment profile each endpoint plays.

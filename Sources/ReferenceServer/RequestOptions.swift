@@ -65,7 +65,7 @@ struct RequestOptions: Sendable, Equatable {
         let bounds = value.components(separatedBy: "..")
         let numbers = bounds.compactMap { Int($0) }
         guard numbers.count == bounds.count, (1...2).contains(numbers.count),
-              numbers.allSatisfy({ (0...600_000).contains($0) }), numbers.first! <= numbers.last!
+            numbers.allSatisfy({ (0...600_000).contains($0) }), numbers.first! <= numbers.last!
         else { throw .badFirstAudio(value) }
         return numbers.first!...numbers.last!
     }

@@ -45,14 +45,21 @@ public final class ServerLog: Sendable {
 
         enum CodingKeys: String, CodingKey {
             case id, transport, target, sequence, connection, fault, metadata
-            case firstAudioDelayMs = "first_audio_delay_ms", conversationItems = "conversation_items"
-            case edgeMs = "edge_ms", ingestMs = "ingest_ms", modelMs = "model_ms"
-            case requestCompleteNs = "request_complete_ns", firstAudioSentNs = "first_audio_sent_ns"
+            case firstAudioDelayMs = "first_audio_delay_ms"
+            case conversationItems = "conversation_items"
+            case edgeMs = "edge_ms"
+            case ingestMs = "ingest_ms"
+            case modelMs = "model_ms"
+            case requestCompleteNs = "request_complete_ns"
+            case firstAudioSentNs = "first_audio_sent_ns"
             case audioEventsSent = "audio_events_sent"
         }
 
-        init(id: String, transport: String, target: String, sequence: Int, connection: Int, fault: String?, plan: DeploymentProfile.Plan,
-             conversationItems: Int?, metadata: [String: String]?, requestCompleteNs: Int64, firstAudioSentNs: Int64?) {
+        init(
+            id: String, transport: String, target: String, sequence: Int, connection: Int, fault: String?,
+            plan: DeploymentProfile.Plan,
+            conversationItems: Int?, metadata: [String: String]?, requestCompleteNs: Int64, firstAudioSentNs: Int64?
+        ) {
             self.id = id
             self.transport = transport
             self.target = target
@@ -94,7 +101,8 @@ public final class ServerLog: Sendable {
 
         enum CodingKeys: String, CodingKey {
             case connection, target, messages
-            case openedNs = "opened_ns", sessionUpdatedNs = "session_updated_ns"
+            case openedNs = "opened_ns"
+            case sessionUpdatedNs = "session_updated_ns"
         }
     }
 
@@ -174,7 +182,8 @@ public final class ServerLog: Sendable {
 
     func firstAudioSent(answer id: String, at t: Int64) {
         state.withLock { s in
-            guard let index = s.answers.lastIndex(where: { $0.id == id }), s.answers[index].firstAudioSentNs == nil else { return }
+            guard let index = s.answers.lastIndex(where: { $0.id == id }), s.answers[index].firstAudioSentNs == nil
+            else { return }
             s.answers[index].firstAudioSentNs = t
         }
     }
@@ -189,8 +198,13 @@ public final class ServerLog: Sendable {
 
     func openConnection(_ connection: Int, target: String) {
         state.withLock { s in
-            s.connections.append(Connection(connection: connection, target: target, openedNs: MonotonicServerClock.now(), sessionUpdatedNs: [], messages: []))
-            if s.connections.count > Self.maxConnections { s.connections.removeFirst(s.connections.count - Self.maxConnections) }
+            s.connections.append(
+                Connection(
+                    connection: connection, target: target, openedNs: MonotonicServerClock.now(), sessionUpdatedNs: [],
+                    messages: []))
+            if s.connections.count > Self.maxConnections {
+                s.connections.removeFirst(s.connections.count - Self.maxConnections)
+            }
         }
     }
 

@@ -36,7 +36,9 @@ struct SyntheticAnswer: Sendable {
             pcm.append(UInt8(truncatingIfNeeded: sample >> 8))
         }
         let deltaBytes = max(2, samplesPerDelta * 2)
-        let deltas = stride(from: 0, to: pcm.count, by: deltaBytes).map { Array(pcm[$0..<min($0 + deltaBytes, pcm.count)]) }
+        let deltas = stride(from: 0, to: pcm.count, by: deltaBytes).map {
+            Array(pcm[$0..<min($0 + deltaBytes, pcm.count)])
+        }
         let words = Self.transcript.split(separator: " ").map { String($0) + " " }
         let perDelta = max(1, Int((Double(words.count) / Double(max(1, deltas.count))).rounded(.up)))
         let pieces = (0..<deltas.count).map { i -> String in
@@ -56,7 +58,8 @@ enum Wire {
     /// 1,000 sessions).
     static func id(_ prefix: String) -> String {
         let n = idCounter.wrappingAdd(1, ordering: .relaxed).oldValue
-        var a = splitMix(idSeed &+ n &* 0x9E37_79B9_7F4A_7C15), b = splitMix(a ^ idSeed)
+        var a = splitMix(idSeed &+ n &* 0x9E37_79B9_7F4A_7C15)
+        var b = splitMix(a ^ idSeed)
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
         var out = [UInt8](repeating: 0, count: 20)
         for index in 0..<20 {
@@ -121,7 +124,9 @@ enum Wire {
         default:
             // Numbers of other types (NSNumber from a parsed request, Double, Int64): exactly
             // as Foundation writes them.
-            let data = (try? JSONSerialization.data(withJSONObject: [value], options: [.withoutEscapingSlashes])) ?? Data("[null]".utf8)
+            let data =
+                (try? JSONSerialization.data(withJSONObject: [value], options: [.withoutEscapingSlashes]))
+                ?? Data("[null]".utf8)
             out.append(contentsOf: data.dropFirst().dropLast())
         }
     }
@@ -130,7 +135,9 @@ enum Wire {
         out.append(UInt8(ascii: "\""))
         var string = string
         let plain = string.withUTF8 { bytes in
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
+            }
             out.append(contentsOf: bytes)
             return true
         }

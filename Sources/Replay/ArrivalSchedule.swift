@@ -30,18 +30,27 @@ public struct ArrivalSchedule: Sendable, Equatable {
 
     /// How `--rate`, `--duration` and `--stages` combine: a constant rate for a duration, or
     /// stages (ramping from `--rate`, else from 0).
-    public static func from(rate: String?, duration: String?, stages: String?) throws(ScheduleError) -> ArrivalSchedule? {
+    public static func from(rate: String?, duration: String?, stages: String?) throws(ScheduleError) -> ArrivalSchedule?
+    {
         let parsedRate = try rate.map { text throws(ScheduleError) in try parseRate(text, flag: "--rate") }
         if let stages {
-            if duration != nil { throw ScheduleError("--duration and --stages exclude each other: the stages' durations add up to the run's") }
+            if duration != nil {
+                throw ScheduleError(
+                    "--duration and --stages exclude each other: the stages' durations add up to the run's")
+            }
             let list = try parseStages(stages)
             return ArrivalSchedule(startRate: parsedRate ?? 0, stages: list)
         }
         guard let parsedRate else {
-            if duration != nil { throw ScheduleError("--duration needs --rate (sessions per second), e.g. --rate 50/s --duration 60s") }
+            if duration != nil {
+                throw ScheduleError("--duration needs --rate (sessions per second), e.g. --rate 50/s --duration 60s")
+            }
             return nil
         }
-        guard let duration else { throw ScheduleError("--rate needs --duration (how long to keep the rate), e.g. --rate \(rate!) --duration 60s") }
+        guard let duration else {
+            throw ScheduleError(
+                "--rate needs --duration (how long to keep the rate), e.g. --rate \(rate!) --duration 60s")
+        }
         let ns = try parseDuration(duration, flag: "--duration")
         return ArrivalSchedule(startRate: parsedRate, stages: [Stage(durationNs: ns, rate: parsedRate)])
     }
@@ -83,7 +92,8 @@ public struct ArrivalSchedule: Sendable, Equatable {
         if stages.count == 1, stages[0].rate == startRate {
             return "\(Self.format(startRate))/s for \(Self.format(Double(stages[0].durationNs) / 1e9)) s"
         }
-        return stages.map { "\(Self.format(Double($0.durationNs) / 1e9))s:\(Self.format($0.rate))/s" }.joined(separator: ",")
+        return stages.map { "\(Self.format(Double($0.durationNs) / 1e9))s:\(Self.format($0.rate))/s" }.joined(
+            separator: ",")
             + (startRate > 0 ? " from \(Self.format(startRate))/s" : "")
     }
 
@@ -107,7 +117,10 @@ public struct ArrivalSchedule: Sendable, Equatable {
             case "s": per = 1
             case "m", "min": per = 60
             case "h": per = 3600
-            default: throw ScheduleError("\(flag) \(text): the unit after / must be s, m or h (sessions per second, minute or hour), e.g. 50/s")
+            default:
+                throw ScheduleError(
+                    "\(flag) \(text): the unit after / must be s, m or h (sessions per second, minute or hour), e.g. 50/s"
+                )
             }
         }
         guard let value = Double(number), value.isFinite, value > 0 else {
@@ -145,7 +158,8 @@ public struct ArrivalSchedule: Sendable, Equatable {
             }
             let duration = try parseDuration(pieces[0], flag: "--stages")
             // A rate of 0 ends a ramp down.
-            let rate = pieces[1].hasPrefix("0") && (Double(pieces[1].split(separator: "/").first ?? "") ?? 1) == 0
+            let rate =
+                pieces[1].hasPrefix("0") && (Double(pieces[1].split(separator: "/").first ?? "") ?? 1) == 0
                 ? 0 : try parseRate(pieces[1], flag: "--stages")
             stages.append(Stage(durationNs: duration, rate: rate))
         }

@@ -59,12 +59,16 @@ public struct BenchmarkConfiguration: Sendable {
     /// n at k × rampUp / n). Nil: one millisecond apart.
     public var rampUp: Int64?
 
-    public init(transports: [TransportSettings], recordings: [Recording], trials: Int = 5, warmup: Int = 1,
-                chunkMs: Int = 50, concurrency: Int = 1, timeout: Int64 = .seconds(30),
-                lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil,
-                context: ContextMode = .reset, maxInvalidShare: Double = 0.1, referenceServer: JSONValue? = nil, link: JSONValue? = nil,
-                vad: EnergyVAD.Parameters? = nil, arrivals: ArrivalSchedule? = nil, maxSessions: Int = 5_000, io: JSONValue? = nil,
-                rampUp: Int64? = nil) {
+    public init(
+        transports: [TransportSettings], recordings: [Recording], trials: Int = 5, warmup: Int = 1,
+        chunkMs: Int = 50, concurrency: Int = 1, timeout: Int64 = .seconds(30),
+        lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil,
+        context: ContextMode = .reset, maxInvalidShare: Double = 0.1, referenceServer: JSONValue? = nil,
+        link: JSONValue? = nil,
+        vad: EnergyVAD.Parameters? = nil, arrivals: ArrivalSchedule? = nil, maxSessions: Int = 5_000,
+        io: JSONValue? = nil,
+        rampUp: Int64? = nil
+    ) {
         self.io = io
         self.rampUp = rampUp
         self.arrivals = arrivals
@@ -103,7 +107,9 @@ public struct BenchmarkConfiguration: Sendable {
     /// side; the open model lasts its schedule plus the last answers.
     public func estimatedSeconds(answerMs: (TransportSettings, Recording) -> Double) -> Double {
         if let arrivals {
-            let longest = transports.flatMap { t in recordings.map { r in Double(r.durationNs) / 1e9 + answerMs(t, r) / 1000 } }.max() ?? 0
+            let longest =
+                transports.flatMap { t in recordings.map { r in Double(r.durationNs) / 1e9 + answerMs(t, r) / 1000 } }
+                .max() ?? 0
             return Double(arrivals.durationNs) / 1e9 + longest
         }
         let perRound = transports.reduce(0.0) { sum, t in
@@ -121,34 +127,58 @@ public struct BenchmarkConfiguration: Sendable {
     /// The configuration as stored with the run (secrets already masked).
     public func json(redactor: SecretRedactor) -> JSONValue {
         .object([
-            ("transports", .array(transports.map { t in
-                // Checked before the run (RunPlan): a dialect that cannot be made never gets here.
-                let dialect = try? t.dialect()
-                return .object([
-                    ("transport", .string(t.kind.rawValue)),
-                    ("endpoint", .string(t.endpoint.redacted)),
-                    ("connection", .string(t.connection.rawValue)),
-                    ("headers", .array(t.headers.map { .string("\($0.name): \(SecretRedactor.mask)") })),
-                    ("model", .optional(dialect?.model)),
-                    ("voice", .optional(dialect?.voice)),
-                    ("dialect", .object([
-                        ("name", .optional(dialect?.name)),
-                        ("file", .optional(dialect?.file?.source)),
-                        ("sha256", .optional(dialect?.file?.sha256)),
-                        ("input", .optional(dialect?.input.description)),
-                    ])),
-                    ("verify_tls", .bool(t.verifyTLS)),
-                    ("ca_file", .optional(t.caFile)),
-                ])
-            })),
-            ("recordings", .array(recordings.map { r in
-                .object([("name", .string(r.name)), ("duration_ms", .double(r.durationMs)),
-                         ("speech_start_ms", .int(Int64(r.speechStartMs))), ("speech_end_ms", .int(Int64(r.speechEndMs)))]
-                    + (r.source.map { source in [("source", JSONValue.object([
-                        ("format", .string(source.format)), ("sample_rate", .int(Int64(source.sampleRate))),
-                        ("channels", .int(Int64(source.channels))), ("conversion", .string(source.conversion)),
-                    ]))] } ?? []))
-            })),
+            (
+                "transports",
+                .array(
+                    transports.map { t in
+                        // Checked before the run (RunPlan): a dialect that cannot be made never gets here.
+                        let dialect = try? t.dialect()
+                        return .object([
+                            ("transport", .string(t.kind.rawValue)),
+                            ("endpoint", .string(t.endpoint.redacted)),
+                            ("connection", .string(t.connection.rawValue)),
+                            ("headers", .array(t.headers.map { .string("\($0.name): \(SecretRedactor.mask)") })),
+                            ("model", .optional(dialect?.model)),
+                            ("voice", .optional(dialect?.voice)),
+                            (
+                                "dialect",
+                                .object([
+                                    ("name", .optional(dialect?.name)),
+                                    ("file", .optional(dialect?.file?.source)),
+                                    ("sha256", .optional(dialect?.file?.sha256)),
+                                    ("input", .optional(dialect?.input.description)),
+                                ])
+                            ),
+                            ("verify_tls", .bool(t.verifyTLS)),
+                            ("ca_file", .optional(t.caFile)),
+                        ])
+                    })
+            ),
+            (
+                "recordings",
+                .array(
+                    recordings.map { r in
+                        .object(
+                            [
+                                ("name", .string(r.name)), ("duration_ms", .double(r.durationMs)),
+                                ("speech_start_ms", .int(Int64(r.speechStartMs))),
+                                ("speech_end_ms", .int(Int64(r.speechEndMs))),
+                            ]
+                                + (r.source.map { source in
+                                    [
+                                        (
+                                            "source",
+                                            JSONValue.object([
+                                                ("format", .string(source.format)),
+                                                ("sample_rate", .int(Int64(source.sampleRate))),
+                                                ("channels", .int(Int64(source.channels))),
+                                                ("conversion", .string(source.conversion)),
+                                            ])
+                                        )
+                                    ]
+                                } ?? []))
+                    })
+            ),
             ("trials", .int(Int64(trials))), ("warmup", .int(Int64(warmup))), ("chunk_ms", .int(Int64(chunkMs))),
             ("concurrency", .int(Int64(concurrency))), ("timeout_ms", .ms(timeout)), ("lag_budget_ms", .ms(lagBudget)),
             ("seed", .int(Int64(bitPattern: seed))), ("label", .optional(label)),
@@ -156,16 +186,39 @@ public struct BenchmarkConfiguration: Sendable {
             ("schedule", "microphone: chunk k due at (k+1) x chunk_ms; transports alternate A B, B A within rounds"),
             ("reference_server", referenceServer ?? .null),
             ("link", link ?? .null),
-            ("load", arrivals.map { a in .object([
-                ("model", "open"), ("schedule", .string(a.summary)), ("start_rate", .double(a.startRate)),
-                ("stages", .array(a.stages.map { .object([("duration_ms", .ms($0.durationNs)), ("rate_per_s", .double($0.rate))]) })),
-                ("arrivals_per_transport", .int(Int64(a.arrivals().count))), ("max_sessions", .int(Int64(maxSessions))),
-            ]) } ?? .object([("model", "closed"), ("concurrency", .int(Int64(concurrency))),
-                             ("ramp_up_ms", .ms(rampUp ?? Int64(closedSessions) * 1_000_000))])),
+            (
+                "load",
+                arrivals.map { a in
+                    .object([
+                        ("model", "open"), ("schedule", .string(a.summary)), ("start_rate", .double(a.startRate)),
+                        (
+                            "stages",
+                            .array(
+                                a.stages.map {
+                                    .object([("duration_ms", .ms($0.durationNs)), ("rate_per_s", .double($0.rate))])
+                                })
+                        ),
+                        ("arrivals_per_transport", .int(Int64(a.arrivals().count))),
+                        ("max_sessions", .int(Int64(maxSessions))),
+                    ])
+                }
+                    ?? .object([
+                        ("model", "closed"), ("concurrency", .int(Int64(concurrency))),
+                        ("ramp_up_ms", .ms(rampUp ?? Int64(closedSessions) * 1_000_000)),
+                    ])
+            ),
             ("io", io ?? .null),
-            ("turn", vad.map { v in .object([("detection", "vad"), ("threshold", .double(v.threshold)),
-                                             ("prefix_padding_ms", .int(Int64(v.prefixPaddingMs))), ("silence_duration_ms", .int(Int64(v.silenceDurationMs)))]) }
-                ?? .object([("detection", "manual")])),
+            (
+                "turn",
+                vad.map { v in
+                    .object([
+                        ("detection", "vad"), ("threshold", .double(v.threshold)),
+                        ("prefix_padding_ms", .int(Int64(v.prefixPaddingMs))),
+                        ("silence_duration_ms", .int(Int64(v.silenceDurationMs))),
+                    ])
+                }
+                    ?? .object([("detection", "manual")])
+            ),
         ])
     }
 }
@@ -224,9 +277,12 @@ public final class BenchmarkRunner: Sendable {
         { id in log.answer(id: id) }
     }
 
-    public convenience init(configuration: BenchmarkConfiguration, store: ResultsStore, runID: Int64, serverLog: ServerLog? = nil) {
-        self.init(configuration: configuration, store: store,
-                  targets: configuration.transports.map { _ in Target(runID: runID, serverLog: serverLog) })
+    public convenience init(
+        configuration: BenchmarkConfiguration, store: ResultsStore, runID: Int64, serverLog: ServerLog? = nil
+    ) {
+        self.init(
+            configuration: configuration, store: store,
+            targets: configuration.transports.map { _ in Target(runID: runID, serverLog: serverLog) })
     }
 
     /// - Parameter targets: one per transport of `configuration`, in the same order.
@@ -294,10 +350,14 @@ public final class BenchmarkRunner: Sendable {
     ///     stored with the run at the same moment).
     /// - Throws: when a trial cannot be stored (the database failed); the other sessions stop
     ///   at once and store nothing more.
-    public func run(onTrial: @escaping @Sendable (TrialProgress) -> Void = { _ in },
-                    onSecond: @escaping @Sendable ([LoadMonitor.Live], Int) -> Void = { _, _ in }) async throws -> Int {
+    public func run(
+        onTrial: @escaping @Sendable (TrialProgress) -> Void = { _ in },
+        onSecond: @escaping @Sendable ([LoadMonitor.Live], Int) -> Void = { _, _ in }
+    ) async throws -> Int {
         let origin = MonotonicClock.now() + .milliseconds(20)
-        let monitor = LoadMonitor(transports: configuration.transports.map(\.displayName), origin: origin, lateAfterNs: configuration.lagBudget)
+        let monitor = LoadMonitor(
+            transports: configuration.transports.map(\.displayName), origin: origin,
+            lateAfterNs: configuration.lagBudget)
         monitorBox.withLock { $0 = monitor }
         let ticker = Task {
             var second = 1
@@ -366,12 +426,19 @@ public final class BenchmarkRunner: Sendable {
     /// each opens its own connection, runs one trial and closes. An arrival that cannot start
     /// on time (the machine was busy, or `maxSessions` were in flight) starts late and says so
     /// in its trial (`start_late_ns`) and the time series — never skipped.
-    private func runOpen(_ arrivals: ArrivalSchedule, origin: Int64, monitor: LoadMonitor, onTrial: @escaping @Sendable (TrialProgress) -> Void) async throws {
+    private func runOpen(
+        _ arrivals: ArrivalSchedule, origin: Int64, monitor: LoadMonitor,
+        onTrial: @escaping @Sendable (TrialProgress) -> Void
+    ) async throws {
         let offsets = arrivals.arrivals()
         var plan: [(due: Int64, item: Item)] = []
         for transport in configuration.transports.indices {
             for (index, offset) in offsets.enumerated() {
-                plan.append((origin + offset, Item(round: index, recording: index % configuration.recordings.count, transport: transport)))
+                plan.append(
+                    (
+                        origin + offset,
+                        Item(round: index, recording: index % configuration.recordings.count, transport: transport)
+                    ))
                 monitor.offer(configuration.transports[transport].displayName, at: origin + offset)
             }
         }
@@ -428,15 +495,21 @@ public final class BenchmarkRunner: Sendable {
         for session in sessions { await session.discard() }
     }
 
-    private func work(sessions: [Session], queue: WorkQueue<Item>, onTrial: @escaping @Sendable (TrialProgress) -> Void) async throws {
+    private func work(sessions: [Session], queue: WorkQueue<Item>, onTrial: @escaping @Sendable (TrialProgress) -> Void)
+        async throws
+    {
         while stopping == nil, let item = await queue.next() {
-            guard try await perform(item, session: sessions[item.transport], lateNs: nil, onTrial: onTrial) else { break }
+            guard try await perform(item, session: sessions[item.transport], lateNs: nil, onTrial: onTrial) else {
+                break
+            }
         }
     }
 
     /// Runs and stores one trial. Returns false when the run is stopping (the trial abandoned).
     @discardableResult
-    private func perform(_ item: Item, session: Session, lateNs: Int64?, onTrial: @escaping @Sendable (TrialProgress) -> Void) async throws -> Bool {
+    private func perform(
+        _ item: Item, session: Session, lateNs: Int64?, onTrial: @escaping @Sendable (TrialProgress) -> Void
+    ) async throws -> Bool {
         do {
             let recording = configuration.recordings[item.recording]
             let startedAt = Date()
@@ -472,8 +545,9 @@ public final class BenchmarkRunner: Sendable {
             let live = monitor?.live() ?? []
             let progress = progressState.withLock { s -> TrialProgress in
                 s.completed += 1
-                return TrialProgress(trial: trial, transport: name, completed: s.completed, total: configuration.totalTrials,
-                                     liveP50: live.map { ($0.transport, $0.p50) }, live: live)
+                return TrialProgress(
+                    trial: trial, transport: name, completed: s.completed, total: configuration.totalTrials,
+                    liveP50: live.map { ($0.transport, $0.p50) }, live: live)
             }
             onTrial(progress)
             return true
@@ -493,9 +567,11 @@ public final class BenchmarkRunner: Sendable {
                 transport = try settings.makeTransport()
             } catch {
                 // The plan made this transport once before the run: only an internal fault gets here.
-                return TurnTimeline(turn: turn, start: MonotonicClock.now(), speechEnd: MonotonicClock.now() + recording.durationNs,
-                                    chunkMs: configuration.chunkMs, expectedChunks: recording.chunks(chunkMs: configuration.chunkMs).count,
-                                    events: [], outcome: .failed(error))
+                return TurnTimeline(
+                    turn: turn, start: MonotonicClock.now(), speechEnd: MonotonicClock.now() + recording.durationNs,
+                    chunkMs: configuration.chunkMs,
+                    expectedChunks: recording.chunks(chunkMs: configuration.chunkMs).count,
+                    events: [], outcome: .failed(error))
             }
             session.transport = transport
             session.events = transport.events.makeAsyncIterator()
@@ -520,7 +596,8 @@ public final class BenchmarkRunner: Sendable {
         let timeline = await whileActive(transport) {
             await TurnRunner.run(
                 transport: transport, events: &events, turn: turn, recording: recording, chunkMs: configuration.chunkMs,
-                start: MonotonicClock.now() + .milliseconds(50), timeout: configuration.timeout, openInside: cold, vad: configuration.vad)
+                start: MonotonicClock.now() + .milliseconds(50), timeout: configuration.timeout, openInside: cold,
+                vad: configuration.vad)
         }
         session.events = events
         if cold || timeline.outcome != .ok || !transport.isOpen {
@@ -567,9 +644,11 @@ public final class BenchmarkRunner: Sendable {
     }
 
     /// A warm connection that could not be opened is this trial's failure.
-    private func failedOpening(session: Session, turn: Int, recording: Recording, at start: Int64) async -> TurnTimeline {
-        var timeline = TurnTimeline(turn: turn, start: start, speechEnd: start + recording.durationNs, chunkMs: configuration.chunkMs,
-                                    expectedChunks: recording.chunks(chunkMs: configuration.chunkMs).count, events: [], outcome: .ok)
+    private func failedOpening(session: Session, turn: Int, recording: Recording, at start: Int64) async -> TurnTimeline
+    {
+        var timeline = TurnTimeline(
+            turn: turn, start: start, speechEnd: start + recording.durationNs, chunkMs: configuration.chunkMs,
+            expectedChunks: recording.chunks(chunkMs: configuration.chunkMs).count, events: [], outcome: .ok)
         var failure = TransportError(.closed, "the connection ended while opening")
         if var events = session.events {
             while let event = await events.next() {

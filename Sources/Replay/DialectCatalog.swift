@@ -23,19 +23,25 @@ public enum DialectCatalog {
     public static func entries() -> [Entry] {
         // Every transport's built-in dialect (in code), then the shipped files.
         var entries = TransportKind.all.map { kind in
-            Entry(name: kind.builtInDialect, transport: kind.rawValue, path: nil,
-                  summary: "built in (code): what \(kind) speaks unless --dialect \(kind)=FILE is given")
+            Entry(
+                name: kind.builtInDialect, transport: kind.rawValue, path: nil,
+                summary: "built in (code): what \(kind) speaks unless --dialect \(kind)=FILE is given")
         }
         for path in shippedFiles() {
             guard let file = try? DialectFile(contentsOf: path) else { continue }
-            entries.append(Entry(name: file.name, transport: file.transport.rawValue, path: path, summary: file.description ?? ""))
+            entries.append(
+                Entry(name: file.name, transport: file.transport.rawValue, path: path, summary: file.description ?? ""))
         }
         return entries
     }
 
     static func shippedFiles() -> [String] {
-        guard let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
-        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }.sorted().map { directory.appendingPathComponent($0).path }
+        guard let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else {
+            return []
+        }
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }.sorted().map {
+            directory.appendingPathComponent($0).path
+        }
     }
 
     /// A dialect file by path, or a shipped one by name (`openai-tts`).
@@ -43,7 +49,10 @@ public enum DialectCatalog {
     public static func load(_ nameOrPath: String, flag: String) throws(TransportError) -> DialectFile {
         var path = nameOrPath
         if !FileManager.default.fileExists(atPath: path), !path.contains("/"),
-           let shipped = shippedFiles().first(where: { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent == nameOrPath }) {
+            let shipped = shippedFiles().first(where: {
+                URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent == nameOrPath
+            })
+        {
             path = shipped
         }
         guard FileManager.default.fileExists(atPath: path) else {
@@ -51,11 +60,15 @@ public enum DialectCatalog {
                 do {
                     _ = try ResourceLocator.directory(.dialects)
                 } catch {
-                    throw TransportError(.input, "\(flag) \(nameOrPath): no such file, and the shipped dialects cannot be looked up: \(error.message)")
+                    throw TransportError(
+                        .input,
+                        "\(flag) \(nameOrPath): no such file, and the shipped dialects cannot be looked up: \(error.message)"
+                    )
                 }
             }
             let names = entries().filter { $0.path != nil }.map(\.name).joined(separator: ", ")
-            throw TransportError(.input, "\(flag) \(nameOrPath): no such file, and not a shipped dialect (\(names)); see ttfa dialects")
+            throw TransportError(
+                .input, "\(flag) \(nameOrPath): no such file, and not a shipped dialect (\(names)); see ttfa dialects")
         }
         do {
             return try DialectFile(contentsOf: path)

@@ -22,30 +22,45 @@ public enum LoadCapacity {
     }
 
     public static func need(sessions: Int, transports: Int, embeddedServer: Bool, linkEmulator: Bool) -> Need {
-        Need(connections: sessions * transports,
-             descriptorsPerConnection: 1 + (embeddedServer ? 1 : 0) + (linkEmulator ? 2 : 0),
-             portsPerConnection: linkEmulator ? 2 : 1)
+        Need(
+            connections: sessions * transports,
+            descriptorsPerConnection: 1 + (embeddedServer ? 1 : 0) + (linkEmulator ? 2 : 0),
+            portsPerConnection: linkEmulator ? 2 : 1)
     }
 
     /// Raises the open-files limit as far as needed and allowed; throws what to do when the
     /// machine cannot hold the run. `what` names the flag that asked for it.
-    public static func check(_ need: Need, what: String, openFiles: (soft: Int, hard: Int)? = nil, ports: Int? = nil,
-                             raise: (Int) -> Int = ProcessLimits.raiseOpenFiles(to:)) throws(TransportError) {
+    public static func check(
+        _ need: Need, what: String, openFiles: (soft: Int, hard: Int)? = nil, ports: Int? = nil,
+        raise: (Int) -> Int = ProcessLimits.raiseOpenFiles(to:)
+    ) throws(TransportError) {
         let limits = openFiles ?? ProcessLimits.openFiles()
-        let detail = "\(need.connections) connections × \(need.descriptorsPerConnection) descriptor\(need.descriptorsPerConnection == 1 ? "" : "s") each"
-            + (need.descriptorsPerConnection > 1 ? " (the embedded server's side\(need.descriptorsPerConnection > 2 ? " and the link emulator's relay" : "") live in this process too)" : "")
+        let detail =
+            "\(need.connections) connections × \(need.descriptorsPerConnection) descriptor\(need.descriptorsPerConnection == 1 ? "" : "s") each"
+            + (need.descriptorsPerConnection > 1
+                ? " (the embedded server's side\(need.descriptorsPerConnection > 2 ? " and the link emulator's relay" : "") live in this process too)"
+                : "")
             + " + \(baseDescriptors)"
         if need.descriptors > limits.hard {
-            throw TransportError(.input, "\(what) needs about \(need.descriptors) open files (\(detail)), but this process may open at most \(limits.hard) (ulimit -Hn). Raise the limit (as root: ulimit -Hn \(need.descriptors * 2), or LimitNOFILE= in a systemd unit, or nofile in /etc/security/limits.conf), lower \(what.split(separator: " ").first ?? "it"), or spread the load over several machines with --group")
+            throw TransportError(
+                .input,
+                "\(what) needs about \(need.descriptors) open files (\(detail)), but this process may open at most \(limits.hard) (ulimit -Hn). Raise the limit (as root: ulimit -Hn \(need.descriptors * 2), or LimitNOFILE= in a systemd unit, or nofile in /etc/security/limits.conf), lower \(what.split(separator: " ").first ?? "it"), or spread the load over several machines with --group"
+            )
         }
         if need.descriptors > limits.soft {
             let now = raise(need.descriptors)
             if now < need.descriptors {
-                throw TransportError(.input, "\(what) needs about \(need.descriptors) open files (\(detail)); the limit could not be raised above \(now) (ulimit -n). Run `ulimit -n \(limits.hard)` first, or lower it")
+                throw TransportError(
+                    .input,
+                    "\(what) needs about \(need.descriptors) open files (\(detail)); the limit could not be raised above \(now) (ulimit -n). Run `ulimit -n \(limits.hard)` first, or lower it"
+                )
             }
         }
         if let available = ports ?? ProcessLimits.ephemeralPorts(), need.ports > available {
-            throw TransportError(.input, "\(what) needs \(need.ports) simultaneous outgoing connections to one address, but the machine has \(available) ephemeral ports (net.ipv4.ip_local_port_range). Widen the range (sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"), lower it, or spread the load over several machines with --group")
+            throw TransportError(
+                .input,
+                "\(what) needs \(need.ports) simultaneous outgoing connections to one address, but the machine has \(available) ephemeral ports (net.ipv4.ip_local_port_range). Widen the range (sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"), lower it, or spread the load over several machines with --group"
+            )
         }
     }
 }

@@ -143,9 +143,13 @@ public final class LoadMonitor: Sendable {
                     let bucket = ts.seconds.removeValue(forKey: index) ?? Second()
                     let p50 = bucket.ttfa.map { Int64($0.valueAtPercentile(50)) * 1000 }
                     let p99 = bucket.ttfa.map { Int64($0.valueAtPercentile(99)) * 1000 }
-                    rows.append(SeriesRecord(runID: runID, transport: name, second: index, offered: bucket.offered, started: bucket.started,
-                                             late: bucket.late, active: ts.active, completed: bucket.completed, ok: bucket.ok,
-                                             errors: bucket.errors, invalid: bucket.invalid, ttfaP50Ns: p50, ttfaP99Ns: p99, maxSendLagNs: bucket.maxLag))
+                    rows.append(
+                        SeriesRecord(
+                            runID: runID, transport: name, second: index, offered: bucket.offered,
+                            started: bucket.started,
+                            late: bucket.late, active: ts.active, completed: bucket.completed, ok: bucket.ok,
+                            errors: bucket.errors, invalid: bucket.invalid, ttfaP50Ns: p50, ttfaP99Ns: p99,
+                            maxSendLagNs: bucket.maxLag))
                     ts.last = (index, p50.map { Double($0) / 1e6 }, p99.map { Double($0) / 1e6 }, bucket.completed)
                 }
                 s.perTransport[name] = ts
@@ -159,7 +163,9 @@ public final class LoadMonitor: Sendable {
     /// histograms; a run finishing hundreds of trials a second asks for them on each).
     public func live() -> [Live] {
         let now = MonotonicClock.now()
-        if let cached = cache.withLock({ c in c.map { now - $0.at < 250_000_000 ? $0.value : nil } ?? nil }) { return cached }
+        if let cached = cache.withLock({ c in c.map { now - $0.at < 250_000_000 ? $0.value : nil } ?? nil }) {
+            return cached
+        }
         let value = computeLive()
         cache.withLock { $0 = (now, value) }
         return value
@@ -172,11 +178,13 @@ public final class LoadMonitor: Sendable {
             transports.map { name in
                 let ts = s.perTransport[name] ?? TransportState()
                 let any = ts.all.totalCount > 0
-                return Live(transport: name, active: ts.active, started: ts.started, completed: ts.completed, errors: ts.errors,
-                            invalid: ts.invalid, late: ts.late,
-                            p50: any ? Double(ts.all.valueAtPercentile(50)) / 1000 : nil,
-                            p99: any ? Double(ts.all.valueAtPercentile(99)) / 1000 : nil,
-                            lastSecondP50: ts.last?.p50, lastSecondP99: ts.last?.p99, lastSecondCompleted: ts.last?.completed ?? 0)
+                return Live(
+                    transport: name, active: ts.active, started: ts.started, completed: ts.completed, errors: ts.errors,
+                    invalid: ts.invalid, late: ts.late,
+                    p50: any ? Double(ts.all.valueAtPercentile(50)) / 1000 : nil,
+                    p99: any ? Double(ts.all.valueAtPercentile(99)) / 1000 : nil,
+                    lastSecondP50: ts.last?.p50, lastSecondP99: ts.last?.p99,
+                    lastSecondCompleted: ts.last?.completed ?? 0)
             }
         }
     }

@@ -23,19 +23,25 @@ public enum ResourceLocator {
 
     /// The running executable, symbolic links resolved.
     public static var executable: URL? {
-        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+            return nil
+        }
         return URL(fileURLWithPath: path)
     }
 
     /// Every place `kind` is looked for, in order.
-    public static func candidates(_ kind: Kind, environment: [String: String] = ProcessInfo.processInfo.environment,
-                                  executable: URL? = executable) -> [URL] {
+    public static func candidates(
+        _ kind: Kind, environment: [String: String] = ProcessInfo.processInfo.environment,
+        executable: URL? = executable
+    ) -> [URL] {
         var places: [URL] = []
         if let share = environment["TTFA_SHARE"], !share.isEmpty {
             places.append(URL(fileURLWithPath: share).appendingPathComponent(kind.rawValue))
         }
         if let bin = executable?.deletingLastPathComponent() {
-            places.append(bin.deletingLastPathComponent().appendingPathComponent("share/ttfa").appendingPathComponent(kind.rawValue))
+            places.append(
+                bin.deletingLastPathComponent().appendingPathComponent("share/ttfa").appendingPathComponent(
+                    kind.rawValue))
             places.append(bin.appendingPathComponent(buildBundleName).appendingPathComponent(kind.rawValue))
         }
         return places.map(\.standardizedFileURL)
@@ -43,15 +49,22 @@ public enum ResourceLocator {
 
     /// The first folder of `kind` that exists.
     /// - Throws: `TransportError(.input)` naming every place looked in and what to do.
-    public static func directory(_ kind: Kind, environment: [String: String] = ProcessInfo.processInfo.environment,
-                                 executable: URL? = executable) throws(TransportError) -> URL {
+    public static func directory(
+        _ kind: Kind, environment: [String: String] = ProcessInfo.processInfo.environment,
+        executable: URL? = executable
+    ) throws(TransportError) -> URL {
         let places = candidates(kind, environment: environment, executable: executable)
         var isDirectory: ObjCBool = false
-        if let found = places.first(where: { FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDirectory) && isDirectory.boolValue }) {
+        if let found = places.first(where: {
+            FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        }) {
             return found
         }
         let looked = places.map(\.path).joined(separator: ", ")
-        throw TransportError(.input, "ttfa's \(kind.rawValue) are not where it looks (\(looked.isEmpty ? "no executable path" : looked)): "
-            + "keep ttfa with its share/ttfa folder (make install, or unpack the release archive whole), or set TTFA_SHARE to that folder")
+        throw TransportError(
+            .input,
+            "ttfa's \(kind.rawValue) are not where it looks (\(looked.isEmpty ? "no executable path" : looked)): "
+                + "keep ttfa with its share/ttfa folder (make install, or unpack the release archive whole), or set TTFA_SHARE to that folder"
+        )
     }
 }

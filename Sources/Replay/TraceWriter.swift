@@ -25,12 +25,15 @@ public struct TraceWriter: Sendable {
         let t = event.t
         switch event.event {
         case .connected(let timings):
-            return line(t, "connect", [
-                ("dns_ms", .ms(timings.dnsNs)), ("connect_ms", .ms(timings.connectNs)),
-                ("tls_ms", .ms(timings.tlsNs)), ("reused", .bool(timings.reused)),
-            ])
+            return line(
+                t, "connect",
+                [
+                    ("dns_ms", .ms(timings.dnsNs)), ("connect_ms", .ms(timings.connectNs)),
+                    ("tls_ms", .ms(timings.tlsNs)), ("reused", .bool(timings.reused)),
+                ])
         case .httpResponse(let status, let contentType):
-            return line(t, "http.response", [("status", .int(Int64(status))), ("content_type", .optional(contentType))])
+            return line(
+                t, "http.response", [("status", .int(Int64(status))), ("content_type", .optional(contentType))])
         case .speechEnd(let scheduled, let lag, _):
             return line(scheduled, "speech.end", [("lag_ms", .ms(lag))])
         case .sessionReady(let timedOut):
@@ -40,9 +43,12 @@ public struct TraceWriter: Sendable {
         case .webSocketOpen(let upgradeNs):
             return line(t, "ws.open", [("upgrade_ms", .ms(upgradeNs))])
         case .sse(let sse):
-            return line(t, "sse.event", [("event", .string(sse.type)), ("data", .string(sse.data)), ("id", .string(sse.lastEventID))])
+            return line(
+                t, "sse.event",
+                [("event", .string(sse.type)), ("data", .string(sse.data)), ("id", .string(sse.lastEventID))])
         case .webSocketMessage(.text(let text)):
-            return line(t, "ws.message", [("opcode", "text"), ("text", .string(text)), ("size", .int(Int64(text.utf8.count)))])
+            return line(
+                t, "ws.message", [("opcode", "text"), ("text", .string(text)), ("size", .int(Int64(text.utf8.count)))])
         case .webSocketMessage(.binary(let bytes)):
             return line(t, "ws.message", [("opcode", "binary"), ("size", .int(Int64(bytes.count)))])
         case .webSocketPing(let payload):
@@ -50,13 +56,16 @@ public struct TraceWriter: Sendable {
         case .webSocketPong(let payload):
             return line(t, "ws.pong", [("size", .int(Int64(payload.count)))])
         case .webSocketClose(let code, let reason, let by):
-            return line(t, "ws.close", [("code", .optional(code.map(Int.init))), ("reason", .string(reason)), ("by", .string(by.rawValue))])
+            return line(
+                t, "ws.close",
+                [("code", .optional(code.map(Int.init))), ("reason", .string(reason)), ("by", .string(by.rawValue))])
         case .audio(let bytes, _):
             return line(t, "audio", [("bytes", .int(Int64(bytes)))])
         case .failure(let error):
             return line(t, "error", [("kind", .string(error.kind.rawValue)), ("message", .string(error.message))])
-        case .chunkSent, .chunkCaptured, .encoded, .uploadDone, .firstByte, .curlTimes, .transferEnd, .transcript, .serverError,
-             .turnEnd, .responseStarted, .responseDone, .contextCleared, .stale:
+        case .chunkSent, .chunkCaptured, .encoded, .uploadDone, .firstByte, .curlTimes, .transferEnd, .transcript,
+            .serverError,
+            .turnEnd, .responseStarted, .responseDone, .contextCleared, .stale:
             return nil
         }
     }

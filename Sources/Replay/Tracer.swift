@@ -52,7 +52,8 @@ public enum Tracer {
         // hide the rest.
         let timeline = await TurnRunner.run(
             transport: transport, events: &events, turn: 1, recording: recording, chunkMs: chunkMs,
-            start: MonotonicClock.now() + .milliseconds(20), timeout: timeout, vad: vad, followAfterFailure: true, onEvent: show)
+            start: MonotonicClock.now() + .milliseconds(20), timeout: timeout, vad: vad, followAfterFailure: true,
+            onEvent: show)
         // Close, showing what still arrives after a good answer (rate_limits.updated, the close
         // handshake).
         let closing = Task { await transport.close() }

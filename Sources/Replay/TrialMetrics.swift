@@ -163,17 +163,22 @@ public struct TrialMetrics: Sendable, Equatable {
             errorKind = error.kind
             errorMessage = error.message
         case .ok:
-            if let violation = Self.guardViolation(timeline: timeline, speechEnds: speechEnds, chunks: chunks, firstAudio: audio.first, response: boundResponse) {
+            if let violation = Self.guardViolation(
+                timeline: timeline, speechEnds: speechEnds, chunks: chunks, firstAudio: audio.first,
+                response: boundResponse)
+            {
                 status = .failed(violation.kind)
                 errorKind = violation.kind
                 errorMessage = violation.message
             } else if let ttfaLag, ttfaLag > lagBudgetNs {
                 status = .invalid
                 errorKind = nil
-                let what = lastChunkLag == ttfaLag && endLag != ttfaLag
+                let what =
+                    lastChunkLag == ttfaLag && endLag != ttfaLag
                     ? "the last audio chunk (\(timeline.expectedChunks) of \(timeline.expectedChunks)) left"
                     : "the harness acted on the end of speech"
-                errorMessage = "\(what) \(Format.ms(Double(ttfaLag) / 1e6)) late (budget \(Format.ms(Double(lagBudgetNs) / 1e6))): the machine was too busy to replay on schedule"
+                errorMessage =
+                    "\(what) \(Format.ms(Double(ttfaLag) / 1e6)) late (budget \(Format.ms(Double(lagBudgetNs) / 1e6))): the machine was too busy to replay on schedule"
             } else {
                 status = .ok
             }
@@ -181,27 +186,42 @@ public struct TrialMetrics: Sendable, Equatable {
     }
 
     /// Why an answered turn cannot be stored as `ok`, if it cannot.
-    static func guardViolation(timeline: TurnTimeline, speechEnds: Int, chunks: Int, firstAudio: TimedEvent?, response: String?) -> TransportError? {
+    static func guardViolation(
+        timeline: TurnTimeline, speechEnds: Int, chunks: Int, firstAudio: TimedEvent?, response: String?
+    ) -> TransportError? {
         if speechEnds != 1 {
-            return TransportError(.internal, "the trial saw \(speechEnds) ends of speech; its events cannot be attributed to one utterance")
+            return TransportError(
+                .internal,
+                "the trial saw \(speechEnds) ends of speech; its events cannot be attributed to one utterance")
         }
         if chunks < timeline.expectedChunks {
-            return TransportError(.internal, "\(chunks) of the recording's \(timeline.expectedChunks) audio chunks were sent; the utterance was not replayed whole")
+            return TransportError(
+                .internal,
+                "\(chunks) of the recording's \(timeline.expectedChunks) audio chunks were sent; the utterance was not replayed whole"
+            )
         }
         if chunks > timeline.plannedChunks {
-            return TransportError(.internal, "\(chunks) audio chunks were sent but \(timeline.plannedChunks) were planned; chunks of another turn were counted")
+            return TransportError(
+                .internal,
+                "\(chunks) audio chunks were sent but \(timeline.plannedChunks) were planned; chunks of another turn were counted"
+            )
         }
         guard let firstAudio else {
             return TransportError(.noAudio, "the turn ended without audio")
         }
         if firstAudio.t < timeline.speechEnd {
-            return TransportError(.protocol, "audio arrived \(Format.ms(Double(timeline.speechEnd - firstAudio.t) / 1e6)) before the end of speech — the server answered before the utterance was complete")
+            return TransportError(
+                .protocol,
+                "audio arrived \(Format.ms(Double(timeline.speechEnd - firstAudio.t) / 1e6)) before the end of speech — the server answered before the utterance was complete"
+            )
         }
         if let owner = firstAudio.turn, owner != timeline.turn {
-            return TransportError(.protocol, "the first audio came from request \(owner), not from this trial's request \(timeline.turn)")
+            return TransportError(
+                .protocol, "the first audio came from request \(owner), not from this trial's request \(timeline.turn)")
         }
         if case .audio(_, let from) = firstAudio.event, let from, let response, from != response {
-            return TransportError(.protocol, "the first audio belongs to response \(from), not to this trial's response \(response)")
+            return TransportError(
+                .protocol, "the first audio belongs to response \(from), not to this trial's response \(response)")
         }
         return nil
     }

@@ -25,7 +25,8 @@ enum TrialRecorder {
         metrics.errorKind.map { [.dns, .connect, .tls, .handshake].contains($0) } ?? false
     }
 
-    static func records(for timeline: TurnTimeline, context: Context) -> (TrialRecord, [TrialEventRecord], TrialMetrics) {
+    static func records(for timeline: TurnTimeline, context: Context) -> (TrialRecord, [TrialEventRecord], TrialMetrics)
+    {
         let metrics = TrialMetrics(timeline: timeline, lagBudgetNs: context.lagBudgetNs)
         let redact = context.settings.redactor.redact
         var trial = TrialRecord(
@@ -42,8 +43,10 @@ enum TrialRecorder {
         trial.tlsNs = metrics.tlsNs
         trial.upgradeNs = metrics.upgradeNs
         // A warm WebSocket turn rides the connection opened before it — if that opened.
-        trial.connectionReused = metrics.connectionReused
-            ?? (context.settings.kind.keepsOneConnection && context.settings.connection == .warm && !Self.neverConnected(metrics) ? true : nil)
+        trial.connectionReused =
+            metrics.connectionReused
+            ?? (context.settings.kind.keepsOneConnection && context.settings.connection == .warm
+                && !Self.neverConnected(metrics) ? true : nil)
         trial.responseHeadersNs = metrics.responseHeadersNs
         trial.uploadDoneNs = metrics.uploadDoneNs
         trial.firstByteNs = metrics.firstByteNs
@@ -88,7 +91,10 @@ enum TrialRecorder {
                 setAside += 1
                 if setAside > maxStoredAnomalies { continue }
             }
-            events.append(TrialEventRecord(trialID: 0, seq: events.count, tNs: event.t - timeline.start, kind: kind, value: value, detail: detail.map(redact)))
+            events.append(
+                TrialEventRecord(
+                    trialID: 0, seq: events.count, tNs: event.t - timeline.start, kind: kind, value: value,
+                    detail: detail.map(redact)))
         }
         return (trial, events, metrics)
     }
@@ -100,19 +106,25 @@ enum TrialRecorder {
     static func describe(_ event: TransportEvent) -> (String, Int64?, String?)? {
         switch event {
         case .connected(let c):
-            return ("connect", c.dnsNs + c.connectNs + (c.tlsNs ?? 0),
-                    "dns_ns=\(c.dnsNs) connect_ns=\(c.connectNs) tls_ns=\(c.tlsNs.map(String.init) ?? "none") reused=\(c.reused)")
+            return (
+                "connect", c.dnsNs + c.connectNs + (c.tlsNs ?? 0),
+                "dns_ns=\(c.dnsNs) connect_ns=\(c.connectNs) tls_ns=\(c.tlsNs.map(String.init) ?? "none") reused=\(c.reused)"
+            )
         case .webSocketOpen(let upgrade): return ("ws.open", upgrade, nil)
         case .httpResponse(let status, let type): return ("http.response", Int64(status), type)
-        case .chunkSent(let index, _, let lag, let blocked): return ("chunk", lag, blocked > 0 ? "\(index) blocked_ns=\(blocked)" : String(index))
+        case .chunkSent(let index, _, let lag, let blocked):
+            return ("chunk", lag, blocked > 0 ? "\(index) blocked_ns=\(blocked)" : String(index))
         case .chunkCaptured(let index, _, let lag): return ("chunk", lag, String(index))
-        case .speechEnd(_, let lag, let blocked): return ("speech.end", lag, blocked > 0 ? "blocked_ns=\(blocked)" : nil)
+        case .speechEnd(_, let lag, let blocked):
+            return ("speech.end", lag, blocked > 0 ? "blocked_ns=\(blocked)" : nil)
         case .encoded(let ns): return ("encoded", ns, nil)
-        case .sessionReady(let timedOut): return ("session.ready", nil, timedOut ? "no acknowledgement within the connect timeout" : nil)
+        case .sessionReady(let timedOut):
+            return ("session.ready", nil, timedOut ? "no acknowledgement within the connect timeout" : nil)
         case .responseStarted(let id): return ("response", nil, id)
         case .anomaly(let text): return ("anomaly", nil, text)
         case .stale(let turn, let event): return ("stale", Int64(turn), describe(event)?.0 ?? "event")
-        case .transferEnd(_, let error): return ("transfer.end", nil, error.map { "\($0.kind.rawValue): \($0.message)" })
+        case .transferEnd(_, let error):
+            return ("transfer.end", nil, error.map { "\($0.kind.rawValue): \($0.message)" })
         case .contextCleared(let ok, let detail): return ("context.cleared", ok ? 1 : 0, detail)
         case .uploadDone(let bytes): return ("upload.done", Int64(bytes), nil)
         case .firstByte: return ("first.byte", nil, nil)
@@ -121,9 +133,11 @@ enum TrialRecorder {
         case .webSocketMessage(.binary(let bytes)): return ("ws.message", Int64(bytes.count), "binary")
         case .webSocketPing(let p): return ("ws.ping", Int64(p.count), nil)
         case .webSocketPong(let p): return ("ws.pong", Int64(p.count), nil)
-        case .webSocketClose(let code, let reason, let by): return ("ws.close", code.map(Int64.init), "by=\(by.rawValue)\(reason.isEmpty ? "" : " reason=\(reason)")")
+        case .webSocketClose(let code, let reason, let by):
+            return ("ws.close", code.map(Int64.init), "by=\(by.rawValue)\(reason.isEmpty ? "" : " reason=\(reason)")")
         case .audio(let bytes, _): return ("audio", Int64(bytes), nil)
-        case .serverError(let message, let code): return ("server.error", nil, code.map { "\($0): \(message)" } ?? message)
+        case .serverError(let message, let code):
+            return ("server.error", nil, code.map { "\($0): \(message)" } ?? message)
         case .turnEnd: return ("turn.end", nil, nil)
         case .failure(let error): return ("failure", nil, "\(error.kind.rawValue): \(error.message)")
         case .transcript, .curlTimes, .responseDone: return nil
@@ -134,7 +148,7 @@ enum TrialRecorder {
     static func messageType(_ text: String) -> String? {
         if let type = JSONSkim.type(text) { return type }
         guard let data = text.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
         return object["type"] as? String
     }

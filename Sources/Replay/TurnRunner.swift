@@ -37,7 +37,10 @@ public struct TurnTimeline: Sendable {
     public var events: [TimedEvent]
     public var outcome: TurnOutcome
 
-    public init(turn: Int, start: Int64, speechEnd: Int64, chunkMs: Int, expectedChunks: Int, plannedChunks: Int? = nil, events: [TimedEvent], outcome: TurnOutcome) {
+    public init(
+        turn: Int, start: Int64, speechEnd: Int64, chunkMs: Int, expectedChunks: Int, plannedChunks: Int? = nil,
+        events: [TimedEvent], outcome: TurnOutcome
+    ) {
         self.turn = turn
         self.start = start
         self.speechEnd = speechEnd
@@ -68,10 +71,12 @@ public enum TurnRunner {
     /// A live microphone's schedule: chunk k holds the audio from k × chunk_ms to
     /// (k+1) × chunk_ms, so it can be handed over at start + (k+1) × chunk_ms; the last,
     /// shorter chunk at the end of the recording — the end of speech.
-    public static func microphoneSchedule(_ recording: Recording, turn: Int, chunkMs: Int, start: Int64) -> [AudioChunk] {
+    public static func microphoneSchedule(_ recording: Recording, turn: Int, chunkMs: Int, start: Int64) -> [AudioChunk]
+    {
         let chunkNs = Int64(chunkMs) * 1_000_000
         return recording.chunks(chunkMs: chunkMs).enumerated().map { index, pcm in
-            AudioChunk(turn: turn, index: index, pcm: pcm, due: start + min(Int64(index + 1) * chunkNs, recording.durationNs))
+            AudioChunk(
+                turn: turn, index: index, pcm: pcm, due: start + min(Int64(index + 1) * chunkNs, recording.durationNs))
         }
     }
 
@@ -94,13 +99,18 @@ public enum TurnRunner {
     /// The plan of a turn. With `vad`, the microphone keeps recording silence after the
     /// recording until the detector's window has passed (SSE: until the client's detector,
     /// fed chunk by chunk, found the end; then it stops and uploads).
-    public static func plan(_ recording: Recording, turn: Int, chunkMs: Int, start: Int64, vad: EnergyVAD.Parameters?, serverDetects: Bool) -> Plan {
+    public static func plan(
+        _ recording: Recording, turn: Int, chunkMs: Int, start: Int64, vad: EnergyVAD.Parameters?, serverDetects: Bool
+    ) -> Plan {
         guard let vad else {
             let chunks = microphoneSchedule(recording, turn: turn, chunkMs: chunkMs, start: start)
-            return Plan(chunks: chunks, speechEnd: start + recording.durationNs, endOfSpeechDue: start + recording.durationNs)
+            return Plan(
+                chunks: chunks, speechEnd: start + recording.durationNs, endOfSpeechDue: start + recording.durationNs)
         }
         let durationMs = Int(recording.durationNs / 1_000_000)
-        let annotated = recording.speechEndMs < durationMs ? recording.speechEndMs : (EnergyVAD.lastSpeechEndMs(recording.pcm, threshold: vad.threshold) ?? durationMs)
+        let annotated =
+            recording.speechEndMs < durationMs
+            ? recording.speechEndMs : (EnergyVAD.lastSpeechEndMs(recording.pcm, threshold: vad.threshold) ?? durationMs)
         let heardMs = max(durationMs, annotated + vad.silenceDurationMs + chunkMs + EnergyVAD.frameMs)
         let silence = [UInt8](repeating: 0, count: max(0, heardMs * 48 - recording.pcm.count))
         let live = Recording(name: recording.name, pcm: recording.pcm + silence)
@@ -109,7 +119,9 @@ public enum TurnRunner {
         if serverDetects { return Plan(chunks: chunks, speechEnd: speechEnd, endOfSpeechDue: speechEnd) }
         var detector = EnergyVAD(parameters: vad)
         for (index, chunk) in chunks.enumerated() {
-            let stopped = detector.feed(chunk.pcm).contains { if case .speechStopped = $0 { return true } else { return false } }
+            let stopped = detector.feed(chunk.pcm).contains {
+                if case .speechStopped = $0 { return true } else { return false }
+            }
             if stopped && chunk.due >= speechEnd {
                 chunks = Array(chunks[...index])
                 break
@@ -143,7 +155,9 @@ public enum TurnRunner {
         onEvent: (TimedEvent) -> Void = { _ in }
     ) async -> TurnTimeline {
         events.beginTurn(turn)
-        let plan = Self.plan(recording, turn: turn, chunkMs: chunkMs, start: start, vad: vad, serverDetects: transport.kind.serverDetectsEndOfSpeech)
+        let plan = Self.plan(
+            recording, turn: turn, chunkMs: chunkMs, start: start, vad: vad,
+            serverDetects: transport.kind.serverDetectsEndOfSpeech)
         let speechEnd = plan.speechEnd
         let deadline = speechEnd + timeout
         var chunks = plan.chunks
@@ -154,8 +168,10 @@ public enum TurnRunner {
                 for index in chunks.indices { chunks[index].pcm = converted[index] }
             } catch {
                 transport.finishTurn(turn)
-                return TurnTimeline(turn: turn, start: start, speechEnd: speechEnd, chunkMs: chunkMs, expectedChunks: plan.requiredChunks,
-                                    plannedChunks: chunks.count, events: [], outcome: .failed(error))
+                return TurnTimeline(
+                    turn: turn, start: start, speechEnd: speechEnd, chunkMs: chunkMs,
+                    expectedChunks: plan.requiredChunks,
+                    plannedChunks: chunks.count, events: [], outcome: .failed(error))
             }
         }
         for chunk in chunks { transport.sendAudio(chunk) }
@@ -164,7 +180,9 @@ public enum TurnRunner {
         let seconds = Double(timeout) / 1e9
         let timer = Task {
             try await Task.sleep(for: .nanoseconds(max(0, deadline - MonotonicClock.now())))
-            transport.abort(TransportError(.timeout, "no complete answer within \(seconds.formatted()) s after the end of speech"), turn: turn)
+            transport.abort(
+                TransportError(.timeout, "no complete answer within \(seconds.formatted()) s after the end of speech"),
+                turn: turn)
         }
         var grace: Task<Void, any Error>?
         defer {
@@ -181,8 +199,9 @@ public enum TurnRunner {
             try? await transport.open()  // a failure also arrives as a `.failure` event
         }
 
-        var timeline = TurnTimeline(turn: turn, start: start, speechEnd: speechEnd, chunkMs: chunkMs, expectedChunks: plan.requiredChunks,
-                                    plannedChunks: chunks.count, events: [], outcome: .ok)
+        var timeline = TurnTimeline(
+            turn: turn, start: start, speechEnd: speechEnd, chunkMs: chunkMs, expectedChunks: plan.requiredChunks,
+            plannedChunks: chunks.count, events: [], outcome: .ok)
         var decided: TurnOutcome?
         var transferOpen = transport.turnIsRequest
         var following = false
@@ -209,7 +228,9 @@ public enum TurnRunner {
                 // open gets a second, then the request is cut (and its connection with it).
                 grace = Task {
                     try await Task.sleep(for: .nanoseconds(transferGraceNs))
-                    transport.abort(TransportError(.protocol, "the server kept the response open after the answer was complete"), turn: turn)
+                    transport.abort(
+                        TransportError(.protocol, "the server kept the response open after the answer was complete"),
+                        turn: turn)
                 }
             case .failed where followAfterFailure:
                 // A request is followed until its transfer ends anyway; a connection until the
@@ -225,7 +246,10 @@ public enum TurnRunner {
         while decided == nil || transferOpen || following || events.hasPending {
             guard let event = await events.next() else {
                 if decided == nil {
-                    fail(blame(TransportError(.closed, "the connection ended before the answer was complete"), on: serverErrors), at: MonotonicClock.now())
+                    fail(
+                        blame(
+                            TransportError(.closed, "the connection ended before the answer was complete"),
+                            on: serverErrors), at: MonotonicClock.now())
                 }
                 break
             }
@@ -242,7 +266,11 @@ public enum TurnRunner {
                     decide(.ok)
                 } else {
                     // Decided here, not on the wire: record it as an event like any other failure.
-                    fail(TransportError(.noAudio, "the answer completed without any audio (\(transcriptEvents) transcript events\(serverErrors.isEmpty ? "" : "; the server reported: \(serverErrors.joined(separator: "; "))"))"), at: event.t)
+                    fail(
+                        TransportError(
+                            .noAudio,
+                            "the answer completed without any audio (\(transcriptEvents) transcript events\(serverErrors.isEmpty ? "" : "; the server reported: \(serverErrors.joined(separator: "; "))"))"
+                        ), at: event.t)
                 }
             case .failure(let error):
                 following = false
@@ -254,7 +282,11 @@ public enum TurnRunner {
                     if decided == nil {
                         fail(blame(error, on: serverErrors), at: event.t)
                     } else if decided == .ok {
-                        record(TimedEvent(t: event.t, .anomaly("the request failed after its answer was complete: \(error.message)"), turn: turn))
+                        record(
+                            TimedEvent(
+                                t: event.t,
+                                .anomaly("the request failed after its answer was complete: \(error.message)"),
+                                turn: turn))
                     }
                 }
             case .responseDone, .webSocketClose:
@@ -271,6 +303,7 @@ public enum TurnRunner {
     /// A timeout or closed connection after the server reported an error is the server's error.
     private static func blame(_ error: TransportError, on serverErrors: [String]) -> TransportError {
         guard !serverErrors.isEmpty, error.kind == .timeout || error.kind == .closed else { return error }
-        return TransportError(.serverError, "the server reported \"\(serverErrors.joined(separator: "; "))\", then: \(error.message)")
+        return TransportError(
+            .serverError, "the server reported \"\(serverErrors.joined(separator: "; "))\", then: \(error.message)")
     }
 }

@@ -41,7 +41,9 @@ public struct LoadGroup: Sendable {
         for r in runs where !hosts.contains(r.hostname) { hosts.append(r.hostname) }
         run.hostname = hosts.joined(separator: ", ")
         run.label = "group \(name) (runs \(runs.compactMap(\.id).map(String.init).joined(separator: ", ")))"
-        run.status = runs.allSatisfy { $0.status == .complete } ? .complete : (runs.contains { $0.status == .running } ? .running : .interrupted)
+        run.status =
+            runs.allSatisfy { $0.status == .complete }
+            ? .complete : (runs.contains { $0.status == .running } ? .running : .interrupted)
         run.startedAt = runs.map(\.startedAt).min() ?? run.startedAt
         run.endedAt = runs.contains { $0.endedAt == nil } ? nil : runs.compactMap(\.endedAt).max()
         return run
@@ -58,7 +60,9 @@ public struct LoadGroup: Sendable {
                 run: run, trials: own.count, ok: own.filter { $0.status == .ok }.count,
                 failed: own.filter(\.isFailure).count, invalid: own.filter { $0.status == .invalid }.count,
                 p50: transports.map { name in
-                    let values = own.filter { $0.transport == name && $0.isMeasuredOK }.compactMap(\.ttfaNs).map { Double($0) / 1e6 }
+                    let values = own.filter { $0.transport == name && $0.isMeasuredOK }.compactMap(\.ttfaNs).map {
+                        Double($0) / 1e6
+                    }
                     return (name, values.isEmpty ? nil : Summary.median(values))
                 })
         }

@@ -12,15 +12,19 @@ public enum OutputFiles {
     public static func write(_ text: String, to path: String, what: String) throws(Failure) {
         do {
             let url = URL(fileURLWithPath: path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url, options: .atomic)
         } catch {
-            throw Failure(message: "\(path): cannot write \(what) (\(error.localizedDescription)); give a writable path")
+            throw Failure(
+                message: "\(path): cannot write \(what) (\(error.localizedDescription)); give a writable path")
         }
     }
 
     /// Appends when the file exists ($GITHUB_STEP_SUMMARY is appended to), else creates it.
-    public static func write(markdown path: String?, _ markdown: String, junit junitPath: String?, _ junit: String) throws(Failure) {
+    public static func write(markdown path: String?, _ markdown: String, junit junitPath: String?, _ junit: String)
+        throws(Failure)
+    {
         if let path {
             if let handle = FileHandle(forWritingAtPath: path) {
                 handle.seekToEndOfFile()
@@ -42,4 +46,3 @@ public enum OutputFiles {
         return formatter.string(from: Date())
     }
 }
-

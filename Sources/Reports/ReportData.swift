@@ -11,7 +11,10 @@ public struct ReportData: Sendable {
     /// Per transport: its median ok trial (the lower median) and that trial's events.
     public var timelines: [(transport: String, trial: TrialRecord, events: [TrialEventRecord])]
 
-    public init(summary: RunSummary, trials: [TrialRecord], timelines: [(transport: String, trial: TrialRecord, events: [TrialEventRecord])]) {
+    public init(
+        summary: RunSummary, trials: [TrialRecord],
+        timelines: [(transport: String, trial: TrialRecord, events: [TrialEventRecord])]
+    ) {
         self.summary = summary
         self.trials = trials
         self.timelines = timelines
@@ -30,7 +33,9 @@ public struct ReportData: Sendable {
     }
 
     /// A report of trials from several runs (a load group) under one merged summary.
-    public static func load(merged summary: RunSummary, trials: [TrialRecord], from store: any ResultsStore) async throws -> ReportData {
+    public static func load(merged summary: RunSummary, trials: [TrialRecord], from store: any ResultsStore)
+        async throws -> ReportData
+    {
         var timelines: [(String, TrialRecord, [TrialEventRecord])] = []
         for t in summary.transports {
             guard let median = medianTrial(trials, transport: t.transport), let id = median.id else { continue }
@@ -41,7 +46,9 @@ public struct ReportData: Sendable {
 
     /// The ok measured trial with the (lower) median TTFA of a transport.
     static func medianTrial(_ trials: [TrialRecord], transport: String) -> TrialRecord? {
-        let ok = trials.filter { $0.transport == transport && $0.isMeasuredOK && $0.ttfaNs != nil }.sorted { $0.ttfaNs! < $1.ttfaNs! }
+        let ok = trials.filter { $0.transport == transport && $0.isMeasuredOK && $0.ttfaNs != nil }.sorted {
+            $0.ttfaNs! < $1.ttfaNs!
+        }
         return ok.isEmpty ? nil : ok[(ok.count - 1) / 2]
     }
 
@@ -56,7 +63,8 @@ public struct ReportData: Sendable {
         let afterSpeech = { (ns: Int64?) in ns.map { Double($0 - trial.speechEndNs) / 1e6 } }
         let total = Double(ttfa) / 1e6
         let marks: [(String, Double?)] = [
-            ("encode", ms(trial.encodeNs)), ("upload", afterSpeech(trial.uploadDoneNs)), ("response_headers", afterSpeech(trial.responseHeadersNs)),
+            ("encode", ms(trial.encodeNs)), ("upload", afterSpeech(trial.uploadDoneNs)),
+            ("response_headers", afterSpeech(trial.responseHeadersNs)),
             ("first_byte", afterSpeech(trial.firstByteNs)), ("first_audio", total),
         ]
         var segments: [(String, Double)] = []

@@ -55,12 +55,17 @@ public struct RunSummary: Sendable {
         warmups = trials.filter(\.warmup).count
         var order: [String] = []
         for trial in trials where !order.contains(trial.transport) { order.append(trial.transport) }
-        transports = order.map { name in TransportSummary(transport: name, trials: trials.filter { $0.transport == name }, timeoutMs: timeout) }
+        transports = order.map { name in
+            TransportSummary(transport: name, trials: trials.filter { $0.transport == name }, timeoutMs: timeout)
+        }
         // Transports in their canonical order (websocket first): the baseline is the first.
         let ordered = transports.sorted { a, b in
-            (TransportKind.all.firstIndex { $0.rawValue == a.transport } ?? .max) < (TransportKind.all.firstIndex { $0.rawValue == b.transport } ?? .max)
+            (TransportKind.all.firstIndex { $0.rawValue == a.transport } ?? .max)
+                < (TransportKind.all.firstIndex { $0.rawValue == b.transport } ?? .max)
         }
-        verdicts = ordered.dropFirst().map { Verdict(baseline: ordered[0].outcomes, candidate: $0.outcomes, seed: UInt64(bitPattern: run.seed)) }
+        verdicts = ordered.dropFirst().map {
+            Verdict(baseline: ordered[0].outcomes, candidate: $0.outcomes, seed: UInt64(bitPattern: run.seed))
+        }
         comparisons = verdicts.compactMap(\.comparison)
     }
 
@@ -78,17 +83,25 @@ public struct RunSummary: Sendable {
         var health = RunHealth()
         for t in transports {
             if t.failed > 0 {
-                health.problems.append("\(t.transport): \(t.failed) of \(Format.count(t.trials, "trial")) failed (\(Format.kinds(t.errors.filter { $0.kind != "invalid" })))")
+                health.problems.append(
+                    "\(t.transport): \(t.failed) of \(Format.count(t.trials, "trial")) failed (\(Format.kinds(t.errors.filter { $0.kind != "invalid" })))"
+                )
             }
             if t.invalid > 0 {
                 let share = Double(t.invalid) / Double(max(1, t.trials))
                 let percent = "\(Int((share * 100).rounded()))%, allowed \(Int((maxInvalidShare * 100).rounded()))%"
                 if share > maxInvalidShare {
-                    health.problems.append("\(t.transport): \(t.invalid) of \(Format.count(t.trials, "trial")) invalid (\(percent)): the machine was too busy to replay on schedule")
+                    health.problems.append(
+                        "\(t.transport): \(t.invalid) of \(Format.count(t.trials, "trial")) invalid (\(percent)): the machine was too busy to replay on schedule"
+                    )
                 } else if t.trials - t.invalid < 3 {
-                    health.problems.append("\(t.transport): only \(t.trials - t.invalid) valid trials left after \(t.invalid) invalid; at least 3 are needed")
+                    health.problems.append(
+                        "\(t.transport): only \(t.trials - t.invalid) valid trials left after \(t.invalid) invalid; at least 3 are needed"
+                    )
                 } else {
-                    health.notes.append("\(t.transport): \(t.invalid) of \(Format.count(t.trials, "trial")) invalid (\(percent)), left out of the statistics")
+                    health.notes.append(
+                        "\(t.transport): \(t.invalid) of \(Format.count(t.trials, "trial")) invalid (\(percent)), left out of the statistics"
+                    )
                 }
             }
             if t.warmup.trials > 0 && t.warmup.ok == 0 {
@@ -204,22 +217,32 @@ public struct TransportSummary: Sendable {
         for trial in trials where !recordingOrder.contains(trial.recording) { recordingOrder.append(trial.recording) }
         recordings = recordingOrder.map { name in
             let these = trials.filter { $0.recording == name }
-            return (name, Double(these.first?.recordingNs ?? 0) / 1e6,
-                    Summary(these.filter { $0.status == .ok }.compactMap(\.ttfaNs).map { Double($0) / 1e6 }))
+            return (
+                name, Double(these.first?.recordingNs ?? 0) / 1e6,
+                Summary(these.filter { $0.status == .ok }.compactMap(\.ttfaNs).map { Double($0) / 1e6 })
+            )
         }
         underruns = okTrials.reduce(0) { $0 + $1.underruns }
         underrunMs = Double(okTrials.reduce(0) { $0 + $1.underrunNs }) / 1e6
 
         let failedWarmups = warmups.filter { $0.status != .ok }
-        warmup = (warmups.count, warmups.count - failedWarmups.count, Self.counts(failedWarmups), failedWarmups.first?.errorMessage)
+        warmup = (
+            warmups.count, warmups.count - failedWarmups.count, Self.counts(failedWarmups),
+            failedWarmups.first?.errorMessage
+        )
         breakdown = Breakdown(median: okTrials, transport: TransportKind(rawValue: transport))
         let warm = trials.filter { $0.connection == "warm" }
-        reuse = (warm.count, warm.filter { $0.connectionReused == true }.count, warm.filter { $0.connectionReused == false }.count)
+        reuse = (
+            warm.count, warm.filter { $0.connectionReused == true }.count,
+            warm.filter { $0.connectionReused == false }.count
+        )
 
         let failures = trials.filter(\.isFailure)
         outcomes = TransportOutcomes(
             name: transport,
-            okByRecording: recordingOrder.map { name in okTrials.filter { $0.recording == name }.compactMap(\.ttfaNs).map { Double($0) / 1e6 } },
+            okByRecording: recordingOrder.map { name in
+                okTrials.filter { $0.recording == name }.compactMap(\.ttfaNs).map { Double($0) / 1e6 }
+            },
             trials: trials.count, timeouts: timeouts,
             otherFailures: Self.counts(failures.filter { !$0.isCensored }),
             invalid: invalid)
@@ -250,7 +273,8 @@ public struct Breakdown: Sendable {
 
     public static let labels: [String: String] = [
         "encode": "client encode", "connection_setup": "connection set-up", "upload": "upload (request on the wire)",
-        "edge": "edge function overhead", "ingest": "ingest", "model": "model to first audio", "network": "network (answer on the wire)",
+        "edge": "edge function overhead", "ingest": "ingest", "model": "model to first audio",
+        "network": "network (answer on the wire)",
     ]
 
     /// The breakdown of the median of `trials` (ok trials of one transport), if the server's
@@ -263,10 +287,12 @@ public struct Breakdown: Sendable {
         func ms(_ ns: Int64?) -> Double { Double(ns ?? 0) / 1e6 }
         let encode = ms(t.encodeNs)
         let toServer = ms(t.serverRequestNs! - t.speechEndNs) - encode
-        let setup = (transport?.requestsAtEndOfSpeech ?? false) && t.connectionReused == false
+        let setup =
+            (transport?.requestsAtEndOfSpeech ?? false) && t.connectionReused == false
             ? min(toServer, ms(t.dnsNs) + ms(t.connectNs) + ms(t.tlsNs)) : 0
         let serverMs = ms(t.serverFirstAudioNs! - t.serverRequestNs!)
-        let edge = ms(t.serverEdgeNs), ingest = ms(t.serverIngestNs)
+        let edge = ms(t.serverEdgeNs)
+        let ingest = ms(t.serverIngestNs)
         trial = t.seq
         ttfaMs = ms(t.ttfaNs)
         parts = [

@@ -45,6 +45,7 @@ extension Threshold {
     /// Evaluates the threshold on a run's summary. A value the run does not have fails.
     public func evaluate(_ summary: RunSummary) -> ThresholdResult {
         let value = measure(summary)
-        return ThresholdResult(threshold: self, value: value, passed: value.map { comparator.holds($0, limit) } ?? false)
+        return ThresholdResult(
+            threshold: self, value: value, passed: value.map { comparator.holds($0, limit) } ?? false)
     }
 }

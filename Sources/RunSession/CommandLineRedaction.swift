@@ -22,13 +22,17 @@ public enum CommandLineRedaction {
                 shown = flag + "=" + maskHeader(String(argument.dropFirst(flag.count + 1)))
             } else if argument.contains("://") {
                 if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
-                    shown = String(argument[...equals]) + redactor.redactURL(String(argument[argument.index(after: equals)...]))
+                    shown =
+                        String(argument[...equals])
+                        + redactor.redactURL(String(argument[argument.index(after: equals)...]))
                 } else {
                     shown = redactor.redactURL(argument)
                 }
             }
             shown = redactor.redact(shown)
-            out.append(shown.contains(where: { " '\"$\\".contains($0) }) ? "'" + shown.replacingOccurrences(of: "'", with: "'\\''") + "'" : shown)
+            out.append(
+                shown.contains(where: { " '\"$\\".contains($0) })
+                    ? "'" + shown.replacingOccurrences(of: "'", with: "'\\''") + "'" : shown)
         }
         return out.joined(separator: " ")
     }
@@ -38,4 +42,3 @@ public enum CommandLineRedaction {
         return String(header[...colon]) + " " + SecretRedactor.mask
     }
 }
-

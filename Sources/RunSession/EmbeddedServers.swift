@@ -30,9 +30,12 @@ final class EmbeddedServers: Sendable {
                     tls = try ServerTLS.generated()
                     caFile = try tls?.authority?.writeCA()
                 }
-                servers[index] = try await ReferenceServer.start(.init(
-                    port: 0, profiles: side.profiles, tls: plan.plain ? nil : tls,
-                    dialects: Array(Set(plan.dialectFiles.values.map(\.source))).compactMap { source in plan.dialectFiles.values.first { $0.source == source } }))
+                servers[index] = try await ReferenceServer.start(
+                    .init(
+                        port: 0, profiles: side.profiles, tls: plan.plain ? nil : tls,
+                        dialects: Array(Set(plan.dialectFiles.values.map(\.source))).compactMap { source in
+                            plan.dialectFiles.values.first { $0.source == source }
+                        }))
             }
         } catch {
             for server in servers.values { await server.stop() }
@@ -64,10 +67,16 @@ final class EmbeddedServers: Sendable {
     /// The profiles as a run stores them: each profile slot under the name of the first
     /// transport that uses it (`websocket`: realtime, `sse`: chat-completions).
     static func stored(_ profiles: EndpointProfiles) -> JSONValue {
-        .object([("profiles", .object(EndpointProfiles.slots.compactMap { slot in
-            guard let name = transport(of: slot), let profile = profiles[slot: slot] else { return nil }
-            return (name, JSONValue(any: profile.jsonObject))
-        }))])
+        .object([
+            (
+                "profiles",
+                .object(
+                    EndpointProfiles.slots.compactMap { slot in
+                        guard let name = transport(of: slot), let profile = profiles[slot: slot] else { return nil }
+                        return (name, JSONValue(any: profile.jsonObject))
+                    })
+            )
+        ])
     }
 
     /// The first transport whose endpoint the profile slot plays.

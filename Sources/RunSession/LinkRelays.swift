@@ -14,7 +14,8 @@ struct LinkRelays: Sendable {
             let key = "\(endpoint.host):\(endpoint.port)"
             if byTarget[key] == nil {
                 do {
-                    let relay = try await LinkRelay.start(spec: spec, targetHost: endpoint.host, targetPort: endpoint.port)
+                    let relay = try await LinkRelay.start(
+                        spec: spec, targetHost: endpoint.host, targetPort: endpoint.port)
                     byTarget[key] = relay
                     relays.relays.append(relay)
                 } catch {
@@ -31,4 +32,3 @@ struct LinkRelays: Sendable {
         for relay in relays { await relay.stop() }
     }
 }
-

@@ -38,14 +38,17 @@ public final class ProgressPrinter: Sendable {
     /// Once a second: a load line (lines mode, load runs), the bar's figures otherwise.
     public func second(_ live: [LoadMonitor.Live], at second: Int) {
         if second == 1, perSecond, let loops, loops.realtimeIO == false, loops.realtimeRequested {
-            note("note: the I/O loops run without real-time priority (it needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance); when the machine runs out of CPU the replay clock may fall behind — such trials are stored as invalid")
+            note(
+                "note: the I/O loops run without real-time priority (it needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance); when the machine runs out of CPU the replay clock may fall behind — such trials are stored as invalid"
+            )
         }
         let line: String? = state.withLock { s in
             s.load = live
             guard mode == .lines, perSecond, !s.finished else { return nil }
             let parts = live.map { l in
                 "\(l.transport) \(l.active) active, \(l.completed) done (\(l.lastSecondCompleted)/s), p50 \(Format.ms(l.p50)) p99 \(Format.ms(l.p99))"
-                    + (l.errors > 0 ? ", \(l.errors) failed" : "") + (l.invalid > 0 ? ", \(l.invalid) invalid" : "") + (l.late > 0 ? ", \(l.late) late starts" : "")
+                    + (l.errors > 0 ? ", \(l.errors) failed" : "") + (l.invalid > 0 ? ", \(l.invalid) invalid" : "")
+                    + (l.late > 0 ? ", \(l.late) late starts" : "")
             }
             return "\(Self.clock(Double(second))) \(s.completed)/\(total) · " + parts.joined(separator: " · ") + "\n"
         }
@@ -59,8 +62,12 @@ public final class ProgressPrinter: Sendable {
             s.live = progress.liveP50
             if mode == .lines && !perSecond {
                 let t = progress.trial
-                let what = t.status == .ok ? "ok, TTFA \(Format.ms(t.ttfaNs.map { Double($0) / 1e6 }))" : "\(t.status): \(t.errorMessage ?? "")"
-                return "trial \(progress.completed)/\(total) \(progress.transport) \(t.recording) round \(t.trial)\(t.warmup ? " (warm-up)" : ""): \(what)\n"
+                let what =
+                    t.status == .ok
+                    ? "ok, TTFA \(Format.ms(t.ttfaNs.map { Double($0) / 1e6 }))"
+                    : "\(t.status): \(t.errorMessage ?? "")"
+                return
+                    "trial \(progress.completed)/\(total) \(progress.transport) \(t.recording) round \(t.trial)\(t.warmup ? " (warm-up)" : ""): \(what)\n"
             }
             return nil
         }
@@ -83,11 +90,13 @@ public final class ProgressPrinter: Sendable {
             }
             let p50: String
             if perSecond, !s.load.isEmpty {
-                p50 = s.load.map { "\($0.transport) \($0.active) active \(Format.ms($0.p50))/\(Format.ms($0.p99))" }.joined(separator: " · ")
+                p50 = s.load.map { "\($0.transport) \($0.active) active \(Format.ms($0.p50))/\(Format.ms($0.p99))" }
+                    .joined(separator: " · ")
             } else {
                 p50 = s.live.map { "\($0.0) \(Format.ms($0.1))" }.joined(separator: " · ")
             }
-            s.lastLine = "\(bar) \(s.completed)/\(total) trials  \(Self.clock(elapsed)) elapsed  ETA \(eta)  \(perSecond ? "p50/p99" : "p50") \(p50)"
+            s.lastLine =
+                "\(bar) \(s.completed)/\(total) trials  \(Self.clock(elapsed)) elapsed  ETA \(eta)  \(perSecond ? "p50/p99" : "p50") \(p50)"
             return "\r\u{1B}[K" + s.lastLine
         }
         if let text { Terminal.error(text) }
@@ -111,6 +120,7 @@ public final class ProgressPrinter: Sendable {
 
     static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

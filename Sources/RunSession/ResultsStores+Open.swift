@@ -8,9 +8,12 @@ extension ResultsStores {
     /// and lets go of it after. A store that is a `Service` (PostgreSQL's pool) runs beside
     /// `body` for exactly that long, so it outlives every read and write made in `body`.
     /// - Throws: `StoreError` when the store cannot be opened; whatever `body` throws.
-    public static func withStore<T>(_ location: String, create: Bool,
-                                    _ body: (any ResultsStore) async throws -> T) async throws -> T {
-        let store: any ResultsStore = isPostgres(location)
+    public static func withStore<T>(
+        _ location: String, create: Bool,
+        _ body: (any ResultsStore) async throws -> T
+    ) async throws -> T {
+        let store: any ResultsStore =
+            isPostgres(location)
             ? try await PostgresStore(url: location)
             : try SQLiteStore(path: location, create: create)
         guard let service = store as? any Service else {
@@ -39,8 +42,10 @@ extension ResultsStores {
     }
 
     /// Opens two stores (copy's source and destination) for the length of `body`.
-    public static func withStores<T>(_ first: String, create firstCreate: Bool, _ second: String, create secondCreate: Bool,
-                                     _ body: (any ResultsStore, any ResultsStore) async throws -> T) async throws -> T {
+    public static func withStores<T>(
+        _ first: String, create firstCreate: Bool, _ second: String, create secondCreate: Bool,
+        _ body: (any ResultsStore, any ResultsStore) async throws -> T
+    ) async throws -> T {
         try await withStore(first, create: firstCreate) { a in
             try await withStore(second, create: secondCreate) { b in try await body(a, b) }
         }

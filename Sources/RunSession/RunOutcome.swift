@@ -32,7 +32,9 @@ public struct RunOutcome: Sendable {
         self.storeFailed = storeFailed
         var summaries: [RunSummary] = []
         for id in runIDs {
-            guard let stored = try await store.run(id: id) else { throw RunInputError("\(store.path): run \(id) is gone from the store") }
+            guard let stored = try await store.run(id: id) else {
+                throw RunInputError("\(store.path): run \(id) is gone from the store")
+            }
             summaries.append(RunSummary(run: stored, trials: try await store.trials(runID: id)))
         }
         // Thresholds judge the run, or the candidate of an A/B comparison.
@@ -40,9 +42,10 @@ public struct RunOutcome: Sendable {
         if summaries.count == 2 {
             var trials: [[TrialRecord]] = []
             for id in runIDs { trials.append(try await store.trials(runID: id)) }
-            check = RegressionCheck(baseline: Baseline(run: summaries[0].run, trials: trials[0]),
-                                    candidate: Baseline(run: summaries[1].run, trials: trials[1]),
-                                    tolerance: plan.tolerance, tolerances: plan.metricTolerances, seed: plan.seed)
+            check = RegressionCheck(
+                baseline: Baseline(run: summaries[0].run, trials: trials[0]),
+                candidate: Baseline(run: summaries[1].run, trials: trials[1]),
+                tolerance: plan.tolerance, tolerances: plan.metricTolerances, seed: plan.seed)
         }
         self.summaries = summaries
         healths = summaries.map { $0.health(maxInvalidShare: plan.maxInvalidShare) }
@@ -60,8 +63,10 @@ public struct RunOutcome: Sendable {
     /// What the run measured, for the renderers: the summaries (thresholds judged on the last),
     /// the A/B check, the HTML report's data.
     public var report: Report {
-        Report(summaries: summaries, healths: healths, check: check, thresholds: summaries.last?.checks ?? [], database: storePath,
-               charts: reportData)
+        Report(
+            summaries: summaries, healths: healths, check: check, thresholds: summaries.last?.checks ?? [],
+            database: storePath,
+            charts: reportData)
     }
 
     /// Writes what the plan's outputs ask for — the table or one JSON object on stdout, the
@@ -88,7 +93,9 @@ public struct RunOutcome: Sendable {
         if interrupted { return .interrupted }
         if storeFailed { return .storeFailed }
         do {
-            try OutputFiles.write(markdown: outputs.markdown, MarkdownRenderer().render(report), junit: outputs.junit, JUnitRenderer().render(report))
+            try OutputFiles.write(
+                markdown: outputs.markdown, MarkdownRenderer().render(report), junit: outputs.junit,
+                JUnitRenderer().render(report))
         } catch {
             throw RunInputError(error.message)
         }
@@ -103,9 +110,14 @@ public struct RunOutcome: Sendable {
         if !failedChecks.isEmpty || !(check?.regressed.isEmpty ?? true) {
             if !outputs.quiet {
                 if !failedChecks.isEmpty {
-                    Terminal.error("ttfa: \(Format.count(failedChecks.count, "threshold")) failed: \(failedChecks.map(\.threshold.expression).joined(separator: "; "))\n")
+                    Terminal.error(
+                        "ttfa: \(Format.count(failedChecks.count, "threshold")) failed: \(failedChecks.map(\.threshold.expression).joined(separator: "; "))\n"
+                    )
                 }
-                if let check, !check.regressed.isEmpty { Terminal.error("ttfa: the candidate regressed: \(check.regressed.map(\.metric).joined(separator: ", "))\n") }
+                if let check, !check.regressed.isEmpty {
+                    Terminal.error(
+                        "ttfa: the candidate regressed: \(check.regressed.map(\.metric).joined(separator: ", "))\n")
+                }
             }
             return .checkFailed
         }

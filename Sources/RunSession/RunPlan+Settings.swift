@@ -7,8 +7,10 @@ extension RunPlan {
     /// Settings for every transport of a side: its URL, or the embedded server's endpoint (at a
     /// dialect file's own path when one is given), trusting `embeddedCA` for its certificate.
     /// - Parameter loops: the I/O loops the transports run on.
-    public func settings(for side: RunPlan.Side, server: RunningReferenceServer?, embeddedCA: String?,
-                         loops: IOLoopGroup) throws -> [TransportSettings] {
+    public func settings(
+        for side: RunPlan.Side, server: RunningReferenceServer?, embeddedCA: String?,
+        loops: IOLoopGroup
+    ) throws -> [TransportSettings] {
         try kinds.map { kind -> TransportSettings in
             let file = dialectFiles[kind]
             var url: String
@@ -19,7 +21,9 @@ extension RunPlan {
             } else {
                 throw RunInputError("\(kind) has no endpoint: give \(kind.urlOption)")
             }
-            if let parameter = kind.modelQueryParameter, let model = models[kind] { url = URLQuery.setting(url, parameter, to: model) }
+            if let parameter = kind.modelQueryParameter, let model = models[kind] {
+                url = URLQuery.setting(url, parameter, to: model)
+            }
             let endpoint: Endpoint
             do throws(TransportError) {
                 endpoint = try Endpoint(url, for: kind, flag: "--url \(kind)=")
@@ -27,7 +31,8 @@ extension RunPlan {
                 throw RunInputError(error.message)
             }
             var settings = TransportSettings(
-                kind: kind, endpoint: endpoint, headers: headers[kind] ?? [], connection: connection, verifyTLS: verifyTLS,
+                kind: kind, endpoint: endpoint, headers: headers[kind] ?? [], connection: connection,
+                verifyTLS: verifyTLS,
                 caFile: embeddedCA ?? caFile, redactor: redactor, dialectFile: file, model: models[kind],
                 voice: voices[kind], turnDetection: turnDetection, loops: loops)
             settings.variant = side.variant

@@ -102,15 +102,20 @@ struct RunPlanner {
         let rampUpNs: Int64?
         do throws(ArrivalSchedule.ScheduleError) {
             arrivals = try ArrivalSchedule.from(rate: r.rate, duration: r.duration, stages: r.stages)
-            rampUpNs = try r.rampUp.map { (text) throws(ArrivalSchedule.ScheduleError) in try ArrivalSchedule.parseDuration(text, flag: "--ramp-up") }
+            rampUpNs = try r.rampUp.map { (text) throws(ArrivalSchedule.ScheduleError) in
+                try ArrivalSchedule.parseDuration(text, flag: "--ramp-up")
+            }
         } catch {
             throw RunInputError(error.description)
         }
         if arrivals != nil, r.concurrency != 1 {
-            throw RunInputError("--concurrency (the closed model) and --rate/--stages (the open model) exclude each other; give one")
+            throw RunInputError(
+                "--concurrency (the closed model) and --rate/--stages (the open model) exclude each other; give one")
         }
         if r.rampUp != nil, r.rate != nil || r.stages != nil {
-            throw RunInputError("--ramp-up spreads the start of the closed model's --concurrency sessions; with --rate/--stages the arrival schedule says when sessions start (ramp the rate with --stages)")
+            throw RunInputError(
+                "--ramp-up spreads the start of the closed model's --concurrency sessions; with --rate/--stages the arrival schedule says when sessions start (ramp the rate with --stages)"
+            )
         }
         guard let maxInvalidShare = Self.share(r.maxInvalid), (0...1).contains(maxInvalidShare) else {
             throw RunInputError("--max-invalid \(r.maxInvalid) is not a share between 0% and 100% (write 10% or 0.1)")
@@ -120,16 +125,22 @@ struct RunPlanner {
         }
         let kinds = try transports()
         if !r.urls.isEmpty && r.plain {
-            throw RunInputError("--plain applies to the embedded reference server only; the scheme of your URLs decides TLS")
+            throw RunInputError(
+                "--plain applies to the embedded reference server only; the scheme of your URLs decides TLS")
         }
         if !r.urls.isEmpty && !r.profiles.isEmpty {
-            throw RunInputError("--profile applies to the embedded reference server only; drop it or drop the endpoint URLs")
+            throw RunInputError(
+                "--profile applies to the embedded reference server only; drop it or drop the endpoint URLs")
         }
 
         // Files and values, each checked whole before anything starts.
         let dialectFiles = try dialects(kinds)
-        if r.turnDetection != nil, let kind = kinds.first(where: { $0.serverDetectsEndOfSpeech && dialectFiles[$0] != nil }) {
-            throw RunInputError("--turn vad asks the built-in \(kind) dialect for the server's own turn detection; a dialect file says its own set-up (leave its end_of_speech empty when the server finds the end itself)")
+        if r.turnDetection != nil,
+            let kind = kinds.first(where: { $0.serverDetectsEndOfSpeech && dialectFiles[$0] != nil })
+        {
+            throw RunInputError(
+                "--turn vad asks the built-in \(kind) dialect for the server's own turn detection; a dialect file says its own set-up (leave its end_of_speech empty when the server finds the end itself)"
+            )
         }
         let profiles = try Self.profiles(r.profiles, base: EndpointProfiles(), kinds: kinds)
         var sides = [RunPlan.Side(variant: r.candidate == nil ? nil : "baseline", urls: r.urls, profiles: profiles)]
@@ -146,9 +157,14 @@ struct RunPlanner {
             tolerance = try Tolerance(parsing: r.tolerance)
             for item in r.metricTolerances {
                 guard let equals = item.firstIndex(of: "=") else {
-                    throw CheckError("--metric-tolerance \(item): write METRIC=TOLERANCE, e.g. websocket.ttfa.p95=15%,30ms")
+                    throw CheckError(
+                        "--metric-tolerance \(item): write METRIC=TOLERANCE, e.g. websocket.ttfa.p95=15%,30ms")
                 }
-                metricTolerances.append((String(item[..<equals]).trimmingCharacters(in: .whitespaces), try Tolerance(parsing: String(item[item.index(after: equals)...]))))
+                metricTolerances.append(
+                    (
+                        String(item[..<equals]).trimmingCharacters(in: .whitespaces),
+                        try Tolerance(parsing: String(item[item.index(after: equals)...]))
+                    ))
             }
         } catch {
             throw RunInputError(error.message)
@@ -157,7 +173,9 @@ struct RunPlanner {
         do throws(LinkSpec.ParseError) {
             // The seed scenario plays a broadband link in front of the embedded server; your own
             // endpoints get the network they are on, unless --link says otherwise.
-            link = try r.link.map { (text) throws(LinkSpec.ParseError) in try LinkSpec(parsing: text) } ?? (r.urls.isEmpty ? .broadband : nil)
+            link =
+                try r.link.map { (text) throws(LinkSpec.ParseError) in try LinkSpec(parsing: text) }
+                ?? (r.urls.isEmpty ? .broadband : nil)
         } catch {
             throw RunInputError(error.message)
         }
@@ -177,11 +195,16 @@ struct RunPlanner {
                 headers[kind] = own
             }
             for file in dialectFiles.values where file.transport == .sse {
-                for value in (try? FileSSEDialect(file, values: FileDialectValues()))?.headerValues ?? [] { redactor.add(value) }
+                for value in (try? FileSSEDialect(file, values: FileDialectValues()))?.headerValues ?? [] {
+                    redactor.add(value)
+                }
             }
             for side in sides { for url in side.urls.values { redactor.addCredentials(fromURL: url) } }
             redactor.addCredentials(fromURL: r.database)
-            recordings = try r.audio.isEmpty ? BundledRecordings.load() : r.audio.map { (path) throws(TransportError) in try BundledRecordings.recording(path) }
+            recordings =
+                try r.audio.isEmpty
+                ? BundledRecordings.load()
+                : r.audio.map { (path) throws(TransportError) in try BundledRecordings.recording(path) }
             // URLs are checked before anything starts.
             for side in sides {
                 for (kind, url) in side.urls { _ = try Endpoint(url, for: kind, flag: "--url \(kind)=") }
@@ -190,38 +213,55 @@ struct RunPlanner {
             throw RunInputError(error.message)
         }
         do throws(CheckError) {
-            for threshold in thresholds { try threshold.validate(transports: kinds.map(\.rawValue), recordings: recordings.map(\.name)) }
+            for threshold in thresholds {
+                try threshold.validate(transports: kinds.map(\.rawValue), recordings: recordings.map(\.name))
+            }
         } catch {
             throw RunInputError(error.message)
         }
-        var models: [TransportKind: String] = [:], voices: [TransportKind: String] = [:]
+        var models: [TransportKind: String] = [:]
+        var voices: [TransportKind: String] = [:]
         for kind in kinds {
             models[kind] = r.models.value(for: kind)?.value
             voices[kind] = r.voices.value(for: kind)?.value
         }
         // Every dialect can be made with these values (a file's template may need one).
         for kind in kinds {
-            let settings = TransportSettings(kind: kind, endpoint: try placeholderEndpoint(kind), dialectFile: dialectFiles[kind],
-                                             model: models[kind], voice: voices[kind], turnDetection: r.turnDetection)
+            let settings = TransportSettings(
+                kind: kind, endpoint: try placeholderEndpoint(kind), dialectFile: dialectFiles[kind],
+                model: models[kind], voice: voices[kind], turnDetection: r.turnDetection)
             do throws(TransportError) { _ = try settings.dialect() } catch { throw RunInputError(error.message) }
         }
-        let sessions = arrivals.map { min(r.maxSessions, max(1, $0.arrivals().count)) }
+        let sessions =
+            arrivals.map { min(r.maxSessions, max(1, $0.arrivals().count)) }
             ?? min(r.concurrency, max(1, r.trials + r.warmup) * recordings.count * sides.count * kinds.count)
-        let need = LoadCapacity.need(sessions: sessions, transports: kinds.count * sides.count,
-                                     embeddedServer: kinds.contains { r.urls[$0] == nil }, linkEmulator: link != nil)
+        let need = LoadCapacity.need(
+            sessions: sessions, transports: kinds.count * sides.count,
+            embeddedServer: kinds.contains { r.urls[$0] == nil }, linkEmulator: link != nil)
         do throws(TransportError) {
-            try LoadCapacity.check(need, what: arrivals == nil ? "--concurrency \(r.concurrency)" : "--max-sessions \(r.maxSessions) (the open model's most sessions in flight)")
+            try LoadCapacity.check(
+                need,
+                what: arrivals == nil
+                    ? "--concurrency \(r.concurrency)"
+                    : "--max-sessions \(r.maxSessions) (the open model's most sessions in flight)")
         } catch {
             throw RunInputError(error.message)
         }
         return RunPlan(
-            kinds: kinds, sides: sides, recordings: recordings, headers: headers, dialectFiles: dialectFiles, models: models, voices: voices,
-            link: link, thresholds: thresholds, tolerance: tolerance, metricTolerances: metricTolerances, trials: r.trials, warmup: r.warmup,
-            chunkMs: r.chunkMs, connection: r.connection, concurrency: r.concurrency, rampUpNs: rampUpNs, arrivals: arrivals,
-            maxSessions: r.maxSessions, realtimeIO: r.realtimeIO, group: r.group, timeoutNs: Int64(r.timeoutSeconds * 1e9),
-            lagBudgetNs: Int64(r.lagBudgetMs * 1e6), maxInvalidShare: maxInvalidShare, context: r.context, turnDetection: r.turnDetection,
-            seed: r.seed, label: r.label, database: r.database, verifyTLS: !r.insecure, caFile: r.caFile, plain: r.plain, quick: r.quick,
-            redactor: redactor, commandLine: CommandLineRedaction.redacted(r.commandLine, redactor: redactor), outputs: r.outputs)
+            kinds: kinds, sides: sides, recordings: recordings, headers: headers, dialectFiles: dialectFiles,
+            models: models, voices: voices,
+            link: link, thresholds: thresholds, tolerance: tolerance, metricTolerances: metricTolerances,
+            trials: r.trials, warmup: r.warmup,
+            chunkMs: r.chunkMs, connection: r.connection, concurrency: r.concurrency, rampUpNs: rampUpNs,
+            arrivals: arrivals,
+            maxSessions: r.maxSessions, realtimeIO: r.realtimeIO, group: r.group,
+            timeoutNs: Int64(r.timeoutSeconds * 1e9),
+            lagBudgetNs: Int64(r.lagBudgetMs * 1e6), maxInvalidShare: maxInvalidShare, context: r.context,
+            turnDetection: r.turnDetection,
+            seed: r.seed, label: r.label, database: r.database, verifyTLS: !r.insecure, caFile: r.caFile,
+            plain: r.plain, quick: r.quick,
+            redactor: redactor, commandLine: CommandLineRedaction.redacted(r.commandLine, redactor: redactor),
+            outputs: r.outputs)
     }
 
     static let userAgent = (name: "User-Agent", value: "ttfa/\(TTFAInfo.version)")
@@ -232,15 +272,23 @@ struct RunPlanner {
         guard r.trials >= 1 else { throw RunInputError("--trials must be at least 1, got \(r.trials)") }
         guard r.trials <= 100_000 else { throw RunInputError("--trials \(r.trials) is more than 100000") }
         guard r.warmup >= 0 else { throw RunInputError("--warmup cannot be negative, got \(r.warmup)") }
-        guard (10...1000).contains(r.chunkMs) else { throw RunInputError("--chunk-ms must be between 10 and 1000, got \(r.chunkMs)") }
-        guard (1...10_000).contains(r.concurrency) else { throw RunInputError("--concurrency must be between 1 and 10000, got \(r.concurrency)") }
-        guard (1...10_000).contains(r.maxSessions) else { throw RunInputError("--max-sessions must be between 1 and 10000, got \(r.maxSessions)") }
+        guard (10...1000).contains(r.chunkMs) else {
+            throw RunInputError("--chunk-ms must be between 10 and 1000, got \(r.chunkMs)")
+        }
+        guard (1...10_000).contains(r.concurrency) else {
+            throw RunInputError("--concurrency must be between 1 and 10000, got \(r.concurrency)")
+        }
+        guard (1...10_000).contains(r.maxSessions) else {
+            throw RunInputError("--max-sessions must be between 1 and 10000, got \(r.maxSessions)")
+        }
         if let group = r.group {
             guard !group.isEmpty, group.count <= 100, !group.contains(where: { $0.isNewline }) else {
                 throw RunInputError("--group \"\(group)\" must be a name of 1 to 100 characters on one line")
             }
         }
-        guard r.timeoutSeconds > 0, r.timeoutSeconds <= 3600 else { throw RunInputError("--timeout must be between 0 and 3600 seconds, got \(r.timeoutSeconds)") }
+        guard r.timeoutSeconds > 0, r.timeoutSeconds <= 3600 else {
+            throw RunInputError("--timeout must be between 0 and 3600 seconds, got \(r.timeoutSeconds)")
+        }
         guard r.lagBudgetMs > 0 else { throw RunInputError("--lag-budget-ms must be positive, got \(r.lagBudgetMs)") }
     }
 
@@ -260,13 +308,18 @@ struct RunPlanner {
         guard !r.urls.isEmpty else { return kinds }
         let missing = kinds.filter { r.urls[$0] == nil }
         if r.transports == nil && !missing.isEmpty {
-            throw RunInputError("--transport all needs \(all.filter { !$0.isVariant }.map(\.urlOption).joined(separator: " and ")) (or none of them, to use the embedded reference server); to measure only what you gave, add --transport \(all.filter { r.urls[$0] != nil }.map(\.rawValue).joined(separator: ","))")
+            throw RunInputError(
+                "--transport all needs \(all.filter { !$0.isVariant }.map(\.urlOption).joined(separator: " and ")) (or none of them, to use the embedded reference server); to measure only what you gave, add --transport \(all.filter { r.urls[$0] != nil }.map(\.rawValue).joined(separator: ","))"
+            )
         }
         if let first = missing.first {
-            throw RunInputError("--transport \(first.rawValue) needs \(first.urlOption) when another endpoint URL is given")
+            throw RunInputError(
+                "--transport \(first.rawValue) needs \(first.urlOption) when another endpoint URL is given")
         }
         for kind in r.urls.keys where !kinds.contains(kind) {
-            throw RunInputError("\(kind.urlOption) is given but the run does not measure \(kind.rawValue); add it to --transport or drop the URL")
+            throw RunInputError(
+                "\(kind.urlOption) is given but the run does not measure \(kind.rawValue); add it to --transport or drop the URL"
+            )
         }
         return kinds
     }
@@ -294,9 +347,11 @@ struct RunPlanner {
             let matching = targets.filter { $0.dialectFamily == file.transport }
             guard !matching.isEmpty else {
                 let takers = TransportKind.all.filter { $0.dialectFamily == file.transport }
-                let flags = Set(takers.map { "--\($0.optionGroup)-dialect" }).sorted() + takers.map { "--dialect \($0)=FILE" }
-                throw RunInputError("\(given.flag) \(file.source): dialect \"\(file.name)\" is \(Self.article(file.transport.rawValue)) \(file.transport.rawValue) dialect; give it to "
-                    + (flags.isEmpty ? "no transport of this build" : flags.joined(separator: " or ")))
+                let flags =
+                    Set(takers.map { "--\($0.optionGroup)-dialect" }).sorted() + takers.map { "--dialect \($0)=FILE" }
+                throw RunInputError(
+                    "\(given.flag) \(file.source): dialect \"\(file.name)\" is \(Self.article(file.transport.rawValue)) \(file.transport.rawValue) dialect; give it to "
+                        + (flags.isEmpty ? "no transport of this build" : flags.joined(separator: " or ")))
             }
             for kind in matching { files[kind] = file }
         }
@@ -305,13 +360,19 @@ struct RunPlanner {
 
     /// The profiles of the embedded server: presets or files, for every endpoint, a group's or
     /// a transport's slot.
-    static func profiles(_ given: [Scoped<String>], base: EndpointProfiles, kinds: [TransportKind]) throws(RunInputError) -> EndpointProfiles {
+    static func profiles(_ given: [Scoped<String>], base: EndpointProfiles, kinds: [TransportKind])
+        throws(RunInputError) -> EndpointProfiles
+    {
         var profiles = base
         do throws(ProfileError) {
-            for item in given where item.scope == .all { profiles = EndpointProfiles(all: try DeploymentProfile.load(item.value)) }
+            for item in given where item.scope == .all {
+                profiles = EndpointProfiles(all: try DeploymentProfile.load(item.value))
+            }
             for item in given where item.scope != .all {
                 let slots = Set(TransportKind.all.filter { item.applies(to: $0) }.map(\.profileSlot))
-                guard !slots.isEmpty else { throw ProfileError("\(item.flag) \(item.value): no transport of this run has a profile there") }
+                guard !slots.isEmpty else {
+                    throw ProfileError("\(item.flag) \(item.value): no transport of this run has a profile there")
+                }
                 let profile = try DeploymentProfile.load(item.value)
                 for slot in slots { profiles[slot: slot] = profile }
             }
@@ -323,15 +384,22 @@ struct RunPlanner {
 
     /// The candidate of a same-job A/B comparison: other profiles for the embedded server, or
     /// other endpoints; what it does not change stays the baseline's.
-    func candidateSide(_ candidate: RunRequest.Candidate, baseline: RunPlan.Side, kinds: [TransportKind]) throws(RunInputError) -> RunPlan.Side {
+    func candidateSide(_ candidate: RunRequest.Candidate, baseline: RunPlan.Side, kinds: [TransportKind])
+        throws(RunInputError) -> RunPlan.Side
+    {
         if !candidate.profiles.isEmpty && kinds.allSatisfy({ baseline.urls[$0] != nil || candidate.urls[$0] != nil }) {
-            throw RunInputError("--candidate-profile changes the embedded reference server, which this run does not use (every endpoint is a URL); give --candidate-url KIND=URL instead")
+            throw RunInputError(
+                "--candidate-profile changes the embedded reference server, which this run does not use (every endpoint is a URL); give --candidate-url KIND=URL instead"
+            )
         }
         for kind in candidate.urls.keys where !kinds.contains(kind) {
-            throw RunInputError("--candidate-url \(kind)= is given but the run does not measure \(kind.rawValue); add it to --transport or drop the flag")
+            throw RunInputError(
+                "--candidate-url \(kind)= is given but the run does not measure \(kind.rawValue); add it to --transport or drop the flag"
+            )
         }
         let profiles = try Self.profiles(candidate.profiles, base: baseline.profiles, kinds: kinds)
-        return RunPlan.Side(variant: "candidate", urls: baseline.urls.merging(candidate.urls) { $1 }, profiles: profiles)
+        return RunPlan.Side(
+            variant: "candidate", urls: baseline.urls.merging(candidate.urls) { $1 }, profiles: profiles)
     }
 
     /// An endpoint to check a dialect against before the real one is known.

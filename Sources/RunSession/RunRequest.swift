@@ -112,8 +112,10 @@ extension Array {
             case .transport: 2
             }
         }
-        return filter { $0.applies(to: kind) }.enumerated().sorted { (rank($0.element.scope), $0.offset) < (rank($1.element.scope), $1.offset) }
-            .map(\.element)
+        return filter { $0.applies(to: kind) }.enumerated().sorted {
+            (rank($0.element.scope), $0.offset) < (rank($1.element.scope), $1.offset)
+        }
+        .map(\.element)
     }
 
     /// The most specific value that applies to `kind`.
@@ -136,6 +138,7 @@ public struct RunOutputs: Sendable {
 public enum ResultsStoreLocation {
     /// `TTFA_DATABASE_URL`, else the SQLite default `results/ttfa.sqlite`.
     public static var defaultLocation: String {
-        ProcessInfo.processInfo.environment["TTFA_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "results/ttfa.sqlite"
+        ProcessInfo.processInfo.environment["TTFA_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "results/ttfa.sqlite"
     }
 }

@@ -7,7 +7,10 @@ extension RunSession {
     /// - Throws: `RunInputError` when the plan has no URL or a link relay cannot start.
     public static func trace(_ plan: RunPlan, write: @escaping (String) -> Void) async throws -> TurnOutcome {
         guard let side = plan.sides.first, let recording = plan.recordings.first,
-              var settings = try plan.settings(for: side, server: nil, embeddedCA: nil, loops: IOLoopGroup(realtime: plan.realtimeIO)).first else {
+            var settings = try plan.settings(
+                for: side, server: nil, embeddedCA: nil, loops: IOLoopGroup(realtime: plan.realtimeIO)
+            ).first
+        else {
             throw RunInputError("a trace needs one transport and its --url")
         }
         var relays = LinkRelays()
@@ -16,8 +19,9 @@ extension RunSession {
             relays = started
             settings.connectVia = via[0]
         }
-        let outcome = await Tracer.run(settings: settings, recording: recording, chunkMs: plan.chunkMs, timeout: plan.timeoutNs,
-                                       vad: plan.turnDetection, write: write)
+        let outcome = await Tracer.run(
+            settings: settings, recording: recording, chunkMs: plan.chunkMs, timeout: plan.timeoutNs,
+            vad: plan.turnDetection, write: write)
         await relays.stop()
         return outcome
     }

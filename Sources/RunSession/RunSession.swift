@@ -43,10 +43,13 @@ public final class RunSession: Sendable {
         do {
             sides = try plan.sides.enumerated().map { index, side in
                 let server = servers.server(at: index)
-                return SideRun(side: side, server: server, settings: try plan.settings(for: side, server: server, embeddedCA: servers.caFile, loops: loops))
+                return SideRun(
+                    side: side, server: server,
+                    settings: try plan.settings(for: side, server: server, embeddedCA: servers.caFile, loops: loops))
             }
             if let link = plan.link {
-                let (started, via) = try await LinkRelays.start(link, for: sides.flatMap { $0.settings.map(\.endpoint) })
+                let (started, via) = try await LinkRelays.start(
+                    link, for: sides.flatMap { $0.settings.map(\.endpoint) })
                 relays = started
                 var next = 0
                 for side in sides.indices {
@@ -85,29 +88,46 @@ public final class RunSession: Sendable {
     func warn(servers: EmbeddedServers) {
         guard !plan.outputs.quiet else { return }
         for kind in plan.kinds where plan.sides[0].urls[kind] != nil {
-            let model = plan.models[kind] ?? (kind.modelQueryParameter != nil ? ModelLifecycle.model(inURL: plan.sides[0].urls[kind]!) : nil)
-                ?? (try? TransportSettings(kind: kind, endpoint: Endpoint(plan.sides[0].urls[kind]!, for: kind), dialectFile: plan.dialectFiles[kind]).dialect().model)
-            if let model, let warning = ModelLifecycle.warning(for: model, flag: "--model \(kind)=") { Terminal.error("ttfa: warning: \(warning)\n") }
+            let model =
+                plan.models[kind]
+                ?? (kind.modelQueryParameter != nil ? ModelLifecycle.model(inURL: plan.sides[0].urls[kind]!) : nil)
+                ?? (try? TransportSettings(
+                    kind: kind, endpoint: Endpoint(plan.sides[0].urls[kind]!, for: kind),
+                    dialectFile: plan.dialectFiles[kind]
+                ).dialect().model)
+            if let model, let warning = ModelLifecycle.warning(for: model, flag: "--model \(kind)=") {
+                Terminal.error("ttfa: warning: \(warning)\n")
+            }
         }
-        for file in Set(plan.dialectFiles.values.map(\.source)).compactMap({ source in plan.dialectFiles.values.first { $0.source == source } })
-            where !file.name.hasPrefix("openai-") && ReferenceServer.builtInPaths.contains(file.path) && servers.running {
-            Terminal.error("ttfa: warning: \(file.source): its path \(file.path) is a built-in endpoint of the embedded server, which answers there with the built-in dialect; give the file another path\n")
+        for file in Set(plan.dialectFiles.values.map(\.source)).compactMap({ source in
+            plan.dialectFiles.values.first { $0.source == source }
+        })
+        where !file.name.hasPrefix("openai-") && ReferenceServer.builtInPaths.contains(file.path) && servers.running {
+            Terminal.error(
+                "ttfa: warning: \(file.source): its path \(file.path) is a built-in endpoint of the embedded server, which answers there with the built-in dialect; give the file another path\n"
+            )
         }
         if !plan.verifyTLS {
-            Terminal.error("ttfa: warning: --insecure: TLS certificates are not verified (stored with the run as verify_tls false); use --cacert FILE to trust a private CA instead\n")
+            Terminal.error(
+                "ttfa: warning: --insecure: TLS certificates are not verified (stored with the run as verify_tls false); use --cacert FILE to trust a private CA instead\n"
+            )
         }
     }
 
     /// The stored configuration of a side (or of the whole run, for the runner).
     func configuration(_ side: SideRun, transports: [TransportSettings]) -> BenchmarkConfiguration {
         BenchmarkConfiguration(
-            transports: transports, recordings: plan.recordings, trials: plan.trials, warmup: plan.warmup, chunkMs: plan.chunkMs,
+            transports: transports, recordings: plan.recordings, trials: plan.trials, warmup: plan.warmup,
+            chunkMs: plan.chunkMs,
             concurrency: plan.concurrency, timeout: plan.timeoutNs, lagBudget: plan.lagBudgetNs, seed: plan.seed,
             label: side.side.variant.map { "\(plan.label ?? "A/B") (\($0))" } ?? plan.label, context: plan.context,
-            maxInvalidShare: plan.maxInvalidShare, referenceServer: side.server.map { _ in EmbeddedServers.stored(side.side.profiles) },
+            maxInvalidShare: plan.maxInvalidShare,
+            referenceServer: side.server.map { _ in EmbeddedServers.stored(side.side.profiles) },
             link: plan.link.map { JSONValue(any: $0.jsonObject) }, vad: plan.turnDetection, arrivals: plan.arrivals,
             maxSessions: plan.maxSessions,
-            io: .object([("loops", .int(Int64(loops.loopCount))), ("realtime_requested", .bool(loops.realtimeRequested))]),
+            io: .object([
+                ("loops", .int(Int64(loops.loopCount))), ("realtime_requested", .bool(loops.realtimeRequested)),
+            ]),
             rampUp: plan.rampUpNs)
     }
 
@@ -119,24 +139,31 @@ public final class RunSession: Sendable {
             let own = configuration(sides[index], transports: sides[index].settings)
             do {
                 let databaseVersion = (try? await store.databaseVersion()) ?? "unknown"
-                sides[index].runID = try await store.createRun(RunRecord(
-                    id: nil, status: .running, startedAt: Timestamp.now(), endedAt: nil, label: own.label,
-                    hostname: facts.hostname, os: facts.os, cpuModel: facts.cpuModel, cpuCount: facts.cpuCount,
-                    swiftVersion: TTFAInfo.swiftVersion, curlVersion: LibraryVersions.curl,
-                    opensslVersion: LibraryVersions.openSSL, databaseVersion: databaseVersion,
-                    ttfaVersion: TTFAInfo.version, gitCommit: facts.gitCommit, commandLine: plan.commandLine,
-                    configJSON: own.json(redactor: plan.redactor).serialized(), seed: Int64(bitPattern: plan.seed), groupName: plan.group)).id!
+                sides[index].runID = try await store.createRun(
+                    RunRecord(
+                        id: nil, status: .running, startedAt: Timestamp.now(), endedAt: nil, label: own.label,
+                        hostname: facts.hostname, os: facts.os, cpuModel: facts.cpuModel, cpuCount: facts.cpuCount,
+                        swiftVersion: TTFAInfo.swiftVersion, curlVersion: LibraryVersions.curl,
+                        opensslVersion: LibraryVersions.openSSL, databaseVersion: databaseVersion,
+                        ttfaVersion: TTFAInfo.version, gitCommit: facts.gitCommit, commandLine: plan.commandLine,
+                        configJSON: own.json(redactor: plan.redactor).serialized(), seed: Int64(bitPattern: plan.seed),
+                        groupName: plan.group)
+                ).id!
             } catch {
                 throw RunInputError("\(store.path): cannot store the run (\(error)); pass --db with a writable file")
             }
         }
         let runIDs = sides.map(\.runID)
-        let printer = ProgressPrinter(mode: progressMode, total: combined.totalTrials, loops: loops,
-                                      perSecond: combined.arrivals != nil || combined.concurrency >= 20)
+        let printer = ProgressPrinter(
+            mode: progressMode, total: combined.totalTrials, loops: loops,
+            perSecond: combined.arrivals != nil || combined.concurrency >= 20)
         printer.note(firstLine(sides: sides, combined: combined))
 
-        let runner = BenchmarkRunner(configuration: combined, store: store,
-                                     targets: sides.flatMap { side in side.settings.map { _ in BenchmarkRunner.Target(runID: side.runID, serverLog: side.server?.log) } })
+        let runner = BenchmarkRunner(
+            configuration: combined, store: store,
+            targets: sides.flatMap { side in
+                side.settings.map { _ in BenchmarkRunner.Target(runID: side.runID, serverLog: side.server?.log) }
+            })
         let result = LockedBox<String?>(nil)
         let trials = TrialsService(
             body: {
@@ -147,8 +174,9 @@ public final class RunSession: Sendable {
                     }
                 }
                 do {
-                    _ = try await runner.run(onTrial: { progress in printer.trialFinished(progress) },
-                                             onSecond: { live, second in printer.second(live, at: second) })
+                    _ = try await runner.run(
+                        onTrial: { progress in printer.trialFinished(progress) },
+                        onSecond: { live, second in printer.second(live, at: second) })
                 } catch {
                     result.withLock { $0 = "\(error)" }
                 }
@@ -156,25 +184,33 @@ public final class RunSession: Sendable {
                 printer.finish()
             },
             onShutdown: {
-                printer.note("interrupted: stopping after abandoning the trial in flight (press Ctrl-C again to quit at once)")
+                printer.note(
+                    "interrupted: stopping after abandoning the trial in flight (press Ctrl-C again to quit at once)")
                 runner.interrupt()
             })
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: UntilShutdown { await servers.stop() }),
-                .init(service: UntilShutdown { await relays.stop() }),
-                .init(service: trials, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: UntilShutdown { await servers.stop() }),
+                    .init(service: UntilShutdown { await relays.stop() }),
+                    .init(
+                        service: trials, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
 
         let storeFailure = result.withLock { $0 }
         let status: RunStatus = runner.wasInterrupted || storeFailure != nil ? .interrupted : .complete
         for id in runIDs { try? await store.finishRun(id: id, status: status, endedAt: Timestamp.now()) }
         if let storeFailure {
-            Terminal.error("ttfa: could not store a trial in \(store.path): \(storeFailure); the run stops here (completed trials are kept)\n")
+            Terminal.error(
+                "ttfa: could not store a trial in \(store.path): \(storeFailure); the run stops here (completed trials are kept)\n"
+            )
         }
-        return try await RunOutcome(plan: plan, store: store, runIDs: runIDs, interrupted: runner.wasInterrupted, storeFailed: storeFailure != nil)
+        return try await RunOutcome(
+            plan: plan, store: store, runIDs: runIDs, interrupted: runner.wasInterrupted,
+            storeFailed: storeFailure != nil)
     }
 
     /// "ttfa run 1: 36 trials (…) against the embedded reference server (…) through the
@@ -193,10 +229,17 @@ public final class RunSession: Sendable {
             let own = side.settings.filter { side.side.urls[$0.kind] != nil }.map(\.endpoint.redacted)
             return prefix + ([embedded].compactMap { $0 } + own).joined(separator: " and ")
         }
-        let runs = runIDs.count == 1 ? "ttfa run \(runIDs[0])" : "ttfa A/B runs \(runIDs.map(String.init).joined(separator: " and ")), trials interleaved"
-        let what = combined.arrivals.map { "\(combined.totalTrials) sessions of one trial (open model: \($0.summary) per transport, at most \(combined.maxSessions) in flight)" }
+        let runs =
+            runIDs.count == 1
+            ? "ttfa run \(runIDs[0])"
+            : "ttfa A/B runs \(runIDs.map(String.init).joined(separator: " and ")), trials interleaved"
+        let what =
+            combined.arrivals.map {
+                "\(combined.totalTrials) sessions of one trial (open model: \($0.summary) per transport, at most \(combined.maxSessions) in flight)"
+            }
             ?? "\(combined.totalTrials) trials (\(plan.trials) measured + \(plan.warmup) warm-up per transport and recording\(plan.concurrency > 1 ? ", \(plan.concurrency) sessions at once" : ""))"
-        return "\(runs): \(what) against \(places.joined(separator: "; "))\(network), storing in \(store.path)\(plan.group.map { " (group \($0))" } ?? "")"
+        return
+            "\(runs): \(what) against \(places.joined(separator: "; "))\(network), storing in \(store.path)\(plan.group.map { " (group \($0))" } ?? "")"
             + "; " + expectedLength(combined, sides: sides)
     }
 
@@ -206,8 +249,10 @@ public final class RunSession: Sendable {
         var guessed = false
         let rtt = plan.link?.rttMs ?? 0
         let seconds = configuration.estimatedSeconds { settings, recording in
-            guard let side = sides.first(where: { $0.side.variant == settings.variant }), side.server != nil, side.side.urls[settings.kind] == nil,
-                  let profile = side.side.profiles[slot: settings.kind.profileSlot] else {
+            guard let side = sides.first(where: { $0.side.variant == settings.variant }), side.server != nil,
+                side.side.urls[settings.kind] == nil,
+                let profile = side.side.profiles[slot: settings.kind.profileSlot]
+            else {
                 guessed = true
                 return 2000
             }

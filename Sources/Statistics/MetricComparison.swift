@@ -18,7 +18,8 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
 
     /// "10%,20ms", "15%", "30ms" (a part left out is 0).
     public init(parsing text: String) throws(CheckError) {
-        var relative = 0.0, absolute = 0.0
+        var relative = 0.0
+        var absolute = 0.0
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard !parts.isEmpty else { throw CheckError("tolerance '\(text)': empty; write e.g. 10%,20ms") }
         for part in parts {
@@ -77,24 +78,30 @@ public struct MetricComparison: Sendable {
         quantile <= 0.5 ? 3 : Int((1 / (1 - quantile)).rounded())
     }
 
-    public init(metric: String, quantile: Double, baseline baselineStrata: [[Double]], candidate candidateStrata: [[Double]],
-                tolerance: Tolerance, resamples: Int = 2000, seed: UInt64 = 1) {
+    public init(
+        metric: String, quantile: Double, baseline baselineStrata: [[Double]], candidate candidateStrata: [[Double]],
+        tolerance: Tolerance, resamples: Int = 2000, seed: UInt64 = 1
+    ) {
         self.metric = metric
         self.quantile = quantile
-        let b = baselineStrata.filter { !$0.isEmpty }, c = candidateStrata.filter { !$0.isEmpty }
-        let bValues = b.flatMap { $0 }, cValues = c.flatMap { $0 }
+        let b = baselineStrata.filter { !$0.isEmpty }
+        let c = candidateStrata.filter { !$0.isEmpty }
+        let bValues = b.flatMap { $0 }
+        let cValues = c.flatMap { $0 }
         counts = (bValues.count, cValues.count)
         baseline = bValues.isEmpty ? nil : Summary.percentile(bValues.sorted(), quantile)
         candidate = cValues.isEmpty ? nil : Summary.percentile(cValues.sorted(), quantile)
         let needed = Self.minimumCount(for: quantile)
         guard let baseline, let candidate, bValues.count >= needed, cValues.count >= needed else {
             outcome = .insufficient
-            note = "p\(Int((quantile * 100).rounded())) needs at least \(needed) ok trials on each side, has \(bValues.count) and \(cValues.count)"
+            note =
+                "p\(Int((quantile * 100).rounded())) needs at least \(needed) ok trials on each side, has \(bValues.count) and \(cValues.count)"
             return
         }
         difference = candidate - baseline
         var generator = SeededGenerator(seed: seed)
-        var a = [Double](repeating: 0, count: bValues.count), z = [Double](repeating: 0, count: cValues.count)
+        var a = [Double](repeating: 0, count: bValues.count)
+        var z = [Double](repeating: 0, count: cValues.count)
         var differences: [Double] = []
         differences.reserveCapacity(resamples)
         for _ in 0..<resamples {
@@ -116,6 +123,7 @@ public struct MetricComparison: Sendable {
     public var differenceText: String {
         guard let difference, let ci95, let toleranceMs else { return note ?? "–" }
         func signed(_ v: Double) -> String { (v >= 0 ? "+" : "−") + Format.ms(abs(v)) }
-        return "\(signed(difference)) (95% CI \(signed(ci95.low)) … \(signed(ci95.high)); tolerance ±\(Format.ms(toleranceMs)))"
+        return
+            "\(signed(difference)) (95% CI \(signed(ci95.low)) … \(signed(ci95.high)); tolerance ±\(Format.ms(toleranceMs)))"
     }
 }

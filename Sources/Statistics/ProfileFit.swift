@@ -61,7 +61,8 @@ public struct ProfileFit: Sendable {
         let logs = model.map { log($0) }
         let mu = logs.reduce(0, +) / Double(logs.count)
         let sigma = (logs.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(max(1, logs.count - 1))).squareRoot()
-        let median = exp(mu), p95 = exp(mu + 1.644_853_627 * sigma)
+        let median = exp(mu)
+        let p95 = exp(mu + 1.644_853_627 * sigma)
 
         // Pacing, from the audio events.
         let okWithAudio = trials.filter { $0.audioEvents > 0 }
@@ -77,12 +78,15 @@ public struct ProfileFit: Sendable {
 
         profile = DeploymentProfile(
             name: name,
-            description: "fitted from \(points.count) \(transport) trials: server time median \(Int(serverMedianMs.rounded())) ms, p95 \(Int(serverP95Ms.rounded())) ms"
-                + (rttMs > 0 ? " after subtracting a \(rttMs) ms round trip" : " (including the measured network's round trip)"),
+            description:
+                "fitted from \(points.count) \(transport) trials: server time median \(Int(serverMedianMs.rounded())) ms, p95 \(Int(serverP95Ms.rounded())) ms"
+                + (rttMs > 0
+                    ? " after subtracting a \(rttMs) ms round trip" : " (including the measured network's round trip)"),
             edge: nil,
             ingestMsPerAudioSecond: (ingest * 10).rounded() / 10,
             firstAudio: .logNormal(median: (median * 10).rounded() / 10, p95: (max(p95, median) * 10).rounded() / 10),
-            answer: AnswerPacing(audioMs: max(100, Int(answerMs.rounded())), deltaMs: max(10, Int(deltaMs.rounded())),
-                                 realTimeFactor: (realTimeFactor * 100).rounded() / 100, transcriptChunksBeforeAudio: 1))
+            answer: AnswerPacing(
+                audioMs: max(100, Int(answerMs.rounded())), deltaMs: max(10, Int(deltaMs.rounded())),
+                realTimeFactor: (realTimeFactor * 100).rounded() / 100, transcriptChunksBeforeAudio: 1))
     }
 }

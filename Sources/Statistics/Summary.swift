@@ -43,7 +43,8 @@ public struct Summary: Sendable, Equatable, Codable {
 
     /// One stratified bootstrap resample into `out`: every stratum (a recording's values) is
     /// resampled with replacement within itself, so the resample keeps the schedule's balance.
-    public static func resample(_ strata: [[Double]], into out: inout [Double], using generator: inout SeededGenerator) {
+    public static func resample(_ strata: [[Double]], into out: inout [Double], using generator: inout SeededGenerator)
+    {
         var i = 0
         for stratum in strata {
             for _ in stratum.indices {
@@ -58,7 +59,6 @@ public struct Summary: Sendable, Equatable, Codable {
         percentile(values.sorted(), 0.5)
     }
 }
-
 
 /// How much sooner one transport answers than another: the ratio of p50 TTFAs with a
 /// percentile-bootstrap 95% confidence interval.
@@ -83,8 +83,10 @@ public struct Comparison: Sendable, Equatable {
     /// gives every recording the same number of trials, so a resample keeps that balance),
     /// and takes the ratio of the two pooled medians; the interval is the 2.5th and 97.5th
     /// percentiles of those ratios. Needs at least two values on each side.
-    public init?(baseline: String, strata baselineStrata: [[Double]], candidate: String, strata candidateStrata: [[Double]],
-                 resamples: Int = 2000, seed: UInt64 = 1) {
+    public init?(
+        baseline: String, strata baselineStrata: [[Double]], candidate: String, strata candidateStrata: [[Double]],
+        resamples: Int = 2000, seed: UInt64 = 1
+    ) {
         let baselineStrata = baselineStrata.filter { !$0.isEmpty }
         let candidateStrata = candidateStrata.filter { !$0.isEmpty }
         let baselineValues = baselineStrata.flatMap { $0 }
@@ -117,9 +119,13 @@ public struct Comparison: Sendable, Equatable {
     }
 
     /// Compares two unstratified samples (milliseconds).
-    public init?(baseline: String, _ baselineValues: [Double], candidate: String, _ candidateValues: [Double],
-                 resamples: Int = 2000, seed: UInt64 = 1) {
-        self.init(baseline: baseline, strata: [baselineValues], candidate: candidate, strata: [candidateValues], resamples: resamples, seed: seed)
+    public init?(
+        baseline: String, _ baselineValues: [Double], candidate: String, _ candidateValues: [Double],
+        resamples: Int = 2000, seed: UInt64 = 1
+    ) {
+        self.init(
+            baseline: baseline, strata: [baselineValues], candidate: candidate, strata: [candidateValues],
+            resamples: resamples, seed: seed)
     }
 
     /// Which side answered sooner, when the interval excludes 1×.
@@ -132,21 +138,27 @@ public struct Comparison: Sendable, Equatable {
     /// 1.02–1.04×)".
     public var verdict: String {
         if ci95.low > 1 {
-            return Self.line(faster: baseline, fasterP50: baselineP50, slower: candidate, slowerP50: candidateP50,
-                             ratio: ratio, low: ci95.low, high: ci95.high)
+            return Self.line(
+                faster: baseline, fasterP50: baselineP50, slower: candidate, slowerP50: candidateP50,
+                ratio: ratio, low: ci95.low, high: ci95.high)
         }
         if ci95.high < 1 {
-            return Self.line(faster: candidate, fasterP50: candidateP50, slower: baseline, slowerP50: baselineP50,
-                             ratio: 1 / ratio, low: 1 / ci95.high, high: 1 / ci95.low)
+            return Self.line(
+                faster: candidate, fasterP50: candidateP50, slower: baseline, slowerP50: baselineP50,
+                ratio: 1 / ratio, low: 1 / ci95.high, high: 1 / ci95.low)
         }
         let (a, b) = Format.pair(baselineP50, candidateP50)
         let (low, high) = Format.ratioPair(ci95.low, ci95.high)
-        return "no clear difference between \(baseline) and \(candidate): p50 \(a) vs \(b) ms (\(Format.ratio(ratio)), 95% CI \(low)–\(high)× includes 1×)"
+        return
+            "no clear difference between \(baseline) and \(candidate): p50 \(a) vs \(b) ms (\(Format.ratio(ratio)), 95% CI \(low)–\(high)× includes 1×)"
     }
 
-    private static func line(faster: String, fasterP50: Double, slower: String, slowerP50: Double, ratio: Double, low: Double, high: Double) -> String {
+    private static func line(
+        faster: String, fasterP50: Double, slower: String, slowerP50: Double, ratio: Double, low: Double, high: Double
+    ) -> String {
         let (a, b) = Format.pair(fasterP50, slowerP50)
         let (lo, hi) = Format.ratioPair(low, high)
-        return "\(faster) answered \(Format.ms(slowerP50 - fasterP50)) sooner than \(slower), p50 \(a) vs \(b) ms (\(Format.ratio(ratio)), 95% CI \(lo)–\(hi)×)"
+        return
+            "\(faster) answered \(Format.ms(slowerP50 - fasterP50)) sooner than \(slower), p50 \(a) vs \(b) ms (\(Format.ratio(ratio)), 95% CI \(lo)–\(hi)×)"
     }
 }

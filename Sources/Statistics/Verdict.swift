@@ -16,7 +16,10 @@ public struct TransportOutcomes: Sendable {
     /// Trials the harness could not replay on schedule (left out; not the server's doing).
     public var invalid: Int
 
-    public init(name: String, okByRecording: [[Double]], trials: Int, timeouts: Int, otherFailures: [(kind: String, count: Int)], invalid: Int) {
+    public init(
+        name: String, okByRecording: [[Double]], trials: Int, timeouts: Int,
+        otherFailures: [(kind: String, count: Int)], invalid: Int
+    ) {
         self.name = name
         self.okByRecording = okByRecording
         self.trials = trials
@@ -33,7 +36,8 @@ public struct TransportOutcomes: Sendable {
     /// p50 if every failure other than a timeout had been as fast as possible (a timeout is
     /// known to be slow).
     var fastestP50: Double {
-        Verdict.median(ok + Array(repeating: .infinity, count: timeouts) + Array(repeating: 0, count: failures - timeouts))
+        Verdict.median(
+            ok + Array(repeating: .infinity, count: timeouts) + Array(repeating: 0, count: failures - timeouts))
     }
 
     /// "timed out in 3 of 15 trials", "failed 2 of 15 trials (closed ×2)".
@@ -61,10 +65,14 @@ public struct Verdict: Sendable {
     public var comparison: Comparison?
 
     public init(baseline: TransportOutcomes, candidate: TransportOutcomes, seed: UInt64) {
-        guard let comparison = Comparison(baseline: baseline.name, strata: baseline.okByRecording,
-                                          candidate: candidate.name, strata: candidate.okByRecording, seed: seed)
+        guard
+            let comparison = Comparison(
+                baseline: baseline.name, strata: baseline.okByRecording,
+                candidate: candidate.name, strata: candidate.okByRecording, seed: seed)
         else {
-            let short = [baseline, candidate].filter { $0.ok.count < 2 }.map { "\($0.name) has \(Format.count($0.ok.count, "successful trial"))" }
+            let short = [baseline, candidate].filter { $0.ok.count < 2 }.map {
+                "\($0.name) has \(Format.count($0.ok.count, "successful trial"))"
+            }
             text = "no verdict: \(short.joined(separator: " and ")); at least 2 are needed on each side"
             withheld = true
             self.comparison = nil
@@ -74,7 +82,8 @@ public struct Verdict: Sendable {
         let failing = [baseline, candidate].filter { $0.failures > 0 }
         var notes = failing.map { "\($0.name) \($0.failureText)" }
         if baseline.invalid != candidate.invalid {
-            notes.append("invalid trials left out: \(baseline.name) \(baseline.invalid), \(candidate.name) \(candidate.invalid)")
+            notes.append(
+                "invalid trials left out: \(baseline.name) \(baseline.invalid), \(candidate.name) \(candidate.invalid)")
         }
         guard !failing.isEmpty, let sooner = comparison.sooner else {
             text = comparison.verdict + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; "))
@@ -83,11 +92,16 @@ public struct Verdict: Sendable {
         }
         let (faster, slower) = sooner == baseline.name ? (baseline, candidate) : (candidate, baseline)
         if faster.slowestP50 < slower.fastestP50 {
-            text = comparison.verdict + "; " + notes.joined(separator: "; ") + " — the verdict holds however those trials would have ended"
+            text =
+                comparison.verdict + "; " + notes.joined(separator: "; ")
+                + " — the verdict holds however those trials would have ended"
             withheld = false
         } else {
-            let counts = [faster, slower].map { "\($0.name) p50 \(Format.ms(Summary.median($0.ok))) over \(Format.count($0.ok.count, "answer"))" }
-            text = "verdict withheld: " + failing.map { "\($0.name) \($0.failureText)" }.joined(separator: "; ")
+            let counts = [faster, slower].map {
+                "\($0.name) p50 \(Format.ms(Summary.median($0.ok))) over \(Format.count($0.ok.count, "answer"))"
+            }
+            text =
+                "verdict withheld: " + failing.map { "\($0.name) \($0.failureText)" }.joined(separator: "; ")
                 + "; the p50s cover only the answers that arrived (\(counts.joined(separator: ", "))), and the failures could reverse the order"
             withheld = true
         }

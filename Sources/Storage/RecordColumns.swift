@@ -22,7 +22,8 @@ public enum RecordColumns {
     }
 
     /// A record from a row of columns (extra columns are ignored; a missing one reads as null).
-    public static func decode<Record: Decodable>(_ type: Record.Type, from row: [String: StorageValue]) throws -> Record {
+    public static func decode<Record: Decodable>(_ type: Record.Type, from row: [String: StorageValue]) throws -> Record
+    {
         try Record(from: ColumnDecoder(row: row))
     }
 
@@ -36,7 +37,9 @@ public enum RecordColumns {
                 let next = index + 1 < characters.count ? characters[index + 1] : nil
                 // A new word: after a lowercase letter or digit, or the last capital of a run
                 // that a lowercase letter follows (`JSONValue` → `json_value`).
-                if previous.isLowercase || previous.isNumber || (previous.isUppercase && (next?.isLowercase ?? false)) { out.append("_") }
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && (next?.isLowercase ?? false)) {
+                    out.append("_")
+                }
             }
             out.append(contentsOf: character.lowercased())
         }
@@ -93,16 +96,28 @@ struct ColumnEncoder: Encoder {
         }
 
         // Optionals: a nil is a NULL column, never a missing one.
-        mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } else { add(key, .null) } }
-        mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } else { add(key, .null) } }
-        mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } else { add(key, .null) } }
-        mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } else { add(key, .null) } }
-        mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } else { add(key, .null) } }
+        mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws {
+            if let value { try encode(value, forKey: key) } else { add(key, .null) }
+        }
+        mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws {
+            if let value { try encode(value, forKey: key) } else { add(key, .null) }
+        }
+        mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws {
+            if let value { try encode(value, forKey: key) } else { add(key, .null) }
+        }
+        mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws {
+            if let value { try encode(value, forKey: key) } else { add(key, .null) }
+        }
+        mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws {
+            if let value { try encode(value, forKey: key) } else { add(key, .null) }
+        }
         mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
             if let value { try encode(value, forKey: key) } else { add(key, .null) }
         }
 
-        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+            -> KeyedEncodingContainer<NestedKey>
+        {
             fatalError("a stored record is flat; \(key.stringValue) is nested")
         }
 
@@ -156,11 +171,13 @@ struct ColumnDecoder: Decoder {
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        throw DecodingError.typeMismatch([Any].self, .init(codingPath: codingPath, debugDescription: "a stored record has no arrays"))
+        throw DecodingError.typeMismatch(
+            [Any].self, .init(codingPath: codingPath, debugDescription: "a stored record has no arrays"))
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
-        throw DecodingError.typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: "a stored record is keyed"))
+        throw DecodingError.typeMismatch(
+            Any.self, .init(codingPath: codingPath, debugDescription: "a stored record is keyed"))
     }
 
     struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
@@ -173,7 +190,11 @@ struct ColumnDecoder: Decoder {
         func decodeNil(forKey key: Key) throws -> Bool { value(key) == .null }
 
         func mismatch<T>(_ type: T.Type, _ key: Key) -> DecodingError {
-            .typeMismatch(type, .init(codingPath: codingPath + [key], debugDescription: "column \(RecordColumns.columnName(key.stringValue)) holds \(value(key))"))
+            .typeMismatch(
+                type,
+                .init(
+                    codingPath: codingPath + [key],
+                    debugDescription: "column \(RecordColumns.columnName(key.stringValue)) holds \(value(key))"))
         }
 
         func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
@@ -205,12 +226,18 @@ struct ColumnDecoder: Decoder {
             try T(from: SingleValue(value: value(key), codingPath: codingPath + [key]))
         }
 
-        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+            -> KeyedDecodingContainer<NestedKey>
+        {
             throw mismatch([String: StorageValue].self, key)
         }
 
-        func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { throw mismatch([Any].self, key) }
-        func superDecoder() throws -> any Decoder { throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "no superclass")) }
+        func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+            throw mismatch([Any].self, key)
+        }
+        func superDecoder() throws -> any Decoder {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "no superclass"))
+        }
         func superDecoder(forKey key: Key) throws -> any Decoder { try superDecoder() }
     }
 
@@ -220,7 +247,9 @@ struct ColumnDecoder: Decoder {
         var codingPath: [any CodingKey]
         var userInfo: [CodingUserInfoKey: Any] = [:]
 
-        func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> { throw mismatch([String: StorageValue].self) }
+        func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+            throw mismatch([String: StorageValue].self)
+        }
         func unkeyedContainer() throws -> any UnkeyedDecodingContainer { throw mismatch([Any].self) }
         func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
 

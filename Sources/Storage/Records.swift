@@ -144,8 +144,10 @@ public struct TrialRecord: Codable, Sendable, Equatable {
     public var startLateNs: Int64? = nil
 
     /// A trial that has its identity and nothing measured yet: the caller sets what it measured.
-    public init(runID: Int64, seq: Int, transport: String, endpoint: String, connection: String, recording: String,
-                recordingNs: Int64, trial: Int, warmup: Bool, status: TrialStatus, startedAt: String, speechEndNs: Int64) {
+    public init(
+        runID: Int64, seq: Int, transport: String, endpoint: String, connection: String, recording: String,
+        recordingNs: Int64, trial: Int, warmup: Bool, status: TrialStatus, startedAt: String, speechEndNs: Int64
+    ) {
         self.runID = runID
         self.seq = seq
         self.transport = transport
@@ -227,9 +229,12 @@ public struct SeriesRecord: Codable, Sendable, Equatable {
     public var ttfaP99Ns: Int64?
     public var maxSendLagNs: Int64?
 
-    public init(runID: Int64, transport: String, second: Int, offered: Int = 0, started: Int = 0, late: Int = 0, active: Int = 0,
-                completed: Int = 0, ok: Int = 0, errors: Int = 0, invalid: Int = 0,
-                ttfaP50Ns: Int64? = nil, ttfaP99Ns: Int64? = nil, maxSendLagNs: Int64? = nil) {
+    public init(
+        runID: Int64, transport: String, second: Int, offered: Int = 0, started: Int = 0, late: Int = 0,
+        active: Int = 0,
+        completed: Int = 0, ok: Int = 0, errors: Int = 0, invalid: Int = 0,
+        ttfaP50Ns: Int64? = nil, ttfaP99Ns: Int64? = nil, maxSendLagNs: Int64? = nil
+    ) {
         self.runID = runID
         self.transport = transport
         self.second = second
@@ -250,19 +255,31 @@ public struct SeriesRecord: Codable, Sendable, Equatable {
 /// A run's time series in JSON: per transport, one row per second as an array in `columns`
 /// order (compact for long runs).
 public enum SeriesJSON {
-    public static let columns = ["second", "offered", "started", "late", "active", "completed", "ok", "errors", "invalid",
-                                 "ttfa_p50_ms", "ttfa_p99_ms", "max_send_lag_ms"]
+    public static let columns = [
+        "second", "offered", "started", "late", "active", "completed", "ok", "errors", "invalid",
+        "ttfa_p50_ms", "ttfa_p99_ms", "max_send_lag_ms",
+    ]
 
     public static func encode(_ rows: [SeriesRecord]) -> JSONValue {
         var transports: [String] = []
         for row in rows where !transports.contains(row.transport) { transports.append(row.transport) }
         func ms(_ ns: Int64?) -> JSONValue { ns.map { .double((Double($0) / 1000).rounded() / 1000) } ?? .null }
-        return .object([("columns", .array(columns.map { .string($0) }))] + transports.map { name in
-            (name, JSONValue.array(rows.filter { $0.transport == name }.map { r in
-                .array([.int(Int64(r.second)), .int(Int64(r.offered)), .int(Int64(r.started)), .int(Int64(r.late)), .int(Int64(r.active)),
-                        .int(Int64(r.completed)), .int(Int64(r.ok)), .int(Int64(r.errors)), .int(Int64(r.invalid)),
-                        ms(r.ttfaP50Ns), ms(r.ttfaP99Ns), ms(r.maxSendLagNs)])
-            }))
-        })
+        return .object(
+            [("columns", .array(columns.map { .string($0) }))]
+                + transports.map { name in
+                    (
+                        name,
+                        JSONValue.array(
+                            rows.filter { $0.transport == name }.map { r in
+                                .array([
+                                    .int(Int64(r.second)), .int(Int64(r.offered)), .int(Int64(r.started)),
+                                    .int(Int64(r.late)), .int(Int64(r.active)),
+                                    .int(Int64(r.completed)), .int(Int64(r.ok)), .int(Int64(r.errors)),
+                                    .int(Int64(r.invalid)),
+                                    ms(r.ttfaP50Ns), ms(r.ttfaP99Ns), ms(r.maxSendLagNs),
+                                ])
+                            })
+                    )
+                })
     }
 }

@@ -67,7 +67,9 @@ public enum ResultsStores {
 
     /// Copies runs (all, or those given) with their trials and timelines from one store to
     /// another; each gets a new id there. Returns (old id, new id) per run.
-    public static func copy(from source: any ResultsStore, to destination: any ResultsStore, runIDs: [Int64]? = nil) async throws -> [(Int64, Int64)] {
+    public static func copy(from source: any ResultsStore, to destination: any ResultsStore, runIDs: [Int64]? = nil)
+        async throws -> [(Int64, Int64)]
+    {
         var copied: [(Int64, Int64)] = []
         for run in try await source.runs() where runIDs?.contains(run.id!) ?? true {
             var fresh = run
@@ -79,11 +81,12 @@ public enum ResultsStores {
                 copy.runID = created.id!
                 try await destination.insertTrial(copy, events: try await source.events(trialID: trial.id!))
             }
-            try await destination.insertSeries(try await source.series(runID: run.id!).map { row in
-                var copy = row
-                copy.runID = created.id!
-                return copy
-            })
+            try await destination.insertSeries(
+                try await source.series(runID: run.id!).map { row in
+                    var copy = row
+                    copy.runID = created.id!
+                    return copy
+                })
             // createRun stores the status as given: a finished run stays finished.
             copied.append((run.id!, created.id!))
         }

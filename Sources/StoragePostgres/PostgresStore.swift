@@ -44,9 +44,13 @@ public final class PostgresStore: ResultsStore, Service {
         let shown = redactor.redactURL(url)
         path = shown
         guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
-            throw StoreError(.unavailable, "--db \(shown): not a PostgreSQL URL; write postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+            throw StoreError(
+                .unavailable, "--db \(shown): not a PostgreSQL URL; write postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+            )
         }
-        let user = components.user.map { $0.removingPercentEncoding ?? $0 } ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
+        let user =
+            components.user.map { $0.removingPercentEncoding ?? $0 } ?? ProcessInfo.processInfo.environment["USER"]
+            ?? "postgres"
         let password = components.password.map { $0.removingPercentEncoding ?? $0 }
         let database = components.path.split(separator: "/").first.map(String.init)
         let port = components.port ?? 5432
@@ -68,14 +72,20 @@ public final class PostgresStore: ResultsStore, Service {
         } catch {
             throw StoreError(.unavailable, "--db \(shown): TLS could not be set up (\(error))")
         }
-        let connectionConfiguration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password,
-                                                                       database: database, tls: connectionTLS)
+        let connectionConfiguration = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password,
+            database: database, tls: connectionTLS)
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
-                                                              configuration: connectionConfiguration, id: 1, logger: logger).get()
+            connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(),
+                configuration: connectionConfiguration, id: 1, logger: logger
+            ).get()
         } catch {
-            throw StoreError(.unavailable, "--db \(shown): cannot connect to PostgreSQL (\(Self.describe(error))); check the host, port, user, password and database, and that the server is running")
+            throw StoreError(
+                .unavailable,
+                "--db \(shown): cannot connect to PostgreSQL (\(Self.describe(error))); check the host, port, user, password and database, and that the server is running"
+            )
         }
         do {
             try await Self.migrate(connection, logger: logger, shown: shown)
@@ -86,13 +96,15 @@ public final class PostgresStore: ResultsStore, Service {
         }
         try? await connection.close()
 
-        let clientTLS: PostgresClient.Configuration.TLS = switch mode {
-        case "disable": .disable
-        case "prefer", "allow": .prefer(tlsConfiguration)
-        default: .require(tlsConfiguration)
-        }
-        var configuration = PostgresClient.Configuration(host: host, port: port, username: user, password: password,
-                                                         database: database, tls: clientTLS)
+        let clientTLS: PostgresClient.Configuration.TLS =
+            switch mode {
+            case "disable": .disable
+            case "prefer", "allow": .prefer(tlsConfiguration)
+            default: .require(tlsConfiguration)
+            }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: user, password: password,
+            database: database, tls: clientTLS)
         // Writers are the runner's sessions; a handful of connections keeps up with thousands.
         configuration.options.maximumConnections = 8
         client = PostgresClient(configuration: configuration)
@@ -154,12 +166,17 @@ public final class PostgresStore: ResultsStore, Service {
     }
 
     /// Inserts a record on `connection`; returns its id when asked.
-    static func insert(_ connection: PostgresConnection, into table: String, _ record: some Encodable, returningID: Bool,
-                       logger: Logger) async throws -> Int64? {
-        let (sql, values) = StoreSchema.insert(into: table, try RecordColumns.encode(record), dialect: dialect, returningID: returningID)
+    static func insert(
+        _ connection: PostgresConnection, into table: String, _ record: some Encodable, returningID: Bool,
+        logger: Logger
+    ) async throws -> Int64? {
+        let (sql, values) = StoreSchema.insert(
+            into: table, try RecordColumns.encode(record), dialect: dialect, returningID: returningID)
         let rows = try await rows(connection.query(query(sql, values), logger: logger))
         guard returningID else { return nil }
-        guard case .integer(let id)? = rows.first?["id"] else { throw StoreError(.failed, "\(table): the database returned no id") }
+        guard case .integer(let id)? = rows.first?["id"] else {
+            throw StoreError(.failed, "\(table): the database returned no id")
+        }
         return id
     }
 
@@ -172,7 +189,9 @@ public final class PostgresStore: ResultsStore, Service {
         }
     }
 
-    func fetch<Record: Decodable>(_ type: Record.Type, _ sql: String, _ arguments: [StorageValue] = []) async throws -> [Record] {
+    func fetch<Record: Decodable>(_ type: Record.Type, _ sql: String, _ arguments: [StorageValue] = []) async throws
+        -> [Record]
+    {
         do {
             return try await Self.rows(client.query(Self.query(sql, arguments), logger: logger)).map {
                 try RecordColumns.decode(Record.self, from: $0)
@@ -187,30 +206,44 @@ public final class PostgresStore: ResultsStore, Service {
     /// The shared migrations, recorded in `grdb_migrations` as SQLite records them, each in its
     /// own transaction, under an advisory lock held by this connection.
     static func migrate(_ connection: PostgresConnection, logger: Logger, shown: String) async throws {
-        _ = try await rows(connection.query(query("SELECT pg_advisory_lock($1)", [.integer(migrationLock)]), logger: logger))
+        _ = try await rows(
+            connection.query(query("SELECT pg_advisory_lock($1)", [.integer(migrationLock)]), logger: logger))
         do {
-            _ = try await rows(connection.query("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)", logger: logger))
-            let applied = Set(try await rows(connection.query("SELECT identifier FROM grdb_migrations", logger: logger)).compactMap { row -> String? in
-                if case .text(let id)? = row["identifier"] { return id }
-                return nil
-            })
+            _ = try await rows(
+                connection.query(
+                    "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)", logger: logger)
+            )
+            let applied = Set(
+                try await rows(connection.query("SELECT identifier FROM grdb_migrations", logger: logger)).compactMap {
+                    row -> String? in
+                    if case .text(let id)? = row["identifier"] { return id }
+                    return nil
+                })
             let unknown = applied.subtracting(StoreSchema.migrations.map(\.id))
             guard unknown.isEmpty else {
-                throw StoreError(.unavailable, "\(shown) was written by a newer ttfa (schema \(unknown.sorted().joined(separator: ", ")) is unknown to ttfa \(TTFAInfo.version)); upgrade ttfa or use another database")
+                throw StoreError(
+                    .unavailable,
+                    "\(shown) was written by a newer ttfa (schema \(unknown.sorted().joined(separator: ", ")) is unknown to ttfa \(TTFAInfo.version)); upgrade ttfa or use another database"
+                )
             }
             for migration in StoreSchema.migrations where !applied.contains(migration.id) {
                 try await connection.withTransaction(logger: logger) { connection in
                     for statement in migration.statements(dialect) {
                         _ = try await rows(connection.query(query(statement), logger: logger))
                     }
-                    _ = try await rows(connection.query(query("INSERT INTO grdb_migrations (identifier) VALUES ($1)", [.text(migration.id)]), logger: logger))
+                    _ = try await rows(
+                        connection.query(
+                            query("INSERT INTO grdb_migrations (identifier) VALUES ($1)", [.text(migration.id)]),
+                            logger: logger))
                 }
             }
         } catch {
-            _ = try? await rows(connection.query(query("SELECT pg_advisory_unlock($1)", [.integer(migrationLock)]), logger: logger))
+            _ = try? await rows(
+                connection.query(query("SELECT pg_advisory_unlock($1)", [.integer(migrationLock)]), logger: logger))
             throw error
         }
-        _ = try await rows(connection.query(query("SELECT pg_advisory_unlock($1)", [.integer(migrationLock)]), logger: logger))
+        _ = try await rows(
+            connection.query(query("SELECT pg_advisory_unlock($1)", [.integer(migrationLock)]), logger: logger))
     }
 
     // MARK: ResultsStore
@@ -219,7 +252,8 @@ public final class PostgresStore: ResultsStore, Service {
         let logger = logger
         return try await write { connection in
             var run = run
-            run.id = try await Self.insert(connection, into: RunRecord.tableName, run, returningID: true, logger: logger)
+            run.id = try await Self.insert(
+                connection, into: RunRecord.tableName, run, returningID: true, logger: logger)
             return run
         }
     }
@@ -228,12 +262,16 @@ public final class PostgresStore: ResultsStore, Service {
     public func insertTrial(_ trial: TrialRecord, events: [TrialEventRecord]) async throws -> Int64 {
         let logger = logger
         return try await write { connection in
-            guard let id = try await Self.insert(connection, into: TrialRecord.tableName, trial, returningID: true, logger: logger) else {
+            guard
+                let id = try await Self.insert(
+                    connection, into: TrialRecord.tableName, trial, returningID: true, logger: logger)
+            else {
                 throw StoreError(.failed, "no id for the stored trial")
             }
             for var event in events {
                 event.trialID = id
-                _ = try await Self.insert(connection, into: TrialEventRecord.tableName, event, returningID: false, logger: logger)
+                _ = try await Self.insert(
+                    connection, into: TrialEventRecord.tableName, event, returningID: false, logger: logger)
             }
             return id
         }
@@ -244,15 +282,21 @@ public final class PostgresStore: ResultsStore, Service {
         let logger = logger
         try await write { connection in
             for row in rows {
-                _ = try await Self.rows(connection.query(Self.query("DELETE FROM run_series WHERE run_id = $1 AND transport = $2 AND second = $3",
-                                                                     [.integer(row.runID), .text(row.transport), .integer(Int64(row.second))]), logger: logger))
-                _ = try await Self.insert(connection, into: SeriesRecord.tableName, row, returningID: false, logger: logger)
+                _ = try await Self.rows(
+                    connection.query(
+                        Self.query(
+                            "DELETE FROM run_series WHERE run_id = $1 AND transport = $2 AND second = $3",
+                            [.integer(row.runID), .text(row.transport), .integer(Int64(row.second))]), logger: logger))
+                _ = try await Self.insert(
+                    connection, into: SeriesRecord.tableName, row, returningID: false, logger: logger)
             }
         }
     }
 
     public func series(runID: Int64) async throws -> [SeriesRecord] {
-        try await fetch(SeriesRecord.self, "SELECT * FROM run_series WHERE run_id = $1 ORDER BY transport, second", [.integer(runID)])
+        try await fetch(
+            SeriesRecord.self, "SELECT * FROM run_series WHERE run_id = $1 ORDER BY transport, second",
+            [.integer(runID)])
     }
 
     public func runs(group: String) async throws -> [RunRecord] {
@@ -262,8 +306,11 @@ public final class PostgresStore: ResultsStore, Service {
     public func finishRun(id: Int64, status: RunStatus, endedAt: String) async throws {
         let logger = logger
         try await write { connection in
-            _ = try await Self.rows(connection.query(Self.query("UPDATE runs SET status = $1, ended_at = $2 WHERE id = $3",
-                                                                 [.text(status.rawValue), .text(endedAt), .integer(id)]), logger: logger))
+            _ = try await Self.rows(
+                connection.query(
+                    Self.query(
+                        "UPDATE runs SET status = $1, ended_at = $2 WHERE id = $3",
+                        [.text(status.rawValue), .text(endedAt), .integer(id)]), logger: logger))
         }
     }
 
@@ -284,7 +331,8 @@ public final class PostgresStore: ResultsStore, Service {
     }
 
     public func events(trialID: Int64) async throws -> [TrialEventRecord] {
-        try await fetch(TrialEventRecord.self, "SELECT * FROM trial_events WHERE trial_id = $1 ORDER BY seq", [.integer(trialID)])
+        try await fetch(
+            TrialEventRecord.self, "SELECT * FROM trial_events WHERE trial_id = $1 ORDER BY seq", [.integer(trialID)])
     }
 
     public func databaseVersion() async throws -> String {
@@ -299,8 +347,11 @@ public final class PostgresStore: ResultsStore, Service {
 
     /// The columns of `table` as PostgreSQL has them, in order (for the schema test).
     public func columns(of table: String) async throws -> [String] {
-        try await fetch(ColumnName.self, "SELECT column_name AS name FROM information_schema.columns WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position",
-                        [.text(table)]).map(\.name)
+        try await fetch(
+            ColumnName.self,
+            "SELECT column_name AS name FROM information_schema.columns WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position",
+            [.text(table)]
+        ).map(\.name)
     }
 
     struct ColumnName: Decodable { var name: String }

@@ -36,9 +36,12 @@ public final class SQLiteStore: ResultsStore {
             throw StoreError(.unavailable, "\(path): no results database here; run `ttfa run` first or pass --db PATH")
         }
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
-            throw StoreError(.unavailable, "\(path): cannot create its folder (\(error.localizedDescription)); pass --db with a writable path")
+            throw StoreError(
+                .unavailable,
+                "\(path): cannot create its folder (\(error.localizedDescription)); pass --db with a writable path")
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(15)
@@ -49,7 +52,10 @@ public final class SQLiteStore: ResultsStore {
         do {
             pool = try Self.openPool(path: path, configuration: configuration)
         } catch {
-            throw StoreError(.unavailable, "\(path): cannot open the results database (\(Self.describe(error))); check that it is a writable SQLite file, or pass --db PATH")
+            throw StoreError(
+                .unavailable,
+                "\(path): cannot open the results database (\(Self.describe(error))); check that it is a writable SQLite file, or pass --db PATH"
+            )
         }
         let migrator = Self.migrator
         do {
@@ -57,13 +63,18 @@ public final class SQLiteStore: ResultsStore {
             if superseded {
                 let known = Set(migrator.migrations)
                 let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
-                throw StoreError(.unavailable, "\(path) was written by a newer ttfa (schema \(applied.subtracting(known).sorted().joined(separator: ", ")) is unknown to ttfa \(TTFAInfo.version)); upgrade ttfa or pass --db with another file")
+                throw StoreError(
+                    .unavailable,
+                    "\(path) was written by a newer ttfa (schema \(applied.subtracting(known).sorted().joined(separator: ", ")) is unknown to ttfa \(TTFAInfo.version)); upgrade ttfa or pass --db with another file"
+                )
             }
             try Self.migrate(pool, with: migrator)
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(.unavailable, "\(path): cannot prepare the results database (\(Self.describe(error))); pass --db with another file")
+            throw StoreError(
+                .unavailable,
+                "\(path): cannot prepare the results database (\(Self.describe(error))); pass --db with another file")
         }
     }
 
@@ -75,7 +86,9 @@ public final class SQLiteStore: ResultsStore {
         while true {
             do {
                 return try DatabasePool(path: path, configuration: configuration)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            } catch let error as DatabaseError
+                where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+            {
                 attempt += 1
                 if attempt >= 20 { throw error }
                 Thread.sleep(forTimeInterval: 0.02 * Double(attempt))
@@ -123,14 +136,15 @@ public final class SQLiteStore: ResultsStore {
 
     /// A record's columns as statement arguments.
     static func arguments(_ values: [StorageValue]) -> StatementArguments {
-        StatementArguments(values.map { value -> DatabaseValue in
-            switch value {
-            case .null: .null
-            case .integer(let v): v.databaseValue
-            case .real(let v): v.databaseValue
-            case .text(let v): v.databaseValue
-            }
-        })
+        StatementArguments(
+            values.map { value -> DatabaseValue in
+                switch value {
+                case .null: .null
+                case .integer(let v): v.databaseValue
+                case .real(let v): v.databaseValue
+                case .text(let v): v.databaseValue
+                }
+            })
     }
 
     /// A GRDB row as the columns a record decodes from.
@@ -155,9 +169,13 @@ public final class SQLiteStore: ResultsStore {
         return db.lastInsertedRowID
     }
 
-    func fetch<Record: Decodable & Sendable>(_ type: Record.Type, _ sql: String, _ arguments: [StorageValue] = []) async throws -> [Record] {
+    func fetch<Record: Decodable & Sendable>(_ type: Record.Type, _ sql: String, _ arguments: [StorageValue] = [])
+        async throws -> [Record]
+    {
         try await read { db in
-            try Row.fetchAll(db, sql: sql, arguments: Self.arguments(arguments)).map { try RecordColumns.decode(Record.self, from: Self.columns($0)) }
+            try Row.fetchAll(db, sql: sql, arguments: Self.arguments(arguments)).map {
+                try RecordColumns.decode(Record.self, from: Self.columns($0))
+            }
         }
     }
 
@@ -195,7 +213,8 @@ public final class SQLiteStore: ResultsStore {
             let id = try Self.insert(db, into: TrialRecord.tableName, trial)
             // One prepared statement for the timeline (record encoding per event cost a tenth
             // of ttfa's time at 1,000 sessions).
-            let statement = try db.cachedStatement(sql: "INSERT INTO trial_events (trial_id, seq, t_ns, kind, value, detail) VALUES (?, ?, ?, ?, ?, ?)")
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO trial_events (trial_id, seq, t_ns, kind, value, detail) VALUES (?, ?, ?, ?, ?, ?)")
             for event in events {
                 try statement.execute(arguments: [id, event.seq, event.tNs, event.kind, event.value, event.detail])
             }
@@ -207,14 +226,18 @@ public final class SQLiteStore: ResultsStore {
         guard !rows.isEmpty else { return }
         try await write { db in
             for row in rows {
-                try db.execute(sql: "DELETE FROM run_series WHERE run_id = ? AND transport = ? AND second = ?", arguments: [row.runID, row.transport, row.second])
+                try db.execute(
+                    sql: "DELETE FROM run_series WHERE run_id = ? AND transport = ? AND second = ?",
+                    arguments: [row.runID, row.transport, row.second])
                 _ = try Self.insert(db, into: SeriesRecord.tableName, row)
             }
         }
     }
 
     public func series(runID: Int64) async throws -> [SeriesRecord] {
-        try await fetch(SeriesRecord.self, "SELECT * FROM run_series WHERE run_id = ? ORDER BY transport, second", [.integer(runID)])
+        try await fetch(
+            SeriesRecord.self, "SELECT * FROM run_series WHERE run_id = ? ORDER BY transport, second", [.integer(runID)]
+        )
     }
 
     public func runs(group: String) async throws -> [RunRecord] {
@@ -223,7 +246,8 @@ public final class SQLiteStore: ResultsStore {
 
     public func finishRun(id: Int64, status: RunStatus, endedAt: String) async throws {
         try await write { db in
-            try db.execute(sql: "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", arguments: [status.rawValue, endedAt, id])
+            try db.execute(
+                sql: "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", arguments: [status.rawValue, endedAt, id])
         }
     }
 
@@ -244,7 +268,8 @@ public final class SQLiteStore: ResultsStore {
     }
 
     public func events(trialID: Int64) async throws -> [TrialEventRecord] {
-        try await fetch(TrialEventRecord.self, "SELECT * FROM trial_events WHERE trial_id = ? ORDER BY seq", [.integer(trialID)])
+        try await fetch(
+            TrialEventRecord.self, "SELECT * FROM trial_events WHERE trial_id = ? ORDER BY seq", [.integer(trialID)])
     }
 
     /// `PRAGMA integrity_check`'s answer ("ok" when healthy).

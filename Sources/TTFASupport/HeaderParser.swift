@@ -5,19 +5,27 @@ import VoiceTransport
 /// environment (so keys stay out of shell history); every resulting value is a secret.
 public enum HeaderParser {
     /// - Parameter flag: the option the header came from, for messages (`--ws-header` …).
-    public static func parse(_ raw: String, flag: String = "--header", environment: [String: String] = ProcessInfo.processInfo.environment) throws(TransportError) -> (name: String, value: String) {
+    public static func parse(
+        _ raw: String, flag: String = "--header", environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(TransportError) -> (name: String, value: String) {
         guard let colon = raw.firstIndex(of: ":") else {
-            throw TransportError(.input, "\(flag) \"\(raw.prefix(40))…\" has no colon; write it as \(flag) 'Name: value' (for example \(flag) 'Authorization: Bearer $OPENAI_API_KEY')")
+            throw TransportError(
+                .input,
+                "\(flag) \"\(raw.prefix(40))…\" has no colon; write it as \(flag) 'Name: value' (for example \(flag) 'Authorization: Bearer $OPENAI_API_KEY')"
+            )
         }
         let name = raw[..<colon].trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
-            throw TransportError(.input, "\(flag) has an invalid name \"\(name)\"; header names are letters, digits and dashes")
+            throw TransportError(
+                .input, "\(flag) has an invalid name \"\(name)\"; header names are letters, digits and dashes")
         }
         let template = raw[raw.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         return (name, try expand(template, environment: environment, headerName: name, flag: flag))
     }
 
-    static func expand(_ template: String, environment: [String: String], headerName: String, flag: String = "--header") throws(TransportError) -> String {
+    static func expand(_ template: String, environment: [String: String], headerName: String, flag: String = "--header")
+        throws(TransportError) -> String
+    {
         var result = ""
         var index = template.startIndex
         while index < template.endIndex {
@@ -40,7 +48,9 @@ public enum HeaderParser {
                 }
                 cursor = template.index(after: cursor)
             } else {
-                while cursor < template.endIndex, template[cursor].isLetter || template[cursor].isNumber || template[cursor] == "_" {
+                while cursor < template.endIndex,
+                    template[cursor].isLetter || template[cursor].isNumber || template[cursor] == "_"
+                {
                     name.append(template[cursor])
                     cursor = template.index(after: cursor)
                 }
@@ -51,7 +61,10 @@ public enum HeaderParser {
                 continue
             }
             guard let value = environment[name] else {
-                throw TransportError(.input, "\(flag) \(headerName) uses $\(name), which is not set in the environment; export it first (export \(name)=…)")
+                throw TransportError(
+                    .input,
+                    "\(flag) \(headerName) uses $\(name), which is not set in the environment; export it first (export \(name)=…)"
+                )
             }
             result += value
             index = cursor

@@ -22,7 +22,8 @@ public struct HostFacts: Sendable {
     static func osDescription() -> String {
         var name = "Linux"
         if let release = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8),
-           let line = release.split(separator: "\n").first(where: { $0.hasPrefix("PRETTY_NAME=") }) {
+            let line = release.split(separator: "\n").first(where: { $0.hasPrefix("PRETTY_NAME=") })
+        {
             name = line.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         }
         var uts = utsname()
@@ -33,8 +34,8 @@ public struct HostFacts: Sendable {
 
     static func cpuModel() -> String {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-              let colon = line.firstIndex(of: ":")
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+            let colon = line.firstIndex(of: ":")
         else { return "unknown" }
         return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }

@@ -85,7 +85,10 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
         case .bool(let b): out += b ? "true" : "false"
         case .null: out += "null"
         case .array(let items):
-            guard !items.isEmpty else { out += "[]"; return }
+            guard !items.isEmpty else {
+                out += "[]"
+                return
+            }
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += "," }
@@ -95,7 +98,10 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
             newline(&out, indent, level)
             out += "]"
         case .object(let pairs):
-            guard !pairs.isEmpty else { out += "{}"; return }
+            guard !pairs.isEmpty else {
+                out += "{}"
+                return
+            }
             out += "{"
             for (i, (key, value)) in pairs.enumerated() {
                 if i > 0 { out += "," }
@@ -123,7 +129,8 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case let c where c.value < 0x20 || (0x7F...0x9F).contains(c.value) || c.value == 0x2028 || c.value == 0x2029:
+            case let c
+            where c.value < 0x20 || (0x7F...0x9F).contains(c.value) || c.value == 0x2028 || c.value == 0x2029:
                 out += String(format: "\\u%04x", c.value)
             default: out.unicodeScalars.append(scalar)
             }

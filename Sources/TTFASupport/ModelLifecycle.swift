@@ -15,7 +15,8 @@ public enum ModelLifecycle {
     /// within 90 days of it. Dated snapshots (`gpt-4o-audio-preview-2025-06-03`) count as
     /// their family.
     public static func warning(for model: String, on date: Date = Date(), flag: String) -> String? {
-        guard let (name, shutdown) = shutdowns.first(where: { model == $0.key || model.hasPrefix($0.key + "-20") }) else { return nil }
+        guard let (name, shutdown) = shutdowns.first(where: { model == $0.key || model.hasPrefix($0.key + "-20") })
+        else { return nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -23,10 +24,12 @@ public enum ModelLifecycle {
         guard let end = formatter.date(from: shutdown) else { return nil }
         let days = Int((end.timeIntervalSince(date) / 86_400).rounded(.down))
         if days < 0 {
-            return "\(flag) \(model): \(name) was shut down on \(shutdown) (OpenAI's SDK types); expect errors, or name a current model"
+            return
+                "\(flag) \(model): \(name) was shut down on \(shutdown) (OpenAI's SDK types); expect errors, or name a current model"
         }
         if days <= 90 {
-            return "\(flag) \(model): \(name) shuts down on \(shutdown), in \(days) day\(days == 1 ? "" : "s") (OpenAI's SDK types); numbers measured against it will not stay reproducible"
+            return
+                "\(flag) \(model): \(name) shuts down on \(shutdown), in \(days) day\(days == 1 ? "" : "s") (OpenAI's SDK types); numbers measured against it will not stay reproducible"
         }
         return nil
     }

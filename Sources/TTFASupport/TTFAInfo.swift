@@ -1,7 +1,9 @@
 import CBuildStamp
 
 #if !os(Linux)
-#error("ttfa builds and runs on Linux only: its I/O core is epoll, and it links the system's libcurl, OpenSSL, SQLite, libsndfile and libsoxr (README.md, Install)")
+    #error(
+        "ttfa builds and runs on Linux only: its I/O core is epoll, and it links the system's libcurl, OpenSSL, SQLite, libsndfile and libsoxr (README.md, Install)"
+    )
 #endif
 
 /// ttfa's own version, recorded with every run, and what `ttfa --version` says of this binary.
@@ -19,7 +21,9 @@ public enum TTFAInfo {
     /// `0.2.0 (commit 1a2b3c4d5e6f, built 2026-12-07T10:00:00Z)`, or the version with a note
     /// that the binary was not stamped.
     public static var versionLine: String {
-        guard let build else { return "\(version) (built with swift build: no commit stamped; make install and make dist stamp one)" }
+        guard let build else {
+            return "\(version) (built with swift build: no commit stamped; make install and make dist stamp one)"
+        }
         return "\(version) (commit \(build.commit), built \(build.date))"
     }
 
@@ -37,24 +41,24 @@ public enum TTFAInfo {
     /// `linux-x86_64`, as in the release archive's name.
     public static var platform: String {
         #if arch(x86_64)
-        return "linux-x86_64"
+            return "linux-x86_64"
         #elseif arch(arm64)
-        return "linux-aarch64"
+            return "linux-aarch64"
         #else
-        return "linux-unknown"
+            return "linux-unknown"
         #endif
     }
 
     /// The Swift compiler that built ttfa.
     public static var swiftVersion: String {
         #if compiler(>=6.4)
-        return "6.4 or later"
+            return "6.4 or later"
         #elseif compiler(>=6.3)
-        return "6.3"
+            return "6.3"
         #elseif compiler(>=6.2)
-        return "6.2"
+            return "6.2"
         #else
-        return "6.1"
+            return "6.1"
         #endif
     }
 }

@@ -17,13 +17,18 @@ public enum YAMLList {
         var list = node
         if let mapping = node as? [String: Any] {
             let unknown = mapping.keys.filter { $0 != key }.sorted()
-            guard unknown.isEmpty else { throw Failure(message: "unknown key \(unknown.map { "'\($0)'" }.joined(separator: ", ")) (only '\(key)')") }
+            guard unknown.isEmpty else {
+                throw Failure(
+                    message: "unknown key \(unknown.map { "'\($0)'" }.joined(separator: ", ")) (only '\(key)')")
+            }
             list = mapping[key]
         }
         guard let items = list as? [Any] else { throw Failure(message: "expected a list of strings") }
         var out: [String] = []
         for (index, item) in items.enumerated() {
-            guard let string = item as? String else { throw Failure(message: "item \(index + 1) is not a string: \(item)") }
+            guard let string = item as? String else {
+                throw Failure(message: "item \(index + 1) is not a string: \(item)")
+            }
             out.append(string)
         }
         return out

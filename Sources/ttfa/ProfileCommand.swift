@@ -10,10 +10,10 @@ struct ProfileCommand: AsyncParsableCommand {
         commandName: "profile",
         abstract: "List, show and fit deployment profiles of the reference server.",
         discussion: """
-        A profile models what an endpoint does between a complete request and its first audio \
-        (edge function invocation, cold starts, upstream TLS, ingest, model time) and how it \
-        paces the answer. Give a preset's name or a JSON/YAML file to --profile.
-        """,
+            A profile models what an endpoint does between a complete request and its first audio \
+            (edge function invocation, cold starts, upstream TLS, ingest, model time) and how it \
+            paces the answer. Give a preset's name or a JSON/YAML file to --profile.
+            """,
         subcommands: [List.self, Show.self, Fit.self]
     )
 
@@ -29,7 +29,8 @@ struct ProfileCommand: AsyncParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a profile (preset or file) as YAML, every parameter spelled out: a starting point for your own.",
+            abstract:
+                "Print a profile (preset or file) as YAML, every parameter spelled out: a starting point for your own.",
             discussion: "Example: ttfa profile show edge-sse > my-edge.yaml")
 
         @Argument(help: "A preset's name or a profile file.")
@@ -53,17 +54,17 @@ struct ProfileCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Derive a profile from a run measured against a real endpoint.",
             discussion: """
-            Server time (first audio − the moment the request had left the client) of every ok \
-            trial becomes the model's time to first audio (log-normal), minus an ingest cost per \
-            second of audio when the run had recordings of different lengths; the audio events \
-            give the answer's pacing. The server time includes the round trip of the network the \
-            run was measured on: pass --rtt-ms to subtract a known one.
+                Server time (first audio − the moment the request had left the client) of every ok \
+                trial becomes the model's time to first audio (log-normal), minus an ingest cost per \
+                second of audio when the run had recordings of different lengths; the audio events \
+                give the answer's pacing. The server time includes the round trip of the network the \
+                run was measured on: pass --rtt-ms to subtract a known one.
 
-            The round trip: measure your endpoint, fit, replay it under another network:
-              ttfa run --transport sse --sse-url https://my-edge.example.com/v1/chat/completions --trials 20
-              ttfa profile fit --run latest --transport sse --out my-edge.yaml
-              ttfa run --sse-profile my-edge.yaml --link 4g
-            """)
+                The round trip: measure your endpoint, fit, replay it under another network:
+                  ttfa run --transport sse --sse-url https://my-edge.example.com/v1/chat/completions --trials 20
+                  ttfa profile fit --run latest --transport sse --out my-edge.yaml
+                  ttfa run --sse-profile my-edge.yaml --link 4g
+                """)
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var selection: RunSelection
@@ -77,7 +78,9 @@ struct ProfileCommand: AsyncParsableCommand {
         @Option(help: "Name of the fitted profile (default: the output file's name).")
         var name: String?
 
-        @Option(name: .customLong("rtt-ms"), help: "A known round-trip time to the endpoint, subtracted from every server time.")
+        @Option(
+            name: .customLong("rtt-ms"),
+            help: "A known round-trip time to the endpoint, subtracted from every server time.")
         var rttMs: Double = 0
 
         func validate() throws {
@@ -96,18 +99,26 @@ struct ProfileCommand: AsyncParsableCommand {
             let chosen: String
             if let transport {
                 guard measured.contains(transport) else {
-                    throw CommandFailure(message: "run \(run.id!) has no \(transport) trials; it measured \(measured.joined(separator: ", "))", exitCode: ExitCodes.usage)
+                    throw CommandFailure(
+                        message:
+                            "run \(run.id!) has no \(transport) trials; it measured \(measured.joined(separator: ", "))",
+                        exitCode: ExitCodes.usage)
                 }
                 chosen = transport
             } else {
                 guard measured.count == 1 else {
-                    throw CommandFailure(message: "run \(run.id!) measured \(measured.joined(separator: " and ")); say which with --transport", exitCode: ExitCodes.usage)
+                    throw CommandFailure(
+                        message:
+                            "run \(run.id!) measured \(measured.joined(separator: " and ")); say which with --transport",
+                        exitCode: ExitCodes.usage)
                 }
                 chosen = measured[0]
             }
             let fit: ProfileFit
             do {
-                fit = try ProfileFit(trials: trials, transport: chosen, name: name ?? URL(fileURLWithPath: out).deletingPathExtension().lastPathComponent, rttMs: rttMs)
+                fit = try ProfileFit(
+                    trials: trials, transport: chosen,
+                    name: name ?? URL(fileURLWithPath: out).deletingPathExtension().lastPathComponent, rttMs: rttMs)
             } catch {
                 throw CommandFailure(message: "run \(run.id!): \(error)", exitCode: ExitCodes.usage)
             }
@@ -115,10 +126,15 @@ struct ProfileCommand: AsyncParsableCommand {
             do {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
-                throw CommandFailure(message: "--out \(out): cannot write (\(error.localizedDescription)); check the folder exists and is writable", exitCode: ExitCodes.usage)
+                throw CommandFailure(
+                    message:
+                        "--out \(out): cannot write (\(error.localizedDescription)); check the folder exists and is writable",
+                    exitCode: ExitCodes.usage)
             }
             let model = fit.profile.firstAudio
-            Terminal.error("wrote \(out): \(fit.trials) \(chosen) trials; server time median \(Format.ms(fit.serverMedianMs)), p95 \(Format.ms(fit.serverP95Ms)); model \(model); ingest \(fit.profile.ingestMsPerAudioSecond) ms per s of audio\n")
+            Terminal.error(
+                "wrote \(out): \(fit.trials) \(chosen) trials; server time median \(Format.ms(fit.serverMedianMs)), p95 \(Format.ms(fit.serverP95Ms)); model \(model); ingest \(fit.profile.ingestMsPerAudioSecond) ms per s of audio\n"
+            )
         }
     }
 }

@@ -36,15 +36,24 @@ enum RunFile {
     static func section(_ kind: TransportKind) -> [String: (flag: String, prefix: String)] {
         if let prefix = kind.legacyOptionPrefix, prefix == kind.optionGroup {
             let keys = ["url", "header", "model", "voice", "profile", "dialect"]
-            return Dictionary(uniqueKeysWithValues: keys.map { ($0, ("--\(prefix)-\($0)", "")) } + [("headers", ("--\(prefix)-header", ""))])
+            return Dictionary(
+                uniqueKeysWithValues: keys.map { ($0, ("--\(prefix)-\($0)", "")) } + [
+                    ("headers", ("--\(prefix)-header", ""))
+                ])
         }
-        return ["url": ("--url", "\(kind)="), "header": ("--header", "\(kind):"), "headers": ("--header", "\(kind):"), "model": ("--model", "\(kind)="),
-                "voice": ("--voice", "\(kind)="), "profile": ("--profile", "\(kind)="), "dialect": ("--dialect", "\(kind)=")]
+        return [
+            "url": ("--url", "\(kind)="), "header": ("--header", "\(kind):"), "headers": ("--header", "\(kind):"),
+            "model": ("--model", "\(kind)="),
+            "voice": ("--voice", "\(kind)="), "profile": ("--profile", "\(kind)="),
+            "dialect": ("--dialect", "\(kind)="),
+        ]
     }
 
     /// The transport a per-transport value names (`sse=…`, `sse:Name: value`), if any.
     static func transportPrefix(_ value: String) -> String? {
-        guard let end = value.firstIndex(where: { $0 == "=" || $0 == ":" }), let kind = TransportKind(rawValue: String(value[..<end])) else { return nil }
+        guard let end = value.firstIndex(where: { $0 == "=" || $0 == ":" }),
+            let kind = TransportKind(rawValue: String(value[..<end]))
+        else { return nil }
         return kind.rawValue
     }
     static let aliases = ["headers": "header", "recordings": "audio"]
@@ -63,7 +72,10 @@ enum RunFile {
         while index < rest.count {
             let argument = rest[index]
             if argument == "--config" {
-                guard index + 1 < rest.count else { throw CommandFailure(message: "--config needs a file: --config ttfa.yaml", exitCode: ExitCodes.usage) }
+                guard index + 1 < rest.count else {
+                    throw CommandFailure(
+                        message: "--config needs a file: --config ttfa.yaml", exitCode: ExitCodes.usage)
+                }
                 path = rest[index + 1]
                 index += 2
                 continue
@@ -100,9 +112,18 @@ enum RunFile {
             _ = try RunCommand.parse(fileArguments + cli)
         } catch {
             let message = RunCommand.message(for: error)
-            let aboutOneValue = message.contains("The value '") || message.contains("Missing value for") || message.contains("Unknown option")
-            if aboutOneValue, let entry = entries.first(where: { !overridden($0) && (message.contains("'\($0.flag)'") || message.contains("'\($0.flag) ")) }) {
-                throw CommandFailure(message: "\(path):\(entry.line): \(entry.key): \(message.replacingOccurrences(of: "Error: ", with: ""))", exitCode: ExitCodes.usage)
+            let aboutOneValue =
+                message.contains("The value '") || message.contains("Missing value for")
+                || message.contains("Unknown option")
+            if aboutOneValue,
+                let entry = entries.first(where: {
+                    !overridden($0) && (message.contains("'\($0.flag)'") || message.contains("'\($0.flag) "))
+                })
+            {
+                throw CommandFailure(
+                    message:
+                        "\(path):\(entry.line): \(entry.key): \(message.replacingOccurrences(of: "Error: ", with: ""))",
+                    exitCode: ExitCodes.usage)
             }
         }
         return (["run"] + fileArguments + cli, entries, path)
@@ -110,7 +131,8 @@ enum RunFile {
 
     /// The file's options, in order, each with its key and line.
     static func load(_ path: String) throws -> [Entry] {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw CommandFailure(message: "--config \(path): no readable file there", exitCode: ExitCodes.usage)
         }
         let root: Node?
@@ -120,25 +142,34 @@ enum RunFile {
             throw CommandFailure(message: "\(path): not YAML or JSON (\(error))", exitCode: ExitCodes.usage)
         }
         guard let root, let mapping = root.mapping else {
-            throw CommandFailure(message: "\(path): a run file is a mapping of options, e.g. 'trials: 10' (see ttfa run --help)", exitCode: ExitCodes.usage)
+            throw CommandFailure(
+                message: "\(path): a run file is a mapping of options, e.g. 'trials: 10' (see ttfa run --help)",
+                exitCode: ExitCodes.usage)
         }
         func fail(_ node: Node, _ key: String, _ why: String) -> CommandFailure {
-            CommandFailure(message: "\(path):\((node.mark?.line).map(String.init) ?? "?"): \(key): \(why)", exitCode: ExitCodes.usage)
+            CommandFailure(
+                message: "\(path):\((node.mark?.line).map(String.init) ?? "?"): \(key): \(why)",
+                exitCode: ExitCodes.usage)
         }
         var entries: [Entry] = []
         func add(_ flag: String, _ key: String, _ node: Node, prefix: String = "") throws {
             let line = node.mark?.line ?? 0
             switch node {
             case .scalar(let scalar):
-                if prefix.isEmpty, let flagValue = Bool(scalar.string), scalar.style == .plain, ["true", "false"].contains(scalar.string) {
+                if prefix.isEmpty, let flagValue = Bool(scalar.string), scalar.style == .plain,
+                    ["true", "false"].contains(scalar.string)
+                {
                     if flagValue { entries.append(Entry(flag: flag, value: nil, key: key, line: line)) }
                 } else {
                     entries.append(Entry(flag: flag, value: prefix + scalar.string, key: key, line: line))
                 }
             case .sequence(let items):
                 for item in items {
-                    guard case .scalar(let scalar) = item else { throw fail(item, key, "a list of values, not nested lists or mappings") }
-                    entries.append(Entry(flag: flag, value: prefix + scalar.string, key: key, line: item.mark?.line ?? line))
+                    guard case .scalar(let scalar) = item else {
+                        throw fail(item, key, "a list of values, not nested lists or mappings")
+                    }
+                    entries.append(
+                        Entry(flag: flag, value: prefix + scalar.string, key: key, line: item.mark?.line ?? line))
                 }
             default:
                 throw fail(node, key, "a value or a list of values, not a mapping")
@@ -148,11 +179,15 @@ enum RunFile {
             guard let key = keyNode.string else { throw fail(keyNode, "?", "keys are option names") }
             if let kind = TransportKind(rawValue: key) {
                 let section = section(kind)
-                guard let inner = value.mapping else { throw fail(value, key, "a section: url, header(s), model, voice, profile, dialect") }
+                guard let inner = value.mapping else {
+                    throw fail(value, key, "a section: url, header(s), model, voice, profile, dialect")
+                }
                 for (innerKey, innerValue) in inner {
                     let name = innerKey.string ?? "?"
                     guard let option = section[name] else {
-                        throw fail(innerKey, "\(key).\(name)", "unknown key; \(key) takes \(section.keys.sorted().joined(separator: ", "))")
+                        throw fail(
+                            innerKey, "\(key).\(name)",
+                            "unknown key; \(key) takes \(section.keys.sorted().joined(separator: ", "))")
                     }
                     try add(option.flag, "\(key).\(name)", innerValue, prefix: option.prefix)
                 }
@@ -165,7 +200,10 @@ enum RunFile {
             }
             let name = aliases[key] ?? key
             guard RunCommand.optionNames.contains(name) else {
-                throw fail(keyNode, key, "unknown key; keys are ttfa run's options without the dashes (\(RunCommand.optionNames.sorted().prefix(60).joined(separator: ", "))) and a section per transport (\(TransportKind.all.map(\.rawValue).joined(separator: ", ")))")
+                throw fail(
+                    keyNode, key,
+                    "unknown key; keys are ttfa run's options without the dashes (\(RunCommand.optionNames.sorted().prefix(60).joined(separator: ", "))) and a section per transport (\(TransportKind.all.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             try add("--" + name, key, value)
         }
@@ -179,7 +217,8 @@ extension RunCommand {
     static var optionNames: Set<String> {
         let help = RunCommand.helpMessage(includeHidden: true, columns: 400)
         var names = Set<String>()
-        for word in help.split(whereSeparator: { " ,\n()[]<>|".contains($0) }) where word.hasPrefix("--") && word.count > 2 {
+        for word in help.split(whereSeparator: { " ,\n()[]<>|".contains($0) })
+        where word.hasPrefix("--") && word.count > 2 {
             names.insert(String(word.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "-" }))
         }
         names.subtract(["help", "version", "config"])
@@ -200,22 +239,22 @@ struct ConfigCommand: AsyncParsableCommand {
             commandName: "check",
             abstract: "Validate a run file and print what `ttfa run --config FILE` would run.",
             discussion: """
-            Exit 0 only when a run would go; 2 when anything found would stop it (each problem \
-            is printed, and a summary goes to stderr).
+                Exit 0 only when a run would go; 2 when anything found would stop it (each problem \
+                is printed, and a summary goes to stderr).
 
-            Example ttfa.yaml:
-              websocket:
-                url: wss://proxy.example.com/v1/realtime
-                headers: ["Authorization: Bearer $PROXY_TOKEN"]
-              sse:
-                url: https://edge.example.com/functions/v1/voice
-                headers: ["Authorization: Bearer $SUPABASE_KEY"]
-              recordings: [speech/short.wav, speech/long.wav]
-              trials: 10
-              connection: warm
-              timeout: 20
-              thresholds: ["websocket.ttfa.p95 < 700ms", "sse.failed < 5%"]
-            """
+                Example ttfa.yaml:
+                  websocket:
+                    url: wss://proxy.example.com/v1/realtime
+                    headers: ["Authorization: Bearer $PROXY_TOKEN"]
+                  sse:
+                    url: https://edge.example.com/functions/v1/voice
+                    headers: ["Authorization: Bearer $SUPABASE_KEY"]
+                  recordings: [speech/short.wav, speech/long.wav]
+                  trials: 10
+                  connection: warm
+                  timeout: 20
+                  thresholds: ["websocket.ttfa.p95 < 700ms", "sse.failed < 5%"]
+                """
         )
 
         @Argument(help: "The run file.")
@@ -241,7 +280,10 @@ struct ConfigCommand: AsyncParsableCommand {
                 }
             }
             for path in request.audio where !FileManager.default.fileExists(atPath: path) {
-                if !path.contains("/"), BundledRecordings.names.contains(path.hasSuffix(".wav") ? path : path + ".wav") { continue }
+                if !path.contains("/"), BundledRecordings.names.contains(path.hasSuffix(".wav") ? path : path + ".wav")
+                {
+                    continue
+                }
                 problems.append("recording \(path): no such file (relative paths start where ttfa runs)")
             }
             var plan: RunPlan?
@@ -256,18 +298,36 @@ struct ConfigCommand: AsyncParsableCommand {
             for url in request.urls.values { redactor.addCredentials(fromURL: url) }
             let shown = expanded.arguments.map { $0.contains("://") ? redactor.redactURL($0) : $0 }
             let options = "\(expanded.entries.count) option\(expanded.entries.count == 1 ? "" : "s")"
-            print(problems.isEmpty ? "\(file): ok — \(options)" : "\(file): \(options), \(problems.count) problem\(problems.count == 1 ? "" : "s")")
+            print(
+                problems.isEmpty
+                    ? "\(file): ok — \(options)"
+                    : "\(file): \(options), \(problems.count) problem\(problems.count == 1 ? "" : "s")")
             print("would run: ttfa " + CommandLineRedaction.redacted(shown, redactor: redactor))
-            let kinds = plan?.kinds ?? request.transports ?? TransportKind.all.filter { !$0.isVariant || request.urls[$0] != nil }
-            print("transports: " + kinds.map { kind in "\(kind.rawValue) → \(request.urls[kind].map { redactor.redactURL($0) } ?? "the embedded reference server")" }.joined(separator: ", "))
+            let kinds =
+                plan?.kinds ?? request.transports
+                ?? TransportKind.all.filter { !$0.isVariant || request.urls[$0] != nil }
+            print(
+                "transports: "
+                    + kinds.map { kind in
+                        "\(kind.rawValue) → \(request.urls[kind].map { redactor.redactURL($0) } ?? "the embedded reference server")"
+                    }.joined(separator: ", "))
             for kind in kinds {
-                if let dialect = plan?.dialectFiles[kind] { print("dialect: \(kind) speaks \(dialect.name) (\(dialect.source))") }
+                if let dialect = plan?.dialectFiles[kind] {
+                    print("dialect: \(kind) speaks \(dialect.name) (\(dialect.source))")
+                }
             }
-            print("recordings: \(request.audio.isEmpty ? "the bundled ones (short, medium, long)" : request.audio.joined(separator: ", "))")
-            print("trials: \(request.trials) measured + \(request.warmup) warm-up per transport and recording, \(request.connection) connections, timeout \(Format.number(request.timeoutSeconds)) s")
+            print(
+                "recordings: \(request.audio.isEmpty ? "the bundled ones (short, medium, long)" : request.audio.joined(separator: ", "))"
+            )
+            print(
+                "trials: \(request.trials) measured + \(request.warmup) warm-up per transport and recording, \(request.connection) connections, timeout \(Format.number(request.timeoutSeconds)) s"
+            )
             for problem in problems { print("problem: \(problem) (a run would stop here)") }
             if !problems.isEmpty {
-                throw CommandFailure(message: "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") would stop a run (see above)", exitCode: ExitCodes.usage)
+                throw CommandFailure(
+                    message:
+                        "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") would stop a run (see above)",
+                    exitCode: ExitCodes.usage)
             }
         }
     }

@@ -12,11 +12,18 @@ import VoiceTransport
 
 /// `--db`, shared by every command that reads or writes results.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: "Results database: a SQLite file, or postgresql://USER:PASSWORD@HOST:PORT/DB (?sslmode=disable|prefer|require) for a store a team shares. Default: $TTFA_DATABASE_URL, else results/ttfa.sqlite.")
+    @Option(
+        name: .customLong("db"),
+        help:
+            "Results database: a SQLite file, or postgresql://USER:PASSWORD@HOST:PORT/DB (?sslmode=disable|prefer|require) for a store a team shares. Default: $TTFA_DATABASE_URL, else results/ttfa.sqlite."
+    )
     var path: String?
 
     /// --db, else TTFA_DATABASE_URL, else the SQLite default.
-    var location: String { path ?? ProcessInfo.processInfo.environment["TTFA_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? ResultsStores.defaultPath }
+    var location: String {
+        path ?? ProcessInfo.processInfo.environment["TTFA_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ResultsStores.defaultPath
+    }
 
     /// Opens the database for `body` (a missing file is an input error for read-only
     /// commands) and lets go of it after.
@@ -39,29 +46,38 @@ struct RunSelection: ParsableArguments {
         if selector == "latest" {
             found = try await store.latestRun()
             if found == nil {
-                throw CommandFailure(message: "\(store.path) holds no runs yet; measure with `ttfa run` first", exitCode: ExitCodes.usage)
+                throw CommandFailure(
+                    message: "\(store.path) holds no runs yet; measure with `ttfa run` first", exitCode: ExitCodes.usage
+                )
             }
         } else if let id = Int64(selector) {
             found = try await store.run(id: id)
         } else {
-            throw CommandFailure(message: "--run \(selector) is not a run id; give a number from `ttfa runs` or \"latest\"", exitCode: ExitCodes.usage)
+            throw CommandFailure(
+                message: "--run \(selector) is not a run id; give a number from `ttfa runs` or \"latest\"",
+                exitCode: ExitCodes.usage)
         }
         guard let run = found else {
             let ids = try await store.runs().compactMap(\.id)
             let known = ids.isEmpty ? "it holds no runs" : "it holds runs \(ids.first!)–\(ids.last!)"
-            throw CommandFailure(message: "run \(selector) is not in \(store.path) (\(known)); see `ttfa runs`", exitCode: ExitCodes.usage)
+            throw CommandFailure(
+                message: "run \(selector) is not in \(store.path) (\(known)); see `ttfa runs`",
+                exitCode: ExitCodes.usage)
         }
         return run
     }
 }
 
-
 /// `--profile`, `--ws-profile`, `--sse-profile`: the deployment the reference server plays.
 struct ProfileOptions: ParsableArguments {
-    @Option(help: "Deployment profile for every endpoint of the reference server: a preset (\(DeploymentProfile.presets.map(\.name).joined(separator: ", "))) or a JSON/YAML profile file. Default: realtime behind the WebSocket, edge-sse behind SSE.")
+    @Option(
+        help:
+            "Deployment profile for every endpoint of the reference server: a preset (\(DeploymentProfile.presets.map(\.name).joined(separator: ", "))) or a JSON/YAML profile file. Default: realtime behind the WebSocket, edge-sse behind SSE."
+    )
     var profile: String?
 
-    @Option(name: .customLong("ws-profile"), help: "Deployment profile of the WebSocket endpoint only (preset or file).")
+    @Option(
+        name: .customLong("ws-profile"), help: "Deployment profile of the WebSocket endpoint only (preset or file).")
     var wsProfile: String?
 
     @Option(name: .customLong("sse-profile"), help: "Deployment profile of the SSE endpoints only (preset or file).")
@@ -85,7 +101,10 @@ struct ProfileOptions: ParsableArguments {
 
 /// `--link`: the network the run plays between ttfa and its endpoints.
 struct LinkOptions: ParsableArguments {
-    @Option(help: "Put an emulated network between ttfa and the endpoints: a preset (\(LinkSpec.presets.map(\.name).joined(separator: ", "))) or a spec like rtt=80ms,jitter=10ms,down=20mbit,up=5mbit (also stall=1%:200ms, buffer=4k, flush=500ms; a preset first to change it: 4g,buffer=4k). Default: broadband in front of the embedded reference server (and for ttfa link); nothing in front of a URL you give.")
+    @Option(
+        help:
+            "Put an emulated network between ttfa and the endpoints: a preset (\(LinkSpec.presets.map(\.name).joined(separator: ", "))) or a spec like rtt=80ms,jitter=10ms,down=20mbit,up=5mbit (also stall=1%:200ms, buffer=4k, flush=500ms; a preset first to change it: 4g,buffer=4k). Default: broadband in front of the embedded reference server (and for ttfa link); nothing in front of a URL you give."
+    )
     var link: String?
 
     func spec() throws -> LinkSpec? {
@@ -105,7 +124,10 @@ enum TurnMode: String, ExpressibleByArgument, CaseIterable {
 
 /// `--turn` and its detector's settings.
 struct TurnOptions: ParsableArguments {
-    @Option(help: "manual: the turn ends with the recording (push-to-talk: commit, or upload, at its end); vad: voice activity detection — the WebSocket server's server_vad, and the SSE client's own detector with the same settings — ends it, and TTFA is measured from the recording's annotated end of speech.")
+    @Option(
+        help:
+            "manual: the turn ends with the recording (push-to-talk: commit, or upload, at its end); vad: voice activity detection — the WebSocket server's server_vad, and the SSE client's own detector with the same settings — ends it, and TTFA is measured from the recording's annotated end of speech."
+    )
     var turn: TurnMode = .manual
 
     @Option(name: .customLong("vad-threshold"), help: "Detector threshold, 0 to 1 (higher needs louder speech).")
@@ -114,29 +136,43 @@ struct TurnOptions: ParsableArguments {
     @Option(name: .customLong("vad-silence-ms"), help: "Silence after speech that ends the turn, milliseconds.")
     var vadSilenceMs = EnergyVAD.Parameters().silenceDurationMs
 
-    @Option(name: .customLong("vad-prefix-ms"), help: "Audio kept before detected speech (server_vad's prefix_padding_ms).")
+    @Option(
+        name: .customLong("vad-prefix-ms"), help: "Audio kept before detected speech (server_vad's prefix_padding_ms).")
     var vadPrefixMs = EnergyVAD.Parameters().prefixPaddingMs
 
     func validate() throws {
-        guard (0...1).contains(vadThreshold) else { throw ValidationError("--vad-threshold must be between 0 and 1, got \(vadThreshold)") }
-        guard (20...10_000).contains(vadSilenceMs) else { throw ValidationError("--vad-silence-ms must be between 20 and 10000, got \(vadSilenceMs)") }
-        guard (0...10_000).contains(vadPrefixMs) else { throw ValidationError("--vad-prefix-ms must be between 0 and 10000, got \(vadPrefixMs)") }
+        guard (0...1).contains(vadThreshold) else {
+            throw ValidationError("--vad-threshold must be between 0 and 1, got \(vadThreshold)")
+        }
+        guard (20...10_000).contains(vadSilenceMs) else {
+            throw ValidationError("--vad-silence-ms must be between 20 and 10000, got \(vadSilenceMs)")
+        }
+        guard (0...10_000).contains(vadPrefixMs) else {
+            throw ValidationError("--vad-prefix-ms must be between 0 and 10000, got \(vadPrefixMs)")
+        }
     }
 
     /// The detector's settings, nil for manual turns.
     var parameters: EnergyVAD.Parameters? {
-        turn == .vad ? EnergyVAD.Parameters(threshold: vadThreshold, prefixPaddingMs: vadPrefixMs, silenceDurationMs: vadSilenceMs) : nil
+        turn == .vad
+            ? EnergyVAD.Parameters(
+                threshold: vadThreshold, prefixPaddingMs: vadPrefixMs, silenceDurationMs: vadSilenceMs) : nil
     }
 }
 
 /// `--threshold` / `--thresholds`: pass/fail conditions on a run's figures (exit 1 when one fails).
 struct ThresholdOptions: ParsableArguments {
-    @Option(name: .customLong("threshold"), help: ArgumentHelp(
-        "A condition on the run, e.g. 'websocket.ttfa.p95 < 700ms', 'sse.failed < 5%', 'websocket.underruns == 0', 'sse[long.wav].ttfa.p50 < 2.5s' (repeatable). When one fails: exit 1.",
-        valueName: "expression"))
+    @Option(
+        name: .customLong("threshold"),
+        help: ArgumentHelp(
+            "A condition on the run, e.g. 'websocket.ttfa.p95 < 700ms', 'sse.failed < 5%', 'websocket.underruns == 0', 'sse[long.wav].ttfa.p50 < 2.5s' (repeatable). When one fails: exit 1.",
+            valueName: "expression"))
     var expressions: [String] = []
 
-    @Option(name: .customLong("thresholds"), help: ArgumentHelp("YAML or JSON file with a list of threshold expressions (or thresholds: [...]).", valueName: "file"))
+    @Option(
+        name: .customLong("thresholds"),
+        help: ArgumentHelp(
+            "YAML or JSON file with a list of threshold expressions (or thresholds: [...]).", valueName: "file"))
     var file: String?
 
     /// The thresholds, parsed; a bad one is a usage error naming what is valid.
@@ -165,22 +201,46 @@ struct ThresholdOptions: ParsableArguments {
 /// endpoints). Both are measured in one job with their trials interleaved, stored as two runs,
 /// and compared as `ttfa compare` would.
 struct CandidateOptions: ParsableArguments {
-    @Option(name: .customLong("candidate-profile"), help: ArgumentHelp("The candidate's deployment profile of the embedded server: for every endpoint, or KIND=PROFILE (repeatable).", valueName: "[kind=]profile"))
+    @Option(
+        name: .customLong("candidate-profile"),
+        help: ArgumentHelp(
+            "The candidate's deployment profile of the embedded server: for every endpoint, or KIND=PROFILE (repeatable).",
+            valueName: "[kind=]profile"))
     var profiles: [String] = []
 
-    @Option(name: .customLong("candidate-url"), help: ArgumentHelp("The candidate's endpoint, KIND=URL (e.g. the new build of your proxy; repeatable).", valueName: "kind=url"))
+    @Option(
+        name: .customLong("candidate-url"),
+        help: ArgumentHelp(
+            "The candidate's endpoint, KIND=URL (e.g. the new build of your proxy; repeatable).", valueName: "kind=url")
+    )
     var urls: [String] = []
 
-    @Option(name: .customLong("candidate-ws-profile"), help: ArgumentHelp("Alias of --candidate-profile websocket=PROFILE.", visibility: .hidden)) var wsProfile: String?
-    @Option(name: .customLong("candidate-sse-profile"), help: ArgumentHelp("The candidate's SSE profile.", visibility: .hidden)) var sseProfile: String?
-    @Option(name: .customLong("candidate-ws-url"), help: ArgumentHelp("Alias of --candidate-url websocket=URL.", visibility: .hidden)) var wsURL: String?
-    @Option(name: .customLong("candidate-sse-url"), help: ArgumentHelp("Alias of --candidate-url sse=URL.", visibility: .hidden)) var sseURL: String?
-    @Option(name: .customLong("candidate-sse-stream-url"), help: ArgumentHelp("Alias of --candidate-url sse-stream=URL.", visibility: .hidden)) var sseStreamURL: String?
+    @Option(
+        name: .customLong("candidate-ws-profile"),
+        help: ArgumentHelp("Alias of --candidate-profile websocket=PROFILE.", visibility: .hidden)) var wsProfile:
+        String?
+    @Option(
+        name: .customLong("candidate-sse-profile"),
+        help: ArgumentHelp("The candidate's SSE profile.", visibility: .hidden)) var sseProfile: String?
+    @Option(
+        name: .customLong("candidate-ws-url"),
+        help: ArgumentHelp("Alias of --candidate-url websocket=URL.", visibility: .hidden)) var wsURL: String?
+    @Option(
+        name: .customLong("candidate-sse-url"),
+        help: ArgumentHelp("Alias of --candidate-url sse=URL.", visibility: .hidden)) var sseURL: String?
+    @Option(
+        name: .customLong("candidate-sse-stream-url"),
+        help: ArgumentHelp("Alias of --candidate-url sse-stream=URL.", visibility: .hidden)) var sseStreamURL: String?
 
-    @Option(help: ArgumentHelp("A/B: allowed change before a metric counts, e.g. 10%,20ms (as ttfa compare).", valueName: "tolerance"))
+    @Option(
+        help: ArgumentHelp(
+            "A/B: allowed change before a metric counts, e.g. 10%,20ms (as ttfa compare).", valueName: "tolerance"))
     var tolerance = "10%,20ms"
 
-    @Option(name: .customLong("metric-tolerance"), help: ArgumentHelp("A/B: tolerance of one metric, METRIC=TOLERANCE (repeatable).", valueName: "metric=tolerance"))
+    @Option(
+        name: .customLong("metric-tolerance"),
+        help: ArgumentHelp(
+            "A/B: tolerance of one metric, METRIC=TOLERANCE (repeatable).", valueName: "metric=tolerance"))
     var metricTolerances: [String] = []
 
     /// The candidate, or nil without any `--candidate-…` option.
@@ -191,10 +251,13 @@ struct CandidateOptions: ParsableArguments {
             candidate.urls[kind] = url
         }
         for (prefix, url) in [("ws", wsURL), ("sse", sseURL), ("sse-stream", sseStreamURL)] {
-            guard let url, let kind = TransportKind.all.first(where: { $0.legacyOptionPrefix == prefix }) else { continue }
+            guard let url, let kind = TransportKind.all.first(where: { $0.legacyOptionPrefix == prefix }) else {
+                continue
+            }
             candidate.urls[kind] = url
         }
-        candidate.profiles = try EndpointOptions.profiles(profiles, ws: wsProfile, sse: sseProfile, prefix: "candidate-")
+        candidate.profiles = try EndpointOptions.profiles(
+            profiles, ws: wsProfile, sse: sseProfile, prefix: "candidate-")
         return candidate.urls.isEmpty && candidate.profiles.isEmpty ? nil : candidate
     }
 }

@@ -13,13 +13,17 @@ struct TTFACommand: AsyncParsableCommand {
         commandName: "ttfa",
         abstract: "Measure time to first audio of a voice assistant over WebSocket and HTTP POST + SSE.",
         discussion: """
-        With no subcommand, `ttfa` runs the default comparison against the embedded reference server.
+            With no subcommand, `ttfa` runs the default comparison against the embedded reference server.
 
-        Exit codes: 0 success; 1 a threshold or regression check failed; 2 usage or input error \
-        (nothing was measured); 3 measured, but some trials failed or were invalid; 130 interrupted.
-        """,
+            Exit codes: 0 success; 1 a threshold or regression check failed; 2 usage or input error \
+            (nothing was measured); 3 measured, but some trials failed or were invalid; 130 interrupted.
+            """,
         version: TTFAInfo.versionLine,
-        subcommands: [RunCommand.self, TraceCommand.self, ServeCommand.self, RunsCommand.self, ReportCommand.self, ExportCommand.self, CompareCommand.self, BaselineCommand.self, DatabaseCommand.self, ConfigCommand.self, ProfileCommand.self, LinkCommand.self, DialectsCommand.self],
+        subcommands: [
+            RunCommand.self, TraceCommand.self, ServeCommand.self, RunsCommand.self, ReportCommand.self,
+            ExportCommand.self, CompareCommand.self, BaselineCommand.self, DatabaseCommand.self, ConfigCommand.self,
+            ProfileCommand.self, LinkCommand.self, DialectsCommand.self,
+        ],
         defaultSubcommand: RunCommand.self
     )
 
@@ -29,7 +33,8 @@ struct TTFACommand: AsyncParsableCommand {
         ttfa_line_buffer_stdout()  // machine output line by line, even into a pipe
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["TTFA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            handler.logLevel =
+                ProcessInfo.processInfo.environment["TTFA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
             return handler
         }
         do {
@@ -84,4 +89,3 @@ struct CommandFailure: Error {
         CommandFailure(message: error.message, exitCode: ExitCodes.usage)
     }
 }
-

@@ -58,14 +58,16 @@ struct HostileServerTests {
         let tag = UUID().uuidString.prefix(8)
         var query = "?first_audio_ms=20..200&fault=\(scenario.fault.rawValue)&scenario=\(tag)"
         if let every = scenario.every { query += "&fault_every=\(every)" }
-        let result = try await hostileRun(server, scenario.transport, query: query, trials: 6, timeout: scenario.timeout)
+        let result = try await hostileRun(
+            server, scenario.transport, query: query, trials: 6, timeout: scenario.timeout)
         #expect([0, 3].contains(result.status), "\(result.stderr)")
         let trials = try await storedTrials(result.database)
         #expect(trials.count == 6, "every trial is stored: \(trials.map(\.status))")
         let answers = server.log.answers().filter { $0.target.contains(String(tag)) }
         try checkAttribution(trials: trials, answers: answers, scenario: scenario)
         if scenario.failures.isEmpty {
-            #expect(trials.allSatisfy { $0.status == .ok }, "\(trials.map { "\($0.status): \($0.errorMessage ?? "")" })")
+            #expect(
+                trials.allSatisfy { $0.status == .ok }, "\(trials.map { "\($0.status): \($0.errorMessage ?? "")" })")
         }
         if scenario.fault == .optionsBody {
             // The prime read the 405's body: the kept-alive connection carried every trial.
@@ -75,7 +77,8 @@ struct HostileServerTests {
             // The server closed the kept-alive connection between trials: those trials had to
             // reconnect inside the trial, and say so.
             #expect(trials.contains { $0.connectionReused == false })
-            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let summary = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             let transport = try #require((summary["transports"] as? [[String: Any]])?.first)
             #expect(((transport["connection_reuse"] as? [String: Any])?["reconnected"] as? Int ?? 0) > 0)
         }
@@ -93,19 +96,27 @@ struct HostileServerTests {
                 let answer = try #require(own, "\(id) is one of this scenario's answers")
                 #expect(seen.insert(id).inserted, "no two trials claim answer \(id)")
                 let ttfa = Double(try #require(trial.ttfaNs)) / 1e6
-                #expect(ttfa >= Double(answer.firstAudioDelayMs), "trial \(trial.seq): TTFA \(ttfa) ms, yet its answer waited \(answer.firstAudioDelayMs) ms")
+                #expect(
+                    ttfa >= Double(answer.firstAudioDelayMs),
+                    "trial \(trial.seq): TTFA \(ttfa) ms, yet its answer waited \(answer.firstAudioDelayMs) ms")
                 // And its first audio is that answer's first: the trial received every audio event
                 // the server wrote for it, and no other (a stale or skipped one would change the count).
-                #expect(trial.audioEvents == answer.audioEventsSent,
-                        "trial \(trial.seq): \(trial.audioEvents) audio events, the server wrote \(answer.audioEventsSent) for \(id)")
+                #expect(
+                    trial.audioEvents == answer.audioEventsSent,
+                    "trial \(trial.seq): \(trial.audioEvents) audio events, the server wrote \(answer.audioEventsSent) for \(id)"
+                )
                 if scenario.anomalies && answer.fault != nil {
                     #expect(trial.anomalies > 0, "trial \(trial.seq): the faulted answer's misbehaviour is recorded")
                 }
             } else {
-                #expect(scenario.failures.contains(trial.status.rawValue), "trial \(trial.seq) failed with \(trial.status): \(trial.errorMessage ?? "")")
+                #expect(
+                    scenario.failures.contains(trial.status.rawValue),
+                    "trial \(trial.seq) failed with \(trial.status): \(trial.errorMessage ?? "")")
                 let previous = index > 0 ? ordered[index - 1].responseID.flatMap { byID[$0] } : nil
-                #expect(own?.fault != nil || previous?.fault != nil,
-                        "trial \(trial.seq) (\(trial.status): \(trial.errorMessage ?? "")) is neither a faulted request nor right after one")
+                #expect(
+                    own?.fault != nil || previous?.fault != nil,
+                    "trial \(trial.seq) (\(trial.status): \(trial.errorMessage ?? "")) is neither a faulted request nor right after one"
+                )
             }
         }
     }
@@ -114,7 +125,9 @@ struct HostileServerTests {
         let server = try await TestServer.get()
         let tag = UUID().uuidString.prefix(8)
         // session.updated leaves 150 ms after session.update: audio captured meanwhile must wait.
-        let result = try await hostileRun(server, .websocket, query: "?session_delay_ms=150&scenario=\(tag)", trials: 3, extra: ["--connection", "cold"])
+        let result = try await hostileRun(
+            server, .websocket, query: "?session_delay_ms=150&scenario=\(tag)", trials: 3,
+            extra: ["--connection", "cold"])
         #expect(result.status == 0, "\(result.stderr)")
         let connections = server.log.connections().filter { $0.target.contains(String(tag)) }
         #expect(connections.count == 3, "one connection per cold trial")
@@ -122,7 +135,9 @@ struct HostileServerTests {
             #expect(connection.messages.first?.type == "session.update", "\(connection.messages.prefix(3).map(\.type))")
             let ready = try #require(connection.sessionUpdatedNs.first)
             let appends = connection.messages.filter { $0.type == "input_audio_buffer.append" }
-            #expect(!appends.isEmpty && appends.allSatisfy { $0.receivedNs > ready }, "no audio before session.updated left")
+            #expect(
+                !appends.isEmpty && appends.allSatisfy { $0.receivedNs > ready }, "no audio before session.updated left"
+            )
         }
         // The wait is the connection's, not the harness's: no trial is invalid for it.
         #expect(try await storedTrials(result.database).allSatisfy { $0.status == .ok })
@@ -138,7 +153,8 @@ struct HostileServerTests {
         #expect(seen.allSatisfy { $0 == 1 }, "every response.create sees only its own turn: \(seen)")
 
         let keep = UUID().uuidString.prefix(8)
-        let second = try await hostileRun(server, .websocket, query: "?scenario=\(keep)", trials: 5, extra: ["--context", "keep"])
+        let second = try await hostileRun(
+            server, .websocket, query: "?scenario=\(keep)", trials: 5, extra: ["--context", "keep"])
         #expect(second.status == 0, "\(second.stderr)")
         let growing = server.log.answers().filter { $0.target.contains(String(keep)) }.compactMap(\.conversationItems)
         #expect(growing == [1, 3, 5, 7, 9], "each turn adds a user item and an answer")
@@ -150,25 +166,37 @@ struct HostileServerTests {
         let scratch = try Scratch()
         // A database that refuses its fourth trial, as a full disk would.
         _ = try SQLiteStore(path: scratch.database)
-        try DatabaseQueue(path: scratch.database).inDatabase { try $0.execute(sql: "CREATE TRIGGER full_disk BEFORE INSERT ON trials WHEN (SELECT count(*) FROM trials) >= 3 BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;") }
+        try DatabaseQueue(path: scratch.database).inDatabase {
+            try $0.execute(
+                sql:
+                    "CREATE TRIGGER full_disk BEFORE INSERT ON trials WHEN (SELECT count(*) FROM trials) >= 3 BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;"
+            )
+        }
         let result = try await ttfa(quickRun(scratch, trials: 20, extra: ["--concurrency", "3", "--quiet"]))
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("could not store a trial"))
         let trials = try await SQLiteStore(path: scratch.database, create: false).trials(runID: 1)
         #expect(trials.count == 3)
-        #expect(trials.allSatisfy { $0.status == .ok }, "no instant failures stored for trials cut short: \(trials.map(\.status))")
+        #expect(
+            trials.allSatisfy { $0.status == .ok },
+            "no instant failures stored for trials cut short: \(trials.map(\.status))")
         #expect(try await SQLiteStore(path: scratch.database, create: false).run(id: 1)?.status == .interrupted)
     }
 }
 
 /// `ttfa run` on one transport of the in-process server, quick trials on the scratch tone.
-func hostileRun(_ server: RunningReferenceServer, _ transport: TransportKind, query: String, trials: Int, timeout: Double = 5,
-                extra: [String] = []) async throws -> (status: Int32, stdout: String, stderr: String, database: String) {
+func hostileRun(
+    _ server: RunningReferenceServer, _ transport: TransportKind, query: String, trials: Int, timeout: Double = 5,
+    extra: [String] = []
+) async throws -> (status: Int32, stdout: String, stderr: String, database: String) {
     let scratch = try Scratch()
     let url = transport.referenceURL(on: server) + query
-    let result = try await ttfa(["run", "--transport", transport.rawValue, "--url", "\(transport)=\(url)",
-                                 "--trials", String(trials), "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database,
-                                 "--lag-budget-ms", "1000", "--timeout", String(timeout), "--json", "--quiet"] + extra)
+    let result = try await ttfa(
+        [
+            "run", "--transport", transport.rawValue, "--url", "\(transport)=\(url)",
+            "--trials", String(trials), "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database,
+            "--lag-budget-ms", "1000", "--timeout", String(timeout), "--json", "--quiet",
+        ] + extra)
     return (result.status, result.stdout, result.stderr, scratch.database)
 }
 

@@ -1,7 +1,8 @@
 import Foundation
-@testable import LinkEmulator
-import Testing
 import TestSupport
+import Testing
+
+@testable import LinkEmulator
 
 @Suite("Link emulator", .serialized)
 struct LinkEmulatorTests {
@@ -11,7 +12,8 @@ struct LinkEmulatorTests {
     @Test func aPingNeverBeatsTheConfiguredRoundTrip() async throws {
         let echo = try TCPTestServer(serve: TCPTestServer.echo)
         defer { echo.stop() }
-        let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "rtt=40ms"), targetHost: "127.0.0.1", targetPort: echo.port)
+        let relay = try await LinkRelay.start(
+            spec: try LinkSpec(parsing: "rtt=40ms"), targetHost: "127.0.0.1", targetPort: echo.port)
         // Blocking socket work stays off the cooperative pool (two threads here), which the
         // in-process reference server of other tests needs.
         let (first, rtts) = try await onDedicatedThread { () -> (Double, [Double]) in
@@ -81,7 +83,8 @@ struct LinkEmulatorTests {
     @Test func jitterNeverReordersBytes() async throws {
         let echo = try TCPTestServer(serve: TCPTestServer.echo)
         defer { echo.stop() }
-        let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "rtt=10ms,jitter=20ms"), targetHost: "127.0.0.1", targetPort: echo.port)
+        let relay = try await LinkRelay.start(
+            spec: try LinkSpec(parsing: "rtt=10ms,jitter=20ms"), targetHost: "127.0.0.1", targetPort: echo.port)
         let count = 2000
         let bytes = try await onDedicatedThread { () -> [UInt8] in
             let client = try TCPClient(port: relay.port)
@@ -96,8 +99,12 @@ struct LinkEmulatorTests {
             return client.read(count * 4)
         }
         await relay.stop()
-        let numbers = stride(from: 0, to: bytes.count, by: 4).map { bytes[$0..<$0 + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
-        print("link jitter=±20ms: \(numbers.count) numbered writes echoed, in order: \(numbers == (0..<UInt32(count)).map { $0 })")
+        let numbers = stride(from: 0, to: bytes.count, by: 4).map {
+            bytes[$0..<$0 + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        }
+        print(
+            "link jitter=±20ms: \(numbers.count) numbered writes echoed, in order: \(numbers == (0..<UInt32(count)).map { $0 })"
+        )
         #expect(numbers == (0..<UInt32(count)).map { $0 })
     }
 
@@ -112,7 +119,8 @@ struct LinkEmulatorTests {
             }
         }
         defer { dribble.stop() }
-        let relay = try await LinkRelay.start(spec: try LinkSpec(parsing: "buffer=64k,flush=200ms"), targetHost: "127.0.0.1", targetPort: dribble.port)
+        let relay = try await LinkRelay.start(
+            spec: try LinkSpec(parsing: "buffer=64k,flush=200ms"), targetHost: "127.0.0.1", targetPort: dribble.port)
         let (received, arrivals) = try await onDedicatedThread { () -> (Int, [Double]) in
             // Before the connection exists: the server's first write cannot come earlier.
             let start = DispatchTime.now().uptimeNanoseconds
@@ -146,19 +154,27 @@ struct BufferingDiagnosisTests {
     @Test func pacedAudioThroughABufferingLinkIsDiagnosed() async throws {
         let scratch = try Scratch()
         let paced = scratch.directory.appendingPathComponent("paced.yaml").path
-        try "name: paced\nfirst_audio_ms: 0\nanswer: {audio_ms: 1200, delta_ms: 100, real_time_factor: 1.5}\n".write(toFile: paced, atomically: true, encoding: .utf8)
+        try "name: paced\nfirst_audio_ms: 0\nanswer: {audio_ms: 1200, delta_ms: 100, real_time_factor: 1.5}\n".write(
+            toFile: paced, atomically: true, encoding: .utf8)
         func run(_ link: String) async throws -> [[String: Any]] {
-            let result = try await ttfa(["run", "--profile", paced, "--link", link, "--trials", "2", "--warmup", "0", "--audio", scratch.audio,
-                                         "--db", scratch.database, "--json", "--quiet", "--lag-budget-ms", "1000"])
+            let result = try await ttfa([
+                "run", "--profile", paced, "--link", link, "--trials", "2", "--warmup", "0", "--audio", scratch.audio,
+                "--db", scratch.database, "--json", "--quiet", "--lag-budget-ms", "1000",
+            ])
             #expect(result.status == 0, "\(result.stderr)")
-            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let summary = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             return try #require(summary["transports"] as? [[String: Any]])
         }
         // (That a clean link is not taken for a buffering one depends on the machine delivering
         // paced audio on time: TimingTests.)
         for transport in try await run("buffer=64k,flush=200ms") {
-            #expect(transport["looks_buffered"] as? Bool == true, "\(transport["transport"] ?? ""): \(transport["audio_bursts_p50"] ?? "")")
-            print("buffering diagnosis: \(transport["transport"] ?? "") audio bursts p50 \(transport["audio_bursts_p50"] ?? "") through buffer=64k,flush=200ms")
+            #expect(
+                transport["looks_buffered"] as? Bool == true,
+                "\(transport["transport"] ?? ""): \(transport["audio_bursts_p50"] ?? "")")
+            print(
+                "buffering diagnosis: \(transport["transport"] ?? "") audio bursts p50 \(transport["audio_bursts_p50"] ?? "") through buffer=64k,flush=200ms"
+            )
         }
     }
 }

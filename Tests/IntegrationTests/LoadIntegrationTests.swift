@@ -7,11 +7,17 @@ import Testing
 struct LoadIntegrationTests {
     @Test func anOpenModelRunOffersItsScheduleAndStoresItSecondBySecond() async throws {
         let scratch = try Scratch()
-        let result = try await ttfa(["run", "--transport", "websocket,sse", "--rate", "10/s", "--duration", "3s", "--audio", scratch.audio,
-                                     "--db", scratch.database, "--profile", "instant", "--link", "loopback", "--lag-budget-ms", "1000", "--json"],
-                                    environment: ["TTFA_IO_REALTIME": ""])
+        let result = try await ttfa(
+            [
+                "run", "--transport", "websocket,sse", "--rate", "10/s", "--duration", "3s", "--audio", scratch.audio,
+                "--db", scratch.database, "--profile", "instant", "--link", "loopback", "--lag-budget-ms", "1000",
+                "--json",
+            ],
+            environment: ["TTFA_IO_REALTIME": ""])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("60 sessions of one trial (open model: 10/s for 3 s per transport"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("60 sessions of one trial (open model: 10/s for 3 s per transport"),
+            "\(result.stderr)")
         let store = try SQLiteStore(path: scratch.database, create: false)
         let trials = try await store.trials(runID: 1)
         #expect(trials.count == 60)
@@ -43,10 +49,13 @@ struct LoadIntegrationTests {
     @Test(arguments: [(nil, true), ("normal", false)] as [(String?, Bool)])
     func everyRunAsksForRealtimeLoopsUnlessToldNot(priority: String?, requested: Bool) async throws {
         let scratch = try Scratch()
-        let result = try await ttfa(["run", "--transport", "sse", "--trials", "1", "--warmup", "0", "--audio", scratch.audio,
-                                     "--db", scratch.database, "--profile", "instant", "--link", "loopback", "--json", "--quiet"]
-                                    + (priority.map { ["--io-priority", $0] } ?? []),
-                                    environment: ["TTFA_IO_REALTIME": ""])
+        let result = try await ttfa(
+            [
+                "run", "--transport", "sse", "--trials", "1", "--warmup", "0", "--audio", scratch.audio,
+                "--db", scratch.database, "--profile", "instant", "--link", "loopback", "--json", "--quiet",
+            ]
+                + (priority.map { ["--io-priority", $0] } ?? []),
+            environment: ["TTFA_IO_REALTIME": ""])
         #expect(result.status == 0, "\(result.stderr)")
         let run = try #require(try await SQLiteStore(path: scratch.database, create: false).run(id: 1))
         #expect(run.configJSON.contains(#""realtime_requested":\#(requested)"#), "\(run.configJSON)")
@@ -60,14 +69,17 @@ struct LoadIntegrationTests {
     @Test func rampUpSpreadsTheStartOfTheClosedModelsSessions() async throws {
         func starts(_ extra: [String]) async throws -> (lastStartMs: Double, config: String) {
             let scratch = try Scratch()
-            let result = try await ttfa(quickRun(scratch, trials: 4, extra: ["--transport", "websocket", "--concurrency", "4"] + extra))
+            let result = try await ttfa(
+                quickRun(scratch, trials: 4, extra: ["--transport", "websocket", "--concurrency", "4"] + extra))
             #expect(result.status == 0, "\(result.stderr)")
             let store = try SQLiteStore(path: scratch.database, create: false)
             let format = ISO8601DateFormatter()
             format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             let run = try #require(try await store.run(id: 1))
             let runStart = try #require(format.date(from: run.startedAt)).timeIntervalSince1970
-            let times = try await store.trials(runID: 1).compactMap { format.date(from: $0.startedAt)?.timeIntervalSince1970 }
+            let times = try await store.trials(runID: 1).compactMap {
+                format.date(from: $0.startedAt)?.timeIntervalSince1970
+            }
             #expect(times.count == 4)
             return ((times.max()! - runStart) * 1000, run.configJSON)
         }
@@ -81,8 +93,12 @@ struct LoadIntegrationTests {
         #expect(apart.config.contains(#""ramp_up_ms":4"#), "\(apart.config)")
         // The open model has a schedule of its own.
         let scratch = try Scratch()
-        let refused = try await ttfa(quickRun(scratch, extra: ["--rate", "5/s", "--duration", "1s", "--ramp-up", "1s"]))
-        #expect(refused.status == 2 && refused.stderr.contains("with --rate/--stages the arrival schedule says when sessions start"), "\(refused.stderr)")
+        let refused = try await ttfa(
+            quickRun(scratch, extra: ["--rate", "5/s", "--duration", "1s", "--ramp-up", "1s"]))
+        #expect(
+            refused.status == 2
+                && refused.stderr.contains("with --rate/--stages the arrival schedule says when sessions start"),
+            "\(refused.stderr)")
         let bad = try await ttfa(quickRun(scratch, extra: ["--concurrency", "2", "--ramp-up", "soon"]))
         #expect(bad.status == 2 && bad.stderr.contains("--ramp-up soon is not a duration"), "\(bad.stderr)")
     }
@@ -90,8 +106,12 @@ struct LoadIntegrationTests {
     @Test func tooManySessionsForTheFileLimitStopBeforeAnythingIsStored() async throws {
         let scratch = try Scratch()
         // A shell lowers the limit for ttfa alone: 5000 sessions cannot fit in 256 descriptors.
-        let result = try await command(URL(fileURLWithPath: "/bin/sh"), ["-c", "ulimit -n 256 && ulimit -Hn 256 && exec \"$0\" \"$@\"",
-                                       ttfaExecutable.path] + quickRun(scratch, extra: ["--concurrency", "5000", "--trials", "5000"]))
+        let result = try await command(
+            URL(fileURLWithPath: "/bin/sh"),
+            [
+                "-c", "ulimit -n 256 && ulimit -Hn 256 && exec \"$0\" \"$@\"",
+                ttfaExecutable.path,
+            ] + quickRun(scratch, extra: ["--concurrency", "5000", "--trials", "5000"]))
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("--concurrency 5000 needs about"), "\(result.stderr)")
         #expect(result.stderr.contains("ulimit"))
@@ -102,14 +122,18 @@ struct LoadIntegrationTests {
     func twoRunnersInOneGroupMakeOneReportWithTheSumOfTheirTrials() async throws {
         let scratch = try Scratch()
         let url = try freshPostgresDatabase()
-        let arguments = ["run", "--transport", "websocket,sse", "--rate", "5/s", "--duration", "2s", "--audio", scratch.audio, "--db", url,
-                         "--profile", "instant", "--link", "loopback", "--lag-budget-ms", "1000", "--quiet", "--group", "load-test"]
+        let arguments = [
+            "run", "--transport", "websocket,sse", "--rate", "5/s", "--duration", "2s", "--audio", scratch.audio,
+            "--db", url,
+            "--profile", "instant", "--link", "loopback", "--lag-budget-ms", "1000", "--quiet", "--group", "load-test",
+        ]
         async let first = ttfa(arguments)
         async let second = ttfa(arguments)
         let (a, b) = try await (first, second)
         #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
         // A run outside the group is left out.
-        #expect(try await ttfa(quickRun(scratch, extra: ["--quiet"]).map { $0 == scratch.database ? url : $0 }).status == 0)
+        #expect(
+            try await ttfa(quickRun(scratch, extra: ["--quiet"]).map { $0 == scratch.database ? url : $0 }).status == 0)
         let report = try await ttfa(["report", "--db", url, "--group", "load-test", "--format", "json"])
         #expect(report.status == 0, "\(report.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])

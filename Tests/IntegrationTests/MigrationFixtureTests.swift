@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import Testing
 import TestSupport
+import Testing
 
 /// A results database written by ttfa 0.2.0 (the last release before the one-schema
 /// migration `v6-database-version`), with three runs — every transport, failed trials, an open
@@ -17,8 +17,9 @@ struct MigrationFixtureTests {
     /// carry), and what 0.2.0 printed.
     static func workingCopy() throws -> (directory: URL, golden: (String) throws -> String) {
         let scratch = try Scratch()
-        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("v0.2.0.sqlite"),
-                                         to: scratch.directory.appendingPathComponent("work.sqlite"))
+        try FileManager.default.copyItem(
+            at: fixtures.appendingPathComponent("v0.2.0.sqlite"),
+            to: scratch.directory.appendingPathComponent("work.sqlite"))
         let golden = { (name: String) throws -> String in
             try String(contentsOf: fixtures.appendingPathComponent("v0.2.0/\(name)"), encoding: .utf8)
         }
@@ -29,7 +30,9 @@ struct MigrationFixtureTests {
     func reportsAreUnchanged(run: Int) async throws {
         let (directory, golden) = try Self.workingCopy()
         for (format, suffix) in [("json", "json"), ("table", "txt"), ("markdown", "md")] {
-            let result = try await ttfa(["report", "--db", "work.sqlite", "--run", String(run), "--format", format], currentDirectory: directory)
+            let result = try await ttfa(
+                ["report", "--db", "work.sqlite", "--run", String(run), "--format", format], currentDirectory: directory
+            )
             #expect(result.status == 0, "\(result.stderr)")
             let expected = try golden("report-\(run).\(suffix)")
             #expect(result.stdout == expected, "report --run \(run) --format \(format) differs from 0.2.0's")
@@ -39,11 +42,15 @@ struct MigrationFixtureTests {
     @Test func theRunListAndTheLoadGroupAreUnchanged() async throws {
         let (directory, golden) = try Self.workingCopy()
         let table = try await ttfa(["runs", "--db", "work.sqlite"], currentDirectory: directory)
-        let runsText = try golden("runs.txt"), runsJSON = try golden("runs.json"), groupJSON = try golden("group.json")
+        let runsText = try golden("runs.txt")
+        let runsJSON = try golden("runs.json")
+        let groupJSON = try golden("group.json")
         #expect(table.status == 0 && table.stdout == runsText, "\(table.stdout)\(table.stderr)")
         let json = try await ttfa(["runs", "--db", "work.sqlite", "--json"], currentDirectory: directory)
         #expect(json.stdout == runsJSON)
-        let group = try await ttfa(["report", "--db", "work.sqlite", "--group", "fixture-load", "--format", "json"], currentDirectory: directory)
+        let group = try await ttfa(
+            ["report", "--db", "work.sqlite", "--group", "fixture-load", "--format", "json"],
+            currentDirectory: directory)
         #expect(group.status == 0 && group.stdout == groupJSON, "\(group.stderr)")
     }
 
@@ -51,7 +58,8 @@ struct MigrationFixtureTests {
         let (directory, golden) = try Self.workingCopy()
         let result = try await ttfa(["export", "--db", "work.sqlite", "--all"], currentDirectory: directory)
         #expect(result.status == 0, "\(result.stderr)")
-        let old = try golden("export-all.csv").components(separatedBy: "\r\n"), new = result.stdout.components(separatedBy: "\r\n")
+        let old = try golden("export-all.csv").components(separatedBy: "\r\n")
+        let new = result.stdout.components(separatedBy: "\r\n")
         #expect(old.count == new.count)
         #expect(new.first == old.first.map { $0 + ",start_late_ms" })
         for (before, after) in zip(old.dropFirst(), new.dropFirst()) where !before.isEmpty {

@@ -7,7 +7,9 @@ import Testing
 
 /// The PostgreSQL server `scripts/with-postgres.sh` started for this test run (`make test`
 /// does), or nil — the tests below are then skipped, saying why.
-let testPostgresURL: String? = ProcessInfo.processInfo.environment["TTFA_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+let testPostgresURL: String? = ProcessInfo.processInfo.environment["TTFA_TEST_DATABASE_URL"].flatMap {
+    $0.isEmpty ? nil : $0
+}
 
 /// A new, empty database on the test server, as a URL (each test gets its own).
 func freshPostgresDatabase() throws -> String {
@@ -30,13 +32,18 @@ func psql(_ url: String, _ sql: String) throws {
     try #require(process.terminationStatus == 0, "psql could not run \(sql.prefix(80)) on \(url)")
 }
 
-@Suite("PostgreSQL results store", .serialized,
-       .enabled(if: testPostgresURL != nil, "no PostgreSQL server for the tests: run them with `make test` (scripts/with-postgres.sh starts one), or set TTFA_TEST_DATABASE_URL"))
+@Suite(
+    "PostgreSQL results store", .serialized,
+    .enabled(
+        if: testPostgresURL != nil,
+        "no PostgreSQL server for the tests: run them with `make test` (scripts/with-postgres.sh starts one), or set TTFA_TEST_DATABASE_URL"
+    ))
 struct PostgresStoreTests {
     @Test func everyCommandWorksOnAPostgresStoreAsOnSQLite() async throws {
         let scratch = try Scratch()
         let url = try freshPostgresDatabase()
-        let run = try await ttfa(quickRun(scratch, trials: 3, extra: ["--quiet", "--json"]).map { $0 == scratch.database ? url : $0 })
+        let run = try await ttfa(
+            quickRun(scratch, trials: 3, extra: ["--quiet", "--json"]).map { $0 == scratch.database ? url : $0 })
         #expect(run.status == 0, "\(run.stderr)")
         // TTFA_DATABASE_URL stands in for --db.
         let environment = ["TTFA_DATABASE_URL": url]
@@ -53,7 +60,8 @@ struct PostgresStoreTests {
         // The same schema: every column SQLite has, PostgreSQL has, and the stored rows read back whole.
         try await ResultsStores.withStore(url, create: false) { store in
             let trials = try await store.trials(runID: 1)
-            #expect(trials.count == 9 && trials.allSatisfy { $0.status == .ok && $0.ttfaNs != nil && $0.responseID != nil })
+            #expect(
+                trials.count == 9 && trials.allSatisfy { $0.status == .ok && $0.ttfaNs != nil && $0.responseID != nil })
             #expect(try await store.events(trialID: trials[0].id!).count > 3)
             #expect(try await store.databaseVersion().hasPrefix("PostgreSQL "))
             #expect(try await store.run(id: 1)?.databaseVersion.hasPrefix("PostgreSQL ") == true)
@@ -67,9 +75,20 @@ struct PostgresStoreTests {
             group.addTask { await store.run() }
             let samples: [(String, [String])] = [
                 (RunRecord.tableName, try RecordColumns.encode(sampleRun()).map(\.name)),
-                (TrialRecord.tableName, try RecordColumns.encode(sampleTrial(runID: 1, seq: 1, transport: "sse", ttfaMs: 1)).map(\.name)),
-                (TrialEventRecord.tableName, try RecordColumns.encode(TrialEventRecord(trialID: 1, seq: 0, tNs: 0, kind: "a", value: nil, detail: nil)).map(\.name)),
-                (SeriesRecord.tableName, try RecordColumns.encode(SeriesRecord(runID: 1, transport: "sse", second: 0)).map(\.name)),
+                (
+                    TrialRecord.tableName,
+                    try RecordColumns.encode(sampleTrial(runID: 1, seq: 1, transport: "sse", ttfaMs: 1)).map(\.name)
+                ),
+                (
+                    TrialEventRecord.tableName,
+                    try RecordColumns.encode(
+                        TrialEventRecord(trialID: 1, seq: 0, tNs: 0, kind: "a", value: nil, detail: nil)
+                    ).map(\.name)
+                ),
+                (
+                    SeriesRecord.tableName,
+                    try RecordColumns.encode(SeriesRecord(runID: 1, transport: "sse", second: 0)).map(\.name)
+                ),
             ]
             for (table, columns) in samples {
                 #expect(Set(try await store.columns(of: table)) == Set(columns), "\(table)")
@@ -88,7 +107,8 @@ struct PostgresStoreTests {
             old += migration.statements(PostgresDialect())
             old.append("INSERT INTO grdb_migrations (identifier) VALUES ('\(migration.id)')")
         }
-        old.append("""
+        old.append(
+            """
             INSERT INTO runs (status, started_at, label, hostname, os, cpu_model, cpu_count, swift_version, curl_version, openssl_version,
                               sqlite_version, ttfa_version, command_line, config_json, seed)
             VALUES ('complete', '2026-01-01T00:00:00Z', 'old', 'h', 'os', 'cpu', 2, '6.3', 'curl', 'ssl', 'PostgreSQL 15.1', '0.2.0', 'ttfa', '{}', 7)
@@ -96,7 +116,9 @@ struct PostgresStoreTests {
         try psql(url, old.joined(separator: ";\n"))
         try await ResultsStores.withStore(url, create: false) { store in
             let run = try #require(try await store.run(id: 1))
-            #expect(run.databaseVersion == "PostgreSQL 15.1" && run.status == .complete && run.label == "old" && run.seed == 7)
+            #expect(
+                run.databaseVersion == "PostgreSQL 15.1" && run.status == .complete && run.label == "old"
+                    && run.seed == 7)
         }
     }
 
@@ -138,12 +160,15 @@ struct PostgresStoreTests {
         #expect(try await ttfa(["db", "copy", "--from", url, "--to", back, "--run", "1"]).status == 0)
         try await ResultsStores.withStores(scratch.database, create: false, back, create: false) { original, copy in
             #expect(try await original.run(id: 1) == copy.run(id: 1))
-            let a = try await original.trials(runID: 1), b = try await copy.trials(runID: 1)
-            #expect(a.count == b.count && zip(a, b).allSatisfy { x, y in
-                var y = y
-                y.id = x.id
-                return x == y
-            })
+            let a = try await original.trials(runID: 1)
+            let b = try await copy.trials(runID: 1)
+            #expect(
+                a.count == b.count
+                    && zip(a, b).allSatisfy { x, y in
+                        var y = y
+                        y.id = x.id
+                        return x == y
+                    })
         }
         let missing = try await ttfa(["db", "copy", "--from", url, "--to", back, "--run", "99"])
         #expect(missing.status == 2 && missing.stderr.contains("run 99 is not in"))
@@ -155,13 +180,16 @@ struct PostgresStoreTests {
         var components = try #require(URLComponents(string: url))
         components.password = "pw-sentinel-\(UUID().uuidString.prefix(8))"  // trust authentication ignores it
         let withPassword = try #require(components.string)
-        let run = try await ttfa(quickRun(scratch, trials: 1, extra: []).map { $0 == scratch.database ? withPassword : $0 })
+        let run = try await ttfa(
+            quickRun(scratch, trials: 1, extra: []).map { $0 == scratch.database ? withPassword : $0 })
         #expect(run.status == 0, "\(run.stderr)")
         let stored = try #require(try await ResultsStores.withStore(url, create: false) { try await $0.latestRun() })
         #expect(!stored.commandLine.contains(components.password!) && stored.commandLine.contains("***"))
         #expect(!(run.stdout + run.stderr).contains(components.password!))
         let unreachable = try await ttfa(["runs", "--db", "postgresql://ttfa:\(components.password!)@127.0.0.1:9/none"])
-        #expect(unreachable.status == 2 && unreachable.stderr.contains("cannot connect to PostgreSQL"), "\(unreachable.stderr)")
+        #expect(
+            unreachable.status == 2 && unreachable.stderr.contains("cannot connect to PostgreSQL"),
+            "\(unreachable.stderr)")
         #expect(!unreachable.stderr.contains(components.password!))
     }
 }

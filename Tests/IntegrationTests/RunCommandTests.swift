@@ -16,16 +16,23 @@ struct RunCommandTests {
         #expect(object["database"] as? String == scratch.database)
         #expect(object["label"] as? String == "ci check")
         let transports = try #require(object["transports"] as? [[String: Any]])
-        #expect(transports.compactMap { $0["transport"] as? String } == ["websocket", "sse", "sse-stream"], "the embedded server has all three")
+        #expect(
+            transports.compactMap { $0["transport"] as? String } == ["websocket", "sse", "sse-stream"],
+            "the embedded server has all three")
         for t in transports {
-            #expect(t["trials"] as? Int == 2 && t["ok"] as? Int == 2 && t["failed"] as? Int == 0 && t["invalid"] as? Int == 0)
+            #expect(
+                t["trials"] as? Int == 2 && t["ok"] as? Int == 2 && t["failed"] as? Int == 0
+                    && t["invalid"] as? Int == 0)
             #expect((t["errors"] as? [String: Any])?.isEmpty == true)
             let ttfa = try #require(t["ttfa_ms"] as? [String: Any])
             for key in ["p50", "p90", "p95", "p99", "mean", "min", "max"] { #expect(ttfa[key] is Double, "\(key)") }
             #expect((t["phases_ms"] as? [String: Any])?["first_audio"] is Double)
-            #expect((t["phases_ms"] as? [String: Any])?["encode"] is Double, "the client's work after the end of speech is its own phase")
+            #expect(
+                (t["phases_ms"] as? [String: Any])?["encode"] is Double,
+                "the client's work after the end of speech is its own phase")
             let reuse = try #require(t["connection_reuse"] as? [String: Any])
-            #expect(reuse["warm_trials"] as? Int == 2 && reuse["reused"] as? Int == 2 && reuse["reconnected"] as? Int == 0)
+            #expect(
+                reuse["warm_trials"] as? Int == 2 && reuse["reused"] as? Int == 2 && reuse["reconnected"] as? Int == 0)
             #expect((t["warmup"] as? [String: Any])?["trials"] as? Int == 0)
         }
         #expect(object["context"] as? String == "reset")
@@ -49,11 +56,15 @@ struct RunCommandTests {
         try await withServe { server in
             let scratch = try Scratch()
             let base = "127.0.0.1:\(server.port)"
-            let result = try await ttfa(["run", "--trials", "3", "--warmup", "1", "--audio", scratch.audio, "--db", scratch.database, "--json", "--lag-budget-ms", "1000",
-                                         "--ws-url", "ws://\(base)/v1/realtime?first_audio_ms=300",
-                                         "--sse-url", "http://\(base)/v1/chat/completions?first_audio_ms=300"])
+            let result = try await ttfa([
+                "run", "--trials", "3", "--warmup", "1", "--audio", scratch.audio, "--db", scratch.database, "--json",
+                "--lag-budget-ms", "1000",
+                "--ws-url", "ws://\(base)/v1/realtime?first_audio_ms=300",
+                "--sse-url", "http://\(base)/v1/chat/completions?first_audio_ms=300",
+            ])
             #expect(result.status == 0, "\(result.stderr)")
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             for t in try #require(object["transports"] as? [[String: Any]]) {
                 let p50 = try #require((t["ttfa_ms"] as? [String: Any])?["p50"] as? Double)
                 #expect(p50 >= 300, "\(t["transport"] ?? ""): p50 \(p50) ms, never before the server's delay")
@@ -61,15 +72,16 @@ struct RunCommandTests {
         }
     }
 
-    @Test(arguments: [
-        (["--trials", "0"], "--trials"),
-        (["--transport", "smoke-signals"], "smoke-signals"),
-        (["--audio", "/no/such.wav"], "/no/such.wav"),
-        (["--ws-url", "ws://127.0.0.1:9/x"], "--sse-url"),
-        (["--ws-url", "ftp://x/y", "--transport", "websocket"], "ftp"),
-        (["--header", "Authorization: Bearer $TTFA_UNSET_VARIABLE_X"], "TTFA_UNSET_VARIABLE_X"),
-        (["--db", "/proc/ttfa-no/results.sqlite"], "/proc/ttfa-no"),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            (["--trials", "0"], "--trials"),
+            (["--transport", "smoke-signals"], "smoke-signals"),
+            (["--audio", "/no/such.wav"], "/no/such.wav"),
+            (["--ws-url", "ws://127.0.0.1:9/x"], "--sse-url"),
+            (["--ws-url", "ftp://x/y", "--transport", "websocket"], "ftp"),
+            (["--header", "Authorization: Bearer $TTFA_UNSET_VARIABLE_X"], "TTFA_UNSET_VARIABLE_X"),
+            (["--db", "/proc/ttfa-no/results.sqlite"], "/proc/ttfa-no"),
+        ] as [([String], String)])
     func badInputExits2WithASpecificMessageAndMeasuresNothing(arguments: [String], mentions: String) async throws {
         let scratch = try Scratch()
         var args = ["run", "--db", scratch.database] + arguments
@@ -86,7 +98,12 @@ struct RunCommandTests {
 
     @Test func unreachableEndpointsFailEveryTrialWithConnect() async throws {
         let scratch = try Scratch()
-        var arguments = quickRun(scratch, extra: ["--json", "--ws-url", "ws://127.0.0.1:9/v1/realtime", "--sse-url", "http://127.0.0.1:9/v1/chat/completions"])
+        var arguments = quickRun(
+            scratch,
+            extra: [
+                "--json", "--ws-url", "ws://127.0.0.1:9/v1/realtime", "--sse-url",
+                "http://127.0.0.1:9/v1/chat/completions",
+            ])
         arguments.removeAll { ["--profile", "instant", "--link", "loopback"].contains($0) }
         let result = try await ttfa(arguments)
         #expect(result.status == 3)
@@ -94,15 +111,21 @@ struct RunCommandTests {
         for t in try #require(object["transports"] as? [[String: Any]]) {
             #expect(t["failed"] as? Int == 2)
             #expect((t["errors"] as? [String: Int]) == ["connect": 2])
-            #expect((t["connection_reuse"] as? [String: Any])?["reused"] as? Int == 0, "a connection that never opened was not reused")
+            #expect(
+                (t["connection_reuse"] as? [String: Any])?["reused"] as? Int == 0,
+                "a connection that never opened was not reused")
         }
     }
 
     @Test func aFailedThresholdExits1EvenWhenTrialsFailedAndTheSummaryStillListsThem() async throws {
         let scratch = try Scratch()
         // The WebSocket side is unreachable (exit 3 on its own); the SSE side is measured.
-        var arguments = quickRun(scratch, extra: ["--ws-url", "ws://127.0.0.1:9/v1/realtime", "--transport", "websocket",
-                                                  "--threshold", "websocket.failed == 0", "--threshold", "websocket.failed <= 100%"])
+        var arguments = quickRun(
+            scratch,
+            extra: [
+                "--ws-url", "ws://127.0.0.1:9/v1/realtime", "--transport", "websocket",
+                "--threshold", "websocket.failed == 0", "--threshold", "websocket.failed <= 100%",
+            ])
         arguments.removeAll { ["--profile", "instant", "--link", "loopback"].contains($0) }
         let result = try await ttfa(arguments)
         #expect(result.status == 1, "\(result.stderr)")
@@ -111,7 +134,8 @@ struct RunCommandTests {
         #expect(result.stdout.contains("websocket connect:"), "the failed trials are still listed")
         #expect(result.stderr.contains("1 threshold failed: websocket.failed == 0"))
         // Thresholds that pass leave the exit code to the trials; a typo measures nothing.
-        let passing = try await ttfa(quickRun(scratch, extra: ["--threshold", "sse.ttfa.p99 > 0ms", "--threshold", "websocket.failed == 0"]))
+        let passing = try await ttfa(
+            quickRun(scratch, extra: ["--threshold", "sse.ttfa.p99 > 0ms", "--threshold", "websocket.failed == 0"]))
         #expect(passing.status == 0, "\(passing.stderr)")
         let typo = try await ttfa(quickRun(scratch, extra: ["--threshold", "sse.ttfa.p50 < 2 seconds"]))
         #expect(typo.status == 2 && typo.stderr.contains("not a time"))
@@ -134,27 +158,42 @@ struct RunCommandTests {
                 heads.append("\(tag) " + String(decoding: received, as: UTF8.self) + "\n---\n")
             }
         }
-        let ws = try capture("ws"), sse = try capture("sse")
-        defer { ws.stop(); sse.stop() }
+        let ws = try capture("ws")
+        let sse = try capture("sse")
+        defer {
+            ws.stop()
+            sse.stop()
+        }
         let scratch = try Scratch()
         let secret = "ws-secret-\(UUID().uuidString.prefix(8))"
-        let result = try await ttfa(["run", "--transport", "websocket,sse", "--trials", "1", "--warmup", "0", "--audio", scratch.audio,
-                                     "--db", scratch.database, "--timeout", "2",
-                                     "--ws-url", "ws://127.0.0.1:\(ws.port)/v1/realtime", "--sse-url", "http://127.0.0.1:\(sse.port)/v1/chat/completions",
-                                     "--header", "X-Both: both", "--ws-header", "X-WS-Key: $TTFA_WS_SECRET", "--sse-header", "X-SSE-Only: sse",
-                                     "--ws-model", "gpt-realtime-test"],
-                                    environment: ["TTFA_WS_SECRET": secret])
+        let result = try await ttfa(
+            [
+                "run", "--transport", "websocket,sse", "--trials", "1", "--warmup", "0", "--audio", scratch.audio,
+                "--db", scratch.database, "--timeout", "2",
+                "--ws-url", "ws://127.0.0.1:\(ws.port)/v1/realtime", "--sse-url",
+                "http://127.0.0.1:\(sse.port)/v1/chat/completions",
+                "--header", "X-Both: both", "--ws-header", "X-WS-Key: $TTFA_WS_SECRET", "--sse-header",
+                "X-SSE-Only: sse",
+                "--ws-model", "gpt-realtime-test",
+            ],
+            environment: ["TTFA_WS_SECRET": secret])
         #expect(result.status == 3, "the capture servers hang up: \(result.stderr)")
         let text = heads.text
         let wsHeads = text.components(separatedBy: "\n---\n").filter { $0.hasPrefix("ws ") }
         let sseHeads = text.components(separatedBy: "\n---\n").filter { $0.hasPrefix("sse ") }
         #expect(!wsHeads.isEmpty && !sseHeads.isEmpty, "\(text)")
         for head in wsHeads {
-            #expect(head.contains("X-Both: both") && head.contains("X-WS-Key: \(secret)") && !head.contains("X-SSE-Only"), "\(head)")
-            #expect(head.contains("User-Agent: ttfa/\(TTFAInfo.version)") && head.contains("model=gpt-realtime-test"), "\(head)")
+            #expect(
+                head.contains("X-Both: both") && head.contains("X-WS-Key: \(secret)") && !head.contains("X-SSE-Only"),
+                "\(head)")
+            #expect(
+                head.contains("User-Agent: ttfa/\(TTFAInfo.version)") && head.contains("model=gpt-realtime-test"),
+                "\(head)")
         }
         for head in sseHeads {
-            #expect(head.contains("X-Both: both") && head.contains("X-SSE-Only: sse") && !head.contains("X-WS-Key"), "\(head)")
+            #expect(
+                head.contains("X-Both: both") && head.contains("X-SSE-Only: sse") && !head.contains("X-WS-Key"),
+                "\(head)")
             #expect(head.contains("User-Agent: ttfa/\(TTFAInfo.version)"), "\(head)")
         }
         #expect(!(result.stdout + result.stderr).contains(secret))
@@ -162,8 +201,12 @@ struct RunCommandTests {
         let store = try SQLiteStore(path: scratch.database, create: false)
         #expect(try await store.latestRun()?.commandLine.contains("--ws-header 'X-WS-Key: ***'") == true)
         // A User-Agent of your own replaces ttfa's.
-        _ = try await ttfa(["run", "--transport", "sse", "--trials", "1", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database,
-                            "--timeout", "2", "--sse-url", "http://127.0.0.1:\(sse.port)/v1/chat/completions", "--sse-header", "User-Agent: my-app/2"])
+        _ = try await ttfa([
+            "run", "--transport", "sse", "--trials", "1", "--warmup", "0", "--audio", scratch.audio, "--db",
+            scratch.database,
+            "--timeout", "2", "--sse-url", "http://127.0.0.1:\(sse.port)/v1/chat/completions", "--sse-header",
+            "User-Agent: my-app/2",
+        ])
         let last = heads.text.components(separatedBy: "\n---\n").filter { $0.hasPrefix("sse ") }.last ?? ""
         #expect(last.contains("User-Agent: my-app/2") && !last.contains("ttfa/"), "\(last)")
     }
@@ -171,10 +214,14 @@ struct RunCommandTests {
     @Test func wrongDialectIsAProtocolFailure() async throws {
         try await withServe { server in
             let scratch = try Scratch()
-            let result = try await ttfa(["run", "--trials", "1", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database, "--json",
-                                         "--lag-budget-ms", "1000", "--ws-url", "ws://127.0.0.1:\(server.port)/v1/echo", "--sse-url", "http://127.0.0.1:\(server.port)/v1/echo"])
+            let result = try await ttfa([
+                "run", "--trials", "1", "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database, "--json",
+                "--lag-budget-ms", "1000", "--ws-url", "ws://127.0.0.1:\(server.port)/v1/echo", "--sse-url",
+                "http://127.0.0.1:\(server.port)/v1/echo",
+            ])
             #expect(result.status == 3)
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             for t in try #require(object["transports"] as? [[String: Any]]) {
                 #expect((t["errors"] as? [String: Int]) == ["protocol": 1])
             }
@@ -231,34 +278,39 @@ struct RunCommandTests {
         let trials = try await store.trials(runID: 1)
         #expect(trials.count == 9)
         #expect(trials.map(\.seq) == Array(1...9), "every finished trial gets the next number")
-        #expect(trials.allSatisfy { $0.status == .ok && $0.connectionReused == true }, "warm: connections opened before the trials")
+        #expect(
+            trials.allSatisfy { $0.status == .ok && $0.connectionReused == true },
+            "warm: connections opened before the trials")
     }
 
     @Test func aSentinelSecretLeavesNoTraceAnywhere() async throws {
         try await withServe { server in
-        let sentinel = "sk-sentinel-\(UUID().uuidString)"
-        let scratch = try Scratch()
-        let env = ["TTFA_SENTINEL": sentinel]
-        let base = "127.0.0.1:\(server.port)"
-        var arguments = quickRun(scratch, extra: [
-            "--json", "--header", "Authorization: Bearer $TTFA_SENTINEL", "--header", "X-Literal: \(sentinel)",
-            "--ws-url", "ws://\(base)/v1/realtime?api_key=\(sentinel)", "--sse-url", "http://\(base)/v1/chat/completions?key=\(sentinel)",
-        ])
-        arguments.removeAll { ["--profile", "instant", "--link", "loopback"].contains($0) }
-        let run = try await ttfa(arguments, environment: env)
-        #expect(run.status == 0, "\(run.stderr)")
-        let csvPath = scratch.directory.appendingPathComponent("results/export.csv").path
-        let export = try await ttfa(["export", "--db", scratch.database, "--out", csvPath])
-        let report = try await ttfa(["report", "--db", scratch.database, "--format", "json"])
-        let runs = try await ttfa(["runs", "--db", scratch.database, "--json"])
-        for output in [run, export, report, runs] {
-            #expect(!output.stdout.contains(sentinel) && !output.stderr.contains(sentinel))
-        }
-        let files = try scratch.allFileContents()
-        #expect(files.range(of: Data(sentinel.utf8)) == nil, "no file under results/ holds the secret")
-        let store = try SQLiteStore(path: scratch.database, create: false)
-        #expect(try await store.run(id: 1)?.commandLine.contains("Authorization: ***") == true)
-        #expect(try await store.trials(runID: 1).first?.endpoint.contains("api_key=***") == true)
+            let sentinel = "sk-sentinel-\(UUID().uuidString)"
+            let scratch = try Scratch()
+            let env = ["TTFA_SENTINEL": sentinel]
+            let base = "127.0.0.1:\(server.port)"
+            var arguments = quickRun(
+                scratch,
+                extra: [
+                    "--json", "--header", "Authorization: Bearer $TTFA_SENTINEL", "--header", "X-Literal: \(sentinel)",
+                    "--ws-url", "ws://\(base)/v1/realtime?api_key=\(sentinel)", "--sse-url",
+                    "http://\(base)/v1/chat/completions?key=\(sentinel)",
+                ])
+            arguments.removeAll { ["--profile", "instant", "--link", "loopback"].contains($0) }
+            let run = try await ttfa(arguments, environment: env)
+            #expect(run.status == 0, "\(run.stderr)")
+            let csvPath = scratch.directory.appendingPathComponent("results/export.csv").path
+            let export = try await ttfa(["export", "--db", scratch.database, "--out", csvPath])
+            let report = try await ttfa(["report", "--db", scratch.database, "--format", "json"])
+            let runs = try await ttfa(["runs", "--db", scratch.database, "--json"])
+            for output in [run, export, report, runs] {
+                #expect(!output.stdout.contains(sentinel) && !output.stderr.contains(sentinel))
+            }
+            let files = try scratch.allFileContents()
+            #expect(files.range(of: Data(sentinel.utf8)) == nil, "no file under results/ holds the secret")
+            let store = try SQLiteStore(path: scratch.database, create: false)
+            #expect(try await store.run(id: 1)?.commandLine.contains("Authorization: ***") == true)
+            #expect(try await store.trials(runID: 1).first?.endpoint.contains("api_key=***") == true)
         }
     }
 
@@ -271,7 +323,10 @@ struct RunCommandTests {
         #expect(lines.count == 1 + 9, "header + (2 measured + 1 warm-up) × 3 transports")
         let header = lines[0].split(separator: ",").map(String.init)
         #expect(Array(header.prefix(3)) == ["run_id", "seq", "transport"])
-        #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == header.count })
+        #expect(
+            lines.dropFirst().allSatisfy {
+                $0.split(separator: ",", omittingEmptySubsequences: false).count == header.count
+            })
         // Exporting again over the same file replaces it whole.
         let file = scratch.directory.appendingPathComponent("results/trials.csv").path
         for _ in 0..<2 {

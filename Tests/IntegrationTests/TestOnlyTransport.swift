@@ -5,8 +5,8 @@ import RunSession
 import Storage
 import StorageSQLite
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 import VoiceTransport
 
 /// A transport defined here and nowhere else: an in-process "model" that answers each turn
@@ -17,8 +17,10 @@ final class LoopbackModelTransport: VoiceTransport {
     static let answerAfterMs: Int64 = 40
 
     static let descriptor = TransportKind(
-        name: "loopback-model", summary: "an in-process model for the tests", keepsOneConnection: true, serverDetectsEndOfSpeech: false,
-        schemes: ["loop": "loop"], exampleURL: "loop://model", referencePath: "/", profileSlot: "realtime", builtInDialect: "loopback",
+        name: "loopback-model", summary: "an in-process model for the tests", keepsOneConnection: true,
+        serverDetectsEndOfSpeech: false,
+        schemes: ["loop": "loop"], exampleURL: "loop://model", referencePath: "/", profileSlot: "realtime",
+        builtInDialect: "loopback",
         dialect: { _ in DialectInfo(name: "loopback", input: .pcm16At24k, model: "loopback", voice: "none") },
         make: { settings in LoopbackModelTransport(endpoint: settings.endpoint) })
 
@@ -42,7 +44,9 @@ final class LoopbackModelTransport: VoiceTransport {
 
     /// Each chunk "leaves" at its due time, stamped there.
     func sendAudio(_ chunk: AudioChunk) {
-        emit(at: chunk.due, turn: chunk.turn) { t in .chunkSent(index: chunk.index, scheduled: chunk.due, lagNs: t - chunk.due, blockedNs: 0) }
+        emit(at: chunk.due, turn: chunk.turn) { t in
+            .chunkSent(index: chunk.index, scheduled: chunk.due, lagNs: t - chunk.due, blockedNs: 0)
+        }
     }
 
     func endSpeech(turn: Int, at due: Int64, deadline: Int64) {
@@ -50,7 +54,9 @@ final class LoopbackModelTransport: VoiceTransport {
         let answer = due + Self.answerAfterMs * 1_000_000
         emit(at: answer, turn: turn) { _ in .responseStarted(id: "loop-\(turn)") }
         for index in 0..<3 {
-            emit(at: answer + Int64(index) * 20_000_000, turn: turn) { _ in .audio(bytes: 4800, response: "loop-\(turn)") }
+            emit(at: answer + Int64(index) * 20_000_000, turn: turn) { _ in
+                .audio(bytes: 4800, response: "loop-\(turn)")
+            }
         }
         emit(at: answer + 60_000_000, turn: turn) { _ in .responseDone(id: "loop-\(turn)") }
         emit(at: answer + 60_000_000, turn: turn) { _ in .turnEnd }
@@ -58,7 +64,9 @@ final class LoopbackModelTransport: VoiceTransport {
 
     func sendControl(_ messages: [String]) {}
     func finishTurn(_ turn: Int) {}
-    func abort(_ error: TransportError, turn: Int?) { continuation.yield(TimedEvent(t: MonotonicClock.now(), .failure(error), turn: turn)) }
+    func abort(_ error: TransportError, turn: Int?) {
+        continuation.yield(TimedEvent(t: MonotonicClock.now(), .failure(error), turn: turn))
+    }
 
     func close() async {
         closed.withLock { $0 = true }
@@ -103,10 +111,15 @@ struct TestOnlyTransportTests {
 
         // Stored, as every trial is.
         let trials = try await store.trials(runID: 1)
-        #expect(trials.count == 3 && trials.allSatisfy { $0.status == .ok && $0.transport == "loopback-model" }, "\(trials.map { "\($0.status) \($0.errorMessage ?? "")" })")
-        #expect(trials.allSatisfy { ($0.ttfaNs ?? 0) >= LoopbackModelTransport.answerAfterMs * 1_000_000 }, "never before its own answer")
+        #expect(
+            trials.count == 3 && trials.allSatisfy { $0.status == .ok && $0.transport == "loopback-model" },
+            "\(trials.map { "\($0.status) \($0.errorMessage ?? "")" })")
+        #expect(
+            trials.allSatisfy { ($0.ttfaNs ?? 0) >= LoopbackModelTransport.answerAfterMs * 1_000_000 },
+            "never before its own answer")
         let config = try #require(try await store.run(id: 1)?.configJSON)
-        #expect(config.contains(#""transport":"loopback-model""#) && config.contains(#""name":"loopback""#), "\(config)")
+        #expect(
+            config.contains(#""transport":"loopback-model""#) && config.contains(#""name":"loopback""#), "\(config)")
         // Summarized, exported and charted like the others.
         let summary = try #require(outcome.summaries.first)
         #expect(summary.transports.map(\.transport) == ["loopback-model"] && summary.transports.first?.ok == 3)

@@ -45,7 +45,8 @@ struct TransportIntegrationTests {
     @Test(arguments: TransportKind.all)
     func firstAudioWaitsForTheRequestedDelayAfterSpeechEnd(kind: TransportKind) async throws {
         let server = try await TestServer.get()
-        let timeline = try #require(try await runTurns(settings(kind, server, query: "?first_audio_ms=300"), turns: 1).first)
+        let timeline = try #require(
+            try await runTurns(settings(kind, server, query: "?first_audio_ms=300"), turns: 1).first)
         #expect(timeline.outcome == .ok)
         let ttfa = try #require(timeline.ttfaNs)
         #expect(ttfa >= .milliseconds(300), "never earlier than the server's delay (how much later: TimingTests)")
@@ -97,7 +98,8 @@ struct TransportIntegrationTests {
     func fault(_ fault: Fault, _ kind: TransportKind, _ expected: ErrorKind) async throws {
         let server = try await TestServer.get()
         let timeout = fault == .stall ? 1.5 : 30
-        let timeline = try await runColdTurn(try settings(kind, server, query: "?fault=\(fault.rawValue)", connection: .cold), timeout: timeout)
+        let timeline = try await runColdTurn(
+            try settings(kind, server, query: "?fault=\(fault.rawValue)", connection: .cold), timeout: timeout)
         #expect(timeline.outcome.error?.kind == expected, "\(timeline.outcome.error?.message ?? "ok")")
         if kind == .websocket, fault == .rejectUpgrade || fault == .closeBeforeUpgrade {
             #expect(timeline.outcome.error?.message.contains("upgrade did not complete") == true)
@@ -105,7 +107,8 @@ struct TransportIntegrationTests {
     }
 
     @Test func unreachableEndpointFailsWithConnect() async throws {
-        let settings = TransportSettings(kind: .websocket, endpoint: try Endpoint("ws://127.0.0.1:1/v1/realtime", for: .websocket))
+        let settings = TransportSettings(
+            kind: .websocket, endpoint: try Endpoint("ws://127.0.0.1:1/v1/realtime", for: .websocket))
         let timeline = try await runColdTurn(settings)
         #expect(timeline.outcome.error?.kind == .connect)
     }
@@ -113,7 +116,10 @@ struct TransportIntegrationTests {
     @Test func echoServerIsNotTakenForARealtimeEndpoint() async throws {
         // The SSE endpoint does not speak WebSocket at all: the upgrade is refused.
         let server = try await TestServer.get()
-        let settings = TransportSettings(kind: .websocket, endpoint: try Endpoint(server.baseURL.replacingOccurrences(of: "http", with: "ws") + "/health", for: .websocket))
+        let settings = TransportSettings(
+            kind: .websocket,
+            endpoint: try Endpoint(
+                server.baseURL.replacingOccurrences(of: "http", with: "ws") + "/health", for: .websocket))
         let timeline = try await runColdTurn(settings)
         #expect(timeline.outcome.error?.kind == .handshake)
     }
@@ -121,7 +127,8 @@ struct TransportIntegrationTests {
     @Test func sseEndpointThatAnswersJSONIsAProtocolError() async throws {
         let server = try await TestServer.get()
         // GET-only endpoint answering text: wrong dialect.
-        let settings = TransportSettings(kind: .sse, endpoint: try Endpoint(server.baseURL + "/v1/realtime", for: .sse), connection: .cold)
+        let settings = TransportSettings(
+            kind: .sse, endpoint: try Endpoint(server.baseURL + "/v1/realtime", for: .sse), connection: .cold)
         let timeline = try await runColdTurn(settings)
         #expect(timeline.outcome.error?.kind == .httpStatus || timeline.outcome.error?.kind == .protocol)
     }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import LinkEmulator
 import Testing
+
+@testable import LinkEmulator
 
 @Suite("Link specs and the schedule they give")
 struct LinkSpecTests {
@@ -11,10 +12,15 @@ struct LinkSpecTests {
         #expect(spec.up.stallProbability == 0.01 && spec.down.stallMs == 200 && spec.bufferBytes == 4096)
         let changed = try LinkSpec(parsing: "4g,buffer=4k")
         #expect(changed.rttMs == 170 && changed.bufferBytes == 4096)
-        #expect(try LinkSpec(parsing: "broadband").description == "rtt 40 ms, down 50 Mbit/s, up 10 Mbit/s, jitter ±2 ms")
-        for (bad, says) in [("rtt=fast", "expected a duration"), ("warp", "not a preset"), ("loss=1%", "unknown setting"),
-                            ("flush=100ms", "needs buffer"), ("down=20", "expected a rate")] {
-            #expect { try LinkSpec(parsing: bad) } throws: { ($0 as? LinkSpec.ParseError)?.message.contains(says) == true }
+        #expect(
+            try LinkSpec(parsing: "broadband").description == "rtt 40 ms, down 50 Mbit/s, up 10 Mbit/s, jitter ±2 ms")
+        for (bad, says) in [
+            ("rtt=fast", "expected a duration"), ("warp", "not a preset"), ("loss=1%", "unknown setting"),
+            ("flush=100ms", "needs buffer"), ("down=20", "expected a rate"),
+        ] {
+            #expect { try LinkSpec(parsing: bad) } throws: {
+                ($0 as? LinkSpec.ParseError)?.message.contains(says) == true
+            }
         }
     }
 

@@ -1,8 +1,8 @@
 import Foundation
 import Replay
 import Storage
-import Testing
 import TestSupport
+import Testing
 import VoiceTransport
 
 @Suite("Load models: arrival schedules, capacity checks, the per-second monitor")
@@ -56,7 +56,8 @@ struct LoadModelTests {
         let need = LoadCapacity.need(sessions: 5000, transports: 2, embeddedServer: true, linkEmulator: false)
         #expect(need.descriptors == 5000 * 2 * 2 + 128)
         do {
-            try LoadCapacity.check(need, what: "--concurrency 5000", openFiles: (1024, 4096), ports: 28232, raise: { _ in 4096 })
+            try LoadCapacity.check(
+                need, what: "--concurrency 5000", openFiles: (1024, 4096), ports: 28232, raise: { _ in 4096 })
             Issue.record("a run needing 20128 descriptors passed a hard limit of 4096")
         } catch {
             #expect(error.kind == .input)
@@ -66,12 +67,18 @@ struct LoadModelTests {
         }
         // Below the hard limit, the soft limit is raised.
         var raisedTo = 0
-        try LoadCapacity.check(need, what: "--concurrency 5000", openFiles: (1024, 65536), ports: 28232, raise: { raisedTo = $0; return $0 })
+        try LoadCapacity.check(
+            need, what: "--concurrency 5000", openFiles: (1024, 65536), ports: 28232,
+            raise: {
+                raisedTo = $0
+                return $0
+            })
         #expect(raisedTo == need.descriptors)
         // Ports: a relay doubles the outgoing connections.
         let relayed = LoadCapacity.need(sessions: 10_000, transports: 2, embeddedServer: true, linkEmulator: true)
         do {
-            try LoadCapacity.check(relayed, what: "--concurrency 10000", openFiles: (1_000_000, 1_000_000), ports: 28232, raise: { $0 })
+            try LoadCapacity.check(
+                relayed, what: "--concurrency 10000", openFiles: (1_000_000, 1_000_000), ports: 28232, raise: { $0 })
             Issue.record("40000 outgoing connections passed 28232 ephemeral ports")
         } catch {
             #expect(error.message.contains("needs 40000 simultaneous outgoing connections"))
@@ -87,15 +94,19 @@ struct LoadModelTests {
         }
         for index in 0..<100 {
             monitor.offer("websocket", at: origin + Int64(index) * 10_000_000)
-            monitor.started("websocket", at: origin + Int64(index) * 10_000_000, lateNs: index == 7 ? 9_000_000 : 0, closed: false)
+            monitor.started(
+                "websocket", at: origin + Int64(index) * 10_000_000, lateNs: index == 7 ? 9_000_000 : 0, closed: false)
         }
         for ms in 1...99 { monitor.finished("websocket", at: origin + 1_500_000_000, trial: trial(Int64(ms))) }
         monitor.finished("websocket", at: origin + 1_600_000_000, trial: trial(0, status: .failed(.timeout)))
         let rows = monitor.flush(runID: 9, now: origin + 2_100_000_000)
         #expect(rows.count == 2)
-        #expect(rows[0].second == 0 && rows[0].offered == 100 && rows[0].started == 100 && rows[0].late == 1 && rows[0].completed == 0)
+        #expect(
+            rows[0].second == 0 && rows[0].offered == 100 && rows[0].started == 100 && rows[0].late == 1
+                && rows[0].completed == 0)
         #expect(rows[1].completed == 100 && rows[1].ok == 99 && rows[1].errors == 1 && rows[1].active == 0)
-        let p50 = try #require(rows[1].ttfaP50Ns), p99 = try #require(rows[1].ttfaP99Ns)
+        let p50 = try #require(rows[1].ttfaP50Ns)
+        let p99 = try #require(rows[1].ttfaP99Ns)
         #expect(abs(Double(p50) / 1e6 - 50) < 0.1 && abs(Double(p99) / 1e6 - 98) < 1.1)
         #expect(monitor.flush(runID: 9, now: origin + 2_200_000_000).isEmpty)  // nothing twice
         let live = try #require(monitor.live().first)
@@ -104,9 +115,13 @@ struct LoadModelTests {
 
     @Test func theClosedModelsSessionsStartOnTheirSchedule() {
         func configuration(sessions: Int, rampUp: Int64?) -> BenchmarkConfiguration {
-            BenchmarkConfiguration(transports: [TransportSettings(kind: .websocket, endpoint: try! Endpoint("ws://127.0.0.1:9/v1/realtime", for: .websocket))],
-                                   recordings: [Recording(name: "r", pcm: [UInt8](repeating: 0, count: 4800))],
-                                   trials: 100, warmup: 0, concurrency: sessions, rampUp: rampUp)
+            BenchmarkConfiguration(
+                transports: [
+                    TransportSettings(
+                        kind: .websocket, endpoint: try! Endpoint("ws://127.0.0.1:9/v1/realtime", for: .websocket))
+                ],
+                recordings: [Recording(name: "r", pcm: [UInt8](repeating: 0, count: 4800))],
+                trials: 100, warmup: 0, concurrency: sessions, rampUp: rampUp)
         }
         // Four sessions spread over 240 ms: 0, 60, 120, 180 ms.
         let spread = configuration(sessions: 4, rampUp: 240_000_000)

@@ -1,9 +1,10 @@
-import Testing
 import TestSupport
+import Testing
+import VoiceTransport
+
 @testable import Replay
 @testable import Storage
 @testable import TTFASupport
-import VoiceTransport
 
 @Suite("Per-trial metrics and the checks before a trial is ok")
 struct TrialMetricsTests {
@@ -11,15 +12,24 @@ struct TrialMetricsTests {
     let start: Int64 = 1_000_000_000
 
     /// A turn of 1000 ms of speech in four 250 ms chunks.
-    func timeline(_ events: [(Int64, TransportEvent)], outcome: TurnOutcome = .ok, turn: Int = 3, chunks: Int = 4, tags: Int? = nil) -> TurnTimeline {
-        TurnTimeline(turn: turn, start: start, speechEnd: start + 1000 * ms, chunkMs: 250, expectedChunks: chunks,
-                     events: events.map { TimedEvent(t: start + $0.0 * ms, $0.1, turn: tags) }, outcome: outcome)
+    func timeline(
+        _ events: [(Int64, TransportEvent)], outcome: TurnOutcome = .ok, turn: Int = 3, chunks: Int = 4,
+        tags: Int? = nil
+    ) -> TurnTimeline {
+        TurnTimeline(
+            turn: turn, start: start, speechEnd: start + 1000 * ms, chunkMs: 250, expectedChunks: chunks,
+            events: events.map { TimedEvent(t: start + $0.0 * ms, $0.1, turn: tags) }, outcome: outcome)
     }
 
     /// A WebSocket turn: chunks on schedule (lags as given), commit, answer at `answerMs`.
-    func webSocketTurn(chunkLags: [Int64] = [0, 0, 0, 0], endLag: Int64 = 0, answerMs: Int64 = 1300, response: String = "r1") -> [(Int64, TransportEvent)] {
+    func webSocketTurn(
+        chunkLags: [Int64] = [0, 0, 0, 0], endLag: Int64 = 0, answerMs: Int64 = 1300, response: String = "r1"
+    ) -> [(Int64, TransportEvent)] {
         var events: [(Int64, TransportEvent)] = chunkLags.enumerated().map { k, lag in
-            (Int64(k + 1) * 250 + lag, .chunkSent(index: k, scheduled: start + Int64(k + 1) * 250 * ms, lagNs: lag * ms, blockedNs: 0))
+            (
+                Int64(k + 1) * 250 + lag,
+                .chunkSent(index: k, scheduled: start + Int64(k + 1) * 250 * ms, lagNs: lag * ms, blockedNs: 0)
+            )
         }
         events += [
             (1000 + endLag, .speechEnd(scheduled: start + 1000 * ms, lagNs: endLag * ms, blockedNs: 0)),
@@ -34,7 +44,8 @@ struct TrialMetricsTests {
 
     @Test func ttfaIsAnchoredToTheScheduledSpeechEndNotToWhenTheLastByteLeft() {
         let m = TrialMetrics(timeline: timeline(webSocketTurn(endLag: 3)), lagBudgetNs: 5 * ms)
-        #expect(m.ttfaNs == 300 * ms, "audio at 1300 ms, speech end scheduled at 1000 ms; the commit's 3 ms lag is inside")
+        #expect(
+            m.ttfaNs == 300 * ms, "audio at 1300 ms, speech end scheduled at 1000 ms; the commit's 3 ms lag is inside")
         #expect(m.firstEventNs == 1100 * ms)
         #expect(m.speechEndLagNs == 3 * ms)
         #expect(m.encodeNs == 20_000)
@@ -49,18 +60,28 @@ struct TrialMetricsTests {
 
         let lastLate = TrialMetrics(timeline: timeline(webSocketTurn(chunkLags: [0, 0, 0, 8])), lagBudgetNs: 5 * ms)
         #expect(lastLate.status == .invalid)
-        #expect(lastLate.errorMessage?.contains("last audio chunk (4 of 4) left 8.00 ms late") == true, "\(lastLate.errorMessage ?? "")")
+        #expect(
+            lastLate.errorMessage?.contains("last audio chunk (4 of 4) left 8.00 ms late") == true,
+            "\(lastLate.errorMessage ?? "")")
 
         let endLate = TrialMetrics(timeline: timeline(webSocketTurn(endLag: 8)), lagBudgetNs: 5 * ms)
         #expect(endLate.status == .invalid)
-        #expect(endLate.errorMessage?.contains("end of speech 8.00 ms late (budget 5.00 ms)") == true, "\(endLate.errorMessage ?? "")")
+        #expect(
+            endLate.errorMessage?.contains("end of speech 8.00 ms late (budget 5.00 ms)") == true,
+            "\(endLate.errorMessage ?? "")")
     }
 
     @Test func sseCaptureLagCannotMoveItsTTFASoItNeverInvalidates() {
         var events: [(Int64, TransportEvent)] = (0..<4).map { k in
-            (Int64(k + 1) * 250 + 40, .chunkCaptured(index: k, scheduled: start + Int64(k + 1) * 250 * ms, lagNs: 40 * ms))
+            (
+                Int64(k + 1) * 250 + 40,
+                .chunkCaptured(index: k, scheduled: start + Int64(k + 1) * 250 * ms, lagNs: 40 * ms)
+            )
         }
-        events += [(1000, .speechEnd(scheduled: start + 1000 * ms, lagNs: 0, blockedNs: 0)), (1300, .audio(bytes: 4800, response: "c")), (1400, .turnEnd)]
+        events += [
+            (1000, .speechEnd(scheduled: start + 1000 * ms, lagNs: 0, blockedNs: 0)),
+            (1300, .audio(bytes: 4800, response: "c")), (1400, .turnEnd),
+        ]
         let m = TrialMetrics(timeline: timeline(events, tags: 3), lagBudgetNs: 5 * ms)
         #expect(m.status == .ok)
         #expect(m.maxSendLagNs == 40 * ms)
@@ -79,7 +100,10 @@ struct TrialMetricsTests {
     @Test func audioBeforeTheEndOfSpeechIsNeverOK() {
         let m = TrialMetrics(timeline: timeline(webSocketTurn(answerMs: 770)), lagBudgetNs: 5 * ms)
         #expect(m.status == .failed(.protocol))
-        #expect(m.errorMessage == "audio arrived 230 ms before the end of speech — the server answered before the utterance was complete")
+        #expect(
+            m.errorMessage
+                == "audio arrived 230 ms before the end of speech — the server answered before the utterance was complete"
+        )
     }
 
     @Test func oneUtteranceOneEndOfSpeechEveryChunk() {
@@ -105,7 +129,8 @@ struct TrialMetricsTests {
 
     @Test func anomaliesAreCountedNotCountedAsAudio() {
         var events = webSocketTurn()
-        events.insert((1005, .anomaly("audio of response r0 arrived during this turn's response r1; not counted")), at: 6)
+        events.insert(
+            (1005, .anomaly("audio of response r0 arrived during this turn's response r1; not counted")), at: 6)
         events.insert((1006, .stale(turn: 2, event: .sse(SSEEvent(data: "{}")))), at: 6)
         let m = TrialMetrics(timeline: timeline(events), lagBudgetNs: 5 * ms)
         #expect(m.status == .ok && m.anomalies == 2 && m.audioEvents == 1)
@@ -145,7 +170,9 @@ struct AudioBurstTests {
         #expect(TrialMetrics.bursts([0, 0, 0, 200 * ms, 200 * ms + 300_000, 400 * ms]) == 2)
         #expect(TrialMetrics.bursts([0, 100_000, 200_000, 300_000]) == 1, "back to back is one clump")
         // A 200 ms flush of deltas paced 67 ms apart, read 1.3 ms apart (a debug build): three clumps.
-        let flushes = [505.3, 508.0, 509.3, 510.9, 771.4, 772.8, 774.2, 971.7, 972.9, 974.0, 975.2, 1237.9].map { Int64($0 * 1e6) }
+        let flushes = [505.3, 508.0, 509.3, 510.9, 771.4, 772.8, 774.2, 971.7, 972.9, 974.0, 975.2, 1237.9].map {
+            Int64($0 * 1e6)
+        }
         #expect(TrialMetrics.bursts(flushes) == 3)
         // Paced deltas whose reads came 3 ms late and early on a busy machine are still paced.
         #expect(TrialMetrics.bursts([0, 70, 130, 203, 264, 336].map { $0 * ms }) == 0)

@@ -1,11 +1,12 @@
 import Foundation
+import SpeechDetection
+import TestSupport
+import Testing
+import VoiceTransport
+
 @testable import Replay
 @testable import Storage
 @testable import TTFASupport
-import SpeechDetection
-import Testing
-import TestSupport
-import VoiceTransport
 
 @Suite("Voice activity detection")
 struct TurnDetectionTests {
@@ -23,13 +24,17 @@ struct TurnDetectionTests {
     @Test func withVADTheMicrophoneKeepsRecordingUntilTheWindowPassed() {
         let tone = recording(speechMs: 300)
         let ms: Int64 = 1_000_000
-        let server = TurnRunner.plan(tone, turn: 1, chunkMs: 50, start: 0, vad: .init(silenceDurationMs: 300), serverDetects: true)
+        let server = TurnRunner.plan(
+            tone, turn: 1, chunkMs: 50, start: 0, vad: .init(silenceDurationMs: 300), serverDetects: true)
         #expect(server.speechEnd == 300 * ms, "TTFA is measured from the end of speech")
         #expect(server.endOfSpeechDue == 300 * ms, "the WebSocket only marks it: the server decides")
         #expect(server.chunks.last!.due >= (300 + 300) * ms, "silence keeps flowing until the server's window passed")
         #expect(server.requiredChunks == 6, "the utterance itself")
-        let client = TurnRunner.plan(tone, turn: 1, chunkMs: 50, start: 0, vad: .init(silenceDurationMs: 300), serverDetects: false)
-        #expect(client.endOfSpeechDue == 600 * ms, "the SSE client's own detector closes the window at 600 ms, then uploads")
+        let client = TurnRunner.plan(
+            tone, turn: 1, chunkMs: 50, start: 0, vad: .init(silenceDurationMs: 300), serverDetects: false)
+        #expect(
+            client.endOfSpeechDue == 600 * ms, "the SSE client's own detector closes the window at 600 ms, then uploads"
+        )
         #expect(client.chunks.last!.due == 600 * ms, "and stops recording")
         let manual = TurnRunner.plan(tone, turn: 1, chunkMs: 50, start: 0, vad: nil, serverDetects: true)
         #expect(manual.endOfSpeechDue == 300 * ms && manual.chunks.count == 6)

@@ -1,13 +1,14 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+import VoiceTransport
+
 @testable import Checks
 @testable import Reports
 @testable import Statistics
 @testable import Storage
 @testable import StorageSQLite
 @testable import TTFASupport
-import VoiceTransport
 
 /// Reads what the report's charts claim, from their data attributes.
 struct ReportFile {
@@ -35,20 +36,25 @@ struct ReportFile {
     var waterfall: [(transport: String, ttfa: Double, segments: [Double])] {
         html.components(separatedBy: "<g class=\"waterfall-row\"").dropFirst().map { row in
             let head = row.prefix { $0 != ">" }
-            func attr(_ name: String) -> String { head.components(separatedBy: "\(name)=\"").dropFirst().first.map { String($0.prefix { $0 != "\"" }) } ?? "" }
+            func attr(_ name: String) -> String {
+                head.components(separatedBy: "\(name)=\"").dropFirst().first.map { String($0.prefix { $0 != "\"" }) }
+                    ?? ""
+            }
             let body = row.components(separatedBy: "</g>").first ?? ""
-            let segments = body.components(separatedBy: "data-ms=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
+            let segments = body.components(separatedBy: "data-ms=\"").dropFirst().compactMap {
+                Double($0.prefix { $0 != "\"" })
+            }
             return (attr("data-transport"), Double(attr("data-ttfa-ms")) ?? -1, segments)
         }
     }
 }
 
-
 @Suite("HTML and Markdown reports")
 struct HTMLReportTests {
     @Test func everyChartCarriesTheStoredNumbers() async throws {
-        let (store, run) = try await storedRun(transports: ["websocket": [300, 320, 310, 305, 330], "sse": [900, 950, 1200, nil]],
-                                         recordings: ["short.wav", "long.wav"])
+        let (store, run) = try await storedRun(
+            transports: ["websocket": [300, 320, 310, 305, 330], "sse": [900, 950, 1200, nil]],
+            recordings: ["short.wav", "long.wav"])
         let data = try await ReportData.load(run, from: store)
         let file = ReportFile(html: HTMLRenderer.render(data))
         for section in ["verdict", "facts", "summary", "cdf", "waterfall", "length", "timeline", "failures"] {
@@ -66,8 +72,12 @@ struct HTMLReportTests {
         }
         #expect(file.waterfall.map(\.ttfa) == [310, 950])
         // The summary table shows what --format json says.
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(JSONRenderer.summary(data.summary, database: store.path).pretty().utf8)) as? [String: Any])
-        let p50s = try #require(json["transports"] as? [[String: Any]]).map { ($0["ttfa_ms"] as? [String: Any])?["p50"] as? Double }
+        let json = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(JSONRenderer.summary(data.summary, database: store.path).pretty().utf8)) as? [String: Any])
+        let p50s = try #require(json["transports"] as? [[String: Any]]).map {
+            ($0["ttfa_ms"] as? [String: Any])?["p50"] as? Double
+        }
         #expect(p50s == [310, 950])
         #expect(file.html.contains("<th>TTFA p50</th><td>\(Format.ms(p50s[0]))</td><td>\(Format.ms(p50s[1]))</td>"))
         // The failed trial, with its kind and message.
@@ -87,17 +97,23 @@ struct HTMLReportTests {
 
     @Test func aThousandTrialRunStaysUnderOneMegabyte() async throws {
         let values = (0..<1000).map { Int64(300 + ($0 * 37) % 400) as Int64? }
-        let (store, run) = try await storedRun(transports: ["websocket": values, "sse": values.map { $0.map { $0 * 3 } }], recordings: ["a.wav", "b.wav", "c.wav"])
+        let (store, run) = try await storedRun(
+            transports: ["websocket": values, "sse": values.map { $0.map { $0 * 3 } }],
+            recordings: ["a.wav", "b.wav", "c.wav"])
         let html = HTMLRenderer.render(try await ReportData.load(run, from: store))
         #expect(html.utf8.count < 1_000_000, "\(html.utf8.count) bytes")
         #expect(ReportFile(html: html).values("cdf", "data-n", transport: "websocket").first == "1000")
     }
 
     @Test func runsWithoutOkTrialsOrWithOneTransportSaySoInBothFormats() async throws {
-        let (none, noneRun) = try await storedRun(transports: ["websocket": [nil, nil], "sse": [nil]], statuses: ["websocket": .failed(.connect), "sse": .failed(.httpStatus)])
+        let (none, noneRun) = try await storedRun(
+            transports: ["websocket": [nil, nil], "sse": [nil]],
+            statuses: ["websocket": .failed(.connect), "sse": .failed(.httpStatus)])
         let data = try await ReportData.load(noneRun, from: none)
         let html = HTMLRenderer.render(data)
-        #expect(html.contains("No ok trials: no TTFA distribution to draw.") && html.contains("No ok trials: no phases to draw."))
+        #expect(
+            html.contains("No ok trials: no TTFA distribution to draw.")
+                && html.contains("No ok trials: no phases to draw."))
         #expect(html.contains("<td>connect</td>") && html.contains("<td>http_status</td>"))
         let markdown = MarkdownRenderer.summary(data.summary)
         #expect(markdown.contains("No ok trials: no chart.") && !markdown.contains("```mermaid"))
@@ -109,9 +125,12 @@ struct HTMLReportTests {
     }
 
     @Test func markdownCarriesAMermaidChartGitHubRenders() async throws {
-        let (store, run) = try await storedRun(transports: ["websocket": [300, 320, 310], "sse": [900, 950, nil], "sse-stream": [nil, nil]])
+        let (store, run) = try await storedRun(transports: [
+            "websocket": [300, 320, 310], "sse": [900, 950, nil], "sse-stream": [nil, nil],
+        ])
         let markdown = MarkdownRenderer.summary(try await ReportData.load(run, from: store).summary)
-        let block = try #require(markdown.components(separatedBy: "```mermaid\n").dropFirst().first?.components(separatedBy: "\n```").first)
+        let block = try #require(
+            markdown.components(separatedBy: "```mermaid\n").dropFirst().first?.components(separatedBy: "\n```").first)
         let lines = block.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         #expect(lines.first == "xychart-beta")
         #expect(lines.contains("x-axis [\"websocket\", \"sse\", \"sse-stream\"]"))
@@ -126,7 +145,8 @@ struct HTMLReportTests {
         let (store, run) = try await storedRun(transports: ["websocket": [300, 310, 320]])
         let (_, _) = (store, run)
         let (store2, run2) = try await storedRun(transports: ["websocket": [330, 341, 352]])
-        let html = HTMLRenderer.render(try await ReportData.load(run2, from: store2), against: try await ReportData.load(run, from: store))
+        let html = HTMLRenderer.render(
+            try await ReportData.load(run2, from: store2), against: try await ReportData.load(run, from: store))
         let file = ReportFile(html: html)
         #expect(file.values("cdf", "stroke-dasharray").count == 2, "the other run's lines are dashed (linear and log)")
         #expect(html.contains("<td>p50</td><td>\(Format.ms(341))</td><td>\(Format.ms(310))</td><td>+\(Format.ms(31))"))

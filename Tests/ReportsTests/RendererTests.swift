@@ -1,22 +1,26 @@
 import Foundation
-import Testing
+import Statistics
+import TTFASupport
 import TestSupport
+import Testing
+
 @testable import Checks
 @testable import Reports
-import Statistics
 @testable import Storage
-import TTFASupport
 
 /// Every format renders the same `Report`; `ttfa run` and `ttfa report` build one and differ
 /// only in where they write it.
 @Suite("One report, every format")
 struct RendererTests {
     static func report() async throws -> Report {
-        let (store, run) = try await storedRun(transports: ["websocket": [400, 410, 420, nil], "sse": [900, 950, 990, 1010]])
+        let (store, run) = try await storedRun(transports: [
+            "websocket": [400, 410, 420, nil], "sse": [900, 950, 990, 1010],
+        ])
         var data = try await ReportData.load(run, from: store)
         data.summary.check(try [Threshold("sse.ttfa.p50 < 800ms")])
-        return Report(summaries: [data.summary], healths: [data.summary.health], thresholds: data.summary.checks,
-                      database: store.path, charts: (data, nil), trials: data.trials, timestamp: "2026-01-01T00:00:00")
+        return Report(
+            summaries: [data.summary], healths: [data.summary.health], thresholds: data.summary.checks,
+            database: store.path, charts: (data, nil), trials: data.trials, timestamp: "2026-01-01T00:00:00")
     }
 
     @Test func everyFormatHasARenderer() {
@@ -30,7 +34,9 @@ struct RendererTests {
         #expect(table == TableRenderer.summary(summary))
         #expect(table.contains("TTFA p50") && table.contains("thresholds: 1 of 1 failed"))
 
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(ReportFormat.json.renderer.render(report).utf8)) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(ReportFormat.json.renderer.render(report).utf8))
+                as? [String: Any])
         #expect(json["database"] as? String == report.database)
         #expect((json["thresholds"] as? [[String: Any]])?.first?["passed"] as? Bool == false)
 
@@ -53,7 +59,8 @@ struct RendererTests {
         let (store, run) = try await storedRun(transports: ["websocket": [400, 410, 420, 430, 440]])
         let trials = try await store.trials(runID: run.id!)
         let baseline = Baseline(run: run, trials: trials)
-        let check = RegressionCheck(baseline: baseline, candidate: baseline, tolerance: try Tolerance(parsing: "10%"), tolerances: [], seed: 1)
+        let check = RegressionCheck(
+            baseline: baseline, candidate: baseline, tolerance: try Tolerance(parsing: "10%"), tolerances: [], seed: 1)
         let report = Report(summaries: [], check: check)
         #expect(TableRenderer().render(report) == TableRenderer.check(check))
         #expect(MarkdownRenderer().render(report) == MarkdownRenderer.check(check))

@@ -1,8 +1,9 @@
 import Foundation
-@testable import Reports
 import Storage
-import Testing
 import TestSupport
+import Testing
+
+@testable import Reports
 
 @Suite("Run summaries")
 struct RunSummaryTests {
@@ -26,15 +27,22 @@ struct RunSummaryTests {
         #expect(summary.unsuccessful == 1)
         #expect(summary.comparisons.count == 1)
         let json = JSONRenderer.summary(summary, database: "db").serialized()
-        #expect(json.contains("\"comparisons\":[{\"baseline\":\"websocket\",\"candidate\":\"sse\",\"metric\":\"ttfa_p50\""))
+        #expect(
+            json.contains("\"comparisons\":[{\"baseline\":\"websocket\",\"candidate\":\"sse\",\"metric\":\"ttfa_p50\""))
         let csv = CSVRenderer.row(trials[4])
         #expect(csv.contains(",\"'=boom, \"\"quoted\"\"\","), "text neutralised, then quoted")
     }
 
     @Test func invalidTrialsWarnUpToTheAllowedShareAndFailBeyondIt() throws {
         func run(invalid: Int, of trials: Int, warmupsFailed: Bool = false) -> RunHealth {
-            var records = (1...trials).map { sampleTrial(runID: 1, seq: $0, transport: "websocket", ttfaMs: 100, status: $0 <= invalid ? .invalid : .ok) }
-            records.append(sampleTrial(runID: 1, seq: 99, transport: "websocket", ttfaMs: nil, status: warmupsFailed ? .failed(.closed) : .ok, warmup: true))
+            var records = (1...trials).map {
+                sampleTrial(
+                    runID: 1, seq: $0, transport: "websocket", ttfaMs: 100, status: $0 <= invalid ? .invalid : .ok)
+            }
+            records.append(
+                sampleTrial(
+                    runID: 1, seq: 99, transport: "websocket", ttfaMs: nil,
+                    status: warmupsFailed ? .failed(.closed) : .ok, warmup: true))
             return RunSummary(run: sampleRun(), trials: records).health(maxInvalidShare: 0.1)
         }
         let one = run(invalid: 1, of: 36)

@@ -18,7 +18,9 @@ struct EnergyVADTests {
         var vad = EnergyVAD(parameters: .init(threshold: 0.5, prefixPaddingMs: 300, silenceDurationMs: 200))
         let pcm = pcm(leadMs: 100, speechMs: 300, trailMs: 400)
         var events: [EnergyVAD.Event] = []
-        for start in stride(from: 0, to: pcm.count, by: 960) { events += vad.feed(pcm[start..<min(start + 960, pcm.count)]) }
+        for start in stride(from: 0, to: pcm.count, by: 960) {
+            events += vad.feed(pcm[start..<min(start + 960, pcm.count)])
+        }
         #expect(events == [.speechStarted(atMs: 100), .speechStopped(atMs: 400, detectedAtMs: 600)])
         #expect(EnergyVAD.lastSpeechEndMs(pcm) == 400)
     }

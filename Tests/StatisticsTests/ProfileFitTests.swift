@@ -1,17 +1,19 @@
 import Foundation
+import ReferenceServer
+import TestSupport
+import Testing
+
 @testable import Statistics
 @testable import Storage
 @testable import TTFASupport
-import ReferenceServer
-import Testing
-import TestSupport
 
 @Suite("Fitting a profile to a measured run")
 struct ProfileFitTests {
     /// SSE trials whose server time is `ingest` ms per second of audio plus a known log-normal.
     func trials(ingest: Double, model: Distribution, count: Int) -> [TrialRecord] {
-        let truth = DeploymentProfile(name: "truth", description: "", edge: nil, ingestMsPerAudioSecond: 0, firstAudio: model,
-                                      answer: AnswerPacing(audioMs: 1200, deltaMs: 100, realTimeFactor: 1.5, transcriptChunksBeforeAudio: 1))
+        let truth = DeploymentProfile(
+            name: "truth", description: "", edge: nil, ingestMsPerAudioSecond: 0, firstAudio: model,
+            answer: AnswerPacing(audioMs: 1200, deltaMs: 100, realTimeFactor: 1.5, transcriptChunksBeforeAudio: 1))
         return (1...count).map { n in
             let seconds = [1.0, 4.0, 10.0][n % 3]
             let server = ingest * seconds + truth.plan(sequence: n, audioSeconds: 0).modelMs
@@ -29,9 +31,14 @@ struct ProfileFitTests {
     }
 
     @Test func itRecoversIngestModelAndPacing() throws {
-        let fit = try ProfileFit(trials: trials(ingest: 50, model: .logNormal(median: 700, p95: 1100), count: 300), transport: "sse", name: "fitted")
+        let fit = try ProfileFit(
+            trials: trials(ingest: 50, model: .logNormal(median: 700, p95: 1100), count: 300), transport: "sse",
+            name: "fitted")
         #expect(abs(fit.profile.ingestMsPerAudioSecond - 50) < 5, "\(fit.profile.ingestMsPerAudioSecond)")
-        guard case .logNormal(let median, let p95) = fit.profile.firstAudio else { Issue.record("not log-normal"); return }
+        guard case .logNormal(let median, let p95) = fit.profile.firstAudio else {
+            Issue.record("not log-normal")
+            return
+        }
         #expect(abs(median - 700) / 700 < 0.05, "median \(median)")
         #expect(abs(p95 - 1100) / 1100 < 0.07, "p95 \(p95)")
         #expect(fit.profile.answer.deltaMs == 100 && fit.profile.answer.audioMs == 1200)
@@ -39,6 +46,8 @@ struct ProfileFitTests {
     }
 
     @Test func tooFewTrialsIsAClearError() {
-        #expect(throws: ProfileFit.Problem.self) { try ProfileFit(trials: trials(ingest: 0, model: .fixed(100), count: 3), transport: "sse", name: "x") }
+        #expect(throws: ProfileFit.Problem.self) {
+            try ProfileFit(trials: trials(ingest: 0, model: .fixed(100), count: 3), transport: "sse", name: "x")
+        }
     }
 }

@@ -1,5 +1,6 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import Statistics
 @testable import Storage
 @testable import TTFASupport
@@ -31,7 +32,10 @@ struct StatisticsTests {
         let ws = [203.0, 203.4, 203.8, 203.2, 203.6, 203.4, 203.3, 203.5]
         let sse = [209.1, 209.5, 209.9, 209.3, 209.7, 209.5, 209.4, 209.6]
         let c = try #require(Comparison(baseline: "websocket", ws, candidate: "sse", sse))
-        #expect(c.verdict.hasPrefix("websocket answered 6.10 ms sooner than sse, p50 203.4 vs 209.5 ms (1.03×, 95% CI 1.03–1.03×)"), "\(c.verdict)")
+        #expect(
+            c.verdict.hasPrefix(
+                "websocket answered 6.10 ms sooner than sse, p50 203.4 vs 209.5 ms (1.03×, 95% CI 1.03–1.03×)"),
+            "\(c.verdict)")
     }
 
     @Test func overlappingSamplesGiveNoClearDifference() throws {
@@ -44,8 +48,11 @@ struct StatisticsTests {
     }
 
     @Test func fasterCandidateIsNamedFirst() throws {
-        let c = try #require(Comparison(baseline: "websocket", [100, 101, 99, 100], candidate: "sse", [50, 51, 49, 50]))
-        #expect(c.verdict.hasPrefix("sse answered 50.0 ms sooner than websocket, p50 50.0 vs 100.0 ms (2.0×"), "\(c.verdict)")
+        let c = try #require(
+            Comparison(baseline: "websocket", [100, 101, 99, 100], candidate: "sse", [50, 51, 49, 50]))
+        #expect(
+            c.verdict.hasPrefix("sse answered 50.0 ms sooner than websocket, p50 50.0 vs 100.0 ms (2.0×"),
+            "\(c.verdict)")
     }
 
     @Test func tooFewValuesGiveNoComparison() {
@@ -55,17 +62,25 @@ struct StatisticsTests {
     @Test func theBootstrapResamplesWithinEachRecording() throws {
         // Two recordings with very different TTFA: a resample that mixed them freely would
         // sometimes draw all-short or all-long samples and widen the interval.
-        let shortA = [100.0, 101, 102, 103, 104], longA = [400.0, 401, 402, 403, 404]
-        let shortB = [110.0, 111, 112, 113, 114], longB = [440.0, 441, 442, 443, 444]
-        let stratified = try #require(Comparison(baseline: "a", strata: [shortA, longA], candidate: "b", strata: [shortB, longB]))
+        let shortA = [100.0, 101, 102, 103, 104]
+        let longA = [400.0, 401, 402, 403, 404]
+        let shortB = [110.0, 111, 112, 113, 114]
+        let longB = [440.0, 441, 442, 443, 444]
+        let stratified = try #require(
+            Comparison(baseline: "a", strata: [shortA, longA], candidate: "b", strata: [shortB, longB]))
         let pooled = try #require(Comparison(baseline: "a", shortA + longA, candidate: "b", shortB + longB))
         #expect(stratified.ratio == pooled.ratio)
         #expect(stratified.ci95.high - stratified.ci95.low < pooled.ci95.high - pooled.ci95.low)
     }
 
-    func outcomes(_ name: String, ok: [Double], trials: Int? = nil, timeouts: Int = 0, other: [(kind: String, count: Int)] = [], invalid: Int = 0) -> TransportOutcomes {
-        TransportOutcomes(name: name, okByRecording: [ok], trials: trials ?? ok.count + timeouts + other.reduce(0) { $0 + $1.count } + invalid,
-                          timeouts: timeouts, otherFailures: other, invalid: invalid)
+    func outcomes(
+        _ name: String, ok: [Double], trials: Int? = nil, timeouts: Int = 0, other: [(kind: String, count: Int)] = [],
+        invalid: Int = 0
+    ) -> TransportOutcomes {
+        TransportOutcomes(
+            name: name, okByRecording: [ok],
+            trials: trials ?? ok.count + timeouts + other.reduce(0) { $0 + $1.count } + invalid,
+            timeouts: timeouts, otherFailures: other, invalid: invalid)
     }
 
     @Test func aVerdictThatTimeoutsCouldReverseIsWithheld() {
@@ -76,7 +91,10 @@ struct StatisticsTests {
         let verdict = Verdict(baseline: ws, candidate: sse, seed: 1)
         #expect(verdict.comparison?.sooner == "sse", "the answers alone say sse")
         #expect(verdict.withheld)
-        #expect(verdict.text.hasPrefix("verdict withheld: sse timed out in 18 of 40 trials; the p50s cover only the answers that arrived"), "\(verdict.text)")
+        #expect(
+            verdict.text.hasPrefix(
+                "verdict withheld: sse timed out in 18 of 40 trials; the p50s cover only the answers that arrived"),
+            "\(verdict.text)")
     }
 
     @Test func aVerdictThatHoldsWhateverTheFailuresWereIsKeptAndSaysSo() {
@@ -85,19 +103,27 @@ struct StatisticsTests {
         let verdict = Verdict(baseline: ws, candidate: sse, seed: 1)
         #expect(!verdict.withheld)
         #expect(verdict.text.hasPrefix("websocket answered"))
-        #expect(verdict.text.contains("sse failed 2 of 15 trials (closed ×2) — the verdict holds however those trials would have ended"), "\(verdict.text)")
+        #expect(
+            verdict.text.contains(
+                "sse failed 2 of 15 trials (closed ×2) — the verdict holds however those trials would have ended"),
+            "\(verdict.text)")
     }
 
     @Test func withoutEnoughAnswersThereIsNoVerdict() {
-        let verdict = Verdict(baseline: outcomes("websocket", ok: [1, 2, 3]), candidate: outcomes("sse", ok: [4], timeouts: 2), seed: 1)
+        let verdict = Verdict(
+            baseline: outcomes("websocket", ok: [1, 2, 3]), candidate: outcomes("sse", ok: [4], timeouts: 2), seed: 1)
         #expect(verdict.withheld && verdict.text.contains("sse has 1 successful trial"))
     }
 
     @Test func timeoutsAreRightCensoredInTheirP50() {
         #expect(CensoredMedian(ok: [1, 2, 3], timeouts: 0, timeoutMs: 30_000) == nil)
-        #expect(CensoredMedian(ok: [10, 20, 30, 40], timeouts: 1, timeoutMs: 30_000) == .value(30), "fewer than half: still a number")
+        #expect(
+            CensoredMedian(ok: [10, 20, 30, 40], timeouts: 1, timeoutMs: 30_000) == .value(30),
+            "fewer than half: still a number")
         #expect(CensoredMedian(ok: [10, 20], timeouts: 3, timeoutMs: 30_000) == .atLeast(30_000))
-        #expect(CensoredMedian(ok: [10, 20], timeouts: 2, timeoutMs: 30_000) == .atLeast(15_010), "halfway between the slowest answer and a timeout")
+        #expect(
+            CensoredMedian(ok: [10, 20], timeouts: 2, timeoutMs: 30_000) == .atLeast(15_010),
+            "halfway between the slowest answer and a timeout")
     }
 
     @Test func formattedCountsReadAsEnglish() {

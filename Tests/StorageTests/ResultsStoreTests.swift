@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
-import Testing
 import TestSupport
+import Testing
+import VoiceTransport
+
 @testable import Storage
 @testable import StorageSQLite
 @testable import TTFASupport
-import VoiceTransport
 
 @Suite("Results database")
 struct ResultsStoreTests {
@@ -13,8 +14,9 @@ struct ResultsStoreTests {
         let store = try SQLiteStore(path: temporaryDatabase())
         let run = try await store.createRun(sampleRun())
         let id = try #require(run.id)
-        try await store.insertTrial(sampleTrial(runID: id, seq: 1, transport: "websocket", ttfaMs: 400),
-                                    events: [TrialEventRecord(trialID: 0, seq: 0, tNs: 5, kind: "audio", value: 4800, detail: nil)])
+        try await store.insertTrial(
+            sampleTrial(runID: id, seq: 1, transport: "websocket", ttfaMs: 400),
+            events: [TrialEventRecord(trialID: 0, seq: 0, tNs: 5, kind: "audio", value: 4800, detail: nil)])
         var failed = sampleTrial(runID: id, seq: 2, transport: "sse", ttfaMs: nil, status: .failed(.httpStatus))
         failed.startLateNs = 1_500_000
         try await store.insertTrial(failed, events: [])
@@ -23,7 +25,9 @@ struct ResultsStoreTests {
         let trials = try await store.trials(runID: id)
         #expect(trials.map(\.transport) == ["websocket", "sse"])
         // Every column comes back as written: typed statuses, nulls, the newest columns.
-        #expect(trials[1].status == .failed(.httpStatus) && trials[1].errorKind == .httpStatus && trials[1].startLateNs == 1_500_000)
+        #expect(
+            trials[1].status == .failed(.httpStatus) && trials[1].errorKind == .httpStatus
+                && trials[1].startLateNs == 1_500_000)
         var expected = failed
         expected.id = trials[1].id
         #expect(trials[1] == expected)
@@ -35,11 +39,17 @@ struct ResultsStoreTests {
         let path = temporaryDatabase()
         let store = try SQLiteStore(path: path)
         let run = try await store.createRun(sampleRun())
-        try await store.insertTrial(sampleTrial(runID: run.id!, seq: 1, transport: "sse", ttfaMs: nil, status: .failed(.noAudio)), events: [])
-        try await store.insertTrial(sampleTrial(runID: run.id!, seq: 2, transport: "sse", ttfaMs: nil, status: .invalid), events: [])
+        try await store.insertTrial(
+            sampleTrial(runID: run.id!, seq: 1, transport: "sse", ttfaMs: nil, status: .failed(.noAudio)), events: [])
+        try await store.insertTrial(
+            sampleTrial(runID: run.id!, seq: 2, transport: "sse", ttfaMs: nil, status: .invalid), events: [])
         let queue = try DatabaseQueue(path: path)
-        let statuses = try await queue.read { db in try String.fetchAll(db, sql: "SELECT status FROM trials ORDER BY seq") }
-        let kinds = try await queue.read { db in try String?.fetchAll(db, sql: "SELECT error_kind FROM trials ORDER BY seq") }
+        let statuses = try await queue.read { db in
+            try String.fetchAll(db, sql: "SELECT status FROM trials ORDER BY seq")
+        }
+        let kinds = try await queue.read { db in
+            try String?.fetchAll(db, sql: "SELECT error_kind FROM trials ORDER BY seq")
+        }
         #expect(statuses == ["no_audio", "invalid"])
         #expect(kinds == ["no_audio", nil])
         #expect(try await queue.read { db in try String.fetchOne(db, sql: "SELECT status FROM runs") } == "running")
@@ -78,12 +88,15 @@ struct ResultsStoreTests {
         let path = temporaryDatabase()
         _ = try SQLiteStore(path: path)
         let queue = try DatabaseQueue(path: path)
-        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
+        try queue.write {
+            try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+        }
         #expect {
             try SQLiteStore(path: path)
         } throws: { error in
             let message = "\(error)"
-            return (error as? StoreError)?.kind == .unavailable && message.contains("newer ttfa") && message.contains("v99-from-the-future")
+            return (error as? StoreError)?.kind == .unavailable && message.contains("newer ttfa")
+                && message.contains("v99-from-the-future")
                 && message.contains(path)
         }
     }
@@ -98,8 +111,10 @@ struct ResultsStoreTests {
 
     @Test func notADatabaseIsUnavailable() throws {
         let path = temporaryDatabase()
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data("this is not sqlite, just text that is long enough to be a header........".utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data("this is not sqlite, just text that is long enough to be a header........".utf8).write(
+            to: URL(fileURLWithPath: path))
         #expect {
             try SQLiteStore(path: path)
         } throws: { error in
@@ -126,16 +141,20 @@ struct ResultsStoreTests {
 
     @Test func copyCarriesRunsTrialsTimelinesAndSeries() async throws {
         let (source, run) = try await storedRun(transports: ["websocket": [400, 410, nil], "sse": [900, 950, 990]])
-        try await source.insertSeries([SeriesRecord(runID: run.id!, transport: "sse", second: 1, offered: 2, started: 2, late: 0, active: 1,
-                                                    completed: 1, ok: 1, errors: 0, invalid: 0, ttfaP50Ns: 900_000_000,
-                                                    ttfaP99Ns: 900_000_000, maxSendLagNs: 10)])
+        try await source.insertSeries([
+            SeriesRecord(
+                runID: run.id!, transport: "sse", second: 1, offered: 2, started: 2, late: 0, active: 1,
+                completed: 1, ok: 1, errors: 0, invalid: 0, ttfaP50Ns: 900_000_000,
+                ttfaP99Ns: 900_000_000, maxSendLagNs: 10)
+        ])
         let destination = try SQLiteStore(path: temporaryDatabase())
         _ = try await destination.createRun(sampleRun())  // ids differ after the copy
         let copied = try await ResultsStores.copy(from: source, to: destination)
         #expect(copied.map(\.0) == [run.id!] && copied.map(\.1) == [2])
         let newRun = try #require(try await destination.run(id: 2))
         #expect(newRun.status == .complete && newRun.configJSON == run.configJSON)
-        let before = try await source.trials(runID: run.id!), after = try await destination.trials(runID: 2)
+        let before = try await source.trials(runID: run.id!)
+        let after = try await destination.trials(runID: 2)
         #expect(after.count == before.count)
         for (a, b) in zip(before, after) {
             var moved = a

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Reports
 @testable import Storage
 @testable import StorageSQLite
@@ -10,15 +11,27 @@ import TestSupport
 /// only fails here (a `start_late_ns` missing from the CSV did, before this test).
 @Suite("One schema")
 struct SchemaTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// Each table and its record's columns, from a sample of the record.
     static func recordColumns() throws -> [(table: String, columns: [String])] {
         [
             (RunRecord.tableName, try RecordColumns.encode(sampleRun()).map(\.name)),
-            (TrialRecord.tableName, try RecordColumns.encode(sampleTrial(runID: 1, seq: 1, transport: "sse", ttfaMs: nil)).map(\.name)),
-            (TrialEventRecord.tableName, try RecordColumns.encode(TrialEventRecord(trialID: 1, seq: 0, tNs: 0, kind: "audio", value: nil, detail: nil)).map(\.name)),
-            (SeriesRecord.tableName, try RecordColumns.encode(SeriesRecord(runID: 1, transport: "sse", second: 0)).map(\.name)),
+            (
+                TrialRecord.tableName,
+                try RecordColumns.encode(sampleTrial(runID: 1, seq: 1, transport: "sse", ttfaMs: nil)).map(\.name)
+            ),
+            (
+                TrialEventRecord.tableName,
+                try RecordColumns.encode(
+                    TrialEventRecord(trialID: 1, seq: 0, tNs: 0, kind: "audio", value: nil, detail: nil)
+                ).map(\.name)
+            ),
+            (
+                SeriesRecord.tableName,
+                try RecordColumns.encode(SeriesRecord(runID: 1, transport: "sse", second: 0)).map(\.name)
+            ),
         ]
     }
 
@@ -37,8 +50,12 @@ struct SchemaTests {
         let store = try SQLiteStore(path: temporaryDatabase())
         for (table, columns) in try Self.recordColumns() {
             let sql = try await store.columns(of: table)
-            #expect(Set(columns).subtracting(sql).isEmpty, "\(table): record columns with no SQL column: \(Set(columns).subtracting(sql).sorted())")
-            #expect(Set(sql).subtracting(columns).isEmpty, "\(table): SQL columns with no record property: \(Set(sql).subtracting(columns).sorted())")
+            #expect(
+                Set(columns).subtracting(sql).isEmpty,
+                "\(table): record columns with no SQL column: \(Set(columns).subtracting(sql).sorted())")
+            #expect(
+                Set(sql).subtracting(columns).isEmpty,
+                "\(table): SQL columns with no record property: \(Set(sql).subtracting(columns).sorted())")
         }
     }
 
@@ -51,14 +68,18 @@ struct SchemaTests {
 
     /// `## Table \`name\``'s section: the column names in its tables' first cells and in its
     /// prose (`a` … `b` covers the record's columns from a to b).
-    static func documented(_ table: String, order: [String]) throws -> (firstCells: Set<String>, anywhere: Set<String>) {
+    static func documented(_ table: String, order: [String]) throws -> (firstCells: Set<String>, anywhere: Set<String>)
+    {
         let text = try String(contentsOf: repository.appendingPathComponent("results/README.md"), encoding: .utf8)
         let sections = text.components(separatedBy: "\n## ")
-        let section = try #require(sections.first { $0.hasPrefix("Table `\(table)`") }, "results/README.md has no section for table \(table)")
+        let section = try #require(
+            sections.first { $0.hasPrefix("Table `\(table)`") }, "results/README.md has no section for table \(table)")
         func names(_ line: Substring) -> [String] {
-            line.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            line.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map
+            { String($0.element) }
         }
-        var firstCells = Set<String>(), anywhere = Set<String>()
+        var firstCells = Set<String>()
+        var anywhere = Set<String>()
         var inColumnTable = false
         for line in section.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("| column |") { inColumnTable = true }
@@ -68,7 +89,9 @@ struct SchemaTests {
             if inColumnTable && line.hasPrefix("| `") {
                 let cell = line.dropFirst(2).prefix { $0 != "|" }
                 var inCell = names(cell)
-                if cell.contains("…"), inCell.count == 2, let a = order.firstIndex(of: inCell[0]), let b = order.firstIndex(of: inCell[1]), a < b {
+                if cell.contains("…"), inCell.count == 2, let a = order.firstIndex(of: inCell[0]),
+                    let b = order.firstIndex(of: inCell[1]), a < b
+                {
                     inCell = Array(order[a...b])
                 }
                 firstCells.formUnion(inCell)
@@ -84,7 +107,9 @@ struct SchemaTests {
             let missing = Set(columns).subtracting(documented.anywhere)
             #expect(missing.isEmpty, "results/README.md, table \(table): undocumented columns \(missing.sorted())")
             let stale = documented.firstCells.subtracting(columns)
-            #expect(stale.isEmpty, "results/README.md, table \(table): documents columns that do not exist: \(stale.sorted())")
+            #expect(
+                stale.isEmpty,
+                "results/README.md, table \(table): documents columns that do not exist: \(stale.sorted())")
         }
     }
 
@@ -92,7 +117,9 @@ struct SchemaTests {
         let text = try String(contentsOf: Self.repository.appendingPathComponent("results/README.md"), encoding: .utf8)
         let start = try #require(text.range(of: "Columns: `"))
         let end = try #require(text.range(of: "`", range: start.upperBound..<text.endIndex))
-        let listed = text[start.upperBound..<end.lowerBound].split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let listed = text[start.upperBound..<end.lowerBound].split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         #expect(listed == CSVRenderer.columns)
     }
 
@@ -112,7 +139,9 @@ struct SchemaTests {
                 init?(intValue: Int) { nil }
             }
         }
-        let columns = try RecordColumns.encode(Widened(trial: sampleTrial(runID: 1, seq: 1, transport: "sse", ttfaMs: 1))).map(\.name)
+        let columns = try RecordColumns.encode(
+            Widened(trial: sampleTrial(runID: 1, seq: 1, transport: "sse", ttfaMs: 1))
+        ).map(\.name)
         let sql = try await SQLiteStore(path: temporaryDatabase()).columns(of: "trials")
         #expect(Set(columns).subtracting(sql) == ["new_metric_ns"])
         #expect(try Self.documented("trials", order: columns).anywhere.contains("new_metric_ns") == false)

@@ -6,7 +6,8 @@ import VoiceTransport
 struct HeaderParserTests {
     @Test func variablesExpandFromTheEnvironment() throws {
         let env = ["KEY": "sk-1", "ORG": "org-2"]
-        #expect(try HeaderParser.parse("Authorization: Bearer $KEY", environment: env) == ("Authorization", "Bearer sk-1"))
+        #expect(
+            try HeaderParser.parse("Authorization: Bearer $KEY", environment: env) == ("Authorization", "Bearer sk-1"))
         #expect(try HeaderParser.parse("X-Org:${ORG}-x", environment: env) == ("X-Org", "org-2-x"))
         #expect(try HeaderParser.parse("X-Price: 5$", environment: env) == ("X-Price", "5$"))
     }

@@ -34,7 +34,8 @@ package struct CIRecipeRunner {
         package var summary: String
         package var failed: Bool { steps.contains { $0.status != 0 } || !artifactProblems.isEmpty }
         package var log: String {
-            steps.map { "## \($0.name) (exit \($0.status))\n\($0.output)" }.joined(separator: "\n") + "\n" + artifactProblems.joined(separator: "\n")
+            steps.map { "## \($0.name) (exit \($0.status))\n\($0.output)" }.joined(separator: "\n") + "\n"
+                + artifactProblems.joined(separator: "\n")
         }
     }
 
@@ -45,20 +46,21 @@ package struct CIRecipeRunner {
         let files = FileManager.default
         try files.createDirectory(at: workspace, withIntermediateDirectories: true)
         try files.createDirectory(at: shims, withIntermediateDirectories: true)
-        try files.copyItem(at: repositoryRoot.appendingPathComponent("examples"), to: workspace.appendingPathComponent("examples"))
+        try files.copyItem(
+            at: repositoryRoot.appendingPathComponent("examples"), to: workspace.appendingPathComponent("examples"))
         try files.createDirectory(at: workspace.appendingPathComponent("results"), withIntermediateDirectories: true)
         let aptGet = shims.appendingPathComponent("apt-get")
         try """
-            #!/bin/sh
-            # The job's image would install these; here they must already be installed.
-            [ "$1" = update ] && exit 0
-            status=0
-            for arg in "$@"; do
-              case "$arg" in -*|install) continue ;; esac
-              dpkg -s "$arg" >/dev/null 2>&1 || { echo "apt-get (CI shim): $arg is not installed on this machine" >&2; status=100; }
-            done
-            exit $status
-            """.write(to: aptGet, atomically: true, encoding: .utf8)
+        #!/bin/sh
+        # The job's image would install these; here they must already be installed.
+        [ "$1" = update ] && exit 0
+        status=0
+        for arg in "$@"; do
+          case "$arg" in -*|install) continue ;; esac
+          dpkg -s "$arg" >/dev/null 2>&1 || { echo "apt-get (CI shim): $arg is not installed on this machine" >&2; status=100; }
+        done
+        exit $status
+        """.write(to: aptGet, atomically: true, encoding: .utf8)
         try files.setAttributes([.posixPermissions: 0o755], ofItemAtPath: aptGet.path)
     }
 
@@ -68,16 +70,23 @@ package struct CIRecipeRunner {
     package func runGitHubJob(_ path: String, job: String) async throws -> Outcome {
         let workflow = try Self.loadYAML(path)
         guard let jobs = workflow["jobs"] as? [String: Any], let definition = jobs[job] as? [String: Any],
-              let steps = definition["steps"] as? [[String: Any]] else {
-            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "\(path): no job \(job) with steps"])
+            let steps = definition["steps"] as? [[String: Any]]
+        else {
+            throw CocoaError(
+                .fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "\(path): no job \(job) with steps"])
         }
         let runnerFiles = workspace.deletingLastPathComponent()
-        let githubEnv = runnerFiles.appendingPathComponent("github_env"), summary = runnerFiles.appendingPathComponent("step_summary.md")
+        let githubEnv = runnerFiles.appendingPathComponent("github_env")
+        let summary = runnerFiles.appendingPathComponent("step_summary.md")
         FileManager.default.createFile(atPath: githubEnv.path, contents: nil)
         FileManager.default.createFile(atPath: summary.path, contents: nil)
-        var env: [String: String] = ["GITHUB_ENV": githubEnv.path, "GITHUB_STEP_SUMMARY": summary.path, "GITHUB_WORKSPACE": workspace.path,
-                                     "CI": "true", "GITHUB_ACTIONS": "true", "RUNNER_OS": "Linux"]
-        for (key, value) in (workflow["env"] as? [String: Any] ?? [:]).merging(definition["env"] as? [String: Any] ?? [:], uniquingKeysWith: { $1 }) {
+        var env: [String: String] = [
+            "GITHUB_ENV": githubEnv.path, "GITHUB_STEP_SUMMARY": summary.path, "GITHUB_WORKSPACE": workspace.path,
+            "CI": "true", "GITHUB_ACTIONS": "true", "RUNNER_OS": "Linux",
+        ]
+        for (key, value) in (workflow["env"] as? [String: Any] ?? [:]).merging(
+            definition["env"] as? [String: Any] ?? [:], uniquingKeysWith: { $1 })
+        {
             env[key] = expand("\(value)", env: env)
         }
         var results: [StepResult] = []
@@ -95,24 +104,34 @@ package struct CIRecipeRunner {
                 if result.status != 0 { failed = true }
                 // What a step appends to GITHUB_ENV is in the environment of the steps after it.
                 for line in (try? String(contentsOf: githubEnv, encoding: .utf8))?.split(separator: "\n") ?? [] {
-                    if let equals = line.firstIndex(of: "=") { env[String(line[..<equals])] = String(line[line.index(after: equals)...]) }
+                    if let equals = line.firstIndex(of: "=") {
+                        env[String(line[..<equals])] = String(line[line.index(after: equals)...])
+                    }
                 }
             } else if let uses = step["uses"] as? String {
                 let with = step["with"] as? [String: Any] ?? [:]
                 if uses.hasPrefix("actions/upload-artifact") {
-                    let paths = "\(with["path"] ?? "")".split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                    for pattern in paths where try glob(pattern).isEmpty { problems.append("\(name): no file matches \(pattern)") }
+                    let paths = "\(with["path"] ?? "")".split(separator: "\n").map {
+                        $0.trimmingCharacters(in: .whitespaces)
+                    }.filter { !$0.isEmpty }
+                    for pattern in paths where try glob(pattern).isEmpty {
+                        problems.append("\(name): no file matches \(pattern)")
+                    }
                 } else if uses.contains("junit") {
                     let reports = try glob("\(with["report_paths"] ?? "")")
                     if reports.isEmpty { problems.append("\(name): no JUnit report at \(with["report_paths"] ?? "")") }
                     for report in reports {
                         let validation = try validateJUnit(report)
-                        if !validation.valid { problems.append("\(name): \(report) is not valid JUnit: \(validation.output)") }
+                        if !validation.valid {
+                            problems.append("\(name): \(report) is not valid JUnit: \(validation.output)")
+                        }
                     }
                 }
             }
         }
-        return Outcome(steps: results, artifactProblems: problems, summary: (try? String(contentsOf: summary, encoding: .utf8)) ?? "")
+        return Outcome(
+            steps: results, artifactProblems: problems,
+            summary: (try? String(contentsOf: summary, encoding: .utf8)) ?? "")
     }
 
     /// `${{ vars.X }}`, `${{ secrets.X }}`, `${{ env.X }}`, `${{ runner.os }}` and
@@ -139,7 +158,8 @@ package struct CIRecipeRunner {
 
     /// The step conditions the recipe uses: `always()`, `success()`, `env.X == ''`, `env.X != ''`.
     private func evaluate(_ condition: String, env: [String: String], failed: Bool) throws -> Bool {
-        let c = condition.replacingOccurrences(of: "${{", with: "").replacingOccurrences(of: "}}", with: "").trimmingCharacters(in: .whitespaces)
+        let c = condition.replacingOccurrences(of: "${{", with: "").replacingOccurrences(of: "}}", with: "")
+            .trimmingCharacters(in: .whitespaces)
         switch c {
         case "always()": return true
         case "success()": return !failed
@@ -153,7 +173,9 @@ package struct CIRecipeRunner {
             let right = sides[1].trimmingCharacters(in: CharacterSet(charactersIn: "'"))
             return !failed && (op == "==" ? left == right : left != right)
         }
-        throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "a step condition the local runner does not know: \(condition)"])
+        throw CocoaError(
+            .featureUnsupported,
+            userInfo: [NSLocalizedDescriptionKey: "a step condition the local runner does not know: \(condition)"])
     }
 
     // MARK: GitLab CI
@@ -185,9 +207,11 @@ package struct CIRecipeRunner {
             let validation = try validateJUnit(workspace.appendingPathComponent(report).path)
             if !validation.valid { problems.append("\(report) is not valid JUnit: \(validation.output)") }
         }
-        let summary = (try? String(contentsOf: workspace.appendingPathComponent("ci-out/summary.md"), encoding: .utf8)) ?? ""
-        return Outcome(steps: [StepResult(name: "script", status: result.status, output: result.stdout + result.stderr)],
-                       artifactProblems: problems, summary: summary)
+        let summary =
+            (try? String(contentsOf: workspace.appendingPathComponent("ci-out/summary.md"), encoding: .utf8)) ?? ""
+        return Outcome(
+            steps: [StepResult(name: "script", status: result.status, output: result.stdout + result.stderr)],
+            artifactProblems: problems, summary: summary)
     }
 
     // MARK: helpers
@@ -204,15 +228,18 @@ package struct CIRecipeRunner {
         var environment = env
         environment["PATH"] = shims.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         environment["HOME"] = workspace.deletingLastPathComponent().path
-        return try await command(URL(fileURLWithPath: "/bin/bash"), ["-e", "-o", "pipefail", "-c", script],
-                                 environment: environment, currentDirectory: workspace)
+        return try await command(
+            URL(fileURLWithPath: "/bin/bash"), ["-e", "-o", "pipefail", "-c", script],
+            environment: environment, currentDirectory: workspace)
     }
 
     /// Files in the workspace matching a shell pattern.
     private func glob(_ pattern: String) throws -> [String] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "shopt -s nullglob; cd \"$0\" && for f in \(pattern); do echo \"$PWD/$f\"; done", workspace.path]
+        process.arguments = [
+            "-c", "shopt -s nullglob; cd \"$0\" && for f in \(pattern); do echo \"$PWD/$f\"; done", workspace.path,
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

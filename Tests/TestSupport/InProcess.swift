@@ -5,7 +5,9 @@ import VoiceTransport
 
 /// One in-process reference server (port 0, instant profile) shared by the tests of a process.
 package enum TestServer {
-    private static let running = Task { try await ReferenceServer.start(.init(port: 0, profiles: EndpointProfiles(all: .instant))) }
+    private static let running = Task {
+        try await ReferenceServer.start(.init(port: 0, profiles: EndpointProfiles(all: .instant)))
+    }
 
     package static func get() async throws -> RunningReferenceServer {
         try await running.value
@@ -13,13 +15,19 @@ package enum TestServer {
 }
 
 /// Settings for `kind` against the reference server's built-in endpoint, with `query` appended.
-package func settings(_ kind: TransportKind, _ server: RunningReferenceServer, query: String = "", connection: ConnectionMode = .warm) throws -> TransportSettings {
+package func settings(
+    _ kind: TransportKind, _ server: RunningReferenceServer, query: String = "", connection: ConnectionMode = .warm
+) throws -> TransportSettings {
     let base = kind.referenceURL(on: server)
-    return TransportSettings(kind: kind, endpoint: try Endpoint(base + query, for: kind), connection: connection, connectTimeout: .seconds(5))
+    return TransportSettings(
+        kind: kind, endpoint: try Endpoint(base + query, for: kind), connection: connection, connectTimeout: .seconds(5)
+    )
 }
 
 /// Runs `turns` turns on one transport (warm) and returns the timelines.
-package func runTurns(_ settings: TransportSettings, turns: Int, recording: Recording = shortRecording, timeout: Double = 5) async throws -> [TurnTimeline] {
+package func runTurns(
+    _ settings: TransportSettings, turns: Int, recording: Recording = shortRecording, timeout: Double = 5
+) async throws -> [TurnTimeline] {
     let transport = try settings.makeTransport()
     var events = transport.events.makeAsyncIterator()
     try await transport.open()
@@ -41,7 +49,8 @@ package func runColdTurn(_ settings: TransportSettings, timeout: Double = 5) asy
     if !settings.kind.keepsOneConnection { try? await transport.open() }
     let timeline = await TurnRunner.run(
         transport: transport, events: &events, turn: 1, recording: shortRecording, chunkMs: 50,
-        start: MonotonicClock.now() + .milliseconds(10), timeout: .seconds(timeout), openInside: settings.kind == .websocket)
+        start: MonotonicClock.now() + .milliseconds(10), timeout: .seconds(timeout),
+        openInside: settings.kind == .websocket)
     await transport.close()
     return timeline
 }
@@ -64,7 +73,8 @@ package final class TurnTaker {
     package func turn(_ index: Int, recording: Recording = shortRecording, timeout: Double = 5) async -> TurnTimeline {
         turns[index] += 1
         return await TurnRunner.run(
-            transport: transports[index], events: &iterators[index], turn: turns[index], recording: recording, chunkMs: 50,
+            transport: transports[index], events: &iterators[index], turn: turns[index], recording: recording,
+            chunkMs: 50,
             start: MonotonicClock.now() + .milliseconds(10), timeout: .seconds(timeout))
     }
 
@@ -80,6 +90,8 @@ extension TurnTimeline {
 
     /// Connections made (or reused) inside the turn; a warm connection opened before it is not counted.
     package var connects: [ConnectTimings] {
-        events.filter { $0.t >= start }.compactMap { if case .connected(let c) = $0.event { return c } else { return nil } }
+        events.filter { $0.t >= start }.compactMap {
+            if case .connected(let c) = $0.event { return c } else { return nil }
+        }
     }
 }

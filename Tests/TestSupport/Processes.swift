@@ -39,7 +39,8 @@ package var ttfaExecutable: URL {
 }
 
 /// The checkout this file belongs to (examples, dialect files, scripts).
-package let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+package let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// Runs the built `ttfa` as a user would.
 ///
@@ -48,13 +49,18 @@ package let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
 /// and starve the kernel's deferred network work and the in-process servers. So processes run
 /// with ordinary loops unless a test's `environment` sets `TTFA_IO_REALTIME` (an empty value:
 /// the flag decides). The README tells users the same about running several processes at once.
-package func ttfa(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) async throws -> Command {
-    try await command(ttfaExecutable, arguments, environment: ["TTFA_IO_REALTIME": "0"].merging(environment) { $1 },
-                      currentDirectory: currentDirectory)
+package func ttfa(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) async throws
+    -> Command
+{
+    try await command(
+        ttfaExecutable, arguments, environment: ["TTFA_IO_REALTIME": "0"].merging(environment) { $1 },
+        currentDirectory: currentDirectory)
 }
 
 /// Runs a program to its end, collecting its output.
-package func command(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) async throws -> Command {
+package func command(
+    _ executable: URL, _ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil
+) async throws -> Command {
     try await onDedicatedThread {
         let process = Process()
         process.executableURL = executable
@@ -73,7 +79,9 @@ package func command(_ executable: URL, _ arguments: [String], environment: [Str
         let o = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let e = errData.waitForValue()
-        return Command(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Command(
+            status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e, as: UTF8.self))
     }
 }
 
@@ -135,9 +143,12 @@ package final class ServeProcess: @unchecked Sendable {
             return String(decoding: line, as: UTF8.self)
         }
         guard text.hasPrefix("listening on http://127.0.0.1:") || text.hasPrefix("listening on https://127.0.0.1:"),
-              let port = Int(text.split(separator: ":").last ?? "") else {
+            let port = Int(text.split(separator: ":").last ?? "")
+        else {
             process.terminate()
-            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "unexpected first line from ttfa serve: \(text)"])
+            throw CocoaError(
+                .fileReadCorruptFile,
+                userInfo: [NSLocalizedDescriptionKey: "unexpected first line from ttfa serve: \(text)"])
         }
         self.port = port
     }

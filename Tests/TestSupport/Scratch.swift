@@ -30,8 +30,11 @@ package struct Scratch: Sendable {
 /// The lag budget is generous: these tests check behaviour, and parallel tests (or a build)
 /// on a 2-core machine can delay the replay; the lag rule itself is unit-tested.
 package func quickRun(_ scratch: Scratch, trials: Int = 2, extra: [String] = []) -> [String] {
-    ["run", "--trials", String(trials), "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database, "--profile", "instant",
-     "--link", "loopback", "--lag-budget-ms", "1000"] + extra
+    [
+        "run", "--trials", String(trials), "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database,
+        "--profile", "instant",
+        "--link", "loopback", "--lag-budget-ms", "1000",
+    ] + extra
 }
 
 /// 300 ms of a 200 Hz tone: short turns, enough for the Realtime 100 ms commit rule.
@@ -56,5 +59,7 @@ package func waitForTrials(_ count: Int, in database: String, timeout: Double = 
         if let stored, stored >= count { return }
         try await Task.sleep(for: .milliseconds(100))
     }
-    throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "fewer than \(count) trials stored within \(timeout) s in \(database)"])
+    throw CocoaError(
+        .fileReadUnknown,
+        userInfo: [NSLocalizedDescriptionKey: "fewer than \(count) trials stored within \(timeout) s in \(database)"])
 }

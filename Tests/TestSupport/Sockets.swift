@@ -10,7 +10,9 @@ private func listeningSocket() throws -> (fd: Int32, port: Int) {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let ok = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, length) == 0 && listen(sock, 16) == 0 && getsockname(sock, $0, &length) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(sock, $0, length) == 0 && listen(sock, 16) == 0 && getsockname(sock, $0, &length) == 0
+        }
     }
     guard ok else {
         close(sock)
@@ -39,7 +41,10 @@ package final class TCPTestServer: @unchecked Sendable {
                 let client = accept(sock, nil, nil)
                 guard client >= 0 else { return }
                 setNoDelay(client)
-                Thread { serve(client); close(client) }.start()
+                Thread {
+                    serve(client)
+                    close(client)
+                }.start()
             }
         }.start()
     }
@@ -80,7 +85,9 @@ package struct TCPClient: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let fd = fd
         let ok = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
         guard ok else {
             Glibc.close(fd)

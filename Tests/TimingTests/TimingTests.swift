@@ -1,10 +1,11 @@
-@testable import AccuracyBenchmark
 import Foundation
 import Replay
 import StorageSQLite
 import TestSupport
 import Testing
 import VoiceTransport
+
+@testable import AccuracyBenchmark
 
 /// What must measure time, run alone (`make test-timing`, after the parallel suite): every
 /// figure is judged against a baseline measured in the same run, interleaved with it, with a
@@ -31,7 +32,9 @@ struct TimingTests {
     func aShippedDialectFileMeasuresWhatTheBuiltInCodeMeasures(kind: TransportKind) async throws {
         let result = try await DialectAccuracy.compare(kind)
         print(result.figure.line)
-        #expect(result.file.values.count == 12 && result.builtInA.values.count == 12 && result.builtInB.values.count == 12, "every turn ok")
+        #expect(
+            result.file.values.count == 12 && result.builtInA.values.count == 12 && result.builtInB.values.count == 12,
+            "every turn ok")
         #expect(result.figure.withinTolerance, "\(result.figure.line)")
     }
 
@@ -51,10 +54,13 @@ struct TimingTests {
         let server = try await TestServer.get()
         let flag = transport == "websocket" ? "--ws-url" : "--sse-url"
         let kind = try #require(TransportKind(rawValue: transport))
-        func secondsToExit(url: String, afterTrials: Int) async throws -> (seconds: Double, status: Int32, stored: Int) {
+        func secondsToExit(url: String, afterTrials: Int) async throws -> (seconds: Double, status: Int32, stored: Int)
+        {
             let scratch = try Scratch()
-            let (process, _) = try launch(["run", "--transport", transport, flag, url, "--audio", scratch.audio, "--db", scratch.database,
-                                           "--trials", "50", "--warmup", "0", "--lag-budget-ms", "1000"])
+            let (process, _) = try launch([
+                "run", "--transport", transport, flag, url, "--audio", scratch.audio, "--db", scratch.database,
+                "--trials", "50", "--warmup", "0", "--lag-budget-ms", "1000",
+            ])
             if afterTrials > 0 {
                 try await waitForTrials(afterTrials, in: scratch.database)
             } else {
@@ -71,12 +77,18 @@ struct TimingTests {
         let baseline = try await secondsToExit(url: kind.referenceURL(on: server), afterTrials: 1)
         let silent = try SilentServer()
         defer { silent.stop() }
-        let hanging = try await secondsToExit(url: (kind == .websocket ? "wss" : "https") + "://127.0.0.1:\(silent.port)" + (kind == .websocket ? "/v1/realtime" : "/v1/chat/completions"),
-                                              afterTrials: 0)
-        print("Ctrl-C: \(transport) exited \(Figure.format(hanging.seconds)) s after it while connecting, \(Figure.format(baseline.seconds)) s mid-replay")
+        let hanging = try await secondsToExit(
+            url: (kind == .websocket ? "wss" : "https") + "://127.0.0.1:\(silent.port)"
+                + (kind == .websocket ? "/v1/realtime" : "/v1/chat/completions"),
+            afterTrials: 0)
+        print(
+            "Ctrl-C: \(transport) exited \(Figure.format(hanging.seconds)) s after it while connecting, \(Figure.format(baseline.seconds)) s mid-replay"
+        )
         #expect(baseline.status == 130 && hanging.status == 130)
         #expect(hanging.stored == 0, "the trial cut short is not stored")
-        #expect(hanging.seconds <= baseline.seconds + 1, "exited \(hanging.seconds) s after Ctrl-C, mid-replay \(baseline.seconds) s")
+        #expect(
+            hanging.seconds <= baseline.seconds + 1,
+            "exited \(hanging.seconds) s after Ctrl-C, mid-replay \(baseline.seconds) s")
     }
 
     /// Paced audio (a delta every 67 ms) on a clean link arrives one delta at a time: the run
@@ -85,12 +97,16 @@ struct TimingTests {
     @Test func aCleanLinkIsNotTakenForABufferingOne() async throws {
         let scratch = try Scratch()
         let paced = scratch.directory.appendingPathComponent("paced.yaml").path
-        try "name: paced\nfirst_audio_ms: 0\nanswer: {audio_ms: 1200, delta_ms: 100, real_time_factor: 1.5}\n".write(toFile: paced, atomically: true, encoding: .utf8)
+        try "name: paced\nfirst_audio_ms: 0\nanswer: {audio_ms: 1200, delta_ms: 100, real_time_factor: 1.5}\n".write(
+            toFile: paced, atomically: true, encoding: .utf8)
         func looksBuffered(_ link: String) async throws -> [String: Bool] {
-            let result = try await ttfa(["run", "--profile", paced, "--link", link, "--trials", "2", "--warmup", "0", "--audio", scratch.audio,
-                                         "--db", scratch.database, "--json", "--quiet", "--lag-budget-ms", "1000"])
+            let result = try await ttfa([
+                "run", "--profile", paced, "--link", link, "--trials", "2", "--warmup", "0", "--audio", scratch.audio,
+                "--db", scratch.database, "--json", "--quiet", "--lag-budget-ms", "1000",
+            ])
             #expect(result.status == 0, "\(result.stderr)")
-            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let summary = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             var out: [String: Bool] = [:]
             for t in try #require(summary["transports"] as? [[String: Any]]) {
                 print("\(link): \(t["transport"] ?? "") audio bursts p50 \(t["audio_bursts_p50"] ?? "")")

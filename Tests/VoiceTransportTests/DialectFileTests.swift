@@ -1,9 +1,11 @@
 import Foundation
 import Testing
+
 @testable import VoiceTransport
 
 /// The shipped dialect files, read from the source tree.
-let shippedDialects = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let shippedDialects = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
     .appendingPathComponent("Sources/Replay/Resources/dialects")
 
 func dialect(_ yaml: String) throws -> DialectFile {
@@ -11,7 +13,9 @@ func dialect(_ yaml: String) throws -> DialectFile {
 }
 
 /// A minimal valid SSE dialect with `events` replaced.
-func sseDialect(events: String, request: String = "request:\n  json: {audio: \"{{audio.wav.base64}}\"}\n") throws -> DialectFile {
+func sseDialect(events: String, request: String = "request:\n  json: {audio: \"{{audio.wav.base64}}\"}\n") throws
+    -> DialectFile
+{
     try dialect("name: t\ntransport: sse\n" + request + "events:\n" + events)
 }
 
@@ -47,75 +51,116 @@ struct DialectFileTests {
     // MARK: templates
 
     @Test func templatesKeepTheFilesKeyOrderAndTypeNumberPlaceholders() throws {
-        let file = try sseDialect(events: "  audio: {path: audio}\n", request: """
-            request:
-              json: {z: "{{audio.rate}}", a: "rate {{audio.rate}} \\"q\\"", m: "{{model}}", n: 1.5, b: true, x: null, l: [1, "{{turn}}"]}
-            defaults: {model: "gpt \\\\ x"}
+        let file = try sseDialect(
+            events: "  audio: {path: audio}\n",
+            request: """
+                request:
+                  json: {z: "{{audio.rate}}", a: "rate {{audio.rate}} \\"q\\"", m: "{{model}}", n: 1.5, b: true, x: null, l: [1, "{{turn}}"]}
+                defaults: {model: "gpt \\\\ x"}
 
-            """)
+                """)
         let dialect = try FileSSEDialect(file)
         let request = dialect.request(audio: [1, 0, 2, 0], turn: 7)
-        #expect(String(decoding: request.body, as: UTF8.self) == #"{"z":24000,"a":"rate 24000 \"q\"","m":"gpt \\ x","n":1.5,"b":true,"x":null,"l":[1,7]}"#)
+        #expect(
+            String(decoding: request.body, as: UTF8.self)
+                == #"{"z":24000,"a":"rate 24000 \"q\"","m":"gpt \\ x","n":1.5,"b":true,"x":null,"l":[1,7]}"#)
         #expect(request.headers.first == "Content-Type: application/json")
         #expect(request.method == "POST")
     }
 
     @Test func rawAndMultipartBodiesCarryTheWAVFile() throws {
-        let raw = try FileSSEDialect(try sseDialect(events: "  audio: {path: audio}\n", request: "request:\n  method: put\n  body: \"{{audio.wav}}\"\n"))
+        let raw = try FileSSEDialect(
+            try sseDialect(
+                events: "  audio: {path: audio}\n", request: "request:\n  method: put\n  body: \"{{audio.wav}}\"\n"))
         let pcm: [UInt8] = [1, 0, 2, 0, 3, 0]
         let request = raw.request(audio: pcm, turn: 1)
         #expect(request.method == "PUT" && request.headers.contains("Content-Type: audio/wav"))
         #expect(request.body == WAVContainer.encode(pcm, format: .pcm16At24k))
-        let multipart = try FileSSEDialect(try sseDialect(events: "  audio: {path: audio}\n", request: """
-            request:
-              multipart:
-                - {name: file, filename: speech.wav, value: "{{audio.wav}}"}
-                - {name: model, value: whisper-1}
+        let multipart = try FileSSEDialect(
+            try sseDialect(
+                events: "  audio: {path: audio}\n",
+                request: """
+                    request:
+                      multipart:
+                        - {name: file, filename: speech.wav, value: "{{audio.wav}}"}
+                        - {name: model, value: whisper-1}
 
-            """))
+                    """))
         let body = multipart.request(audio: pcm, turn: 1)
         let type = try #require(body.headers.first { $0.hasPrefix("Content-Type: multipart/form-data; boundary=") })
         let boundary = String(type.split(separator: "=").last!)
         let text = String(decoding: body.body, as: UTF8.self)
-        #expect(text.hasPrefix("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"speech.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF"))
+        #expect(
+            text.hasPrefix(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"speech.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF"
+            ))
         #expect(text.hasSuffix("name=\"model\"\r\n\r\nwhisper-1\r\n--\(boundary)--\r\n"))
     }
 
     @Test func headerValuesExpandFromTheEnvironmentAndAMissingVariableIsAnInputError() throws {
-        let file = try sseDialect(events: "  audio: {path: audio}\n", request: "request:\n  headers: {Authorization: \"Bearer $EDGE_TOKEN\"}\n  json: {a: \"{{audio.base64}}\"}\n")
+        let file = try sseDialect(
+            events: "  audio: {path: audio}\n",
+            request: "request:\n  headers: {Authorization: \"Bearer $EDGE_TOKEN\"}\n  json: {a: \"{{audio.base64}}\"}\n"
+        )
         let dialect = try FileSSEDialect(file, values: FileDialectValues(environment: ["EDGE_TOKEN": "s3cret"]))
         #expect(dialect.request(audio: [], turn: 1).headers.contains("Authorization: Bearer s3cret"))
         #expect(dialect.headerValues == ["Bearer s3cret"])
-        let error = #expect(throws: TransportError.self) { try FileSSEDialect(file, values: FileDialectValues(environment: [:])) }
+        let error = #expect(throws: TransportError.self) {
+            try FileSSEDialect(file, values: FileDialectValues(environment: [:]))
+        }
         #expect(error?.kind == .input && error?.message.contains("$EDGE_TOKEN is not set") == true)
     }
 
     // MARK: validation
 
-    @Test(arguments: [
-        ("name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents:\n  audio: {path: \"data..audio\"}\n",
-         "test.yaml:5: events.audio.path: bad JSON path"),
-        ("name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.mp3}}\"}}\nevents:\n  audio: {path: a}\n",
-         "request.json.a: unknown placeholder {{audio.mp3}}"),
-        ("name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents:\n  end: {event: done}\n",
-         "events.audio: missing: no rule says which events carry the audio"),
-        ("name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents:\n  audio: {path: a, rate: fast}\n",
-         "events.audio.rate: expected a whole number from 8000 to 48000, found \"fast\""),
-        ("name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents:\n  audio: [{path: a, sample_rate: 16000}]\n",
-         "events.audio[0].sample_rate: unknown key"),
-        ("name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents: [audio]\n",
-         "events: expected a mapping"),
-        ("name: x\ntransport: carrier-pigeon\nevents: {}\n", "transport: \"carrier-pigeon\": expected sse or websocket"),
-        ("transport: sse\n", "name: missing"),
-        ("name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.wav}}\"}}\nevents:\n  audio: {path: a}\n",
-         "request.json.a: {{audio.wav}} and {{audio.raw}} are bytes"),
-        ("name: x\ntransport: websocket\naudio: {json: {type: append}}\nevents:\n  binary: {rate: 16000}\n  end: {match: {type: done}}\n",
-         "audio: the audio message must carry the chunk"),
-        ("name: x\ntransport: websocket\naudio: {frame: binary}\nevents:\n  binary: {rate: 16000}\n",
-         "events.end: missing"),
-        ("name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents:\n  audio: {path: a}\n  end: {response_id: id}\n",
-         "events.end: matches every message"),
-    ] as [(String, String)])
+    @Test(
+        arguments: [
+            (
+                "name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents:\n  audio: {path: \"data..audio\"}\n",
+                "test.yaml:5: events.audio.path: bad JSON path"
+            ),
+            (
+                "name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.mp3}}\"}}\nevents:\n  audio: {path: a}\n",
+                "request.json.a: unknown placeholder {{audio.mp3}}"
+            ),
+            (
+                "name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents:\n  end: {event: done}\n",
+                "events.audio: missing: no rule says which events carry the audio"
+            ),
+            (
+                "name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents:\n  audio: {path: a, rate: fast}\n",
+                "events.audio.rate: expected a whole number from 8000 to 48000, found \"fast\""
+            ),
+            (
+                "name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents:\n  audio: [{path: a, sample_rate: 16000}]\n",
+                "events.audio[0].sample_rate: unknown key"
+            ),
+            (
+                "name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents: [audio]\n",
+                "events: expected a mapping"
+            ),
+            (
+                "name: x\ntransport: carrier-pigeon\nevents: {}\n",
+                "transport: \"carrier-pigeon\": expected sse or websocket"
+            ),
+            ("transport: sse\n", "name: missing"),
+            (
+                "name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.wav}}\"}}\nevents:\n  audio: {path: a}\n",
+                "request.json.a: {{audio.wav}} and {{audio.raw}} are bytes"
+            ),
+            (
+                "name: x\ntransport: websocket\naudio: {json: {type: append}}\nevents:\n  binary: {rate: 16000}\n  end: {match: {type: done}}\n",
+                "audio: the audio message must carry the chunk"
+            ),
+            (
+                "name: x\ntransport: websocket\naudio: {frame: binary}\nevents:\n  binary: {rate: 16000}\n",
+                "events.end: missing"
+            ),
+            (
+                "name: x\ntransport: sse\nrequest: {json: {a: \"{{audio.base64}}\"}}\nevents:\n  audio: {path: a}\n  end: {response_id: id}\n",
+                "events.end: matches every message"
+            ),
+        ] as [(String, String)])
     func aMalformedDialectNamesTheFieldAndWhatToDo(yaml: String, mentions: String) {
         let error = #expect(throws: DialectFileError.self) { try dialect(yaml) }
         #expect(error?.description.contains(mentions) == true, "\(error?.description ?? "no error")")
@@ -132,13 +177,18 @@ struct DialectFileTests {
     // MARK: the built-in dialects as files
 
     @Test func theChatCompletionsFileSendsTheBuiltInRequestByteForByte() throws {
-        let file = try DialectFile(contentsOf: shippedDialects.appendingPathComponent("openai-chat-completions.yaml").path)
+        let file = try DialectFile(
+            contentsOf: shippedDialects.appendingPathComponent("openai-chat-completions.yaml").path)
         let pcm = (0..<4800).map { UInt8(truncatingIfNeeded: $0 * 7) }
         let fromFile = try FileSSEDialect(file).request(audio: pcm, turn: 3)
         let builtIn = ChatCompletionsDialect().request(audio: pcm, turn: 3)
         #expect(fromFile == builtIn)
-        let other = try FileSSEDialect(file, values: FileDialectValues(model: "gpt-audio-mini", voice: "verse")).request(audio: pcm, turn: 3)
-        #expect(other == ChatCompletionsDialect(options: .init(model: "gpt-audio-mini", voice: "verse")).request(audio: pcm, turn: 3))
+        let other = try FileSSEDialect(file, values: FileDialectValues(model: "gpt-audio-mini", voice: "verse"))
+            .request(audio: pcm, turn: 3)
+        #expect(
+            other
+                == ChatCompletionsDialect(options: .init(model: "gpt-audio-mini", voice: "verse")).request(
+                    audio: pcm, turn: 3))
     }
 
     @Test func theRealtimeFileSendsTheBuiltInMessagesByteForByte() throws {
@@ -149,7 +199,9 @@ struct DialectFileTests {
         #expect(fromFile.audioMessage([1, 2, 3, 4], turn: 2) == builtIn.audioMessage([1, 2, 3, 4], turn: 2))
         #expect(fromFile.endOfSpeechMessages(turn: 9) == builtIn.endOfSpeechMessages(turn: 9))
         let ack = try #require(fromFile.setupAcknowledgement)
-        #expect(ack(#"{"type":"session.updated","session":{}}"#) && ack(#"{"type":"error","error":{}}"#) && !ack(#"{"type":"session.created"}"#))
+        #expect(
+            ack(#"{"type":"session.updated","session":{}}"#) && ack(#"{"type":"error","error":{}}"#)
+                && !ack(#"{"type":"session.created"}"#))
     }
 
     // MARK: audio formats
@@ -203,12 +255,12 @@ struct DialectFileTests {
 @Suite("Dialect interpreter: what counts as the turn's audio")
 struct DialectInterpreterTests {
     let edge = """
-        started: {event: start, response_id: id}
-        audio: {event: audio, path: audio, encoding: pcm16, rate: 16000, response_id: id}
-        transcript: {event: text, path: text}
-        error: {event: error, message: message, code: code}
-        end: {event: done, response_id: id}
-      """
+          started: {event: start, response_id: id}
+          audio: {event: audio, path: audio, encoding: pcm16, rate: 16000, response_id: id}
+          transcript: {event: text, path: text}
+          error: {event: error, message: message, code: code}
+          end: {event: done, response_id: id}
+        """
 
     func run(_ file: DialectFile, _ events: [TransportEvent]) -> [TransportEvent] {
         var interpreter = DialectInterpreter(file)
@@ -234,17 +286,22 @@ struct DialectInterpreterTests {
     }
 
     @Test func namedEventsMapToAudioTranscriptAndTheEnd() throws {
-        let file = try sseDialect(events: edge.split(separator: "\n").map { "  " + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\n") + "\n")
-        let out = run(file, [
-            .speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0),
-            sse("start", #"{"id":"r1"}"#),
-            sse("text", #"{"id":"r1","text":"Hi"}"#),
-            sse("audio", #"{"id":"r1","audio":"\#(Data(repeating: 0, count: 3200).base64EncodedString())"}"#),
-            sse("audio", #"{"id":"r2","audio":"AAAA"}"#),
-            sse("done", #"{"id":"r1"}"#),
-        ])
-        #expect(words(out) == ["started(r1)", "transcript(Hi)", "audio(4800,r1)", "anomaly", "done(r1)", "turnEnd"],
-                "100 ms at 16 kHz counts as 4800 bytes of 24 kHz PCM16; another answer's audio is an anomaly")
+        let file = try sseDialect(
+            events: edge.split(separator: "\n").map { "  " + $0.trimmingCharacters(in: .whitespaces) }.joined(
+                separator: "\n") + "\n")
+        let out = run(
+            file,
+            [
+                .speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0),
+                sse("start", #"{"id":"r1"}"#),
+                sse("text", #"{"id":"r1","text":"Hi"}"#),
+                sse("audio", #"{"id":"r1","audio":"\#(Data(repeating: 0, count: 3200).base64EncodedString())"}"#),
+                sse("audio", #"{"id":"r2","audio":"AAAA"}"#),
+                sse("done", #"{"id":"r1"}"#),
+            ])
+        #expect(
+            words(out) == ["started(r1)", "transcript(Hi)", "audio(4800,r1)", "anomaly", "done(r1)", "turnEnd"],
+            "100 ms at 16 kHz counts as 4800 bytes of 24 kHz PCM16; another answer's audio is an anomaly")
         #expect(out.contains { if case .anomaly(let text) = $0 { text.contains("r2") } else { false } })
     }
 
@@ -257,34 +314,50 @@ struct DialectInterpreterTests {
 
     @Test func aDialectThatNeverMatchesEndsAsNoAudioListingTheEventsItSaw() throws {
         let file = try sseDialect(events: "  audio: {event: audio, path: audio}\n  end: {event: done}\n")
-        let out = run(file, [
-            .speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0),
-            sse("chunk", #"{"audio":"AAAA"}"#), sse("chunk", #"{"audio":"AAAA"}"#),
-            sse(#"{"type":"response.created"}"#), sse("[DONE]"),
-            .transferEnd(CurlTimes.zero, nil),
-        ])
-        guard case .failure(let error) = out.last else { Issue.record("no failure: \(out)"); return }
+        let out = run(
+            file,
+            [
+                .speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0),
+                sse("chunk", #"{"audio":"AAAA"}"#), sse("chunk", #"{"audio":"AAAA"}"#),
+                sse(#"{"type":"response.created"}"#), sse("[DONE]"),
+                .transferEnd(CurlTimes.zero, nil),
+            ])
+        guard case .failure(let error) = out.last else {
+            Issue.record("no failure: \(out)")
+            return
+        }
         #expect(error.kind == .noAudio)
-        #expect(error.message.contains("chunk ×2") && error.message.contains("response.created ×1") && error.message.contains("\"[DONE]\" ×1"), "\(error.message)")
+        #expect(
+            error.message.contains("chunk ×2") && error.message.contains("response.created ×1")
+                && error.message.contains("\"[DONE]\" ×1"), "\(error.message)")
         #expect(error.message.contains("event \"audio\", path audio"))
     }
 
     @Test func wavAndMuLawPayloadsCountTheirDuration() throws {
-        let file = try sseDialect(events: "  audio:\n    - {event: wav, path: a, encoding: wav}\n    - {event: ulaw, path: a, encoding: mulaw, rate: 8000}\n")
+        let file = try sseDialect(
+            events:
+                "  audio:\n    - {event: wav, path: a, encoding: wav}\n    - {event: ulaw, path: a, encoding: mulaw, rate: 8000}\n"
+        )
         let wav = WAVContainer.encode([UInt8](repeating: 0, count: 1600), format: AudioFormat(.pcm16, rate: 8_000))
-        let out = run(file, [
-            .speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0),
-            sse("wav", #"{"a":"\#(Data(wav).base64EncodedString())"}"#),
-            sse("ulaw", #"{"a":"\#(Data(repeating: 0xFF, count: 800).base64EncodedString())"}"#),
-            sse("wav", #"{"a":"bm90IGEgd2F2"}"#),
-        ])
+        let out = run(
+            file,
+            [
+                .speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0),
+                sse("wav", #"{"a":"\#(Data(wav).base64EncodedString())"}"#),
+                sse("ulaw", #"{"a":"\#(Data(repeating: 0xFF, count: 800).base64EncodedString())"}"#),
+                sse("wav", #"{"a":"bm90IGEgd2F2"}"#),
+            ])
         #expect(words(Array(out.prefix(2))) == ["audio(4800,-)", "audio(4800,-)"], "100 ms each")
-        guard case .failure(let error) = out.last else { Issue.record("\(out)"); return }
+        guard case .failure(let error) = out.last else {
+            Issue.record("\(out)")
+            return
+        }
         #expect(error.kind == .protocol && error.message.contains("WAV"))
     }
 
     @Test func binaryWebSocketFramesAreAudioInTheDeclaredFormat() throws {
-        let file = try dialect("""
+        let file = try dialect(
+            """
             name: b
             transport: websocket
             audio: {frame: binary}
@@ -294,12 +367,14 @@ struct DialectInterpreterTests {
               error: {match: {type: error}, message: message, fatal: false}
               end: {match: {type: response.end}}
             """)
-        let out = run(file, [
-            .speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0),
-            .webSocketMessage(.binary([UInt8](repeating: 0, count: 3200))),
-            .webSocketMessage(.text(#"{"type":"error","message":"slow down"}"#)),
-            .webSocketMessage(.text(#"{"type":"response.end"}"#)),
-        ])
+        let out = run(
+            file,
+            [
+                .speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0),
+                .webSocketMessage(.binary([UInt8](repeating: 0, count: 3200))),
+                .webSocketMessage(.text(#"{"type":"error","message":"slow down"}"#)),
+                .webSocketMessage(.text(#"{"type":"response.end"}"#)),
+            ])
         #expect(words(out) == ["audio(4800,-)", "serverError(slow down,-)", "turnEnd"])
         let ws = try FileWebSocketDialect(file)
         #expect(ws.audioMessage([9, 9], turn: 1) == .binary([9, 9]))
@@ -307,10 +382,16 @@ struct DialectInterpreterTests {
     }
 
     @Test func aFatalErrorEventFailsTheTurnWithTheServersMessage() throws {
-        let file = try sseDialect(events: "  audio: {path: audio}\n  error: {has: error, message: error.message, code: error.code}\n")
-        let out = run(file, [.speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0), sse(#"{"error":{"message":"quota","code":"429"}}"#)])
+        let file = try sseDialect(
+            events: "  audio: {path: audio}\n  error: {has: error, message: error.message, code: error.code}\n")
+        let out = run(
+            file,
+            [.speechEnd(scheduled: 0, lagNs: 0, blockedNs: 0), sse(#"{"error":{"message":"quota","code":"429"}}"#)])
         #expect(words(out) == ["serverError(quota,429)", "failure(server_error)"])
-        guard case .failure(let error) = out.last else { Issue.record("\(out)"); return }
+        guard case .failure(let error) = out.last else {
+            Issue.record("\(out)")
+            return
+        }
         #expect(error.kind == .serverError && error.message.contains("quota"))
     }
 }

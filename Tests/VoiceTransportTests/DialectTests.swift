@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VoiceTransport
 
 @Suite("OpenAI Realtime dialect")
@@ -67,31 +68,34 @@ struct RealtimeDialectTests {
     @Test func audioOfAnotherResponseIsAnAnomalyNeverTheTurnsAudio() {
         let events = interpret([
             created,
-            delta("r0"),                    // a late delta of the previous answer, before this one starts
+            delta("r0"),  // a late delta of the previous answer, before this one starts
             responseCreated("r1"),
-            delta("r0"),                    // …and during it
+            delta("r0"),  // …and during it
             delta("r1"),
-            done("r0"),                     // someone else's end is not this turn's end
+            done("r0"),  // someone else's end is not this turn's end
             done("r1"),
         ])
         #expect(kinds(events) == ["anomaly", "response(r1)", "anomaly", "audio(4)", "turnEnd"])
     }
 
     @Test func audioBeforeTheEndOfSpeechIsNeverCounted() {
-        let events = interpret([
-            created,
-            responseCreated("early", turn: nil),  // a response nobody asked for, while the user speaks
-            delta("early"),
-            done("early"),
-            responseCreated("r1"),
-            delta("r1"),
-            done("r1"),
-        ], speechEndAfter: 4)
+        let events = interpret(
+            [
+                created,
+                responseCreated("early", turn: nil),  // a response nobody asked for, while the user speaks
+                delta("early"),
+                done("early"),
+                responseCreated("r1"),
+                delta("r1"),
+                done("r1"),
+            ], speechEndAfter: 4)
         #expect(kinds(events) == ["anomaly", "anomaly", "response(r1)", "audio(4)", "turnEnd"])
     }
 
     @Test func aResponseTaggedForAnotherTurnIsNotThisTurns() {
-        let events = interpret([created, responseCreated("r7", turn: 7), delta("r7"), responseCreated("r1"), delta("r1"), done("r1")])
+        let events = interpret([
+            created, responseCreated("r7", turn: 7), delta("r7"), responseCreated("r1"), delta("r1"), done("r1"),
+        ])
         #expect(kinds(events) == ["anomaly", "anomaly", "response(r1)", "audio(4)", "turnEnd"])
     }
 
@@ -100,35 +104,54 @@ struct RealtimeDialectTests {
         dialect.beginTurn(1)
         _ = interpret([created, responseCreated("r1"), delta("r1"), done("r1")], dialect: &dialect)
         dialect.beginTurn(2)
-        let second = interpret([delta("r1"), responseCreated("r2", turn: 2), delta("r2"), done("r2")], speechEndAfter: 0, dialect: &dialect)
+        let second = interpret(
+            [delta("r1"), responseCreated("r2", turn: 2), delta("r2"), done("r2")], speechEndAfter: 0, dialect: &dialect
+        )
         #expect(kinds(second) == ["anomaly", "response(r2)", "audio(4)", "turnEnd"])
     }
 
     @Test func cleanupDeletesTheTurnsItemsAndWaitsForEveryConfirmation() throws {
         var dialect = RealtimeDialect()
         dialect.beginTurn(1)
-        _ = interpret([
-            created,
-            #"{"type":"input_audio_buffer.committed","item_id":"user1"}"#,
-            responseCreated("r1"),
-            #"{"type":"response.output_item.added","response_id":"r1","item":{"id":"answer1"}}"#,
-            delta("r1"),
-            done("r1"),
-        ], dialect: &dialect)
+        _ = interpret(
+            [
+                created,
+                #"{"type":"input_audio_buffer.committed","item_id":"user1"}"#,
+                responseCreated("r1"),
+                #"{"type":"response.output_item.added","response_id":"r1","item":{"id":"answer1"}}"#,
+                delta("r1"),
+                done("r1"),
+            ], dialect: &dialect)
         let messages = dialect.cleanupMessages()
-        let ids = try messages.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let ids = try messages.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
         #expect(ids.map { $0["type"] as? String } == ["conversation.item.delete", "conversation.item.delete"])
         #expect(Set(ids.compactMap { $0["item_id"] as? String }) == ["user1", "answer1"])
-        #expect(kinds(dialect.interpret(.webSocketMessage(.text(#"{"type":"conversation.item.deleted","item_id":"user1"}"#)))) == [])
-        #expect(kinds(dialect.interpret(.webSocketMessage(.text(#"{"type":"conversation.item.deleted","item_id":"answer1"}"#)))) == ["cleared(true)"])
+        #expect(
+            kinds(
+                dialect.interpret(.webSocketMessage(.text(#"{"type":"conversation.item.deleted","item_id":"user1"}"#))))
+                == [])
+        #expect(
+            kinds(
+                dialect.interpret(
+                    .webSocketMessage(.text(#"{"type":"conversation.item.deleted","item_id":"answer1"}"#)))) == [
+                    "cleared(true)"
+                ])
     }
 
     @Test func aRefusedDeletionIsReported() {
         var dialect = RealtimeDialect()
         dialect.beginTurn(1)
-        _ = interpret([created, #"{"type":"input_audio_buffer.committed","item_id":"u"}"#, responseCreated("r1"), delta("r1"), done("r1")], dialect: &dialect)
+        _ = interpret(
+            [
+                created, #"{"type":"input_audio_buffer.committed","item_id":"u"}"#, responseCreated("r1"), delta("r1"),
+                done("r1"),
+            ], dialect: &dialect)
         _ = dialect.cleanupMessages()
-        #expect(kinds(dialect.interpret(.webSocketMessage(.text(#"{"type":"error","error":{"message":"no such item"}}"#)))) == ["cleared(false)"])
+        #expect(
+            kinds(dialect.interpret(.webSocketMessage(.text(#"{"type":"error","error":{"message":"no such item"}}"#))))
+                == ["cleared(false)"])
     }
 
     @Test func failedResponseIsAServerError() {
@@ -146,7 +169,10 @@ struct RealtimeDialectTests {
 
     @Test func anEchoServerIsRecognised() {
         let events = interpret([#"{"type":"session.update","session":{}}"#], speechEndAfter: 5)
-        guard case .failure(let error) = events.first else { Issue.record("no failure"); return }
+        guard case .failure(let error) = events.first else {
+            Issue.record("no failure")
+            return
+        }
         #expect(error.kind == .protocol && error.message.contains("echo"))
     }
 
@@ -155,13 +181,15 @@ struct RealtimeDialectTests {
         dialect.beginTurn(1)
         _ = dialect.interpret(.webSocketMessage(.text(created)))
         _ = dialect.interpret(Self.speechEnd)
-        _ = dialect.interpret(.webSocketMessage(.text(#"{"type":"error","error":{"message":"invalid key","code":"invalid_api_key"}}"#)))
+        _ = dialect.interpret(
+            .webSocketMessage(.text(#"{"type":"error","error":{"message":"invalid key","code":"invalid_api_key"}}"#)))
         let events = dialect.interpret(.webSocketClose(code: 3000, reason: "", by: .server))
         #expect(kinds(events) == ["failure(server_error)"])
     }
 
     @Test func clientMessagesAreWhatTheAPIExpects() throws {
-        let update = try #require(try JSONSerialization.jsonObject(with: Data(RealtimeDialect().sessionUpdate().utf8)) as? [String: Any])
+        let update = try #require(
+            try JSONSerialization.jsonObject(with: Data(RealtimeDialect().sessionUpdate().utf8)) as? [String: Any])
         #expect(update["type"] as? String == "session.update")
         let session = try #require(update["session"] as? [String: Any])
         #expect(session["type"] as? String == "realtime")
@@ -169,15 +197,20 @@ struct RealtimeDialectTests {
         let input = try #require(audio["input"] as? [String: Any])
         #expect((input["format"] as? [String: Any])?["rate"] as? Int == 24000)
         #expect(input["turn_detection"] is NSNull)
-        let append = try #require(try JSONSerialization.jsonObject(with: Data(RealtimeDialect.append(pcm: [1, 2, 3]).utf8)) as? [String: Any])
+        let append = try #require(
+            try JSONSerialization.jsonObject(with: Data(RealtimeDialect.append(pcm: [1, 2, 3]).utf8)) as? [String: Any])
         #expect(append["type"] as? String == "input_audio_buffer.append")
         #expect(append["audio"] as? String == "AQID")
-        let create = try #require(try JSONSerialization.jsonObject(with: Data(RealtimeDialect.responseCreate(turn: 12).utf8)) as? [String: Any])
+        let create = try #require(
+            try JSONSerialization.jsonObject(with: Data(RealtimeDialect.responseCreate(turn: 12).utf8))
+                as? [String: Any])
         #expect(create["type"] as? String == "response.create")
         #expect(((create["response"] as? [String: Any])?["metadata"] as? [String: String]) == ["ttfa_turn": "12"])
         #expect(RealtimeDialect.isSessionAcknowledgement(#"{"type":"session.updated","session":{}}"#))
         #expect(RealtimeDialect.isSessionAcknowledgement(#"{"type":"error","error":{}}"#))
-        #expect(!RealtimeDialect.isSessionAcknowledgement(#"{"type":"session.created","session":{"note":"session.updated"}}"#))
+        #expect(
+            !RealtimeDialect.isSessionAcknowledgement(
+                #"{"type":"session.created","session":{"note":"session.updated"}}"#))
     }
 }
 
@@ -205,7 +238,10 @@ struct ChatCompletionsDialectTests {
             "[DONE]",
         ])
         #expect(events.filter(isAudio).count == 1)
-        guard case .transcript = events.first, case .turnEnd = events.last else { Issue.record("order: \(events)"); return }
+        guard case .transcript = events.first, case .turnEnd = events.last else {
+            Issue.record("order: \(events)")
+            return
+        }
     }
 
     @Test func theStreamsIdNamesTheAnswerAndItsAudio() {
@@ -214,7 +250,8 @@ struct ChatCompletionsDialectTests {
             #"{"id":"chatcmpl-1","choices":[{"index":0,"delta":{"audio":{"data":"AAAA"}}}]}"#,
             "[DONE]",
         ])
-        guard case .responseStarted(let id) = events.first, case .audio(3, let response) = events.dropFirst().first else {
+        guard case .responseStarted(let id) = events.first, case .audio(3, let response) = events.dropFirst().first
+        else {
             Issue.record("\(events)")
             return
         }
@@ -223,19 +260,28 @@ struct ChatCompletionsDialectTests {
 
     @Test func missingDoneIsAClosedStream() {
         let events = run([#"{"choices":[]}"#], end: true)
-        guard case .failure(let error) = events.last else { Issue.record("no failure"); return }
+        guard case .failure(let error) = events.last else {
+            Issue.record("no failure")
+            return
+        }
         #expect(error.kind == .closed)
     }
 
     @Test func errorChunkIsAServerError() {
         let events = run([#"{"error":{"message":"overloaded","type":"server_error"}}"#])
-        guard case .failure(let error) = events.last else { Issue.record("no failure"); return }
+        guard case .failure(let error) = events.last else {
+            Issue.record("no failure")
+            return
+        }
         #expect(error.kind == .serverError && error.message.contains("overloaded"))
     }
 
     @Test func otherJSONIsTheWrongDialect() {
         let events = run([#"{"type":"response.created"}"#])
-        guard case .failure(let error) = events.last else { Issue.record("no failure"); return }
+        guard case .failure(let error) = events.last else {
+            Issue.record("no failure")
+            return
+        }
         #expect(error.kind == .protocol)
     }
 
@@ -265,7 +311,8 @@ struct SecretRedactorTests {
     }
 
     @Test func credentialQueryParametersAndPasswordsAreMasked() {
-        let url = SecretRedactor().redactURL("wss://user:pw@example.com/v1/realtime?model=gpt&api_key=abc&Access-Token=def&sig=x")
+        let url = SecretRedactor().redactURL(
+            "wss://user:pw@example.com/v1/realtime?model=gpt&api_key=abc&Access-Token=def&sig=x")
         #expect(url.contains("model=gpt"))
         #expect(!url.contains("abc") && !url.contains("def") && !url.contains(":pw@"))
         #expect(url.contains("api_key=***") && url.contains("Access-Token=***"))
@@ -274,8 +321,9 @@ struct SecretRedactorTests {
     @Test func urlCredentialsAreMaskedWhereverTheyTurnUp() {
         var redactor = SecretRedactor()
         redactor.addCredentials(fromURL: "https://u:hunter22@example.com/x?model=m&api_key=key-123456&token=tok-abcdef")
-        #expect(redactor.redact("Incorrect API key provided: key-123456 (token tok-abcdef, password hunter22)")
-            == "Incorrect API key provided: *** (token ***, password ***)")
+        #expect(
+            redactor.redact("Incorrect API key provided: key-123456 (token tok-abcdef, password hunter22)")
+                == "Incorrect API key provided: *** (token ***, password ***)")
         #expect(redactor.redact("model m") == "model m")
     }
 
@@ -294,9 +342,13 @@ struct SecretRedactorTests {
 @Suite("Failure messages")
 struct FailureMessageTests {
     @Test func aTLSFailureNamesTheCertificateProblemAndTheOptionsThatFixIt() {
-        let error = CurlEasy.CurlError(code: 60, message: "SSL certificate problem: self-signed certificate", kind: .tls)
+        let error = CurlEasy.CurlError(
+            code: 60, message: "SSL certificate problem: self-signed certificate", kind: .tls)
         let text = error.explained("could not connect to wss://example.test/v1/realtime")
-        #expect(text.hasPrefix("could not connect to wss://example.test/v1/realtime: SSL certificate problem: self-signed certificate."))
+        #expect(
+            text.hasPrefix(
+                "could not connect to wss://example.test/v1/realtime: SSL certificate problem: self-signed certificate."
+            ))
         #expect(text.contains("--cacert FILE") && text.contains("--insecure"))
     }
 

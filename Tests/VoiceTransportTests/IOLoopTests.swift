@@ -1,10 +1,12 @@
+import CCurl
 import Foundation
 import Synchronization
-import CCurl
 import Testing
+
 @testable import VoiceTransport
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP listener on 127.0.0.1 that accepts every connection, writes `greeting` to it and never
@@ -22,9 +24,13 @@ private final class Listener: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listening, $0, length) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listening, $0, length) }
+        }
         guard bound == 0, listen(listening, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listening, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listening, $0, &length) }
+        }
         fd = listening
         port = UInt16(bigEndian: address.sin_port)
         Thread { [self] in
@@ -40,7 +46,7 @@ private final class Listener: @unchecked Sendable {
     deinit {
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)
-        lock.withLock { accepted.forEach { close($0) } }
+        lock.withLock { for socket in accepted { close(socket) } }
     }
 }
 
@@ -48,7 +54,9 @@ private final class Listener: @unchecked Sendable {
 private func localPort(_ fd: Int32) -> UInt16? {
     var address = sockaddr_in()
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let result = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    let result = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
     return result == 0 ? UInt16(bigEndian: address.sin_port) : nil
 }
 
@@ -129,7 +137,9 @@ struct IOLoopTests {
         #expect(scenario.done.wait(timeout: .now() + 10) == .success, "the scenario finished")
         #expect(scenario.connectError == nil)
         let before = try #require(scenario.portBefore, "the connect-only socket was open")
-        #expect(scenario.portAfter == before, "the same connection is still on its descriptor after another transfer connected")
+        #expect(
+            scenario.portAfter == before,
+            "the same connection is still on its descriptor after another transfer connected")
         withExtendedLifetime(listener) {}
     }
 }

@@ -1,11 +1,17 @@
 import Foundation
 import Testing
+
 @testable import VoiceTransport
 
 @Suite("WAV recordings")
 struct RecordingTests {
-    static func wav(format: UInt16 = 1, channels: UInt16 = 1, rate: UInt32 = 24_000, bits: UInt16 = 16, pcm: [UInt8] = [1, 0, 2, 0], dataSize: UInt32? = nil, extraChunk: Bool = false) -> [UInt8] {
-        func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+    static func wav(
+        format: UInt16 = 1, channels: UInt16 = 1, rate: UInt32 = 24_000, bits: UInt16 = 16,
+        pcm: [UInt8] = [1, 0, 2, 0], dataSize: UInt32? = nil, extraChunk: Bool = false
+    ) -> [UInt8] {
+        func le32(_ v: UInt32) -> [UInt8] {
+            [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
+        }
         func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
         var fmt = Array("fmt ".utf8) + le32(16) + le16(format) + le16(channels) + le32(rate)
         fmt += le32(rate * UInt32(channels) * UInt32(bits / 8)) + le16(channels * bits / 8) + le16(bits)
@@ -24,17 +30,18 @@ struct RecordingTests {
         #expect(try WAVFile.decode(WAVFile.encode(pcm: pcm), name: "x") == pcm)
     }
 
-    @Test(arguments: [
-        (Self.wav(rate: 16_000), "16000 Hz, not 24000 Hz"),
-        (Self.wav(channels: 2), "2 channels, not mono"),
-        (Self.wav(bits: 8), "8-bit samples, not 16-bit"),
-        (Self.wav(format: 3, bits: 32), "encoding is 32-bit float, not PCM"),
-        (Self.wav(dataSize: 1000), "truncated"),
-        (Self.wav(pcm: []), "holds no audio"),
-        (Array("ID3\u{3}mp3 data here".utf8), "not a WAV file"),
-        ([], "the file is empty"),
-        (Array(Self.wav().prefix(20)), "truncated fmt chunk"),
-    ] as [([UInt8], String)])
+    @Test(
+        arguments: [
+            (Self.wav(rate: 16_000), "16000 Hz, not 24000 Hz"),
+            (Self.wav(channels: 2), "2 channels, not mono"),
+            (Self.wav(bits: 8), "8-bit samples, not 16-bit"),
+            (Self.wav(format: 3, bits: 32), "encoding is 32-bit float, not PCM"),
+            (Self.wav(dataSize: 1000), "truncated"),
+            (Self.wav(pcm: []), "holds no audio"),
+            (Array("ID3\u{3}mp3 data here".utf8), "not a WAV file"),
+            ([], "the file is empty"),
+            (Array(Self.wav().prefix(20)), "truncated fmt chunk"),
+        ] as [([UInt8], String)])
     func unusableFilesAreInputErrorsThatSayWhatIsWrong(bytes: [UInt8], expected: String) {
         #expect {
             try WAVFile.decode(bytes, name: "speech.wav")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VoiceTransport
 
 struct SSEVector: Decodable, CustomTestStringConvertible, Sendable {
@@ -43,7 +44,9 @@ struct SSEVectorTests {
         let bytes = [UInt8](hex: vector.input_hex)
         for feeding in Feeding.allCases {
             let (events, parser) = try parse(feeding.pieces(bytes, splits: vector.chunks))
-            let got = events.map { SSEVector.Expected(type: $0.type, data: $0.data, id: $0.lastEventID, retry: $0.retry) }
+            let got = events.map {
+                SSEVector.Expected(type: $0.type, data: $0.data, id: $0.lastEventID, retry: $0.retry)
+            }
             #expect(got.map(\.type) == vector.expected.map(\.type), "\(feeding)")
             #expect(got.map(\.data) == vector.expected.map(\.data), "\(feeding)")
             #expect(got.map(\.id) == vector.expected.map(\.id), "\(feeding)")

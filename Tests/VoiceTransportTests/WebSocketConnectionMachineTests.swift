@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VoiceTransport
 
 /// The connection's life without a socket: every event and every time is given.
@@ -7,17 +8,21 @@ struct WebSocketConnectionMachineTests {
     static let second: Int64 = 1_000_000_000
     static let key = "dGhlIHNhbXBsZSBub25jZQ=="
 
-    static func machine(acknowledges: (@Sendable (String) -> Bool)? = { $0.contains("session.updated") }) -> WebSocketConnectionMachine {
-        WebSocketConnectionMachine(endpoint: "wss://example.test/v1/realtime", host: "example.test", target: "/v1/realtime?model=m",
-                                   headers: [("Authorization", "Bearer sk-x")], connectTimeout: 10 * second, acknowledges: acknowledges,
-                                   handshake: WebSocketHandshake(key: key))
+    static func machine(acknowledges: (@Sendable (String) -> Bool)? = { $0.contains("session.updated") })
+        -> WebSocketConnectionMachine
+    {
+        WebSocketConnectionMachine(
+            endpoint: "wss://example.test/v1/realtime", host: "example.test", target: "/v1/realtime?model=m",
+            headers: [("Authorization", "Bearer sk-x")], connectTimeout: 10 * second, acknowledges: acknowledges,
+            handshake: WebSocketHandshake(key: key))
     }
 
     static func answer(_ head: String, body: String = "") -> ArraySlice<UInt8> {
         ArraySlice(Array((head.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n\r\n" + body).utf8))
     }
 
-    static let switching = answer("""
+    static let switching = answer(
+        """
         HTTP/1.1 101 Switching Protocols
         Upgrade: websocket
         Connection: Upgrade
@@ -29,10 +34,15 @@ struct WebSocketConnectionMachineTests {
         let actions = m.handle(.connected(at: 100))
         #expect(m.phase == .upgrading)
         #expect(actions.first == .wake(at: 100 + 10 * Self.second))
-        guard case .sendUpgradeRequest(let bytes) = actions.last else { Issue.record("no upgrade request: \(actions)"); return }
+        guard case .sendUpgradeRequest(let bytes) = actions.last else {
+            Issue.record("no upgrade request: \(actions)")
+            return
+        }
         let request = String(decoding: bytes, as: UTF8.self)
         #expect(request.hasPrefix("GET /v1/realtime?model=m HTTP/1.1\r\nHost: example.test\r\n"))
-        #expect(request.contains("Sec-WebSocket-Key: \(Self.key)\r\n") && request.contains("Authorization: Bearer sk-x\r\n"))
+        #expect(
+            request.contains("Sec-WebSocket-Key: \(Self.key)\r\n") && request.contains("Authorization: Bearer sk-x\r\n")
+        )
     }
 
     @Test func anAcceptedUpgradeSendsTheSetUpAndWaitsForItsAcknowledgement() {
@@ -87,19 +97,31 @@ struct WebSocketConnectionMachineTests {
         _ = m.handle(.connected(at: 0))
         #expect(m.handle(.tick(at: 10 * Self.second - 1)).isEmpty)
         let actions = m.handle(.tick(at: 10 * Self.second))
-        guard case .fail(.timeout, let message, _) = actions.first else { Issue.record("\(actions)"); return }
+        guard case .fail(.timeout, let message, _) = actions.first else {
+            Issue.record("\(actions)")
+            return
+        }
         #expect(message.contains("no answer from wss://example.test/v1/realtime within 10 s"))
         #expect(m.phase == .over)
     }
 
-    @Test(arguments: [(401, ErrorKind.httpStatus), (403, .httpStatus), (429, .httpStatus), (503, .httpStatus), (200, .handshake), (404, .handshake)])
+    @Test(arguments: [
+        (401, ErrorKind.httpStatus), (403, .httpStatus), (429, .httpStatus), (503, .httpStatus), (200, .handshake),
+        (404, .handshake),
+    ])
     func aRefusedUpgradeSaysWhatTheServerAnswered(status: Int, kind: ErrorKind) {
         var m = Self.machine()
         _ = m.handle(.connected(at: 0))
-        let actions = m.handle(.upgradeBytes(Self.answer("HTTP/1.1 \(status) No\nContent-Type: application/json",
-                                                         body: #"{"error":{"message":"Incorrect API key"}}"#), at: 5))
+        let actions = m.handle(
+            .upgradeBytes(
+                Self.answer(
+                    "HTTP/1.1 \(status) No\nContent-Type: application/json",
+                    body: #"{"error":{"message":"Incorrect API key"}}"#), at: 5))
         #expect(actions.first == .httpResponse(status: status, contentType: "application/json", at: 5))
-        guard case .fail(let failed, let message, 5) = actions.last else { Issue.record("\(actions)"); return }
+        guard case .fail(let failed, let message, 5) = actions.last else {
+            Issue.record("\(actions)")
+            return
+        }
         #expect(failed == kind && message.contains("HTTP \(status)") && message.contains("Incorrect API key"))
         #expect(message.contains("does not accept WebSocket upgrades") == (kind == .handshake))
         #expect(m.phase == .over)
@@ -108,8 +130,15 @@ struct WebSocketConnectionMachineTests {
     @Test func aWrongAcceptIsAHandshakeFailure() {
         var m = Self.machine()
         _ = m.handle(.connected(at: 0))
-        let actions = m.handle(.upgradeBytes(Self.answer("HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Accept: bogus"), at: 5))
-        guard case .fail(.handshake, let message, _) = actions.last else { Issue.record("\(actions)"); return }
+        let actions = m.handle(
+            .upgradeBytes(
+                Self.answer(
+                    "HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Accept: bogus"
+                ), at: 5))
+        guard case .fail(.handshake, let message, _) = actions.last else {
+            Issue.record("\(actions)")
+            return
+        }
         #expect(message.contains("Sec-WebSocket-Accept"))
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VoiceTransport
 
 struct FrameVector: Decodable, CustomTestStringConvertible, Sendable {
@@ -66,7 +67,9 @@ struct WebSocketFrameVectorTests {
             #expect(observed.pongs.map(\.hex) == vector.expected.client_sends_pong_hex, "\(feeding)")
             #expect(observed.closesSent.count == 1, "exactly one Close is sent (\(feeding))")
             if let acceptable = vector.expected.acceptable_close_codes {
-                #expect(observed.closesSent.first.flatMap { $0 }.map(acceptable.contains) == true, "close code \(String(describing: observed.closesSent)) (\(feeding))")
+                #expect(
+                    observed.closesSent.first.flatMap { $0 }.map(acceptable.contains) == true,
+                    "close code \(String(describing: observed.closesSent)) (\(feeding))")
             } else {
                 #expect(observed.closesSent.first == vector.expected.client_close_code, "\(feeding)")
             }
@@ -111,7 +114,8 @@ struct WebSocketStateMachineTests {
     }
 
     @Test func validUTF8SplitAcrossFragmentsIsDelivered() {
-        let bytes = serverFrame(0x1, [0x61, 0xCE], fin: false) + serverFrame(0x0, [0xBA, 0x62], fin: true) + closeFrame(1000)
+        let bytes =
+            serverFrame(0x1, [0x61, 0xCE], fin: false) + serverFrame(0x0, [0xBA, 0x62], fin: true) + closeFrame(1000)
         eachFeeding(bytes) { observed, feeding in
             #expect(observed.delivered == [.text("aκb")], "\(feeding)")
             #expect(observed.closesSent == [1000], "\(feeding)")
@@ -139,7 +143,9 @@ struct WebSocketStateMachineTests {
     }
 
     @Test func fragmentsTogetherAboveTheLimitFailWith1009() {
-        let bytes = serverFrame(0x2, [UInt8](repeating: 1, count: 200), fin: false) + serverFrame(0x0, [UInt8](repeating: 2, count: 100))
+        let bytes =
+            serverFrame(0x2, [UInt8](repeating: 1, count: 200), fin: false)
+            + serverFrame(0x0, [UInt8](repeating: 2, count: 100))
         eachFeeding(bytes, maxMessageSize: 256) { observed, _ in
             #expect(observed.closesSent == [1009])
             #expect(observed.delivered.isEmpty)
@@ -183,7 +189,8 @@ struct WebSocketStateMachineTests {
     }
 
     @Test func nothingAfterAFailureIsProcessed() {
-        let bytes = serverFrame(0x1, Array("x".utf8), rsv: 4) + serverFrame(0x9, [9]) + serverFrame(0x1, Array("y".utf8))
+        let bytes =
+            serverFrame(0x1, Array("x".utf8), rsv: 4) + serverFrame(0x9, [9]) + serverFrame(0x1, Array("y".utf8))
         eachFeeding(bytes) { observed, _ in
             #expect(observed.pongs.isEmpty && observed.delivered.isEmpty && observed.closesSent == [1002])
         }
@@ -234,7 +241,10 @@ struct WebSocketStateMachineTests {
 struct UTF8ValidatorTests {
     @Test func agreesWithTheStandardLibraryOnRandomBytes() {
         var generator = SystemRandomNumberGenerator()
-        let interesting: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x90, 0x8F]
+        let interesting: [UInt8] = [
+            0x00, 0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F,
+            0x90, 0x8F,
+        ]
         for _ in 0..<20_000 {
             let length = Int.random(in: 0...6, using: &generator)
             let bytes = (0..<length).map { _ in interesting.randomElement(using: &generator)! }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VoiceTransport
 
 struct HandshakeVector: Decodable, CustomTestStringConvertible, Sendable {
@@ -24,7 +25,8 @@ struct WebSocketHandshakeTests {
 
     @Test("every shared vector, whole and byte by byte", arguments: vectors)
     func vector(_ vector: HandshakeVector) throws {
-        let handshake = WebSocketHandshake(key: vector.client_request.key, protocols: vector.client_request.requested_protocols)
+        let handshake = WebSocketHandshake(
+            key: vector.client_request.key, protocols: vector.client_request.requested_protocols)
         for feeding in [Feeding.whole, .byteByByte] {
             var parser = HTTPResponseHeadParser()
             var head: HTTPResponseHead?
@@ -45,7 +47,10 @@ struct WebSocketHandshakeTests {
 
     @Test func requestCarriesTheUpgradeHeadersAndExtraHeaders() {
         let handshake = WebSocketHandshake(key: "abc=")
-        let text = String(decoding: handshake.request(host: "example.com:8080", target: "/v1/realtime?model=m", headers: [("Authorization", "Bearer x")]), as: UTF8.self)
+        let text = String(
+            decoding: handshake.request(
+                host: "example.com:8080", target: "/v1/realtime?model=m", headers: [("Authorization", "Bearer x")]),
+            as: UTF8.self)
         #expect(text.hasPrefix("GET /v1/realtime?model=m HTTP/1.1\r\nHost: example.com:8080\r\n"))
         #expect(text.contains("Upgrade: websocket\r\n") && text.contains("Connection: Upgrade\r\n"))
         #expect(text.contains("Sec-WebSocket-Key: abc=\r\n") && text.contains("Sec-WebSocket-Version: 13\r\n"))
@@ -54,24 +59,33 @@ struct WebSocketHandshakeTests {
 
     @Test func framesAfterTheHeadAreLeftOverForTheFrameParser() throws {
         let key = "dGhlIHNhbXBsZSBub25jZQ=="
-        let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(WebSocketHandshake.acceptValue(for: key))\r\n\r\n"
+        let response =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(WebSocketHandshake.acceptValue(for: key))\r\n\r\n"
         var parser = HTTPResponseHeadParser()
         let result = try parser.feed(Array(response.utf8) + [0x81, 0x01, 0x61])
-        guard case .complete(let head, let leftover) = result else { Issue.record("incomplete"); return }
+        guard case .complete(let head, let leftover) = result else {
+            Issue.record("incomplete")
+            return
+        }
         #expect(leftover == [0x81, 0x01, 0x61])
         #expect(try WebSocketHandshake(key: key).validate(head) == nil)
     }
 
     @Test func refusalsSayWhatWasWrong() throws {
         var parser = HTTPResponseHeadParser()
-        guard case .complete(let head, let body) = try parser.feed(Array("HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain\r\n\r\nno ws".utf8)) else {
-            Issue.record("incomplete"); return
+        guard
+            case .complete(let head, let body) = try parser.feed(
+                Array("HTTP/1.1 426 Upgrade Required\r\nContent-Type: text/plain\r\n\r\nno ws".utf8))
+        else {
+            Issue.record("incomplete")
+            return
         }
         #expect(body == Array("no ws".utf8))
         #expect(throws: WebSocketHandshake.Rejection.status(426, reasonPhrase: "Upgrade Required")) {
             try WebSocketHandshake(key: "k").validate(head)
         }
-        #expect("\(WebSocketHandshake.Rejection.status(426, reasonPhrase: "Upgrade Required"))".contains("instead of 101"))
+        #expect(
+            "\(WebSocketHandshake.Rejection.status(426, reasonPhrase: "Upgrade Required"))".contains("instead of 101"))
     }
 
     @Test func notHTTPIsRejected() {

@@ -20,24 +20,37 @@ struct SVGChart {
 
     /// Axes, grid lines and tick labels; `xLabel`/`yLabel` name the units.
     /// - Parameter yTicks: false for charts whose rows are categories (no y scale to read).
-    mutating func axes(xLabel: String, yLabel: String, yTicks: Bool = true, xFormat: (Double) -> String = SVGChart.number, yFormat: (Double) -> String = SVGChart.number) {
+    mutating func axes(
+        xLabel: String, yLabel: String, yTicks: Bool = true, xFormat: (Double) -> String = SVGChart.number,
+        yFormat: (Double) -> String = SVGChart.number
+    ) {
         let (x0, x1) = (x.from, x.to)
         let (yBottom, yTop) = (y.from, y.to)
         var out = "<g class=\"axes\">"
         for tick in yTicks ? y.ticks() : [] {
             let py = y(tick)
-            out += "<line class=\"grid\" x1=\"\(Self.n(x0))\" y1=\"\(Self.n(py))\" x2=\"\(Self.n(x1))\" y2=\"\(Self.n(py))\"/>"
-            out += "<text class=\"tick\" x=\"\(Self.n(x0 - 6))\" y=\"\(Self.n(py + 4))\" text-anchor=\"end\">\(Self.escape(yFormat(tick)))</text>"
+            out +=
+                "<line class=\"grid\" x1=\"\(Self.n(x0))\" y1=\"\(Self.n(py))\" x2=\"\(Self.n(x1))\" y2=\"\(Self.n(py))\"/>"
+            out +=
+                "<text class=\"tick\" x=\"\(Self.n(x0 - 6))\" y=\"\(Self.n(py + 4))\" text-anchor=\"end\">\(Self.escape(yFormat(tick)))</text>"
         }
         for tick in x.ticks() {
             let px = x(tick)
-            out += "<line class=\"grid\" x1=\"\(Self.n(px))\" y1=\"\(Self.n(yTop))\" x2=\"\(Self.n(px))\" y2=\"\(Self.n(yBottom))\"/>"
-            out += "<text class=\"tick\" x=\"\(Self.n(px))\" y=\"\(Self.n(yBottom + 16))\" text-anchor=\"middle\">\(Self.escape(xFormat(tick)))</text>"
+            out +=
+                "<line class=\"grid\" x1=\"\(Self.n(px))\" y1=\"\(Self.n(yTop))\" x2=\"\(Self.n(px))\" y2=\"\(Self.n(yBottom))\"/>"
+            out +=
+                "<text class=\"tick\" x=\"\(Self.n(px))\" y=\"\(Self.n(yBottom + 16))\" text-anchor=\"middle\">\(Self.escape(xFormat(tick)))</text>"
         }
-        out += "<line class=\"axis\" x1=\"\(Self.n(x0))\" y1=\"\(Self.n(yBottom))\" x2=\"\(Self.n(x1))\" y2=\"\(Self.n(yBottom))\"/>"
-        if yTicks { out += "<line class=\"axis\" x1=\"\(Self.n(x0))\" y1=\"\(Self.n(yTop))\" x2=\"\(Self.n(x0))\" y2=\"\(Self.n(yBottom))\"/>" }
-        out += "<text class=\"label\" x=\"\(Self.n((x0 + x1) / 2))\" y=\"\(Self.n(yBottom + 36))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>"
-        out += "<text class=\"label\" transform=\"translate(14 \(Self.n((yTop + yBottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>"
+        out +=
+            "<line class=\"axis\" x1=\"\(Self.n(x0))\" y1=\"\(Self.n(yBottom))\" x2=\"\(Self.n(x1))\" y2=\"\(Self.n(yBottom))\"/>"
+        if yTicks {
+            out +=
+                "<line class=\"axis\" x1=\"\(Self.n(x0))\" y1=\"\(Self.n(yTop))\" x2=\"\(Self.n(x0))\" y2=\"\(Self.n(yBottom))\"/>"
+        }
+        out +=
+            "<text class=\"label\" x=\"\(Self.n((x0 + x1) / 2))\" y=\"\(Self.n(yBottom + 36))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>"
+        out +=
+            "<text class=\"label\" transform=\"translate(14 \(Self.n((yTop + yBottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>"
         body.insert(out + "</g>", at: 0)
     }
 
@@ -76,8 +89,12 @@ struct Scale {
     var log: Bool
 
     init(domain: ClosedRange<Double>, from: Double, to: Double, log: Bool) {
-        var lo = domain.lowerBound, hi = domain.upperBound
-        if log { lo = max(lo, 0.001); hi = max(hi, lo * 10) }
+        var lo = domain.lowerBound
+        var hi = domain.upperBound
+        if log {
+            lo = max(lo, 0.001)
+            hi = max(hi, lo * 10)
+        }
         if hi <= lo { hi = lo + 1 }
         self.domain = lo...hi
         self.from = from
@@ -87,8 +104,10 @@ struct Scale {
 
     func callAsFunction(_ value: Double) -> Double {
         let (lo, hi) = (domain.lowerBound, domain.upperBound)
-        let f = log ? (Foundation.log10(max(value, lo)) - Foundation.log10(lo)) / (Foundation.log10(hi) - Foundation.log10(lo))
-                    : (value - lo) / (hi - lo)
+        let f =
+            log
+            ? (Foundation.log10(max(value, lo)) - Foundation.log10(lo)) / (Foundation.log10(hi) - Foundation.log10(lo))
+            : (value - lo) / (hi - lo)
         return from + f * (to - from)
     }
 
@@ -99,7 +118,9 @@ struct Scale {
             var ticks: [Double] = []
             var decade = pow(10, floor(log10(lo)))
             while decade <= hi * 1.0001 {
-                for m in [1.0, 2, 5] where decade * m >= lo * 0.9999 && decade * m <= hi * 1.0001 { ticks.append(decade * m) }
+                for m in [1.0, 2, 5] where decade * m >= lo * 0.9999 && decade * m <= hi * 1.0001 {
+                    ticks.append(decade * m)
+                }
                 decade *= 10
             }
             return ticks

@@ -37,7 +37,9 @@ public struct CSVRenderer: ReportRenderer {
     /// A trial's cells: its record's columns, converted.
     static func cells(of t: TrialRecord) -> [(name: String, text: String)] {
         // A flat record of primitives always encodes; a failure here is a bug in the record.
-        guard let columns = try? RecordColumns.encode(t) else { preconditionFailure("TrialRecord does not encode as columns") }
+        guard let columns = try? RecordColumns.encode(t) else {
+            preconditionFailure("TrialRecord does not encode as columns")
+        }
         var out: [(name: String, text: String)] = []
         for (name, value) in columns where name != "id" {
             if name.hasSuffix("_ns") {
@@ -66,8 +68,9 @@ public struct CSVRenderer: ReportRenderer {
         }
     }
 
-    static let sample = TrialRecord(runID: 0, seq: 0, transport: "", endpoint: "", connection: "", recording: "", recordingNs: 0,
-                                    trial: 0, warmup: false, status: .ok, startedAt: "", speechEndNs: 0)
+    static let sample = TrialRecord(
+        runID: 0, seq: 0, transport: "", endpoint: "", connection: "", recording: "", recordingNs: 0,
+        trial: 0, warmup: false, status: .ok, startedAt: "", speechEndNs: 0)
 
     /// Prefixes a `'` to text a spreadsheet would evaluate as a formula.
     public static func neutralize(_ text: String) -> String {
@@ -77,7 +80,9 @@ public struct CSVRenderer: ReportRenderer {
 
     /// Quotes a field when it needs it (RFC 4180 §2.6–2.7).
     public static func quote(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else {
+            return text
+        }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -29,34 +29,67 @@ public struct HTMLRenderer: ReportRenderer {
         html += section("facts", "The run", facts(data, against: against))
         html += section("summary", "Summary", summaryTable(data, against: against))
         let colors = colorMap(data, against)
-        var series: [ReportCharts.Series] = data.summary.transports.map { .init(name: label($0.transport, run: against == nil ? nil : data), color: colors[$0.transport]!, values: $0.ttfaValues) }
-        if let against {
-            series += against.summary.transports.map { .init(name: label($0.transport, run: against), color: colors[$0.transport]!, dashed: true, values: $0.ttfaValues) }
+        var series: [ReportCharts.Series] = data.summary.transports.map {
+            .init(
+                name: label($0.transport, run: against == nil ? nil : data), color: colors[$0.transport]!,
+                values: $0.ttfaValues)
         }
-        html += section("cdf", "Distribution of TTFA", "<p class=\"note\">Each line passes through one point per ok trial: the share of trials that had answered by that time. Left and up is faster. Failed and invalid trials are not in it (they are listed below).</p>"
-                        + ReportCharts.cdf(series, log: false) + ReportCharts.cdf(series, log: true))
-        var rows = data.summary.transports.compactMap { data.waterfallRow($0, label: label($0.transport, run: against == nil ? nil : data)) }
-        if let against { rows += against.summary.transports.compactMap { against.waterfallRow($0, label: label($0.transport, run: against)) } }
+        if let against {
+            series += against.summary.transports.map {
+                .init(
+                    name: label($0.transport, run: against), color: colors[$0.transport]!, dashed: true,
+                    values: $0.ttfaValues)
+            }
+        }
+        html += section(
+            "cdf", "Distribution of TTFA",
+            "<p class=\"note\">Each line passes through one point per ok trial: the share of trials that had answered by that time. Left and up is faster. Failed and invalid trials are not in it (they are listed below).</p>"
+                + ReportCharts.cdf(series, log: false) + ReportCharts.cdf(series, log: true))
+        var rows = data.summary.transports.compactMap {
+            data.waterfallRow($0, label: label($0.transport, run: against == nil ? nil : data))
+        }
+        if let against {
+            rows += against.summary.transports.compactMap {
+                against.waterfallRow($0, label: label($0.transport, run: against))
+            }
+        }
         let serverKnown = data.summary.transports.contains { $0.breakdown != nil }
-        html += section("waterfall", "Why one transport is slower", "<p class=\"note\">The median trial of each transport, from the end of speech to its first audio. \(serverKnown ? "The server's own record (the embedded reference server) splits its time into edge overhead, ingest and model; the rest is the client's work and the network." : "Milestones the client saw: its own work, the request on the wire, then waiting for the answer.")</p>"
-                        + ReportCharts.waterfall(rows))
+        html += section(
+            "waterfall", "Why one transport is slower",
+            "<p class=\"note\">The median trial of each transport, from the end of speech to its first audio. \(serverKnown ? "The server's own record (the embedded reference server) splits its time into edge overhead, ingest and model; the rest is the client's work and the network." : "Milestones the client saw: its own work, the request on the wire, then waiting for the answer.")</p>"
+                + ReportCharts.waterfall(rows))
         let recordings = Set(data.trials.map(\.recording))
         if recordings.count >= 2 {
             var lengthSeries = lengthSeries(data, colors: colors, dashed: false, tagged: against != nil)
             if let against { lengthSeries += self.lengthSeries(against, colors: colors, dashed: true, tagged: true) }
-            html += section("length", "TTFA versus recording length", "<p class=\"note\">A transport that uploads the recording only at the end of speech grows with its length; one that streams while the user speaks stays flat.</p>" + ReportCharts.length(lengthSeries))
+            html += section(
+                "length", "TTFA versus recording length",
+                "<p class=\"note\">A transport that uploads the recording only at the end of speech grows with its length; one that streams while the user speaks stays flat.</p>"
+                    + ReportCharts.length(lengthSeries))
         } else {
-            html += section("length", "TTFA versus recording length", "<p class=\"empty\">One recording in this run: measure several (<code>--audio</code>, repeatable) to see how TTFA grows with length.</p>")
+            html += section(
+                "length", "TTFA versus recording length",
+                "<p class=\"empty\">One recording in this run: measure several (<code>--audio</code>, repeatable) to see how TTFA grows with length.</p>"
+            )
         }
         var timelines = ""
         for item in data.timelines {
             timelines += "<h3>\(esc(item.transport)) — trial \(item.trial.seq), \(esc(item.trial.recording))</h3>"
-            timelines += ReportCharts.timeline(transport: item.transport, trial: item.trial, events: item.events, color: colors[item.transport] ?? "#000000")
+            timelines += ReportCharts.timeline(
+                transport: item.transport, trial: item.trial, events: item.events,
+                color: colors[item.transport] ?? "#000000")
         }
-        html += section("timeline", "One turn, event by event", timelines.isEmpty ? "<p class=\"empty\">No ok trials: no turn to show.</p>"
-                        : "<p class=\"note\">Each transport's median trial: microphone chunks as they left, messages as they arrived, audio, the end of speech (dashed) and the first audio; orange bars are where a player would have run dry.</p>" + timelines)
-        html += section("failures", "Failed and invalid trials", failures(data) + (against.map { "<h3>Run \($0.summary.run.id ?? 0)</h3>" + failures($0) } ?? ""))
-        html += "<footer>ttfa \(esc(s.run.ttfaVersion)) · recomputed from the stored trials · \(esc(s.run.startedAt))</footer></body></html>\n"
+        html += section(
+            "timeline", "One turn, event by event",
+            timelines.isEmpty
+                ? "<p class=\"empty\">No ok trials: no turn to show.</p>"
+                : "<p class=\"note\">Each transport's median trial: microphone chunks as they left, messages as they arrived, audio, the end of speech (dashed) and the first audio; orange bars are where a player would have run dry.</p>"
+                    + timelines)
+        html += section(
+            "failures", "Failed and invalid trials",
+            failures(data) + (against.map { "<h3>Run \($0.summary.run.id ?? 0)</h3>" + failures($0) } ?? ""))
+        html +=
+            "<footer>ttfa \(esc(s.run.ttfaVersion)) · recomputed from the stored trials · \(esc(s.run.startedAt))</footer></body></html>\n"
         return html
     }
 
@@ -71,19 +104,23 @@ public struct HTMLRenderer: ReportRenderer {
         var out = ""
         if s.transports.isEmpty { out += "<p class=\"verdict\">No measured trials in this run.</p>" }
         for v in s.verdicts { out += "<p class=\"verdict\">\(esc(v.text))</p>" }
-        if s.verdicts.isEmpty && !s.transports.isEmpty { out += "<p class=\"verdict\">One transport measured: no comparison.</p>" }
+        if s.verdicts.isEmpty && !s.transports.isEmpty {
+            out += "<p class=\"verdict\">One transport measured: no comparison.</p>"
+        }
         let config = (try? JSONSerialization.jsonObject(with: Data(s.run.configJSON.utf8))) as? [String: Any]
         let health = s.health(maxInvalidShare: config?["max_invalid"] as? Double ?? 0.1)
         for problem in health.problems { out += "<p class=\"problem\">\(esc(problem))</p>" }
         if !s.checks.isEmpty {
             out += "<table class=\"checks\"><tr><th>threshold</th><th>measured</th><th></th></tr>"
             for c in s.checks {
-                out += "<tr><td><code>\(esc(c.threshold.expression))</code></td><td>\(esc(c.threshold.format(c.value)))</td><td>\(c.passed ? "pass" : "<strong>fail</strong>")</td></tr>"
+                out +=
+                    "<tr><td><code>\(esc(c.threshold.expression))</code></td><td>\(esc(c.threshold.format(c.value)))</td><td>\(c.passed ? "pass" : "<strong>fail</strong>")</td></tr>"
             }
             out += "</table>"
         }
         if let against {
-            out += "<p class=\"note\">Against run \(against.summary.run.id ?? 0) (\(esc(TableRenderer.heading(against.summary)))): its lines are dashed.</p>"
+            out +=
+                "<p class=\"note\">Against run \(against.summary.run.id ?? 0) (\(esc(TableRenderer.heading(against.summary)))): its lines are dashed.</p>"
         }
         return out
     }
@@ -95,12 +132,18 @@ public struct HTMLRenderer: ReportRenderer {
                 ("run", "\(run.id ?? 0) · \(run.status.rawValue)\(run.label.map { " · \"\($0)\"" } ?? "")"),
                 ("when", "\(run.startedAt) → \(run.endedAt ?? "–") (UTC)"),
                 ("where", "\(run.hostname) · \(run.os) · \(run.cpuCount) × \(run.cpuModel)"),
-                ("versions", "ttfa \(run.ttfaVersion)\(run.gitCommit.map { " (\($0.prefix(12)))" } ?? "") · Swift \(run.swiftVersion) · \(run.curlVersion) · \(run.opensslVersion) · \(run.databaseVersion)"),
+                (
+                    "versions",
+                    "ttfa \(run.ttfaVersion)\(run.gitCommit.map { " (\($0.prefix(12)))" } ?? "") · Swift \(run.swiftVersion) · \(run.curlVersion) · \(run.opensslVersion) · \(run.databaseVersion)"
+                ),
             ]
-            if let server = config["reference_server"] as? [String: Any], let profiles = server["profiles"] as? [String: Any] {
+            if let server = config["reference_server"] as? [String: Any],
+                let profiles = server["profiles"] as? [String: Any]
+            {
                 let described = profiles.keys.sorted().map { key -> String in
                     let profile = profiles[key] as? [String: Any]
-                    return "\(key): \(profile?["name"] as? String ?? "?")\((profile?["description"] as? String).map { " — \($0)" } ?? "")"
+                    return
+                        "\(key): \(profile?["name"] as? String ?? "?")\((profile?["description"] as? String).map { " — \($0)" } ?? "")"
                 }
                 rows.append(("server", "the embedded reference server; " + described.joined(separator: "; ")))
             } else if config["reference_server"] != nil {
@@ -108,46 +151,73 @@ public struct HTMLRenderer: ReportRenderer {
             } else {
                 rows.append(("server", "your own endpoints"))
             }
-            rows.append(("link", (config["link"] as? [String: Any]).map { link in
-                "\(link["name"] as? String ?? "custom")\((link["description"] as? String).map { ": \($0)" } ?? "")"
-            } ?? "none (the network ttfa ran on)"))
-            let recordings = (config["recordings"] as? [[String: Any]] ?? []).map { "\($0["name"] as? String ?? "?") (\(Format.ms($0["duration_ms"] as? Double)))" }
+            rows.append(
+                (
+                    "link",
+                    (config["link"] as? [String: Any]).map { link in
+                        "\(link["name"] as? String ?? "custom")\((link["description"] as? String).map { ": \($0)" } ?? "")"
+                    } ?? "none (the network ttfa ran on)"
+                ))
+            let recordings = (config["recordings"] as? [[String: Any]] ?? []).map {
+                "\($0["name"] as? String ?? "?") (\(Format.ms($0["duration_ms"] as? Double)))"
+            }
             rows.append(("recordings", recordings.joined(separator: ", ")))
-            rows.append(("trials", "\(config["trials"] as? Int ?? 0) measured + \(config["warmup"] as? Int ?? 0) warm-up per transport and recording · chunks of \(config["chunk_ms"] as? Int ?? 0) ms · timeout \(Format.ms(config["timeout_ms"] as? Double))"))
+            rows.append(
+                (
+                    "trials",
+                    "\(config["trials"] as? Int ?? 0) measured + \(config["warmup"] as? Int ?? 0) warm-up per transport and recording · chunks of \(config["chunk_ms"] as? Int ?? 0) ms · timeout \(Format.ms(config["timeout_ms"] as? Double))"
+                ))
             for t in config["transports"] as? [[String: Any]] ?? [] {
                 let dialect = (t["dialect"] as? [String: Any])?["name"] as? String
-                rows.append((t["transport"] as? String ?? "?", "\(t["endpoint"] as? String ?? "?") · \(t["connection"] as? String ?? "?")\(dialect.map { " · dialect \($0)" } ?? "")"))
+                rows.append(
+                    (
+                        t["transport"] as? String ?? "?",
+                        "\(t["endpoint"] as? String ?? "?") · \(t["connection"] as? String ?? "?")\(dialect.map { " · dialect \($0)" } ?? "")"
+                    ))
             }
             let turn = (config["turn"] as? [String: Any])?["detection"] as? String
             rows.append(("turns", "\(turn ?? "manual") · context \(config["context"] as? String ?? "reset")"))
             rows.append(("command", run.commandLine))
-            return "<table class=\"facts\">" + rows.map { "<tr><th>\(esc($0.0))</th><td>\(esc($0.1))</td></tr>" }.joined() + "</table>"
+            return "<table class=\"facts\">"
+                + rows.map { "<tr><th>\(esc($0.0))</th><td>\(esc($0.1))</td></tr>" }.joined() + "</table>"
         }
         var out = table(data.summary.run, data.trials)
-        if let against { out += "<h3>Run \(against.summary.run.id ?? 0)</h3>" + table(against.summary.run, against.trials) }
+        if let against {
+            out += "<h3>Run \(against.summary.run.id ?? 0)</h3>" + table(against.summary.run, against.trials)
+        }
         return out
     }
 
     static func summaryTable(_ data: ReportData, against: ReportData?) -> String {
         let s = data.summary
         guard !s.transports.isEmpty else { return "<p class=\"empty\">No measured trials.</p>" }
-        var out = "<table class=\"summary\"><tr><th></th>" + s.transports.map { "<th>\(esc($0.transport))</th>" }.joined() + "</tr>"
+        var out =
+            "<table class=\"summary\"><tr><th></th>" + s.transports.map { "<th>\(esc($0.transport))</th>" }.joined()
+            + "</tr>"
         for (label, cells) in TableRenderer.rows(s) {
             let indented = label.hasPrefix("  ")
-            out += "<tr\(indented ? " class=\"sub\"" : "")><th>\(esc(label.trimmingCharacters(in: .whitespaces)))</th>" + cells.map { "<td>\(esc($0))</td>" }.joined() + "</tr>"
+            out +=
+                "<tr\(indented ? " class=\"sub\"" : "")><th>\(esc(label.trimmingCharacters(in: .whitespaces)))</th>"
+                + cells.map { "<td>\(esc($0))</td>" }.joined() + "</tr>"
         }
         out += "</table>"
         guard let against else { return out }
-        out += "<h3>Against run \(against.summary.run.id ?? 0)</h3><table class=\"summary diff\"><tr><th>transport</th><th>percentile</th><th>run \(s.run.id ?? 0)</th><th>run \(against.summary.run.id ?? 0)</th><th>difference</th></tr>"
+        out +=
+            "<h3>Against run \(against.summary.run.id ?? 0)</h3><table class=\"summary diff\"><tr><th>transport</th><th>percentile</th><th>run \(s.run.id ?? 0)</th><th>run \(against.summary.run.id ?? 0)</th><th>difference</th></tr>"
         for t in s.transports {
             guard let other = against.summary.transports.first(where: { $0.transport == t.transport }) else { continue }
-            for (name, a, b) in [("p50", t.ttfa?.p50, other.ttfa?.p50), ("p90", t.ttfa?.p90, other.ttfa?.p90), ("p95", t.ttfa?.p95, other.ttfa?.p95), ("p99", t.ttfa?.p99, other.ttfa?.p99)] {
+            for (name, a, b) in [
+                ("p50", t.ttfa?.p50, other.ttfa?.p50), ("p90", t.ttfa?.p90, other.ttfa?.p90),
+                ("p95", t.ttfa?.p95, other.ttfa?.p95), ("p99", t.ttfa?.p99, other.ttfa?.p99),
+            ] {
                 var difference = "–"
                 if let a, let b, b > 0 {
                     let delta = a - b
-                    difference = "\(delta >= 0 ? "+" : "−")\(Format.ms(abs(delta))) (\(delta >= 0 ? "+" : "−")\(String(format: "%.1f", abs(delta) / b * 100))%)"
+                    difference =
+                        "\(delta >= 0 ? "+" : "−")\(Format.ms(abs(delta))) (\(delta >= 0 ? "+" : "−")\(String(format: "%.1f", abs(delta) / b * 100))%)"
                 }
-                out += "<tr class=\"diffrow\" data-transport=\"\(esc(t.transport))\" data-percentile=\"\(name)\"><td>\(esc(t.transport))</td><td>\(name)</td><td>\(esc(Format.ms(a)))</td><td>\(esc(Format.ms(b)))</td><td>\(esc(difference))</td></tr>"
+                out +=
+                    "<tr class=\"diffrow\" data-transport=\"\(esc(t.transport))\" data-percentile=\"\(name)\"><td>\(esc(t.transport))</td><td>\(name)</td><td>\(esc(Format.ms(a)))</td><td>\(esc(Format.ms(b)))</td><td>\(esc(difference))</td></tr>"
             }
         }
         return out + "</table>"
@@ -156,12 +226,16 @@ public struct HTMLRenderer: ReportRenderer {
     static func failures(_ data: ReportData) -> String {
         let bad = data.trials.filter { !$0.warmup && $0.status != .ok }
         guard !bad.isEmpty else { return "<p class=\"empty\">None: every measured trial was ok.</p>" }
-        var out = "<table class=\"failures\"><tr><th>trial</th><th>transport</th><th>recording</th><th>status</th><th>why</th></tr>"
+        var out =
+            "<table class=\"failures\"><tr><th>trial</th><th>transport</th><th>recording</th><th>status</th><th>why</th></tr>"
         for t in bad.prefix(200) {
-            out += "<tr class=\"failure\"><td>\(t.seq)</td><td>\(esc(t.transport))</td><td>\(esc(t.recording))</td><td>\(esc(t.status.rawValue))</td><td>\(esc(t.errorMessage ?? ""))</td></tr>"
+            out +=
+                "<tr class=\"failure\"><td>\(t.seq)</td><td>\(esc(t.transport))</td><td>\(esc(t.recording))</td><td>\(esc(t.status.rawValue))</td><td>\(esc(t.errorMessage ?? ""))</td></tr>"
         }
         out += "</table>"
-        if bad.count > 200 { out += "<p class=\"note\">… and \(bad.count - 200) more (ttfa export lists them all).</p>" }
+        if bad.count > 200 {
+            out += "<p class=\"note\">… and \(bad.count - 200) more (ttfa export lists them all).</p>"
+        }
         return out
     }
 
@@ -169,7 +243,9 @@ public struct HTMLRenderer: ReportRenderer {
 
     static func colorMap(_ data: ReportData, _ against: ReportData?) -> [String: String] {
         var names: [String] = []
-        for t in data.summary.transports + (against?.summary.transports ?? []) where !names.contains(t.transport) { names.append(t.transport) }
+        for t in data.summary.transports + (against?.summary.transports ?? []) where !names.contains(t.transport) {
+            names.append(t.transport)
+        }
         var map: [String: String] = [:]
         for (i, name) in names.enumerated() { map[name] = SVGChart.palette[i % SVGChart.palette.count] }
         return map
@@ -179,17 +255,24 @@ public struct HTMLRenderer: ReportRenderer {
         run.map { "\(transport) (run \($0.summary.run.id ?? 0))" } ?? transport
     }
 
-    static func lengthSeries(_ data: ReportData, colors: [String: String], dashed: Bool, tagged: Bool) -> [ReportCharts.LengthSeries] {
+    static func lengthSeries(_ data: ReportData, colors: [String: String], dashed: Bool, tagged: Bool) -> [ReportCharts
+        .LengthSeries]
+    {
         data.summary.transports.map { t in
             let ok = data.trials.filter { $0.transport == t.transport && $0.isMeasuredOK && $0.ttfaNs != nil }
-            return .init(name: label(t.transport, run: tagged ? data : nil), color: colors[t.transport] ?? "#000000", dashed: dashed,
-                         points: ok.map { (Double($0.recordingNs) / 1e9, Double($0.ttfaNs!) / 1e6) },
-                         medians: t.recordings.compactMap { r in r.ttfa.map { (r.durationMs / 1000, $0.p50) } })
+            return .init(
+                name: label(t.transport, run: tagged ? data : nil), color: colors[t.transport] ?? "#000000",
+                dashed: dashed,
+                points: ok.map { (Double($0.recordingNs) / 1e9, Double($0.ttfaNs!) / 1e6) },
+                medians: t.recordings.compactMap { r in r.ttfa.map { (r.durationMs / 1000, $0.p50) } })
         }
     }
 
     static func compact(_ value: Any) -> String {
-        guard JSONSerialization.isValidJSONObject(value), let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "\(value)" }
+        guard JSONSerialization.isValidJSONObject(value),
+            let data = try? JSONSerialization.data(
+                withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return "\(value)" }
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -31,7 +31,8 @@ public struct MarkdownRenderer: ReportRenderer {
         if !summary.checks.isEmpty {
             out += "| threshold | measured | |\n|---|---:|:---:|\n"
             for check in summary.checks {
-                out += "| `\(escape(check.threshold.expression))` | \(check.threshold.format(check.value)) | \(check.passed ? "✅" : "❌") |\n"
+                out +=
+                    "| `\(escape(check.threshold.expression))` | \(check.threshold.format(check.value)) | \(check.passed ? "✅" : "❌") |\n"
             }
             out += "\n"
         }
@@ -64,17 +65,20 @@ public struct MarkdownRenderer: ReportRenderer {
     /// A regression check's table.
     public static func check(_ check: RegressionCheck) -> String {
         var out = "### ttfa compare: \(check.regressed.isEmpty ? "✅ no regression" : "❌ regression")\n\n"
-        out += "Baseline \(escape(check.baseline.source)) · candidate \(escape(check.candidate.source)) · tolerance \(escape(check.tolerance.description))\n\n"
+        out +=
+            "Baseline \(escape(check.baseline.source)) · candidate \(escape(check.candidate.source)) · tolerance \(escape(check.tolerance.description))\n\n"
         if !check.mismatches.isEmpty {
             out += "> **Configuration differs** — the numbers may not be comparable:\n"
             for m in check.mismatches { out += "> - \(escape(m.line))\n" }
             out += "\n"
         }
-        out += "| metric | baseline | candidate | difference | 95% CI | tolerance | verdict |\n|---|---:|---:|---:|---|---:|---|\n"
+        out +=
+            "| metric | baseline | candidate | difference | 95% CI | tolerance | verdict |\n|---|---:|---:|---:|---|---:|---|\n"
         for m in check.metrics {
             let icon = m.outcome == .regressed ? "❌ " : m.outcome == .improved ? "✅ " : ""
             let ci = m.ci95.map { "\(signed($0.low)) … \(signed($0.high))" } ?? (m.note ?? "–")
-            out += "| `\(m.metric)` | \(Format.ms(m.baseline)) | \(Format.ms(m.candidate)) | \(m.difference.map(signed) ?? "–") | \(escape(ci)) | \(m.toleranceMs.map { "±" + Format.ms($0) } ?? "–") | \(icon)\(m.outcome.rawValue) |\n"
+            out +=
+                "| `\(m.metric)` | \(Format.ms(m.baseline)) | \(Format.ms(m.candidate)) | \(m.difference.map(signed) ?? "–") | \(escape(ci)) | \(m.toleranceMs.map { "±" + Format.ms($0) } ?? "–") | \(icon)\(m.outcome.rawValue) |\n"
         }
         out += "\n\(check.tally).\n"
         return out
@@ -83,9 +87,13 @@ public struct MarkdownRenderer: ReportRenderer {
     public static func thresholds(_ thresholds: [ThresholdResult]) -> String {
         guard !thresholds.isEmpty else { return "" }
         let failed = thresholds.filter { !$0.passed }.count
-        var out = "### ttfa thresholds: \(failed == 0 ? "✅ all \(thresholds.count) passed" : "❌ \(failed) of \(thresholds.count) failed")\n\n"
+        var out =
+            "### ttfa thresholds: \(failed == 0 ? "✅ all \(thresholds.count) passed" : "❌ \(failed) of \(thresholds.count) failed")\n\n"
         out += "| threshold | measured | |\n|---|---:|:---:|\n"
-        for t in thresholds { out += "| `\(escape(t.threshold.expression))` | \(t.threshold.format(t.value)) | \(t.passed ? "✅" : "❌") |\n" }
+        for t in thresholds {
+            out +=
+                "| `\(escape(t.threshold.expression))` | \(t.threshold.format(t.value)) | \(t.passed ? "✅" : "❌") |\n"
+        }
         return out + "\n"
     }
 

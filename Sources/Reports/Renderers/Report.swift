@@ -29,10 +29,13 @@ public struct Report: Sendable {
     /// When the report was made (JUnit's `timestamp`).
     public var timestamp: String
 
-    public init(summaries: [RunSummary], healths: [RunHealth] = [], check: RegressionCheck? = nil, thresholds: [ThresholdResult] = [],
-                database: String = "", group: LoadGroup? = nil, series: [SeriesRecord] = [],
-                charts: (run: ReportData, baseline: ReportData?)? = nil, trials: [TrialRecord] = [],
-                timestamp: String = OutputFiles.junitTimestamp()) {
+    public init(
+        summaries: [RunSummary], healths: [RunHealth] = [], check: RegressionCheck? = nil,
+        thresholds: [ThresholdResult] = [],
+        database: String = "", group: LoadGroup? = nil, series: [SeriesRecord] = [],
+        charts: (run: ReportData, baseline: ReportData?)? = nil, trials: [TrialRecord] = [],
+        timestamp: String = OutputFiles.junitTimestamp()
+    ) {
         self.summaries = summaries
         self.healths = healths
         self.check = check

@@ -50,10 +50,12 @@ public struct TableRenderer: ReportRenderer {
                 out += "\(t.transport) warm-up \(t.warmup.errors.first?.kind ?? ""): \(example)\n"
             }
             if t.looksBuffered, let bursts = t.audioBurstsP50 {
-                out += "note: \(t.transport) audio arrived in clumps (median \(Format.number(bursts)) per answer of events landing within 1 ms of each other) rather than as the server paced it: a proxy or platform buffering the response is a likely cause (nginx: proxy_buffering off / X-Accel-Buffering: no); --link buffer=4k reproduces it\n"
+                out +=
+                    "note: \(t.transport) audio arrived in clumps (median \(Format.number(bursts)) per answer of events landing within 1 ms of each other) rather than as the server paced it: a proxy or platform buffering the response is a likely cause (nginx: proxy_buffering off / X-Accel-Buffering: no); --link buffer=4k reproduces it\n"
             }
             if t.reuse.reconnected > 0 {
-                out += "warning: \(t.reuse.reconnected) of \(t.reuse.warm) warm \(t.transport) trials had to open a new connection inside the trial (the server closed the kept-alive one between trials); their TTFA includes connection set-up\n"
+                out +=
+                    "warning: \(t.reuse.reconnected) of \(t.reuse.warm) warm \(t.transport) trials had to open a new connection inside the trial (the server closed the kept-alive one between trials); their TTFA includes connection set-up\n"
             }
         }
         for verdict in summary.verdicts {
@@ -61,7 +63,8 @@ public struct TableRenderer: ReportRenderer {
         }
         if !summary.checks.isEmpty {
             let failed = summary.checks.filter { !$0.passed }.count
-            out += "thresholds: \(failed == 0 ? "all \(summary.checks.count) passed" : "\(failed) of \(summary.checks.count) failed")\n"
+            out +=
+                "thresholds: \(failed == 0 ? "all \(summary.checks.count) passed" : "\(failed) of \(summary.checks.count) failed")\n"
             for check in summary.checks { out += "  \(check.line)\n" }
         }
         if summary.warmups > 0 {
@@ -91,15 +94,26 @@ public struct TableRenderer: ReportRenderer {
             rows.append(("TTFA p50 with timeouts", cells { $0.ttfaWithTimeouts?.text ?? Format.ms($0.ttfa?.p50) }))
         }
         if ts.contains(where: { $0.warmup.trials > 0 }) {
-            rows.append(("warm-up trials", cells { w in
-                w.warmup.trials == w.warmup.ok ? "\(w.warmup.trials): all ok" : "\(w.warmup.trials): \(w.warmup.ok) ok, \(Format.kinds(w.warmup.errors))"
-            }))
+            rows.append(
+                (
+                    "warm-up trials",
+                    cells { w in
+                        w.warmup.trials == w.warmup.ok
+                            ? "\(w.warmup.trials): all ok"
+                            : "\(w.warmup.trials): \(w.warmup.ok) ok, \(Format.kinds(w.warmup.errors))"
+                    }
+                ))
         }
         if ts.contains(where: { $0.reuse.warm > 0 }) {
-            rows.append(("warm connection reused", cells { t in
-                guard t.reuse.warm > 0 else { return "– (cold)" }
-                return "\(t.reuse.reused) of \(t.reuse.warm)" + (t.reuse.reconnected > 0 ? ", \(t.reuse.reconnected) reconnected in the trial" : "")
-            }))
+            rows.append(
+                (
+                    "warm connection reused",
+                    cells { t in
+                        guard t.reuse.warm > 0 else { return "– (cold)" }
+                        return "\(t.reuse.reused) of \(t.reuse.warm)"
+                            + (t.reuse.reconnected > 0 ? ", \(t.reuse.reconnected) reconnected in the trial" : "")
+                    }
+                ))
         }
         let present = Phase.allCases.filter { phase in ts.contains { $0.phase(phase) != nil } }
         let setup = present.filter(\.isConnectionSetup)
@@ -115,22 +129,40 @@ public struct TableRenderer: ReportRenderer {
         if ts.contains(where: { $0.breakdown != nil }) {
             rows.append(("where the time goes (median trial)", ts.map { _ in "" }))
             for name in ["encode", "connection_setup", "upload", "edge", "ingest", "model", "network"] {
-                guard ts.contains(where: { ($0.breakdown?.parts.first { $0.name == name }?.ms ?? 0) >= 0.05 }) else { continue }
-                rows.append(("  \(Breakdown.labels[name]!)", cells { t in
-                    t.breakdown.map { Format.ms($0.parts.first { $0.name == name }!.ms) } ?? "–"
-                }))
+                guard ts.contains(where: { ($0.breakdown?.parts.first { $0.name == name }?.ms ?? 0) >= 0.05 }) else {
+                    continue
+                }
+                rows.append(
+                    (
+                        "  \(Breakdown.labels[name]!)",
+                        cells { t in
+                            t.breakdown.map { Format.ms($0.parts.first { $0.name == name }!.ms) } ?? "–"
+                        }
+                    ))
             }
             rows.append(("  = TTFA of that trial", cells { $0.breakdown.map { Format.ms($0.ttfaMs) } ?? "–" }))
         }
         var recordingNames: [(String, Double)] = []
-        for t in ts { for r in t.recordings where !recordingNames.contains(where: { $0.0 == r.name }) { recordingNames.append((r.name, r.durationMs)) } }
+        for t in ts {
+            for r in t.recordings where !recordingNames.contains(where: { $0.0 == r.name }) {
+                recordingNames.append((r.name, r.durationMs))
+            }
+        }
         if recordingNames.count > 1 {
             rows.append(("TTFA p50 per recording", ts.map { _ in "" }))
             for (name, duration) in recordingNames {
-                rows.append(("  \(name) (\(String(format: "%.1f", duration / 1000)) s)", cells { t in Format.ms(t.recordings.first { $0.name == name }?.ttfa?.p50) }))
+                rows.append(
+                    (
+                        "  \(name) (\(String(format: "%.1f", duration / 1000)) s)",
+                        cells { t in Format.ms(t.recordings.first { $0.name == name }?.ttfa?.p50) }
+                    ))
             }
         }
-        rows.append(("playback underruns", cells { $0.underruns == 0 ? "none" : "\($0.underruns) (\(Format.ms($0.underrunMs)) stalled)" }))
+        rows.append(
+            (
+                "playback underruns",
+                cells { $0.underruns == 0 ? "none" : "\($0.underruns) (\(Format.ms($0.underrunMs)) stalled)" }
+            ))
         if ts.contains(where: { $0.anomalies > 0 }) {
             rows.append(("anomalies set aside", cells { $0.anomalies == 0 ? "none" : String($0.anomalies) }))
         }
@@ -170,12 +202,17 @@ public struct TableRenderer: ReportRenderer {
         var out = "ttfa compare: baseline \(check.baseline.source) vs candidate \(check.candidate.source)\n"
         out += "tolerance: \(check.tolerance) (a metric regresses only when its whole 95% CI lies beyond it)\n"
         for m in check.mismatches { out += "configuration differs — \(m.line)\n" }
-        let rows: [[String]] = [["metric", "baseline", "candidate", "difference (95% CI; tolerance)", "verdict"]] + check.metrics.map { m in
-            [m.metric, Format.ms(m.baseline), Format.ms(m.candidate), m.differenceText, m.outcome.rawValue]
-        }
+        let rows: [[String]] =
+            [["metric", "baseline", "candidate", "difference (95% CI; tolerance)", "verdict"]]
+            + check.metrics.map { m in
+                [m.metric, Format.ms(m.baseline), Format.ms(m.candidate), m.differenceText, m.outcome.rawValue]
+            }
         let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
-            out += zip(row, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
+            out +=
+                zip(row, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(
+                    separator: "  "
+                ).trimmingTrailingSpaces() + "\n"
         }
         out += "verdict: \(headline(check))\n"
         return out
@@ -185,7 +222,8 @@ public struct TableRenderer: ReportRenderer {
     public static func headline(_ check: RegressionCheck) -> String {
         if check.metrics.isEmpty { return "nothing to compare: the two sides share no transport with ok trials" }
         if check.regressed.isEmpty { return "no regression (\(check.tally))" }
-        return "regression (\(check.tally)): " + check.regressed.map { "\($0.metric) \($0.differenceText)" }.joined(separator: "; ")
+        return "regression (\(check.tally)): "
+            + check.regressed.map { "\($0.metric) \($0.differenceText)" }.joined(separator: "; ")
     }
 
     // MARK: a load group
@@ -195,20 +233,32 @@ public struct TableRenderer: ReportRenderer {
         let (name, runs, contributions) = (group.name, group.runs, group.contributions)
         let header = ["run", "machine", "status", "trials", "ok", "failed", "invalid", "p50 TTFA"]
         let rows = contributions.map { c in
-            [String(c.run.id ?? 0), c.run.hostname, c.run.status.rawValue, String(c.trials), String(c.ok), String(c.failed), String(c.invalid),
-             c.p50.map { "\($0.transport) \($0.ms.map { String(format: "%.1f ms", $0) } ?? "–")" }.joined(separator: ", ")]
+            [
+                String(c.run.id ?? 0), c.run.hostname, c.run.status.rawValue, String(c.trials), String(c.ok),
+                String(c.failed), String(c.invalid),
+                c.p50.map { "\($0.transport) \($0.ms.map { String(format: "%.1f ms", $0) } ?? "–")" }.joined(
+                    separator: ", "),
+            ]
         }
         let total = contributions.reduce(0) { $0 + $1.trials }
-        let title = "Load group \(name): \(runs.count) run\(runs.count == 1 ? "" : "s") on \(Set(runs.map(\.hostname)).count) machine\(Set(runs.map(\.hostname)).count == 1 ? "" : "s"), \(total) trials merged"
+        let title =
+            "Load group \(name): \(runs.count) run\(runs.count == 1 ? "" : "s") on \(Set(runs.map(\.hostname)).count) machine\(Set(runs.map(\.hostname)).count == 1 ? "" : "s"), \(total) trials merged"
         if markdown {
-            var text = "### \(title)\n\n| " + header.joined(separator: " | ") + " |\n|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
-            for row in rows { text += "| " + row.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
+            var text =
+                "### \(title)\n\n| " + header.joined(separator: " | ") + " |\n|"
+                + header.map { _ in "---" }.joined(separator: "|") + "|\n"
+            for row in rows {
+                text +=
+                    "| " + row.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
+            }
             return text + "\n"
         }
         let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+            cells.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(
+                separator: "  "
+            )
+            .trimmingCharacters(in: .whitespaces)
         }
         return ([title, line(header)] + rows.map(line)).joined(separator: "\n") + "\n\n"
     }

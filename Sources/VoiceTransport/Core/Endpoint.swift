@@ -15,13 +15,18 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     public init(_ string: String, for transport: TransportKind, flag: String? = nil) throws(TransportError) {
         let flag = flag ?? "--url \(transport.rawValue)="
         guard let components = URLComponents(string: string), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty, let url = components.url
+            let host = components.host, !host.isEmpty, let url = components.url
         else {
-            throw TransportError(.input, "\(flag) \"\(SecretRedactor().redactURL(string))\" is not an absolute URL; expected something like \(transport.exampleURL)")
+            throw TransportError(
+                .input,
+                "\(flag) \"\(SecretRedactor().redactURL(string))\" is not an absolute URL; expected something like \(transport.exampleURL)"
+            )
         }
         guard let spoken = transport.schemes[scheme] else {
             let own = Set(transport.schemes.values).sorted { $0.count < $1.count }.map { $0 + "://" }
-            throw TransportError(.input, "\(flag) has scheme \"\(scheme)\"; \(transport.rawValue) needs \(own.joined(separator: " or "))")
+            throw TransportError(
+                .input, "\(flag) has scheme \"\(scheme)\"; \(transport.rawValue) needs \(own.joined(separator: " or "))"
+            )
         }
         self.url = url
         self.scheme = spoken

@@ -1,8 +1,9 @@
 import CPosix
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A connection's client as an `IOLoop` drives it. Every method is called on the loop's thread.
@@ -64,7 +65,8 @@ final class IOLoop: @unchecked Sendable {
                 heap[0] = last
                 var parent = 0
                 while true {
-                    let left = 2 * parent + 1, right = left + 1
+                    let left = 2 * parent + 1
+                    let right = left + 1
                     var smallest = parent
                     if left < heap.count, Self.earlier(heap[left], heap[smallest]) { smallest = left }
                     if right < heap.count, Self.earlier(heap[right], heap[smallest]) { smallest = right }
@@ -136,7 +138,9 @@ final class IOLoop: @unchecked Sendable {
     }
 
     private func startOnce() {
-        guard started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        guard started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return
+        }
         let thread = Thread { [self] in
             tightenTimerSlack()
             noteRealtime(realtime && ttfa_set_realtime(1) == 0)
@@ -277,7 +281,8 @@ final class IOLoop: @unchecked Sendable {
 
             // 3. Sockets, in the order the kernel reported them.
             for index in 0..<max(0, count) {
-                let fd = fds[index], ready = events[index]
+                let fd = fds[index]
+                let ready = events[index]
                 if fd == wakeDescriptor {
                     var value: UInt64 = 0
                     _ = read(wakeDescriptor, &value, 8)
@@ -287,9 +292,10 @@ final class IOLoop: @unchecked Sendable {
                 case .client(let client):
                     client.socketReady(ready)
                 case .curl(let owner):
-                    owner.socketAction(fd, readable: ready & UInt32(EPOLLIN.rawValue) != 0,
-                                       writable: ready & UInt32(EPOLLOUT.rawValue) != 0,
-                                       failed: ready & UInt32(EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0)
+                    owner.socketAction(
+                        fd, readable: ready & UInt32(EPOLLIN.rawValue) != 0,
+                        writable: ready & UInt32(EPOLLOUT.rawValue) != 0,
+                        failed: ready & UInt32(EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0)
                     reportFinished(owner)
                 case nil:
                     break
@@ -332,11 +338,12 @@ public final class IOLoopGroup: Sendable {
     ///     allows it.
     ///   - count: how many loops (nil: `defaultCount`).
     public init(realtime: Bool, count: Int? = nil) {
-        let requested = switch ProcessInfo.processInfo.environment["TTFA_IO_REALTIME"] {
-        case "1": true
-        case "0": false
-        default: realtime
-        }
+        let requested =
+            switch ProcessInfo.processInfo.environment["TTFA_IO_REALTIME"] {
+            case "1": true
+            case "0": false
+            default: realtime
+            }
         let granted = LockedBox<Bool?>(nil)
         realtimeRequested = requested
         self.granted = granted
@@ -352,7 +359,9 @@ public final class IOLoopGroup: Sendable {
     /// take every core from ttfa's bookkeeping, the kernel's network work and a server on the
     /// same machine (on two cores: one loop). `TTFA_IO_THREADS` overrides.
     static func defaultCount(realtime: Bool) -> Int {
-        if let text = ProcessInfo.processInfo.environment["TTFA_IO_THREADS"], let n = Int(text), (1...64).contains(n) { return n }
+        if let text = ProcessInfo.processInfo.environment["TTFA_IO_THREADS"], let n = Int(text), (1...64).contains(n) {
+            return n
+        }
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         return realtime ? max(1, cores - 1) : cores
     }

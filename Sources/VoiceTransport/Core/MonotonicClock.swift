@@ -1,8 +1,9 @@
 import CPosix
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Monotonic time in integer nanoseconds (`CLOCK_MONOTONIC`), the one clock every ttfa timestamp uses.

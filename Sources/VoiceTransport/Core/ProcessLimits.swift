@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the operating system lets one process open: file descriptors (every connection is
@@ -32,7 +33,9 @@ public enum ProcessLimits {
     /// How many ephemeral ports outgoing connections can use (`net.ipv4.ip_local_port_range`),
     /// nil when it cannot be read.
     public static func ephemeralPorts() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) else { return nil }
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) else {
+            return nil
+        }
         let numbers = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
         guard numbers.count == 2, numbers[1] >= numbers[0] else { return nil }
         return numbers[1] - numbers[0] + 1

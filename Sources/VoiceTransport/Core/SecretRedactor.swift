@@ -60,7 +60,8 @@ public struct SecretRedactor: Sendable {
     }
 
     static func isCredentialName(_ name: String) -> Bool {
-        let normalized = name.lowercased().replacingOccurrences(of: "_", with: "").replacingOccurrences(of: "-", with: "")
+        let normalized = name.lowercased().replacingOccurrences(of: "_", with: "").replacingOccurrences(
+            of: "-", with: "")
         return credentialParameterNames.contains(normalized)
     }
 

@@ -52,7 +52,9 @@ public struct CurlTimes: Sendable, Equatable, Codable {
     public var httpVersion: String
 
     /// No transfer happened (a request aborted before it started).
-    public static let zero = CurlTimes(namelookupNs: 0, connectNs: 0, appconnectNs: 0, pretransferNs: 0, starttransferNs: 0, totalNs: 0, httpVersion: "")
+    public static let zero = CurlTimes(
+        namelookupNs: 0, connectNs: 0, appconnectNs: 0, pretransferNs: 0, starttransferNs: 0, totalNs: 0,
+        httpVersion: "")
 }
 
 /// A complete WebSocket message as delivered to the application.

@@ -57,9 +57,12 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
     public let make: @Sendable (TransportSettings) throws(TransportError) -> any VoiceTransport
 
     public init(
-        name: String, summary: String, keepsOneConnection: Bool, serverDetectsEndOfSpeech: Bool, requestsAtEndOfSpeech: Bool = false,
-        isVariant: Bool = false, schemes: [String: String], exampleURL: String, referencePath: String, profileSlot: String,
-        legacyOptionPrefix: String? = nil, optionGroup: String? = nil, builtInDialect: String, dialectFamily: DialectFile.Transport? = nil,
+        name: String, summary: String, keepsOneConnection: Bool, serverDetectsEndOfSpeech: Bool,
+        requestsAtEndOfSpeech: Bool = false,
+        isVariant: Bool = false, schemes: [String: String], exampleURL: String, referencePath: String,
+        profileSlot: String,
+        legacyOptionPrefix: String? = nil, optionGroup: String? = nil, builtInDialect: String,
+        dialectFamily: DialectFile.Transport? = nil,
         modelQueryParameter: String? = nil,
         dialect: @escaping @Sendable (TransportSettings) throws(TransportError) -> DialectInfo,
         make: @escaping @Sendable (TransportSettings) throws(TransportError) -> any VoiceTransport
@@ -106,7 +109,8 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
     public init(from decoder: any Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
         guard let known = TransportKind(rawValue: name) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown transport \(name)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "unknown transport \(name)"))
         }
         self = known
     }

@@ -1,7 +1,8 @@
 import CCurl
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One libcurl easy handle: with `CurlMulti`, the only Swift types that touch libcurl (and the
@@ -74,7 +75,8 @@ final class CurlEasy {
     }
 
     typealias DataCallback = @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int
-    typealias ProgressCallback = @convention(c) (UnsafeMutableRawPointer?, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> Int32
+    typealias ProgressCallback =
+        @convention(c) (UnsafeMutableRawPointer?, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> Int32
 
     func setWriteCallback(_ callback: DataCallback, context: UnsafeMutableRawPointer) {
         _ = ttfa_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, callback)
@@ -244,10 +246,14 @@ final class CurlEasy {
     /// `curl_easy_send` of `bytes[offset...]` on a `CONNECT_ONLY` connection.
     func send(_ bytes: [UInt8], from offset: Int) throws(CurlError) -> IOResult {
         if let fd = directSocket {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if n >= 0 { return .done(n) }
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return .wouldBlock }
-            throw CurlError(code: Int(CURLE_SEND_ERROR.rawValue), message: "Send failure: \(String(cString: strerror(errno)))", kind: .closed)
+            throw CurlError(
+                code: Int(CURLE_SEND_ERROR.rawValue), message: "Send failure: \(String(cString: strerror(errno)))",
+                kind: .closed)
         }
         var sent = 0
         let code = bytes.withUnsafeBytes { buffer in
@@ -265,7 +271,9 @@ final class CurlEasy {
             let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
             if n >= 0 { return .done(n) }
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return .wouldBlock }
-            throw CurlError(code: Int(CURLE_RECV_ERROR.rawValue), message: "Recv failure: \(String(cString: strerror(errno)))", kind: .closed)
+            throw CurlError(
+                code: Int(CURLE_RECV_ERROR.rawValue), message: "Recv failure: \(String(cString: strerror(errno)))",
+                kind: .closed)
         }
         var received = 0
         let code = buffer.withUnsafeMutableBytes { curl_easy_recv(handle, $0.baseAddress, $0.count, &received) }
@@ -290,7 +298,9 @@ final class CurlEasy {
 
     var contentType: String? {
         var pointer: UnsafeMutablePointer<CChar>?
-        guard ttfa_curl_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &pointer) == CURLE_OK, let pointer else { return nil }
+        guard ttfa_curl_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &pointer) == CURLE_OK, let pointer else {
+            return nil
+        }
         return String(cString: pointer)
     }
 
@@ -395,10 +405,12 @@ extension CurlEasy.CurlError {
     func explained(_ what: String) -> String {
         var text = "\(what): \(message)"
         if kind == .tls {
-            text += ". If the server's certificate comes from a private CA, trust that CA with --cacert FILE; for a throwaway test server, --insecure skips verification"
+            text +=
+                ". If the server's certificate comes from a private CA, trust that CA with --cacert FILE; for a throwaway test server, --insecure skips verification"
         }
         if kind == .protocol && message.contains("HTTP/0.9") {
-            text += " (what came back is not an HTTP response — often the body of an earlier answer left on a kept-alive connection)"
+            text +=
+                " (what came back is not an HTTP response — often the body of an earlier answer left on a kept-alive connection)"
         }
         return text
     }

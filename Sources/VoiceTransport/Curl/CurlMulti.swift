@@ -12,7 +12,10 @@ final class CurlMulti {
         case read, write, readWrite, remove
     }
 
-    typealias SocketCallback = @convention(c) (UnsafeMutableRawPointer?, curl_socket_t, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
+    typealias SocketCallback =
+        @convention(c) (
+            UnsafeMutableRawPointer?, curl_socket_t, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?
+        ) -> Int32
     typealias TimerCallback = @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Int32
 
     /// The loop that watches this handle's sockets and keeps its timeout.
@@ -85,7 +88,9 @@ final class CurlMulti {
         guard !closed else { return done }
         var remaining: Int32 = 0
         while let message = curl_multi_info_read(handle, &remaining) {
-            guard message.pointee.msg == CURLMSG_DONE, let pointer = message.pointee.easy_handle, let easy = lookup(pointer) else { continue }
+            guard message.pointee.msg == CURLMSG_DONE, let pointer = message.pointee.easy_handle,
+                let easy = lookup(pointer)
+            else { continue }
             done.append((easy, easy.result(message.pointee.data.result)))
         }
         return done

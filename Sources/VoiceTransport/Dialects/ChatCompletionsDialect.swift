@@ -10,7 +10,9 @@ public struct ChatCompletionsOptions: Sendable, Equatable {
     /// System prompt, if any.
     public var instructions: String?
 
-    public init(model: String = "gpt-audio", voice: String = "alloy", includeUsage: Bool = true, instructions: String? = nil) {
+    public init(
+        model: String = "gpt-audio", voice: String = "alloy", includeUsage: Bool = true, instructions: String? = nil
+    ) {
         self.model = model
         self.voice = voice
         self.includeUsage = includeUsage
@@ -81,7 +83,9 @@ public struct ChatCompletionsDialect: EventInterpreter, SSEDialect {
         ]
         if options.includeUsage { object["stream_options"] = ["include_usage": true] }
         // Cannot fail: the body holds only strings, booleans, arrays and dictionaries.
-        let text = String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+        let text = String(
+            decoding: try! JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
         let parts = text.components(separatedBy: marker)
         return (Array(parts[0].utf8), Array(parts[1].utf8))
     }
@@ -129,8 +133,8 @@ public struct ChatCompletionsDialect: EventInterpreter, SSEDialect {
     /// (not JSON, an error, no `choices`, a value that needs decoding).
     private mutating func interpretChunkFast(_ data: String) -> [TransportEvent]? {
         guard let found = JSONSkim.values(data, paths: Self.chunkPaths),
-              found[0] == nil, found[1] == .array,
-              [2, 3, 4].allSatisfy({ Self.absentOrString(found[$0]) })
+            found[0] == nil, found[1] == .array,
+            [2, 3, 4].allSatisfy({ Self.absentOrString(found[$0]) })
         else { return nil }
         var events: [TransportEvent] = []
         if responseID == nil, case .string(let id) = found[2] {
@@ -164,12 +168,19 @@ public struct ChatCompletionsDialect: EventInterpreter, SSEDialect {
             turnActive = false
             let message = error["message"] as? String ?? excerpt(data)
             let code = error["code"] as? String ?? error["type"] as? String
-            return [.serverError(message: message, code: code),
-                    .failure(TransportError(.serverError, "the stream reported an error: \(message)"))]
+            return [
+                .serverError(message: message, code: code),
+                .failure(TransportError(.serverError, "the stream reported an error: \(message)")),
+            ]
         }
         guard let choices = object["choices"] as? [Any] else {
             turnActive = false
-            return [.failure(TransportError(.protocol, "an SSE event is not a chat.completion.chunk (no \"choices\"): \"\(excerpt(data))\""))]
+            return [
+                .failure(
+                    TransportError(
+                        .protocol, "an SSE event is not a chat.completion.chunk (no \"choices\"): \"\(excerpt(data))\"")
+                )
+            ]
         }
         var events: [TransportEvent] = []
         if responseID == nil, let id = object["id"] as? String {
@@ -177,8 +188,8 @@ public struct ChatCompletionsDialect: EventInterpreter, SSEDialect {
             events.append(.responseStarted(id: id))
         }
         guard let choice = choices.first as? [String: Any],
-              let delta = choice["delta"] as? [String: Any],
-              let audio = delta["audio"] as? [String: Any]
+            let delta = choice["delta"] as? [String: Any],
+            let audio = delta["audio"] as? [String: Any]
         else { return events }
         if let transcript = audio["transcript"] as? String, !transcript.isEmpty {
             events.append(.transcript(transcript))

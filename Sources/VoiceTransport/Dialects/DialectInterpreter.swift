@@ -48,12 +48,21 @@ public struct DialectInterpreter: EventInterpreter {
             turnActive = false
             if audioEvents == 0 { return [noAudio("the response ended")] }
             if file.events.end.isEmpty { return [.turnEnd] }
-            return [.failure(TransportError(.closed, "the SSE stream ended before an end event (\(Self.describe(file.events.end)))"))]
+            return [
+                .failure(
+                    TransportError(
+                        .closed, "the SSE stream ended before an end event (\(Self.describe(file.events.end)))"))
+            ]
         case .webSocketClose(let code, let reason, .server):
             guard turnActive else { return [] }
             turnActive = false
-            let closeText = "close code \(code.map(String.init) ?? "none")\(reason.isEmpty ? "" : ", \"\(excerpt(reason))\"")"
-            return [.failure(TransportError(.closed, "the server closed the WebSocket (\(closeText)) before the answer was complete"))]
+            let closeText =
+                "close code \(code.map(String.init) ?? "none")\(reason.isEmpty ? "" : ", \"\(excerpt(reason))\"")"
+            return [
+                .failure(
+                    TransportError(
+                        .closed, "the server closed the WebSocket (\(closeText)) before the answer was complete"))
+            ]
         case .failure, .transferEnd:
             turnActive = false
             return []
@@ -69,7 +78,9 @@ public struct DialectInterpreter: EventInterpreter {
         let label: String
         if let name, name != "message" {
             label = name
-        } else if let object = json as? [String: Any], let type = (object["type"] ?? object["event"] ?? object["object"]) as? String {
+        } else if let object = json as? [String: Any],
+            let type = (object["type"] ?? object["event"] ?? object["object"]) as? String
+        {
             label = type
         } else if json != nil {
             label = "JSON without \"type\""
@@ -86,13 +97,17 @@ public struct DialectInterpreter: EventInterpreter {
             events.append(.serverError(message: message, code: code))
             if rule.fatal && turnActive {
                 turnActive = false
-                events.append(.failure(TransportError(.serverError, "the server reported an error (\(label)): \(message)")))
+                events.append(
+                    .failure(TransportError(.serverError, "the server reported an error (\(label)): \(message)")))
             }
             return events
         }
         for rule in e.audio where rule.applies(event: name, text: text, json: json) {
             guard let json, let payload = rule.path.flatMap({ $0.value(in: json) }) else {
-                if rule.discriminates { return events + protocolFailure("\(label) matches an audio rule but has nothing at \(rule.path!.description)") }
+                if rule.discriminates {
+                    return events
+                        + protocolFailure("\(label) matches an audio rule but has nothing at \(rule.path!.description)")
+                }
                 continue
             }
             guard let base64 = payload as? String else {
@@ -107,7 +122,10 @@ public struct DialectInterpreter: EventInterpreter {
                 do {
                     bytes = try WAVContainer.parse(Array(data)).pcm16At24kBytes
                 } catch {
-                    return events + protocolFailure("\(label): the audio at \(rule.path!.description) should be a WAV file: \(error.description)")
+                    return events
+                        + protocolFailure(
+                            "\(label): the audio at \(rule.path!.description) should be a WAV file: \(error.description)"
+                        )
                 }
             } else {
                 bytes = (rule.format ?? .pcm16At24k).pcm16At24kBytes(forEncodedBytes: data.count)
@@ -125,7 +143,10 @@ public struct DialectInterpreter: EventInterpreter {
         for rule in e.started where rule.applies(event: name, text: text, json: json) {
             let id = json.flatMap { rule.responseID?.string(in: $0) }
             guard turnActive else {
-                events.append(.anomaly("\(label) started an answer\(id.map { " (\($0))" } ?? "") while this turn expected none; its audio is not counted"))
+                events.append(
+                    .anomaly(
+                        "\(label) started an answer\(id.map { " (\($0))" } ?? "") while this turn expected none; its audio is not counted"
+                    ))
                 break
             }
             if let id {
@@ -133,7 +154,8 @@ public struct DialectInterpreter: EventInterpreter {
                     responseID = id
                     events.append(.responseStarted(id: id))
                 } else if id != responseID {
-                    events.append(.anomaly("a second answer (\(id)) started during the turn; only \(responseID!) counts"))
+                    events.append(
+                        .anomaly("a second answer (\(id)) started during the turn; only \(responseID!) counts"))
                 }
             }
             break
@@ -162,7 +184,11 @@ public struct DialectInterpreter: EventInterpreter {
 
     private mutating func audio(bytes: Int, id: String?, label: String) -> [TransportEvent] {
         guard turnActive else {
-            return [.anomaly("audio (\(label)\(id.map { ", answer \($0)" } ?? "")) arrived while this turn expected none (before its end of speech, or after its answer); not counted")]
+            return [
+                .anomaly(
+                    "audio (\(label)\(id.map { ", answer \($0)" } ?? "")) arrived while this turn expected none (before its end of speech, or after its answer); not counted"
+                )
+            ]
         }
         var events: [TransportEvent] = []
         if let id {
@@ -189,7 +215,11 @@ public struct DialectInterpreter: EventInterpreter {
     private func noAudio(_ how: String) -> TransportEvent {
         let names = seen.isEmpty ? "none" : seen.map { "\($0.name) ×\($0.count)" }.joined(separator: ", ")
         let rules = file.events.audio.isEmpty ? "binary messages" : Self.describe(file.events.audio)
-        return .failure(TransportError(.noAudio, "\(how) without audio: no message matched dialect \"\(file.name)\"'s audio rules (\(rules)); messages seen: \(names)"))
+        return .failure(
+            TransportError(
+                .noAudio,
+                "\(how) without audio: no message matched dialect \"\(file.name)\"'s audio rules (\(rules)); messages seen: \(names)"
+            ))
     }
 
     private mutating func protocolFailure(_ message: String) -> [TransportEvent] {
@@ -203,7 +233,9 @@ public struct DialectInterpreter: EventInterpreter {
             var parts: [String] = []
             if let event = rule.event { parts.append("event \"\(event)\"") }
             if let data = rule.data { parts.append("data \"\(data)\"") }
-            for (path, values) in rule.match { parts.append("\(path) = \(values.map(\.description).joined(separator: " or "))") }
+            for (path, values) in rule.match {
+                parts.append("\(path) = \(values.map(\.description).joined(separator: " or "))")
+            }
             for path in rule.has { parts.append("has \(path)") }
             if let path = rule.path { parts.append("path \(path)") }
             return parts.joined(separator: ", ")

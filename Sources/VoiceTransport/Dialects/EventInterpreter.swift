@@ -25,7 +25,7 @@ func decodedBase64Count(_ text: String) -> Int? {
 /// Parses a JSON object, or nil.
 func jsonObject(_ text: String) -> [String: Any]? {
     guard let data = text.data(using: .utf8),
-          let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any]
+        let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any]
     else { return nil }
     return object
 }
@@ -39,19 +39,22 @@ public func excerpt(_ text: String, limit: Int = 120) -> String {
         case "\n": flat += "\\n"
         case "\r", "\t": flat += " "
         default:
-            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format { continue }
+            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
+                continue
+            }
             flat.unicodeScalars.append(scalar)
         }
     }
     return flat.count > limit ? String(flat.prefix(limit)) + "…" : flat
 }
 
-
 /// The start of an error response's body as one readable line: an HTML error page (a proxy's)
 /// reduced to its text, whitespace and line breaks collapsed, control characters removed.
 public func bodyExcerpt(_ text: String, limit: Int = 300) -> String {
     var plain = text
-    if plain.range(of: "<html", options: .caseInsensitive) != nil || plain.range(of: "<!doctype", options: .caseInsensitive) != nil {
+    if plain.range(of: "<html", options: .caseInsensitive) != nil
+        || plain.range(of: "<!doctype", options: .caseInsensitive) != nil
+    {
         plain = plain.replacingOccurrences(of: "<[^>]*>", with: " ", options: .regularExpression)
     }
     let words = plain.split(whereSeparator: { $0.isWhitespace || $0.isNewline })

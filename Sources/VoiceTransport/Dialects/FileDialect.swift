@@ -7,7 +7,9 @@ public struct FileDialectValues: Sendable {
     public var voice: String?
     public var environment: [String: String]
 
-    public init(model: String? = nil, voice: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(
+        model: String? = nil, voice: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.model = model
         self.voice = voice
         self.environment = environment
@@ -17,14 +19,18 @@ public struct FileDialectValues: Sendable {
 extension DialectFile {
     /// `{{model}}` and `{{voice}}`: the command line's, else the file's defaults; an error
     /// when the file uses one that neither gives.
-    func resolved(_ values: FileDialectValues, modelFlag: String, voiceFlag: String) throws(TransportError) -> (model: String, voice: String) {
+    func resolved(_ values: FileDialectValues, modelFlag: String, voiceFlag: String) throws(TransportError) -> (
+        model: String, voice: String
+    ) {
         let model = values.model ?? defaultModel
         let voice = values.voice ?? defaultVoice
         if uses(.model), model == nil {
-            throw TransportError(.input, "\(source): the dialect uses {{model}}; give \(modelFlag) or set defaults.model in the file")
+            throw TransportError(
+                .input, "\(source): the dialect uses {{model}}; give \(modelFlag) or set defaults.model in the file")
         }
         if uses(.voice), voice == nil {
-            throw TransportError(.input, "\(source): the dialect uses {{voice}}; give \(voiceFlag) or set defaults.voice in the file")
+            throw TransportError(
+                .input, "\(source): the dialect uses {{voice}}; give \(voiceFlag) or set defaults.voice in the file")
         }
         return (model ?? "", voice ?? "")
     }
@@ -42,7 +48,10 @@ public struct FileSSEDialect: SSEDialect {
 
     public init(_ file: DialectFile, values: FileDialectValues = FileDialectValues()) throws(TransportError) {
         guard file.transport == .sse, let request = file.request else {
-            throw TransportError(.input, "\(file.source): dialect \"\(file.name)\" is a \(file.transport.rawValue) dialect; --sse-dialect takes an sse one")
+            throw TransportError(
+                .input,
+                "\(file.source): dialect \"\(file.name)\" is a \(file.transport.rawValue) dialect; --sse-dialect takes an sse one"
+            )
         }
         self.file = file
         (model, voice) = try file.resolved(values, modelFlag: "--sse-model", voiceFlag: "--sse-voice")
@@ -52,7 +61,11 @@ public struct FileSSEDialect: SSEDialect {
             for piece in value.pieces {
                 if case .literal(let text) = piece {
                     do {
-                        pieces.append(.literal(try DialectFile.expandEnvironment(text, field: "request.headers.\(name)", file: file.source, environment: values.environment)))
+                        pieces.append(
+                            .literal(
+                                try DialectFile.expandEnvironment(
+                                    text, field: "request.headers.\(name)", file: file.source,
+                                    environment: values.environment)))
                     } catch {
                         throw TransportError(.input, error.description)
                     }
@@ -94,7 +107,9 @@ public struct FileSSEDialect: SSEDialect {
             body = template.render(context)
             switch template.sole {
             case .audioWAV: contentType = "audio/wav"
-            case .audioRaw: contentType = file.input.encoding == .mulaw ? "audio/basic" : "audio/L16; rate=\(file.input.rate); channels=1"
+            case .audioRaw:
+                contentType =
+                    file.input.encoding == .mulaw ? "audio/basic" : "audio/L16; rate=\(file.input.rate); channels=1"
             default: contentType = "text/plain; charset=utf-8"
             }
         case .multipart(let parts):
@@ -103,7 +118,10 @@ public struct FileSSEDialect: SSEDialect {
                 var head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\""
                 if let filename = part.filename { head += "; filename=\"\(filename)\"" }
                 head += "\r\n"
-                let type = part.contentType ?? (part.value.sole == .audioWAV ? "audio/wav" : part.value.sole == .audioRaw ? "application/octet-stream" : nil)
+                let type =
+                    part.contentType
+                    ?? (part.value.sole == .audioWAV
+                        ? "audio/wav" : part.value.sole == .audioRaw ? "application/octet-stream" : nil)
                 if let type { head += "Content-Type: \(type)\r\n" }
                 head += "\r\n"
                 out += Array(head.utf8) + part.value.render(context) + Array("\r\n".utf8)
@@ -127,7 +145,10 @@ public struct FileWebSocketDialect: WebSocketDialect {
 
     public init(_ file: DialectFile, values: FileDialectValues = FileDialectValues()) throws(TransportError) {
         guard file.transport == .websocket, file.audioMessage != nil else {
-            throw TransportError(.input, "\(file.source): dialect \"\(file.name)\" is an \(file.transport.rawValue) dialect; --ws-dialect takes a websocket one")
+            throw TransportError(
+                .input,
+                "\(file.source): dialect \"\(file.name)\" is an \(file.transport.rawValue) dialect; --ws-dialect takes a websocket one"
+            )
         }
         self.file = file
         (model, voice) = try file.resolved(values, modelFlag: "--ws-model", voiceFlag: "--ws-voice")
@@ -159,7 +180,9 @@ public struct FileWebSocketDialect: WebSocketDialect {
     }
 
     public func audioMessage(_ audio: [UInt8], turn: Int) -> OutgoingMessage {
-        message(file.audioMessage!, TemplateContext(audio: audio, format: file.input, turn: turn, model: model, voice: voice))
+        message(
+            file.audioMessage!,
+            TemplateContext(audio: audio, format: file.input, turn: turn, model: model, voice: voice))
     }
 
     public func endOfSpeechMessages(turn: Int) -> [OutgoingMessage] {
@@ -173,6 +196,7 @@ public struct FileWebSocketDialect: WebSocketDialect {
 /// Any JSON value, or nil.
 func jsonValue(_ text: String) -> Any? {
     guard let first = text.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
-          first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return nil }
+        first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+    else { return nil }
     return try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
 }

@@ -74,10 +74,13 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
     /// `session.update` selecting PCM16 24 kHz in and out, and manual turn-taking or
     /// `server_vad`.
     public func sessionUpdate() -> String {
-        let turnDetection: Any = options.turnDetection.map { vad -> [String: Any] in
-            ["type": "server_vad", "threshold": vad.threshold, "prefix_padding_ms": vad.prefixPaddingMs,
-             "silence_duration_ms": vad.silenceDurationMs, "create_response": true, "interrupt_response": false]
-        } ?? NSNull()
+        let turnDetection: Any =
+            options.turnDetection.map { vad -> [String: Any] in
+                [
+                    "type": "server_vad", "threshold": vad.threshold, "prefix_padding_ms": vad.prefixPaddingMs,
+                    "silence_duration_ms": vad.silenceDurationMs, "create_response": true, "interrupt_response": false,
+                ]
+            } ?? NSNull()
         var session: [String: Any] = [
             "type": "realtime",
             "output_modalities": ["audio"],
@@ -156,25 +159,45 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
             lastServerError = nil
             return []
         case .webSocketMessage(.binary(let bytes)):
-            return protocolFailure("received a \(bytes.count)-byte binary message; OpenAI Realtime sends JSON text messages only")
+            return protocolFailure(
+                "received a \(bytes.count)-byte binary message; OpenAI Realtime sends JSON text messages only")
         case .webSocketMessage(.text(let text)):
             return interpretText(text)
         case .webSocketClose(let code, let reason, .server):
             var events: [TransportEvent] = []
             if !pendingDeletes.isEmpty {
                 pendingDeletes = []
-                events.append(.contextCleared(ok: false, detail: "the server closed the connection before confirming the deletions"))
+                events.append(
+                    .contextCleared(
+                        ok: false, detail: "the server closed the connection before confirming the deletions"))
             }
             guard turnActive else { return events }
             turnActive = false
-            let closeText = "close code \(code.map(String.init) ?? "none")\(reason.isEmpty ? "" : ", \"\(excerpt(reason))\"")"
+            let closeText =
+                "close code \(code.map(String.init) ?? "none")\(reason.isEmpty ? "" : ", \"\(excerpt(reason))\"")"
             if let lastServerError {
-                return events + [.failure(TransportError(.serverError, "the server reported \"\(lastServerError.message)\" and closed the connection (\(closeText))"))]
+                return events + [
+                    .failure(
+                        TransportError(
+                            .serverError,
+                            "the server reported \"\(lastServerError.message)\" and closed the connection (\(closeText))"
+                        ))
+                ]
             }
             if let code, code == 3000 || code == 4000 || code == 1011 || code == 1008 {
-                return events + [.failure(TransportError(.serverError, "the server closed the connection with an error (\(closeText)) before the answer was complete"))]
+                return events + [
+                    .failure(
+                        TransportError(
+                            .serverError,
+                            "the server closed the connection with an error (\(closeText)) before the answer was complete"
+                        ))
+                ]
             }
-            return events + [.failure(TransportError(.closed, "the server closed the WebSocket (\(closeText)) before the answer was complete"))]
+            return events + [
+                .failure(
+                    TransportError(
+                        .closed, "the server closed the WebSocket (\(closeText)) before the answer was complete"))
+            ]
         default:
             return []
         }
@@ -184,8 +207,9 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
         // Audio deltas, most of an answer, without building a dictionary: the skim validates the
         // whole message and reads the two fields; anything else takes the full parse below.
         if sawFirstMessage, let fields = JSONSkim.strings(text, keys: ["type", "delta", "response_id"]),
-           let type = fields["type"], type == "response.output_audio.delta" || type == "response.audio.delta",
-           let delta = fields["delta"] {
+            let type = fields["type"], type == "response.output_audio.delta" || type == "response.audio.delta",
+            let delta = fields["delta"]
+        {
             guard !delta.isEmpty else { return [] }
             let response = fields["response_id"]
             guard turnActive, let bound = responseID, response == bound else {
@@ -203,11 +227,14 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
             return protocolFailure("received a JSON message without a \"type\": \"\(excerpt(text))\"")
         }
         if Self.clientEventTypes.contains(type) {
-            return protocolFailure("the server sent back a client event (\"\(type)\"): this endpoint echoes messages and is not an OpenAI Realtime server")
+            return protocolFailure(
+                "the server sent back a client event (\"\(type)\"): this endpoint echoes messages and is not an OpenAI Realtime server"
+            )
         }
         defer { sawFirstMessage = true }
         if !sawFirstMessage && type != "session.created" && type != "error" {
-            return protocolFailure("expected \"session.created\" as the first event of an OpenAI Realtime session, got \"\(type)\"")
+            return protocolFailure(
+                "expected \"session.created\" as the first event of an OpenAI Realtime session, got \"\(type)\"")
         }
         switch type {
         case "response.created":
@@ -233,12 +260,15 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
             return []
         case "response.output_item.added":
             if responseID != nil, object["response_id"] as? String == responseID,
-               let id = (object["item"] as? [String: Any])?["id"] as? String, !assistantItems.contains(id) {
+                let id = (object["item"] as? [String: Any])?["id"] as? String, !assistantItems.contains(id)
+            {
                 assistantItems.append(id)
             }
             return []
         case "conversation.item.deleted":
-            guard let id = object["item_id"] as? String, pendingDeletes.remove(id) != nil, pendingDeletes.isEmpty else { return [] }
+            guard let id = object["item_id"] as? String, pendingDeletes.remove(id) != nil, pendingDeletes.isEmpty else {
+                return []
+            }
             return [.contextCleared(ok: true, detail: "the turn's items were deleted")]
         case "error":
             let error = object["error"] as? [String: Any]
@@ -261,10 +291,17 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
         let id = response?["id"] as? String
         let name = id ?? "(no id)"
         if let tag = (response?["metadata"] as? [String: Any])?["ttfa_turn"] as? String, tag != String(turn) {
-            return [.anomaly("response \(name) was created for turn \(tag), not this turn \(turn); its audio is not counted")]
+            return [
+                .anomaly(
+                    "response \(name) was created for turn \(tag), not this turn \(turn); its audio is not counted")
+            ]
         }
         guard turnActive else {
-            return [.anomaly("the server created response \(name) before the end of speech, without a response.create; its audio is not counted")]
+            return [
+                .anomaly(
+                    "the server created response \(name) before the end of speech, without a response.create; its audio is not counted"
+                )
+            ]
         }
         if let responseID {
             return [.anomaly("a second response (\(name)) was created during the turn; only \(responseID) counts")]
@@ -289,7 +326,10 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
             let details = response?["status_details"] as? [String: Any]
             let error = details?["error"] as? [String: Any]
             let message = error?["message"] as? String ?? details?["reason"] as? String ?? "no details"
-            return [.responseDone(id: id), .failure(TransportError(.serverError, "the response ended with status \"\(status)\": \(message)"))]
+            return [
+                .responseDone(id: id),
+                .failure(TransportError(.serverError, "the response ended with status \"\(status)\": \(message)")),
+            ]
         default:
             return [.responseDone(id: id), .turnEnd]
         }
@@ -299,7 +339,8 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
     private func foreignAudio(_ response: String?) -> String {
         let name = response.map { "response \($0)" } ?? "a delta without a response_id"
         if !turnActive {
-            return "audio of \(name) arrived while this turn expected no answer (before its end of speech, or after its answer); not counted"
+            return
+                "audio of \(name) arrived while this turn expected no answer (before its end of speech, or after its answer); not counted"
         }
         guard let responseID else {
             return "audio of \(name) arrived before this turn's response was created; not counted"

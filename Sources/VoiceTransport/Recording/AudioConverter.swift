@@ -17,7 +17,9 @@ public enum AudioConverter {
         for (index, chunk) in chunks.enumerated() {
             inputOffset += chunk.count / 2
             // Sample boundary in the output that corresponds to the end of this chunk.
-            var end = index == chunks.count - 1 ? whole.count
+            var end =
+                index == chunks.count - 1
+                ? whole.count
                 : Int((Int64(inputOffset) * Int64(format.rate) / 24_000)) * format.bytesPerSample
             end = min(max(end, outputOffset), whole.count)
             pieces.append(Array(whole[outputOffset..<end]))

@@ -23,17 +23,23 @@ public enum AudioDecoder {
         var info = SF_INFO()
         guard let file = sf_open(path, Int32(SFM_READ), &info) else {
             let reason = String(cString: sf_strerror(nil))
-            throw TransportError(.input, "\(path): not an audio file ttfa can read (\(reason)); give WAV, FLAC, MP3 or Ogg")
+            throw TransportError(
+                .input, "\(path): not an audio file ttfa can read (\(reason)); give WAV, FLAC, MP3 or Ogg")
         }
         defer { sf_close(file) }
-        let channels = Int(info.channels), rate = Int(info.samplerate), frames = Int(info.frames)
+        let channels = Int(info.channels)
+        let rate = Int(info.samplerate)
+        let frames = Int(info.frames)
         guard channels >= 1, rate >= 1000, frames > 0 else {
-            throw TransportError(.input, "\(path): \(channels) channel(s) at \(rate) Hz, \(frames) frames — no audio to replay")
+            throw TransportError(
+                .input, "\(path): \(channels) channel(s) at \(rate) Hz, \(frames) frames — no audio to replay")
         }
         var interleaved = [Float](repeating: 0, count: frames * channels)
-        let read = Int(interleaved.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(frames)) })
+        let read = Int(
+            interleaved.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(frames)) })
         guard read > 0 else {
-            throw TransportError(.input, "\(path): the audio could not be decoded (\(String(cString: sf_strerror(file))))")
+            throw TransportError(
+                .input, "\(path): the audio could not be decoded (\(String(cString: sf_strerror(file))))")
         }
         var mono = [Float](repeating: 0, count: read)
         for frame in 0..<read {
@@ -49,7 +55,10 @@ public enum AudioDecoder {
         }
         let format = Self.describe(info.format)
         if !format.contains("Signed 16 bit PCM") { steps.append("converted to PCM16") }
-        return (pcm16(mono), AudioSource(format: format, sampleRate: rate, channels: channels, conversion: steps.joined(separator: "; ")))
+        return (
+            pcm16(mono),
+            AudioSource(format: format, sampleRate: rate, channels: channels, conversion: steps.joined(separator: "; "))
+        )
     }
 
     /// Float samples (−1…1) as PCM16 little-endian, clipped.
@@ -65,7 +74,9 @@ public enum AudioDecoder {
     }
 
     /// `samples` (mono float) at `inputRate` resampled to `outputRate` with libsoxr.
-    public static func resample(_ samples: [Float], from inputRate: Int, to outputRate: Int, path: String = "audio") throws(TransportError) -> [Float] {
+    public static func resample(_ samples: [Float], from inputRate: Int, to outputRate: Int, path: String = "audio")
+        throws(TransportError) -> [Float]
+    {
         let capacity = Int((Double(samples.count) * Double(outputRate) / Double(inputRate)).rounded(.up)) + 64
         var output = [Float](repeating: 0, count: capacity)
         var produced = 0
@@ -73,12 +84,14 @@ public enum AudioDecoder {
         var quality = ttfa_soxr_high_quality()
         let error: soxr_error_t? = samples.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { out in
-                soxr_oneshot(Double(inputRate), Double(outputRate), 1, input.baseAddress, samples.count, nil,
-                             out.baseAddress, capacity, &produced, &io, &quality, nil)
+                soxr_oneshot(
+                    Double(inputRate), Double(outputRate), 1, input.baseAddress, samples.count, nil,
+                    out.baseAddress, capacity, &produced, &io, &quality, nil)
             }
         }
         if let error {
-            throw TransportError(.input, "\(path): resampling \(inputRate) → \(outputRate) Hz failed (\(String(cString: error)))")
+            throw TransportError(
+                .input, "\(path): resampling \(inputRate) → \(outputRate) Hz failed (\(String(cString: error)))")
         }
         return Array(output.prefix(produced))
     }
@@ -88,7 +101,9 @@ public enum AudioDecoder {
         func name(_ value: Int32) -> String? {
             var info = SF_FORMAT_INFO()
             info.format = value
-            guard sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &info, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0, let pointer = info.name else { return nil }
+            guard sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &info, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
+                let pointer = info.name
+            else { return nil }
             return String(cString: pointer)
         }
         let major = name(format & Int32(SF_FORMAT_TYPEMASK)) ?? "unknown format"

@@ -32,13 +32,15 @@ public struct Recording: Sendable, Equatable {
             throw TransportError(.input, "\(path): no such file; give --audio an audio file (WAV, FLAC, MP3 or Ogg)")
         }
         guard !isDirectory.boolValue else {
-            throw TransportError(.input, "\(path): is a directory; give --audio an audio file (repeat --audio for several)")
+            throw TransportError(
+                .input, "\(path): is a directory; give --audio an audio file (repeat --audio for several)")
         }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw TransportError(.input, "\(path): cannot be read (\(error.localizedDescription)); check its permissions")
+            throw TransportError(
+                .input, "\(path): cannot be read (\(error.localizedDescription)); check its permissions")
         }
         let pcm: [UInt8]
         var source: AudioSource?
@@ -48,15 +50,17 @@ public struct Recording: Sendable, Equatable {
             (pcm, source) = try AudioDecoder.decode(path: path)
         }
         let sidecar = Self.sidecar(for: path)
-        self.init(name: URL(fileURLWithPath: path).lastPathComponent, pcm: pcm,
-                  speechStartMs: speechStartMs ?? sidecar?.start, speechEndMs: speechEndMs ?? sidecar?.end)
+        self.init(
+            name: URL(fileURLWithPath: path).lastPathComponent, pcm: pcm,
+            speechStartMs: speechStartMs ?? sidecar?.start, speechEndMs: speechEndMs ?? sidecar?.end)
         self.source = source
     }
 
     /// `FILE.json` beside the recording: `{"speech_start_ms": 150, "speech_end_ms": 3854}`.
     static func sidecar(for path: String) -> (start: Int?, end: Int?)? {
         guard let data = FileManager.default.contents(atPath: path + ".json"),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return nil }
         return (object["speech_start_ms"] as? Int, object["speech_end_ms"] as? Int)
     }
 

@@ -11,20 +11,29 @@ public enum WAVFile {
     /// - Throws: `TransportError` of kind `input` saying what was found and what is needed.
     public static func decode(_ bytes: [UInt8], name: String) throws(TransportError) -> [UInt8] {
         func fail(_ what: String, convertible: Bool = true) -> TransportError {
-            let fix = convertible
+            let fix =
+                convertible
                 ? "convert it with: sox \"\(name)\" -r 24000 -c 1 -b 16 -e signed-integer out.wav"
                 : "record or convert the audio to that format (for example with sox)"
-            return TransportError(.input, "\(name): \(what); ttfa needs a WAV file (RIFF) with 16-bit PCM, mono, 24000 Hz — \(fix)")
+            return TransportError(
+                .input, "\(name): \(what); ttfa needs a WAV file (RIFF) with 16-bit PCM, mono, 24000 Hz — \(fix)")
         }
         guard bytes.count >= 12 else {
-            throw fail(bytes.isEmpty ? "the file is empty" : "only \(bytes.count) bytes, too short for a WAV header", convertible: false)
+            throw fail(
+                bytes.isEmpty ? "the file is empty" : "only \(bytes.count) bytes, too short for a WAV header",
+                convertible: false)
         }
         guard bytes[0..<4].elementsEqual("RIFF".utf8) else {
-            let magic = String(decoding: bytes[0..<4].map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
-            throw fail(bytes[0..<4].elementsEqual("RIFX".utf8) ? "big-endian RIFX is not supported" : "not a WAV file (starts with \"\(magic)\", not \"RIFF\")",
-                       convertible: bytes[0..<4].elementsEqual("RIFX".utf8))
+            let magic = String(
+                decoding: bytes[0..<4].map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+            throw fail(
+                bytes[0..<4].elementsEqual("RIFX".utf8)
+                    ? "big-endian RIFX is not supported" : "not a WAV file (starts with \"\(magic)\", not \"RIFF\")",
+                convertible: bytes[0..<4].elementsEqual("RIFX".utf8))
         }
-        guard bytes[8..<12].elementsEqual("WAVE".utf8) else { throw fail("a RIFF file but not WAVE", convertible: false) }
+        guard bytes[8..<12].elementsEqual("WAVE".utf8) else {
+            throw fail("a RIFF file but not WAVE", convertible: false)
+        }
 
         var offset = 12
         var format: (tag: Int, channels: Int, rate: Int, bits: Int)?
@@ -47,7 +56,9 @@ public enum WAVFile {
                 guard let format else { throw fail("data chunk before the fmt chunk") }
                 var problems: [String] = []
                 if format.tag != 1 {
-                    let name = [3: "32-bit float", 6: "A-law", 7: "µ-law", 2: "ADPCM", 0x11: "IMA ADPCM", 0x55: "MP3"][format.tag] ?? "format \(format.tag)"
+                    let name =
+                        [3: "32-bit float", 6: "A-law", 7: "µ-law", 2: "ADPCM", 0x11: "IMA ADPCM", 0x55: "MP3"][
+                            format.tag] ?? "format \(format.tag)"
                     problems.append("encoding is \(name), not PCM")
                 }
                 if format.bits != 16 { problems.append("\(format.bits)-bit samples, not 16-bit") }
@@ -72,11 +83,23 @@ public enum WAVFile {
     public static func encode(pcm: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(44 + pcm.count)
-        func le32(_ v: Int) { out += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8((v >> 24) & 0xFF)] }
+        func le32(_ v: Int) {
+            out += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8((v >> 24) & 0xFF)]
+        }
         func le16(_ v: Int) { out += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF)] }
-        out += Array("RIFF".utf8); le32(36 + pcm.count); out += Array("WAVE".utf8)
-        out += Array("fmt ".utf8); le32(16); le16(1); le16(1); le32(sampleRate); le32(sampleRate * bytesPerSample); le16(bytesPerSample); le16(16)
-        out += Array("data".utf8); le32(pcm.count)
+        out += Array("RIFF".utf8)
+        le32(36 + pcm.count)
+        out += Array("WAVE".utf8)
+        out += Array("fmt ".utf8)
+        le32(16)
+        le16(1)
+        le16(1)
+        le32(sampleRate)
+        le32(sampleRate * bytesPerSample)
+        le16(bytesPerSample)
+        le16(16)
+        out += Array("data".utf8)
+        le32(pcm.count)
         out += pcm
         return out
     }

@@ -119,7 +119,9 @@ public struct SSEParser: Sendable {
         return []
     }
 
-    private mutating func feedContiguous(_ buffer: UnsafeBufferPointer<UInt8>, into events: inout [SSEEvent]) throws(ParseError) {
+    private mutating func feedContiguous(_ buffer: UnsafeBufferPointer<UInt8>, into events: inout [SSEEvent])
+        throws(ParseError)
+    {
         var i = 0
         let n = buffer.count
         while i < n {

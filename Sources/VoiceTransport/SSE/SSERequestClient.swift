@@ -91,8 +91,10 @@ final class SSERequestClient: TransportClient, IOLoopClient, @unchecked Sendable
     private var active: Active?
     private var finished = false
 
-    init(configuration: SSEClientConfiguration, dialect: any SSEDialect, loop: IOLoop,
-         emit: @escaping @Sendable (TimedEvent) -> Void, onFinish: @escaping @Sendable () -> Void) {
+    init(
+        configuration: SSEClientConfiguration, dialect: any SSEDialect, loop: IOLoop,
+        emit: @escaping @Sendable (TimedEvent) -> Void, onFinish: @escaping @Sendable () -> Void
+    ) {
         self.configuration = configuration
         self.dialect = dialect
         self.loop = loop
@@ -251,7 +253,9 @@ final class SSERequestClient: TransportClient, IOLoopClient, @unchecked Sendable
         if control.withLock({ $0.shutdown }) {
             // A streamed body may be paused forever: end its request (a whole one ends itself).
             if case .post(let transfer, _?) = active {
-                finish(transfer, result: CurlEasy.CurlError(code: 42, message: "the transport was closed", kind: .internal))
+                finish(
+                    transfer, result: CurlEasy.CurlError(code: 42, message: "the transport was closed", kind: .internal)
+                )
             }
             guard active == nil else { return }
             finished = true
@@ -320,8 +324,9 @@ final class SSERequestClient: TransportClient, IOLoopClient, @unchecked Sendable
             return
         }
         let curl = handle()
-        let transfer = SSETransfer(curl: curl, body: .fixed(request.body), turn: turn, configuration: configuration,
-                                   emit: emit, isAborted: { [unowned self] in abortError(for: turn) != nil })
+        let transfer = SSETransfer(
+            curl: curl, body: .fixed(request.body), turn: turn, configuration: configuration,
+            emit: emit, isAborted: { [unowned self] in abortError(for: turn) != nil })
         configuration.prepare(curl, timeout: deadline - MonotonicClock.now())
         curl.setPost(bodySize: request.body.count, method: request.method)
         start(transfer, body: nil, headers: request.headers)
@@ -332,8 +337,9 @@ final class SSERequestClient: TransportClient, IOLoopClient, @unchecked Sendable
     private func begin(turn: Int) {
         let curl = handle()
         let body = SSETransfer.StreamedBody()
-        let transfer = SSETransfer(curl: curl, body: .streamed(body), turn: turn, configuration: configuration,
-                                   emit: emit, isAborted: { [unowned self] in abortError(for: turn) != nil })
+        let transfer = SSETransfer(
+            curl: curl, body: .streamed(body), turn: turn, configuration: configuration,
+            emit: emit, isAborted: { [unowned self] in abortError(for: turn) != nil })
         let request = dialect.request(audio: [], turn: turn)
         configuration.prepare(curl, timeout: nil)
         curl.setStreamingPost(method: request.method)
@@ -345,7 +351,9 @@ final class SSERequestClient: TransportClient, IOLoopClient, @unchecked Sendable
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         curl.setFreshConnection(configuration.freshConnectionPerRequest)
         // An empty Expect: stops libcurl from waiting up to 1 s for "100 Continue" on bodies over 1 MiB.
-        curl.setHeaders(headers + ["Accept: text/event-stream", "Expect:"] + configuration.headers.map { "\($0.name): \($0.value)" })
+        curl.setHeaders(
+            headers + ["Accept: text/event-stream", "Expect:"] + configuration.headers.map { "\($0.name): \($0.value)" }
+        )
         curl.setReadCallback(sseReadCallback, context: context)
         curl.setWriteCallback(sseWriteCallback, context: context)
         curl.setHeaderCallback(sseHeaderCallback, context: context)
@@ -376,7 +384,12 @@ final class SSERequestClient: TransportClient, IOLoopClient, @unchecked Sendable
             body.ended = true
             resume(body, transfer.curl)
         } else {
-            emit(TimedEvent(t: now, .transferEnd(.zero, TransportError(.internal, "the end of speech came without a request (no audio was sent)")), turn: turn))
+            emit(
+                TimedEvent(
+                    t: now,
+                    .transferEnd(
+                        .zero, TransportError(.internal, "the end of speech came without a request (no audio was sent)")
+                    ), turn: turn))
         }
     }
 

@@ -37,8 +37,10 @@ final class SSETransfer {
         var paused = false
     }
 
-    init(curl: CurlEasy, body: Body, turn: Int, configuration: SSEClientConfiguration,
-         emit: @escaping @Sendable (TimedEvent) -> Void, isAborted: @escaping () -> Bool) {
+    init(
+        curl: CurlEasy, body: Body, turn: Int, configuration: SSEClientConfiguration,
+        emit: @escaping @Sendable (TimedEvent) -> Void, isAborted: @escaping () -> Bool
+    ) {
         self.curl = curl
         self.body = body
         self.turn = turn
@@ -66,7 +68,8 @@ final class SSETransfer {
         if !connected {
             connected = true
             let timings = curl.connectTimings
-            let connectedAt = timings.reused
+            let connectedAt =
+                timings.reused
                 ? MonotonicClock.now()
                 : performStart + timings.dnsNs + timings.connectNs + (timings.tlsNs ?? 0)
             emit(.connected(timings), at: connectedAt)
@@ -126,7 +129,8 @@ final class SSETransfer {
                     emit(.sse(event), at: t)
                 }
             } catch {
-                failure = TransportError(.protocol, "the event stream has a line longer than \(parser.maxLineBytes) bytes")
+                failure = TransportError(
+                    .protocol, "the event stream has a line longer than \(parser.maxLineBytes) bytes")
                 return false
             }
             return true
@@ -168,14 +172,23 @@ final class SSETransfer {
         let redact = configuration.redactor.redact
         if status == 413 {
             let detail = Self.describe(body: errorBody)
-            failure = TransportError(.httpStatus, redact("\(url) answered HTTP 413: the request body (\(Self.size(bodyCount))) is too large\(detail.isEmpty ? "" : " (\(detail))"). Proxies and platforms limit request bodies — nginx's client_max_body_size is 1 MB by default, about 16 s of audio as base64 WAV; raise the limit or use shorter recordings"))
+            failure = TransportError(
+                .httpStatus,
+                redact(
+                    "\(url) answered HTTP 413: the request body (\(Self.size(bodyCount))) is too large\(detail.isEmpty ? "" : " (\(detail))"). Proxies and platforms limit request bodies — nginx's client_max_body_size is 1 MB by default, about 16 s of audio as base64 WAV; raise the limit or use shorter recordings"
+                ))
         } else if status != 200 {
             let detail = Self.describe(body: errorBody)
-            failure = TransportError(.httpStatus, redact("\(url) answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")"))
+            failure = TransportError(
+                .httpStatus, redact("\(url) answered HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")"))
         } else if !isEventStream {
             let type = curl.contentType ?? "no content type"
             let detail = Self.describe(body: errorBody)
-            failure = TransportError(.protocol, redact("\(url) answered \(type), not text/event-stream — is this a Chat Completions streaming endpoint?\(detail.isEmpty ? "" : " Body: \(detail)")"))
+            failure = TransportError(
+                .protocol,
+                redact(
+                    "\(url) answered \(type), not text/event-stream — is this a Chat Completions streaming endpoint?\(detail.isEmpty ? "" : " Body: \(detail)")"
+                ))
         }
     }
 
@@ -186,7 +199,9 @@ final class SSETransfer {
     /// The API's `{"error": {"message": …}}` text when present, else the start of the body.
     static func describe(body: [UInt8]) -> String {
         let text = String(decoding: body, as: UTF8.self)
-        if let object = jsonObject(text), let error = object["error"] as? [String: Any], let message = error["message"] as? String {
+        if let object = jsonObject(text), let error = object["error"] as? [String: Any],
+            let message = error["message"] as? String
+        {
             return message
         }
         return bodyExcerpt(text)

@@ -46,8 +46,11 @@ final class ClientVoiceTransport: VoiceTransport {
     /// - Parameters:
     ///   - turnIsRequest: every turn is one request that ends with `.transferEnd`.
     ///   - makeClient: the client, given where to report its events and that it is done.
-    init(kind: TransportKind, inputFormat: AudioFormat, turnIsRequest: Bool, interpreter: any EventInterpreter,
-         makeClient: (_ emit: @escaping @Sendable (TimedEvent) -> Void, _ onFinish: @escaping @Sendable () -> Void) -> any TransportClient) {
+    init(
+        kind: TransportKind, inputFormat: AudioFormat, turnIsRequest: Bool, interpreter: any EventInterpreter,
+        makeClient: (_ emit: @escaping @Sendable (TimedEvent) -> Void, _ onFinish: @escaping @Sendable () -> Void) ->
+            any TransportClient
+    ) {
         let (stream, continuation) = AsyncStream.makeStream(of: TimedEvent.self, bufferingPolicy: .unbounded)
         let batcher = EventBatcher { continuation.yield($0) }
         let state = LockedBox(State())
@@ -56,16 +59,18 @@ final class ClientVoiceTransport: VoiceTransport {
         self.turnIsRequest = turnIsRequest
         self.state = state
         self.events = TransportEventStream(base: stream, interpreter: interpreter)
-        self.client = makeClient({ batcher.emit($0) }, {
-            batcher.flush()
-            continuation.finish()
-            let waiters = state.withLock { s in
-                s.finished = true
-                defer { s.finishWaiters = [] }
-                return s.finishWaiters
-            }
-            for waiter in waiters { waiter.resume() }
-        })
+        self.client = makeClient(
+            { batcher.emit($0) },
+            {
+                batcher.flush()
+                continuation.finish()
+                let waiters = state.withLock { s in
+                    s.finished = true
+                    defer { s.finishWaiters = [] }
+                    return s.finishWaiters
+                }
+                for waiter in waiters { waiter.resume() }
+            })
     }
 
     var endpoint: Endpoint { client.endpoint }
@@ -86,7 +91,9 @@ final class ClientVoiceTransport: VoiceTransport {
 
     func sendAudio(_ chunk: AudioChunk) { client.send(chunk) }
 
-    func endSpeech(turn: Int, at due: Int64, deadline: Int64) { client.endSpeech(turn: turn, at: due, deadline: deadline) }
+    func endSpeech(turn: Int, at due: Int64, deadline: Int64) {
+        client.endSpeech(turn: turn, at: due, deadline: deadline)
+    }
 
     func sendControl(_ messages: [String]) { client.sendControl(messages) }
 

@@ -121,10 +121,12 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
         self.dialect = dialect
         self.loop = loop
         let waiter = readyWaiter
-        let take: @Sendable () -> (@Sendable (TransportError?) -> Void)? = { waiter.withLock { w in
-            defer { w = nil }
-            return w
-        } }
+        let take: @Sendable () -> (@Sendable (TransportError?) -> Void)? = {
+            waiter.withLock { w in
+                defer { w = nil }
+                return w
+            }
+        }
         // `open` returns when the session is ready, or with the failure that ended the attempt.
         self.emit = { event in
             emit(event)
@@ -157,7 +159,9 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
     }
 
     func send(_ chunk: AudioChunk) {
-        send(dialect.audioMessage(chunk.pcm, turn: chunk.turn), due: chunk.due, tag: .audio(index: chunk.index), turn: chunk.turn)
+        send(
+            dialect.audioMessage(chunk.pcm, turn: chunk.turn), due: chunk.due, tag: .audio(index: chunk.index),
+            turn: chunk.turn)
     }
 
     /// The dialect's end-of-speech messages at `due` (Realtime, manual turns: commit and
@@ -323,7 +327,8 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
             let configuration = client.configuration
             let endpoint = configuration.endpoint
             self.session = WebSocketConnectionMachine(
-                endpoint: endpoint.redacted, host: endpoint.hostHeader, target: endpoint.requestTarget, headers: configuration.headers,
+                endpoint: endpoint.redacted, host: endpoint.hostHeader, target: endpoint.requestTarget,
+                headers: configuration.headers,
                 connectTimeout: configuration.connectTimeout,
                 acknowledges: configuration.setupMessages.isEmpty ? nil : configuration.isSetupAcknowledgement)
             self.machine = WebSocketStateMachine(maxMessageSize: configuration.maxMessageSize)
@@ -367,7 +372,9 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
                 case .opened(let upgradeNs, let t):
                     emit(.webSocketOpen(upgradeNs: upgradeNs), at: t)
                 case .sendSetup:
-                    for message in configuration.setupMessages { write(WebSocketClient.frame(message), completion: nil) }
+                    for message in configuration.setupMessages {
+                        write(WebSocketClient.frame(message), completion: nil)
+                    }
                     perform(session.handle(.setupSent(at: MonotonicClock.now())))
                 case .receiveFrames(let bytes, let t):
                     if phase == .open, !handle(machine.receive(bytes), at: t) { end() }
@@ -378,7 +385,10 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
                 case .httpResponse(let status, let contentType, let t):
                     emit(.httpResponse(status: status, contentType: contentType), at: t)
                 case .closeTimedOut(let t):
-                    emit(.webSocketClose(code: WebSocketCloseCode.normal, reason: "no close reply from the server within 2 s", by: .client), at: t)
+                    emit(
+                        .webSocketClose(
+                            code: WebSocketCloseCode.normal, reason: "no close reply from the server within 2 s",
+                            by: .client), at: t)
                 case .fail(let kind, let message, let t):
                     emit(.failure(TransportError(kind, client.redact(message))), at: t)
                 }
@@ -420,7 +430,10 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
             if let error {
                 var kind = error.kind
                 if kind == .timeout { kind = .connect }
-                fail(kind, CurlEasy.CurlError(code: error.code, message: error.message, kind: kind).explained("could not connect to \(endpoint.redacted)"))
+                fail(
+                    kind,
+                    CurlEasy.CurlError(code: error.code, message: error.message, kind: kind).explained(
+                        "could not connect to \(endpoint.redacted)"))
                 return
             }
             let t = MonotonicClock.now()
@@ -458,14 +471,20 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
             }
             if let closeRequest {
                 if ready { flushDue(now: .max) }
-                guard phase == .open, handle(machine.close(code: closeRequest.code, reason: closeRequest.reason), at: MonotonicClock.now()) else { return }
+                guard phase == .open,
+                    handle(
+                        machine.close(code: closeRequest.code, reason: closeRequest.reason), at: MonotonicClock.now())
+                else { return }
                 perform(session.handle(.closeSent(at: MonotonicClock.now())))
             }
             let now = MonotonicClock.now()
             perform(session.handle(.tick(at: now)))
             guard phase == .open else { return }
             if let sendDeadline, blockedSince != nil, now >= sendDeadline {
-                fail(.timeout, "the server stopped reading: a frame could not be sent within \((sendDeadline - (blockedSince ?? sendDeadline) + headBlocked) / 1_000_000_000) s")
+                fail(
+                    .timeout,
+                    "the server stopped reading: a frame could not be sent within \((sendDeadline - (blockedSince ?? sendDeadline) + headBlocked) / 1_000_000_000) s"
+                )
                 return
             }
             if ready { flushDue(now: now) }
@@ -476,7 +495,9 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
             emit(.failure(error))
             if phase == .open || phase == .upgrading, socket >= 0 {
                 // A courtesy close frame, if the socket takes it now; the connection ends anyway.
-                let close = WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: WebSocketCloseCode.normal, reason: ""), maskKey: Crypto.maskKey())
+                let close = WebSocketFrameEncoder.encode(
+                    .close, payload: WebSocketFrameEncoder.closePayload(code: WebSocketCloseCode.normal, reason: ""),
+                    maskKey: Crypto.maskKey())
                 if outbox.count == outboxOffset { _ = try? curl.send(close, from: 0) }
             }
             end()
@@ -504,7 +525,10 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
                     outcome = try curl.receive(into: &loop.readBuffer)
                 } catch {
                     if phase == .upgrading {
-                        fail(.handshake, "the WebSocket upgrade did not complete: the connection failed while waiting for the server's answer (\(error.message)) after \(session.upgradeBytesSoFar) bytes")
+                        fail(
+                            .handshake,
+                            "the WebSocket upgrade did not complete: the connection failed while waiting for the server's answer (\(error.message)) after \(session.upgradeBytesSoFar) bytes"
+                        )
                     } else if machine.state != .closed {
                         fail(.closed, "the WebSocket connection failed: \(error.message)")
                     } else {
@@ -517,10 +541,16 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
                 if n == 0 {
                     if phase == .upgrading {
                         let got = session.upgradeBytesSoFar
-                        fail(.handshake, "the WebSocket upgrade did not complete: \(configuration.endpoint.redacted) closed the connection before answering the upgrade request (\(got == 0 ? "no response at all" : "after \(got) bytes of an incomplete response")). A platform or proxy that does not support WebSocket can do this")
+                        fail(
+                            .handshake,
+                            "the WebSocket upgrade did not complete: \(configuration.endpoint.redacted) closed the connection before answering the upgrade request (\(got == 0 ? "no response at all" : "after \(got) bytes of an incomplete response")). A platform or proxy that does not support WebSocket can do this"
+                        )
                     } else if machine.state != .closed {
                         let silence = Double(t - lastReceivedAt) / 1e9
-                        fail(.closed, "the server closed the WebSocket connection without a close frame, \(String(format: "%.1f", silence)) s after its last message; a proxy or load balancer closing idle connections is a common cause (nginx: proxy_read_timeout, 60 s by default)", at: t)
+                        fail(
+                            .closed,
+                            "the server closed the WebSocket connection without a close frame, \(String(format: "%.1f", silence)) s after its last message; a proxy or load balancer closing idle connections is a common cause (nginx: proxy_read_timeout, 60 s by default)",
+                            at: t)
                     } else {
                         end()
                     }
@@ -541,13 +571,16 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
 
         /// Sends every frame due at `now`, unless the socket is still taking an earlier one.
         private func flushDue(now: Int64) {
-            while phase == .open, machine.state == .open, outboxOffset == outbox.count, let (command, due) = client.queue.popDue(now: now) {
+            while phase == .open, machine.state == .open, outboxOffset == outbox.count,
+                let (command, due) = client.queue.popDue(now: now)
+            {
                 let start = MonotonicClock.now()
                 let lag = max(0, start - max(due, availableAt))
                 switch command {
                 case .frame(let bytes, let tag, let turn):
                     if case .audio(let index) = tag {
-                        write(bytes, completion: .chunk(index: index, scheduled: due, lag: lag, start: start, turn: turn))
+                        write(
+                            bytes, completion: .chunk(index: index, scheduled: due, lag: lag, start: start, turn: turn))
                     } else {
                         write(bytes, completion: nil)
                     }
@@ -555,7 +588,9 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
                     // The client's work after the end of speech: frame (mask) commit and response.create.
                     let frames = messages.map(WebSocketClient.frame)
                     let encoded = MonotonicClock.now()
-                    write(frames.flatMap { $0 }, completion: .speechEnd(scheduled: due, lag: lag, start: start, encoded: encoded, turn: turn))
+                    write(
+                        frames.flatMap { $0 },
+                        completion: .speechEnd(scheduled: due, lag: lag, start: start, encoded: encoded, turn: turn))
                 }
             }
         }
@@ -578,7 +613,11 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
                 do {
                     outcome = try curl.send(outbox, from: outboxOffset)
                 } catch {
-                    if closing { end() } else { fail(.closed, "sending on the WebSocket connection failed: \(error.message)") }
+                    if closing {
+                        end()
+                    } else {
+                        fail(.closed, "sending on the WebSocket connection failed: \(error.message)")
+                    }
                     return
                 }
                 switch outcome {
@@ -613,7 +652,9 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
                 headBlocked = 0
                 switch first.what {
                 case .chunk(let index, let scheduled, let lag, let start, let turn):
-                    emit(.chunkSent(index: index, scheduled: scheduled, lagNs: lag, blockedNs: blocked), at: start, turn: turn)
+                    emit(
+                        .chunkSent(index: index, scheduled: scheduled, lagNs: lag, blockedNs: blocked), at: start,
+                        turn: turn)
                 case .speechEnd(let scheduled, let lag, let start, let encoded, let turn):
                     emit(.speechEnd(scheduled: scheduled, lagNs: lag, blockedNs: blocked), at: start, turn: turn)
                     emit(.encoded(ns: encoded - start), at: encoded, turn: turn)
@@ -636,19 +677,27 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
                 case .receivedPing(let payload):
                     emit(.webSocketPing(payload), at: t)
                 case .sendPong(let payload):
-                    write(WebSocketFrameEncoder.encode(.pong, payload: payload, maskKey: Crypto.maskKey()), completion: nil)
+                    write(
+                        WebSocketFrameEncoder.encode(.pong, payload: payload, maskKey: Crypto.maskKey()),
+                        completion: nil)
                     if phase == .over { alive = false }
                 case .receivedPong(let payload):
                     emit(.webSocketPong(payload), at: t)
                 case .sendClose(let code, let reason):
                     closing = true
-                    write(WebSocketFrameEncoder.encode(.close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason), maskKey: Crypto.maskKey()), completion: nil)
+                    write(
+                        WebSocketFrameEncoder.encode(
+                            .close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason),
+                            maskKey: Crypto.maskKey()), completion: nil)
                 case .closed(let code, let reason, let by):
                     emit(.webSocketClose(code: code, reason: reason, by: by), at: t)
                     alive = false
                 case .failed(let code, let reason):
                     emit(.webSocketClose(code: code, reason: reason, by: .client), at: t)
-                    fail(.protocol, "the server broke the WebSocket protocol: \(reason) (connection failed with close code \(code))", at: t)
+                    fail(
+                        .protocol,
+                        "the server broke the WebSocket protocol: \(reason) (connection failed with close code \(code))",
+                        at: t)
                     alive = false
                 }
             }
@@ -657,4 +706,3 @@ final class WebSocketClient: TransportClient, IOLoopClient, @unchecked Sendable 
         }
     }
 }
-

@@ -79,9 +79,11 @@ public struct WebSocketConnectionMachine: Sendable {
     ///   - endpoint: the URL as messages show it.
     ///   - host, target, headers: the upgrade request's `Host`, request target and extra headers.
     ///   - acknowledges: whether a text message acknowledges the set-up (nil: ready once sent).
-    public init(endpoint: String, host: String, target: String, headers: [(name: String, value: String)], connectTimeout: Int64,
-                acknowledges: (@Sendable (String) -> Bool)?, closeTimeout: Int64 = .seconds(2),
-                handshake: WebSocketHandshake = WebSocketHandshake()) {
+    public init(
+        endpoint: String, host: String, target: String, headers: [(name: String, value: String)], connectTimeout: Int64,
+        acknowledges: (@Sendable (String) -> Bool)?, closeTimeout: Int64 = .seconds(2),
+        handshake: WebSocketHandshake = WebSocketHandshake()
+    ) {
         self.endpoint = endpoint
         self.host = host
         self.target = target
@@ -102,7 +104,10 @@ public struct WebSocketConnectionMachine: Sendable {
             phase = .upgrading
             upgradeStarted = t
             upgradeDeadline = t + connectTimeout
-            return [.wake(at: upgradeDeadline), .sendUpgradeRequest(handshake.request(host: host, target: target, headers: headers))]
+            return [
+                .wake(at: upgradeDeadline),
+                .sendUpgradeRequest(handshake.request(host: host, target: target, headers: headers)),
+            ]
 
         case .upgradeBytes(let bytes, let t):
             guard phase == .upgrading else { return [] }
@@ -136,7 +141,10 @@ public struct WebSocketConnectionMachine: Sendable {
         case .tick(let now):
             switch phase {
             case .upgrading where now >= upgradeDeadline:
-                return fail(.timeout, "the WebSocket upgrade did not complete: no answer from \(endpoint) within \(connectTimeout / 1_000_000_000) s", at: now)
+                return fail(
+                    .timeout,
+                    "the WebSocket upgrade did not complete: no answer from \(endpoint) within \(connectTimeout / 1_000_000_000) s",
+                    at: now)
             case .open where !ready:
                 guard let setupDeadline, now >= setupDeadline else { return [] }
                 return markReady(at: now, timedOut: true)
@@ -174,8 +182,10 @@ public struct WebSocketConnectionMachine: Sendable {
     /// A refused upgrade, reported with what the server said so the user can see why: a plain
     /// HTTP answer's status (429, 5xx, 401, 403 are the server's `http_status`; others mean the
     /// endpoint does not take WebSocket upgrades) and the start of its body.
-    private mutating func reject(_ head: HTTPResponseHead, _ rejection: WebSocketHandshake.Rejection, leftover: [UInt8],
-                                 at t: Int64) -> [Action] {
+    private mutating func reject(
+        _ head: HTTPResponseHead, _ rejection: WebSocketHandshake.Rejection, leftover: [UInt8],
+        at t: Int64
+    ) -> [Action] {
         var message = "the WebSocket upgrade did not complete: \(rejection)"
         var kind = ErrorKind.handshake
         var actions: [Action] = []
@@ -187,7 +197,8 @@ public struct WebSocketConnectionMachine: Sendable {
             let body = bodyExcerpt(String(decoding: leftover.prefix(2000), as: UTF8.self))
             if !body.isEmpty { message += " (body: \(body))" }
             if kind == .handshake {
-                message += "; the endpoint, or a proxy or edge platform in front of it, does not accept WebSocket upgrades"
+                message +=
+                    "; the endpoint, or a proxy or edge platform in front of it, does not accept WebSocket upgrades"
             }
         }
         return actions + fail(kind, message, at: t)

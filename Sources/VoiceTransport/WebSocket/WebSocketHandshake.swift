@@ -68,11 +68,13 @@ public struct WebSocketHandshake: Sendable {
         let accept = head.value(of: "sec-websocket-accept")?.trimmingASCIIWhitespace
         guard accept == expected else { throw .badAccept(found: accept, expected: expected) }
         if let extensions = head.value(of: "sec-websocket-extensions"),
-           !extensions.trimmingASCIIWhitespace.isEmpty {
+            !extensions.trimmingASCIIWhitespace.isEmpty
+        {
             throw .unrequestedExtension(extensions)  // we never offer an extension
         }
         if let selected = head.value(of: "sec-websocket-protocol")?.trimmingASCIIWhitespace,
-           !selected.isEmpty {
+            !selected.isEmpty
+        {
             guard protocols.contains(selected) else { throw .unrequestedProtocol(selected) }
             return selected
         }
@@ -84,11 +86,14 @@ extension WebSocketHandshake.Rejection: CustomStringConvertible {
     public var description: String {
         switch self {
         case .status(let status, let phrase):
-            return "the server answered HTTP \(status)\(phrase.isEmpty ? "" : " \(phrase)") instead of 101 Switching Protocols"
+            return
+                "the server answered HTTP \(status)\(phrase.isEmpty ? "" : " \(phrase)") instead of 101 Switching Protocols"
         case .missingUpgradeHeader(let found):
-            return "the 101 response has \(found.map { "Upgrade: \($0)" } ?? "no Upgrade header") instead of Upgrade: websocket"
+            return
+                "the 101 response has \(found.map { "Upgrade: \($0)" } ?? "no Upgrade header") instead of Upgrade: websocket"
         case .missingConnectionUpgrade(let found):
-            return "the 101 response has \(found.map { "Connection: \($0)" } ?? "no Connection header") without the Upgrade token"
+            return
+                "the 101 response has \(found.map { "Connection: \($0)" } ?? "no Connection header") without the Upgrade token"
         case .badAccept(let found, let expected):
             return "Sec-WebSocket-Accept is \(found.map { "\"\($0)\"" } ?? "missing"), expected \"\(expected)\""
         case .unrequestedExtension(let ext):
@@ -150,10 +155,14 @@ public struct HTTPResponseHeadParser: Sendable {
         while i < buffer.count {
             if buffer[i] == 0x0A {
                 if i + 1 < buffer.count, buffer[i + 1] == 0x0A {
-                    end = i; bodyStart = i + 2; break
+                    end = i
+                    bodyStart = i + 2
+                    break
                 }
                 if i + 2 < buffer.count, buffer[i + 1] == 0x0D, buffer[i + 2] == 0x0A {
-                    end = i; bodyStart = i + 3; break
+                    end = i
+                    bodyStart = i + 3
+                    break
                 }
             }
             i += 1
@@ -169,7 +178,8 @@ public struct HTTPResponseHeadParser: Sendable {
             .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
         guard let statusLine = lines.first else { throw .malformedResponse("empty response") }
         let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]), (100...999).contains(status) else {
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]), (100...999).contains(status)
+        else {
             throw .malformedResponse("status line \"\(statusLine.prefix(80))\" is not HTTP")
         }
         var headers: [(name: String, value: String)] = []
@@ -195,7 +205,8 @@ extension StringProtocol {
     /// The text without leading and trailing spaces and tabs (HTTP's optional whitespace).
     var trimmingASCIIWhitespace: String {
         let isWhitespace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isWhitespace($0) }), let last = lastIndex(where: { !isWhitespace($0) }) else { return "" }
+        guard let first = firstIndex(where: { !isWhitespace($0) }), let last = lastIndex(where: { !isWhitespace($0) })
+        else { return "" }
         return String(self[first...last])
     }
 }

@@ -121,7 +121,8 @@ public struct WebSocketStateMachine: Sendable {
             let b0 = header[0]
             let b1 = header[1]
             if b0 & 0x70 != 0 {
-                return Failure(code: WebSocketCloseCode.protocolError, reason: "reserved bits set without a negotiated extension")
+                return Failure(
+                    code: WebSocketCloseCode.protocolError, reason: "reserved bits set without a negotiated extension")
             }
             guard let opcode = WebSocketOpcode(rawValue: b0 & 0x0F) else {
                 return Failure(code: WebSocketCloseCode.protocolError, reason: "unknown opcode \(b0 & 0x0F)")
@@ -132,11 +133,19 @@ public struct WebSocketStateMachine: Sendable {
             let fin = b0 & 0x80 != 0
             if opcode.isControl {
                 if !fin { return Failure(code: WebSocketCloseCode.protocolError, reason: "fragmented control frame") }
-                if b1 & 0x7F > 125 { return Failure(code: WebSocketCloseCode.protocolError, reason: "control frame longer than 125 bytes") }
+                if b1 & 0x7F > 125 {
+                    return Failure(
+                        code: WebSocketCloseCode.protocolError, reason: "control frame longer than 125 bytes")
+                }
             } else if opcode == .continuation {
-                if messageOpcode == nil { return Failure(code: WebSocketCloseCode.protocolError, reason: "continuation frame with no message to continue") }
+                if messageOpcode == nil {
+                    return Failure(
+                        code: WebSocketCloseCode.protocolError, reason: "continuation frame with no message to continue"
+                    )
+                }
             } else if messageOpcode != nil {
-                return Failure(code: WebSocketCloseCode.protocolError, reason: "new data frame inside a fragmented message")
+                return Failure(
+                    code: WebSocketCloseCode.protocolError, reason: "new data frame inside a fragmented message")
             }
             frameOpcode = opcode
             frameFin = fin
@@ -151,11 +160,14 @@ public struct WebSocketStateMachine: Sendable {
         } else if len7 == 127 {
             length = header[2...9].reduce(0) { $0 << 8 | UInt64($1) }
             if length & (1 << 63) != 0 {
-                return Failure(code: WebSocketCloseCode.protocolError, reason: "64-bit payload length with the most significant bit set")
+                return Failure(
+                    code: WebSocketCloseCode.protocolError,
+                    reason: "64-bit payload length with the most significant bit set")
             }
         }
         if !frameOpcode.isControl && UInt64(message.count) + length > UInt64(maxMessageSize) {
-            return Failure(code: WebSocketCloseCode.messageTooBig, reason: "message larger than \(maxMessageSize) bytes")
+            return Failure(
+                code: WebSocketCloseCode.messageTooBig, reason: "message larger than \(maxMessageSize) bytes")
         }
         header.removeAll(keepingCapacity: true)
         frameRemaining = length

@@ -7,13 +7,15 @@ extension TransportKind {
         name: "sse", summary: "HTTP POST of the whole recording at the end of speech, audio back as Server-Sent Events",
         keepsOneConnection: false, serverDetectsEndOfSpeech: false, requestsAtEndOfSpeech: true,
         schemes: ["http": "http", "https": "https"],
-        exampleURL: "http://127.0.0.1:8080/v1/chat/completions", referencePath: "/v1/chat/completions", profileSlot: "chat-completions",
+        exampleURL: "http://127.0.0.1:8080/v1/chat/completions", referencePath: "/v1/chat/completions",
+        profileSlot: "chat-completions",
         legacyOptionPrefix: "sse", optionGroup: "sse", builtInDialect: "openai-chat-completions", dialectFamily: .sse,
         dialect: { settings throws(TransportError) in
             let dialect = try sseDialect(settings)
             let options = ChatCompletionsOptions()
-            return DialectInfo(name: dialect.name, file: (dialect as? FileSSEDialect)?.file, input: dialect.inputFormat,
-                               model: settings.model ?? options.model, voice: settings.voice ?? options.voice)
+            return DialectInfo(
+                name: dialect.name, file: (dialect as? FileSSEDialect)?.file, input: dialect.inputFormat,
+                model: settings.model ?? options.model, voice: settings.voice ?? options.voice)
         },
         make: { settings throws(TransportError) in
             makeSSETransport(settings, dialect: try sseDialect(settings))
@@ -24,9 +26,13 @@ extension TransportKind {
     /// reused; cold: every request opens and closes its own.
     static func makeSSETransport(_ settings: TransportSettings, dialect: any SSEDialect) -> any VoiceTransport {
         let configuration = SSEClientConfiguration(settings)
-        return ClientVoiceTransport(kind: settings.kind, inputFormat: dialect.inputFormat, turnIsRequest: true,
-                                    interpreter: dialect.makeInterpreter()) { emit, onFinish in
-            SSERequestClient(configuration: configuration, dialect: dialect, loop: settings.loops.next(), emit: emit, onFinish: onFinish)
+        return ClientVoiceTransport(
+            kind: settings.kind, inputFormat: dialect.inputFormat, turnIsRequest: true,
+            interpreter: dialect.makeInterpreter()
+        ) { emit, onFinish in
+            SSERequestClient(
+                configuration: configuration, dialect: dialect, loop: settings.loops.next(), emit: emit,
+                onFinish: onFinish)
         }
     }
 
@@ -48,8 +54,9 @@ extension ChatCompletionsOptions {
 extension SSEClientConfiguration {
     /// What an SSE client needs of a transport's settings; cold settings open a connection per request.
     init(_ settings: TransportSettings) {
-        self.init(endpoint: settings.endpoint, headers: settings.headers, connectTimeout: settings.connectTimeout,
-                  verifyTLS: settings.verifyTLS, caFile: settings.caFile, connectVia: settings.connectVia,
-                  freshConnectionPerRequest: settings.connection == .cold, redactor: settings.redactor)
+        self.init(
+            endpoint: settings.endpoint, headers: settings.headers, connectTimeout: settings.connectTimeout,
+            verifyTLS: settings.verifyTLS, caFile: settings.caFile, connectVia: settings.connectVia,
+            freshConnectionPerRequest: settings.connection == .cold, redactor: settings.redactor)
     }
 }

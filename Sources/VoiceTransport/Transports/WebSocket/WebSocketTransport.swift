@@ -8,11 +8,13 @@ extension TransportKind {
         keepsOneConnection: true, serverDetectsEndOfSpeech: true,
         schemes: ["ws": "ws", "wss": "wss", "http": "ws", "https": "wss"],
         exampleURL: "ws://127.0.0.1:8080/v1/realtime", referencePath: "/v1/realtime", profileSlot: "realtime",
-        legacyOptionPrefix: "ws", builtInDialect: "openai-realtime", dialectFamily: .websocket, modelQueryParameter: "model",
+        legacyOptionPrefix: "ws", builtInDialect: "openai-realtime", dialectFamily: .websocket,
+        modelQueryParameter: "model",
         dialect: { settings throws(TransportError) in
             let dialect = try webSocketDialect(settings)
-            return DialectInfo(name: dialect.name, file: (dialect as? FileWebSocketDialect)?.file, input: dialect.inputFormat,
-                               model: "(from the URL)", voice: settings.voice ?? RealtimeOptions().voice)
+            return DialectInfo(
+                name: dialect.name, file: (dialect as? FileWebSocketDialect)?.file, input: dialect.inputFormat,
+                model: "(from the URL)", voice: settings.voice ?? RealtimeOptions().voice)
         },
         make: { settings throws(TransportError) in
             // One object, one connection: the dialect's set-up and its acknowledgement open it,
@@ -20,16 +22,23 @@ extension TransportKind {
             let dialect = try webSocketDialect(settings)
             let configuration = WebSocketClientConfiguration(
                 endpoint: settings.endpoint, headers: settings.headers, connectTimeout: settings.connectTimeout,
-                verifyTLS: settings.verifyTLS, caFile: settings.caFile, connectVia: settings.connectVia, redactor: settings.redactor)
-            return ClientVoiceTransport(kind: settings.kind, inputFormat: dialect.inputFormat, turnIsRequest: false,
-                                        interpreter: dialect.makeInterpreter()) { emit, onFinish in
-                WebSocketClient(configuration: configuration, dialect: dialect, loop: settings.loops.next(), emit: emit, onFinish: onFinish)
+                verifyTLS: settings.verifyTLS, caFile: settings.caFile, connectVia: settings.connectVia,
+                redactor: settings.redactor)
+            return ClientVoiceTransport(
+                kind: settings.kind, inputFormat: dialect.inputFormat, turnIsRequest: false,
+                interpreter: dialect.makeInterpreter()
+            ) { emit, onFinish in
+                WebSocketClient(
+                    configuration: configuration, dialect: dialect, loop: settings.loops.next(), emit: emit,
+                    onFinish: onFinish)
             }
         })
 
     /// The file's dialect, or OpenAI Realtime's with the settings' voice and turn detection.
     private static func webSocketDialect(_ settings: TransportSettings) throws(TransportError) -> any WebSocketDialect {
         if let file = settings.dialectFile { return try FileWebSocketDialect(file, values: settings.dialectValues) }
-        return RealtimeDialect(options: RealtimeOptions(voice: settings.voice ?? RealtimeOptions().voice, turnDetection: settings.turnDetection))
+        return RealtimeDialect(
+            options: RealtimeOptions(
+                voice: settings.voice ?? RealtimeOptions().voice, turnDetection: settings.turnDetection))
     }
 }
