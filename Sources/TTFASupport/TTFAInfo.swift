@@ -8,7 +8,7 @@ import CBuildStamp
 
 /// ttfa's own version, recorded with every run, and what `ttfa --version` says of this binary.
 public enum TTFAInfo {
-    public static let version = "0.2.0"
+    public static let version = "0.3.0"
 
     /// The commit this binary was built from and when, as stamped into it by `make install` or
     /// `make dist` (`scripts/stamp-build.py`); nil for a binary nobody stamped (`swift build`).
@@ -18,7 +18,7 @@ public enum TTFAInfo {
         return parts.count == 2 ? (parts[0], parts[1]) : nil
     }()
 
-    /// `0.2.0 (commit 1a2b3c4d5e6f, built 2026-12-07T10:00:00Z)`, or the version with a note
+    /// `0.3.0 (commit 1a2b3c4d5e6f, built 2026-12-07T10:00:00Z)`, or the version with a note
     /// that the binary was not stamped.
     public static var versionLine: String {
         guard let build else {

@@ -52,7 +52,7 @@ struct DistTests {
             "bin/ttfa", "share/ttfa/dialects/openai-realtime.yaml", "share/ttfa/dialects/openai-tts.yaml",
             "share/ttfa/recordings/short.wav", "share/ttfa/recordings/long.wav", "share/ttfa/recordings/manifest.json",
             "share/man/man1/ttfa.1", "share/bash-completion/completions/ttfa", "share/zsh/site-functions/_ttfa",
-            "share/fish/vendor_completions.d/ttfa.fish", "LICENSE", "README.md",
+            "share/fish/vendor_completions.d/ttfa.fish", "LICENSE", "README.md", "CHANGELOG.md",
         ] {
             let size =
                 (try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(file).path)[.size]
