@@ -304,11 +304,6 @@ public struct EndpointProfiles: Sendable, Equatable {
             }
         }
     }
-
-    /// The profiles by slot, as a run stores them.
-    public var jsonObject: [String: Any] {
-        ["realtime": realtime.jsonObject, "chat-completions": chatCompletions.jsonObject]
-    }
 }
 
 /// A reference server running in this process.
