@@ -6,30 +6,30 @@ import TTFASupport
 /// (`ttfa baseline save`): the TTFA of every ok measured trial per transport and recording,
 /// the trial counts, the run's configuration and host, and the ttfa version. A stored run turns
 /// into the same thing, so a baseline may be a file or a run id.
-public struct Baseline: Sendable {
-    public static let format = "ttfa-baseline/1"
+package struct Baseline: Sendable {
+    package static let format = "ttfa-baseline/1"
 
-    public struct TransportSamples: Sendable, Equatable {
-        public var trials: Int
-        public var ok: Int
-        public var failed: Int
-        public var invalid: Int
+    package struct TransportSamples: Sendable, Equatable {
+        package var trials: Int
+        package var ok: Int
+        package var failed: Int
+        package var invalid: Int
         /// Recording name → TTFA of its ok trials, ms, ascending.
-        public var ttfaMs: [String: [Double]]
+        package var ttfaMs: [String: [Double]]
     }
 
     /// Where it came from: "results/baseline.json (run 12)", "run 14".
-    public var source: String
-    public var ttfaVersion: String
-    public var run: (id: Int64, startedAt: String, label: String?, gitCommit: String?, seed: Int64, status: String)
-    public var host: (hostname: String, os: String, cpuModel: String, cpuCount: Int)
+    package var source: String
+    package var ttfaVersion: String
+    package var run: (id: Int64, startedAt: String, label: String?, gitCommit: String?, seed: Int64, status: String)
+    package var host: (hostname: String, os: String, cpuModel: String, cpuCount: Int)
     /// The run's stored configuration (JSON text), secrets already masked.
-    public var configurationJSON: String
+    package var configurationJSON: String
     /// Transport name → samples, in the run's order.
-    public var transports: [(name: String, samples: TransportSamples)]
+    package var transports: [(name: String, samples: TransportSamples)]
 
     /// From a stored run's record and trials.
-    public init(run record: RunRecord, trials: [TrialRecord], source: String? = nil) {
+    package init(run record: RunRecord, trials: [TrialRecord], source: String? = nil) {
         self.source = source ?? "run \(record.id ?? 0)"
         ttfaVersion = record.ttfaVersion
         run = (record.id ?? 0, record.startedAt, record.label, record.gitCommit, record.seed, record.status.rawValue)
@@ -54,13 +54,15 @@ public struct Baseline: Sendable {
         }
     }
 
-    public func samples(_ transport: String) -> TransportSamples? { transports.first { $0.name == transport }?.samples }
+    package func samples(_ transport: String) -> TransportSamples? {
+        transports.first { $0.name == transport }?.samples
+    }
 
     // MARK: - The file
 
     /// The file's text: pretty-printed JSON with sorted keys (one sample per line), so a
     /// change of baseline reads well in a diff.
-    public func fileText(savedAt: String) -> String {
+    package func fileText(savedAt: String) -> String {
         let configuration = (try? JSONSerialization.jsonObject(with: Data(configurationJSON.utf8))) ?? [:]
         var transportObject: [String: Any] = [:]
         for (name, s) in transports {
@@ -93,7 +95,7 @@ public struct Baseline: Sendable {
     }
 
     /// Reads a baseline file; the error says what is wrong and how to make a good one.
-    public init(file path: String) throws(CheckError) {
+    package init(file path: String) throws(CheckError) {
         let hint = "create one with: ttfa baseline save --run ID --out \(path)"
         guard FileManager.default.fileExists(atPath: path) else {
             throw CheckError("baseline \(path): no such file; \(hint)")

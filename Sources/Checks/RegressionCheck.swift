@@ -6,28 +6,28 @@ import VoiceTransport
 /// `ttfa compare`: a candidate against a baseline, metric by metric — per transport p50, p90,
 /// p95 and p99 of TTFA, and per recording p50 — each decided by `MetricComparison`; plus the
 /// configuration differences that make a comparison meaningless unless accepted.
-public struct RegressionCheck: Sendable {
-    public var baseline: Baseline
-    public var candidate: Baseline
-    public var metrics: [MetricComparison]
-    public var mismatches: [Mismatch]
-    public var tolerance: Tolerance
+package struct RegressionCheck: Sendable {
+    package var baseline: Baseline
+    package var candidate: Baseline
+    package var metrics: [MetricComparison]
+    package var mismatches: [Mismatch]
+    package var tolerance: Tolerance
 
     /// A configuration fact that differs between the two sides.
-    public struct Mismatch: Sendable, Equatable {
-        public var fact: String
-        public var baseline: String
-        public var candidate: String
-        public var line: String { "\(fact): baseline \(baseline), candidate \(candidate)" }
+    package struct Mismatch: Sendable, Equatable {
+        package var fact: String
+        package var baseline: String
+        package var candidate: String
+        package var line: String { "\(fact): baseline \(baseline), candidate \(candidate)" }
     }
 
-    public static let quantiles: [(name: String, q: Double)] = [
+    package static let quantiles: [(name: String, q: Double)] = [
         ("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99),
     ]
 
     /// - Parameters:
     ///   - tolerances: per-metric overrides (`websocket.ttfa.p99`, or `*.ttfa.p99` for every transport).
-    public init(
+    package init(
         baseline: Baseline, candidate: Baseline, tolerance: Tolerance = Tolerance(),
         tolerances: [(pattern: String, tolerance: Tolerance)] = [], seed: UInt64 = 1
     ) {
@@ -78,11 +78,11 @@ public struct RegressionCheck: Sendable {
         mismatches = Self.mismatches(baseline, candidate)
     }
 
-    public var regressed: [MetricComparison] { metrics.filter { $0.outcome == .regressed } }
-    public var improved: [MetricComparison] { metrics.filter { $0.outcome == .improved } }
+    package var regressed: [MetricComparison] { metrics.filter { $0.outcome == .regressed } }
+    package var improved: [MetricComparison] { metrics.filter { $0.outcome == .improved } }
 
     /// "1 regressed, 0 improved, 7 unchanged, 3 with not enough trials".
-    public var tally: String {
+    package var tally: String {
         let unchanged = metrics.filter { $0.outcome == .unchanged }.count
         let insufficient = metrics.filter { $0.outcome == .insufficient }.count
         return "\(regressed.count) regressed, \(improved.count) improved, \(unchanged) unchanged"

@@ -13,8 +13,8 @@ import TTFASupport
 ///   the value ends in `%`), `underruns`, `anomalies`;
 /// - a RECORDING (its file name) narrows `ttfa` to that recording's trials;
 /// - OP is one of `<`, `<=`, `>`, `>=`, `==`, `!=`.
-public struct Threshold: Sendable, Equatable, CustomStringConvertible {
-    public enum Comparator: String, Sendable, CaseIterable {
+package struct Threshold: Sendable, Equatable, CustomStringConvertible {
+    package enum Comparator: String, Sendable, CaseIterable {
         case lessOrEqual = "<="
         case greaterOrEqual = ">="
         case equal = "=="
@@ -22,7 +22,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         case less = "<"
         case greater = ">"
 
-        public func holds(_ a: Double, _ b: Double) -> Bool {
+        package func holds(_ a: Double, _ b: Double) -> Bool {
             switch self {
             case .less: return a < b
             case .lessOrEqual: return a <= b
@@ -34,7 +34,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public enum Metric: Sendable, Equatable {
+    package enum Metric: Sendable, Equatable {
         /// TTFA or a phase, one statistic of it, milliseconds.
         case distribution(name: String, stat: String)
         /// A count of measured trials (or events), or its share of the measured trials.
@@ -42,24 +42,26 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The text as written.
-    public var expression: String
-    public var transport: String
-    public var recording: String?
-    public var metric: Metric
-    public var comparator: Comparator
+    package var expression: String
+    package var transport: String
+    package var recording: String?
+    package var metric: Metric
+    package var comparator: Comparator
     /// The limit in the metric's unit: milliseconds, a count, or a share 0…1.
-    public var limit: Double
+    package var limit: Double
 
-    public static let stats = ["p50", "p90", "p95", "p99", "mean", "min", "max"]
-    public static let counts = ["failed", "invalid", "timeouts", "underruns", "anomalies"]
+    package static let stats = ["p50", "p90", "p95", "p99", "mean", "min", "max"]
+    package static let counts = ["failed", "invalid", "timeouts", "underruns", "anomalies"]
     /// Counts that may be given as a share of the measured trials.
     static let shares: Set = ["failed", "invalid", "timeouts"]
-    public static var distributions: [String] { ["ttfa"] + Phase.allCases.filter { $0 != .firstAudio }.map(\.rawValue) }
+    package static var distributions: [String] {
+        ["ttfa"] + Phase.allCases.filter { $0 != .firstAudio }.map(\.rawValue)
+    }
 
-    public var description: String { expression }
+    package var description: String { expression }
 
     /// The metric's name as it reads in reports: `websocket.ttfa.p95`, `sse[long.wav].ttfa.p50`.
-    public var metricName: String {
+    package var metricName: String {
         let subject = transport + (recording.map { "[\($0)]" } ?? "")
         switch metric {
         case .distribution(let name, let stat): return "\(subject).\(name).\(stat)"
@@ -68,7 +70,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses one threshold; the error says what is wrong and what is valid.
-    public init(_ text: String) throws(CheckError) {
+    package init(_ text: String) throws(CheckError) {
         expression = text.trimmingCharacters(in: .whitespaces)
         func fail(_ why: String) -> CheckError { CheckError("threshold '\(text)': \(why)") }
         // The operator: the first of <=, >=, ==, !=, <, > (two-character ones first).
@@ -161,7 +163,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
 
     /// Checks the transport and recording names against what a run measures (before it starts,
     /// or against a stored run). The error lists the valid names.
-    public func validate(transports: [String], recordings: [String]) throws(CheckError) {
+    package func validate(transports: [String], recordings: [String]) throws(CheckError) {
         guard transports.contains(transport) else {
             throw CheckError(
                 "threshold '\(expression)': the run measures no transport '\(transport)'; it measures \(transports.joined(separator: ", "))"
@@ -175,7 +177,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A value in the threshold's unit, for people: "444 ms", "3", "4.2%".
-    public func format(_ value: Double?) -> String {
+    package func format(_ value: Double?) -> String {
         guard let value else { return "no value" }
         switch metric {
         case .distribution: return Format.ms(value)
@@ -186,7 +188,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses thresholds from a file: YAML or JSON, a list of expressions or `{thresholds: […]}`.
-    public static func load(file path: String) throws(CheckError) -> [Threshold] {
+    package static func load(file path: String) throws(CheckError) -> [Threshold] {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else {
             throw CheckError("--thresholds \(path): no readable file there")
@@ -206,19 +208,19 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A threshold and what the run measured for it.
-public struct ThresholdResult: Sendable {
-    public var threshold: Threshold
-    public var value: Double?
-    public var passed: Bool
+package struct ThresholdResult: Sendable {
+    package var threshold: Threshold
+    package var value: Double?
+    package var passed: Bool
 
-    public init(threshold: Threshold, value: Double?, passed: Bool) {
+    package init(threshold: Threshold, value: Double?, passed: Bool) {
         self.threshold = threshold
         self.value = value
         self.passed = passed
     }
 
     /// "✓ websocket.ttfa.p95 < 700ms (measured 444 ms)".
-    public var line: String {
+    package var line: String {
         "\(passed ? "✓" : "✗") \(threshold.expression) (measured \(threshold.format(value)))"
     }
 }

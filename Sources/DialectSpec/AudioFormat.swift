@@ -1,5 +1,5 @@
 /// How audio samples are encoded on the wire.
-public enum AudioEncoding: String, Sendable, Hashable, CaseIterable, Codable {
+package enum AudioEncoding: String, Sendable, Hashable, CaseIterable, Codable {
     /// Signed 16-bit little-endian PCM, mono.
     case pcm16
     /// G.711 μ-law, 8 bits per sample, mono (telephony).
@@ -14,34 +14,34 @@ public enum AudioEncoding: String, Sendable, Hashable, CaseIterable, Codable {
 /// Every recording is held as PCM16 mono 24 kHz; a dialect declares the format its endpoint
 /// takes (24 kHz PCM16 for OpenAI, 16 kHz for many speech servers, 8 kHz μ-law for telephony)
 /// and the recording is converted to it once, before the replay.
-public struct AudioFormat: Sendable, Hashable, CustomStringConvertible {
-    public var encoding: AudioEncoding
+package struct AudioFormat: Sendable, Hashable, CustomStringConvertible {
+    package var encoding: AudioEncoding
     /// Samples per second (for `wav`: the rate assumed when a header is missing).
-    public var rate: Int
+    package var rate: Int
 
-    public init(_ encoding: AudioEncoding, rate: Int) {
+    package init(_ encoding: AudioEncoding, rate: Int) {
         self.encoding = encoding
         self.rate = rate
     }
 
     /// What OpenAI's dialects take and send, and what recordings are held as.
-    public static let pcm16At24k = AudioFormat(.pcm16, rate: 24_000)
+    package static let pcm16At24k = AudioFormat(.pcm16, rate: 24_000)
 
     /// Bytes per sample (WAV payloads: PCM16 after the header).
-    public var bytesPerSample: Int { encoding == .mulaw ? 1 : 2 }
+    package var bytesPerSample: Int { encoding == .mulaw ? 1 : 2 }
 
     /// Bytes of one second.
-    public var bytesPerSecond: Int { rate * bytesPerSample }
+    package var bytesPerSecond: Int { rate * bytesPerSample }
 
     /// How many bytes of PCM16 24 kHz the same duration takes: what `audio_bytes` counts, so
     /// answers in any format add up in one unit (48 bytes per millisecond).
-    public func pcm16At24kBytes(forEncodedBytes count: Int) -> Int {
+    package func pcm16At24kBytes(forEncodedBytes count: Int) -> Int {
         guard rate > 0 else { return 0 }
         let samples = count / bytesPerSample
         return Int((Int64(samples) * 24_000 / Int64(rate)) * 2)
     }
 
-    public var description: String {
+    package var description: String {
         switch encoding {
         case .pcm16: "PCM16 \(Self.kHz(rate))"
         case .mulaw: "μ-law \(Self.kHz(rate))"

@@ -4,59 +4,59 @@ import Foundation
 /// how the answer's events map to audio, transcript, end and errors. `ttfa` speaks it as a
 /// client (`--sse-dialect` / `--ws-dialect`) and the reference server speaks it as a server
 /// (`ttfa serve --sse-dialect` / `--ws-dialect`). The format is in the README ("Dialect files").
-public struct DialectFile: Sendable {
-    public enum Transport: String, Sendable { case sse, websocket }
+package struct DialectFile: Sendable {
+    package enum Transport: String, Sendable { case sse, websocket }
 
-    public var name: String
-    public var transport: Transport
-    public var description: String?
+    package var name: String
+    package var transport: Transport
+    package var description: String?
     /// The file it came from (for messages), and its bytes' SHA-256 (stored with a run).
-    public var source: String
-    public var sha256: String
+    package var source: String
+    package var sha256: String
     /// The format the endpoint takes.
-    public var input: AudioFormat
+    package var input: AudioFormat
     /// The endpoint's path, for the reference server (and the embedded one): ttfa serves the
     /// dialect there. An explicit URL is used as it is.
-    public var path: String
+    package var path: String
     /// `{{model}}` and `{{voice}}` when the command line gives none.
-    public var defaultModel: String?
-    public var defaultVoice: String?
+    package var defaultModel: String?
+    package var defaultVoice: String?
 
     // SSE
-    public var request: Request?
+    package var request: Request?
 
     // WebSocket
-    public var setup: [Outgoing] = []
+    package var setup: [Outgoing] = []
     /// Messages that acknowledge the set-up; empty: audio follows the set-up at once.
-    public var ready: [EventRule] = []
-    public var audioMessage: Outgoing?
-    public var endOfSpeech: [Outgoing] = []
+    package var ready: [EventRule] = []
+    package var audioMessage: Outgoing?
+    package var endOfSpeech: [Outgoing] = []
 
-    public var events: EventMapping
+    package var events: EventMapping
 
-    public struct Request: Sendable {
-        public var method: String
+    package struct Request: Sendable {
+        package var method: String
         /// Header lines, placeholders allowed; `$VAR` already expanded.
-        public var headers: [(name: String, value: TemplateString)]
-        public var body: Body
+        package var headers: [(name: String, value: TemplateString)]
+        package var body: Body
     }
 
-    public enum Body: Sendable {
+    package enum Body: Sendable {
         case none
         case json(TemplateValue)
         case raw(TemplateString)
         case multipart([Part])
     }
 
-    public struct Part: Sendable {
-        public var name: String
-        public var filename: String?
-        public var contentType: String?
-        public var value: TemplateString
+    package struct Part: Sendable {
+        package var name: String
+        package var filename: String?
+        package var contentType: String?
+        package var value: TemplateString
     }
 
     /// A message a WebSocket client sends.
-    public enum Outgoing: Sendable {
+    package enum Outgoing: Sendable {
         /// A JSON object, as a text message.
         case json(TemplateValue)
         /// Text as it is.
@@ -67,21 +67,21 @@ public struct DialectFile: Sendable {
 
     /// Which events mean what. Rules are tried in the order error, audio, transcript, started,
     /// end; a message may be both audio and transcript.
-    public struct EventMapping: Sendable {
-        public var audio: [EventRule] = []
+    package struct EventMapping: Sendable {
+        package var audio: [EventRule] = []
         /// WebSocket binary messages are audio in this format (nil: binary messages are not audio).
-        public var binaryAudio: AudioFormat?
-        public var transcript: [EventRule] = []
-        public var started: [EventRule] = []
+        package var binaryAudio: AudioFormat?
+        package var transcript: [EventRule] = []
+        package var started: [EventRule] = []
         /// SSE without end rules: the end of the response is the end of the answer.
-        public var end: [EventRule] = []
-        public var error: [EventRule] = []
+        package var end: [EventRule] = []
+        package var error: [EventRule] = []
     }
 
-    public func uses(_ placeholder: Placeholder) -> Bool { allPlaceholders.contains(placeholder) }
+    package func uses(_ placeholder: Placeholder) -> Bool { allPlaceholders.contains(placeholder) }
 
     /// Every placeholder the file uses.
-    public var allPlaceholders: Set<Placeholder> {
+    package var allPlaceholders: Set<Placeholder> {
         var strings: [TemplateString] = []
         func add(_ value: TemplateValue) { strings += value.placeholders().map(\.string) }
         func add(_ outgoing: Outgoing?) {
@@ -107,40 +107,40 @@ public struct DialectFile: Sendable {
     }
 
     /// Whether the request carries the recording (the TTS dialect sends only text).
-    public var sendsAudio: Bool {
+    package var sendsAudio: Bool {
         transport == .websocket || allPlaceholders.contains(where: \.isAudio)
     }
 }
 
 /// One rule of an event mapping: which messages it applies to and where its values are.
-public struct EventRule: Sendable {
+package struct EventRule: Sendable {
     /// SSE: the `event:` name ("message" when the event has none).
-    public var event: String?
+    package var event: String?
     /// The whole data (SSE) or text message (WebSocket), exactly — e.g. "[DONE]".
-    public var data: String?
+    package var data: String?
     /// JSON paths and the values they must have (any of the list).
-    public var match: [(path: JSONPath, values: [MatchValue])] = []
+    package var match: [(path: JSONPath, values: [MatchValue])] = []
     /// JSON paths that must be present and not null.
-    public var has: [JSONPath] = []
+    package var has: [JSONPath] = []
     /// Audio: the payload; transcript: the text; error: the message.
-    public var path: JSONPath?
+    package var path: JSONPath?
     /// Audio: the payload's format.
-    public var format: AudioFormat?
+    package var format: AudioFormat?
     /// Error: where its code is.
-    public var code: JSONPath?
+    package var code: JSONPath?
     /// Where the id of the answer (response) is, to attribute events to it.
-    public var responseID: JSONPath?
+    package var responseID: JSONPath?
     /// Error: whether it ends the turn as failed (default true) or is only reported.
-    public var fatal = true
+    package var fatal = true
 
-    public init() {}
+    package init() {}
 
     /// Whether the rule needs the message as JSON.
-    public var needsJSON: Bool { !match.isEmpty || !has.isEmpty || path != nil || responseID != nil || code != nil }
+    package var needsJSON: Bool { !match.isEmpty || !has.isEmpty || path != nil || responseID != nil || code != nil }
 
     /// Whether a message (its SSE event name, its text, its JSON if it parsed) is one this rule
     /// is about. The payload path is not part of the test.
-    public func applies(event name: String?, text: String, json: Any?) -> Bool {
+    package func applies(event name: String?, text: String, json: Any?) -> Bool {
         if let event, event != (name ?? "message") { return false }
         if let data, data != text { return false }
         guard !match.isEmpty || !has.isEmpty else { return true }
@@ -156,16 +156,16 @@ public struct EventRule: Sendable {
 
     /// Whether the rule says which messages it is about (an event name, data or a match), so a
     /// matching message without the payload is malformed rather than simply another message.
-    public var discriminates: Bool { event != nil || data != nil || !match.isEmpty || !has.isEmpty }
+    package var discriminates: Bool { event != nil || data != nil || !match.isEmpty || !has.isEmpty }
 }
 
 /// A value a `match` compares with.
-public enum MatchValue: Sendable, Hashable, CustomStringConvertible {
+package enum MatchValue: Sendable, Hashable, CustomStringConvertible {
     case string(String)
     case number(Double)
     case bool(Bool)
 
-    public func equals(_ actual: Any) -> Bool {
+    package func equals(_ actual: Any) -> Bool {
         switch self {
         case .string(let s): return actual as? String == s
         case .bool(let b): return (actual as? Bool) == b && !(actual is String)
@@ -175,7 +175,7 @@ public enum MatchValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var jsonValue: Any {
+    package var jsonValue: Any {
         switch self {
         case .string(let s): s
         case .number(let n): n.rounded() == n && abs(n) < 1e15 ? Int(n) as Any : n as Any
@@ -183,7 +183,7 @@ public enum MatchValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .string(let s): "\"\(s)\""
         case .number(let n): n.rounded() == n ? String(Int(n)) : String(n)

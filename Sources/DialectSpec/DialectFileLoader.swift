@@ -3,21 +3,21 @@ import Foundation
 import Yams
 
 /// A dialect file that cannot be used: which file, where, which field, and what to do.
-public struct DialectFileError: Error, CustomStringConvertible, Sendable {
-    public var file: String
-    public var line: Int?
+package struct DialectFileError: Error, CustomStringConvertible, Sendable {
+    package var file: String
+    package var line: Int?
     /// The field's path in the file: `events.audio[0].path`.
-    public var field: String
-    public var message: String
+    package var field: String
+    package var message: String
 
-    public var description: String {
+    package var description: String {
         "\(file)\(line.map { ":\($0)" } ?? ""): \(field.isEmpty ? "" : field + ": ")\(message)"
     }
 }
 
 extension DialectFile {
     /// Reads and validates a dialect file.
-    public init(contentsOf path: String) throws(DialectFileError) {
+    package init(contentsOf path: String) throws(DialectFileError) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DialectFileError(
                 file: path, line: nil, field: "",
@@ -33,7 +33,7 @@ extension DialectFile {
     }
 
     /// Parses and validates dialect text (YAML or JSON); `source` names it in errors.
-    public init(yaml text: String, source: String, sha256: String? = nil) throws(DialectFileError) {
+    package init(yaml text: String, source: String, sha256: String? = nil) throws(DialectFileError) {
         let loader = Loader(file: source)
         let root: Node?
         do {
@@ -53,7 +53,7 @@ extension DialectFile {
 
     /// `text` with `$NAME` / `${NAME}` replaced from the environment (header values: secrets
     /// stay out of the file).
-    public static func expandEnvironment(
+    package static func expandEnvironment(
         _ text: String, field: String, file: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(DialectFileError) -> String {

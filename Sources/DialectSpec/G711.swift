@@ -2,12 +2,12 @@
 /// linear samples to 8-bit codes and back. The standard's segment algorithm, with its bias of
 /// 0x84 and the inverted code bits — there is no library for it in Debian's Swift world, and it
 /// is one table-free function each way.
-public enum G711 {
+package enum G711 {
     private static let bias: Int32 = 0x84
     private static let clip: Int32 = 32_635
 
     /// The μ-law code of a 16-bit linear sample.
-    public static func muLaw(_ sample: Int16) -> UInt8 {
+    package static func muLaw(_ sample: Int16) -> UInt8 {
         var value = Int32(sample)
         let sign: Int32 = value < 0 ? 0x80 : 0
         if value < 0 { value = -value }
@@ -23,7 +23,7 @@ public enum G711 {
     }
 
     /// The 16-bit linear sample of a μ-law code.
-    public static func linear(_ code: UInt8) -> Int16 {
+    package static func linear(_ code: UInt8) -> Int16 {
         let value = Int32(~code & 0xFF)
         let sign = value & 0x80
         let exponent = (value >> 4) & 0x07
@@ -33,7 +33,7 @@ public enum G711 {
     }
 
     /// PCM16 little-endian → μ-law, one byte per sample.
-    public static func encode(pcm16 bytes: [UInt8]) -> [UInt8] {
+    package static func encode(pcm16 bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count / 2)
         var index = 0
@@ -45,7 +45,7 @@ public enum G711 {
     }
 
     /// μ-law → PCM16 little-endian.
-    public static func decode(muLaw codes: [UInt8]) -> [UInt8] {
+    package static func decode(muLaw codes: [UInt8]) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(codes.count * 2)
         for code in codes {

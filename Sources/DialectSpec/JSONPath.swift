@@ -1,20 +1,20 @@
 /// A path into a JSON value: `choices[0].delta.audio.data`, `response.id`, `$.audio`, or keys
 /// that contain dots quoted as `["x.y"]`. Evaluated on what `JSONSerialization` returns.
-public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
-    public enum Step: Sendable, Hashable {
+package struct JSONPath: Sendable, Hashable, CustomStringConvertible {
+    package enum Step: Sendable, Hashable {
         case key(String)
         case index(Int)
     }
 
-    public let steps: [Step]
-    public let description: String
+    package let steps: [Step]
+    package let description: String
 
-    public struct SyntaxError: Error, CustomStringConvertible {
-        public var description: String
+    package struct SyntaxError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// A path from its steps (empty: the value itself).
-    public init(steps: [Step]) {
+    package init(steps: [Step]) {
         self.steps = steps
         description =
             steps.isEmpty
@@ -28,7 +28,7 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
             }.joined()
     }
 
-    public init(_ text: String) throws(SyntaxError) {
+    package init(_ text: String) throws(SyntaxError) {
         description = text
         var rest = Substring(text)
         if rest.hasPrefix("$") {
@@ -91,7 +91,7 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     /// The value at this path in `root`, or nil (a missing key, an index out of range, a step
     /// into something that is not an object or array). JSON null is returned as `NSNull`-like
     /// `Optional.none` only when absent; a present null is returned as is.
-    public func value(in root: Any) -> Any? {
+    package func value(in root: Any) -> Any? {
         var current: Any = root
         for step in steps {
             switch step {
@@ -107,11 +107,11 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The string at this path, or nil when it is absent or not a string.
-    public func string(in root: Any) -> String? { value(in: root) as? String }
+    package func string(in root: Any) -> String? { value(in: root) as? String }
 
     /// `root` with `value` set at this path, creating objects and arrays on the way (arrays are
     /// padded with empty objects).
-    public func setting(_ value: Any, in root: Any?) -> Any {
+    package func setting(_ value: Any, in root: Any?) -> Any {
         Self.set(value, steps: steps[...], in: root)
     }
 

@@ -4,11 +4,11 @@
 /// tenth of ttfa's time at 1,000 sessions. A member whose value is not an escape-free string
 /// is reported as absent; `nil` means "not a JSON object" — callers then fall back to a full
 /// parse (which will explain the problem), so the skim never accepts what a parser rejects.
-public enum JSONSkim {
+package enum JSONSkim {
     /// The string values of `keys` at the top level of `text` (a key absent is missing from the
     /// result); nil when `text` is not a valid JSON object, or when one of `keys` has a value
     /// that is not a string without escapes (let a parser decode that).
-    public static func strings(_ text: String, keys: [String]) -> [String: String]? {
+    package static func strings(_ text: String, keys: [String]) -> [String: String]? {
         var text = text
         return text.withUTF8 { bytes in
             var scanner = Scanner(bytes: bytes, keys: keys.map { Array($0.utf8) })
@@ -23,13 +23,13 @@ public enum JSONSkim {
     }
 
     /// One step of a path into a JSON document.
-    public enum Step: Sendable, Equatable {
+    package enum Step: Sendable, Equatable {
         case key(String)
         case index(Int)
     }
 
     /// What a path leads to.
-    public enum Found: Sendable, Equatable {
+    package enum Found: Sendable, Equatable {
         case string(String)
         case object
         case array
@@ -39,7 +39,7 @@ public enum JSONSkim {
 
     /// What each of `paths` leads to in `text` (a path that leads nowhere is missing from the
     /// result); nil when `text` is not a valid JSON object.
-    public static func values(_ text: String, paths: [[Step]]) -> [Int: Found]? {
+    package static func values(_ text: String, paths: [[Step]]) -> [Int: Found]? {
         var text = text
         return text.withUTF8 { bytes in
             var scanner = Scanner(bytes: bytes, keys: [])
@@ -69,7 +69,7 @@ public enum JSONSkim {
     }
 
     /// The `type` member of a JSON object, if it is a plain string.
-    public static func type(_ text: String) -> String? {
+    package static func type(_ text: String) -> String? {
         strings(text, keys: ["type"])?["type"]
     }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// A value a dialect file fills in for each request or message: `{{audio.wav.base64}}`,
 /// `{{audio.rate}}`, `{{turn}}` …
-public enum Placeholder: String, Sendable, CaseIterable {
+package enum Placeholder: String, Sendable, CaseIterable {
     /// The audio in the dialect's input format, base64 (SSE: the whole recording; WebSocket:
     /// the chunk).
     case audioBase64 = "audio.base64"
@@ -26,30 +26,30 @@ public enum Placeholder: String, Sendable, CaseIterable {
     case voice
 
     /// Carries the audio itself.
-    public var isAudio: Bool { [.audioBase64, .audioWAVBase64, .audioWAV, .audioRaw].contains(self) }
+    package var isAudio: Bool { [.audioBase64, .audioWAVBase64, .audioWAV, .audioRaw].contains(self) }
     /// Bytes, not text: only a whole body, part or message.
-    public var isBinary: Bool { self == .audioWAV || self == .audioRaw }
+    package var isBinary: Bool { self == .audioWAV || self == .audioRaw }
     /// Stands alone as a JSON number.
-    public var isNumber: Bool { self == .audioRate || self == .audioDurationMs || self == .turn }
+    package var isNumber: Bool { self == .audioRate || self == .audioDurationMs || self == .turn }
 
-    public static var names: String { allCases.map { "{{\($0.rawValue)}}" }.joined(separator: ", ") }
+    package static var names: String { allCases.map { "{{\($0.rawValue)}}" }.joined(separator: ", ") }
 }
 
 /// Text with placeholders.
-public struct TemplateString: Sendable, Hashable {
-    public enum Piece: Sendable, Hashable {
+package struct TemplateString: Sendable, Hashable {
+    package enum Piece: Sendable, Hashable {
         case literal(String)
         case placeholder(Placeholder)
     }
 
-    public var pieces: [Piece]
+    package var pieces: [Piece]
 
-    public struct UnknownPlaceholder: Error {
-        public var name: String
+    package struct UnknownPlaceholder: Error {
+        package var name: String
     }
 
     /// Parses `{{name}}` placeholders (spaces inside the braces allowed).
-    public init(parsing text: String) throws(UnknownPlaceholder) {
+    package init(parsing text: String) throws(UnknownPlaceholder) {
         var pieces: [Piece] = []
         var rest = Substring(text)
         while let open = rest.range(of: "{{") {
@@ -64,25 +64,25 @@ public struct TemplateString: Sendable, Hashable {
         self.pieces = pieces
     }
 
-    public init(literal: String) { pieces = literal.isEmpty ? [] : [.literal(literal)] }
+    package init(literal: String) { pieces = literal.isEmpty ? [] : [.literal(literal)] }
 
-    public var placeholders: [Placeholder] {
+    package var placeholders: [Placeholder] {
         pieces.compactMap { if case .placeholder(let p) = $0 { p } else { nil } }
     }
 
     /// The one placeholder this string is made of, if it is exactly one.
-    public var sole: Placeholder? {
+    package var sole: Placeholder? {
         if pieces.count == 1, case .placeholder(let p) = pieces[0] { return p }
         return nil
     }
 
     /// The text with no placeholders, if it has none.
-    public var literalText: String? {
+    package var literalText: String? {
         placeholders.isEmpty ? pieces.map { if case .literal(let t) = $0 { t } else { "" } }.joined() : nil
     }
 
     /// The filled-in bytes (binary placeholders as raw bytes).
-    public func render(_ context: TemplateContext) -> [UInt8] {
+    package func render(_ context: TemplateContext) -> [UInt8] {
         var out: [UInt8] = []
         for piece in pieces {
             switch piece {
@@ -95,7 +95,7 @@ public struct TemplateString: Sendable, Hashable {
 }
 
 /// A JSON value whose strings may hold placeholders, keys in the file's order.
-public indirect enum TemplateValue: Sendable, Hashable {
+package indirect enum TemplateValue: Sendable, Hashable {
     case string(TemplateString)
     /// A number, as written.
     case number(String)
@@ -104,17 +104,17 @@ public indirect enum TemplateValue: Sendable, Hashable {
     case array([TemplateValue])
     case object([Member])
 
-    public struct Member: Sendable, Hashable {
-        public var key: String
-        public var value: TemplateValue
-        public init(key: String, value: TemplateValue) {
+    package struct Member: Sendable, Hashable {
+        package var key: String
+        package var value: TemplateValue
+        package init(key: String, value: TemplateValue) {
             self.key = key
             self.value = value
         }
     }
 
     /// Every placeholder, with the JSON path where it sits.
-    public func placeholders(at path: [JSONPath.Step] = []) -> [(path: [JSONPath.Step], string: TemplateString)] {
+    package func placeholders(at path: [JSONPath.Step] = []) -> [(path: [JSONPath.Step], string: TemplateString)] {
         switch self {
         case .string(let s): return s.placeholders.isEmpty ? [] : [(path, s)]
         case .array(let items): return items.enumerated().flatMap { $1.placeholders(at: path + [.index($0)]) }
@@ -126,7 +126,7 @@ public indirect enum TemplateValue: Sendable, Hashable {
     /// Serialized as JSON in the file's key order; a string that is one numeric placeholder
     /// (`"{{audio.rate}}"`) becomes a number. Audio is spliced in as it is (base64 needs no
     /// escaping), so the cost is the encoding a client cannot avoid.
-    public func renderJSON(_ context: TemplateContext) -> [UInt8] {
+    package func renderJSON(_ context: TemplateContext) -> [UInt8] {
         var out: [UInt8] = []
         write(into: &out, context)
         return out
@@ -182,7 +182,7 @@ public indirect enum TemplateValue: Sendable, Hashable {
     /// without placeholders, a number, a boolean) equal at the same place. Placeholders and
     /// members the template does not name match anything. (The server tells messages apart
     /// this way.)
-    public func matches(_ value: Any?) -> Bool {
+    package func matches(_ value: Any?) -> Bool {
         switch self {
         case .string(let s):
             guard let text = s.literalText else { return value != nil }
@@ -205,15 +205,15 @@ public indirect enum TemplateValue: Sendable, Hashable {
 }
 
 /// What placeholders are filled with.
-public struct TemplateContext: Sendable {
+package struct TemplateContext: Sendable {
     /// The audio in `format` (SSE: the recording; WebSocket: a chunk).
-    public var audio: [UInt8]
-    public var format: AudioFormat
-    public var turn: Int
-    public var model: String
-    public var voice: String
+    package var audio: [UInt8]
+    package var format: AudioFormat
+    package var turn: Int
+    package var model: String
+    package var voice: String
 
-    public init(
+    package init(
         audio: [UInt8] = [], format: AudioFormat = .pcm16At24k, turn: Int = 0, model: String = "", voice: String = ""
     ) {
         self.audio = audio
@@ -223,7 +223,7 @@ public struct TemplateContext: Sendable {
         self.voice = voice
     }
 
-    public func bytes(for placeholder: Placeholder) -> [UInt8] {
+    package func bytes(for placeholder: Placeholder) -> [UInt8] {
         switch placeholder {
         case .audioBase64: Array(Data(audio).base64EncodedData())
         case .audioWAVBase64: Array(Data(WAVContainer.encode(audio, format: format)).base64EncodedData())
@@ -241,8 +241,8 @@ public struct TemplateContext: Sendable {
 }
 
 /// JSON string escaping (RFC 8259 §7).
-public enum JSONText {
-    public static func escape(_ text: String, into out: inout [UInt8]) {
+package enum JSONText {
+    package static func escape(_ text: String, into out: inout [UInt8]) {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])

@@ -1,9 +1,9 @@
 /// WAV files as dialects carry them: PCM16 or μ-law mono at any rate, written in the canonical
 /// 44-byte form; read with their chunks walked (`fmt ` anywhere before `data`, other chunks
 /// skipped), as a server's or proxy's WAV may carry `LIST` or `fact` chunks.
-public enum WAVContainer {
+package enum WAVContainer {
     /// A WAV file holding `audio` (in `format`; `wav` is taken as PCM16 at its rate).
-    public static func encode(_ audio: [UInt8], format: AudioFormat) -> [UInt8] {
+    package static func encode(_ audio: [UInt8], format: AudioFormat) -> [UInt8] {
         let mulaw = format.encoding == .mulaw
         let bytesPerSample = mulaw ? 1 : 2
         var out: [UInt8] = []
@@ -27,25 +27,25 @@ public enum WAVContainer {
         return out
     }
 
-    public struct Info: Sendable, Equatable {
+    package struct Info: Sendable, Equatable {
         /// PCM16 or μ-law at the file's rate (other encodings are not read).
-        public var format: AudioFormat
-        public var channels: Int
+        package var format: AudioFormat
+        package var channels: Int
         /// Where the samples are.
-        public var data: Range<Int>
+        package var data: Range<Int>
         /// Duration in PCM16 24 kHz mono bytes (48 per millisecond).
-        public var pcm16At24kBytes: Int {
+        package var pcm16At24kBytes: Int {
             format.pcm16At24kBytes(forEncodedBytes: data.count / max(1, channels))
         }
     }
 
-    public struct Problem: Error, CustomStringConvertible {
-        public var description: String
+    package struct Problem: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Reads a WAV file's header. The data chunk may claim more than is there (a streamed WAV's
     /// 0xFFFFFFFF): what is there counts.
-    public static func parse(_ bytes: [UInt8]) throws(Problem) -> Info {
+    package static func parse(_ bytes: [UInt8]) throws(Problem) -> Info {
         func u32(_ at: Int) -> Int {
             Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
         }

@@ -17,12 +17,12 @@ import Synchronization
 /// // connect to 127.0.0.1:\(relay.port) instead of api.example.com:443
 /// await relay.stop()
 /// ```
-public final class LinkRelay: Sendable {
-    public let spec: LinkSpec
-    public let targetHost: String
-    public let targetPort: Int
-    public let host: String
-    public let port: Int
+package final class LinkRelay: Sendable {
+    package let spec: LinkSpec
+    package let targetHost: String
+    package let targetPort: Int
+    package let host: String
+    package let port: Int
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
 
@@ -40,7 +40,7 @@ public final class LinkRelay: Sendable {
     }
 
     /// Listens on `host:port` (0: a free port) and relays every connection to the target.
-    public static func start(
+    package static func start(
         spec: LinkSpec, host: String = "127.0.0.1", port: Int = 0, targetHost: String, targetPort: Int
     ) async throws -> LinkRelay {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -69,7 +69,7 @@ public final class LinkRelay: Sendable {
     }
 
     /// Stops listening, drops the connections and ends the event loop.
-    public func stop() async {
+    package func stop() async {
         try? await channel.close()
         try? await group.shutdownGracefully()
     }

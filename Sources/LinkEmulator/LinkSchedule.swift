@@ -7,14 +7,14 @@ import SeededRandom
 /// free (bandwidth: the previous segment's serialization is over) plus its own serialization
 /// time, then travels the one-way delay, moved by jitter, or held by a stall — but never
 /// delivered before the segment ahead of it, so jitter never reorders bytes.
-public struct LinkSchedule: Sendable {
-    public let direction: LinkSpec.Direction
-    public let segmentBytes: Int
+package struct LinkSchedule: Sendable {
+    package let direction: LinkSpec.Direction
+    package let segmentBytes: Int
     private var linkFreeAt: Int64 = 0
     private var lastRelease: Int64 = 0
     private var generator: SeededGenerator
 
-    public init(direction: LinkSpec.Direction, seed: UInt64, segmentBytes: Int = 8192) {
+    package init(direction: LinkSpec.Direction, seed: UInt64, segmentBytes: Int = 8192) {
         self.direction = direction
         self.segmentBytes = segmentBytes
         generator = SeededGenerator(seed: seed)
@@ -22,7 +22,7 @@ public struct LinkSchedule: Sendable {
 
     /// Release times (monotonic ns) for `count` bytes that arrived at `arrival`, in order.
     /// - Parameter extraNs: added to the first segment (a connection's set-up round trip).
-    public mutating func segments(count: Int, arrival: Int64, extraNs: Int64 = 0) -> [(length: Int, release: Int64)] {
+    package mutating func segments(count: Int, arrival: Int64, extraNs: Int64 = 0) -> [(length: Int, release: Int64)] {
         var out: [(length: Int, release: Int64)] = []
         var remaining = count
         var extra = extraNs
@@ -52,7 +52,7 @@ public struct LinkSchedule: Sendable {
     }
 
     /// When a close that arrived at `arrival` is delivered: after everything before it.
-    public mutating func close(arrival: Int64) -> Int64 {
+    package mutating func close(arrival: Int64) -> Int64 {
         let release = max(lastRelease, arrival + Int64(direction.delayMs * 1e6))
         lastRelease = release
         return release

@@ -8,29 +8,29 @@ import Foundation
 /// Written as a preset's name or a spec: `rtt=80ms,jitter=10ms,down=20mbit,up=5mbit`,
 /// `stall=1%:200ms`, `buffer=4k`, `buffer=64k,flush=500ms`; a preset can be the first item and
 /// be changed by the rest (`4g,buffer=4k`).
-public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
-    public var name: String
+package struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
+    package var name: String
     /// Client → server.
-    public var up: Direction
+    package var up: Direction
     /// Server → client.
-    public var down: Direction
+    package var down: Direction
     /// Response bytes held until this many have gathered (or `flushMs` passed), if set.
-    public var bufferBytes: Int?
-    public var flushMs: Double?
+    package var bufferBytes: Int?
+    package var flushMs: Double?
     /// Seed of the jitter and stall draws.
-    public var seed: UInt64
+    package var seed: UInt64
 
-    public struct Direction: Sendable, Equatable {
-        public var delayMs: Double
+    package struct Direction: Sendable, Equatable {
+        package var delayMs: Double
         /// Each delivery is moved by up to ± this much, but never before an earlier one.
-        public var jitterMs: Double
+        package var jitterMs: Double
         /// nil: unlimited.
-        public var bitsPerSecond: Double?
+        package var bitsPerSecond: Double?
         /// Share of deliveries (0…1) that stall, and for how long.
-        public var stallProbability: Double
-        public var stallMs: Double
+        package var stallProbability: Double
+        package var stallMs: Double
 
-        public init(
+        package init(
             delayMs: Double = 0, jitterMs: Double = 0, bitsPerSecond: Double? = nil, stallProbability: Double = 0,
             stallMs: Double = 0
         ) {
@@ -42,7 +42,7 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public init(
+    package init(
         name: String, up: Direction, down: Direction, bufferBytes: Int? = nil, flushMs: Double? = nil, seed: UInt64 = 1
     ) {
         self.name = name
@@ -54,22 +54,22 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Round-trip time, milliseconds.
-    public var rttMs: Double { up.delayMs + down.delayMs }
+    package var rttMs: Double { up.delayMs + down.delayMs }
 
     // MARK: presets (numbers and sources in the README, "Links")
 
     /// Nothing added.
-    public static let loopback = LinkSpec(name: "loopback", up: Direction(), down: Direction())
+    package static let loopback = LinkSpec(name: "loopback", up: Direction(), down: Direction())
     /// A wired LAN: 1 ms round trip, 1 Gbit/s.
-    public static let lan = symmetric("lan", rttMs: 1, jitterMs: 0.1, down: 1e9, up: 1e9)
+    package static let lan = symmetric("lan", rttMs: 1, jitterMs: 0.1, down: 1e9, up: 1e9)
     /// Home broadband: 40 ms round trip, 50 Mbit/s down, 10 Mbit/s up, 2 ms jitter.
-    public static let broadband = symmetric("broadband", rttMs: 40, jitterMs: 2, down: 50e6, up: 10e6)
+    package static let broadband = symmetric("broadband", rttMs: 40, jitterMs: 2, down: 50e6, up: 10e6)
     /// WebPageTest's "4G" connectivity profile: 170 ms round trip, 9 Mbit/s each way; 10 ms
     /// jitter (our assumption).
-    public static let fourG = symmetric("4g", rttMs: 170, jitterMs: 10, down: 9e6, up: 9e6)
+    package static let fourG = symmetric("4g", rttMs: 170, jitterMs: 10, down: 9e6, up: 9e6)
     /// WebPageTest's "3G": 300 ms round trip, 1.6 Mbit/s down, 768 kbit/s up; 20 ms jitter and a
     /// 200 ms stall on 1% of deliveries (our assumptions, for loss and retransmission).
-    public static let threeG: LinkSpec = {
+    package static let threeG: LinkSpec = {
         var spec = symmetric("3g", rttMs: 300, jitterMs: 20, down: 1.6e6, up: 768e3)
         spec.up.stallProbability = 0.01
         spec.up.stallMs = 200
@@ -78,7 +78,7 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
         return spec
     }()
 
-    public static let presets: [LinkSpec] = [.loopback, .lan, .broadband, .fourG, .threeG]
+    package static let presets: [LinkSpec] = [.loopback, .lan, .broadband, .fourG, .threeG]
 
     static func symmetric(_ name: String, rttMs: Double, jitterMs: Double, down: Double, up: Double) -> LinkSpec {
         LinkSpec(
@@ -88,13 +88,13 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
 
     // MARK: parsing
 
-    public struct ParseError: Error, CustomStringConvertible, Sendable {
-        public var message: String
-        public var description: String { message }
+    package struct ParseError: Error, CustomStringConvertible, Sendable {
+        package var message: String
+        package var description: String { message }
     }
 
     /// Parses a preset's name or a spec (see the type's documentation).
-    public init(parsing text: String) throws(ParseError) {
+    package init(parsing text: String) throws(ParseError) {
         let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !items.isEmpty else {
             throw ParseError(
@@ -207,7 +207,7 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
 
     // MARK: description
 
-    public var description: String {
+    package var description: String {
         func rate(_ bits: Double?) -> String {
             guard let bits else { return "unlimited" }
             return bits >= 1e6 ? "\(Self.number(bits / 1e6)) Mbit/s" : "\(Self.number(bits / 1e3)) kbit/s"
@@ -234,7 +234,7 @@ public struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The spec as a JSON object (stored with a run).
-    public var jsonObject: [String: Any] {
+    package var jsonObject: [String: Any] {
         func direction(_ d: Direction) -> [String: Any] {
             var object: [String: Any] = [
                 "delay_ms": d.delayMs, "jitter_ms": d.jitterMs, "stall_probability": d.stallProbability,

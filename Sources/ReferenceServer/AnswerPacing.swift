@@ -1,17 +1,17 @@
 /// How the reference server paces an answer once its first audio is due: how much audio, in
 /// what pieces, how fast. Part of a `DeploymentProfile`.
-public struct AnswerPacing: Sendable, Equatable {
+package struct AnswerPacing: Sendable, Equatable {
     /// Length of the spoken answer, milliseconds of audio.
-    public var audioMs: Int
+    package var audioMs: Int
     /// Audio per delta event, milliseconds.
-    public var deltaMs: Int
+    package var deltaMs: Int
     /// Delivery speed as a multiple of real time (1.5: a 100 ms delta every 67 ms); 0 sends all
     /// deltas back to back.
-    public var realTimeFactor: Double
+    package var realTimeFactor: Double
     /// Transcript-only events before the first audio (Chat Completions sends some).
-    public var transcriptChunksBeforeAudio: Int
+    package var transcriptChunksBeforeAudio: Int
 
-    public init(audioMs: Int, deltaMs: Int, realTimeFactor: Double, transcriptChunksBeforeAudio: Int) {
+    package init(audioMs: Int, deltaMs: Int, realTimeFactor: Double, transcriptChunksBeforeAudio: Int) {
         self.audioMs = audioMs
         self.deltaMs = deltaMs
         self.realTimeFactor = realTimeFactor

@@ -7,35 +7,35 @@ import SeededRandom
 /// A request's plan is drawn deterministically from the profile's seed and the request's
 /// position on its endpoint, so a run can be replayed exactly. The presets' numbers and where
 /// they come from are in the README ("Deployment profiles").
-public struct DeploymentProfile: Sendable, Equatable {
-    public var name: String
-    public var description: String
+package struct DeploymentProfile: Sendable, Equatable {
+    package var name: String
+    package var description: String
     /// The edge function in front of the model, if any (the SSE path of the seed scenario).
-    public var edge: Edge?
+    package var edge: Edge?
     /// Time the model pipeline needs per second of uploaded audio before it can start, for a
     /// recording that arrives whole (an upload streamed while the user speaks is ingested as
     /// it arrives).
-    public var ingestMsPerAudioSecond: Double
+    package var ingestMsPerAudioSecond: Double
     /// Model time from the complete (ingested) request to the first audio.
-    public var firstAudio: Distribution
-    public var answer: AnswerPacing
-    public var seed: UInt64
+    package var firstAudio: Distribution
+    package var answer: AnswerPacing
+    package var seed: UInt64
 
     /// An edge function: invocation overhead, occasional cold starts, and a fresh TLS
     /// connection to the model provider on every request.
-    public struct Edge: Sendable, Equatable {
+    package struct Edge: Sendable, Equatable {
         /// Warm invocation overhead.
-        public var invocation: Distribution
+        package var invocation: Distribution
         /// Share of requests that hit a cold start (0…1).
-        public var coldStartProbability: Double
+        package var coldStartProbability: Double
         /// Extra time of a cold start.
-        public var coldStart: Distribution
+        package var coldStart: Distribution
         /// Round-trip time between the edge and the model provider, milliseconds.
-        public var upstreamRTTMs: Double
+        package var upstreamRTTMs: Double
         /// Round trips a new upstream connection costs (TCP + TLS 1.3: 2).
-        public var upstreamRoundTrips: Int
+        package var upstreamRoundTrips: Int
 
-        public init(
+        package init(
             invocation: Distribution, coldStartProbability: Double, coldStart: Distribution, upstreamRTTMs: Double,
             upstreamRoundTrips: Int
         ) {
@@ -47,7 +47,7 @@ public struct DeploymentProfile: Sendable, Equatable {
         }
     }
 
-    public init(
+    package init(
         name: String, description: String, edge: Edge?, ingestMsPerAudioSecond: Double, firstAudio: Distribution,
         answer: AnswerPacing, seed: UInt64 = 1
     ) {
@@ -66,7 +66,7 @@ public struct DeploymentProfile: Sendable, Equatable {
     /// `response.create` only the model's time remains — log-normal, median 320 ms (OpenAI's
     /// published average audio response time for GPT-4o), p95 550 ms; 100 ms audio deltas at
     /// 1.5× real time with transcript deltas interleaved.
-    public static let realtime = DeploymentProfile(
+    package static let realtime = DeploymentProfile(
         name: "realtime",
         description:
             "OpenAI Realtime-like: model time to first audio log-normal (median 320 ms, p95 550 ms), 100 ms deltas at 1.5x real time",
@@ -80,7 +80,7 @@ public struct DeploymentProfile: Sendable, Equatable {
     /// (a stated assumption), model time to first audio log-normal with median 700 ms and p95
     /// 1100 ms (a stated assumption that reproduces the seed's ~1–2 s estimate), transcript-only
     /// chunks before the first audio, audio at 1.5× real time.
-    public static let edgeSSE = DeploymentProfile(
+    package static let edgeSSE = DeploymentProfile(
         name: "edge-sse",
         description:
             "edge function proxying a model: invocation 25-60 ms, 5% cold starts of 300 ms, new upstream TLS (2 x 20 ms RTT), ingest 50 ms per s of audio, model log-normal (median 700 ms, p95 1100 ms), audio at 1.5x real time",
@@ -92,32 +92,32 @@ public struct DeploymentProfile: Sendable, Equatable {
         answer: AnswerPacing(audioMs: 1_200, deltaMs: 100, realTimeFactor: 1.5, transcriptChunksBeforeAudio: 2))
 
     /// No model time and no pacing: what remains is the transport and the harness.
-    public static let instant = DeploymentProfile(
+    package static let instant = DeploymentProfile(
         name: "instant",
         description: "no model time, audio back to back: what remains is the transport and the harness",
         edge: nil, ingestMsPerAudioSecond: 0, firstAudio: .fixed(0),
         answer: AnswerPacing(audioMs: 600, deltaMs: 100, realTimeFactor: 0, transcriptChunksBeforeAudio: 1))
 
-    public static let presets: [DeploymentProfile] = [.realtime, .edgeSSE, .instant]
+    package static let presets: [DeploymentProfile] = [.realtime, .edgeSSE, .instant]
 
-    public static func named(_ name: String) -> DeploymentProfile? {
+    package static func named(_ name: String) -> DeploymentProfile? {
         presets.first { $0.name == name }
     }
 
     // MARK: plans
 
     /// What the server does for one request, drawn from the profile.
-    public struct Plan: Sendable, Equatable {
-        public var invocationMs: Double = 0
-        public var coldStartMs: Double = 0
-        public var upstreamConnectMs: Double = 0
-        public var ingestMs: Double = 0
-        public var modelMs: Double = 0
+    package struct Plan: Sendable, Equatable {
+        package var invocationMs: Double = 0
+        package var coldStartMs: Double = 0
+        package var upstreamConnectMs: Double = 0
+        package var ingestMs: Double = 0
+        package var modelMs: Double = 0
 
         /// Edge overhead: invocation, cold start, upstream connection.
-        public var edgeMs: Double { invocationMs + coldStartMs + upstreamConnectMs }
+        package var edgeMs: Double { invocationMs + coldStartMs + upstreamConnectMs }
         /// Complete request → first audio.
-        public var totalMs: Double { edgeMs + ingestMs + modelMs }
+        package var totalMs: Double { edgeMs + ingestMs + modelMs }
     }
 
     /// The plan of the `sequence`-th request (1-based) on an endpoint, whose upload carried
@@ -125,13 +125,13 @@ public struct DeploymentProfile: Sendable, Equatable {
     /// How long an answer to `audioSeconds` of speech takes on average, milliseconds: the plan's
     /// time to first audio (the mean of 100 draws) and the answer's own delivery after it. For
     /// estimates of a run's length, not for anything measured.
-    public func expectedAnswerMs(audioSeconds: Double) -> Double {
+    package func expectedAnswerMs(audioSeconds: Double) -> Double {
         let draws = (1...100).map { plan(sequence: $0, audioSeconds: audioSeconds).totalMs }
         let delivery = answer.realTimeFactor > 0 ? Double(answer.audioMs) / answer.realTimeFactor : 0
         return draws.reduce(0, +) / Double(draws.count) + delivery
     }
 
-    public func plan(sequence: Int, audioSeconds: Double) -> Plan {
+    package func plan(sequence: Int, audioSeconds: Double) -> Plan {
         var generator = SeededGenerator(seed: seed &+ UInt64(max(0, sequence)) &* 0x9E37_79B9_7F4A_7C15)
         var plan = Plan()
         if let edge {
@@ -148,7 +148,7 @@ public struct DeploymentProfile: Sendable, Equatable {
 }
 
 /// A distribution of milliseconds.
-public enum Distribution: Sendable, Equatable {
+package enum Distribution: Sendable, Equatable {
     case fixed(Double)
     case uniform(min: Double, max: Double)
     /// Log-normal given by its median and 95th percentile.
@@ -172,7 +172,7 @@ public enum Distribution: Sendable, Equatable {
     }
 
     /// The median.
-    public var median: Double {
+    package var median: Double {
         switch self {
         case .fixed(let ms): ms
         case .uniform(let low, let high): (low + high) / 2

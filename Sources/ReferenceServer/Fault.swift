@@ -3,7 +3,7 @@ import Foundation
 /// Failures the reference server reproduces on request (`?fault=NAME`), each one seen in real
 /// deployments. With `fault_every=N` only every N-th request of the same URL misbehaves, so a
 /// multi-trial run meets the fault between good answers.
-public enum Fault: String, Sendable, CaseIterable {
+package enum Fault: String, Sendable, CaseIterable {
     /// Answers the WebSocket upgrade with a plain HTTP 200 page, as an edge platform without
     /// WebSocket support does.
     case rejectUpgrade = "reject-upgrade"

@@ -7,15 +7,15 @@ import X509
 /// A certificate authority made at start for the reference server's TLS: a CA certificate (what
 /// a client trusts with `--cacert`) and a server certificate it signed for `localhost`,
 /// 127.0.0.1 and ::1. Nothing leaves the machine; a new pair is made every time.
-public struct LocalCertificateAuthority: Sendable {
+package struct LocalCertificateAuthority: Sendable {
     /// The CA certificate, PEM: trust it to talk to the server.
-    public let caPEM: String
+    package let caPEM: String
     /// The server's certificate, PEM.
-    public let certificatePEM: String
+    package let certificatePEM: String
     /// The server's private key, PEM.
-    public let keyPEM: String
+    package let keyPEM: String
 
-    public init() throws {
+    package init() throws {
         let now = Date()
         let caKey = P256.Signing.PrivateKey()
         let caName = try DistinguishedName {
@@ -54,7 +54,7 @@ public struct LocalCertificateAuthority: Sendable {
     }
 
     /// Writes the CA certificate to a new file in the temporary folder; returns its path.
-    public func writeCA() throws -> String {
+    package func writeCA() throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent(
             "ttfa-reference-ca-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8)).pem")
         try Data(caPEM.utf8).write(to: url)
@@ -63,20 +63,20 @@ public struct LocalCertificateAuthority: Sendable {
 }
 
 /// The server's TLS identity: made at start, or read from files.
-public struct ServerTLS: Sendable {
-    public var certificatePEM: String
-    public var keyPEM: String
+package struct ServerTLS: Sendable {
+    package var certificatePEM: String
+    package var keyPEM: String
     /// The CA that signed the certificate, when ttfa made it (nil for supplied files).
-    public var authority: LocalCertificateAuthority?
+    package var authority: LocalCertificateAuthority?
 
     /// A certificate made at start by a local CA.
-    public static func generated() throws -> ServerTLS {
+    package static func generated() throws -> ServerTLS {
         let authority = try LocalCertificateAuthority()
         return ServerTLS(certificatePEM: authority.certificatePEM, keyPEM: authority.keyPEM, authority: authority)
     }
 
     /// A certificate (chain) and key from PEM files.
-    public static func files(certificate: String, key: String) throws(ReferenceServerError) -> ServerTLS {
+    package static func files(certificate: String, key: String) throws(ReferenceServerError) -> ServerTLS {
         guard let cert = FileManager.default.contents(atPath: certificate) else {
             throw ReferenceServerError(message: "--cert \(certificate): no readable PEM file there")
         }

@@ -17,7 +17,7 @@ import Yams
 /// that name the file and the key.
 extension DeploymentProfile {
     /// A preset's name, or the path of a profile file.
-    public static func load(_ spec: String) throws(ProfileError) -> DeploymentProfile {
+    package static func load(_ spec: String) throws(ProfileError) -> DeploymentProfile {
         if let preset = named(spec) { return preset }
         let looksLikeFile =
             spec.contains("/") || spec.hasSuffix(".json") || spec.hasSuffix(".yaml") || spec.hasSuffix(".yml")
@@ -49,7 +49,7 @@ extension DeploymentProfile {
     }
 
     /// The profile as a JSON object (what is stored with a run, and what a file may contain).
-    public var jsonObject: [String: Any] {
+    package var jsonObject: [String: Any] {
         var object: [String: Any] = [
             "name": name, "description": description, "seed": seed,
             "ingest_ms_per_audio_second": ingestMsPerAudioSecond,
@@ -71,7 +71,7 @@ extension DeploymentProfile {
 
     /// The profile as YAML, keys sorted (what `ttfa profile show` prints). Numbers are written
     /// plainly (700, 0.05), strings as JSON strings (valid YAML).
-    public var yamlText: String {
+    package var yamlText: String {
         var out = ""
         Self.writeYAML(jsonObject, indent: 0, into: &out)
         return out
@@ -109,7 +109,7 @@ extension DeploymentProfile {
     }
 
     /// `jsonObject` as text, keys sorted.
-    public var jsonText: String {
+    package var jsonText: String {
         String(
             decoding: (try? JSONSerialization.data(
                 withJSONObject: jsonObject, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8),
@@ -128,10 +128,10 @@ extension Distribution {
 }
 
 /// A profile that cannot be used, with a message that names the file and the key.
-public struct ProfileError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct ProfileError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 /// Reads a profile from a parsed JSON/YAML tree, naming the key of every problem.

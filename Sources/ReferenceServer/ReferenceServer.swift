@@ -30,22 +30,22 @@ import UnixSignals
 /// print(server.realtimeURL)   // ws://127.0.0.1:PORT/v1/realtime
 /// await server.stop()
 /// ```
-public struct ReferenceServer: Sendable {
-    public struct Configuration: Sendable {
-        public var host: String
+package struct ReferenceServer: Sendable {
+    package struct Configuration: Sendable {
+        package var host: String
         /// 0 picks a free port.
-        public var port: Int
+        package var port: Int
         /// The deployment each endpoint plays.
-        public var profiles: EndpointProfiles
+        package var profiles: EndpointProfiles
         /// Serve `https://` and `wss://` with this identity (nil: plain TCP).
-        public var tls: ServerTLS?
+        package var tls: ServerTLS?
         /// Dialect files spoken at their paths besides the built-in endpoints (SSE ones with
         /// the SSE profile, WebSocket ones with the realtime profile). A file whose path is a
         /// built-in endpoint's is left to the built-in code there.
-        public var dialects: [DialectFile]
-        public var logger: Logger
+        package var dialects: [DialectFile]
+        package var logger: Logger
 
-        public init(
+        package init(
             host: String = "127.0.0.1", port: Int = 0, profiles: EndpointProfiles = EndpointProfiles(),
             tls: ServerTLS? = nil,
             dialects: [DialectFile] = [], logger: Logger? = nil
@@ -63,25 +63,25 @@ public struct ReferenceServer: Sendable {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// What the server did for each answer (see `ServerLog`; also `GET /debug/log`).
-    public let log = ServerLog()
+    package let log = ServerLog()
     let shutdown = ShutdownFlag()
 
-    public init(_ configuration: Configuration) {
+    package init(_ configuration: Configuration) {
         self.configuration = configuration
     }
 
     /// Runs until SIGINT or SIGTERM (graceful shutdown) or until the task is cancelled.
     /// - Parameter onRunning: called once with the bound port (the real one when `port` is 0).
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    package func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let group = serviceGroup(try makeApplication(onRunning: onRunning), signals: [.sigterm, .sigint])
         try await group.run()
     }
 
     /// Starts the server in this process (for tests and the zero-setup default run) and
     /// returns once it is listening.
-    public static func start(_ configuration: Configuration = Configuration()) async throws -> RunningReferenceServer {
+    package static func start(_ configuration: Configuration = Configuration()) async throws -> RunningReferenceServer {
         let server = ReferenceServer(configuration)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let group = server.serviceGroup(
@@ -258,36 +258,36 @@ public struct ReferenceServer: Sendable {
 
 extension ReferenceServer {
     /// Where the built-in dialects answer.
-    public static let builtInPaths: Set<String> = [
+    package static let builtInPaths: Set<String> = [
         "/v1/realtime", "/v1/chat/completions", "/v1/chat/completions/stream", "/v1/echo", "/health", "/debug/log",
     ]
 }
 
 /// The deployment profile each endpoint plays.
-public struct EndpointProfiles: Sendable, Equatable {
+package struct EndpointProfiles: Sendable, Equatable {
     /// `/v1/realtime` (WebSocket).
-    public var realtime: DeploymentProfile
+    package var realtime: DeploymentProfile
     /// `/v1/chat/completions` (SSE).
-    public var chatCompletions: DeploymentProfile
+    package var chatCompletions: DeploymentProfile
 
     /// The seed scenario: a realtime model behind the WebSocket, an edge function in front of
     /// the Chat Completions endpoint.
-    public init(realtime: DeploymentProfile = .realtime, chatCompletions: DeploymentProfile = .edgeSSE) {
+    package init(realtime: DeploymentProfile = .realtime, chatCompletions: DeploymentProfile = .edgeSSE) {
         self.realtime = realtime
         self.chatCompletions = chatCompletions
     }
 
     /// One profile for every endpoint.
-    public init(all profile: DeploymentProfile) {
+    package init(all profile: DeploymentProfile) {
         self.init(realtime: profile, chatCompletions: profile)
     }
 
     /// The slots by name, as transports name theirs (`TransportKind.profileSlot`): `realtime`
     /// plays `/v1/realtime`, `chat-completions` the Chat Completions endpoints.
-    public static let slots = ["realtime", "chat-completions"]
+    package static let slots = ["realtime", "chat-completions"]
 
     /// The profile of a slot (`slots`); nil for a name that is none.
-    public subscript(slot slot: String) -> DeploymentProfile? {
+    package subscript(slot slot: String) -> DeploymentProfile? {
         get {
             switch slot {
             case "realtime": realtime
@@ -307,13 +307,13 @@ public struct EndpointProfiles: Sendable, Equatable {
 }
 
 /// A reference server running in this process.
-public final class RunningReferenceServer: Sendable {
-    public let host: String
-    public let port: Int
+package final class RunningReferenceServer: Sendable {
+    package let host: String
+    package let port: Int
     /// Serving `https://` and `wss://`.
-    public let usesTLS: Bool
+    package let usesTLS: Bool
     /// What the server did for each answer.
-    public let log: ServerLog
+    package let log: ServerLog
     private let group: ServiceGroup
     private let task: Task<Void, Never>
 
@@ -326,22 +326,22 @@ public final class RunningReferenceServer: Sendable {
         self.task = task
     }
 
-    public var baseURL: String { "\(usesTLS ? "https" : "http")://\(host):\(port)" }
+    package var baseURL: String { "\(usesTLS ? "https" : "http")://\(host):\(port)" }
     /// `ws://HOST:PORT/v1/realtime` (`wss://` with TLS)
-    public var realtimeURL: String { "\(usesTLS ? "wss" : "ws")://\(host):\(port)/v1/realtime" }
+    package var realtimeURL: String { "\(usesTLS ? "wss" : "ws")://\(host):\(port)/v1/realtime" }
     /// `http://HOST:PORT/v1/chat/completions` (`https://` with TLS)
-    public var chatCompletionsURL: String { baseURL + "/v1/chat/completions" }
+    package var chatCompletionsURL: String { baseURL + "/v1/chat/completions" }
 
     /// Stops accepting connections, ends stalled responses and waits for the server to finish.
-    public func stop() async {
+    package func stop() async {
         await group.triggerGracefulShutdown()
         await task.value
     }
 }
 
-public struct ReferenceServerError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct ReferenceServerError: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 }
 
 /// Request context that keeps the connection's channel (faults close it on purpose).

@@ -8,40 +8,40 @@ import Synchronization
 ///
 /// Times are `CLOCK_MONOTONIC` nanoseconds, the clock the client uses on the same machine.
 /// The log keeps the most recent 50 000 answers and 2 000 connections.
-public final class ServerLog: Sendable {
+package final class ServerLog: Sendable {
     /// One answer: a Realtime response or a Chat Completions stream.
-    public struct Answer: Sendable, Codable, Equatable {
+    package struct Answer: Sendable, Codable, Equatable {
         /// The id the client sees: `resp_…` (Realtime `response.id`) or `chatcmpl-…` (every
         /// chunk's `id`).
-        public var id: String
+        package var id: String
         /// `websocket` or `sse`.
-        public var transport: String
+        package var transport: String
         /// Path and query of the request (the WebSocket's upgrade request).
-        public var target: String
+        package var target: String
         /// 1-based position among the answers to the same target (what `fault_every` counts).
-        public var sequence: Int
+        package var sequence: Int
         /// Server-side connection number.
-        public var connection: Int
+        package var connection: Int
         /// The fault played on this answer, if any.
-        public var fault: String?
+        package var fault: String?
         /// The delay the server chose between the complete request and the first audio.
-        public var firstAudioDelayMs: Double
+        package var firstAudioDelayMs: Double
         /// Where that delay went (edge overhead, ingest, model), milliseconds.
-        public var edgeMs: Double
-        public var ingestMs: Double
-        public var modelMs: Double
+        package var edgeMs: Double
+        package var ingestMs: Double
+        package var modelMs: Double
         /// WebSocket: items in the conversation when the response was created (the committed
         /// user turn included). 1 means a one-turn conversation.
-        public var conversationItems: Int?
+        package var conversationItems: Int?
         /// `response.metadata` the client sent with `response.create`, if any.
-        public var metadata: [String: String]?
+        package var metadata: [String: String]?
         /// When the request was complete: `response.create` read, or the POST body read.
-        public var requestCompleteNs: Int64
+        package var requestCompleteNs: Int64
         /// When the first audio was written, if it was.
-        public var firstAudioSentNs: Int64?
+        package var firstAudioSentNs: Int64?
         /// Audio events written for this answer, counted when the answer's audio is over (0
         /// until then, and when the connection dropped mid-answer).
-        public var audioEventsSent: Int
+        package var audioEventsSent: Int
 
         enum CodingKeys: String, CodingKey {
             case id, transport, target, sequence, connection, fault, metadata
@@ -79,11 +79,11 @@ public final class ServerLog: Sendable {
     }
 
     /// One WebSocket connection and the client messages it carried, in order.
-    public struct Connection: Sendable, Codable, Equatable {
-        public struct Message: Sendable, Codable, Equatable {
+    package struct Connection: Sendable, Codable, Equatable {
+        package struct Message: Sendable, Codable, Equatable {
             /// The message's `type` (or `binary`, `not-json`).
-            public var type: String
-            public var receivedNs: Int64
+            package var type: String
+            package var receivedNs: Int64
 
             enum CodingKeys: String, CodingKey {
                 case type
@@ -91,13 +91,13 @@ public final class ServerLog: Sendable {
             }
         }
 
-        public var connection: Int
-        public var target: String
-        public var openedNs: Int64
+        package var connection: Int
+        package var target: String
+        package var openedNs: Int64
         /// When each `session.updated` left.
-        public var sessionUpdatedNs: [Int64]
+        package var sessionUpdatedNs: [Int64]
         /// Client messages, oldest first (at most 20 000 per connection).
-        public var messages: [Message]
+        package var messages: [Message]
 
         enum CodingKeys: String, CodingKey {
             case connection, target, messages
@@ -120,21 +120,21 @@ public final class ServerLog: Sendable {
     static let maxConnections = 2_000
     static let maxMessagesPerConnection = 20_000
 
-    public init() {}
+    package init() {}
 
     /// Every answer so far, oldest first.
-    public func answers() -> [Answer] { state.withLock { $0.answers } }
+    package func answers() -> [Answer] { state.withLock { $0.answers } }
 
     /// The answer with this id (the newest, should an id repeat).
-    public func answer(id: String) -> Answer? {
+    package func answer(id: String) -> Answer? {
         state.withLock { $0.answers.last { $0.id == id } }
     }
 
     /// Every WebSocket connection so far, oldest first.
-    public func connections() -> [Connection] { state.withLock { $0.connections } }
+    package func connections() -> [Connection] { state.withLock { $0.connections } }
 
     /// The log as JSON (`GET /debug/log`).
-    public func json() -> Data {
+    package func json() -> Data {
         struct Snapshot: Encodable {
             var answers: [Answer]
             var connections: [Connection]

@@ -54,8 +54,7 @@ struct SyntheticAnswer: Sendable {
 enum Wire {
     /// A fresh id (`resp_…`, `event_…`): 20 base-36 characters from SplitMix64 over a counter
     /// seeded once from the system's generator. Unique, not secret — and no system call per
-    /// character (drawing each from the system generator was 14% of the server's time at
-    /// 1,000 sessions).
+    /// character, which at thousands of sessions would show up in the server's own latency.
     static func id(_ prefix: String) -> String {
         let n = idCounter.wrappingAdd(1, ordering: .relaxed).oldValue
         var a = splitMix(idSeed &+ n &* 0x9E37_79B9_7F4A_7C15)
@@ -82,8 +81,8 @@ enum Wire {
 
     /// `object` as JSON text, as `JSONSerialization` writes it with `.withoutEscapingSlashes`
     /// (keys in the dictionary's order, UTF-8 unescaped) — written directly, because Foundation's
-    /// writer escapes character by character and spent 70% of the server's time on audio deltas
-    /// at 1,000 sessions. Strings that need no escaping (base64 audio) are copied whole.
+    /// writer escapes character by character, and audio deltas are most of what the server
+    /// writes. Strings that need no escaping (base64 audio) are copied whole.
     static func json(_ object: [String: Any]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(256)

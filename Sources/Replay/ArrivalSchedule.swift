@@ -8,29 +8,30 @@ import Foundation
 /// linearly from where the previous stage ended (the first: from `startRate`) to its target.
 /// `--rate 50/s --duration 60s` is one stage at a constant 50/s: 3,000 arrivals, at 0, 20 ms,
 /// 40 ms, … The n-th arrival (from 0) is due when the integral of the rate reaches n.
-public struct ArrivalSchedule: Sendable, Equatable {
-    public struct Stage: Sendable, Equatable {
-        public var durationNs: Int64
+package struct ArrivalSchedule: Sendable, Equatable {
+    package struct Stage: Sendable, Equatable {
+        package var durationNs: Int64
         /// Sessions per second at the end of the stage.
-        public var rate: Double
+        package var rate: Double
 
-        public init(durationNs: Int64, rate: Double) {
+        package init(durationNs: Int64, rate: Double) {
             self.durationNs = durationNs
             self.rate = rate
         }
     }
 
-    public var startRate: Double
-    public var stages: [Stage]
+    package var startRate: Double
+    package var stages: [Stage]
 
-    public init(startRate: Double, stages: [Stage]) {
+    package init(startRate: Double, stages: [Stage]) {
         self.startRate = startRate
         self.stages = stages
     }
 
     /// How `--rate`, `--duration` and `--stages` combine: a constant rate for a duration, or
     /// stages (ramping from `--rate`, else from 0).
-    public static func from(rate: String?, duration: String?, stages: String?) throws(ScheduleError) -> ArrivalSchedule?
+    package static func from(rate: String?, duration: String?, stages: String?) throws(ScheduleError)
+        -> ArrivalSchedule?
     {
         let parsedRate = try rate.map { text throws(ScheduleError) in try parseRate(text, flag: "--rate") }
         if let stages {
@@ -55,10 +56,10 @@ public struct ArrivalSchedule: Sendable, Equatable {
         return ArrivalSchedule(startRate: parsedRate, stages: [Stage(durationNs: ns, rate: parsedRate)])
     }
 
-    public var durationNs: Int64 { stages.reduce(0) { $0 + $1.durationNs } }
+    package var durationNs: Int64 { stages.reduce(0) { $0 + $1.durationNs } }
 
     /// Offsets (ns from the start) at which sessions arrive, in order.
-    public func arrivals() -> [Int64] {
+    package func arrivals() -> [Int64] {
         var result: [Int64] = []
         var stageStart: Int64 = 0
         var from = startRate
@@ -88,7 +89,7 @@ public struct ArrivalSchedule: Sendable, Equatable {
     }
 
     /// Arrivals per second (for the time series' `offered`).
-    public var summary: String {
+    package var summary: String {
         if stages.count == 1, stages[0].rate == startRate {
             return "\(Self.format(startRate))/s for \(Self.format(Double(stages[0].durationNs) / 1e9)) s"
         }
@@ -101,13 +102,13 @@ public struct ArrivalSchedule: Sendable, Equatable {
         value == value.rounded() ? String(Int(value)) : String(format: "%g", value)
     }
 
-    public struct ScheduleError: Error, CustomStringConvertible {
-        public var description: String
+    package struct ScheduleError: Error, CustomStringConvertible {
+        package var description: String
         init(_ description: String) { self.description = description }
     }
 
     /// "50/s", "50", "3000/m", "0.5/s".
-    public static func parseRate(_ text: String, flag: String) throws(ScheduleError) -> Double {
+    package static func parseRate(_ text: String, flag: String) throws(ScheduleError) -> Double {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         var number = Substring(trimmed)
         var per = 1.0
@@ -132,7 +133,7 @@ public struct ArrivalSchedule: Sendable, Equatable {
     }
 
     /// "60s", "2m", "1h", "500ms", "90" (seconds).
-    public static func parseDuration(_ text: String, flag: String) throws(ScheduleError) -> Int64 {
+    package static func parseDuration(_ text: String, flag: String) throws(ScheduleError) -> Int64 {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
         var seconds: Double?
@@ -149,7 +150,7 @@ public struct ArrivalSchedule: Sendable, Equatable {
     }
 
     /// "30s:10/s,2m:50/s".
-    public static func parseStages(_ text: String) throws(ScheduleError) -> [Stage] {
+    package static func parseStages(_ text: String) throws(ScheduleError) -> [Stage] {
         var stages: [Stage] = []
         for part in text.split(separator: ",") {
             let pieces = part.split(separator: ":", maxSplits: 1).map(String.init)

@@ -7,7 +7,7 @@ import TTFASupport
 import VoiceTransport
 
 /// What a WebSocket session remembers between turns.
-public enum ContextMode: String, Sendable, Codable, CaseIterable {
+package enum ContextMode: String, Sendable, Codable, CaseIterable {
     /// Every turn answers a one-turn conversation: the items a turn added are deleted before
     /// the next one (`conversation.item.delete`), so every trial measures the same workload, as
     /// every SSE request does.
@@ -18,48 +18,48 @@ public enum ContextMode: String, Sendable, Codable, CaseIterable {
 }
 
 /// What `ttfa run` measures.
-public struct BenchmarkConfiguration: Sendable {
+package struct BenchmarkConfiguration: Sendable {
     /// Transports in interleaving order (A B A B …).
-    public var transports: [TransportSettings]
-    public var recordings: [Recording]
+    package var transports: [TransportSettings]
+    package var recordings: [Recording]
     /// Measured trials per transport and recording.
-    public var trials: Int
+    package var trials: Int
     /// Warm-up rounds before them (stored, flagged, left out of statistics).
-    public var warmup: Int
-    public var chunkMs: Int
+    package var warmup: Int
+    package var chunkMs: Int
     /// Sessions running at once.
-    public var concurrency: Int
+    package var concurrency: Int
     /// How long after speech end an answer may take, nanoseconds.
-    public var timeout: Int64
+    package var timeout: Int64
     /// Largest send lag before a trial is `invalid`, nanoseconds.
-    public var lagBudget: Int64
+    package var lagBudget: Int64
     /// Seed of the bootstrap confidence intervals.
-    public var seed: UInt64
-    public var label: String?
+    package var seed: UInt64
+    package var label: String?
     /// WebSocket conversations: one turn each (default) or growing.
-    public var context: ContextMode
+    package var context: ContextMode
     /// Share of a transport's measured trials that may be `invalid` before the run fails.
-    public var maxInvalidShare: Double
+    package var maxInvalidShare: Double
     /// What the embedded reference server played (its profiles), when the run used it.
-    public var referenceServer: JSONValue?
+    package var referenceServer: JSONValue?
     /// The emulated link in front of the endpoints, if any.
-    public var link: JSONValue?
+    package var link: JSONValue?
     /// Voice activity detection ends turns (nil: manual turns, the end of the recording).
-    public var vad: EnergyVAD.Parameters?
+    package var vad: EnergyVAD.Parameters?
     /// The open load model: sessions arrive on this schedule (per transport), each runs one
     /// trial on a connection of its own. Nil: the closed model (`concurrency` sessions, each
     /// starting its next trial when the last one ends).
-    public var arrivals: ArrivalSchedule?
+    package var arrivals: ArrivalSchedule?
     /// Open model: most sessions in flight per transport; an arrival beyond it waits for a free
     /// slot and is recorded as late.
-    public var maxSessions: Int = 5_000
+    package var maxSessions: Int = 5_000
     /// The I/O loops the run asked for (how many, real-time or not), as stored.
-    public var io: JSONValue?
+    package var io: JSONValue?
     /// Closed model: the sessions start evenly spread over this many nanoseconds (session k of
     /// n at k × rampUp / n). Nil: one millisecond apart.
-    public var rampUp: Int64?
+    package var rampUp: Int64?
 
-    public init(
+    package init(
         transports: [TransportSettings], recordings: [Recording], trials: Int = 5, warmup: Int = 1,
         chunkMs: Int = 50, concurrency: Int = 1, timeout: Int64 = .seconds(30),
         lagBudget: Int64 = .milliseconds(5), seed: UInt64 = 1, label: String? = nil,
@@ -93,19 +93,19 @@ public struct BenchmarkConfiguration: Sendable {
     /// Closed model: when session `index` (from 0) starts, nanoseconds after the first. Spread
     /// evenly over `rampUp` when given, else one millisecond apart — so the sessions'
     /// microphones do not all hand over a chunk, nor their turns all end, at the same instant.
-    public func sessionStart(_ index: Int) -> Int64 {
+    package func sessionStart(_ index: Int) -> Int64 {
         guard let rampUp else { return Int64(index) * 1_000_000 }
         return rampUp * Int64(index) / Int64(closedSessions)
     }
 
     /// Closed model: the sessions that run (no more than there are trials).
-    public var closedSessions: Int { max(1, min(concurrency, totalTrials)) }
+    package var closedSessions: Int { max(1, min(concurrency, totalTrials)) }
 
     /// About how long the run will take, seconds: every trial replays its recording in real
     /// time and then waits for its answer (`answerMs` of the transport and recording: a profile's
     /// expectation, or a guess for an endpoint not known), the closed model's sessions side by
     /// side; the open model lasts its schedule plus the last answers.
-    public func estimatedSeconds(answerMs: (TransportSettings, Recording) -> Double) -> Double {
+    package func estimatedSeconds(answerMs: (TransportSettings, Recording) -> Double) -> Double {
         if let arrivals {
             let longest =
                 transports.flatMap { t in recordings.map { r in Double(r.durationNs) / 1e9 + answerMs(t, r) / 1000 } }
@@ -119,13 +119,13 @@ public struct BenchmarkConfiguration: Sendable {
     }
 
     /// Trials the run will perform, warm-ups included.
-    public var totalTrials: Int {
+    package var totalTrials: Int {
         if let arrivals { return arrivals.arrivals().count * transports.count }
         return (trials + warmup) * recordings.count * transports.count
     }
 
     /// The configuration as stored with the run (secrets already masked).
-    public func json(redactor: SecretRedactor) -> JSONValue {
+    package func json(redactor: SecretRedactor) -> JSONValue {
         .object([
             (
                 "transports",
@@ -224,22 +224,22 @@ public struct BenchmarkConfiguration: Sendable {
 }
 
 /// Progress after each stored trial.
-public struct TrialProgress: Sendable {
-    public var trial: TrialRecord
+package struct TrialProgress: Sendable {
+    package var trial: TrialRecord
     /// The trial's transport as people read it ("sse", or "sse (candidate)" in an A/B run).
-    public var transport: String
-    public var completed: Int
-    public var total: Int
+    package var transport: String
+    package var completed: Int
+    package var total: Int
     /// Live p50 TTFA (ms) of measured ok trials, per transport in configuration order.
-    public var liveP50: [(transport: String, p50: Double?)]
+    package var liveP50: [(transport: String, p50: Double?)]
     /// Live load figures per transport (HDR histograms).
-    public var live: [LoadMonitor.Live]
+    package var live: [LoadMonitor.Live]
 }
 
 /// Runs the benchmark: every trial replayed in real time, interleaved across transports,
 /// stored the moment it finishes.
-public final class BenchmarkRunner: Sendable {
-    public let configuration: BenchmarkConfiguration
+package final class BenchmarkRunner: Sendable {
+    package let configuration: BenchmarkConfiguration
     private let store: ResultsStore
     /// Where each transport's trials go (index-aligned with `configuration.transports`).
     private let targets: [Target]
@@ -250,7 +250,7 @@ public final class BenchmarkRunner: Sendable {
     private let progressState = LockedBox(ProgressState())
 
     /// The error in-flight turns are aborted with when the user interrupts the run.
-    public static let interruption = TransportError(.internal, "interrupted")
+    package static let interruption = TransportError(.internal, "interrupted")
 
     /// Longest wait for the server to confirm a conversation clean-up.
     static let cleanupTimeout: Int64 = .seconds(5)
@@ -263,11 +263,11 @@ public final class BenchmarkRunner: Sendable {
 
     /// The run a transport's trials are stored in, and the reference server that answered them
     /// (for the per-phase breakdown). A same-job A/B comparison stores its two sides in two runs.
-    public struct Target: Sendable {
-        public var runID: Int64
-        public var serverLog: ServerLog?
+    package struct Target: Sendable {
+        package var runID: Int64
+        package var serverLog: ServerLog?
 
-        public init(runID: Int64, serverLog: ServerLog? = nil) {
+        package init(runID: Int64, serverLog: ServerLog? = nil) {
             self.runID = runID
             self.serverLog = serverLog
         }
@@ -277,7 +277,7 @@ public final class BenchmarkRunner: Sendable {
         { id in log.answer(id: id) }
     }
 
-    public convenience init(
+    package convenience init(
         configuration: BenchmarkConfiguration, store: ResultsStore, runID: Int64, serverLog: ServerLog? = nil
     ) {
         self.init(
@@ -286,7 +286,7 @@ public final class BenchmarkRunner: Sendable {
     }
 
     /// - Parameter targets: one per transport of `configuration`, in the same order.
-    public init(configuration: BenchmarkConfiguration, store: ResultsStore, targets: [Target]) {
+    package init(configuration: BenchmarkConfiguration, store: ResultsStore, targets: [Target]) {
         precondition(targets.count == configuration.transports.count, "one target per transport")
         self.configuration = configuration
         self.store = store
@@ -319,11 +319,11 @@ public final class BenchmarkRunner: Sendable {
     }
 
     /// Stops the run: the trials in flight are abandoned (not stored), no new ones start.
-    public func interrupt() {
+    package func interrupt() {
         stop(Self.interruption)
     }
 
-    public var wasInterrupted: Bool { stopReason.withLock { $0 } == Self.interruption }
+    package var wasInterrupted: Bool { stopReason.withLock { $0 } == Self.interruption }
 
     private func stop(_ reason: TransportError) {
         let first = stopReason.withLock { current -> Bool in
@@ -350,7 +350,7 @@ public final class BenchmarkRunner: Sendable {
     ///     stored with the run at the same moment).
     /// - Throws: when a trial cannot be stored (the database failed); the other sessions stop
     ///   at once and store nothing more.
-    public func run(
+    package func run(
         onTrial: @escaping @Sendable (TrialProgress) -> Void = { _ in },
         onSecond: @escaping @Sendable ([LoadMonitor.Live], Int) -> Void = { _, _ in }
     ) async throws -> Int {

@@ -3,7 +3,7 @@ import VoiceTransport
 
 /// The recordings that ship with ttfa (espeak-ng speech, PCM16 mono 24 kHz): about 1 s, 4 s
 /// and 10 s, with their annotated speech start and end (`Resources/recordings/manifest.json`).
-public enum BundledRecordings {
+package enum BundledRecordings {
     struct Manifest: Decodable {
         struct Entry: Decodable {
             var file: String
@@ -16,7 +16,7 @@ public enum BundledRecordings {
     /// Loads every bundled recording, shortest first.
     /// - Throws: `TransportError(.input)` when they are not beside the executable (saying where
     ///   it looked) or a file is unreadable.
-    public static func load() throws(TransportError) -> [Recording] {
+    package static func load() throws(TransportError) -> [Recording] {
         let directory = try ResourceLocator.directory(.recordings)
         let manifestURL = directory.appendingPathComponent("manifest.json")
         let manifest: Manifest
@@ -35,11 +35,11 @@ public enum BundledRecordings {
     }
 
     /// The names of the bundled recordings (`short.wav`, `medium.wav`, `long.wav`).
-    public static let names = ["short.wav", "medium.wav", "long.wav"]
+    package static let names = ["short.wav", "medium.wav", "long.wav"]
 
     /// `--audio PATH`: the file at `path`, or — when there is none and `path` is a bare name —
     /// the bundled recording of that name (`short.wav`, or `short`), with its annotations.
-    public static func recording(_ path: String) throws(TransportError) -> Recording {
+    package static func recording(_ path: String) throws(TransportError) -> Recording {
         let name = path.hasSuffix(".wav") ? path : path + ".wav"
         if !FileManager.default.fileExists(atPath: path), !path.contains("/"), names.contains(name) {
             guard let bundled = try load().first(where: { $0.name == name }) else {

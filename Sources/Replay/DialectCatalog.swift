@@ -5,22 +5,22 @@ import VoiceTransport
 /// The dialects ttfa knows by name — the two in code (OpenAI Realtime, Chat Completions), and
 /// the dialect files that ship with it (`Resources/dialects/`: the same two as files, and
 /// OpenAI's streamed text-to-speech) — and loading a dialect by name or path.
-public enum DialectCatalog {
-    public struct Entry: Sendable {
-        public var name: String
-        public var transport: String
+package enum DialectCatalog {
+    package struct Entry: Sendable {
+        package var name: String
+        package var transport: String
         /// The file, for the shipped files; nil for the built-in code.
-        public var path: String?
-        public var summary: String
+        package var path: String?
+        package var summary: String
     }
 
     /// Folder of the shipped dialect files (nil when they are not beside the executable).
-    public static var directory: URL? {
+    package static var directory: URL? {
         try? ResourceLocator.directory(.dialects)
     }
 
     /// Everything `ttfa dialects` lists.
-    public static func entries() -> [Entry] {
+    package static func entries() -> [Entry] {
         // Every transport's built-in dialect (in code), then the shipped files.
         var entries = TransportKind.all.map { kind in
             Entry(
@@ -46,7 +46,7 @@ public enum DialectCatalog {
 
     /// A dialect file by path, or a shipped one by name (`openai-tts`).
     /// - Throws: `TransportError(.input)` with the file, the field and what to do.
-    public static func load(_ nameOrPath: String, flag: String) throws(TransportError) -> DialectFile {
+    package static func load(_ nameOrPath: String, flag: String) throws(TransportError) -> DialectFile {
         var path = nameOrPath
         if !FileManager.default.fileExists(atPath: path), !path.contains("/"),
             let shipped = shippedFiles().first(where: {

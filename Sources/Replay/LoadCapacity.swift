@@ -3,25 +3,25 @@ import VoiceTransport
 /// Whether this process can hold the connections a run needs, checked before anything starts:
 /// running out of file descriptors or ports halfway would fail trials for a reason that is not
 /// the endpoint's.
-public enum LoadCapacity {
+package enum LoadCapacity {
     /// Descriptors ttfa needs besides connections (database, stdio, loops, server listeners).
     static let baseDescriptors = 128
 
     /// What the run needs and what the machine allows.
-    public struct Need: Sendable, Equatable {
+    package struct Need: Sendable, Equatable {
         /// Connections open at once from the client (sessions × transports).
-        public var connections: Int
+        package var connections: Int
         /// Descriptors per client connection: 1, +1 when the embedded server answers it in this
         /// process, +2 when the in-process link emulator relays it.
-        public var descriptorsPerConnection: Int
+        package var descriptorsPerConnection: Int
         /// Outgoing connections per client connection (the link relay makes a second one).
-        public var portsPerConnection: Int
+        package var portsPerConnection: Int
 
-        public var descriptors: Int { connections * descriptorsPerConnection + LoadCapacity.baseDescriptors }
-        public var ports: Int { connections * portsPerConnection }
+        package var descriptors: Int { connections * descriptorsPerConnection + LoadCapacity.baseDescriptors }
+        package var ports: Int { connections * portsPerConnection }
     }
 
-    public static func need(sessions: Int, transports: Int, embeddedServer: Bool, linkEmulator: Bool) -> Need {
+    package static func need(sessions: Int, transports: Int, embeddedServer: Bool, linkEmulator: Bool) -> Need {
         Need(
             connections: sessions * transports,
             descriptorsPerConnection: 1 + (embeddedServer ? 1 : 0) + (linkEmulator ? 2 : 0),
@@ -30,7 +30,7 @@ public enum LoadCapacity {
 
     /// Raises the open-files limit as far as needed and allowed; throws what to do when the
     /// machine cannot hold the run. `what` names the flag that asked for it.
-    public static func check(
+    package static func check(
         _ need: Need, what: String, openFiles: (soft: Int, hard: Int)? = nil, ports: Int? = nil,
         raise: (Int) -> Int = ProcessLimits.raiseOpenFiles(to:)
     ) throws(TransportError) {

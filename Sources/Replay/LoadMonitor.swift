@@ -7,25 +7,25 @@ import VoiceTransport
 /// late), in flight and finished, and TTFA percentiles from HDR histograms — so live progress
 /// and the stored time series cost the same whether the run has ten trials or a million, and
 /// no sample list grows with the run. (Every trial is still stored on its own.)
-public final class LoadMonitor: Sendable {
+package final class LoadMonitor: Sendable {
     /// Live figures of one transport.
-    public struct Live: Sendable {
-        public var transport: String
+    package struct Live: Sendable {
+        package var transport: String
         /// Sessions in flight now.
-        public var active: Int
-        public var started: Int
-        public var completed: Int
-        public var errors: Int
-        public var invalid: Int
-        public var late: Int
+        package var active: Int
+        package var started: Int
+        package var completed: Int
+        package var errors: Int
+        package var invalid: Int
+        package var late: Int
         /// TTFA percentiles of the measured ok trials so far, milliseconds.
-        public var p50: Double?
-        public var p99: Double?
+        package var p50: Double?
+        package var p99: Double?
         /// The same over the last complete second (nil when none finished in it).
-        public var lastSecondP50: Double?
-        public var lastSecondP99: Double?
+        package var lastSecondP50: Double?
+        package var lastSecondP99: Double?
         /// Trials that finished in the last complete second.
-        public var lastSecondCompleted: Int
+        package var lastSecondCompleted: Int
     }
 
     /// Histograms count microseconds from 1 µs to 10 minutes at three significant digits.
@@ -58,7 +58,7 @@ public final class LoadMonitor: Sendable {
     }
 
     /// Monotonic ns of second 0.
-    public let origin: Int64
+    package let origin: Int64
     private let lateAfterNs: Int64
     private let transports: [String]
     private let state: Mutex<(perTransport: [String: TransportState], flushedBefore: Int)>
@@ -66,7 +66,7 @@ public final class LoadMonitor: Sendable {
     /// - Parameters:
     ///   - transports: display names, in configuration order.
     ///   - lateAfterNs: a session that starts more than this after its scheduled arrival is late.
-    public init(transports: [String], origin: Int64, lateAfterNs: Int64) {
+    package init(transports: [String], origin: Int64, lateAfterNs: Int64) {
         self.transports = transports
         self.origin = origin
         self.lateAfterNs = lateAfterNs
@@ -76,13 +76,13 @@ public final class LoadMonitor: Sendable {
     private func second(_ t: Int64) -> Int { t <= origin ? 0 : Int((t - origin) / 1_000_000_000) }
 
     /// Sessions the schedule offers at `t` (open model: every arrival, known up front).
-    public func offer(_ transport: String, at t: Int64) {
+    package func offer(_ transport: String, at t: Int64) {
         state.withLock { s in s.perTransport[transport]?.seconds[second(t), default: Second()].offered += 1 }
     }
 
     /// A session started at `t`, `lateNs` after it was due (closed model: 0, and it counts as
     /// offered too).
-    public func started(_ transport: String, at t: Int64, lateNs: Int64?, closed: Bool) {
+    package func started(_ transport: String, at t: Int64, lateNs: Int64?, closed: Bool) {
         let isLate = (lateNs ?? 0) > lateAfterNs
         state.withLock { s in
             let index = second(t)
@@ -96,7 +96,7 @@ public final class LoadMonitor: Sendable {
     }
 
     /// A session's trial finished at `t` (stored, or abandoned: `trial` nil).
-    public func finished(_ transport: String, at t: Int64, trial: TrialRecord?) {
+    package func finished(_ transport: String, at t: Int64, trial: TrialRecord?) {
         state.withLock { s in
             guard var ts = s.perTransport[transport] else { return }
             ts.active -= 1
@@ -129,7 +129,7 @@ public final class LoadMonitor: Sendable {
 
     /// The rows of every second before `now`'s (all of them with `final`) not returned yet,
     /// with the number of sessions in flight as `active`.
-    public func flush(runID: Int64, now: Int64, final: Bool = false) -> [SeriesRecord] {
+    package func flush(runID: Int64, now: Int64, final: Bool = false) -> [SeriesRecord] {
         state.withLock { s in
             let current = second(now)
             var last = s.flushedBefore
@@ -161,7 +161,7 @@ public final class LoadMonitor: Sendable {
 
     /// Live figures per transport, recomputed at most every 250 ms (percentiles walk the
     /// histograms; a run finishing hundreds of trials a second asks for them on each).
-    public func live() -> [Live] {
+    package func live() -> [Live] {
         let now = MonotonicClock.now()
         if let cached = cache.withLock({ c in c.map { now - $0.at < 250_000_000 ? $0.value : nil } ?? nil }) {
             return cached

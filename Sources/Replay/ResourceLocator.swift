@@ -13,8 +13,8 @@ import VoiceTransport
 ///
 /// `<bin>` is the folder of the executable itself, symbolic links resolved (`/proc/self/exe`),
 /// so `/usr/local/bin/ttfa → /opt/ttfa/bin/ttfa` finds `/opt/ttfa/share/ttfa`.
-public enum ResourceLocator {
-    public enum Kind: String, Sendable {
+package enum ResourceLocator {
+    package enum Kind: String, Sendable {
         case dialects, recordings
     }
 
@@ -22,7 +22,7 @@ public enum ResourceLocator {
     static let buildBundleName = "ttfa_Replay.resources"
 
     /// The running executable, symbolic links resolved.
-    public static var executable: URL? {
+    package static var executable: URL? {
         guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
             return nil
         }
@@ -30,7 +30,7 @@ public enum ResourceLocator {
     }
 
     /// Every place `kind` is looked for, in order.
-    public static func candidates(
+    package static func candidates(
         _ kind: Kind, environment: [String: String] = ProcessInfo.processInfo.environment,
         executable: URL? = executable
     ) -> [URL] {
@@ -49,7 +49,7 @@ public enum ResourceLocator {
 
     /// The first folder of `kind` that exists.
     /// - Throws: `TransportError(.input)` naming every place looked in and what to do.
-    public static func directory(
+    package static func directory(
         _ kind: Kind, environment: [String: String] = ProcessInfo.processInfo.environment,
         executable: URL? = executable
     ) throws(TransportError) -> URL {

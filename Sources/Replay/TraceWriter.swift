@@ -3,11 +3,11 @@ import VoiceTransport
 
 /// Formats transport events as the JSON lines of `ttfa trace` (see README, "ttfa trace"):
 /// each line has `t_ms` since the trace began and `type`, then the type's fields.
-public struct TraceWriter: Sendable {
+package struct TraceWriter: Sendable {
     /// Monotonic ns at which the trace began.
-    public let origin: Int64
+    package let origin: Int64
 
-    public init(origin: Int64) {
+    package init(origin: Int64) {
         self.origin = origin
     }
 
@@ -17,7 +17,7 @@ public struct TraceWriter: Sendable {
 
     /// The line for `event`, or nil for events the trace does not show (replay bookkeeping).
     /// An event of another request is shown as what it was, with `"stale": true` and its turn.
-    public func line(for event: TimedEvent) -> String? {
+    package func line(for event: TimedEvent) -> String? {
         if case .stale(let turn, let inner) = event.event {
             guard let line = line(for: TimedEvent(t: event.t, inner, turn: turn)) else { return nil }
             return String(line.dropLast()) + ",\"stale\":true,\"turn\":\(turn)}"
@@ -71,7 +71,7 @@ public struct TraceWriter: Sendable {
     }
 
     /// The final line.
-    public func doneLine(at t: Int64, ttfaNs: Int64?, status: String) -> String {
+    package func doneLine(at t: Int64, ttfaNs: Int64?, status: String) -> String {
         line(t, "done", [("ttfa_ms", .ms(ttfaNs)), ("status", .string(status))])
     }
 }

@@ -2,9 +2,9 @@ import SpeechDetection
 import VoiceTransport
 
 /// `ttfa trace`: one turn against one endpoint, every wire event printed as it arrives.
-public enum Tracer {
+package enum Tracer {
     /// Runs the trace, writing JSON lines through `write`. Returns the turn's outcome.
-    public static func run(
+    package static func run(
         settings: TransportSettings,
         recording: Recording,
         chunkMs: Int,

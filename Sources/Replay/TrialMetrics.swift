@@ -4,70 +4,70 @@ import VoiceTransport
 
 /// The figures of one trial, derived only from its timeline (so they can be recomputed from
 /// what is stored). All times are nanoseconds relative to the trial's scheduled start.
-public struct TrialMetrics: Sendable, Equatable {
-    public var status: TrialStatus
-    public var errorKind: ErrorKind?
-    public var errorMessage: String?
+package struct TrialMetrics: Sendable, Equatable {
+    package var status: TrialStatus
+    package var errorKind: ErrorKind?
+    package var errorMessage: String?
 
     /// Scheduled end of speech (the recording's duration).
-    public var speechEndNs: Int64
-    public var ttfaNs: Int64?
+    package var speechEndNs: Int64
+    package var ttfaNs: Int64?
 
     // Connection setup inside the trial (cold), durations.
-    public var dnsNs: Int64?
-    public var connectNs: Int64?
-    public var tlsNs: Int64?
+    package var dnsNs: Int64?
+    package var connectNs: Int64?
+    package var tlsNs: Int64?
     /// WebSocket upgrade: request sent → 101 received (cold only).
-    public var upgradeNs: Int64?
+    package var upgradeNs: Int64?
     /// Whether an existing connection carried the request.
-    public var connectionReused: Bool?
+    package var connectionReused: Bool?
 
     /// Client work after the end of speech (request body; commit framing), a duration.
-    public var encodeNs: Int64?
+    package var encodeNs: Int64?
     // Milestones, relative to the trial's start.
-    public var responseHeadersNs: Int64?
-    public var uploadDoneNs: Int64?
-    public var firstByteNs: Int64?
-    public var firstEventNs: Int64?
-    public var firstAudioNs: Int64?
-    public var lastAudioNs: Int64?
-    public var doneNs: Int64?
+    package var responseHeadersNs: Int64?
+    package var uploadDoneNs: Int64?
+    package var firstByteNs: Int64?
+    package var firstEventNs: Int64?
+    package var firstAudioNs: Int64?
+    package var lastAudioNs: Int64?
+    package var doneNs: Int64?
 
-    public var audioBytes: Int
-    public var audioEvents: Int
+    package var audioBytes: Int
+    package var audioEvents: Int
     /// Largest pause between consecutive audio events.
-    public var maxAudioGapNs: Int64?
+    package var maxAudioGapNs: Int64?
     /// Clumps of audio events: runs of two or more that arrived within 1 ms of each other. A
     /// server that paces its audio produces none; a buffering proxy in between produces several.
-    public var audioBursts: Int
+    package var audioBursts: Int
     /// A real-time player started at first audio: how often it ran dry, and for how long in all.
-    public var underruns: Int
-    public var underrunNs: Int64
+    package var underruns: Int
+    package var underrunNs: Int64
     /// Largest harness lateness of any chunk or of the end of speech.
-    public var maxSendLagNs: Int64?
+    package var maxSendLagNs: Int64?
     /// Harness lateness that can move the TTFA: the end of speech (SSE: the start of the
     /// upload; WebSocket: the last chunk and the commit). It alone can make a trial `invalid`.
-    public var speechEndLagNs: Int64?
+    package var speechEndLagNs: Int64?
     /// Time writes waited for a full socket (the network's backpressure, not the harness's).
-    public var uploadBlockedNs: Int64
-    public var chunksSent: Int
+    package var uploadBlockedNs: Int64
+    package var chunksSent: Int
     /// The id of the answer this trial's audio came from (Realtime response, Chat Completions
     /// stream), for matching with server logs.
-    public var responseID: String?
+    package var responseID: String?
     /// Protocol anomalies seen and set aside: audio of other responses, events of other
     /// requests, errors after the answer.
-    public var anomalies: Int
+    package var anomalies: Int
 
-    public var curl: CurlTimes?
+    package var curl: CurlTimes?
 
     /// Audio received, in milliseconds of 24 kHz PCM16.
-    public var audioMs: Double { Double(audioBytes) / 48.0 }
+    package var audioMs: Double { Double(audioBytes) / 48.0 }
 
     /// Derives the metrics of a finished turn, and checks before calling it `ok` that every
     /// number belongs to this trial: exactly one end of speech, every chunk sent, first audio
     /// after the end of speech and from this trial's own request and answer.
     /// - Parameter lagBudgetNs: a trial whose end of speech left later than this is `invalid`.
-    public init(timeline: TurnTimeline, lagBudgetNs: Int64) {
+    package init(timeline: TurnTimeline, lagBudgetNs: Int64) {
         let start = timeline.start
         func rel(_ t: Int64?) -> Int64? { t.map { $0 - start } }
         speechEndNs = timeline.speechEnd - start

@@ -2,42 +2,42 @@ import SpeechDetection
 import VoiceTransport
 
 /// How a turn ended.
-public enum TurnOutcome: Sendable, Equatable {
+package enum TurnOutcome: Sendable, Equatable {
     case ok
     case failed(TransportError)
 
     /// The stored status word: "ok" or the error kind.
-    public var status: String {
+    package var status: String {
         switch self {
         case .ok: "ok"
         case .failed(let error): error.kind.rawValue
         }
     }
 
-    public var error: TransportError? {
+    package var error: TransportError? {
         if case .failed(let error) = self { return error }
         return nil
     }
 }
 
 /// Everything observed during one turn, in arrival order, with the schedule it ran against.
-public struct TurnTimeline: Sendable {
+package struct TurnTimeline: Sendable {
     /// The turn's number on its transport (its request's tag).
-    public var turn: Int
+    package var turn: Int
     /// Scheduled start of the utterance (the microphone starts recording), monotonic ns.
-    public var start: Int64
+    package var start: Int64
     /// Scheduled end of speech, monotonic ns: TTFA is measured from here.
-    public var speechEnd: Int64
-    public var chunkMs: Int
+    package var speechEnd: Int64
+    package var chunkMs: Int
     /// Chunks up to the end of speech: all of them must have been sent.
-    public var expectedChunks: Int
+    package var expectedChunks: Int
     /// Chunks planned in all (with voice activity detection, silence after the end of speech
     /// follows; the turn may end before all of it left).
-    public var plannedChunks: Int
-    public var events: [TimedEvent]
-    public var outcome: TurnOutcome
+    package var plannedChunks: Int
+    package var events: [TimedEvent]
+    package var outcome: TurnOutcome
 
-    public init(
+    package init(
         turn: Int, start: Int64, speechEnd: Int64, chunkMs: Int, expectedChunks: Int, plannedChunks: Int? = nil,
         events: [TimedEvent], outcome: TurnOutcome
     ) {
@@ -52,26 +52,27 @@ public struct TurnTimeline: Sendable {
     }
 
     /// Arrival of the first event carrying this turn's audio.
-    public var firstAudio: Int64? {
+    package var firstAudio: Int64? {
         events.first { if case .audio = $0.event { return true } else { return false } }?.t
     }
 
     /// Time to first audio, nanoseconds (nil without audio).
-    public var ttfaNs: Int64? { firstAudio.map { $0 - speechEnd } }
+    package var ttfaNs: Int64? { firstAudio.map { $0 - speechEnd } }
 }
 
 /// Plays one turn: schedules every chunk and the end of speech on the transport (the
 /// transport's I/O thread sends them on time), then consumes events until the answer is
 /// complete, fails, or the timeout passes — and, for a request-per-turn transport, until the
 /// request's transfer is over, so nothing of it can reach the next turn.
-public enum TurnRunner {
+package enum TurnRunner {
     /// How long a transfer may stay open after its answer is complete before it is cut.
-    public static let transferGraceNs: Int64 = .seconds(1)
+    package static let transferGraceNs: Int64 = .seconds(1)
 
     /// A live microphone's schedule: chunk k holds the audio from k × chunk_ms to
     /// (k+1) × chunk_ms, so it can be handed over at start + (k+1) × chunk_ms; the last,
     /// shorter chunk at the end of the recording — the end of speech.
-    public static func microphoneSchedule(_ recording: Recording, turn: Int, chunkMs: Int, start: Int64) -> [AudioChunk]
+    package static func microphoneSchedule(_ recording: Recording, turn: Int, chunkMs: Int, start: Int64)
+        -> [AudioChunk]
     {
         let chunkNs = Int64(chunkMs) * 1_000_000
         return recording.chunks(chunkMs: chunkMs).enumerated().map { index, pcm in
@@ -82,24 +83,24 @@ public enum TurnRunner {
 
     /// What one turn sends, and when: the chunks, the end of speech TTFA is measured from, and
     /// when the transport acts on it.
-    public struct Plan: Sendable {
-        public var chunks: [AudioChunk]
+    package struct Plan: Sendable {
+        package var chunks: [AudioChunk]
         /// The end of speech: the end of the recording (manual turns), or its annotated end of
         /// speech (voice activity detection).
-        public var speechEnd: Int64
+        package var speechEnd: Int64
         /// When the transport acts on it: manual turns commit or upload at the end of the
         /// recording; with detection, the server decides by itself (WebSocket, marked at the
         /// end of speech) or the client uploads once its own detector closed the window (SSE).
-        public var endOfSpeechDue: Int64
+        package var endOfSpeechDue: Int64
 
         /// Chunks due by the end of speech (or the upload): the utterance itself.
-        public var requiredChunks: Int { chunks.filter { $0.due <= max(speechEnd, endOfSpeechDue) }.count }
+        package var requiredChunks: Int { chunks.filter { $0.due <= max(speechEnd, endOfSpeechDue) }.count }
     }
 
     /// The plan of a turn. With `vad`, the microphone keeps recording silence after the
     /// recording until the detector's window has passed (SSE: until the client's detector,
     /// fed chunk by chunk, found the end; then it stops and uploads).
-    public static func plan(
+    package static func plan(
         _ recording: Recording, turn: Int, chunkMs: Int, start: Int64, vad: EnergyVAD.Parameters?, serverDetects: Bool
     ) -> Plan {
         guard let vad else {
@@ -141,7 +142,7 @@ public enum TurnRunner {
     ///     or the response or connection does (for `ttfa trace`); otherwise a failed request
     ///     is cut at once.
     ///   - onEvent: sees every event as it is consumed (the trace prints them).
-    public static func run(
+    package static func run(
         transport: any VoiceTransport,
         events: inout TransportEventStream.AsyncIterator,
         turn: Int,

@@ -7,25 +7,25 @@ import TTFASupport
 /// one database) as one report: their trials merged — every duration was measured on the
 /// machine that made the request, so clocks never need to agree — and what each run
 /// contributed.
-public struct LoadGroup: Sendable {
-    public var name: String
-    public var runs: [RunRecord]
+package struct LoadGroup: Sendable {
+    package var name: String
+    package var runs: [RunRecord]
     /// Every trial of every run, run by run.
-    public var trials: [TrialRecord]
+    package var trials: [TrialRecord]
 
     /// One run's share.
-    public struct Contribution: Sendable {
-        public var run: RunRecord
-        public var trials: Int
-        public var ok: Int
-        public var failed: Int
-        public var invalid: Int
+    package struct Contribution: Sendable {
+        package var run: RunRecord
+        package var trials: Int
+        package var ok: Int
+        package var failed: Int
+        package var invalid: Int
         /// p50 TTFA (ms) of its measured ok trials, per transport.
-        public var p50: [(transport: String, ms: Double?)]
+        package var p50: [(transport: String, ms: Double?)]
     }
 
     /// The group's runs and trials; nil when no run has joined it.
-    public static func load(_ name: String, from store: any ResultsStore) async throws -> LoadGroup? {
+    package static func load(_ name: String, from store: any ResultsStore) async throws -> LoadGroup? {
         let runs = try await store.runs(group: name)
         guard !runs.isEmpty else { return nil }
         var trials: [TrialRecord] = []
@@ -35,7 +35,7 @@ public struct LoadGroup: Sendable {
 
     /// The runs as one: the first run's configuration, every machine's name, the group's span
     /// of time; `complete` only when every run is.
-    public var mergedRun: RunRecord {
+    package var mergedRun: RunRecord {
         var run = runs[0]
         var hosts: [String] = []
         for r in runs where !hosts.contains(r.hostname) { hosts.append(r.hostname) }
@@ -49,9 +49,9 @@ public struct LoadGroup: Sendable {
         return run
     }
 
-    public var summary: RunSummary { RunSummary(run: mergedRun, trials: trials) }
+    package var summary: RunSummary { RunSummary(run: mergedRun, trials: trials) }
 
-    public var contributions: [Contribution] {
+    package var contributions: [Contribution] {
         runs.map { run in
             let own = trials.filter { $0.runID == run.id }
             var transports: [String] = []

@@ -2,14 +2,14 @@ import Foundation
 
 /// Writes reports to files: atomically, creating folders, appending Markdown to a file that
 /// exists (as `$GITHUB_STEP_SUMMARY` is appended to).
-public enum OutputFiles {
+package enum OutputFiles {
     /// A file that could not be written: the path and what to do.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
+    package struct Failure: Error, Sendable, CustomStringConvertible {
+        package var message: String
+        package var description: String { message }
     }
 
-    public static func write(_ text: String, to path: String, what: String) throws(Failure) {
+    package static func write(_ text: String, to path: String, what: String) throws(Failure) {
         do {
             let url = URL(fileURLWithPath: path)
             try FileManager.default.createDirectory(
@@ -22,7 +22,7 @@ public enum OutputFiles {
     }
 
     /// Appends when the file exists ($GITHUB_STEP_SUMMARY is appended to), else creates it.
-    public static func write(markdown path: String?, _ markdown: String, junit junitPath: String?, _ junit: String)
+    package static func write(markdown path: String?, _ markdown: String, junit junitPath: String?, _ junit: String)
         throws(Failure)
     {
         if let path {
@@ -38,7 +38,7 @@ public enum OutputFiles {
     }
 
     /// `2026-11-27T17:20:00`, the form JUnit schemas accept.
-    public static func junitTimestamp() -> String {
+    package static func junitTimestamp() -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

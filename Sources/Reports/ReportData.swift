@@ -5,13 +5,13 @@ import TTFASupport
 
 /// What a report draws from one stored run: its summary, its trials, and the timeline of each
 /// transport's median trial.
-public struct ReportData: Sendable {
-    public var summary: RunSummary
-    public var trials: [TrialRecord]
+package struct ReportData: Sendable {
+    package var summary: RunSummary
+    package var trials: [TrialRecord]
     /// Per transport: its median ok trial (the lower median) and that trial's events.
-    public var timelines: [(transport: String, trial: TrialRecord, events: [TrialEventRecord])]
+    package var timelines: [(transport: String, trial: TrialRecord, events: [TrialEventRecord])]
 
-    public init(
+    package init(
         summary: RunSummary, trials: [TrialRecord],
         timelines: [(transport: String, trial: TrialRecord, events: [TrialEventRecord])]
     ) {
@@ -21,7 +21,7 @@ public struct ReportData: Sendable {
     }
 
     /// Reads a run and what its charts need from a store.
-    public static func load(_ run: RunRecord, from store: any ResultsStore) async throws -> ReportData {
+    package static func load(_ run: RunRecord, from store: any ResultsStore) async throws -> ReportData {
         let trials = try await store.trials(runID: run.id!)
         let summary = RunSummary(run: run, trials: trials)
         var timelines: [(String, TrialRecord, [TrialEventRecord])] = []
@@ -33,7 +33,7 @@ public struct ReportData: Sendable {
     }
 
     /// A report of trials from several runs (a load group) under one merged summary.
-    public static func load(merged summary: RunSummary, trials: [TrialRecord], from store: any ResultsStore)
+    package static func load(merged summary: RunSummary, trials: [TrialRecord], from store: any ResultsStore)
         async throws -> ReportData
     {
         var timelines: [(String, TrialRecord, [TrialEventRecord])] = []

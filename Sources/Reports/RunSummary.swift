@@ -7,32 +7,32 @@ import VoiceTransport
 
 /// A run's results per transport, computed from its stored trials only — so `ttfa run` and a
 /// later `ttfa report` print the same figures.
-public struct RunSummary: Sendable {
-    public var run: RunRecord
-    public var transports: [TransportSummary]
-    public var comparisons: [Comparison]
+package struct RunSummary: Sendable {
+    package var run: RunRecord
+    package var transports: [TransportSummary]
+    package var comparisons: [Comparison]
     /// One verdict per transport after the first, each against the first (the baseline).
-    public var verdicts: [Verdict]
+    package var verdicts: [Verdict]
     /// The first verdict: the run's one-line answer (nil with fewer than two transports).
-    public var verdict: Verdict? { verdicts.first }
+    package var verdict: Verdict? { verdicts.first }
     /// Warm-up trials stored (not in statistics).
-    public var warmups: Int
+    package var warmups: Int
     /// The run's `--timeout`, milliseconds (from its stored configuration).
-    public var timeoutMs: Double?
+    package var timeoutMs: Double?
     /// `reset` (one-turn conversations) or `keep`, from the stored configuration.
-    public var context: String?
+    package var context: String?
     /// Thresholds checked against this run (`check(_:)`), in the order given.
-    public var checks: [ThresholdResult] = []
+    package var checks: [ThresholdResult] = []
     /// Whether every threshold checked passed.
-    public var thresholdsPassed: Bool { checks.allSatisfy(\.passed) }
+    package var thresholdsPassed: Bool { checks.allSatisfy(\.passed) }
 
     /// Evaluates `thresholds` and keeps their results for the renderers.
-    public mutating func check(_ thresholds: [Threshold]) {
+    package mutating func check(_ thresholds: [Threshold]) {
         checks = thresholds.map { $0.evaluate(self) }
     }
 
     /// The transports and recordings the stored trials cover, for validating thresholds.
-    public var recordingNames: [String] {
+    package var recordingNames: [String] {
         var names: [String] = []
         for t in transports { for r in t.recordings where !names.contains(r.name) { names.append(r.name) } }
         return names
@@ -40,12 +40,12 @@ public struct RunSummary: Sendable {
 
     /// Phases reported, in the order a turn goes through them. Setup phases and `encode` are
     /// durations; the others are measured from the scheduled end of speech.
-    public static let phaseNames = Phase.allCases.map(\.rawValue)
+    package static let phaseNames = Phase.allCases.map(\.rawValue)
 
     /// The share of invalid trials the run allowed (`--max-invalid`, stored with it).
-    public var maxInvalidShare: Double
+    package var maxInvalidShare: Double
 
-    public init(run: RunRecord, trials: [TrialRecord]) {
+    package init(run: RunRecord, trials: [TrialRecord]) {
         self.run = run
         let config = (try? JSONSerialization.jsonObject(with: Data(run.configJSON.utf8))) as? [String: Any]
         let timeout = config?["timeout_ms"] as? Double
@@ -70,16 +70,16 @@ public struct RunSummary: Sendable {
     }
 
     /// Measured trials that failed or were invalid, across transports.
-    public var unsuccessful: Int { transports.reduce(0) { $0 + $1.failed + $1.invalid } }
+    package var unsuccessful: Int { transports.reduce(0) { $0 + $1.failed + $1.invalid } }
 
     /// Whether the run passes, and why not: failures the server caused fail it; trials the
     /// harness could not replay on schedule (`invalid`) fail it only beyond `maxInvalidShare`
     /// of a transport's trials or when they leave fewer than 3 valid ones; a transport whose
     /// every warm-up failed fails it.
     /// The run's health judged with the share of invalid trials it was run to allow.
-    public var health: RunHealth { health(maxInvalidShare: maxInvalidShare) }
+    package var health: RunHealth { health(maxInvalidShare: maxInvalidShare) }
 
-    public func health(maxInvalidShare: Double) -> RunHealth {
+    package func health(maxInvalidShare: Double) -> RunHealth {
         var health = RunHealth()
         for t in transports {
             if t.failed > 0 {
@@ -113,55 +113,55 @@ public struct RunSummary: Sendable {
 }
 
 /// Why a run fails (exit 3) or passes with remarks.
-public struct RunHealth: Sendable {
-    public var problems: [String] = []
-    public var notes: [String] = []
-    public var passed: Bool { problems.isEmpty }
+package struct RunHealth: Sendable {
+    package var problems: [String] = []
+    package var notes: [String] = []
+    package var passed: Bool { problems.isEmpty }
 }
 
 /// One transport's figures within a run (measured trials only, warm-ups summarised apart).
-public struct TransportSummary: Sendable {
-    public var transport: String
-    public var endpoint: String
-    public var connection: String
-    public var trials: Int
-    public var ok: Int
+package struct TransportSummary: Sendable {
+    package var transport: String
+    package var endpoint: String
+    package var connection: String
+    package var trials: Int
+    package var ok: Int
     /// Failures (not `invalid`): the server's, the network's, or an attribution guard's.
-    public var failed: Int
-    public var invalid: Int
+    package var failed: Int
+    package var invalid: Int
     /// Timeouts before any audio (right-censored).
-    public var timeouts: Int
+    package var timeouts: Int
     /// Status → count for every trial that was not ok (`invalid` included).
-    public var errors: [(kind: String, count: Int)]
+    package var errors: [(kind: String, count: Int)]
     /// TTFA of ok trials, milliseconds.
-    public var ttfaValues: [Double]
-    public var ttfa: Summary?
+    package var ttfaValues: [Double]
+    package var ttfa: Summary?
     /// p50 counting timeouts as slower than every answer; nil without timeouts.
-    public var ttfaWithTimeouts: CensoredMedian?
+    package var ttfaWithTimeouts: CensoredMedian?
     /// Phase → summary (ms), for phases the transport has, in a turn's order.
-    public var phases: [(phase: Phase, summary: Summary)]
+    package var phases: [(phase: Phase, summary: Summary)]
     /// Per recording: name, duration (ms), TTFA summary of ok trials.
-    public var recordings: [(name: String, durationMs: Double, ttfa: Summary?)]
-    public var underruns: Int
-    public var underrunMs: Double
+    package var recordings: [(name: String, durationMs: Double, ttfa: Summary?)]
+    package var underruns: Int
+    package var underrunMs: Double
     /// Protocol anomalies set aside (audio of other responses, events of other requests …).
-    public var anomalies: Int
+    package var anomalies: Int
     /// Median clumps of audio events per ok trial, and whether most trials had several: the
     /// signature of a proxy or platform buffering the response.
-    public var audioBurstsP50: Double?
-    public var looksBuffered: Bool
+    package var audioBurstsP50: Double?
+    package var looksBuffered: Bool
     /// The most common error message per kind, to say why.
-    public var exampleErrors: [(kind: String, message: String)]
+    package var exampleErrors: [(kind: String, message: String)]
     /// Warm-up trials: how many, how many ok, what failed.
-    public var warmup: (trials: Int, ok: Int, errors: [(kind: String, count: Int)], example: String?)
+    package var warmup: (trials: Int, ok: Int, errors: [(kind: String, count: Int)], example: String?)
     /// Where the median trial's time to first audio went, when the server's own record of it
     /// is known (runs against the embedded reference server).
-    public var breakdown: Breakdown?
+    package var breakdown: Breakdown?
     /// Warm trials and whether their connection really was reused; `reconnected` trials paid
     /// for a new connection inside the trial (a server closed the kept-alive one).
-    public var reuse: (warm: Int, reused: Int, reconnected: Int)
+    package var reuse: (warm: Int, reused: Int, reconnected: Int)
     /// What the verdict needs.
-    public var outcomes: TransportOutcomes
+    package var outcomes: TransportOutcomes
 
     init(transport: String, trials allTrials: [TrialRecord], timeoutMs: Double?) {
         self.transport = transport
@@ -255,7 +255,7 @@ public struct TransportSummary: Sendable {
         return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
-    public func phase(_ phase: Phase) -> Summary? {
+    package func phase(_ phase: Phase) -> Summary? {
         phases.first { $0.phase == phase }?.summary
     }
 }
@@ -264,14 +264,14 @@ public struct TransportSummary: Sendable {
 /// its TTFA exactly: the client's work, the request on the wire (with a new connection's set-up
 /// when it lay on the path), the server's own record of its time (edge function overhead,
 /// ingest, model), and the answer's way back.
-public struct Breakdown: Sendable {
+package struct Breakdown: Sendable {
     /// The trial (its `seq`): the one with the median TTFA among the ok trials.
-    public var trial: Int
-    public var ttfaMs: Double
+    package var trial: Int
+    package var ttfaMs: Double
     /// (name, milliseconds) in order: encode, connection_setup, upload, edge, ingest, model, network.
-    public var parts: [(name: String, ms: Double)]
+    package var parts: [(name: String, ms: Double)]
 
-    public static let labels: [String: String] = [
+    package static let labels: [String: String] = [
         "encode": "client encode", "connection_setup": "connection set-up", "upload": "upload (request on the wire)",
         "edge": "edge function overhead", "ingest": "ingest", "model": "model to first audio",
         "network": "network (answer on the wire)",
@@ -303,5 +303,5 @@ public struct Breakdown: Sendable {
     }
 
     /// The parts' sum (equal to the TTFA up to rounding).
-    public var totalMs: Double { parts.reduce(0) { $0 + $1.ms } }
+    package var totalMs: Double { parts.reduce(0) { $0 + $1.ms } }
 }

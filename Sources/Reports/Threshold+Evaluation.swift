@@ -7,7 +7,7 @@ import Storage
 extension Threshold {
     /// The measured value, or nil when the run has none (no ok trials; a phase the transport
     /// does not have).
-    public func measure(_ summary: RunSummary) -> Double? {
+    package func measure(_ summary: RunSummary) -> Double? {
         guard let t = summary.transports.first(where: { $0.transport == transport }) else { return nil }
         switch metric {
         case .distribution(let name, let stat):
@@ -43,7 +43,7 @@ extension Threshold {
     }
 
     /// Evaluates the threshold on a run's summary. A value the run does not have fails.
-    public func evaluate(_ summary: RunSummary) -> ThresholdResult {
+    package func evaluate(_ summary: RunSummary) -> ThresholdResult {
         let value = measure(summary)
         return ThresholdResult(
             threshold: self, value: value, passed: value.map { comparator.holds($0, limit) } ?? false)

@@ -1,14 +1,14 @@
 import VoiceTransport
 
 /// Masks secrets in the command line before it is stored.
-public enum CommandLineRedaction {
+package enum CommandLineRedaction {
     /// Flags whose values are request headers (secrets): `--header`, and each option group's
     /// and candidate's alias.
     static var headerFlags: [String] {
         ["--header"] + Set(TransportKind.all.map { "--\($0.optionGroup)-header" }).sorted()
     }
 
-    public static func redacted(_ arguments: [String], redactor: SecretRedactor) -> String {
+    package static func redacted(_ arguments: [String], redactor: SecretRedactor) -> String {
         var out: [String] = []
         var maskNext = false
         for argument in arguments {

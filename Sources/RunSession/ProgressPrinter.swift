@@ -7,8 +7,8 @@ import VoiceTransport
 /// Progress of a run on stderr: a redrawn bar on a terminal, one line per trial otherwise
 /// (for a load run — open model, or 20 sessions and more — one line per second instead, with
 /// sessions in flight and TTFA p50/p99 from the run's HDR histograms), nothing with --quiet.
-public final class ProgressPrinter: Sendable {
-    public enum Mode: Sendable {
+package final class ProgressPrinter: Sendable {
+    package enum Mode: Sendable {
         case bar, lines, quiet
     }
 
@@ -28,7 +28,7 @@ public final class ProgressPrinter: Sendable {
         var finished = false
     }
 
-    public init(mode: Mode, total: Int, loops: IOLoopGroup? = nil, perSecond: Bool = false) {
+    package init(mode: Mode, total: Int, loops: IOLoopGroup? = nil, perSecond: Bool = false) {
         self.loops = loops
         self.mode = mode
         self.total = total
@@ -36,7 +36,7 @@ public final class ProgressPrinter: Sendable {
     }
 
     /// Once a second: a load line (lines mode, load runs), the bar's figures otherwise.
-    public func second(_ live: [LoadMonitor.Live], at second: Int) {
+    package func second(_ live: [LoadMonitor.Live], at second: Int) {
         if second == 1, perSecond, let loops, loops.realtimeIO == false, loops.realtimeRequested {
             note(
                 "note: the I/O loops run without real-time priority (it needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance); when the machine runs out of CPU the replay clock may fall behind — such trials are stored as invalid"
@@ -56,7 +56,7 @@ public final class ProgressPrinter: Sendable {
         if mode == .bar { redraw() }
     }
 
-    public func trialFinished(_ progress: TrialProgress) {
+    package func trialFinished(_ progress: TrialProgress) {
         let line: String? = state.withLock { s in
             s.completed = progress.completed
             s.live = progress.liveP50
@@ -76,7 +76,7 @@ public final class ProgressPrinter: Sendable {
     }
 
     /// Redraws the bar (also called by a timer so elapsed time keeps moving).
-    public func redraw() {
+    package func redraw() {
         guard mode == .bar else { return }
         let text: String? = state.withLock { s in
             guard !s.finished else { return nil }
@@ -103,7 +103,7 @@ public final class ProgressPrinter: Sendable {
     }
 
     /// Ends the bar line so the summary starts on a fresh line.
-    public func finish() {
+    package func finish() {
         let wasDrawing = state.withLock { s -> Bool in
             defer { s.finished = true }
             return !s.finished && mode == .bar
@@ -111,7 +111,7 @@ public final class ProgressPrinter: Sendable {
         if wasDrawing { Terminal.error("\n") }
     }
 
-    public func note(_ text: String) {
+    package func note(_ text: String) {
         guard mode != .quiet else { return }
         if mode == .bar { Terminal.error("\r\u{1B}[K") }
         Terminal.error(text + "\n")

@@ -8,7 +8,7 @@ extension ResultsStores {
     /// and lets go of it after. A store that is a `Service` (PostgreSQL's pool) runs beside
     /// `body` for exactly that long, so it outlives every read and write made in `body`.
     /// - Throws: `StoreError` when the store cannot be opened; whatever `body` throws.
-    public static func withStore<T>(
+    package static func withStore<T>(
         _ location: String, create: Bool,
         _ body: (any ResultsStore) async throws -> T
     ) async throws -> T {
@@ -42,7 +42,7 @@ extension ResultsStores {
     }
 
     /// Opens two stores (copy's source and destination) for the length of `body`.
-    public static func withStores<T>(
+    package static func withStores<T>(
         _ first: String, create firstCreate: Bool, _ second: String, create secondCreate: Bool,
         _ body: (any ResultsStore, any ResultsStore) async throws -> T
     ) async throws -> T {

@@ -7,13 +7,13 @@ import TTFASupport
 
 /// What a run measured, read back from the store (so a later `ttfa report` says the same):
 /// the summary of each side, thresholds judged on the last, and an A/B comparison's verdict.
-public struct RunOutcome: Sendable {
-    public var summaries: [RunSummary]
-    public var check: RegressionCheck?
-    public var healths: [RunHealth]
-    public var interrupted: Bool
+package struct RunOutcome: Sendable {
+    package var summaries: [RunSummary]
+    package var check: RegressionCheck?
+    package var healths: [RunHealth]
+    package var interrupted: Bool
     /// A trial could not be stored: the run stopped there.
-    public var storeFailed: Bool
+    package var storeFailed: Bool
     let storePath: String
     let plan: RunPlan
     /// What the HTML report draws (read while the store is open), when one is asked for: the
@@ -21,7 +21,7 @@ public struct RunOutcome: Sendable {
     let reportData: (run: ReportData, baseline: ReportData?)?
 
     /// How the run ends, in the order the exit code says it.
-    public enum Status: Sendable, Equatable {
+    package enum Status: Sendable, Equatable {
         case success, checkFailed, trialsFailed, interrupted, storeFailed
     }
 
@@ -62,7 +62,7 @@ public struct RunOutcome: Sendable {
 
     /// What the run measured, for the renderers: the summaries (thresholds judged on the last),
     /// the A/B check, the HTML report's data.
-    public var report: Report {
+    package var report: Report {
         Report(
             summaries: summaries, healths: healths, check: check, thresholds: summaries.last?.checks ?? [],
             database: storePath,
@@ -73,7 +73,7 @@ public struct RunOutcome: Sendable {
     /// Markdown, JUnit and HTML files — and says on stderr what a reader must know (notes,
     /// problems, failed thresholds). Returns how the run ends.
     /// - Throws: `RunInputError` when a file cannot be written.
-    public func write() throws -> Status {
+    package func write() throws -> Status {
         let outputs = plan.outputs
         let report = self.report
         if outputs.json {

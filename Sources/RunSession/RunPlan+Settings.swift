@@ -7,7 +7,7 @@ extension RunPlan {
     /// Settings for every transport of a side: its URL, or the embedded server's endpoint (at a
     /// dialect file's own path when one is given), trusting `embeddedCA` for its certificate.
     /// - Parameter loops: the I/O loops the transports run on.
-    public func settings(
+    package func settings(
         for side: RunPlan.Side, server: RunningReferenceServer?, embeddedCA: String?,
         loops: IOLoopGroup
     ) throws -> [TransportSettings] {

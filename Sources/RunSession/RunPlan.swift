@@ -19,72 +19,72 @@ import VoiceTransport
 /// let plan = try RunPlan.make(request)        // RunInputError: a message naming the flag or file
 /// let outcome = try await RunSession(plan: plan, store: store, progress: printer).run()
 /// ```
-public struct RunPlan: Sendable {
+package struct RunPlan: Sendable {
     /// One configuration to measure: the run itself, or one side of a same-job A/B comparison.
-    public struct Side: Sendable {
+    package struct Side: Sendable {
         /// "baseline" or "candidate" in an A/B comparison; nil otherwise.
-        public var variant: String?
+        package var variant: String?
         /// Endpoints given by URL; the other transports go to the embedded reference server.
-        public var urls: [TransportKind: String]
-        public var profiles: EndpointProfiles
+        package var urls: [TransportKind: String]
+        package var profiles: EndpointProfiles
     }
 
-    public var kinds: [TransportKind]
-    public var sides: [Side]
-    public var recordings: [Recording]
+    package var kinds: [TransportKind]
+    package var sides: [Side]
+    package var recordings: [Recording]
     /// Per transport: its request headers (ttfa's User-Agent unless one is given), dialect file,
     /// model and voice.
-    public var headers: [TransportKind: [(name: String, value: String)]]
-    public var dialectFiles: [TransportKind: DialectFile]
-    public var models: [TransportKind: String]
-    public var voices: [TransportKind: String]
-    public var link: LinkSpec?
-    public var thresholds: [Threshold]
-    public var tolerance: Tolerance
-    public var metricTolerances: [(pattern: String, tolerance: Tolerance)]
-    public var trials: Int
-    public var warmup: Int
-    public var chunkMs: Int
-    public var connection: ConnectionMode
-    public var concurrency: Int
-    public var rampUpNs: Int64?
-    public var arrivals: ArrivalSchedule?
-    public var maxSessions: Int
-    public var realtimeIO: Bool
-    public var group: String?
-    public var timeoutNs: Int64
-    public var lagBudgetNs: Int64
-    public var maxInvalidShare: Double
-    public var context: ContextMode
-    public var turnDetection: EnergyVAD.Parameters?
-    public var seed: UInt64
-    public var label: String?
-    public var database: String
-    public var verifyTLS: Bool
-    public var caFile: String?
-    public var plain: Bool
-    public var quick: Bool
+    package var headers: [TransportKind: [(name: String, value: String)]]
+    package var dialectFiles: [TransportKind: DialectFile]
+    package var models: [TransportKind: String]
+    package var voices: [TransportKind: String]
+    package var link: LinkSpec?
+    package var thresholds: [Threshold]
+    package var tolerance: Tolerance
+    package var metricTolerances: [(pattern: String, tolerance: Tolerance)]
+    package var trials: Int
+    package var warmup: Int
+    package var chunkMs: Int
+    package var connection: ConnectionMode
+    package var concurrency: Int
+    package var rampUpNs: Int64?
+    package var arrivals: ArrivalSchedule?
+    package var maxSessions: Int
+    package var realtimeIO: Bool
+    package var group: String?
+    package var timeoutNs: Int64
+    package var lagBudgetNs: Int64
+    package var maxInvalidShare: Double
+    package var context: ContextMode
+    package var turnDetection: EnergyVAD.Parameters?
+    package var seed: UInt64
+    package var label: String?
+    package var database: String
+    package var verifyTLS: Bool
+    package var caFile: String?
+    package var plain: Bool
+    package var quick: Bool
     /// Every secret the run was given (header values, URL credentials), to mask wherever text leaves.
-    public var redactor: SecretRedactor
+    package var redactor: SecretRedactor
     /// The command line as stored: secrets masked.
-    public var commandLine: String
-    public var outputs: RunOutputs
+    package var commandLine: String
+    package var outputs: RunOutputs
 
     /// Whether some transport of some side is answered by the embedded reference server.
-    public var usesEmbeddedServer: Bool { sides.contains { side in kinds.contains { side.urls[$0] == nil } } }
+    package var usesEmbeddedServer: Bool { sides.contains { side in kinds.contains { side.urls[$0] == nil } } }
 
     /// Checks and loads `request`.
     /// - Throws: `RunInputError` naming the flag, file or URL, what was wrong, and what to do.
-    public static func make(_ request: RunRequest) throws(RunInputError) -> RunPlan {
+    package static func make(_ request: RunRequest) throws(RunInputError) -> RunPlan {
         try RunPlanner(request).plan()
     }
 }
 
 /// Input that cannot make a run: nothing was measured (exit 2).
-public struct RunInputError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct RunInputError: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 /// Turns a request into a plan, check by check.

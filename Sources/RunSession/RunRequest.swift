@@ -9,91 +9,91 @@ import VoiceTransport
 /// Per-transport values are keyed by transport; `ByTransport` also keeps an "every transport"
 /// value and the option group's values (`--sse-header` reaches `sse` and `sse-stream`), so the
 /// old per-family flags and the generic `KIND=…` ones mean the same thing.
-public struct RunRequest: Sendable {
+package struct RunRequest: Sendable {
     /// Transports to measure; nil: all (against your own endpoints, the main ones plus the
     /// variants whose URL is given).
-    public var transports: [TransportKind]?
-    public var urls: [TransportKind: String] = [:]
+    package var transports: [TransportKind]?
+    package var urls: [TransportKind: String] = [:]
     /// Request headers `Name: value`, each for every transport, one option group or one transport.
-    public var headers: [Scoped<String>] = []
+    package var headers: [Scoped<String>] = []
     /// Dialect files (paths, or a shipped dialect's name).
-    public var dialects: [Scoped<String>] = []
+    package var dialects: [Scoped<String>] = []
     /// Deployment profiles of the embedded reference server (presets or files).
-    public var profiles: [Scoped<String>] = []
+    package var profiles: [Scoped<String>] = []
     /// The model and voice to ask for.
-    public var models: [Scoped<String>] = []
-    public var voices: [Scoped<String>] = []
+    package var models: [Scoped<String>] = []
+    package var voices: [Scoped<String>] = []
     /// A same-job A/B comparison: the candidate's endpoints and profiles (nil: none).
-    public var candidate: Candidate?
+    package var candidate: Candidate?
 
-    public var audio: [String] = []
-    public var trials = 3
-    public var warmup = 1
-    public var chunkMs = 50
-    public var connection: ConnectionMode = .warm
-    public var concurrency = 1
-    public var rampUp: String?
-    public var rate: String?
-    public var duration: String?
-    public var stages: String?
-    public var maxSessions = 5_000
-    public var realtimeIO = true
-    public var group: String?
-    public var timeoutSeconds: Double = 30
-    public var lagBudgetMs: Double = 5
-    public var maxInvalid = "10%"
-    public var context: ContextMode = .reset
-    public var database: String = ResultsStoreLocation.defaultLocation
-    public var label: String?
-    public var link: String?
-    public var thresholds: [String] = []
-    public var thresholdsFile: String?
-    public var tolerance = "10%,20ms"
-    public var metricTolerances: [String] = []
-    public var turnDetection: EnergyVAD.Parameters?
-    public var seed: UInt64 = 1
+    package var audio: [String] = []
+    package var trials = 3
+    package var warmup = 1
+    package var chunkMs = 50
+    package var connection: ConnectionMode = .warm
+    package var concurrency = 1
+    package var rampUp: String?
+    package var rate: String?
+    package var duration: String?
+    package var stages: String?
+    package var maxSessions = 5_000
+    package var realtimeIO = true
+    package var group: String?
+    package var timeoutSeconds: Double = 30
+    package var lagBudgetMs: Double = 5
+    package var maxInvalid = "10%"
+    package var context: ContextMode = .reset
+    package var database: String = ResultsStoreLocation.defaultLocation
+    package var label: String?
+    package var link: String?
+    package var thresholds: [String] = []
+    package var thresholdsFile: String?
+    package var tolerance = "10%,20ms"
+    package var metricTolerances: [String] = []
+    package var turnDetection: EnergyVAD.Parameters?
+    package var seed: UInt64 = 1
     /// Do not verify TLS certificates.
-    public var insecure = false
+    package var insecure = false
     /// Trust these CA certificates (PEM).
-    public var caFile: String?
+    package var caFile: String?
     /// The embedded server without TLS (plain `ws://` and `http://`).
-    public var plain = false
+    package var plain = false
     /// `--quick`: said in the first line's estimate.
-    public var quick = false
+    package var quick = false
     /// The command line as given, stored with the run (secrets masked first).
-    public var commandLine: [String] = CommandLine.arguments
-    public var outputs = RunOutputs()
+    package var commandLine: [String] = CommandLine.arguments
+    package var outputs = RunOutputs()
 
-    public struct Candidate: Sendable {
-        public var urls: [TransportKind: String] = [:]
-        public var profiles: [Scoped<String>] = []
-        public init() {}
+    package struct Candidate: Sendable {
+        package var urls: [TransportKind: String] = [:]
+        package var profiles: [Scoped<String>] = []
+        package init() {}
     }
 
-    public init() {}
+    package init() {}
 }
 
 /// A value given for every transport, for one option group (`ws`, `sse`), or for one transport,
 /// with the option it came from (named in messages).
-public struct Scoped<Value: Sendable>: Sendable {
-    public enum Scope: Sendable, Equatable {
+package struct Scoped<Value: Sendable>: Sendable {
+    package enum Scope: Sendable, Equatable {
         case all
         case group(String)
         case transport(TransportKind)
     }
 
-    public var scope: Scope
-    public var value: Value
-    public var flag: String
+    package var scope: Scope
+    package var value: Value
+    package var flag: String
 
-    public init(_ scope: Scope, _ value: Value, flag: String) {
+    package init(_ scope: Scope, _ value: Value, flag: String) {
         self.scope = scope
         self.value = value
         self.flag = flag
     }
 
     /// Whether it applies to `kind`.
-    public func applies(to kind: TransportKind) -> Bool {
+    package func applies(to kind: TransportKind) -> Bool {
         switch scope {
         case .all: true
         case .group(let group): kind.optionGroup == group
@@ -104,7 +104,7 @@ public struct Scoped<Value: Sendable>: Sendable {
 
 extension Array {
     /// The values that apply to `kind`, the most specific last (every transport, its group, itself).
-    public func values<V>(for kind: TransportKind) -> [Scoped<V>] where Element == Scoped<V> {
+    package func values<V>(for kind: TransportKind) -> [Scoped<V>] where Element == Scoped<V> {
         func rank(_ scope: Scoped<V>.Scope) -> Int {
             switch scope {
             case .all: 0
@@ -119,25 +119,25 @@ extension Array {
     }
 
     /// The most specific value that applies to `kind`.
-    public func value<V>(for kind: TransportKind) -> Scoped<V>? where Element == Scoped<V> {
+    package func value<V>(for kind: TransportKind) -> Scoped<V>? where Element == Scoped<V> {
         values(for: kind).last
     }
 }
 
 /// What a run writes besides the database: stdout (the table, or one JSON object), and files.
-public struct RunOutputs: Sendable {
-    public var json = false
-    public var quiet = false
-    public var markdown: String?
-    public var junit: String?
-    public var html: String?
-    public init() {}
+package struct RunOutputs: Sendable {
+    package var json = false
+    package var quiet = false
+    package var markdown: String?
+    package var junit: String?
+    package var html: String?
+    package init() {}
 }
 
 /// Where results go unless `--db` says otherwise.
-public enum ResultsStoreLocation {
+package enum ResultsStoreLocation {
     /// `TTFA_DATABASE_URL`, else the SQLite default `results/ttfa.sqlite`.
-    public static var defaultLocation: String {
+    package static var defaultLocation: String {
         ProcessInfo.processInfo.environment["TTFA_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "results/ttfa.sqlite"
     }

@@ -5,7 +5,7 @@ extension RunSession {
     /// `ttfa trace`: one turn of the plan's only transport against its URL, every wire event
     /// handed to `write` as a JSON line as it arrives. Returns the turn's outcome.
     /// - Throws: `RunInputError` when the plan has no URL or a link relay cannot start.
-    public static func trace(_ plan: RunPlan, write: @escaping (String) -> Void) async throws -> TurnOutcome {
+    package static func trace(_ plan: RunPlan, write: @escaping (String) -> Void) async throws -> TurnOutcome {
         guard let side = plan.sides.first, let recording = plan.recordings.first,
             var settings = try plan.settings(
                 for: side, server: nil, embeddedCA: nil, loops: IOLoopGroup(realtime: plan.realtimeIO)

@@ -17,15 +17,15 @@ import VoiceTransport
 ///
 /// `run`, `trace`-style and `monitor`-style commands build a plan and hand it here; the
 /// command line only parses.
-public final class RunSession: Sendable {
-    public let plan: RunPlan
+package final class RunSession: Sendable {
+    package let plan: RunPlan
     let store: any ResultsStore
     let progressMode: ProgressPrinter.Mode
     /// The run's I/O loops, real-time as the plan asks; every transport gets them.
     let loops: IOLoopGroup
     private let logger = Logger(label: "ttfa.session")
 
-    public init(plan: RunPlan, store: any ResultsStore, progress: ProgressPrinter.Mode) {
+    package init(plan: RunPlan, store: any ResultsStore, progress: ProgressPrinter.Mode) {
         self.plan = plan
         self.store = store
         progressMode = plan.outputs.quiet ? .quiet : progress
@@ -35,7 +35,7 @@ public final class RunSession: Sendable {
     /// Measures the plan and returns what was measured (stored before this returns).
     /// - Throws: `RunInputError` when the embedded server or a link relay cannot start (nothing
     ///   was measured), or the store refuses the run row.
-    public func run() async throws -> RunOutcome {
+    package func run() async throws -> RunOutcome {
         let servers = try await EmbeddedServers.start(for: plan)
         defer { servers.removeCA() }
         var sides: [SideRun]
@@ -268,14 +268,14 @@ public final class RunSession: Sendable {
 }
 
 /// A service that waits for the group's graceful shutdown, then stops what it stands for.
-public struct UntilShutdown: Service {
+package struct UntilShutdown: Service {
     let stop: @Sendable () async -> Void
 
-    public init(_ stop: @escaping @Sendable () async -> Void) {
+    package init(_ stop: @escaping @Sendable () async -> Void) {
         self.stop = stop
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         await stop()
     }

@@ -6,17 +6,17 @@
 /// `threshold` × 0.05 of full scale (the default 0.5 is about −32 dBFS). Speech ends once
 /// `silenceDurationMs` of non-speech frames follow speech — the same three parameters the
 /// OpenAI Realtime API's `server_vad` takes. Pure: feed it bytes as they arrive.
-public struct EnergyVAD: Sendable {
-    public struct Parameters: Sendable, Equatable, Codable {
+package struct EnergyVAD: Sendable {
+    package struct Parameters: Sendable, Equatable, Codable {
         /// 0…1: higher needs louder audio to count as speech.
-        public var threshold: Double
+        package var threshold: Double
         /// Audio kept before the detected start of speech (reported, not used for timing).
-        public var prefixPaddingMs: Int
+        package var prefixPaddingMs: Int
         /// Silence after speech that ends the turn.
-        public var silenceDurationMs: Int
+        package var silenceDurationMs: Int
 
         /// The Realtime API's defaults: 0.5, 300 ms, 500 ms.
-        public init(threshold: Double = 0.5, prefixPaddingMs: Int = 300, silenceDurationMs: Int = 500) {
+        package init(threshold: Double = 0.5, prefixPaddingMs: Int = 300, silenceDurationMs: Int = 500) {
             self.threshold = threshold
             self.prefixPaddingMs = prefixPaddingMs
             self.silenceDurationMs = silenceDurationMs
@@ -30,29 +30,29 @@ public struct EnergyVAD: Sendable {
     }
 
     /// What a chunk of audio changed.
-    public enum Event: Sendable, Equatable {
+    package enum Event: Sendable, Equatable {
         /// Speech began at this audio time (ms since the start of the stream).
         case speechStarted(atMs: Int)
         /// Speech ended at this audio time; the silence window closed at `detectedAtMs`.
         case speechStopped(atMs: Int, detectedAtMs: Int)
     }
 
-    public static let frameMs = 20
+    package static let frameMs = 20
     static let frameBytes = 24_000 * 2 * frameMs / 1000
 
-    public let parameters: Parameters
+    package let parameters: Parameters
     private var pending: [UInt8] = []
     private var framesSeen = 0
     private var inSpeech = false
     private var lastSpeechFrameEnd = 0
     private var silentFrames = 0
 
-    public init(parameters: Parameters = Parameters()) {
+    package init(parameters: Parameters = Parameters()) {
         self.parameters = parameters
     }
 
     /// Feeds PCM16 little-endian bytes; returns the events they caused.
-    public mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
+    package mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
         pending.append(contentsOf: bytes)
         var events: [Event] = []
         var offset = 0
@@ -81,7 +81,7 @@ public struct EnergyVAD: Sendable {
     }
 
     /// Forgets everything (a new turn).
-    public mutating func reset() {
+    package mutating func reset() {
         pending = []
         framesSeen = 0
         inSpeech = false
@@ -103,7 +103,7 @@ public struct EnergyVAD: Sendable {
 
     /// Where speech ends in a recording: the end of its last speech frame, in ms (nil: no
     /// speech at all).
-    public static func lastSpeechEndMs(_ pcm: [UInt8], threshold: Double = 0.5) -> Int? {
+    package static func lastSpeechEndMs(_ pcm: [UInt8], threshold: Double = 0.5) -> Int? {
         var last: Int?
         var frame = 0
         var offset = 0

@@ -4,20 +4,20 @@ import TTFASupport
 
 /// How far a metric may move before it counts as a change: a share of the baseline's value or
 /// an absolute amount, whichever is larger (default: 10% or 20 ms).
-public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
-    public var relative: Double
-    public var absoluteMs: Double
+package struct Tolerance: Sendable, Equatable, CustomStringConvertible {
+    package var relative: Double
+    package var absoluteMs: Double
 
-    public init(relative: Double = 0.10, absoluteMs: Double = 20) {
+    package init(relative: Double = 0.10, absoluteMs: Double = 20) {
         self.relative = relative
         self.absoluteMs = absoluteMs
     }
 
     /// The allowed change for a metric whose baseline value is `baseline` ms.
-    public func ms(for baseline: Double) -> Double { max(relative * abs(baseline), absoluteMs) }
+    package func ms(for baseline: Double) -> Double { max(relative * abs(baseline), absoluteMs) }
 
     /// "10%,20ms", "15%", "30ms" (a part left out is 0).
-    public init(parsing text: String) throws(CheckError) {
+    package init(parsing text: String) throws(CheckError) {
         var relative = 0.0
         var absolute = 0.0
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -36,7 +36,7 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
         self.init(relative: relative, absoluteMs: absolute)
     }
 
-    public var description: String {
+    package var description: String {
         switch (relative > 0, absoluteMs > 0) {
         case (true, true): return "\(Format.number(relative * 100))% or \(Format.ms(absoluteMs)), whichever is larger"
         case (true, false): return "\(Format.number(relative * 100))%"
@@ -50,35 +50,35 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
 /// tolerance. Regressed only when the whole interval lies above the tolerance, improved only
 /// when it lies below minus the tolerance; otherwise unchanged — so run-to-run noise, which
 /// widens the interval, cannot produce a regression by itself.
-public struct MetricComparison: Sendable {
-    public enum Outcome: String, Sendable {
+package struct MetricComparison: Sendable {
+    package enum Outcome: String, Sendable {
         case regressed, improved, unchanged
         /// Too few trials for this percentile to be more than its sample's extreme.
         case insufficient = "not enough trials"
     }
 
     /// `websocket.ttfa.p50`, `sse[long.wav].ttfa.p50`.
-    public var metric: String
-    public var quantile: Double
-    public var baseline: Double?
-    public var candidate: Double?
+    package var metric: String
+    package var quantile: Double
+    package var baseline: Double?
+    package var candidate: Double?
     /// candidate − baseline, ms.
-    public var difference: Double?
-    public var ci95: (low: Double, high: Double)?
-    public var toleranceMs: Double?
-    public var outcome: Outcome
+    package var difference: Double?
+    package var ci95: (low: Double, high: Double)?
+    package var toleranceMs: Double?
+    package var outcome: Outcome
     /// Sample sizes (ok trials) on each side.
-    public var counts: (baseline: Int, candidate: Int)
+    package var counts: (baseline: Int, candidate: Int)
     /// Why `insufficient`.
-    public var note: String?
+    package var note: String?
 
     /// The fewest values a percentile needs on each side so that it is not just the extreme:
     /// p50 3, p90 10, p95 20, p99 100.
-    public static func minimumCount(for quantile: Double) -> Int {
+    package static func minimumCount(for quantile: Double) -> Int {
         quantile <= 0.5 ? 3 : Int((1 / (1 - quantile)).rounded())
     }
 
-    public init(
+    package init(
         metric: String, quantile: Double, baseline baselineStrata: [[Double]], candidate candidateStrata: [[Double]],
         tolerance: Tolerance, resamples: Int = 2000, seed: UInt64 = 1
     ) {
@@ -120,7 +120,7 @@ public struct MetricComparison: Sendable {
     }
 
     /// "+312 ms (95% CI +250 … +380 ms; tolerance ±120 ms)".
-    public var differenceText: String {
+    package var differenceText: String {
         guard let difference, let ci95, let toleranceMs else { return note ?? "–" }
         func signed(_ v: Double) -> String { (v >= 0 ? "+" : "−") + Format.ms(abs(v)) }
         return

@@ -14,18 +14,18 @@ import Storage
 /// model's time to first audio, fitted as a log-normal from the mean and spread of its
 /// logarithms. The answer's pacing comes from the audio events: their size, the answer's length,
 /// and how fast it arrived.
-public struct ProfileFit: Sendable {
-    public var profile: DeploymentProfile
+package struct ProfileFit: Sendable {
+    package var profile: DeploymentProfile
     /// Trials the fit used.
-    public var trials: Int
+    package var trials: Int
     /// The server times it saw, milliseconds: median and 95th percentile (empirical).
-    public var serverMedianMs: Double
-    public var serverP95Ms: Double
+    package var serverMedianMs: Double
+    package var serverP95Ms: Double
 
-    public enum Problem: Error, CustomStringConvertible {
+    package enum Problem: Error, CustomStringConvertible {
         case tooFewTrials(transport: String, ok: Int)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .tooFewTrials(let transport, let ok):
                 "\(transport) has \(ok) ok trials with first audio in this run; a fit needs at least 5 (measure more with ttfa run --trials N)"
@@ -33,7 +33,7 @@ public struct ProfileFit: Sendable {
         }
     }
 
-    public init(trials all: [TrialRecord], transport: String, name: String, rttMs: Double = 0) throws(Problem) {
+    package init(trials all: [TrialRecord], transport: String, name: String, rttMs: Double = 0) throws(Problem) {
         let trials = all.filter { $0.isMeasuredOK && $0.transport == transport && $0.firstAudioNs != nil }
         var points: [(seconds: Double, serverMs: Double)] = []
         for trial in trials {

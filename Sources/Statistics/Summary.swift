@@ -3,22 +3,22 @@ import SeededRandom
 import TTFASupport
 
 /// Order statistics of a sample: the figures ttfa reports.
-public struct Summary: Sendable, Equatable, Codable {
-    public var count: Int
-    public var p50: Double
-    public var p90: Double
-    public var p95: Double
-    public var p99: Double
-    public var mean: Double
-    public var min: Double
-    public var max: Double
+package struct Summary: Sendable, Equatable, Codable {
+    package var count: Int
+    package var p50: Double
+    package var p90: Double
+    package var p95: Double
+    package var p99: Double
+    package var mean: Double
+    package var min: Double
+    package var max: Double
 
     /// Summarises `values` (any unit). Nil for an empty sample.
     ///
     /// Percentiles interpolate linearly between closest ranks (Hyndman & Fan type 7, the
     /// default of R, NumPy and spreadsheets), so a p50 of an even-sized sample is the mean of
     /// the middle two.
-    public init?(_ values: [Double]) {
+    package init?(_ values: [Double]) {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
         count = sorted.count
@@ -32,7 +32,7 @@ public struct Summary: Sendable, Equatable, Codable {
     }
 
     /// The `q` quantile (0…1) of an ascending sample, type 7.
-    public static func percentile(_ sorted: [Double], _ q: Double) -> Double {
+    package static func percentile(_ sorted: [Double], _ q: Double) -> Double {
         precondition(!sorted.isEmpty)
         let position = q * Double(sorted.count - 1)
         let lower = Int(position.rounded(.down))
@@ -43,7 +43,7 @@ public struct Summary: Sendable, Equatable, Codable {
 
     /// One stratified bootstrap resample into `out`: every stratum (a recording's values) is
     /// resampled with replacement within itself, so the resample keeps the schedule's balance.
-    public static func resample(_ strata: [[Double]], into out: inout [Double], using generator: inout SeededGenerator)
+    package static func resample(_ strata: [[Double]], into out: inout [Double], using generator: inout SeededGenerator)
     {
         var i = 0
         for stratum in strata {
@@ -55,25 +55,25 @@ public struct Summary: Sendable, Equatable, Codable {
     }
 
     /// The median of an unsorted sample.
-    public static func median(_ values: [Double]) -> Double {
+    package static func median(_ values: [Double]) -> Double {
         percentile(values.sorted(), 0.5)
     }
 }
 
 /// How much sooner one transport answers than another: the ratio of p50 TTFAs with a
 /// percentile-bootstrap 95% confidence interval.
-public struct Comparison: Sendable, Equatable {
-    public var baseline: String
-    public var candidate: String
+package struct Comparison: Sendable, Equatable {
+    package var baseline: String
+    package var candidate: String
     /// Candidate p50 ÷ baseline p50 (above 1: the baseline answered sooner).
-    public var ratio: Double
-    public var ci95: (low: Double, high: Double)
-    public var baselineP50: Double
-    public var candidateP50: Double
-    public var resamples: Int
-    public var seed: UInt64
+    package var ratio: Double
+    package var ci95: (low: Double, high: Double)
+    package var baselineP50: Double
+    package var candidateP50: Double
+    package var resamples: Int
+    package var seed: UInt64
 
-    public static func == (lhs: Comparison, rhs: Comparison) -> Bool {
+    package static func == (lhs: Comparison, rhs: Comparison) -> Bool {
         lhs.baseline == rhs.baseline && lhs.candidate == rhs.candidate && lhs.ratio == rhs.ratio
             && lhs.ci95 == rhs.ci95 && lhs.baselineP50 == rhs.baselineP50 && lhs.candidateP50 == rhs.candidateP50
     }
@@ -83,7 +83,7 @@ public struct Comparison: Sendable, Equatable {
     /// gives every recording the same number of trials, so a resample keeps that balance),
     /// and takes the ratio of the two pooled medians; the interval is the 2.5th and 97.5th
     /// percentiles of those ratios. Needs at least two values on each side.
-    public init?(
+    package init?(
         baseline: String, strata baselineStrata: [[Double]], candidate: String, strata candidateStrata: [[Double]],
         resamples: Int = 2000, seed: UInt64 = 1
     ) {
@@ -119,7 +119,7 @@ public struct Comparison: Sendable, Equatable {
     }
 
     /// Compares two unstratified samples (milliseconds).
-    public init?(
+    package init?(
         baseline: String, _ baselineValues: [Double], candidate: String, _ candidateValues: [Double],
         resamples: Int = 2000, seed: UInt64 = 1
     ) {
@@ -129,14 +129,14 @@ public struct Comparison: Sendable, Equatable {
     }
 
     /// Which side answered sooner, when the interval excludes 1×.
-    public var sooner: String? {
+    package var sooner: String? {
         ci95.low > 1 ? baseline : ci95.high < 1 ? candidate : nil
     }
 
     /// One line a person can quote, readable whether the gap is large or small, e.g.
     /// "websocket answered 6.1 ms sooner than sse, p50 203.4 vs 209.5 ms (1.03×, 95% CI
     /// 1.02–1.04×)".
-    public var verdict: String {
+    package var verdict: String {
         if ci95.low > 1 {
             return Self.line(
                 faster: baseline, fasterP50: baselineP50, slower: candidate, slowerP50: candidateP50,

@@ -3,20 +3,20 @@ import TTFASupport
 
 /// What one transport's measured trials gave: the answers that arrived (per recording) and
 /// the ones that did not.
-public struct TransportOutcomes: Sendable {
-    public var name: String
+package struct TransportOutcomes: Sendable {
+    package var name: String
     /// TTFA of `ok` trials, milliseconds, one array per recording.
-    public var okByRecording: [[Double]]
+    package var okByRecording: [[Double]]
     /// Measured trials in all.
-    public var trials: Int
+    package var trials: Int
     /// Timeouts before any audio: right-censored, their TTFA only known to exceed the timeout.
-    public var timeouts: Int
+    package var timeouts: Int
     /// Other failures by kind (their TTFA is unknown: they could have been fast or slow).
-    public var otherFailures: [(kind: String, count: Int)]
+    package var otherFailures: [(kind: String, count: Int)]
     /// Trials the harness could not replay on schedule (left out; not the server's doing).
-    public var invalid: Int
+    package var invalid: Int
 
-    public init(
+    package init(
         name: String, okByRecording: [[Double]], trials: Int, timeouts: Int,
         otherFailures: [(kind: String, count: Int)], invalid: Int
     ) {
@@ -28,7 +28,7 @@ public struct TransportOutcomes: Sendable {
         self.invalid = invalid
     }
 
-    public var ok: [Double] { okByRecording.flatMap { $0 } }
+    package var ok: [Double] { okByRecording.flatMap { $0 } }
     var failures: Int { timeouts + otherFailures.reduce(0) { $0 + $1.count } }
 
     /// p50 if every failure had been as slow as possible.
@@ -58,13 +58,13 @@ public struct TransportOutcomes: Sendable {
 /// gone the worst way for it — the faster transport's failures as slow as possible, the slower
 /// one's as fast as possible (a timeout is always slow: it is right-censored at the timeout).
 /// When it would not, the verdict is withheld and says why.
-public struct Verdict: Sendable {
-    public var text: String
+package struct Verdict: Sendable {
+    package var text: String
     /// True when no transport can be called faster on this evidence.
-    public var withheld: Bool
-    public var comparison: Comparison?
+    package var withheld: Bool
+    package var comparison: Comparison?
 
-    public init(baseline: TransportOutcomes, candidate: TransportOutcomes, seed: UInt64) {
+    package init(baseline: TransportOutcomes, candidate: TransportOutcomes, seed: UInt64) {
         guard
             let comparison = Comparison(
                 baseline: baseline.name, strata: baseline.okByRecording,
@@ -121,11 +121,11 @@ public struct Verdict: Sendable {
 
 /// A p50 that counts timeouts as slower than every answer (right-censored at the timeout):
 /// a number while timeouts are fewer than half, otherwise only a lower bound.
-public enum CensoredMedian: Sendable, Equatable {
+package enum CensoredMedian: Sendable, Equatable {
     case value(Double)
     case atLeast(Double)
 
-    public init?(ok: [Double], timeouts: Int, timeoutMs: Double?) {
+    package init?(ok: [Double], timeouts: Int, timeoutMs: Double?) {
         guard timeouts > 0 else { return nil }
         let bound = timeoutMs ?? .infinity
         let sorted = ok.sorted() + Array(repeating: Double.infinity, count: timeouts)
@@ -139,7 +139,7 @@ public enum CensoredMedian: Sendable, Equatable {
         }
     }
 
-    public var text: String {
+    package var text: String {
         switch self {
         case .value(let ms): Format.ms(ms)
         case .atLeast(let ms): ms.isFinite ? "≥ \(Format.ms(ms))" : "≥ the timeout"

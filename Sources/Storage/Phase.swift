@@ -1,7 +1,7 @@
 /// A moment of a trial that ttfa times, as stored (`trials.<phase>_ns`) and reported
 /// (`phases_ms.<phase>`): durations of the connection's set-up (`dns`, `connect`, `tls`,
 /// `upgrade`, `encode`, `upload_blocked`) and instants after the end of speech (the others).
-public enum Phase: String, Sendable, CaseIterable, Codable {
+package enum Phase: String, Sendable, CaseIterable, Codable {
     case dns, connect, tls, upgrade, encode, upload
     case uploadBlocked = "upload_blocked"
     case responseHeaders = "response_headers"
@@ -13,7 +13,7 @@ public enum Phase: String, Sendable, CaseIterable, Codable {
 
     /// A part of opening the connection inside the trial (a duration), rather than a moment
     /// after the end of speech.
-    public var isConnectionSetup: Bool {
+    package var isConnectionSetup: Bool {
         switch self {
         case .dns, .connect, .tls, .upgrade: true
         default: false

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A value in a column, as both stores hold it (and as CSV writes it).
-public enum StorageValue: Sendable, Equatable {
+package enum StorageValue: Sendable, Equatable {
     case null
     case integer(Int64)
     case real(Double)
@@ -13,22 +13,23 @@ public enum StorageValue: Sendable, Equatable {
 /// `config_json`), holding a null, an integer, a real or a text. Both stores write and read
 /// records through it, the CSV export lists its columns, and the schema test checks the SQL
 /// tables and results/README.md against it — so a column exists in every place or the tests fail.
-public enum RecordColumns {
+package enum RecordColumns {
     /// The record's columns, in declaration order (nil properties included, as `.null`).
-    public static func encode<Record: Encodable>(_ record: Record) throws -> [(name: String, value: StorageValue)] {
+    package static func encode<Record: Encodable>(_ record: Record) throws -> [(name: String, value: StorageValue)] {
         let encoder = ColumnEncoder()
         try record.encode(to: encoder)
         return encoder.storage.columns
     }
 
     /// A record from a row of columns (extra columns are ignored; a missing one reads as null).
-    public static func decode<Record: Decodable>(_ type: Record.Type, from row: [String: StorageValue]) throws -> Record
+    package static func decode<Record: Decodable>(_ type: Record.Type, from row: [String: StorageValue]) throws
+        -> Record
     {
         try Record(from: ColumnDecoder(row: row))
     }
 
     /// `runID` → `run_id`, `ttfaP50Ns` → `ttfa_p50_ns`, `configJSON` → `config_json`.
-    public static func columnName(_ property: String) -> String {
+    package static func columnName(_ property: String) -> String {
         var out = ""
         let characters = Array(property)
         for (index, character) in characters.enumerated() {

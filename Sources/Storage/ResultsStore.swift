@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Every method is `async` and throws `StoreError`: a store never blocks a thread of the
 /// cooperative pool.
-public protocol ResultsStore: Sendable {
+package protocol ResultsStore: Sendable {
     /// Where the store is, for messages: a file path, or a URL with its password masked.
     var path: String { get }
     /// Inserts a run (status `running`) and returns it with its id.
@@ -37,37 +37,37 @@ public protocol ResultsStore: Sendable {
 }
 
 /// A store that cannot do what was asked: which store, what failed, and what to do.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: String, Sendable {
+package struct StoreError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: String, Sendable {
         /// The store cannot be opened or prepared (a path, a URL, a newer schema).
         case unavailable
         /// A read or write failed (a full disk, a lost connection).
         case failed
     }
 
-    public var kind: Kind
-    public var message: String
+    package var kind: Kind
+    package var message: String
 
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
-public enum ResultsStores {
+package enum ResultsStores {
     /// The default location: a SQLite file under `results/`.
-    public static let defaultPath = "results/ttfa.sqlite"
+    package static let defaultPath = "results/ttfa.sqlite"
 
     /// Whether `location` names a PostgreSQL database rather than a SQLite file.
-    public static func isPostgres(_ location: String) -> Bool {
+    package static func isPostgres(_ location: String) -> Bool {
         location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
     }
 
     /// Copies runs (all, or those given) with their trials and timelines from one store to
     /// another; each gets a new id there. Returns (old id, new id) per run.
-    public static func copy(from source: any ResultsStore, to destination: any ResultsStore, runIDs: [Int64]? = nil)
+    package static func copy(from source: any ResultsStore, to destination: any ResultsStore, runIDs: [Int64]? = nil)
         async throws -> [(Int64, Int64)]
     {
         var copied: [(Int64, Int64)] = []

@@ -1,19 +1,19 @@
 import VoiceTransport
 
 /// How a run stands: measuring, finished, or stopped before its end (Ctrl-C, a storage fault).
-public enum RunStatus: String, Sendable, Codable, CaseIterable {
+package enum RunStatus: String, Sendable, Codable, CaseIterable {
     case running, complete, interrupted
 }
 
 /// How a trial ended, as stored (`trials.status`): `ok`, `invalid` (the harness could not keep
 /// the schedule), or the kind of error that failed it.
-public enum TrialStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+package enum TrialStatus: Sendable, Hashable, Codable, CustomStringConvertible {
     case ok
     case invalid
     case failed(ErrorKind)
 
     /// The stored word (`ok`, `invalid`, `timeout`, …); nil for a word no ttfa wrote.
-    public init?(rawValue: String) {
+    package init?(rawValue: String) {
         switch rawValue {
         case "ok": self = .ok
         case "invalid": self = .invalid
@@ -23,7 +23,7 @@ public enum TrialStatus: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    public var rawValue: String {
+    package var rawValue: String {
         switch self {
         case .ok: "ok"
         case .invalid: "invalid"
@@ -31,15 +31,15 @@ public enum TrialStatus: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// The error kind of a failed trial.
-    public var errorKind: ErrorKind? {
+    package var errorKind: ErrorKind? {
         if case .failed(let kind) = self { return kind }
         return nil
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let word = try decoder.singleValueContainer().decode(String.self)
         guard let status = TrialStatus(rawValue: word) else {
             throw DecodingError.dataCorrupted(
@@ -48,7 +48,7 @@ public enum TrialStatus: Sendable, Hashable, Codable, CustomStringConvertible {
         self = status
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }

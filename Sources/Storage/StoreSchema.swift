@@ -3,7 +3,7 @@ import Foundation
 /// What differs between the databases ttfa stores in, answered as questions — the column types,
 /// the auto-numbered key, the parameter placeholders — so the schema and the statements are
 /// written once (as sql-kit's `SQLDialect` answers them).
-public protocol SQLDialect: Sendable {
+package protocol SQLDialect: Sendable {
     /// "SQLite", "PostgreSQL".
     var name: String { get }
     /// A 64-bit integer column.
@@ -21,14 +21,14 @@ public protocol SQLDialect: Sendable {
 /// The SQLite store runs them through GRDB's migrator, the PostgreSQL store under an advisory
 /// lock; both record applied migrations in `grdb_migrations` by name. Add new ones at the end;
 /// never change what an old one does.
-public enum StoreSchema {
-    public struct Migration: Sendable {
-        public var id: String
+package enum StoreSchema {
+    package struct Migration: Sendable {
+        package var id: String
         /// The statements in `dialect`, in order.
-        public var statements: @Sendable (any SQLDialect) -> [String]
+        package var statements: @Sendable (any SQLDialect) -> [String]
     }
 
-    public static let migrations: [Migration] = [
+    package static let migrations: [Migration] = [
         Migration(id: "v1-runs-trials-events") { d in
             [
                 """
@@ -166,7 +166,7 @@ public enum StoreSchema {
 
     /// `INSERT INTO table (columns) VALUES (placeholders)` for a record's columns (an id left
     /// to the database is not among them), with the values in order.
-    public static func insert(
+    package static func insert(
         into table: String, _ columns: [(name: String, value: StorageValue)], dialect: any SQLDialect,
         returningID: Bool = false
     ) -> (sql: String, values: [StorageValue]) {

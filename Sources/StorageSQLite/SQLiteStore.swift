@@ -4,13 +4,13 @@ import Storage
 import TTFASupport
 
 /// SQLite's answers to the schema's questions.
-public struct SQLiteDialect: SQLDialect {
-    public init() {}
-    public var name: String { "SQLite" }
-    public var integer: String { "INTEGER" }
-    public var autoIncrementPrimaryKey: String { "INTEGER PRIMARY KEY AUTOINCREMENT" }
-    public var keyOnlyTableOptions: String { " WITHOUT ROWID" }
-    public func placeholder(_ index: Int) -> String { "?" }
+package struct SQLiteDialect: SQLDialect {
+    package init() {}
+    package var name: String { "SQLite" }
+    package var integer: String { "INTEGER" }
+    package var autoIncrementPrimaryKey: String { "INTEGER PRIMARY KEY AUTOINCREMENT" }
+    package var keyOnlyTableOptions: String { " WITHOUT ROWID" }
+    package func placeholder(_ index: Int) -> String { "?" }
 }
 
 /// The results database in SQLite (through GRDB), the embedded default: runs, trials and
@@ -21,15 +21,15 @@ public struct SQLiteDialect: SQLDialect {
 /// every completed trial, and several `ttfa run` processes can write one file at once. Reads and
 /// writes are GRDB's async ones: a store call never holds a thread of the cooperative pool
 /// (opening the file, once, does).
-public final class SQLiteStore: ResultsStore {
-    public let path: String
+package final class SQLiteStore: ResultsStore {
+    package let path: String
     private let pool: DatabasePool
     static let dialect = SQLiteDialect()
 
     /// Opens (creating and migrating if needed) the database at `path`.
     /// - Throws: `StoreError(.unavailable)` naming the path when it cannot be opened or was
     ///   written by a newer ttfa.
-    public init(path: String, create: Bool = true) throws(StoreError) {
+    package init(path: String, create: Bool = true) throws(StoreError) {
         self.path = path
         let url = URL(fileURLWithPath: path)
         if !create && !FileManager.default.fileExists(atPath: path) {
@@ -199,7 +199,7 @@ public final class SQLiteStore: ResultsStore {
 
     // MARK: ResultsStore
 
-    public func createRun(_ run: RunRecord) async throws -> RunRecord {
+    package func createRun(_ run: RunRecord) async throws -> RunRecord {
         try await write { db in
             var run = run
             run.id = try Self.insert(db, into: RunRecord.tableName, run)
@@ -208,7 +208,7 @@ public final class SQLiteStore: ResultsStore {
     }
 
     @discardableResult
-    public func insertTrial(_ trial: TrialRecord, events: [TrialEventRecord]) async throws -> Int64 {
+    package func insertTrial(_ trial: TrialRecord, events: [TrialEventRecord]) async throws -> Int64 {
         try await write { db in
             let id = try Self.insert(db, into: TrialRecord.tableName, trial)
             // One prepared statement for the timeline (record encoding per event cost a tenth
@@ -222,7 +222,7 @@ public final class SQLiteStore: ResultsStore {
         }
     }
 
-    public func insertSeries(_ rows: [SeriesRecord]) async throws {
+    package func insertSeries(_ rows: [SeriesRecord]) async throws {
         guard !rows.isEmpty else { return }
         try await write { db in
             for row in rows {
@@ -234,60 +234,60 @@ public final class SQLiteStore: ResultsStore {
         }
     }
 
-    public func series(runID: Int64) async throws -> [SeriesRecord] {
+    package func series(runID: Int64) async throws -> [SeriesRecord] {
         try await fetch(
             SeriesRecord.self, "SELECT * FROM run_series WHERE run_id = ? ORDER BY transport, second", [.integer(runID)]
         )
     }
 
-    public func runs(group: String) async throws -> [RunRecord] {
+    package func runs(group: String) async throws -> [RunRecord] {
         try await fetch(RunRecord.self, "SELECT * FROM runs WHERE group_name = ? ORDER BY id", [.text(group)])
     }
 
-    public func finishRun(id: Int64, status: RunStatus, endedAt: String) async throws {
+    package func finishRun(id: Int64, status: RunStatus, endedAt: String) async throws {
         try await write { db in
             try db.execute(
                 sql: "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", arguments: [status.rawValue, endedAt, id])
         }
     }
 
-    public func runs() async throws -> [RunRecord] {
+    package func runs() async throws -> [RunRecord] {
         try await fetch(RunRecord.self, "SELECT * FROM runs ORDER BY id")
     }
 
-    public func run(id: Int64) async throws -> RunRecord? {
+    package func run(id: Int64) async throws -> RunRecord? {
         try await fetch(RunRecord.self, "SELECT * FROM runs WHERE id = ?", [.integer(id)]).first
     }
 
-    public func latestRun() async throws -> RunRecord? {
+    package func latestRun() async throws -> RunRecord? {
         try await fetch(RunRecord.self, "SELECT * FROM runs ORDER BY id DESC LIMIT 1").first
     }
 
-    public func trials(runID: Int64) async throws -> [TrialRecord] {
+    package func trials(runID: Int64) async throws -> [TrialRecord] {
         try await fetch(TrialRecord.self, "SELECT * FROM trials WHERE run_id = ? ORDER BY seq", [.integer(runID)])
     }
 
-    public func events(trialID: Int64) async throws -> [TrialEventRecord] {
+    package func events(trialID: Int64) async throws -> [TrialEventRecord] {
         try await fetch(
             TrialEventRecord.self, "SELECT * FROM trial_events WHERE trial_id = ? ORDER BY seq", [.integer(trialID)])
     }
 
     /// `PRAGMA integrity_check`'s answer ("ok" when healthy).
-    public func integrityCheck() async throws -> String {
+    package func integrityCheck() async throws -> String {
         try await read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
     }
 
     /// The SQLite library version in use.
-    public func databaseVersion() async throws -> String {
+    package func databaseVersion() async throws -> String {
         try await read { db in try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "unknown" }
     }
 
     /// The columns of `table` as SQLite has them (for the schema test).
-    public func columns(of table: String) async throws -> [String] {
+    package func columns(of table: String) async throws -> [String] {
         try await read { db in try db.columns(in: table).map(\.name) }
     }
 
-    public func close() async {
+    package func close() async {
         try? pool.close()
     }
 }

@@ -1,15 +1,15 @@
 import Foundation
 
 /// Number formatting shared by every human-readable output.
-public enum Format {
+package enum Format {
     /// "4.87 ms", "41.3 ms", "412 ms".
-    public static func ms(_ value: Double?) -> String {
+    package static func ms(_ value: Double?) -> String {
         guard let value else { return "–" }
         return number(value) + " ms"
     }
 
     /// Three significant digits, at most two decimals.
-    public static func number(_ value: Double) -> String {
+    package static func number(_ value: Double) -> String {
         String(format: "%.\(decimals(value))f", value)
     }
 
@@ -20,7 +20,7 @@ public enum Format {
 
     /// Two values with enough decimals that their difference shows ("203.4", "209.5" rather
     /// than "203", "210").
-    public static func pair(_ a: Double, _ b: Double) -> (String, String) {
+    package static func pair(_ a: Double, _ b: Double) -> (String, String) {
         var places = max(decimals(a), decimals(b))
         let gap = abs(a - b)
         if gap > 0 && gap < 10 { places = max(places, 1) }
@@ -29,12 +29,12 @@ public enum Format {
     }
 
     /// "2.6×", "1.03×", "12×": two decimals near 1×, where one would hide the difference.
-    public static func ratio(_ value: Double, unit: Bool = true) -> String {
+    package static func ratio(_ value: Double, unit: Bool = true) -> String {
         String(format: "%.\(ratioDecimals(value))f", value) + (unit ? "×" : "")
     }
 
     /// The bounds of an interval with the same number of decimals.
-    public static func ratioPair(_ low: Double, _ high: Double) -> (String, String) {
+    package static func ratioPair(_ low: Double, _ high: Double) -> (String, String) {
         let places = max(ratioDecimals(low), ratioDecimals(high))
         return (String(format: "%.\(places)f", low), String(format: "%.\(places)f", high))
     }
@@ -44,12 +44,12 @@ public enum Format {
     }
 
     /// "1 trial", "3 trials".
-    public static func count(_ n: Int, _ noun: String, plural: String? = nil) -> String {
+    package static func count(_ n: Int, _ noun: String, plural: String? = nil) -> String {
         "\(n) \(n == 1 ? noun : plural ?? noun + "s")"
     }
 
     /// "closed ×2, http_status ×1".
-    public static func kinds(_ counts: [(kind: String, count: Int)]) -> String {
+    package static func kinds(_ counts: [(kind: String, count: Int)]) -> String {
         counts.map { "\($0.kind) ×\($0.count)" }.joined(separator: ", ")
     }
 }

@@ -3,9 +3,9 @@ import VoiceTransport
 
 /// Parses `--header 'Name: value'` arguments. `$VAR` and `${VAR}` in the value expand from the
 /// environment (so keys stay out of shell history); every resulting value is a secret.
-public enum HeaderParser {
+package enum HeaderParser {
     /// - Parameter flag: the option the header came from, for messages (`--ws-header` …).
-    public static func parse(
+    package static func parse(
         _ raw: String, flag: String = "--header", environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(TransportError) -> (name: String, value: String) {
         guard let colon = raw.firstIndex(of: ":") else {

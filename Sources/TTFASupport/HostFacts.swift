@@ -2,14 +2,14 @@ import Foundation
 import VoiceTransport
 
 /// Facts about the machine and software a run was measured with.
-public struct HostFacts: Sendable {
-    public var hostname: String
-    public var os: String
-    public var cpuModel: String
-    public var cpuCount: Int
-    public var gitCommit: String?
+package struct HostFacts: Sendable {
+    package var hostname: String
+    package var os: String
+    package var cpuModel: String
+    package var cpuCount: Int
+    package var gitCommit: String?
 
-    public static func current() -> HostFacts {
+    package static func current() -> HostFacts {
         HostFacts(
             hostname: ProcessInfo.processInfo.hostName,
             os: osDescription(),

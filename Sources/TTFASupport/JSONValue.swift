@@ -2,7 +2,7 @@ import Foundation
 
 /// A JSON value whose objects keep their key order, so machine output reads naturally
 /// (`t_ms` and `type` first) and stays stable for diffing.
-public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+package indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral
 {
     case string(String)
@@ -13,14 +13,14 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .int(Int64(value)) }
-    public init(floatLiteral value: Double) { self = .double(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(nilLiteral: ()) { self = .null }
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(integerLiteral value: Int) { self = .int(Int64(value)) }
+    package init(floatLiteral value: Double) { self = .double(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(nilLiteral: ()) { self = .null }
 
     /// A value from `JSONSerialization`'s world (dictionaries with their keys sorted).
-    public init(any value: Any) {
+    package init(any value: Any) {
         if type(of: value) == Bool.self, let flag = value as? Bool {
             self = .bool(flag)
             return
@@ -47,26 +47,26 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
     }
 
     /// Milliseconds from nanoseconds, rounded to microseconds.
-    public static func ms(_ nanoseconds: Int64?) -> JSONValue {
+    package static func ms(_ nanoseconds: Int64?) -> JSONValue {
         guard let nanoseconds else { return .null }
         return .double((Double(nanoseconds) / 1_000).rounded() / 1_000)
     }
 
-    public static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-    public static func optional(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
-    public static func optional(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
+    package static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    package static func optional(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
+    package static func optional(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.serialized() == rhs.serialized() }
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.serialized() == rhs.serialized() }
 
     /// Compact JSON text.
-    public func serialized() -> String {
+    package func serialized() -> String {
         var out = ""
         write(to: &out, indent: nil, level: 0)
         return out
     }
 
     /// Indented JSON text (2 spaces).
-    public func pretty() -> String {
+    package func pretty() -> String {
         var out = ""
         write(to: &out, indent: "  ", level: 0)
         return out
@@ -141,7 +141,7 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
 
 extension JSONValue {
     /// This object with `key` appended (a non-object is returned as it is).
-    public func adding(_ key: String, _ value: JSONValue) -> JSONValue {
+    package func adding(_ key: String, _ value: JSONValue) -> JSONValue {
         guard case .object(let pairs) = self else { return self }
         return .object(pairs + [(key, value)])
     }

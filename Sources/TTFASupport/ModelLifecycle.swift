@@ -3,8 +3,8 @@ import Foundation
 /// OpenAI models with a announced shutdown date, as the official SDK's type definitions carry
 /// them (late 2026). A run naming one warns, so a number is not measured against a model about
 /// to disappear — or one that already has.
-public enum ModelLifecycle {
-    public static let shutdowns: [String: String] = [
+package enum ModelLifecycle {
+    package static let shutdowns: [String: String] = [
         "gpt-realtime": "2027-01-20",
         "gpt-realtime-mini": "2027-01-20",
         "gpt-audio-mini": "2027-01-20",
@@ -14,7 +14,7 @@ public enum ModelLifecycle {
     /// A warning for `model` on `date` (YYYY-MM-DD, UTC), or nil: past its shutdown, or
     /// within 90 days of it. Dated snapshots (`gpt-4o-audio-preview-2025-06-03`) count as
     /// their family.
-    public static func warning(for model: String, on date: Date = Date(), flag: String) -> String? {
+    package static func warning(for model: String, on date: Date = Date(), flag: String) -> String? {
         guard let (name, shutdown) = shutdowns.first(where: { model == $0.key || model.hasPrefix($0.key + "-20") })
         else { return nil }
         let formatter = DateFormatter()
@@ -35,7 +35,7 @@ public enum ModelLifecycle {
     }
 
     /// The `model` query parameter of a Realtime URL.
-    public static func model(inURL url: String) -> String? {
+    package static func model(inURL url: String) -> String? {
         URLComponents(string: url)?.queryItems?.first { $0.name == "model" }?.value
     }
 }

@@ -7,12 +7,12 @@ import CBuildStamp
 #endif
 
 /// ttfa's own version, recorded with every run, and what `ttfa --version` says of this binary.
-public enum TTFAInfo {
-    public static let version = "0.3.0"
+package enum TTFAInfo {
+    package static let version = "0.3.0"
 
     /// The commit this binary was built from and when, as stamped into it by `make install` or
     /// `make dist` (`scripts/stamp-build.py`); nil for a binary nobody stamped (`swift build`).
-    public static let build: (commit: String, date: String)? = {
+    package static let build: (commit: String, date: String)? = {
         let stamp = String(cString: ttfa_build_stamp())
         let parts = stamp.split(separator: " ", maxSplits: 1).map(String.init)
         return parts.count == 2 ? (parts[0], parts[1]) : nil
@@ -20,7 +20,7 @@ public enum TTFAInfo {
 
     /// `0.3.0 (commit 1a2b3c4d5e6f, built 2026-12-07T10:00:00Z)`, or the version with a note
     /// that the binary was not stamped.
-    public static var versionLine: String {
+    package static var versionLine: String {
         guard let build else {
             return "\(version) (built with swift build: no commit stamped; make install and make dist stamp one)"
         }
@@ -28,7 +28,7 @@ public enum TTFAInfo {
     }
 
     /// `ttfa --version --json`: one object, for scripts that pin a release.
-    public static var versionJSON: JSONValue {
+    package static var versionJSON: JSONValue {
         .object([
             ("version", .string(version)),
             ("commit", .optional(build?.commit)),
@@ -39,7 +39,7 @@ public enum TTFAInfo {
     }
 
     /// `linux-x86_64`, as in the release archive's name.
-    public static var platform: String {
+    package static var platform: String {
         #if arch(x86_64)
             return "linux-x86_64"
         #elseif arch(arm64)
@@ -50,7 +50,7 @@ public enum TTFAInfo {
     }
 
     /// The Swift compiler that built ttfa.
-    public static var swiftVersion: String {
+    package static var swiftVersion: String {
         #if compiler(>=6.4)
             return "6.4 or later"
         #elseif compiler(>=6.3)

@@ -1,10 +1,10 @@
 import Foundation
 
 /// Writes to stderr (progress, warnings, errors); stdout is for what machines read.
-public enum Terminal {
-    public static func error(_ text: String) {
+package enum Terminal {
+    package static func error(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    public static var stderrIsTTY: Bool { isatty(2) == 1 }
+    package static var stderrIsTTY: Bool { isatty(2) == 1 }
 }

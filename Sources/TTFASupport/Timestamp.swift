@@ -1,9 +1,9 @@
 import Foundation
 
-public enum Timestamp {
-    /// `2026-11-27T22:16:55.123Z` (UTC, milliseconds). Written directly: creating an
-    /// ISO8601DateFormatter per trial cost 5% of ttfa's time at 1,000 sessions.
-    public static func iso8601(_ date: Date) -> String {
+package enum Timestamp {
+    /// `2026-11-27T22:16:55.123Z` (UTC, milliseconds). Written directly: a formatter per
+    /// trial is costly when thousands of sessions each store a trial a second.
+    package static func iso8601(_ date: Date) -> String {
         let interval = date.timeIntervalSince1970
         var seconds = time_t(interval.rounded(.down))
         var milliseconds = Int(((interval - Double(seconds)) * 1000).rounded(.down))
@@ -24,5 +24,5 @@ public enum Timestamp {
 
 extension Timestamp {
     /// Now, ISO 8601 UTC.
-    public static func now() -> String { iso8601(Date()) }
+    package static func now() -> String { iso8601(Date()) }
 }

@@ -2,12 +2,12 @@ import Yams
 
 /// Reads a list of strings from YAML (or JSON, which YAML reads too): the document itself, or
 /// the list under `key` of a mapping.
-public enum YAMLList {
-    public struct Failure: Error {
-        public var message: String
+package enum YAMLList {
+    package struct Failure: Error {
+        package var message: String
     }
 
-    public static func strings(_ text: String, key: String) throws(Failure) -> [String] {
+    package static func strings(_ text: String, key: String) throws(Failure) -> [String] {
         let node: Any?
         do {
             node = try Yams.load(yaml: text)

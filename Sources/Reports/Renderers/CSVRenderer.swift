@@ -10,11 +10,11 @@ import Storage
 /// added to the record is exported without an edit here. Times are milliseconds (`*_ns` becomes
 /// `*_ms`); the instants after the end of speech are shown relative to it, so `first_audio_ms`
 /// reads as the TTFA does. `audio_ms`, the audio's playing time, follows `audio_bytes`.
-public struct CSVRenderer: ReportRenderer {
-    public init() {}
+package struct CSVRenderer: ReportRenderer {
+    package init() {}
 
     /// The header, then one row per trial.
-    public func render(_ report: Report) -> String {
+    package func render(_ report: Report) -> String {
         Self.header + report.trials.map(Self.row).joined()
     }
 
@@ -25,12 +25,12 @@ public struct CSVRenderer: ReportRenderer {
     ]
 
     /// The header's column names.
-    public static let columns: [String] = cells(of: sample).map(\.name)
+    package static let columns: [String] = cells(of: sample).map(\.name)
 
-    public static var header: String { columns.joined(separator: ",") + "\r\n" }
+    package static var header: String { columns.joined(separator: ",") + "\r\n" }
 
     /// One CSV row (with CRLF) for a trial.
-    public static func row(_ t: TrialRecord) -> String {
+    package static func row(_ t: TrialRecord) -> String {
         cells(of: t).map(\.text).joined(separator: ",") + "\r\n"
     }
 
@@ -73,13 +73,13 @@ public struct CSVRenderer: ReportRenderer {
         trial: 0, warmup: false, status: .ok, startedAt: "", speechEndNs: 0)
 
     /// Prefixes a `'` to text a spreadsheet would evaluate as a formula.
-    public static func neutralize(_ text: String) -> String {
+    package static func neutralize(_ text: String) -> String {
         guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return text }
         return "'" + text
     }
 
     /// Quotes a field when it needs it (RFC 4180 §2.6–2.7).
-    public static func quote(_ text: String) -> String {
+    package static func quote(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else {
             return text
         }

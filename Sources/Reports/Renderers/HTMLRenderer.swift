@@ -5,16 +5,16 @@ import TTFASupport
 
 /// The self-contained HTML report (`ttfa report --format html`): inline CSS and SVG, no
 /// scripts, nothing fetched — readable offline, in a CI artifact viewer, and printed on A4.
-public struct HTMLRenderer: ReportRenderer {
-    public init() {}
+package struct HTMLRenderer: ReportRenderer {
+    package init() {}
 
     /// The report's charts (`Report.charts`; nothing to draw without them).
-    public func render(_ report: Report) -> String {
+    package func render(_ report: Report) -> String {
         guard let charts = report.charts else { return "" }
         return Self.render(charts.run, against: charts.baseline)
     }
 
-    public static func render(_ data: ReportData, against: ReportData? = nil) -> String {
+    package static func render(_ data: ReportData, against: ReportData? = nil) -> String {
         let s = data.summary
         var html = """
             <!DOCTYPE html>

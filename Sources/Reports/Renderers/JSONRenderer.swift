@@ -7,15 +7,15 @@ import TTFASupport
 /// JSON — the `--json` contract: one run's summary object (with a load group's contributions
 /// or the run's per-second series when there are), an A/B run's `baseline` and `candidate`
 /// with their `compare`, or a `compare`'s verdict alone.
-public struct JSONRenderer: ReportRenderer {
-    public init() {}
+package struct JSONRenderer: ReportRenderer {
+    package init() {}
 
-    public func render(_ report: Report) -> String {
+    package func render(_ report: Report) -> String {
         Self.value(report).pretty() + "\n"
     }
 
     /// The report as one JSON value.
-    public static func value(_ report: Report) -> JSONValue {
+    package static func value(_ report: Report) -> JSONValue {
         var object: JSONValue
         switch report.summaries.count {
         case 0:
@@ -38,7 +38,7 @@ public struct JSONRenderer: ReportRenderer {
     }
 
     /// One run's summary.
-    public static func summary(_ summary: RunSummary, database: String) -> JSONValue {
+    package static func summary(_ summary: RunSummary, database: String) -> JSONValue {
         func stats(_ s: Summary?) -> JSONValue {
             guard let s else { return .null }
             return .object([
@@ -164,7 +164,7 @@ public struct JSONRenderer: ReportRenderer {
     // MARK: the comparison
 
     /// A regression check.
-    public static func check(_ check: RegressionCheck) -> JSONValue {
+    package static func check(_ check: RegressionCheck) -> JSONValue {
         func number(_ v: Double?) -> JSONValue { v.map { .double(($0 * 1000).rounded() / 1000) } ?? .null }
         let metrics: [JSONValue] = check.metrics.map { m in
             .object([
@@ -198,7 +198,7 @@ public struct JSONRenderer: ReportRenderer {
     // MARK: a load group
 
     /// Which run contributed what.
-    public static func group(_ group: LoadGroup) -> JSONValue {
+    package static func group(_ group: LoadGroup) -> JSONValue {
         let (name, contributions, trials) = (group.name, group.contributions, group.trials)
         return .object([
             ("name", .string(name)),

@@ -7,10 +7,10 @@ import TTFASupport
 /// JUnit XML for CI systems: per run a test case per transport (its measured trials; failures,
 /// or more invalid trials than allowed, fail it), then one per threshold and one per compared
 /// metric (failures carry the numbers; metrics without enough trials are skipped).
-public struct JUnitRenderer: ReportRenderer {
-    public init() {}
+package struct JUnitRenderer: ReportRenderer {
+    package init() {}
 
-    public func render(_ report: Report) -> String {
+    package func render(_ report: Report) -> String {
         Self.junit(
             runs: Array(zip(report.summaries, report.healths)), thresholds: report.thresholds, check: report.check,
             timestamp: report.timestamp)

@@ -6,10 +6,10 @@ import TTFASupport
 
 /// Markdown for a CI job summary or a pull-request comment: each run's summary (with a Mermaid
 /// chart GitHub renders), then the verdict of a comparison, a load group's contributions first.
-public struct MarkdownRenderer: ReportRenderer {
-    public init() {}
+package struct MarkdownRenderer: ReportRenderer {
+    package init() {}
 
-    public func render(_ report: Report) -> String {
+    package func render(_ report: Report) -> String {
         var out = report.group.map { TableRenderer.contributions($0, markdown: true) } ?? ""
         out += report.summaries.map(Self.summary).joined(separator: "\n")
         if let check = report.check { out += (report.summaries.isEmpty ? "" : "\n") + Self.check(check) }
@@ -17,7 +17,7 @@ public struct MarkdownRenderer: ReportRenderer {
     }
 
     /// One run's summary.
-    public static func summary(_ summary: RunSummary) -> String {
+    package static func summary(_ summary: RunSummary) -> String {
         var out = "### ttfa \(TableRenderer.heading(summary))\n\n"
         guard !summary.transports.isEmpty else { return out + "No measured trials.\n" }
         out += "| | " + summary.transports.map(\.transport).joined(separator: " | ") + " |\n"
@@ -63,7 +63,7 @@ public struct MarkdownRenderer: ReportRenderer {
     // MARK: the comparison
 
     /// A regression check's table.
-    public static func check(_ check: RegressionCheck) -> String {
+    package static func check(_ check: RegressionCheck) -> String {
         var out = "### ttfa compare: \(check.regressed.isEmpty ? "✅ no regression" : "❌ regression")\n\n"
         out +=
             "Baseline \(escape(check.baseline.source)) · candidate \(escape(check.candidate.source)) · tolerance \(escape(check.tolerance.description))\n\n"
@@ -84,7 +84,7 @@ public struct MarkdownRenderer: ReportRenderer {
         return out
     }
 
-    public static func thresholds(_ thresholds: [ThresholdResult]) -> String {
+    package static func thresholds(_ thresholds: [ThresholdResult]) -> String {
         guard !thresholds.isEmpty else { return "" }
         let failed = thresholds.filter { !$0.passed }.count
         var out =

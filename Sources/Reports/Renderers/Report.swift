@@ -6,30 +6,30 @@ import Storage
 /// some formats draw besides (a load group, a run's per-second series, the HTML charts' data,
 /// the trials a CSV lists). `ttfa run`, `ttfa report` and `ttfa compare` build one and hand it
 /// to the renderers their flags ask for.
-public struct Report: Sendable {
+package struct Report: Sendable {
     /// One run; an A/B run's baseline then candidate; none for `compare` of two files.
-    public var summaries: [RunSummary]
+    package var summaries: [RunSummary]
     /// Each summary's health (what JUnit's per-transport cases judge), in the same order.
-    public var healths: [RunHealth]
+    package var healths: [RunHealth]
     /// An A/B run's or `compare`'s regression check.
-    public var check: RegressionCheck?
+    package var check: RegressionCheck?
     /// The thresholds judged on the last summary.
-    public var thresholds: [ThresholdResult]
+    package var thresholds: [ThresholdResult]
     /// Where the runs are stored (the JSON's `database`).
-    public var database: String
+    package var database: String
     /// A load group's runs, merged into the one summary.
-    public var group: LoadGroup?
+    package var group: LoadGroup?
     /// The run's per-second load series (JSON).
-    public var series: [SeriesRecord]
+    package var series: [SeriesRecord]
     /// What the HTML report draws: the run's (or the candidate's) trials and timelines, and the
     /// run overlaid on it.
-    public var charts: (run: ReportData, baseline: ReportData?)?
+    package var charts: (run: ReportData, baseline: ReportData?)?
     /// The trials a CSV lists.
-    public var trials: [TrialRecord]
+    package var trials: [TrialRecord]
     /// When the report was made (JUnit's `timestamp`).
-    public var timestamp: String
+    package var timestamp: String
 
-    public init(
+    package init(
         summaries: [RunSummary], healths: [RunHealth] = [], check: RegressionCheck? = nil,
         thresholds: [ThresholdResult] = [],
         database: String = "", group: LoadGroup? = nil, series: [SeriesRecord] = [],
@@ -51,15 +51,15 @@ public struct Report: Sendable {
 
 /// One output format: turns a `Report` into the format's text. Adding a format is a file with
 /// one of these and a case of `ReportFormat`.
-public protocol ReportRenderer: Sendable {
+package protocol ReportRenderer: Sendable {
     func render(_ report: Report) -> String
 }
 
 /// The formats ttfa writes, each with its renderer.
-public enum ReportFormat: String, Sendable, CaseIterable {
+package enum ReportFormat: String, Sendable, CaseIterable {
     case table, json, csv, markdown, junit, html
 
-    public var renderer: any ReportRenderer {
+    package var renderer: any ReportRenderer {
         switch self {
         case .table: TableRenderer()
         case .json: JSONRenderer()

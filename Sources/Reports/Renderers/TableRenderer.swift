@@ -6,10 +6,10 @@ import TTFASupport
 
 /// The terminal table: for each run its side-by-side summary, then the A/B or `compare`
 /// verdict, a load group's contributions first (`ttfa run`, `ttfa report`, `ttfa compare`).
-public struct TableRenderer: ReportRenderer {
-    public init() {}
+package struct TableRenderer: ReportRenderer {
+    package init() {}
 
-    public func render(_ report: Report) -> String {
+    package func render(_ report: Report) -> String {
         var out = report.group.map(Self.group) ?? ""
         for summary in report.summaries { out += Self.summary(summary) }
         if let check = report.check { out += Self.check(check) }
@@ -18,9 +18,9 @@ public struct TableRenderer: ReportRenderer {
 
     /// One run's summary.
     /// A load group's contributions.
-    public static func group(_ group: LoadGroup) -> String { contributions(group, markdown: false) }
+    package static func group(_ group: LoadGroup) -> String { contributions(group, markdown: false) }
 
-    public static func summary(_ summary: RunSummary) -> String {
+    package static func summary(_ summary: RunSummary) -> String {
         guard !summary.transports.isEmpty else {
             return heading(summary) + "\nno measured trials\n"
         }
@@ -198,7 +198,7 @@ public struct TableRenderer: ReportRenderer {
     // MARK: the comparison
 
     /// A regression check's table and verdict.
-    public static func check(_ check: RegressionCheck) -> String {
+    package static func check(_ check: RegressionCheck) -> String {
         var out = "ttfa compare: baseline \(check.baseline.source) vs candidate \(check.candidate.source)\n"
         out += "tolerance: \(check.tolerance) (a metric regresses only when its whole 95% CI lies beyond it)\n"
         for m in check.mismatches { out += "configuration differs — \(m.line)\n" }
@@ -219,7 +219,7 @@ public struct TableRenderer: ReportRenderer {
     }
 
     /// "regression: sse.ttfa.p50 +312 ms (…)" or "no regression: 0 regressed, 1 improved, 9 unchanged".
-    public static func headline(_ check: RegressionCheck) -> String {
+    package static func headline(_ check: RegressionCheck) -> String {
         if check.metrics.isEmpty { return "nothing to compare: the two sides share no transport with ok trials" }
         if check.regressed.isEmpty { return "no regression (\(check.tally))" }
         return "regression (\(check.tally)): "

@@ -1,18 +1,18 @@
 import Foundation
 
 /// A validated endpoint URL for one transport.
-public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+package struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     /// The URL as given (may contain secrets; print `redacted` instead).
-    public let url: URL
-    public let scheme: String
-    public let host: String
-    public let port: Int
+    package let url: URL
+    package let scheme: String
+    package let host: String
+    package let port: Int
 
     /// Parses and checks `string` for a transport: its scheme must be one the transport takes
     /// (`TransportKind.schemes`), and is spoken as the transport says (`http://` as `ws://` for
     /// a WebSocket).
     /// - Parameter flag: the option the URL came from, named in error messages.
-    public init(_ string: String, for transport: TransportKind, flag: String? = nil) throws(TransportError) {
+    package init(_ string: String, for transport: TransportKind, flag: String? = nil) throws(TransportError) {
         let flag = flag ?? "--url \(transport.rawValue)="
         guard let components = URLComponents(string: string), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty, let url = components.url
@@ -38,7 +38,7 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     static let tlsSchemes: Set = ["https", "wss"]
 
     /// Whether the connection uses TLS.
-    public var usesTLS: Bool { Self.tlsSchemes.contains(scheme) }
+    package var usesTLS: Bool { Self.tlsSchemes.contains(scheme) }
 
     /// The URL libcurl connects to: WebSocket schemes mapped to http(s), since Debian's libcurl
     /// has no `ws://` support and we speak RFC 6455 ourselves.
@@ -71,7 +71,7 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The URL with credentials masked, for printing and storage.
-    public var redacted: String { SecretRedactor().redactURL(url.absoluteString) }
+    package var redacted: String { SecretRedactor().redactURL(url.absoluteString) }
 
-    public var description: String { redacted }
+    package var description: String { redacted }
 }

@@ -1,6 +1,6 @@
 /// Why a trial failed, as a short stable word. These words are stored in the database and
 /// exported to CSV, so they never change meaning.
-public enum ErrorKind: String, Sendable, Codable, CaseIterable, Hashable {
+package enum ErrorKind: String, Sendable, Codable, CaseIterable, Hashable {
     /// The host name did not resolve.
     case dns
     /// TCP connect failed or timed out (refused, unreachable).
@@ -32,14 +32,14 @@ public enum ErrorKind: String, Sendable, Codable, CaseIterable, Hashable {
 ///
 /// The message names what failed (URL, file, status) and, where we know it, what to do.
 /// It never contains secrets: transports pass their messages through `SecretRedactor`.
-public struct TransportError: Error, Sendable, CustomStringConvertible, Equatable {
-    public var kind: ErrorKind
-    public var message: String
+package struct TransportError: Error, Sendable, CustomStringConvertible, Equatable {
+    package var kind: ErrorKind
+    package var message: String
 
-    public init(_ kind: ErrorKind, _ message: String) {
+    package init(_ kind: ErrorKind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public var description: String { "\(kind.rawValue): \(message)" }
+    package var description: String { "\(kind.rawValue): \(message)" }
 }

@@ -322,22 +322,22 @@ enum IOEvents {
 /// The I/O loops a run's transports share, each new connection on the next. A run makes one
 /// (`RunSession`, with the plan's real-time choice) and passes it to every transport through
 /// `TransportSettings.loops`; code that makes none (tests, a library user) gets `standard`.
-public final class IOLoopGroup: Sendable {
+package final class IOLoopGroup: Sendable {
     /// A group without real-time priority, one loop per core: the default of
     /// `TransportSettings`. Its threads start with its first connection.
-    public static let standard = IOLoopGroup(realtime: false)
+    package static let standard = IOLoopGroup(realtime: false)
 
     let loops: [IOLoop]
     private let counter = Atomic(0)
     private let granted: LockedBox<Bool?>
     /// Whether real-time priority was asked for (`TTFA_IO_REALTIME=1` or `0` overrides).
-    public let realtimeRequested: Bool
+    package let realtimeRequested: Bool
 
     /// - Parameters:
     ///   - realtime: the loops ask for real-time priority (`SCHED_FIFO` 1) where the system
     ///     allows it.
     ///   - count: how many loops (nil: `defaultCount`).
-    public init(realtime: Bool, count: Int? = nil) {
+    package init(realtime: Bool, count: Int? = nil) {
         let requested =
             switch ProcessInfo.processInfo.environment["TTFA_IO_REALTIME"] {
             case "1": true
@@ -353,7 +353,7 @@ public final class IOLoopGroup: Sendable {
     }
 
     /// How many loops the group has.
-    public var loopCount: Int { loops.count }
+    package var loopCount: Int { loops.count }
 
     /// One loop per core — less one when the loops run as real-time threads, so they never
     /// take every core from ttfa's bookkeeping, the kernel's network work and a server on the
@@ -370,7 +370,7 @@ public final class IOLoopGroup: Sendable {
     /// of CPU, the replay clock and the timestamps of reads still come first, as an audio
     /// callback does. Nil until a loop has started; false when not asked for or without the
     /// privilege (root, CAP_SYS_NICE or an RLIMIT_RTPRIO allowance).
-    public var realtimeIO: Bool? { granted.withLock { $0 } }
+    package var realtimeIO: Bool? { granted.withLock { $0 } }
 
     /// The loop for a new connection (round robin).
     func next() -> IOLoop {

@@ -11,10 +11,10 @@ import CPosix
 /// Values are only meaningful relative to each other: stored results keep them relative to a
 /// trial's start. libcurl's own timers use the same clock on Linux, so curl-reported phase
 /// durations can be added to our stamps.
-public enum MonotonicClock {
+package enum MonotonicClock {
     /// Now, in nanoseconds.
     @inline(__always)
-    public static func now() -> Int64 {
+    package static func now() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
@@ -23,10 +23,10 @@ public enum MonotonicClock {
 
 /// Unit helpers so call sites read `.milliseconds(250)` instead of `250_000_000`.
 extension Int64 {
-    public static func milliseconds(_ ms: Int64) -> Int64 { ms * 1_000_000 }
-    public static func seconds(_ s: Double) -> Int64 { Int64((s * 1_000_000_000).rounded()) }
+    package static func milliseconds(_ ms: Int64) -> Int64 { ms * 1_000_000 }
+    package static func seconds(_ s: Double) -> Int64 { Int64((s * 1_000_000_000).rounded()) }
     /// This value (nanoseconds) in milliseconds.
-    public var asMilliseconds: Double { Double(self) / 1_000_000 }
+    package var asMilliseconds: Double { Double(self) / 1_000_000 }
 }
 
 /// Lowers the kernel's timer slack for the calling thread to 1 µs, so timed waits on replay and

@@ -7,9 +7,9 @@ import Foundation
 /// What the operating system lets one process open: file descriptors (every connection is
 /// one, twice over when the embedded server answers it) and ephemeral ports (every outgoing
 /// connection to one address takes one).
-public enum ProcessLimits {
+package enum ProcessLimits {
     /// The soft and hard limits on open files (`ulimit -n`, `ulimit -Hn`).
-    public static func openFiles() -> (soft: Int, hard: Int) {
+    package static func openFiles() -> (soft: Int, hard: Int) {
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (1024, 1024) }
         return (Int(min(UInt64(limit.rlim_cur), UInt64(Int.max))), Int(min(UInt64(limit.rlim_max), UInt64(Int.max))))
@@ -18,7 +18,7 @@ public enum ProcessLimits {
     /// Raises the soft limit on open files towards `wanted` (never above the hard limit);
     /// returns the soft limit now in force.
     @discardableResult
-    public static func raiseOpenFiles(to wanted: Int) -> Int {
+    package static func raiseOpenFiles(to wanted: Int) -> Int {
         let (soft, hard) = openFiles()
         if wanted > soft {
             var limit = rlimit()
@@ -32,7 +32,7 @@ public enum ProcessLimits {
 
     /// How many ephemeral ports outgoing connections can use (`net.ipv4.ip_local_port_range`),
     /// nil when it cannot be read.
-    public static func ephemeralPorts() -> Int? {
+    package static func ephemeralPorts() -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) else {
             return nil
         }

@@ -6,25 +6,25 @@ import Foundation
 /// are registered as secrets; any text that leaves the process — error messages, logs, the
 /// stored command line, URLs — passes through `redact(_:)`. Credential-looking URL query
 /// parameters and URL passwords are masked by `redactURL(_:)`.
-public struct SecretRedactor: Sendable {
-    public static let mask = "***"
+package struct SecretRedactor: Sendable {
+    package static let mask = "***"
 
     /// Query parameter names whose values are treated as credentials (compared
     /// case-insensitively, ignoring `-` and `_`).
-    public static let credentialParameterNames: Set<String> = [
+    package static let credentialParameterNames: Set<String> = [
         "key", "apikey", "accesstoken", "token", "secret", "clientsecret", "password", "passwd", "pwd",
         "auth", "authorization", "signature", "sig", "session", "sessiontoken", "idtoken", "refreshtoken",
         "bearer", "jwt", "code", "xapikey", "credential", "credentials",
     ]
 
     /// Literal secret values (at least 4 characters; shorter values would mask unrelated text).
-    public private(set) var secrets: [String] = []
+    package private(set) var secrets: [String] = []
 
-    public init(secrets: [String] = []) {
+    package init(secrets: [String] = []) {
         for secret in secrets { add(secret) }
     }
 
-    public mutating func add(_ secret: String) {
+    package mutating func add(_ secret: String) {
         let trimmed = secret.trimmingCharacters(in: .whitespaces)
         guard trimmed.count >= 4, !secrets.contains(trimmed) else { return }
         secrets.append(trimmed)
@@ -37,7 +37,7 @@ public struct SecretRedactor: Sendable {
 
     /// Registers the values of credential-looking query parameters and the password of `url`,
     /// so they are masked wherever they turn up (an error message that echoes a key, say).
-    public mutating func addCredentials(fromURL url: String) {
+    package mutating func addCredentials(fromURL url: String) {
         guard let components = URLComponents(string: url) else { return }
         if let password = components.password { add(password) }
         for item in components.queryItems ?? [] where Self.isCredentialName(item.name) {
@@ -46,7 +46,7 @@ public struct SecretRedactor: Sendable {
     }
 
     /// `text` with every registered secret replaced by `***`.
-    public func redact(_ text: String) -> String {
+    package func redact(_ text: String) -> String {
         var result = text
         for secret in secrets where result.contains(secret) {
             result = result.replacingOccurrences(of: secret, with: Self.mask)
@@ -55,7 +55,7 @@ public struct SecretRedactor: Sendable {
     }
 
     /// A URL with credential query values, the userinfo password and registered secrets masked.
-    public func redactURL(_ url: String) -> String {
+    package func redactURL(_ url: String) -> String {
         redact(Self.redactURLStructure(url))
     }
 

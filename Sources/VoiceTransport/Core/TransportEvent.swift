@@ -4,16 +4,16 @@
 /// For received data, `t` is taken inside the libcurl callback or right after `curl_easy_recv`
 /// returned, before any hop to another thread. Dialect events derived from a wire event carry
 /// the wire event's `t` and `turn`.
-public struct TimedEvent: Sendable {
-    public var t: Int64
-    public var event: TransportEvent
+package struct TimedEvent: Sendable {
+    package var t: Int64
+    package var event: TransportEvent
     /// The turn whose request produced the event: the replay's own events (chunks, end of
     /// speech) and everything an SSE request brings back carry it. Nil for connection-level
     /// events — connection set-up, pings and WebSocket messages, which share one connection and
     /// are attributed by the dialect (response ids) instead.
-    public var turn: Int?
+    package var turn: Int?
 
-    public init(t: Int64, _ event: TransportEvent, turn: Int? = nil) {
+    package init(t: Int64, _ event: TransportEvent, turn: Int? = nil) {
         self.t = t
         self.event = event
         self.turn = turn
@@ -21,17 +21,17 @@ public struct TimedEvent: Sendable {
 }
 
 /// Phase durations of connection setup, from libcurl (`CURLINFO_*_TIME_T`).
-public struct ConnectTimings: Sendable, Equatable {
+package struct ConnectTimings: Sendable, Equatable {
     /// Name resolution, nanoseconds.
-    public var dnsNs: Int64
+    package var dnsNs: Int64
     /// TCP connect after name resolution, nanoseconds.
-    public var connectNs: Int64
+    package var connectNs: Int64
     /// TLS handshake after TCP connect, nanoseconds; nil for plain `http`/`ws`.
-    public var tlsNs: Int64?
+    package var tlsNs: Int64?
     /// Whether an existing keep-alive connection was reused (then all durations are zero).
-    public var reused: Bool
+    package var reused: Bool
 
-    public init(dnsNs: Int64, connectNs: Int64, tlsNs: Int64?, reused: Bool) {
+    package init(dnsNs: Int64, connectNs: Int64, tlsNs: Int64?, reused: Bool) {
         self.dnsNs = dnsNs
         self.connectNs = connectNs
         self.tlsNs = tlsNs
@@ -41,36 +41,36 @@ public struct ConnectTimings: Sendable, Equatable {
 
 /// libcurl's own cumulative timers for one transfer, in nanoseconds since the transfer started
 /// (`CURLINFO_NAMELOOKUP_TIME_T` … `CURLINFO_TOTAL_TIME_T`), recorded beside our stamps.
-public struct CurlTimes: Sendable, Equatable, Codable {
-    public var namelookupNs: Int64
-    public var connectNs: Int64
-    public var appconnectNs: Int64
-    public var pretransferNs: Int64
-    public var starttransferNs: Int64
-    public var totalNs: Int64
+package struct CurlTimes: Sendable, Equatable, Codable {
+    package var namelookupNs: Int64
+    package var connectNs: Int64
+    package var appconnectNs: Int64
+    package var pretransferNs: Int64
+    package var starttransferNs: Int64
+    package var totalNs: Int64
     /// HTTP version libcurl used ("1.1", "2").
-    public var httpVersion: String
+    package var httpVersion: String
 
     /// No transfer happened (a request aborted before it started).
-    public static let zero = CurlTimes(
+    package static let zero = CurlTimes(
         namelookupNs: 0, connectNs: 0, appconnectNs: 0, pretransferNs: 0, starttransferNs: 0, totalNs: 0,
         httpVersion: "")
 }
 
 /// A complete WebSocket message as delivered to the application.
-public enum WebSocketMessage: Sendable, Equatable {
+package enum WebSocketMessage: Sendable, Equatable {
     case text(String)
     case binary([UInt8])
 }
 
 /// Which side started a WebSocket close handshake.
-public enum CloseInitiator: String, Sendable, Codable {
+package enum CloseInitiator: String, Sendable, Codable {
     case server, client
 }
 
 /// Everything a transport reports while it runs: connection phases, wire events, replay
 /// progress, and what the dialect made of the wire events.
-public indirect enum TransportEvent: Sendable {
+package indirect enum TransportEvent: Sendable {
     // MARK: connection
     /// DNS/TCP/TLS finished (or a keep-alive connection was reused).
     case connected(ConnectTimings)

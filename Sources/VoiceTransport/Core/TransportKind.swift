@@ -11,52 +11,52 @@ import Synchronization
 /// command line, the reports — iterates over `all` and never tests a kind's name.
 ///
 /// The raw value is the name stored, printed and given on the command line.
-public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, CustomStringConvertible {
-    public let rawValue: String
+package struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, CustomStringConvertible {
+    package let rawValue: String
     /// One line for `--help`.
-    public let summary: String
+    package let summary: String
     /// One transport object is one connection, opened before the user speaks (warm) or at the
     /// start of the trial (cold). Otherwise the object makes requests, and cold means a new
     /// connection per request.
-    public let keepsOneConnection: Bool
+    package let keepsOneConnection: Bool
     /// With voice activity detection, the server finds the end of speech in the streamed audio
     /// (otherwise the client must, before it sends the request).
-    public let serverDetectsEndOfSpeech: Bool
+    package let serverDetectsEndOfSpeech: Bool
     /// It sends its request only once the user has stopped (so a new connection's set-up lies
     /// on the path to the first audio).
-    public let requestsAtEndOfSpeech: Bool
+    package let requestsAtEndOfSpeech: Bool
     /// A variant of another transport: against your own endpoints, `--transport all` measures
     /// it only when its URL is given.
-    public let isVariant: Bool
+    package let isVariant: Bool
     /// The URL schemes its endpoint may have, each with the scheme it is spoken as (`http` → `ws`
     /// for a WebSocket).
-    public let schemes: [String: String]
+    package let schemes: [String: String]
     /// What an endpoint of it looks like, for messages.
-    public let exampleURL: String
+    package let exampleURL: String
     /// Where the reference server answers it.
-    public let referencePath: String
+    package let referencePath: String
     /// The reference server's profile that plays its endpoint (`EndpointProfiles`' slot).
-    public let profileSlot: String
+    package let profileSlot: String
     /// Its own command-line options before the generic ones existed (`--ws-url`, `--ws-header`,
     /// `--ws-dialect`, …), kept as aliases; nil for a transport without them.
-    public let legacyOptionPrefix: String?
+    package let legacyOptionPrefix: String?
     /// Transports of one option group share the group's options (`--sse-header`,
     /// `--sse-profile`, `--sse-model` reach `sse` and `sse-stream`); by default the legacy prefix.
-    public let optionGroup: String
+    package let optionGroup: String
     /// The dialect it speaks unless a file says otherwise (as stored: `openai-realtime`).
-    public let builtInDialect: String
+    package let builtInDialect: String
     /// The dialect files it speaks (`transport:` of the file), if any.
-    public let dialectFamily: DialectFile.Transport?
+    package let dialectFamily: DialectFile.Transport?
     /// The URL query parameter that names the model, when the endpoint takes it there (a
     /// model asked for is set on the URL then).
-    public let modelQueryParameter: String?
+    package let modelQueryParameter: String?
     /// The dialect a transport made from `settings` speaks, as stored with a run. Throws what
     /// a dialect file's values make impossible (checked before a run starts).
-    public let dialect: @Sendable (TransportSettings) throws(TransportError) -> DialectInfo
+    package let dialect: @Sendable (TransportSettings) throws(TransportError) -> DialectInfo
     /// A new transport (a new connection for one that keeps one) from `settings`.
-    public let make: @Sendable (TransportSettings) throws(TransportError) -> any VoiceTransport
+    package let make: @Sendable (TransportSettings) throws(TransportError) -> any VoiceTransport
 
-    public init(
+    package init(
         name: String, summary: String, keepsOneConnection: Bool, serverDetectsEndOfSpeech: Bool,
         requestsAtEndOfSpeech: Bool = false,
         isVariant: Bool = false, schemes: [String: String], exampleURL: String, referencePath: String,
@@ -87,26 +87,26 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
     }
 
     /// The registered transport with this name.
-    public init?(rawValue: String) {
+    package init?(rawValue: String) {
         guard let known = Self.all.first(where: { $0.rawValue == rawValue }) else { return nil }
         self = known
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// How its endpoint is given on the command line: `--url NAME=URL` (or its old alias).
-    public var urlOption: String {
+    package var urlOption: String {
         "--url \(rawValue)=URL" + (legacyOptionPrefix.map { " (or --\($0)-url)" } ?? "")
     }
 
     /// The endpoint of this transport on a reference server at `host:port`.
     /// - Parameter path: a dialect file's path, served there instead of the built-in dialect's.
-    public func referenceURL(host: String, port: Int, tls: Bool, path: String? = nil) -> String {
+    package func referenceURL(host: String, port: Int, tls: Bool, path: String? = nil) -> String {
         let scheme = schemes[tls ? "https" : "http"] ?? schemes.values.sorted().first ?? (tls ? "https" : "http")
         return "\(scheme)://\(host):\(port)" + (path ?? referencePath)
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
         guard let known = TransportKind(rawValue: name) else {
             throw DecodingError.dataCorrupted(
@@ -115,13 +115,13 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
         self = known
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
 
-    public static func == (lhs: TransportKind, rhs: TransportKind) -> Bool { lhs.rawValue == rhs.rawValue }
-    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+    package static func == (lhs: TransportKind, rhs: TransportKind) -> Bool { lhs.rawValue == rhs.rawValue }
+    package func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
     // MARK: registry
 
@@ -129,11 +129,11 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
 
     /// Every transport, in the order a run compares them (the first is the baseline): the
     /// built-in ones, then those registered.
-    public static var all: [TransportKind] { registry.withLock { $0 } }
+    package static var all: [TransportKind] { registry.withLock { $0 } }
 
     /// Adds a transport defined outside this module (a test's); a second registration of the
     /// same name replaces the first.
-    public static func register(_ kind: TransportKind) {
+    package static func register(_ kind: TransportKind) {
         registry.withLock { kinds in
             if let index = kinds.firstIndex(of: kind) { kinds[index] = kind } else { kinds.append(kind) }
         }
@@ -143,14 +143,14 @@ public struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cust
 /// The dialect a transport speaks, as a run stores it: its name, its file (with the file's
 /// SHA-256, so a run says exactly what it measured), the audio format it sends, and the model
 /// and voice it asks for.
-public struct DialectInfo: Sendable {
-    public var name: String
-    public var file: DialectFile?
-    public var input: AudioFormat
-    public var model: String
-    public var voice: String
+package struct DialectInfo: Sendable {
+    package var name: String
+    package var file: DialectFile?
+    package var input: AudioFormat
+    package var model: String
+    package var voice: String
 
-    public init(name: String, file: DialectFile? = nil, input: AudioFormat, model: String, voice: String) {
+    package init(name: String, file: DialectFile? = nil, input: AudioFormat, model: String, voice: String) {
         self.name = name
         self.file = file
         self.input = input

@@ -3,42 +3,42 @@ import SpeechDetection
 
 /// Warm: the connection is opened before the trial and reused (WebSocket opened before speech;
 /// HTTP keep-alive). Cold: a new connection is opened inside the trial.
-public enum ConnectionMode: String, Sendable, Codable, CaseIterable {
+package enum ConnectionMode: String, Sendable, Codable, CaseIterable {
     case warm, cold
 }
 
 /// Everything needed to build a transport for one endpoint, whichever transport it is.
-public struct TransportSettings: Sendable {
-    public var kind: TransportKind
-    public var endpoint: Endpoint
+package struct TransportSettings: Sendable {
+    package var kind: TransportKind
+    package var endpoint: Endpoint
     /// Request headers as given (values may be secrets; never print them).
-    public var headers: [(name: String, value: String)]
-    public var connection: ConnectionMode
-    public var connectTimeout: Int64
-    public var verifyTLS: Bool
+    package var headers: [(name: String, value: String)]
+    package var connection: ConnectionMode
+    package var connectTimeout: Int64
+    package var verifyTLS: Bool
     /// CA certificates (PEM) to trust instead of the system's.
-    public var caFile: String?
+    package var caFile: String?
     /// Connect through this "HOST:PORT" (a link emulator) instead of the endpoint's own.
-    public var connectVia: String?
-    public var redactor: SecretRedactor
+    package var connectVia: String?
+    package var redactor: SecretRedactor
     /// A dialect file to speak instead of the transport's built-in dialect.
-    public var dialectFile: DialectFile?
+    package var dialectFile: DialectFile?
     /// The model and voice to ask for (nil: the dialect's defaults).
-    public var model: String?
-    public var voice: String?
+    package var model: String?
+    package var voice: String?
     /// Voice activity detection ends turns (nil: manual turns). A transport whose server
     /// detects the end of speech asks the server for it.
-    public var turnDetection: EnergyVAD.Parameters?
+    package var turnDetection: EnergyVAD.Parameters?
     /// Which side of a same-job A/B comparison these settings belong to ("baseline",
     /// "candidate"), or nil in a plain run.
-    public var variant: String?
+    package var variant: String?
     /// The I/O loops the transport's connections run on (a run passes its own group).
-    public var loops: IOLoopGroup
+    package var loops: IOLoopGroup
 
     /// The transport's name, with its A/B side when there is one: "sse", "sse (candidate)".
-    public var displayName: String { kind.rawValue + (variant.map { " (\($0))" } ?? "") }
+    package var displayName: String { kind.rawValue + (variant.map { " (\($0))" } ?? "") }
 
-    public init(
+    package init(
         kind: TransportKind,
         endpoint: Endpoint,
         headers: [(name: String, value: String)] = [],
@@ -69,15 +69,15 @@ public struct TransportSettings: Sendable {
     }
 
     /// A new transport (a new connection for one that keeps one).
-    public func makeTransport() throws(TransportError) -> any VoiceTransport {
+    package func makeTransport() throws(TransportError) -> any VoiceTransport {
         try kind.make(self)
     }
 
     /// The dialect it speaks, as a run stores it.
-    public func dialect() throws(TransportError) -> DialectInfo {
+    package func dialect() throws(TransportError) -> DialectInfo {
         try kind.dialect(self)
     }
 
     /// What a dialect file may fill in: the model and voice given, and the environment.
-    public var dialectValues: FileDialectValues { FileDialectValues(model: model, voice: voice) }
+    package var dialectValues: FileDialectValues { FileDialectValues(model: model, voice: voice) }
 }

@@ -43,6 +43,6 @@ enum Crypto {
 }
 
 /// Versions of the C libraries in use, recorded with every run.
-public enum LibraryVersions {
-    public static var openSSL: String { Crypto.openSSLVersion }
+package enum LibraryVersions {
+    package static var openSSL: String { Crypto.openSSLVersion }
 }

@@ -392,7 +392,7 @@ final class CurlEasy {
 
 extension LibraryVersions {
     /// libcurl's version ("7.88.1").
-    public static var curl: String {
+    package static var curl: String {
         _ = CurlEasy.globalInit
         return String(cString: ttfa_curl_version_string())
     }

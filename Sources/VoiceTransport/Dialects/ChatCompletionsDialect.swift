@@ -2,15 +2,15 @@ import DialectSpec
 import Foundation
 
 /// Options for the Chat Completions audio dialect.
-public struct ChatCompletionsOptions: Sendable, Equatable {
-    public var model: String
-    public var voice: String
+package struct ChatCompletionsOptions: Sendable, Equatable {
+    package var model: String
+    package var voice: String
     /// Ask for the usage chunk (`stream_options.include_usage`).
-    public var includeUsage: Bool
+    package var includeUsage: Bool
     /// System prompt, if any.
-    public var instructions: String?
+    package var instructions: String?
 
-    public init(
+    package init(
         model: String = "gpt-audio", voice: String = "alloy", includeUsage: Bool = true, instructions: String? = nil
     ) {
         self.model = model
@@ -28,33 +28,33 @@ public struct ChatCompletionsOptions: Sendable, Equatable {
 /// (transcript-only chunks come first and do not count). End of turn: `data: [DONE]`.
 /// Each turn is its own HTTP request, so attribution is by request (events of other requests
 /// never reach the dialect); the stream's chunk `id` names the answer.
-public struct ChatCompletionsDialect: EventInterpreter, SSEDialect {
-    public let options: ChatCompletionsOptions
+package struct ChatCompletionsDialect: EventInterpreter, SSEDialect {
+    package let options: ChatCompletionsOptions
 
     /// The request body around the audio, serialized once.
     private let envelope: (prefix: [UInt8], suffix: [UInt8])
     private var turnActive = false
     private var responseID: String?
 
-    public init(options: ChatCompletionsOptions = ChatCompletionsOptions()) {
+    package init(options: ChatCompletionsOptions = ChatCompletionsOptions()) {
         self.options = options
         self.envelope = Self.envelope(options)
     }
 
-    public var name: String { "openai-chat-completions" }
-    public var inputFormat: AudioFormat { .pcm16At24k }
+    package var name: String { "openai-chat-completions" }
+    package var inputFormat: AudioFormat { .pcm16At24k }
 
-    public func request(audio: [UInt8], turn: Int) -> DialectRequest {
+    package func request(audio: [UInt8], turn: Int) -> DialectRequest {
         DialectRequest(headers: ["Content-Type: application/json"], body: requestBody(pcm: audio))
     }
 
-    public func makeInterpreter() -> any EventInterpreter { ChatCompletionsDialect(options: options) }
+    package func makeInterpreter() -> any EventInterpreter { ChatCompletionsDialect(options: options) }
 
     /// The JSON request body for a recording, built the way a client must build it once the
     /// user stops speaking: PCM → WAV → base64 → JSON. The base64 text is spliced into a
     /// prepared envelope instead of going through a JSON serializer (it needs no escaping),
     /// so the cost is that of the encoding a client cannot avoid.
-    public func requestBody(pcm: [UInt8]) -> [UInt8] {
+    package func requestBody(pcm: [UInt8]) -> [UInt8] {
         let audio = Data(WAVFile.encode(pcm: pcm)).base64EncodedData()
         var body = envelope.prefix
         body.reserveCapacity(envelope.prefix.count + audio.count + envelope.suffix.count)
@@ -90,12 +90,12 @@ public struct ChatCompletionsDialect: EventInterpreter, SSEDialect {
         return (Array(parts[0].utf8), Array(parts[1].utf8))
     }
 
-    public mutating func beginTurn(_ turn: Int) {
+    package mutating func beginTurn(_ turn: Int) {
         turnActive = false
         responseID = nil
     }
 
-    public mutating func interpret(_ event: TransportEvent) -> [TransportEvent] {
+    package mutating func interpret(_ event: TransportEvent) -> [TransportEvent] {
         switch event {
         case .speechEnd:
             turnActive = true

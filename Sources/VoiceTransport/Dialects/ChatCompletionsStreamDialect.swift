@@ -5,20 +5,20 @@ import DialectSpec
 /// encoding) and ended at the end of speech; the answer is Chat Completions' event stream, read
 /// as `ChatCompletionsDialect` reads it. The endpoint — an edge function — wraps the audio into
 /// the model's request once the body ends, so no client encoding lies on the path to the answer.
-public struct ChatCompletionsStreamDialect: SSEDialect {
-    public let options: ChatCompletionsOptions
+package struct ChatCompletionsStreamDialect: SSEDialect {
+    package let options: ChatCompletionsOptions
 
-    public init(options: ChatCompletionsOptions = ChatCompletionsOptions()) {
+    package init(options: ChatCompletionsOptions = ChatCompletionsOptions()) {
         self.options = options
     }
 
-    public var name: String { "openai-chat-completions-stream" }
-    public var inputFormat: AudioFormat { .pcm16At24k }
-    public var upload: SSEUpload { .streamed }
+    package var name: String { "openai-chat-completions-stream" }
+    package var inputFormat: AudioFormat { .pcm16At24k }
+    package var upload: SSEUpload { .streamed }
 
-    public func request(audio: [UInt8], turn: Int) -> DialectRequest {
+    package func request(audio: [UInt8], turn: Int) -> DialectRequest {
         DialectRequest(headers: ["Content-Type: audio/pcm; rate=24000; channels=1"], body: audio)
     }
 
-    public func makeInterpreter() -> any EventInterpreter { ChatCompletionsDialect(options: options) }
+    package func makeInterpreter() -> any EventInterpreter { ChatCompletionsDialect(options: options) }
 }

@@ -1,7 +1,7 @@
 @_exported import DialectSpec
 
 /// One message a client sends on a WebSocket.
-public enum OutgoingMessage: Sendable, Equatable {
+package enum OutgoingMessage: Sendable, Equatable {
     case text(String)
     case binary([UInt8])
 }
@@ -10,7 +10,7 @@ public enum OutgoingMessage: Sendable, Equatable {
 /// speech — and how it reads the answer (`makeInterpreter`). The built-in OpenAI Realtime
 /// dialect and every WebSocket dialect file are this one protocol, so the transport is the
 /// same code for both.
-public protocol WebSocketDialect: Sendable {
+package protocol WebSocketDialect: Sendable {
     /// The name stored with a run ("openai-realtime", a dialect file's `name`).
     var name: String { get }
     /// The audio format the endpoint takes; the recording is converted to it before the replay.
@@ -29,14 +29,14 @@ public protocol WebSocketDialect: Sendable {
 }
 
 /// An HTTP request a dialect builds from a turn's recording.
-public struct DialectRequest: Sendable, Equatable {
+package struct DialectRequest: Sendable, Equatable {
     /// "POST", "PUT" …
-    public var method: String
+    package var method: String
     /// Header lines besides those of the command line (`Content-Type`, the dialect's own).
-    public var headers: [String]
-    public var body: [UInt8]
+    package var headers: [String]
+    package var body: [UInt8]
 
-    public init(method: String = "POST", headers: [String], body: [UInt8]) {
+    package init(method: String = "POST", headers: [String], body: [UInt8]) {
         self.method = method
         self.headers = headers
         self.body = body
@@ -44,7 +44,7 @@ public struct DialectRequest: Sendable, Equatable {
 }
 
 /// How an SSE dialect's request carries the recording.
-public enum SSEUpload: Sendable, Equatable {
+package enum SSEUpload: Sendable, Equatable {
     /// The whole recording, in a body built once the user has stopped.
     case whole
     /// The audio itself as a chunked body that streams while the user speaks, ended at the end
@@ -55,7 +55,7 @@ public enum SSEUpload: Sendable, Equatable {
 /// What an SSE dialect sends — one request per turn — and how it reads the event stream
 /// (`makeInterpreter`). The built-in Chat Completions dialects and every SSE dialect file are
 /// this one protocol, and one request driver serves them all.
-public protocol SSEDialect: Sendable {
+package protocol SSEDialect: Sendable {
     var name: String { get }
     /// The audio format the endpoint takes; the recording is converted to it before the replay.
     var inputFormat: AudioFormat { get }
@@ -71,5 +71,5 @@ public protocol SSEDialect: Sendable {
 }
 
 extension SSEDialect {
-    public var upload: SSEUpload { .whole }
+    package var upload: SSEUpload { .whole }
 }

@@ -10,8 +10,8 @@ import Foundation
 /// never the turn's. An answer that ends without one matching audio event is `no_audio`, and
 /// its message lists the events that did arrive — the usual sign of a rule that matches
 /// nothing.
-public struct DialectInterpreter: EventInterpreter {
-    public let file: DialectFile
+package struct DialectInterpreter: EventInterpreter {
+    package let file: DialectFile
     private let needsJSON: Bool
     private var turnActive = false
     private var responseID: String?
@@ -19,20 +19,20 @@ public struct DialectInterpreter: EventInterpreter {
     /// Names of the messages seen this turn, in first-seen order, with counts.
     private var seen: [(name: String, count: Int)] = []
 
-    public init(_ file: DialectFile) {
+    package init(_ file: DialectFile) {
         self.file = file
         let e = file.events
         needsJSON = (e.audio + e.transcript + e.started + e.end + e.error).contains(where: \.needsJSON)
     }
 
-    public mutating func beginTurn(_ turn: Int) {
+    package mutating func beginTurn(_ turn: Int) {
         turnActive = false
         responseID = nil
         audioEvents = 0
         seen = []
     }
 
-    public mutating func interpret(_ event: TransportEvent) -> [TransportEvent] {
+    package mutating func interpret(_ event: TransportEvent) -> [TransportEvent] {
         switch event {
         case .speechEnd:
             turnActive = true
@@ -228,7 +228,7 @@ public struct DialectInterpreter: EventInterpreter {
     }
 
     /// Rules in one line: `event "audio", path data.audio; data "[DONE]"`.
-    public static func describe(_ rules: [EventRule]) -> String {
+    package static func describe(_ rules: [EventRule]) -> String {
         rules.map { rule in
             var parts: [String] = []
             if let event = rule.event { parts.append("event \"\(event)\"") }

@@ -3,7 +3,7 @@ import Foundation
 /// Turns a transport's wire events into dialect events (audio, transcript, end of turn,
 /// failures). Pure and synchronous; runs on the consumer's side of the event stream, so JSON
 /// and base64 decoding never delay the I/O thread's next timestamp.
-public protocol EventInterpreter: Sendable {
+package protocol EventInterpreter: Sendable {
     /// Returns the dialect events `event` implies, in order; they carry `event`'s timestamp.
     mutating func interpret(_ event: TransportEvent) -> [TransportEvent]
     /// Forgets everything about the previous turn; `turn` is the new one's number.
@@ -13,7 +13,7 @@ public protocol EventInterpreter: Sendable {
 }
 
 extension EventInterpreter {
-    public mutating func cleanupMessages() -> [String] { [] }
+    package mutating func cleanupMessages() -> [String] { [] }
 }
 
 /// Decodes base64 and returns the byte count, or nil when the text is not base64.
@@ -32,7 +32,7 @@ func jsonObject(_ text: String) -> [String: Any]? {
 
 /// Shortens text for an error message: one line, control characters (CR, ESC, …) removed so
 /// a server's answer cannot garble the terminal, at most `limit` characters.
-public func excerpt(_ text: String, limit: Int = 120) -> String {
+package func excerpt(_ text: String, limit: Int = 120) -> String {
     var flat = ""
     for scalar in text.unicodeScalars {
         switch scalar {
@@ -50,7 +50,7 @@ public func excerpt(_ text: String, limit: Int = 120) -> String {
 
 /// The start of an error response's body as one readable line: an HTML error page (a proxy's)
 /// reduced to its text, whitespace and line breaks collapsed, control characters removed.
-public func bodyExcerpt(_ text: String, limit: Int = 300) -> String {
+package func bodyExcerpt(_ text: String, limit: Int = 300) -> String {
     var plain = text
     if plain.range(of: "<html", options: .caseInsensitive) != nil
         || plain.range(of: "<!doctype", options: .caseInsensitive) != nil

@@ -2,12 +2,12 @@ import DialectSpec
 import Foundation
 
 /// What a dialect file's `{{model}}` and `{{voice}}` become, and its header values' `$VAR`s.
-public struct FileDialectValues: Sendable {
-    public var model: String?
-    public var voice: String?
-    public var environment: [String: String]
+package struct FileDialectValues: Sendable {
+    package var model: String?
+    package var voice: String?
+    package var environment: [String: String]
 
-    public init(
+    package init(
         model: String? = nil, voice: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.model = model
@@ -38,15 +38,15 @@ extension DialectFile {
 
 /// An SSE dialect read from a file: the request its template describes, the event mapping its
 /// rules describe.
-public struct FileSSEDialect: SSEDialect {
-    public let file: DialectFile
+package struct FileSSEDialect: SSEDialect {
+    package let file: DialectFile
     private let model: String
     private let voice: String
     /// Header lines with `$VAR`s expanded (values may be secrets: never printed or stored).
     private let headers: [(name: String, value: TemplateString)]
     private let boundary: String
 
-    public init(_ file: DialectFile, values: FileDialectValues = FileDialectValues()) throws(TransportError) {
+    package init(_ file: DialectFile, values: FileDialectValues = FileDialectValues()) throws(TransportError) {
         guard file.transport == .sse, let request = file.request else {
             throw TransportError(
                 .input,
@@ -81,15 +81,15 @@ public struct FileSSEDialect: SSEDialect {
         boundary = "ttfa-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
     }
 
-    public var name: String { file.name }
-    public var inputFormat: AudioFormat { file.input }
+    package var name: String { file.name }
+    package var inputFormat: AudioFormat { file.input }
 
     /// The header values' fixed text after `$VAR` expansion: what a redactor must mask.
-    public var headerValues: [String] {
+    package var headerValues: [String] {
         headers.compactMap { $0.value.literalText }.filter { !$0.isEmpty }
     }
 
-    public func request(audio: [UInt8], turn: Int) -> DialectRequest {
+    package func request(audio: [UInt8], turn: Int) -> DialectRequest {
         let context = TemplateContext(audio: audio, format: file.input, turn: turn, model: model, voice: voice)
         let request = file.request!
         var lines = headers.map { "\($0.name): " + String(decoding: $0.value.render(context), as: UTF8.self) }
@@ -134,16 +134,16 @@ public struct FileSSEDialect: SSEDialect {
         return DialectRequest(method: request.method, headers: lines, body: body)
     }
 
-    public func makeInterpreter() -> any EventInterpreter { DialectInterpreter(file) }
+    package func makeInterpreter() -> any EventInterpreter { DialectInterpreter(file) }
 }
 
 /// A WebSocket dialect read from a file.
-public struct FileWebSocketDialect: WebSocketDialect {
-    public let file: DialectFile
+package struct FileWebSocketDialect: WebSocketDialect {
+    package let file: DialectFile
     private let model: String
     private let voice: String
 
-    public init(_ file: DialectFile, values: FileDialectValues = FileDialectValues()) throws(TransportError) {
+    package init(_ file: DialectFile, values: FileDialectValues = FileDialectValues()) throws(TransportError) {
         guard file.transport == .websocket, file.audioMessage != nil else {
             throw TransportError(
                 .input,
@@ -154,8 +154,8 @@ public struct FileWebSocketDialect: WebSocketDialect {
         (model, voice) = try file.resolved(values, modelFlag: "--ws-model", voiceFlag: "--ws-voice")
     }
 
-    public var name: String { file.name }
-    public var inputFormat: AudioFormat { file.input }
+    package var name: String { file.name }
+    package var inputFormat: AudioFormat { file.input }
 
     private func message(_ outgoing: DialectFile.Outgoing, _ context: TemplateContext) -> OutgoingMessage {
         switch outgoing {
@@ -165,12 +165,12 @@ public struct FileWebSocketDialect: WebSocketDialect {
         }
     }
 
-    public func setupMessages() -> [OutgoingMessage] {
+    package func setupMessages() -> [OutgoingMessage] {
         let context = TemplateContext(format: file.input, model: model, voice: voice)
         return file.setup.map { message($0, context) }
     }
 
-    public var setupAcknowledgement: (@Sendable (String) -> Bool)? {
+    package var setupAcknowledgement: (@Sendable (String) -> Bool)? {
         guard !file.ready.isEmpty, !file.setup.isEmpty else { return nil }
         let rules = file.ready
         return { text in
@@ -179,18 +179,18 @@ public struct FileWebSocketDialect: WebSocketDialect {
         }
     }
 
-    public func audioMessage(_ audio: [UInt8], turn: Int) -> OutgoingMessage {
+    package func audioMessage(_ audio: [UInt8], turn: Int) -> OutgoingMessage {
         message(
             file.audioMessage!,
             TemplateContext(audio: audio, format: file.input, turn: turn, model: model, voice: voice))
     }
 
-    public func endOfSpeechMessages(turn: Int) -> [OutgoingMessage] {
+    package func endOfSpeechMessages(turn: Int) -> [OutgoingMessage] {
         let context = TemplateContext(format: file.input, turn: turn, model: model, voice: voice)
         return file.endOfSpeech.map { message($0, context) }
     }
 
-    public func makeInterpreter() -> any EventInterpreter { DialectInterpreter(file) }
+    package func makeInterpreter() -> any EventInterpreter { DialectInterpreter(file) }
 }
 
 /// Any JSON value, or nil.

@@ -3,16 +3,16 @@ import Foundation
 import SpeechDetection
 
 /// Options for the OpenAI Realtime (GA) dialect.
-public struct RealtimeOptions: Sendable, Equatable {
+package struct RealtimeOptions: Sendable, Equatable {
     /// Output voice.
-    public var voice: String
+    package var voice: String
     /// System instructions, if any.
-    public var instructions: String?
+    package var instructions: String?
     /// Server turn detection (`server_vad`) with these settings; nil: manual turns (commit and
     /// `response.create` at the end of speech).
-    public var turnDetection: EnergyVAD.Parameters?
+    package var turnDetection: EnergyVAD.Parameters?
 
-    public init(voice: String = "marin", instructions: String? = nil, turnDetection: EnergyVAD.Parameters? = nil) {
+    package init(voice: String = "marin", instructions: String? = nil, turnDetection: EnergyVAD.Parameters? = nil) {
         self.voice = voice
         self.instructions = instructions
         self.turnDetection = turnDetection
@@ -34,8 +34,8 @@ public struct RealtimeOptions: Sendable, Equatable {
 /// `response.audio.delta` (beta) with a non-empty `delta`. Audio of any other response, or
 /// before the end of speech, is an anomaly, never the turn's audio. End of turn: that
 /// response's `response.done`.
-public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
-    public let options: RealtimeOptions
+package struct RealtimeDialect: EventInterpreter, WebSocketDialect {
+    package let options: RealtimeOptions
 
     private var sawFirstMessage = false
     // The current turn.
@@ -48,32 +48,32 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
     // Clean-up after the turn.
     private var pendingDeletes: Set<String> = []
 
-    public init(options: RealtimeOptions = RealtimeOptions()) {
+    package init(options: RealtimeOptions = RealtimeOptions()) {
         self.options = options
     }
 
     // MARK: client messages
 
-    public var name: String { "openai-realtime" }
-    public var inputFormat: AudioFormat { .pcm16At24k }
+    package var name: String { "openai-realtime" }
+    package var inputFormat: AudioFormat { .pcm16At24k }
 
-    public func setupMessages() -> [OutgoingMessage] { [.text(sessionUpdate())] }
+    package func setupMessages() -> [OutgoingMessage] { [.text(sessionUpdate())] }
 
-    public var setupAcknowledgement: (@Sendable (String) -> Bool)? { Self.isSessionAcknowledgement }
+    package var setupAcknowledgement: (@Sendable (String) -> Bool)? { Self.isSessionAcknowledgement }
 
-    public func audioMessage(_ audio: [UInt8], turn: Int) -> OutgoingMessage { .text(Self.append(pcm: audio)) }
+    package func audioMessage(_ audio: [UInt8], turn: Int) -> OutgoingMessage { .text(Self.append(pcm: audio)) }
 
     /// Manual turns: commit and `response.create`. With server turn detection the server ends
     /// the turn by itself: nothing.
-    public func endOfSpeechMessages(turn: Int) -> [OutgoingMessage] {
+    package func endOfSpeechMessages(turn: Int) -> [OutgoingMessage] {
         options.turnDetection == nil ? [.text(Self.commit), .text(Self.responseCreate(turn: turn))] : []
     }
 
-    public func makeInterpreter() -> any EventInterpreter { RealtimeDialect(options: options) }
+    package func makeInterpreter() -> any EventInterpreter { RealtimeDialect(options: options) }
 
     /// `session.update` selecting PCM16 24 kHz in and out, and manual turn-taking or
     /// `server_vad`.
-    public func sessionUpdate() -> String {
+    package func sessionUpdate() -> String {
         let turnDetection: Any =
             options.turnDetection.map { vad -> [String: Any] in
                 [
@@ -95,27 +95,27 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
 
     /// Whether a server message acknowledges `session.update`: `session.updated`, or an
     /// `error` (the session stays as it was; the error is reported with the turn).
-    public static func isSessionAcknowledgement(_ text: String) -> Bool {
+    package static func isSessionAcknowledgement(_ text: String) -> Bool {
         guard text.contains("session.updated") || text.contains("\"error\"") else { return false }
         let type = jsonObject(text)?["type"] as? String
         return type == "session.updated" || type == "error"
     }
 
     /// `input_audio_buffer.append` with one chunk of PCM16.
-    public static func append(pcm: [UInt8]) -> String {
+    package static func append(pcm: [UInt8]) -> String {
         "{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + Data(pcm).base64EncodedString() + "\"}"
     }
 
-    public static let commit = "{\"type\":\"input_audio_buffer.commit\"}"
+    package static let commit = "{\"type\":\"input_audio_buffer.commit\"}"
 
     /// `response.create` for `turn`, tagged so the response it creates can be told apart from
     /// any other (`metadata` is echoed on the response object).
-    public static func responseCreate(turn: Int) -> String {
+    package static func responseCreate(turn: Int) -> String {
         "{\"type\":\"response.create\",\"response\":{\"metadata\":{\"ttfa_turn\":\"\(turn)\"}}}"
     }
 
     /// `conversation.item.delete` for one item.
-    public static func deleteItem(_ id: String) -> String {
+    package static func deleteItem(_ id: String) -> String {
         json(["type": "conversation.item.delete", "item_id": id])
     }
 
@@ -127,7 +127,7 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
 
     // MARK: turns
 
-    public mutating func beginTurn(_ turn: Int) {
+    package mutating func beginTurn(_ turn: Int) {
         self.turn = turn
         turnActive = false
         responseID = nil
@@ -138,7 +138,7 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
     }
 
     /// Deletes the last turn's user item and the answer's items.
-    public mutating func cleanupMessages() -> [String] {
+    package mutating func cleanupMessages() -> [String] {
         let items = assistantItems + [userItem].compactMap { $0 }
         pendingDeletes = Set(items)
         return items.map(Self.deleteItem)
@@ -152,7 +152,7 @@ public struct RealtimeDialect: EventInterpreter, WebSocketDialect {
         "response.create", "response.cancel", "conversation.item.create", "conversation.item.delete",
     ]
 
-    public mutating func interpret(_ event: TransportEvent) -> [TransportEvent] {
+    package mutating func interpret(_ event: TransportEvent) -> [TransportEvent] {
         switch event {
         case .speechEnd:
             turnActive = true

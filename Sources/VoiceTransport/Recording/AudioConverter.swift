@@ -4,10 +4,10 @@ import DialectSpec
 /// resampled with libsoxr (never by hand), then μ-law coded when asked. The whole utterance is
 /// converted at once and cut where the original chunks were cut, so no chunk boundary sees a
 /// resampler's edge.
-public enum AudioConverter {
+package enum AudioConverter {
     /// `chunks` (PCM16 24 kHz, consecutive pieces of one utterance) in `format`, one piece per
     /// chunk, each covering the same stretch of time.
-    public static func convert(chunks: [[UInt8]], to format: AudioFormat) throws(TransportError) -> [[UInt8]] {
+    package static func convert(chunks: [[UInt8]], to format: AudioFormat) throws(TransportError) -> [[UInt8]] {
         guard format != .pcm16At24k else { return chunks }
         let whole = try convert(chunks.flatMap { $0 }, to: format)
         var pieces: [[UInt8]] = []
@@ -29,7 +29,7 @@ public enum AudioConverter {
     }
 
     /// A whole PCM16 24 kHz utterance in `format` (`wav`: a WAV file of PCM16 24 kHz).
-    public static func convert(_ pcm: [UInt8], to format: AudioFormat) throws(TransportError) -> [UInt8] {
+    package static func convert(_ pcm: [UInt8], to format: AudioFormat) throws(TransportError) -> [UInt8] {
         switch format.encoding {
         case .wav:
             return WAVFile.encode(pcm: pcm)

@@ -3,23 +3,23 @@ import CSoxr
 import Foundation
 
 /// What a recording was before ttfa converted it, stored with the run.
-public struct AudioSource: Sendable, Equatable {
+package struct AudioSource: Sendable, Equatable {
     /// "WAV (Microsoft) / Signed 16 bit PCM", "MPEG-1/2 Audio / MPEG Layer III", "FLAC / 16 bit"…
-    public var format: String
-    public var sampleRate: Int
-    public var channels: Int
+    package var format: String
+    package var sampleRate: Int
+    package var channels: Int
     /// What was done to it: "" when it already was PCM16 mono 24 kHz.
-    public var conversion: String
+    package var conversion: String
 }
 
 /// Decodes any audio file libsndfile reads (WAV at any rate and depth, mono or stereo, FLAC,
 /// MP3, Ogg/Vorbis …) into what the dialects send — PCM16 mono 24 kHz — downmixing channels
 /// by their mean and resampling with libsoxr (high quality), never by hand.
-public enum AudioDecoder {
-    public static let targetRate = WAVFile.sampleRate
+package enum AudioDecoder {
+    package static let targetRate = WAVFile.sampleRate
 
     /// - Throws: `TransportError(.input)` naming the file and what was found.
-    public static func decode(path: String) throws(TransportError) -> (pcm: [UInt8], source: AudioSource) {
+    package static func decode(path: String) throws(TransportError) -> (pcm: [UInt8], source: AudioSource) {
         var info = SF_INFO()
         guard let file = sf_open(path, Int32(SFM_READ), &info) else {
             let reason = String(cString: sf_strerror(nil))
@@ -74,7 +74,7 @@ public enum AudioDecoder {
     }
 
     /// `samples` (mono float) at `inputRate` resampled to `outputRate` with libsoxr.
-    public static func resample(_ samples: [Float], from inputRate: Int, to outputRate: Int, path: String = "audio")
+    package static func resample(_ samples: [Float], from inputRate: Int, to outputRate: Int, path: String = "audio")
         throws(TransportError) -> [Float]
     {
         let capacity = Int((Double(samples.count) * Double(outputRate) / Double(inputRate)).rounded(.up)) + 64

@@ -1,19 +1,19 @@
 import Foundation
 
 /// A recorded utterance: PCM16 mono 24 kHz samples plus where the speech lies in them.
-public struct Recording: Sendable, Equatable {
+package struct Recording: Sendable, Equatable {
     /// Short name used in results (the file name without directory).
-    public var name: String
+    package var name: String
     /// PCM16 little-endian samples.
-    public var pcm: [UInt8]
+    package var pcm: [UInt8]
     /// Annotated start of speech, ms from the start of the file (0 when unknown).
-    public var speechStartMs: Int
+    package var speechStartMs: Int
     /// Annotated end of speech, ms (the end of the file when unknown).
-    public var speechEndMs: Int
+    package var speechEndMs: Int
     /// The file's own format and what was done to it, when it was not PCM16 mono 24 kHz WAV.
-    public var source: AudioSource?
+    package var source: AudioSource?
 
-    public init(name: String, pcm: [UInt8], speechStartMs: Int? = nil, speechEndMs: Int? = nil) {
+    package init(name: String, pcm: [UInt8], speechStartMs: Int? = nil, speechEndMs: Int? = nil) {
         self.name = name
         self.pcm = pcm
         let duration = pcm.count * 1000 / (WAVFile.sampleRate * WAVFile.bytesPerSample)
@@ -26,7 +26,7 @@ public struct Recording: Sendable, Equatable {
     /// resampled to it (`AudioDecoder`). A sidecar `FILE.json` with `speech_start_ms` and
     /// `speech_end_ms` annotates where the speech lies.
     /// - Throws: `TransportError(.input)` naming the file when it is missing, unreadable or not audio.
-    public init(contentsOf path: String, speechStartMs: Int? = nil, speechEndMs: Int? = nil) throws(TransportError) {
+    package init(contentsOf path: String, speechStartMs: Int? = nil, speechEndMs: Int? = nil) throws(TransportError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw TransportError(.input, "\(path): no such file; give --audio an audio file (WAV, FLAC, MP3 or Ogg)")
@@ -65,15 +65,15 @@ public struct Recording: Sendable, Equatable {
     }
 
     /// Duration of the whole recording, nanoseconds.
-    public var durationNs: Int64 {
+    package var durationNs: Int64 {
         Int64(pcm.count) * 1_000_000_000 / Int64(WAVFile.sampleRate * WAVFile.bytesPerSample)
     }
 
-    public var durationMs: Double { durationNs.asMilliseconds }
+    package var durationMs: Double { durationNs.asMilliseconds }
 
     /// The recording cut into `chunkMs` pieces as a microphone would deliver them; the last
     /// piece may be shorter. Chunk k is due k × chunkMs after the start of the replay.
-    public func chunks(chunkMs: Int) -> [[UInt8]] {
+    package func chunks(chunkMs: Int) -> [[UInt8]] {
         precondition(chunkMs > 0)
         let size = WAVFile.sampleRate * WAVFile.bytesPerSample * chunkMs / 1000
         return stride(from: 0, to: pcm.count, by: size).map { Array(pcm[$0..<min($0 + size, pcm.count)]) }

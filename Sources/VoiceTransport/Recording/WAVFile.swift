@@ -2,14 +2,14 @@ import Foundation
 
 /// Reads and writes the one audio format both dialects use: RIFF/WAVE, PCM 16-bit little-endian,
 /// mono, 24 000 Hz.
-public enum WAVFile {
-    public static let sampleRate = 24_000
-    public static let bytesPerSample = 2
+package enum WAVFile {
+    package static let sampleRate = 24_000
+    package static let bytesPerSample = 2
 
     /// Parses a WAV file's bytes and returns its PCM samples (little-endian bytes).
     /// - Parameter name: the file's name or path, used in error messages.
     /// - Throws: `TransportError` of kind `input` saying what was found and what is needed.
-    public static func decode(_ bytes: [UInt8], name: String) throws(TransportError) -> [UInt8] {
+    package static func decode(_ bytes: [UInt8], name: String) throws(TransportError) -> [UInt8] {
         func fail(_ what: String, convertible: Bool = true) -> TransportError {
             let fix =
                 convertible
@@ -80,7 +80,7 @@ public enum WAVFile {
     }
 
     /// Wraps PCM16 mono 24 kHz samples in a 44-byte WAV header (Chat Completions takes WAV, not raw PCM).
-    public static func encode(pcm: [UInt8]) -> [UInt8] {
+    package static func encode(pcm: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(44 + pcm.count)
         func le32(_ v: Int) {

@@ -1,15 +1,15 @@
 /// One dispatched Server-Sent Event, as `EventSource` would deliver it.
-public struct SSEEvent: Sendable, Equatable {
+package struct SSEEvent: Sendable, Equatable {
     /// The event type: the last `event:` field of the block, or "message".
-    public var type: String
+    package var type: String
     /// The `data:` lines of the block joined with LF.
-    public var data: String
+    package var data: String
     /// The last event ID in force when the event was dispatched (EventSource's `lastEventId`).
-    public var lastEventID: String
+    package var lastEventID: String
     /// The reconnection time in force when the event was dispatched, if a `retry:` set one.
-    public var retry: Int?
+    package var retry: Int?
 
-    public init(type: String = "message", data: String, lastEventID: String = "", retry: Int? = nil) {
+    package init(type: String = "message", data: String, lastEventID: String = "", retry: Int? = nil) {
         self.type = type
         self.data = data
         self.lastEventID = lastEventID
@@ -37,15 +37,15 @@ public struct SSEEvent: Sendable, Equatable {
 /// - on dispatch the last event ID is updated even if no event fires; an empty data buffer
 ///   fires nothing; one trailing LF is removed from data;
 /// - at end of stream an incomplete block is discarded (`finish()`).
-public struct SSEParser: Sendable {
+package struct SSEParser: Sendable {
     /// Longest line accepted before the stream is rejected (protects memory against a peer
     /// that never sends a line break).
-    public let maxLineBytes: Int
+    package let maxLineBytes: Int
 
     /// EventSource's last event ID string.
-    public private(set) var lastEventID = ""
+    package private(set) var lastEventID = ""
     /// The reconnection time set by the last valid `retry:` field, in milliseconds.
-    public private(set) var reconnectionTime: Int?
+    package private(set) var reconnectionTime: Int?
 
     private var line: [UInt8] = []
     private var skipNextLF = false
@@ -60,16 +60,16 @@ public struct SSEParser: Sendable {
         case done
     }
 
-    public enum ParseError: Error, Equatable, Sendable {
+    package enum ParseError: Error, Equatable, Sendable {
         case lineTooLong(limit: Int)
     }
 
-    public init(maxLineBytes: Int = 16 << 20) {
+    package init(maxLineBytes: Int = 16 << 20) {
         self.maxLineBytes = maxLineBytes
     }
 
     /// Feeds bytes as they arrived and returns the events they completed, in order.
-    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(ParseError) -> [SSEEvent] {
+    package mutating func feed(_ bytes: some Sequence<UInt8>) throws(ParseError) -> [SSEEvent] {
         var events: [SSEEvent] = []
         if case .done = bomState {
             // Contiguous bytes (libcurl's buffer): runs of line bytes are copied whole.
@@ -110,7 +110,7 @@ public struct SSEParser: Sendable {
 
     /// Signals end of stream. A block without its terminating blank line is discarded, as the
     /// spec requires; nothing is dispatched.
-    public mutating func finish() -> [SSEEvent] {
+    package mutating func finish() -> [SSEEvent] {
         line.removeAll()
         dataBuffer = ""
         hasData = false

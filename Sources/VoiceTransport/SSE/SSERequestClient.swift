@@ -2,23 +2,23 @@ import Foundation
 import Synchronization
 
 /// Options for the SSE client.
-public struct SSEClientConfiguration: Sendable {
-    public var endpoint: Endpoint
+package struct SSEClientConfiguration: Sendable {
+    package var endpoint: Endpoint
     /// Extra request headers (authorization …).
-    public var headers: [(name: String, value: String)]
+    package var headers: [(name: String, value: String)]
     /// Limit for DNS + TCP + TLS, nanoseconds.
-    public var connectTimeout: Int64
+    package var connectTimeout: Int64
     /// Verify the server's TLS certificate.
-    public var verifyTLS: Bool
+    package var verifyTLS: Bool
     /// CA certificates (PEM file) to trust instead of the system's.
-    public var caFile: String?
+    package var caFile: String?
     /// Where to connect instead of the URL's host and port (a link emulator), as "HOST:PORT".
-    public var connectVia: String?
+    package var connectVia: String?
     /// A new connection per request (cold) instead of keep-alive reuse (warm).
-    public var freshConnectionPerRequest: Bool
-    public var redactor: SecretRedactor
+    package var freshConnectionPerRequest: Bool
+    package var redactor: SecretRedactor
 
-    public init(
+    package init(
         endpoint: Endpoint,
         headers: [(name: String, value: String)] = [],
         connectTimeout: Int64 = .seconds(10),

@@ -1,18 +1,18 @@
 /// One chunk of microphone audio and the instant it is due to leave.
-public struct AudioChunk: Sendable {
+package struct AudioChunk: Sendable {
     /// The turn (utterance) it belongs to.
-    public var turn: Int
+    package var turn: Int
     /// Position in the utterance (0-based).
-    public var index: Int
+    package var index: Int
     /// The audio in the transport's `inputFormat` (PCM16 little-endian 24 kHz mono for
     /// OpenAI's dialects).
-    public var pcm: [UInt8]
+    package var pcm: [UInt8]
     /// Scheduled time (monotonic ns). A microphone hands over chunk k — the audio from
     /// k × chunk_ms to (k+1) × chunk_ms — only once it has been recorded, at start +
     /// (k+1) × chunk_ms; the last, shorter chunk at the end of the recording.
-    public var due: Int64
+    package var due: Int64
 
-    public init(turn: Int, index: Int, pcm: [UInt8], due: Int64) {
+    package init(turn: Int, index: Int, pcm: [UInt8], due: Int64) {
         self.turn = turn
         self.index = index
         self.pcm = pcm
@@ -44,7 +44,7 @@ public struct AudioChunk: Sendable {
 /// transport.endSpeech(turn: 1, at: start + recording.durationNs, deadline: start + recording.durationNs + .seconds(30))
 /// while let event = await events.next() { … }
 /// ```
-public protocol VoiceTransport: AnyObject, Sendable {
+package protocol VoiceTransport: AnyObject, Sendable {
     var kind: TransportKind { get }
     var endpoint: Endpoint { get }
     /// Timestamped wire, replay and dialect events in arrival order. Ends after the transport
@@ -81,19 +81,19 @@ public protocol VoiceTransport: AnyObject, Sendable {
 /// A transport's events with the dialect's interpretation interleaved: each wire event is
 /// followed by the dialect events it implies (`audio`, `turnEnd`, …), all with the wire
 /// event's timestamp and turn.
-public struct TransportEventStream: AsyncSequence, Sendable {
-    public typealias Element = TimedEvent
+package struct TransportEventStream: AsyncSequence, Sendable {
+    package typealias Element = TimedEvent
 
     let base: AsyncStream<TimedEvent>
     let interpreter: any EventInterpreter
 
     /// The stream of a transport: its events as they arrive, read through its dialect's interpreter.
-    public init(base: AsyncStream<TimedEvent>, interpreter: any EventInterpreter) {
+    package init(base: AsyncStream<TimedEvent>, interpreter: any EventInterpreter) {
         self.base = base
         self.interpreter = interpreter
     }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncStream<TimedEvent>.AsyncIterator
         var interpreter: any EventInterpreter
         var pending: [TimedEvent] = []
@@ -102,21 +102,21 @@ public struct TransportEventStream: AsyncSequence, Sendable {
 
         /// Starts consuming `turn`: the dialect forgets the previous turn, and events that
         /// belong to another turn's request arrive wrapped in `.stale`, uninterpreted.
-        public mutating func beginTurn(_ turn: Int) {
+        package mutating func beginTurn(_ turn: Int) {
             self.turn = turn
             interpreter.beginTurn(turn)
         }
 
         /// Whether dialect events derived from the last wire event are still to come.
-        public var hasPending: Bool { pendingIndex < pending.count }
+        package var hasPending: Bool { pendingIndex < pending.count }
 
         /// Messages that remove what the last turn added to the conversation (empty when the
         /// protocol keeps no conversation). The dialect then reports `.contextCleared`.
-        public mutating func cleanupMessages() -> [String] {
+        package mutating func cleanupMessages() -> [String] {
             interpreter.cleanupMessages()
         }
 
-        public mutating func next() async -> TimedEvent? {
+        package mutating func next() async -> TimedEvent? {
             if pendingIndex < pending.count {
                 defer { pendingIndex += 1 }
                 return pending[pendingIndex]
@@ -131,7 +131,7 @@ public struct TransportEventStream: AsyncSequence, Sendable {
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator {
+    package func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: base.makeAsyncIterator(), interpreter: interpreter)
     }
 }

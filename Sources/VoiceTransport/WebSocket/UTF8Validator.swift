@@ -1,19 +1,19 @@
 /// An incremental UTF-8 validator (WHATWG/Unicode "maximal subpart" rules: no overlongs, no
 /// surrogates, nothing above U+10FFFF), so a text message can be rejected at the first bad byte
 /// even when it arrives in fragments.
-public struct UTF8Validator: Sendable, Equatable {
+package struct UTF8Validator: Sendable, Equatable {
     private var needed = 0
     private var lower: UInt8 = 0x80
     private var upper: UInt8 = 0xBF
 
-    public init() {}
+    package init() {}
 
     /// True when the bytes so far end on a character boundary.
-    public var isComplete: Bool { needed == 0 }
+    package var isComplete: Bool { needed == 0 }
 
     /// Validates `bytes`, continuing from earlier calls. Returns false at the first invalid byte.
     @inline(__always)
-    public mutating func validate(_ bytes: some Sequence<UInt8>) -> Bool {
+    package mutating func validate(_ bytes: some Sequence<UInt8>) -> Bool {
         for byte in bytes {
             if needed == 0 {
                 switch byte {

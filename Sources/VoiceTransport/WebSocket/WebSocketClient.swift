@@ -2,29 +2,29 @@ import Foundation
 import Synchronization
 
 /// Options for one WebSocket connection.
-public struct WebSocketClientConfiguration: Sendable {
-    public var endpoint: Endpoint
+package struct WebSocketClientConfiguration: Sendable {
+    package var endpoint: Endpoint
     /// Extra request headers (authorization …).
-    public var headers: [(name: String, value: String)]
+    package var headers: [(name: String, value: String)]
     /// Limit for DNS + TCP + TLS + upgrade, and for the set-up's acknowledgement, nanoseconds.
-    public var connectTimeout: Int64
+    package var connectTimeout: Int64
     /// Largest message accepted (close 1009 above it).
-    public var maxMessageSize: Int
+    package var maxMessageSize: Int
     /// Verify the server's TLS certificate (off only for self-signed test servers).
-    public var verifyTLS: Bool
+    package var verifyTLS: Bool
     /// CA certificates (PEM file) to trust instead of the system's.
-    public var caFile: String?
+    package var caFile: String?
     /// Where to connect instead of the URL's host and port (a link emulator), as "HOST:PORT".
-    public var connectVia: String?
+    package var connectVia: String?
     /// Removes secrets from error messages.
-    public var redactor: SecretRedactor
+    package var redactor: SecretRedactor
     /// Messages sent right after the upgrade, before anything queued (session set-up).
-    public var setupMessages: [OutgoingMessage]
+    package var setupMessages: [OutgoingMessage]
     /// Whether a received text message acknowledges the set-up. Queued audio waits for it (at
     /// most `connectTimeout`). Nil: nothing to wait for.
-    public var isSetupAcknowledgement: (@Sendable (String) -> Bool)?
+    package var isSetupAcknowledgement: (@Sendable (String) -> Bool)?
 
-    public init(
+    package init(
         endpoint: Endpoint,
         headers: [(name: String, value: String)] = [],
         connectTimeout: Int64 = .seconds(10),

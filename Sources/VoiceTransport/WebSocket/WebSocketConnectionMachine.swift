@@ -7,12 +7,12 @@
 /// `WebSocketClient` is its I/O driver: it connects with libcurl, reads and writes the socket,
 /// keeps the outbox and the loop's timers, performs the actions in order and reports what
 /// happened as events. Frames of the open connection go through `WebSocketStateMachine`.
-public struct WebSocketConnectionMachine: Sendable {
-    public enum Phase: Sendable, Equatable {
+package struct WebSocketConnectionMachine: Sendable {
+    package enum Phase: Sendable, Equatable {
         case connecting, upgrading, open, over
     }
 
-    public enum Event: Sendable {
+    package enum Event: Sendable {
         /// TCP (and TLS) are up.
         case connected(at: Int64)
         /// Bytes of the server's answer to the upgrade request.
@@ -32,7 +32,7 @@ public struct WebSocketConnectionMachine: Sendable {
         case ended
     }
 
-    public enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         /// Write the upgrade request, then read the answer.
         case sendUpgradeRequest([UInt8])
         /// Service the connection again at this time (a deadline).
@@ -53,9 +53,9 @@ public struct WebSocketConnectionMachine: Sendable {
         case fail(ErrorKind, String, at: Int64)
     }
 
-    public private(set) var phase = Phase.connecting
+    package private(set) var phase = Phase.connecting
     /// The set-up was acknowledged (or waited out).
-    public private(set) var ready = false
+    package private(set) var ready = false
 
     /// The endpoint as messages show it (secrets masked).
     let endpoint: String
@@ -79,7 +79,7 @@ public struct WebSocketConnectionMachine: Sendable {
     ///   - endpoint: the URL as messages show it.
     ///   - host, target, headers: the upgrade request's `Host`, request target and extra headers.
     ///   - acknowledges: whether a text message acknowledges the set-up (nil: ready once sent).
-    public init(
+    package init(
         endpoint: String, host: String, target: String, headers: [(name: String, value: String)], connectTimeout: Int64,
         acknowledges: (@Sendable (String) -> Bool)?, closeTimeout: Int64 = .seconds(2),
         handshake: WebSocketHandshake = WebSocketHandshake()
@@ -95,9 +95,9 @@ public struct WebSocketConnectionMachine: Sendable {
     }
 
     /// Bytes of an incomplete upgrade answer received so far (for messages).
-    public var upgradeBytesSoFar: Int { headParser.bufferedByteCount }
+    package var upgradeBytesSoFar: Int { headParser.bufferedByteCount }
 
-    public mutating func handle(_ event: Event) -> [Action] {
+    package mutating func handle(_ event: Event) -> [Action] {
         switch event {
         case .connected(let t):
             guard phase == .connecting else { return [] }

@@ -1,5 +1,5 @@
 /// RFC 6455 §5.2 opcodes.
-public enum WebSocketOpcode: UInt8, Sendable {
+package enum WebSocketOpcode: UInt8, Sendable {
     case continuation = 0x0
     case text = 0x1
     case binary = 0x2
@@ -8,20 +8,20 @@ public enum WebSocketOpcode: UInt8, Sendable {
     case pong = 0xA
 
     /// Control frames (close, ping, pong) may not be fragmented and carry at most 125 bytes.
-    public var isControl: Bool { rawValue & 0x8 != 0 }
+    package var isControl: Bool { rawValue & 0x8 != 0 }
 }
 
 /// RFC 6455 close codes ttfa sends or checks.
-public enum WebSocketCloseCode {
-    public static let normal: UInt16 = 1000
-    public static let protocolError: UInt16 = 1002
-    public static let invalidPayload: UInt16 = 1007
-    public static let messageTooBig: UInt16 = 1009
+package enum WebSocketCloseCode {
+    package static let normal: UInt16 = 1000
+    package static let protocolError: UInt16 = 1002
+    package static let invalidPayload: UInt16 = 1007
+    package static let messageTooBig: UInt16 = 1009
 
     /// Whether a peer may send `code` in a Close frame (RFC 6455 §7.4; 1012–1014 are
     /// IANA-registered; 1004–1006 and 1015 must never appear on the wire; 3000–4999 are for
     /// libraries and applications).
-    public static func isValidOnWire(_ code: UInt16) -> Bool {
+    package static func isValidOnWire(_ code: UInt16) -> Bool {
         switch code {
         case 1000...1003, 1007...1014, 3000...4999: return true
         default: return false
@@ -30,14 +30,14 @@ public enum WebSocketCloseCode {
 }
 
 /// Builds client frames: always masked (RFC 6455 §5.3), with the caller's 4-byte key.
-public enum WebSocketFrameEncoder {
+package enum WebSocketFrameEncoder {
     /// Encodes one frame.
     /// - Parameters:
     ///   - opcode: frame opcode.
     ///   - payload: unmasked payload bytes.
     ///   - fin: whether this is the final fragment.
     ///   - maskKey: the masking key; must come from a strong random source (`Crypto.maskKey`).
-    public static func encode(
+    package static func encode(
         _ opcode: WebSocketOpcode,
         payload: some Collection<UInt8>,
         fin: Bool = true,
@@ -84,7 +84,7 @@ public enum WebSocketFrameEncoder {
 
     /// The payload of a Close frame: the code (big-endian) and a UTF-8 reason, or empty when
     /// `code` is nil. The reason is truncated on a character boundary to fit 123 bytes.
-    public static func closePayload(code: UInt16?, reason: String) -> [UInt8] {
+    package static func closePayload(code: UInt16?, reason: String) -> [UInt8] {
         guard let code else { return [] }
         var payload: [UInt8] = [UInt8(code >> 8), UInt8(code & 0xFF)]
         var reasonBytes = Array(reason.utf8)

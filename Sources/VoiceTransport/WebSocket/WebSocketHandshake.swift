@@ -2,20 +2,20 @@ import Foundation
 
 /// The RFC 6455 §4 opening handshake, client side: builds the upgrade request and checks the
 /// server's answer. Pure: no I/O.
-public struct WebSocketHandshake: Sendable {
+package struct WebSocketHandshake: Sendable {
     /// The `Sec-WebSocket-Key` sent (base64 of 16 random bytes).
-    public let key: String
+    package let key: String
     /// Subprotocols offered in `Sec-WebSocket-Protocol` (none for OpenAI Realtime).
-    public let protocols: [String]
+    package let protocols: [String]
 
     /// - Parameter key: the key to send; by default 16 fresh random bytes, base64.
-    public init(key: String? = nil, protocols: [String] = []) {
+    package init(key: String? = nil, protocols: [String] = []) {
         self.key = key ?? Data(Crypto.randomBytes(16)).base64EncodedString()
         self.protocols = protocols
     }
 
     /// `base64(SHA-1(key + GUID))`, what the server must put in `Sec-WebSocket-Accept`.
-    public static func acceptValue(for key: String) -> String {
+    package static func acceptValue(for key: String) -> String {
         Data(Crypto.sha1(Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8))).base64EncodedString()
     }
 
@@ -24,7 +24,7 @@ public struct WebSocketHandshake: Sendable {
     ///   - host: `Host` header value (host, plus `:port` when not the scheme's default).
     ///   - target: path and query, e.g. `/v1/realtime?model=gpt-realtime`.
     ///   - headers: extra headers (authorization …), sent as given.
-    public func request(host: String, target: String, headers: [(name: String, value: String)]) -> [UInt8] {
+    package func request(host: String, target: String, headers: [(name: String, value: String)]) -> [UInt8] {
         var text = "GET \(target) HTTP/1.1\r\n"
         text += "Host: \(host)\r\n"
         text += "Upgrade: websocket\r\n"
@@ -42,7 +42,7 @@ public struct WebSocketHandshake: Sendable {
     }
 
     /// Why the server's answer does not open a WebSocket.
-    public enum Rejection: Error, Sendable, Equatable {
+    package enum Rejection: Error, Sendable, Equatable {
         /// The status was not 101: the server (or a proxy in front of it) answered with plain HTTP.
         case status(Int, reasonPhrase: String)
         case missingUpgradeHeader(found: String?)
@@ -55,7 +55,7 @@ public struct WebSocketHandshake: Sendable {
 
     /// Checks a complete response head against RFC 6455 §4.1 (client requirements 1–6).
     /// - Returns: the subprotocol the server selected, if any.
-    public func validate(_ head: HTTPResponseHead) throws(Rejection) -> String? {
+    package func validate(_ head: HTTPResponseHead) throws(Rejection) -> String? {
         guard head.status == 101 else { throw .status(head.status, reasonPhrase: head.reasonPhrase) }
         let upgrade = head.value(of: "upgrade")
         guard let upgrade, upgrade.trimmingASCIIWhitespace.lowercased() == "websocket" else {
@@ -83,7 +83,7 @@ public struct WebSocketHandshake: Sendable {
 }
 
 extension WebSocketHandshake.Rejection: CustomStringConvertible {
-    public var description: String {
+    package var description: String {
         switch self {
         case .status(let status, let phrase):
             return
@@ -107,21 +107,21 @@ extension WebSocketHandshake.Rejection: CustomStringConvertible {
 }
 
 /// A parsed HTTP/1.x response head.
-public struct HTTPResponseHead: Sendable, Equatable {
-    public var version: String
-    public var status: Int
-    public var reasonPhrase: String
+package struct HTTPResponseHead: Sendable, Equatable {
+    package var version: String
+    package var status: Int
+    package var reasonPhrase: String
     /// Header fields in order, names as sent.
-    public var headers: [(name: String, value: String)]
+    package var headers: [(name: String, value: String)]
 
     /// The value of a header (case-insensitive name); repeated fields are joined with ", ".
-    public func value(of name: String) -> String? {
+    package func value(of name: String) -> String? {
         let wanted = name.lowercased()
         let values = headers.filter { $0.name.lowercased() == wanted }.map(\.value)
         return values.isEmpty ? nil : values.joined(separator: ", ")
     }
 
-    public static func == (lhs: HTTPResponseHead, rhs: HTTPResponseHead) -> Bool {
+    package static func == (lhs: HTTPResponseHead, rhs: HTTPResponseHead) -> Bool {
         lhs.version == rhs.version && lhs.status == rhs.status && lhs.reasonPhrase == rhs.reasonPhrase
             && lhs.headers.elementsEqual(rhs.headers) { $0.name == $1.name && $0.value == $1.value }
     }
@@ -129,24 +129,24 @@ public struct HTTPResponseHead: Sendable, Equatable {
 
 /// Incremental parser for an HTTP/1.x response head (status line and header fields up to the
 /// empty line). Bytes after the head — the first WebSocket frames — are returned as leftover.
-public struct HTTPResponseHeadParser: Sendable {
+package struct HTTPResponseHeadParser: Sendable {
     /// Largest head accepted.
-    public let maxHeadBytes: Int
+    package let maxHeadBytes: Int
     private var buffer: [UInt8] = []
 
-    public init(maxHeadBytes: Int = 64 << 10) {
+    package init(maxHeadBytes: Int = 64 << 10) {
         self.maxHeadBytes = maxHeadBytes
     }
 
-    public enum Result: Sendable, Equatable {
+    package enum Result: Sendable, Equatable {
         case needMore
         case complete(HTTPResponseHead, leftover: [UInt8])
     }
 
     /// Bytes received so far (for error messages when the connection closes mid-head).
-    public var bufferedByteCount: Int { buffer.count }
+    package var bufferedByteCount: Int { buffer.count }
 
-    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(WebSocketHandshake.Rejection) -> Result {
+    package mutating func feed(_ bytes: some Sequence<UInt8>) throws(WebSocketHandshake.Rejection) -> Result {
         buffer.append(contentsOf: bytes)
         // The head ends at the first empty line: CRLFCRLF (or bare LFLF from sloppy servers).
         var end: Int?

@@ -13,8 +13,8 @@
 /// Pings are answered immediately with the same payload, also in the middle of a fragmented
 /// message. A Close from the server is echoed (same code, or no code) exactly once; anything
 /// after it is ignored.
-public struct WebSocketStateMachine: Sendable {
-    public enum State: Sendable, Equatable {
+package struct WebSocketStateMachine: Sendable {
+    package enum State: Sendable, Equatable {
         case open
         /// We sent Close and wait for the server's.
         case closeSent
@@ -22,7 +22,7 @@ public struct WebSocketStateMachine: Sendable {
         case closed
     }
 
-    public enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         /// A complete message for the application.
         case deliver(WebSocketMessage)
         /// A Ping arrived (informational; `sendPong` follows).
@@ -41,8 +41,8 @@ public struct WebSocketStateMachine: Sendable {
     }
 
     /// Largest message (all fragments together) accepted, in bytes.
-    public let maxMessageSize: Int
-    public private(set) var state: State = .open
+    package let maxMessageSize: Int
+    package private(set) var state: State = .open
 
     // Frame header being read.
     private var header: [UInt8] = []
@@ -57,12 +57,12 @@ public struct WebSocketStateMachine: Sendable {
     private var message: [UInt8] = []
     private var utf8 = UTF8Validator()
 
-    public init(maxMessageSize: Int = 16 << 20) {
+    package init(maxMessageSize: Int = 16 << 20) {
         self.maxMessageSize = maxMessageSize
     }
 
     /// Processes bytes received from the server.
-    public mutating func receive(_ bytes: some Collection<UInt8>) -> [Action] {
+    package mutating func receive(_ bytes: some Collection<UInt8>) -> [Action] {
         var actions: [Action] = []
         var index = bytes.startIndex
         while index != bytes.endIndex, state != .closed {
@@ -102,7 +102,7 @@ public struct WebSocketStateMachine: Sendable {
 
     /// Starts a client-initiated close handshake. Returns the Close to send, or nothing when a
     /// close is already under way.
-    public mutating func close(code: UInt16 = WebSocketCloseCode.normal, reason: String = "") -> [Action] {
+    package mutating func close(code: UInt16 = WebSocketCloseCode.normal, reason: String = "") -> [Action] {
         guard state == .open else { return [] }
         state = .closeSent
         return [.sendClose(code: code, reason: reason)]

@@ -3,7 +3,7 @@ import DialectSpec
 extension TransportKind {
     /// OpenAI Chat Completions audio over HTTP POST + Server-Sent Events, as an edge function
     /// proxies it: the recording is POSTed at the end of speech, audio streams back as SSE.
-    public static let sse = TransportKind(
+    package static let sse = TransportKind(
         name: "sse", summary: "HTTP POST of the whole recording at the end of speech, audio back as Server-Sent Events",
         keepsOneConnection: false, serverDetectsEndOfSpeech: false, requestsAtEndOfSpeech: true,
         schemes: ["http": "http", "https": "https"],

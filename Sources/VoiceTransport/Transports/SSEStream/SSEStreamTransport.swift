@@ -3,7 +3,7 @@ import DialectSpec
 extension TransportKind {
     /// The SSE answer, but the recording streams up as a chunked request body while the user
     /// speaks: is the gap HTTP itself, or uploading the recording only at the end?
-    public static let sseStream = TransportKind(
+    package static let sseStream = TransportKind(
         name: "sse-stream",
         summary: "HTTP POST whose body streams the audio while the user speaks, audio back as Server-Sent Events",
         keepsOneConnection: false, serverDetectsEndOfSpeech: false, isVariant: true,

@@ -3,7 +3,7 @@ import DialectSpec
 extension TransportKind {
     /// OpenAI Realtime over WebSocket: audio streams to the model while the user speaks; at the
     /// end of speech the client commits and asks for a response.
-    public static let websocket = TransportKind(
+    package static let websocket = TransportKind(
         name: "websocket", summary: "OpenAI Realtime over WebSocket: audio streams while the user speaks",
         keepsOneConnection: true, serverDetectsEndOfSpeech: true,
         schemes: ["ws": "ws", "wss": "wss", "http": "ws", "https": "wss"],
