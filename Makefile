@@ -11,7 +11,11 @@ DESTDIR ?=
 # The release binary links the Swift runtime statically: it needs only the system's own
 # libraries at run time (libcurl, OpenSSL, SQLite, libsndfile, libsoxr), wherever it is copied.
 RELEASE_FLAGS := -c release --static-swift-stdlib
-APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libsndfile1-dev libsoxr-dev pkg-config
+# WebRTC: GStreamer's webrtcbin (plugins-bad), ICE (nice), Opus and RTP (base, good) and their
+# headers; the binary loads them at run time, so it still starts where they are missing.
+WEBRTC_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libopus-dev \
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libsndfile1-dev libsoxr-dev pkg-config $(WEBRTC_PACKAGES)
 # What only the tests need: xmllint validates the JUnit reports against a schema; a real
 # PostgreSQL server (started by scripts/with-postgres.sh for the run) holds the shared store.
 TEST_PACKAGES := libxml2-utils postgresql python3

@@ -71,6 +71,19 @@ let package = Package(
             pkgConfig: "soxr",
             providers: [.apt(["libsoxr-dev"])]
         ),
+        // WebRTC on GStreamer's webrtcbin and libopus, reached through dlopen at run time (the
+        // headers are needed to build; the libraries only where the webrtc transport runs).
+        .target(
+            name: "CWebRTC",
+            cSettings: [
+                .unsafeFlags([
+                    "-I/usr/include/gstreamer-1.0", "-I/usr/include/glib-2.0",
+                    "-I/usr/lib/x86_64-linux-gnu/glib-2.0/include", "-I/usr/lib/aarch64-linux-gnu/glib-2.0/include",
+                ])
+            ],
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
+        .target(name: "WebRTCMedia", dependencies: ["CWebRTC"]),
         .target(name: "SpeechDetection"),
         .target(
             name: "DialectSpec",
@@ -87,6 +100,7 @@ let package = Package(
                 "CPosix",
                 "CSndFile",
                 "CSoxr",
+                "WebRTCMedia",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -96,6 +110,7 @@ let package = Package(
                 "DialectSpec",
                 "SpeechDetection",
                 "SeededRandom",
+                "WebRTCMedia",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -48,6 +48,16 @@ package enum Fault: String, Sendable, CaseIterable {
     /// WebSocket: while the user is still speaking, the server starts a response of its own
     /// and streams audio, before any commit.
     case earlyAudio = "early-audio"
+    /// WebRTC: the calls endpoint refuses the SDP offer (HTTP 400).
+    case sdpRefused = "sdp-refused"
+    /// WebRTC: the SDP answer carries no ICE candidates, so ICE never completes.
+    case iceNever = "ice-never"
+    /// WebRTC: the answer rejects the data channel's m-line, so `oai-events` never opens.
+    case noDataChannel = "no-datachannel"
+    /// WebRTC: the data channel closes after the answer's first audio.
+    case closeDataChannel = "close-datachannel"
+    /// WebRTC: the audio track stops sending mid-answer (no more packets, no `stopped`).
+    case rtpStops = "rtp-stops"
 
     /// Faults that happen before a WebSocket upgrade, in front of the server (as an edge
     /// platform or proxy would produce them).

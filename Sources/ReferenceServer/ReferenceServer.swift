@@ -139,6 +139,9 @@ package struct ReferenceServer: Sendable {
                 .upgradeRequired, message: "/v1/realtime is a WebSocket endpoint: connect with Upgrade: websocket.",
                 type: "invalid_request_error", code: "websocket_required")
         }
+        let calls = WebRTCCalls(profile: profiles.realtime, edge: profiles.chatCompletions, log: log)
+        router.post("/v1/realtime/client_secrets") { request, _ in try await calls.mintSecret(request) }
+        router.post("/v1/realtime/calls") { request, _ in try await calls.call(request) }
         router.post("/v1/chat/completions") { request, context in
             try await chat.respond(to: request, context: context)
         }

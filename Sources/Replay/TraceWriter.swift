@@ -61,6 +61,27 @@ package struct TraceWriter: Sendable {
                 [("code", .optional(code.map(Int.init))), ("reason", .string(reason)), ("by", .string(by.rawValue))])
         case .audio(let bytes, _):
             return line(t, "audio", [("bytes", .int(Int64(bytes)))])
+        case .webRTCSetup(let w):
+            return line(
+                t, "webrtc.setup",
+                [
+                    ("secret_ms", .ms(w.secretNs)), ("offer_answer_ms", .ms(w.offerAnswerNs)), ("ice_ms", .ms(w.iceNs)),
+                    ("dtls_ms", .ms(w.dtlsNs)), ("datachannel_ms", .ms(w.dataChannelNs)),
+                    ("first_rtp_ms", .ms(w.firstRTPNs)),
+                ])
+        case .dataChannelMessage(let text):
+            return line(t, "dc.message", [("text", .string(text)), ("size", .int(Int64(text.utf8.count)))])
+        case .rtp(let packet):
+            // The track's silence between answers is left out; its sound is shown packet by packet.
+            guard packet.loud else { return nil }
+            return line(
+                t, "rtp",
+                [
+                    ("seq", .int(Int64(packet.sequence))), ("timestamp", .int(Int64(packet.timestamp))),
+                    ("samples", .int(Int64(packet.samples))),
+                ])
+        case .playout(let at):
+            return line(t, "playout", [("plays_in_ms", .ms(at - t))])
         case .failure(let error):
             return line(t, "error", [("kind", .string(error.kind.rawValue)), ("message", .string(error.message))])
         case .chunkSent, .chunkCaptured, .encoded, .uploadDone, .firstByte, .curlTimes, .transferEnd, .transcript,

@@ -103,7 +103,7 @@ package struct TrialMetrics: Sendable, Equatable {
                 uploadDoneNs = uploadDoneNs ?? rel(event.t)
             case .firstByte:
                 firstByteNs = firstByteNs ?? rel(event.t)
-            case .sse, .webSocketMessage:
+            case .sse, .webSocketMessage, .dataChannelMessage:
                 if event.t >= timeline.speechEnd { firstEventNs = firstEventNs ?? rel(event.t) }
             case .audio(let bytes, _):
                 audio.append(event)

@@ -85,7 +85,9 @@ enum TrialRecorder {
         var events: [TrialEventRecord] = []
         var setAside = 0
         for event in timeline.events {
-            guard let (kind, value, detail) = describe(event.event) else { continue }
+            guard var (kind, value, detail) = describe(event.event) else { continue }
+            // A playout moment is stored in the trial's frame, like the event's own time.
+            if kind == "playout" { value = value.map { $0 - timeline.start } }
             if kind == "anomaly" || kind == "stale" {
                 // A flood of foreign events is counted in `anomalies`; the first ones say what it was.
                 setAside += 1
@@ -140,6 +142,15 @@ enum TrialRecorder {
             return ("server.error", nil, code.map { "\($0): \(message)" } ?? message)
         case .turnEnd: return ("turn.end", nil, nil)
         case .failure(let error): return ("failure", nil, "\(error.kind.rawValue): \(error.message)")
+        case .webRTCSetup(let w):
+            return (
+                "webrtc.setup", nil,
+                "secret_ns=\(w.secretNs.map(String.init) ?? "none") offer_answer_ns=\(w.offerAnswerNs) ice_ns=\(w.iceNs) dtls_ns=\(w.dtlsNs) datachannel_ns=\(w.dataChannelNs) first_rtp_ns=\(w.firstRTPNs.map(String.init) ?? "none")"
+            )
+        case .dataChannelMessage(let text): return ("dc.message", Int64(text.utf8.count), messageType(text))
+        case .rtp(let p):
+            return ("rtp", Int64(p.samples), "seq=\(p.sequence) ts=\(p.timestamp) loud=\(p.loud ? 1 : 0)")
+        case .playout(let at): return ("playout", at, nil)
         case .transcript, .curlTimes, .responseDone: return nil
         }
     }

@@ -301,7 +301,7 @@ struct RunPlanner {
         if let chosen = r.transports {
             kinds = all.filter(chosen.contains)
         } else if r.urls.isEmpty {
-            kinds = all
+            kinds = all.filter(\.measuredByDefault)
         } else {
             kinds = all.filter { !$0.isVariant || r.urls[$0] != nil }
         }

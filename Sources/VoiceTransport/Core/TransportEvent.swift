@@ -1,3 +1,5 @@
+@_exported import WebRTCMedia
+
 /// One event with the monotonic time (nanoseconds) at which it happened, and the turn it
 /// belongs to.
 ///
@@ -57,6 +59,33 @@ package struct CurlTimes: Sendable, Equatable, Codable {
         httpVersion: "")
 }
 
+/// How long each step of setting up a WebRTC call took, nanoseconds.
+package struct WebRTCTimings: Sendable, Equatable, Codable {
+    /// The client-secret request to the edge (nil: no secret was minted for this call).
+    package var secretNs: Int64?
+    /// Offer created (with its ICE candidates), POSTed to the calls URL, answer received.
+    package var offerAnswerNs: Int64
+    /// Answer applied → ICE connected.
+    package var iceNs: Int64
+    /// ICE connected → DTLS done (the peer connection connected).
+    package var dtlsNs: Int64
+    /// DTLS done → the data channel open.
+    package var dataChannelNs: Int64
+    /// DTLS done → the first RTP packet of the remote track (nil: none before the session was ready).
+    package var firstRTPNs: Int64?
+
+    package init(
+        secretNs: Int64?, offerAnswerNs: Int64, iceNs: Int64, dtlsNs: Int64, dataChannelNs: Int64, firstRTPNs: Int64?
+    ) {
+        self.secretNs = secretNs
+        self.offerAnswerNs = offerAnswerNs
+        self.iceNs = iceNs
+        self.dtlsNs = dtlsNs
+        self.dataChannelNs = dataChannelNs
+        self.firstRTPNs = firstRTPNs
+    }
+}
+
 /// A complete WebSocket message as delivered to the application.
 package enum WebSocketMessage: Sendable, Equatable {
     case text(String)
@@ -84,6 +113,8 @@ package indirect enum TransportEvent: Sendable {
     case sessionReady(timedOut: Bool)
     /// libcurl's timers for a finished connect (WebSocket).
     case curlTimes(CurlTimes)
+    /// A WebRTC call is set up: how long each step took.
+    case webRTCSetup(WebRTCTimings)
     /// A request's transfer is over (SSE), always its last event: libcurl's timers, and the
     /// transport-level failure if it did not end normally (nil: the response ended cleanly).
     case transferEnd(CurlTimes, TransportError?)
@@ -94,6 +125,10 @@ package indirect enum TransportEvent: Sendable {
     case webSocketPing([UInt8])
     case webSocketPong([UInt8])
     case webSocketClose(code: UInt16?, reason: String, by: CloseInitiator)
+    /// A text message on a WebRTC data channel (the Realtime events of `oai-events`).
+    case dataChannelMessage(String)
+    /// A packet of a WebRTC call's remote audio track; `t` is its arrival at the socket.
+    case rtp(RTPArrival)
 
     // MARK: replay
     /// Audio chunk `index` left on the connection (WebSocket). `t` is when its write started;
@@ -128,6 +163,9 @@ package indirect enum TransportEvent: Sendable {
     case serverError(message: String, code: String?)
     /// A Realtime `response.done` arrived (any response, this turn's or not).
     case responseDone(id: String?)
+    /// When a receiver with the configured jitter buffer would start playing this turn's
+    /// answer (WebRTC): monotonic ns.
+    case playout(at: Int64)
     /// The answer is complete (`response.done`, `data: [DONE]`).
     case turnEnd
     /// The items a turn added to the conversation were deleted (`ok`), or could not be.

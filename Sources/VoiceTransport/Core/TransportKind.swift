@@ -28,6 +28,8 @@ package struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cus
     /// A variant of another transport: against your own endpoints, `--transport all` measures
     /// it only when its URL is given.
     package let isVariant: Bool
+    /// Whether a run that names no transport measures it (the embedded server's default run).
+    package let measuredByDefault: Bool
     /// The URL schemes its endpoint may have, each with the scheme it is spoken as (`http` → `ws`
     /// for a WebSocket).
     package let schemes: [String: String]
@@ -59,7 +61,8 @@ package struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cus
     package init(
         name: String, summary: String, keepsOneConnection: Bool, serverDetectsEndOfSpeech: Bool,
         requestsAtEndOfSpeech: Bool = false,
-        isVariant: Bool = false, schemes: [String: String], exampleURL: String, referencePath: String,
+        isVariant: Bool = false, measuredByDefault: Bool = true, schemes: [String: String], exampleURL: String,
+        referencePath: String,
         profileSlot: String,
         legacyOptionPrefix: String? = nil, optionGroup: String? = nil, builtInDialect: String,
         dialectFamily: DialectFile.Transport? = nil,
@@ -73,6 +76,7 @@ package struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cus
         self.serverDetectsEndOfSpeech = serverDetectsEndOfSpeech
         self.requestsAtEndOfSpeech = requestsAtEndOfSpeech
         self.isVariant = isVariant
+        self.measuredByDefault = measuredByDefault
         self.schemes = schemes
         self.exampleURL = exampleURL
         self.referencePath = referencePath

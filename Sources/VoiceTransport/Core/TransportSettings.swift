@@ -34,6 +34,8 @@ package struct TransportSettings: Sendable {
     package var variant: String?
     /// The I/O loops the transport's connections run on (a run passes its own group).
     package var loops: IOLoopGroup
+    /// What a WebRTC call needs beyond its URL (the edge's secret URL, STUN/TURN, jitter buffer).
+    package var webRTC = WebRTCSettings()
 
     /// The transport's name, with its A/B side when there is one: "sse", "sse (candidate)".
     package var displayName: String { kind.rawValue + (variant.map { " (\($0))" } ?? "") }

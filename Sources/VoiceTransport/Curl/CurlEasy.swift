@@ -168,6 +168,12 @@ final class CurlEasy {
         set(CURLOPT_POSTFIELDSIZE_LARGE, largeValue: Int64(bodySize))
     }
 
+    /// POST with `body` copied into the handle (a small request: a client secret, an SDP offer).
+    func setPostBody(_ body: String) {
+        setPost(bodySize: body.utf8.count)
+        set(CURLOPT_COPYPOSTFIELDS, body)
+    }
+
     /// `OPTIONS`, whose answer — any status, with or without a body — is read to its end, so
     /// the kept-alive connection is left clean for the next request. (With `CURLOPT_NOBODY`
     /// libcurl would leave a body that a server sends anyway on the connection, and the next

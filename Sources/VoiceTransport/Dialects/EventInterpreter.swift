@@ -10,10 +10,18 @@ package protocol EventInterpreter: Sendable {
     mutating func beginTurn(_ turn: Int)
     /// Messages that delete what the last turn added to the conversation; empty by default.
     mutating func cleanupMessages() -> [String]
+    /// The same with times: a dialect whose events are judged later than they arrive (WebRTC's
+    /// held packets) reports them with their own arrival times. By default the derived events
+    /// carry `event`'s time and turn.
+    mutating func interpretTimed(_ event: TimedEvent) -> [TimedEvent]
 }
 
 extension EventInterpreter {
     package mutating func cleanupMessages() -> [String] { [] }
+
+    package mutating func interpretTimed(_ event: TimedEvent) -> [TimedEvent] {
+        interpret(event.event).map { TimedEvent(t: event.t, $0, turn: event.turn) }
+    }
 }
 
 /// Decodes base64 and returns the byte count, or nil when the text is not base64.

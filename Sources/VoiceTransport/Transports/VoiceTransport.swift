@@ -125,7 +125,7 @@ package struct TransportEventStream: AsyncSequence, Sendable {
             if let owner = event.turn, let turn, owner != turn {
                 return TimedEvent(t: event.t, .stale(turn: owner, event: event.event), turn: owner)
             }
-            pending = interpreter.interpret(event.event).map { TimedEvent(t: event.t, $0, turn: event.turn) }
+            pending = interpreter.interpretTimed(event)
             pendingIndex = 0
             return event
         }

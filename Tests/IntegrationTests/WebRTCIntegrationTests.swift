@@ -1,0 +1,126 @@
+import Foundation
+import ReferenceServer
+import Replay
+import Storage
+import StorageSQLite
+import TestSupport
+import Testing
+import VoiceTransport
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The webrtc transport against the reference server's WebRTC calls (GStreamer's webrtcbin on
+/// both sides, as `make test` installs it): every number belongs to its own answer, faults
+/// fail the way they should, and nothing is ever a misattributed `ok`.
+@Suite("WebRTC: the third architecture against the reference server", .serialized)
+struct WebRTCIntegrationTests {
+    @Test func warmTrialsAreOkAndTimedFromTheScheduledEndOfSpeech() async throws {
+        let server = try await TestServer.get()
+        let tag = UUID().uuidString.prefix(8)
+        let result = try await hostileRun(server, .webrtc, query: "?first_audio_ms=300&scenario=\(tag)", trials: 4)
+        #expect(result.status == 0, "\(result.stderr)")
+        let trials = try await storedTrials(result.database)
+        #expect(trials.count == 4)
+        let answers = server.log.answers().filter { $0.target.contains(String(tag)) }
+        #expect(answers.allSatisfy { $0.transport == "webrtc" })
+        try checkWebRTCAttribution(trials: trials, answers: answers, failures: [])
+        for trial in trials {
+            // Causal: the server waited 300 ms after the commit before its first frame.
+            #expect(try #require(trial.ttfaNs) >= 300_000_000)
+            #expect(trial.audioEvents > 0)
+        }
+    }
+
+    @Test func coldCallsMintASecretEachAndStoreTheirSetUpPhases() async throws {
+        let server = try await TestServer.get()
+        let tag = UUID().uuidString.prefix(8)
+        let result = try await hostileRun(
+            server, .webrtc, query: "?first_audio_ms=300&scenario=\(tag)", trials: 2, extra: ["--connection", "cold"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let store = try SQLiteStore(path: result.database, create: false)
+        let trials = try await store.trials(runID: 1)
+        #expect(trials.count == 2 && trials.allSatisfy { $0.status == .ok && $0.connection == "cold" })
+        for trial in trials {
+            let events = try await store.events(trialID: try #require(trial.id))
+            let setup = try #require(events.first { $0.kind == "webrtc.setup" }?.detail, "the call's set-up is stored")
+            for phase in ["secret_ns=", "offer_answer_ns=", "ice_ns=", "dtls_ns=", "datachannel_ns=", "first_rtp_ns="] {
+                #expect(setup.contains(phase), "\(setup)")
+            }
+            #expect(!setup.contains("secret_ns=none"), "a cold call mints its own secret")
+            #expect(events.contains { $0.kind == "playout" }, "playout is stored")
+        }
+    }
+
+    @Test func aCallWithoutAMintedSecretIsRefused() async throws {
+        let server = try await TestServer.get()
+        let url = TransportKind.webrtc.referenceURL(on: server)
+        let response = try await post(url, body: "v=0\r\n", contentType: "application/sdp")
+        #expect(response.status == 401, "\(response.body)")
+    }
+
+    struct Scenario: CustomTestStringConvertible, Sendable {
+        var fault: Fault
+        var failures: Set<String>
+        var anomalies = false
+        var testDescription: String { fault.rawValue }
+    }
+
+    static let scenarios: [Scenario] = [
+        // The previous answer's audio plays again, announced as its own, before this answer.
+        Scenario(fault: .staleDelta, failures: [], anomalies: true),
+        Scenario(fault: .closeDataChannel, failures: ["closed"]),
+        Scenario(fault: .rtpStops, failures: []),
+        Scenario(fault: .noAudio, failures: ["no_audio"]),
+        Scenario(fault: .sdpRefused, failures: ["http_status"]),
+    ]
+
+    @Test(arguments: scenarios)
+    func hostileCallsNeverStoreAMisattributedOk(_ scenario: Scenario) async throws {
+        let server = try await TestServer.get()
+        let tag = UUID().uuidString.prefix(8)
+        let every = scenario.fault == .sdpRefused ? 1 : 2
+        let result = try await hostileRun(
+            server, .webrtc,
+            query: "?first_audio_ms=20..200&fault=\(scenario.fault.rawValue)&fault_every=\(every)&scenario=\(tag)",
+            trials: 4)
+        #expect([0, 3].contains(result.status), "\(result.stderr)")
+        let trials = try await storedTrials(result.database)
+        #expect(trials.count == 4, "every trial is stored: \(trials.map(\.status))")
+        let answers = server.log.answers().filter { $0.target.contains(String(tag)) }
+        try checkWebRTCAttribution(trials: trials, answers: answers, failures: scenario.failures)
+        if scenario.anomalies {
+            #expect(trials.contains { $0.anomalies > 0 }, "the stale audio is recorded as an anomaly")
+        }
+        if scenario.fault == .sdpRefused {
+            #expect(trials.allSatisfy { $0.status == .failed(.httpStatus) })
+        }
+    }
+
+    func checkWebRTCAttribution(trials: [TrialRecord], answers: [ServerLog.Answer], failures: Set<String>) throws {
+        let byID = Dictionary(answers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var seen = Set<String>()
+        for trial in trials where trial.status == .ok {
+            let id = try #require(trial.responseID, "an ok trial names its answer")
+            let answer = try #require(byID[id], "\(id) is one of this scenario's answers")
+            #expect(seen.insert(id).inserted, "no two trials claim answer \(id)")
+            let ttfa = Double(try #require(trial.ttfaNs)) / 1e6
+            #expect(
+                ttfa >= answer.firstAudioDelayMs,
+                "TTFA \(ttfa) ms, yet its answer waited \(answer.firstAudioDelayMs) ms")
+        }
+        for trial in trials where trial.status != .ok {
+            #expect(failures.contains(trial.status.rawValue), "\(trial.status): \(trial.errorMessage ?? "")")
+        }
+    }
+
+    func post(_ url: String, body: String, contentType: String) async throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.utf8)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+}
