@@ -242,7 +242,7 @@ static void read_rtp(ttfa_rtc_peer *peer, GstBuffer *buffer) {
     if (samples < 0) samples = 0;
     int loud = 0;
     for (int i = 0; i < samples; i++)
-        if (pcm[i] > 256 || pcm[i] < -256) {
+        if (pcm[i] > 100 || pcm[i] < -100) {
             loud = 1;
             break;
         }

@@ -326,8 +326,12 @@ final class WebRTCCall: @unchecked Sendable {
             while !sentFrame {
                 let item = state.withLock { s -> Out? in s.queue.isEmpty ? nil : s.queue.removeFirst() }
                 guard let item else {
+                    // The answer is over: the track carries silence again.
                     inAnswer = false
-                    state.withLock { $0.responding = false }
+                    state.withLock {
+                        $0.responding = false
+                        $0.trackStopped = false
+                    }
                     break
                 }
                 switch item {

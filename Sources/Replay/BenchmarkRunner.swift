@@ -125,6 +125,21 @@ package struct BenchmarkConfiguration: Sendable {
     }
 
     /// The configuration as stored with the run (secrets already masked).
+    /// A WebRTC call's settings as stored with the run (TURN credentials masked).
+    static func json(_ w: WebRTCSettings, redactor: SecretRedactor) -> JSONValue {
+        let secret: JSONValue
+        switch w.secret {
+        case .besideCalls: secret = .string("beside the calls URL")
+        case .none: secret = .null
+        case .url(let url): secret = .string(redactor.redactURL(url))
+        }
+        return .object([
+            ("secret_url", secret), ("stun", .optional(w.stun)),
+            ("turn", .optional(w.turn.map { redactor.redactURL($0) })),
+            ("jitter_buffer_ms", .double(Double(w.jitterBufferNs) / 1e6)),
+        ])
+    }
+
     package func json(redactor: SecretRedactor) -> JSONValue {
         .object([
             (
@@ -133,25 +148,26 @@ package struct BenchmarkConfiguration: Sendable {
                     transports.map { t in
                         // Checked before the run (RunPlan): a dialect that cannot be made never gets here.
                         let dialect = try? t.dialect()
-                        return .object([
-                            ("transport", .string(t.kind.rawValue)),
-                            ("endpoint", .string(t.endpoint.redacted)),
-                            ("connection", .string(t.connection.rawValue)),
-                            ("headers", .array(t.headers.map { .string("\($0.name): \(SecretRedactor.mask)") })),
-                            ("model", .optional(dialect?.model)),
-                            ("voice", .optional(dialect?.voice)),
-                            (
-                                "dialect",
-                                .object([
-                                    ("name", .optional(dialect?.name)),
-                                    ("file", .optional(dialect?.file?.source)),
-                                    ("sha256", .optional(dialect?.file?.sha256)),
-                                    ("input", .optional(dialect?.input.description)),
-                                ])
-                            ),
-                            ("verify_tls", .bool(t.verifyTLS)),
-                            ("ca_file", .optional(t.caFile)),
-                        ])
+                        return .object(
+                            [
+                                ("transport", .string(t.kind.rawValue)),
+                                ("endpoint", .string(t.endpoint.redacted)),
+                                ("connection", .string(t.connection.rawValue)),
+                                ("headers", .array(t.headers.map { .string("\($0.name): \(SecretRedactor.mask)") })),
+                                ("model", .optional(dialect?.model)),
+                                ("voice", .optional(dialect?.voice)),
+                                (
+                                    "dialect",
+                                    .object([
+                                        ("name", .optional(dialect?.name)),
+                                        ("file", .optional(dialect?.file?.source)),
+                                        ("sha256", .optional(dialect?.file?.sha256)),
+                                        ("input", .optional(dialect?.input.description)),
+                                    ])
+                                ),
+                                ("verify_tls", .bool(t.verifyTLS)),
+                                ("ca_file", .optional(t.caFile)),
+                            ] + (t.kind == .webrtc ? [("webrtc", Self.json(t.webRTC, redactor: redactor))] : []))
                     })
             ),
             (

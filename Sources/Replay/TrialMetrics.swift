@@ -60,6 +60,11 @@ package struct TrialMetrics: Sendable, Equatable {
 
     package var curl: CurlTimes?
 
+    /// WebRTC: the call's set-up steps when the call was set up inside the trial (cold).
+    package var webRTC: WebRTCTimings?
+    /// WebRTC: when the modelled receiver would play the first audio, relative to the start.
+    package var playoutNs: Int64?
+
     /// Audio received, in milliseconds of 24 kHz PCM16.
     package var audioMs: Double { Double(audioBytes) / 48.0 }
 
@@ -130,6 +135,10 @@ package struct TrialMetrics: Sendable, Equatable {
                 boundResponse = boundResponse ?? id
             case .anomaly, .stale:
                 anomalyCount += 1
+            case .webRTCSetup(let timings) where insideTrial:
+                webRTC = webRTC ?? timings
+            case .playout(let at):
+                playoutNs = playoutNs ?? rel(at)
             case .curlTimes(let times) where insideTrial:
                 curl = times
             case .transferEnd(let times, _) where insideTrial && times != .zero:
@@ -155,7 +164,10 @@ package struct TrialMetrics: Sendable, Equatable {
         ttfaNs = audioTimes.first.map { $0.t - timeline.speechEnd }
         maxAudioGapNs = audioTimes.count > 1 ? zip(audioTimes.dropFirst(), audioTimes).map { $0.t - $1.t }.max() : nil
         audioBursts = Self.bursts(audioTimes.map(\.t))
-        (underruns, underrunNs) = Self.playback(audioTimes)
+        // A WebRTC receiver starts playing after its jitter buffer, not at the first packet.
+        (underruns, underrunNs) = Self.playback(
+            audioTimes,
+            startingAt: playoutNs.map { $0 + start }.flatMap { at in audioTimes.first.map { max(at, $0.t) } })
 
         switch timeline.outcome {
         case .failed(let error):
@@ -249,9 +261,11 @@ package struct TrialMetrics: Sendable, Equatable {
 
     /// Simulates a player that starts at the first audio and plays in real time: it runs dry
     /// whenever the next audio arrives after everything received so far has been played.
-    static func playback(_ audio: [(t: Int64, bytes: Int)]) -> (count: Int, stallNs: Int64) {
+    /// - Parameter startingAt: when the player starts (a jitter buffer's playout); by default at
+    ///   the first audio.
+    static func playback(_ audio: [(t: Int64, bytes: Int)], startingAt: Int64? = nil) -> (count: Int, stallNs: Int64) {
         guard let first = audio.first else { return (0, 0) }
-        var playedUntil = first.t  // wall time at which the buffer runs out
+        var playedUntil = startingAt ?? first.t  // wall time at which the buffer runs out
         var count = 0
         var stall: Int64 = 0
         for (t, bytes) in audio {

@@ -74,6 +74,13 @@ enum TrialRecorder {
         trial.responseID = metrics.responseID
         trial.anomalies = metrics.anomalies
         trial.audioBursts = metrics.audioBursts
+        trial.secretNs = metrics.webRTC?.secretNs
+        trial.offerAnswerNs = metrics.webRTC?.offerAnswerNs
+        trial.iceNs = metrics.webRTC?.iceNs
+        trial.dtlsNs = metrics.webRTC?.dtlsNs
+        trial.datachannelNs = metrics.webRTC?.dataChannelNs
+        trial.firstRtpNs = metrics.webRTC?.firstRTPNs
+        trial.playoutNs = metrics.playoutNs
         if let id = metrics.responseID, let answer = context.server?(id) {
             // The same CLOCK_MONOTONIC on both sides: the server's stamps in the trial's frame.
             trial.serverRequestNs = answer.requestCompleteNs - timeline.start

@@ -200,6 +200,13 @@ package struct TransportSummary: Sendable {
             case .connect: ms(okTrials.map(\.connectNs))
             case .tls: ms(okTrials.map(\.tlsNs))
             case .upgrade: ms(okTrials.map(\.upgradeNs))
+            case .secret: ms(okTrials.map(\.secretNs))
+            case .offerAnswer: ms(okTrials.map(\.offerAnswerNs))
+            case .ice: ms(okTrials.map(\.iceNs))
+            case .dtls: ms(okTrials.map(\.dtlsNs))
+            case .datachannel: ms(okTrials.map(\.datachannelNs))
+            case .firstRTP: ms(okTrials.map(\.firstRtpNs))
+            case .playout: afterSpeech(\.playoutNs)
             case .encode: ms(okTrials.map(\.encodeNs))
             case .upload: afterSpeech(\.uploadDoneNs)
             case .uploadBlocked: blocked.contains { ($0 ?? 0) > 0 } ? ms(blocked) : nil

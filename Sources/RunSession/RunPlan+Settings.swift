@@ -36,6 +36,7 @@ extension RunPlan {
                 caFile: embeddedCA ?? caFile, redactor: redactor, dialectFile: file, model: models[kind],
                 voice: voices[kind], turnDetection: turnDetection, loops: loops)
             settings.variant = side.variant
+            settings.webRTC = webRTC
             return settings
         }
     }

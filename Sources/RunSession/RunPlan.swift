@@ -57,6 +57,7 @@ package struct RunPlan: Sendable {
     package var maxInvalidShare: Double
     package var context: ContextMode
     package var turnDetection: EnergyVAD.Parameters?
+    package var webRTC = WebRTCSettings()
     package var seed: UInt64
     package var label: String?
     package var database: String
@@ -201,6 +202,8 @@ struct RunPlanner {
             }
             for side in sides { for url in side.urls.values { redactor.addCredentials(fromURL: url) } }
             redactor.addCredentials(fromURL: r.database)
+            if let turn = r.webRTC.turn { redactor.addCredentials(fromURL: turn) }
+            if case .url(let url) = r.webRTC.secret { redactor.addCredentials(fromURL: url) }
             recordings =
                 try r.audio.isEmpty
                 ? BundledRecordings.load()
@@ -247,7 +250,7 @@ struct RunPlanner {
         } catch {
             throw RunInputError(error.message)
         }
-        return RunPlan(
+        var plan = RunPlan(
             kinds: kinds, sides: sides, recordings: recordings, headers: headers, dialectFiles: dialectFiles,
             models: models, voices: voices,
             link: link, thresholds: thresholds, tolerance: tolerance, metricTolerances: metricTolerances,
@@ -262,6 +265,8 @@ struct RunPlanner {
             plain: r.plain, quick: r.quick,
             redactor: redactor, commandLine: CommandLineRedaction.redacted(r.commandLine, redactor: redactor),
             outputs: r.outputs)
+        plan.webRTC = r.webRTC
+        return plan
     }
 
     static let userAgent = (name: "User-Agent", value: "ttfa/\(TTFAInfo.version)")

@@ -51,6 +51,8 @@ package struct RunRequest: Sendable {
     package var tolerance = "10%,20ms"
     package var metricTolerances: [String] = []
     package var turnDetection: EnergyVAD.Parameters?
+    /// The webrtc transport's edge secret, STUN/TURN servers and modelled jitter buffer.
+    package var webRTC = WebRTCSettings()
     package var seed: UInt64 = 1
     /// Do not verify TLS certificates.
     package var insecure = false

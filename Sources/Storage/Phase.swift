@@ -2,12 +2,20 @@
 /// (`phases_ms.<phase>`): durations of the connection's set-up (`dns`, `connect`, `tls`,
 /// `upgrade`, `encode`, `upload_blocked`) and instants after the end of speech (the others).
 package enum Phase: String, Sendable, CaseIterable, Codable {
-    case dns, connect, tls, upgrade, encode, upload
+    case dns, connect, tls, upgrade
+    // WebRTC's call set-up.
+    case secret
+    case offerAnswer = "offer_answer"
+    case ice, dtls, datachannel
+    case firstRTP = "first_rtp"
+    case encode, upload
     case uploadBlocked = "upload_blocked"
     case responseHeaders = "response_headers"
     case firstByte = "first_byte"
     case firstEvent = "first_event"
     case firstAudio = "first_audio"
+    /// WebRTC: when a receiver's jitter buffer would start playing the first audio.
+    case playout
     case lastAudio = "last_audio"
     case done
 
@@ -15,7 +23,7 @@ package enum Phase: String, Sendable, CaseIterable, Codable {
     /// after the end of speech.
     package var isConnectionSetup: Bool {
         switch self {
-        case .dns, .connect, .tls, .upgrade: true
+        case .dns, .connect, .tls, .upgrade, .secret, .offerAnswer, .ice, .dtls, .datachannel, .firstRTP: true
         default: false
         }
     }

@@ -143,6 +143,20 @@ package struct TrialRecord: Codable, Sendable, Equatable {
     /// closed model).
     package var startLateNs: Int64? = nil
 
+    /// WebRTC: the steps of setting up the call, durations — inside the trial for a cold one
+    /// (a warm trial's call was set up before it): the client secret from the edge, the SDP
+    /// offer (with its ICE candidates) and answer, ICE, DTLS, the data channel opening, and
+    /// the first RTP packet after DTLS.
+    package var secretNs: Int64? = nil
+    package var offerAnswerNs: Int64? = nil
+    package var iceNs: Int64? = nil
+    package var dtlsNs: Int64? = nil
+    package var datachannelNs: Int64? = nil
+    package var firstRtpNs: Int64? = nil
+    /// WebRTC: when a receiver with the run's jitter buffer would start playing the first
+    /// audio, since the trial's start.
+    package var playoutNs: Int64? = nil
+
     /// A trial that has its identity and nothing measured yet: the caller sets what it measured.
     package init(
         runID: Int64, seq: Int, transport: String, endpoint: String, connection: String, recording: String,

@@ -162,6 +162,12 @@ package enum StoreSchema {
         Migration(id: "v6-database-version") { _ in
             ["ALTER TABLE runs RENAME COLUMN sqlite_version TO database_version"]
         },
+        // The webrtc transport: its call's set-up steps and the modelled playout of its first audio.
+        Migration(id: "v7-webrtc") { d in
+            ["secret_ns", "offer_answer_ns", "ice_ns", "dtls_ns", "datachannel_ns", "first_rtp_ns", "playout_ns"].map {
+                "ALTER TABLE trials ADD COLUMN \($0) \(d.integer)"
+            }
+        },
     ]
 
     /// `INSERT INTO table (columns) VALUES (placeholders)` for a record's columns (an id left

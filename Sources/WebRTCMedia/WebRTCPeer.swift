@@ -14,7 +14,7 @@ package struct RTPArrival: Sendable, Equatable {
     package var timestamp: UInt32
     /// Samples the packet decoded to (48 kHz; 960 for 20 ms).
     package var samples: Int
-    /// Whether the decoded audio is not silence (any sample beyond ±256, about −42 dBFS).
+    /// Whether the decoded audio is not silence (any sample beyond ±100, about −50 dBFS: the first 20 ms of a spoken onset is above it, the ringing of the codec after an answer below).
     package var loud: Bool
 
     package init(t: Int64, sequence: UInt16, timestamp: UInt32, samples: Int, loud: Bool) {

@@ -198,6 +198,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var turnOptions: TurnOptions
 
+    @OptionGroup(title: "WebRTC") var webRTCOptions: WebRTCOptions
+
     @Option(help: "Seed of the bootstrap confidence intervals.")
     var seed: UInt64 = 1
 
@@ -254,6 +256,7 @@ struct RunCommand: AsyncParsableCommand {
         r.tolerance = candidate.tolerance
         r.metricTolerances = candidate.metricTolerances
         r.turnDetection = turnOptions.parameters
+        r.webRTC = try webRTCOptions.settings()
         r.seed = seed
         r.insecure = insecure
         r.caFile = caFile

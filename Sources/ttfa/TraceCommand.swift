@@ -74,6 +74,8 @@ struct TraceCommand: AsyncParsableCommand {
 
     @OptionGroup var turnOptions: TurnOptions
 
+    @OptionGroup(title: "WebRTC") var webRTCOptions: WebRTCOptions
+
     func run() async throws {
         var request = RunRequest()
         request.transports = [transport]
@@ -95,6 +97,7 @@ struct TraceCommand: AsyncParsableCommand {
         request.caFile = caFile
         request.link = linkOptions.link
         request.turnDetection = turnOptions.parameters
+        request.webRTC = try webRTCOptions.settings()
         let outcome: TurnOutcome
         do {
             outcome = try await RunSession.trace(try RunPlan.make(request)) { line in print(line) }

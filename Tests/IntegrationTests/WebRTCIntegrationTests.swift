@@ -27,9 +27,10 @@ struct WebRTCIntegrationTests {
         #expect(answers.allSatisfy { $0.transport == "webrtc" })
         try checkWebRTCAttribution(trials: trials, answers: answers, failures: [])
         for trial in trials {
+            #expect(trial.secretNs == nil, "a warm trial's call was set up before it")
             // Causal: the server waited 300 ms after the commit before its first frame.
             #expect(try #require(trial.ttfaNs) >= 300_000_000)
-            #expect(trial.audioEvents > 0)
+            #expect(trial.audioEvents > 0 && trial.anomalies == 0, "\(trial.anomalies) anomalies")
         }
     }
 
@@ -50,6 +51,12 @@ struct WebRTCIntegrationTests {
             }
             #expect(!setup.contains("secret_ns=none"), "a cold call mints its own secret")
             #expect(events.contains { $0.kind == "playout" }, "playout is stored")
+            // The same phases as columns, each its own step's duration.
+            let phases = [trial.secretNs, trial.offerAnswerNs, trial.iceNs, trial.dtlsNs, trial.datachannelNs]
+            #expect(phases.allSatisfy { ($0 ?? -1) >= 0 }, "\(phases)")
+            // A receiver plays no sooner than its jitter buffer (40 ms) after the packet arrived.
+            let firstAudio = try #require(trial.firstAudioNs)
+            #expect(try #require(trial.playoutNs) >= firstAudio + 40_000_000)
         }
     }
 

@@ -106,6 +106,8 @@ import Testing
     @Test func audioThatBeganBeforeTheEndOfSpeechIsNotTheAnswer() {
         // A previous answer's tail (or audio before the commit) runs on past the end of speech.
         var call = Call()
+        call.packet(at: 10_000_000, loud: false)
+        call.packet(at: 30_000_000, loud: true)
         call.packet(at: 50_000_000, loud: true)
         call.packet(at: 70_000_000, loud: true)
         call.speechEnd(at: 80_000_000)
@@ -118,6 +120,33 @@ import Testing
         call.packet(at: 150_000_000, loud: true)
         #expect(call.audio.map(\.t) == [150_000_000])
         #expect(call.anomalies.count >= 1)
+    }
+
+    @Test func theCodecsTailAfterTheLastAnswerIsNoAnomaly() {
+        var call = Call()
+        call.speechEnd(at: 100_000_000)
+        call.created("resp_A", at: 101_000_000)
+        call.buffer("started", "resp_A", at: 300_000_000)
+        call.packet(at: 301_000_000, loud: true)
+        call.buffer("stopped", "resp_A", at: 320_000_000)
+        call.interpreter.beginTurn(2)
+        call.packet(at: 321_000_000, loud: true)  // the answer's last milliseconds, delayed by the codec
+        call.packet(at: 341_000_000, loud: true)  // the codec ringing out
+        call.packet(at: 361_000_000, loud: false)
+        #expect(call.anomalies.isEmpty)
+        #expect(call.audio.count == 1)
+    }
+
+    @Test func aPauseInTheTrackEndsATalkSpurt() {
+        // The track stopped mid-answer (no packets at all); the next answer starts a new spurt.
+        var call = Call()
+        call.packet(at: 10_000_000, loud: true)
+        call.interpreter.beginTurn(2)
+        call.speechEnd(at: 500_000_000, turn: 2)
+        call.created("resp_B", turn: 2, at: 501_000_000)
+        call.buffer("started", "resp_B", at: 700_000_000)
+        call.packet(at: 701_000_000, loud: true)
+        #expect(call.audio.map(\.t) == [701_000_000])
     }
 
     @Test func nothingCountsAfterTheAnswerStopped() {

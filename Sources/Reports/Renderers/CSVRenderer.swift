@@ -21,7 +21,7 @@ package struct CSVRenderer: ReportRenderer {
     /// Instants measured from the trial's start that the CSV shows from the end of speech.
     static let fromSpeechEnd: Set<String> = [
         "upload_done_ns", "response_headers_ns", "first_byte_ns", "first_event_ns", "first_audio_ns", "last_audio_ns",
-        "done_ns", "server_request_ns", "server_first_audio_ns",
+        "done_ns", "server_request_ns", "server_first_audio_ns", "playout_ns",
     ]
 
     /// The header's column names.

@@ -5,7 +5,8 @@
 /// ends. The consumer decides nothing on bookkeeping events, so nothing waits for them; at
 /// 1,000 sessions this saves ~20,000 consumer wake-ups a second.
 ///
-/// Used only on the I/O loop's thread (the one that emits).
+/// Used by one thread at a time: the I/O loop's (the one that emits); the WebRTC client, whose
+/// events also come from GStreamer's threads, serializes them.
 final class EventBatcher: @unchecked Sendable {
     private let deliver: @Sendable (TimedEvent) -> Void
     private var held: [TimedEvent] = []

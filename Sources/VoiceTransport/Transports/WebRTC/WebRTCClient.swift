@@ -118,8 +118,12 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
         return body(&state)
     }
 
+    /// Events come from the loop's thread (the microphone) and GStreamer's (packets, messages,
+    /// states); the transport's batcher takes one thread at a time.
+    private let emitLock = NSLock()
+
     private func emit(_ event: TransportEvent, at t: Int64 = MonotonicClock.now(), turn: Int? = nil) {
-        emitEvent(TimedEvent(t: t, event, turn: turn))
+        emitLock.withLock { emitEvent(TimedEvent(t: t, event, turn: turn)) }
     }
 
     var connectionLost: Bool { locked { $0.failure != nil || $0.shuttingDown } }
@@ -453,7 +457,7 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
             }
             return !s.finished
         }
-        if first { onFinish() }
+        if first { emitLock.withLock { onFinish() } }
     }
 
     /// PCM16 24 kHz little-endian bytes as 48 kHz samples (linear interpolation).

@@ -21,20 +21,24 @@ import WebRTCMedia
 ///
 /// With the first packet counted it also reports when a receiver with a jitter buffer of
 /// `jitterBufferNs` would play it: the packet's media time plus the largest delay (arrival −
-/// media time) of any packet received so far on the track, plus the buffer.
+/// media time) of the track's packets in the last second (50 packets), plus the buffer.
 package struct WebRTCInterpreter: EventInterpreter {
     private var realtime: RealtimeDialect
     package let jitterBufferNs: Int64
 
     // The track, across turns.
     private var lastLoud = false
+    private var lastArrival: Int64?
     /// Loud packets in the current talk spurt.
     private var spurtLength = 0
     /// Responses whose audio started playing and has not stopped.
     private var playing: Set<String> = []
     private var highestTimestamp: Int64?
-    /// The largest (arrival − media time) seen: what a fixed-delay receiver waits for.
-    private var delayAnchor: Int64?
+    /// (arrival − media time) of the last second's packets: a receiver's buffer adapts to the
+    /// largest of them (as a browser's does), not to the track's whole history.
+    private var delays: [Int64] = []
+    private var delayNext = 0
+    static let delayWindow = 50
 
     // The turn.
     private var speechEnded = false
@@ -55,6 +59,9 @@ package struct WebRTCInterpreter: EventInterpreter {
         realtime.beginTurn(turn)
         speechEnded = false
         spurtBeforeEnd = lastLoud
+        // A spurt running on from the last turn counts its packets afresh: the codec's tail
+        // after the last answer is one packet, not an anomaly of this turn.
+        spurtLength = 0
         spurtReported = false
         bound = nil
         accepted = false
@@ -87,6 +94,9 @@ package struct WebRTCInterpreter: EventInterpreter {
 
     private mutating func rtp(_ packet: RTPArrival, turn: Int?) -> [TimedEvent] {
         let playout = schedule(packet)
+        // A pause in the track (no packet for 100 ms) ends a talk spurt as silence does.
+        if let lastArrival, packet.t - lastArrival > 100_000_000 { lastLoud = false }
+        lastArrival = packet.t
         defer { lastLoud = packet.loud }
         guard packet.loud else {
             spurtLength = 0
@@ -98,9 +108,10 @@ package struct WebRTCInterpreter: EventInterpreter {
         }
         spurtLength += 1
         if spurtBeforeEnd || !speechEnded {
-            // A lone packet is the codec's tail after an answer (its overlap decays into the
-            // first silent frame): set aside, but not worth an anomaly.
-            if spurtLength < 2 { return [] }
+            // Up to two packets are the codec's tail after an answer (Opus's look-ahead carries
+            // the answer's last milliseconds into the next packet, then rings out): set aside,
+            // not worth an anomaly.
+            if spurtLength <= 2 { return [] }
             return reportSpurt(
                 packet.t, turn: turn,
                 speechEnded
@@ -143,8 +154,13 @@ package struct WebRTCInterpreter: EventInterpreter {
         }
         highestTimestamp = max(highestTimestamp ?? extended, extended)
         let mediaNs = extended * 1_000_000_000 / 48_000
-        delayAnchor = max(delayAnchor ?? .min, packet.t - mediaNs)
-        return mediaNs + (delayAnchor ?? 0) + jitterBufferNs
+        if delays.count < Self.delayWindow {
+            delays.append(packet.t - mediaNs)
+        } else {
+            delays[delayNext] = packet.t - mediaNs
+            delayNext = (delayNext + 1) % Self.delayWindow
+        }
+        return mediaNs + (delays.max() ?? 0) + jitterBufferNs
     }
 
     // MARK: the data channel
