@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SpeechDetection
 import Synchronization
 import WebRTCMedia
 
@@ -41,6 +42,10 @@ final class WebRTCCall: @unchecked Sendable {
         var stopped = false
         var trackStopped = false
         var closed = false
+        /// server_vad, when the session asked for it, fed with the microphone track.
+        var vad: EnergyVAD?
+        /// Microphone packets since the last commit.
+        var micPackets = 0
     }
 
     /// The answer to `offer`, or why there is none. The call lives until `close()`.
@@ -74,7 +79,7 @@ final class WebRTCCall: @unchecked Sendable {
         let box = LockedReference<WebRTCCall>()
         let answer = Mutex<String?>(nil)
         let ready = NSCondition()
-        peer = try WebRTCPeer(offerer: false) { t, event in
+        peer = try WebRTCPeer(offerer: false, wantsPCM: true) { t, event in
             switch event {
             case .localDescription(let sdp):
                 ready.lock()
@@ -133,6 +138,8 @@ final class WebRTCCall: @unchecked Sendable {
             ])
         case .channelMessage(let text):
             message(text, at: t)
+        case .rtp(_, let pcm):
+            microphone(pcm ?? [], at: t)
         case .connectionState(.failed), .connectionState(.closed), .iceState(.failed), .iceState(.disconnected),
             .channelClosed:
             // The client hung up: the call ends (off GStreamer's thread, which closing waits for).
@@ -150,24 +157,13 @@ final class WebRTCCall: @unchecked Sendable {
         }
         switch event["type"] as? String ?? "" {
         case "session.update":
+            let vad = (event["session"] as? [String: Any]).flatMap(RealtimeSession.serverVAD(in:))
+            state.withLock { $0.vad = vad.map { EnergyVAD(parameters: $0) } }
             send([
                 "type": "session.updated", "event_id": Wire.id("event_"), "session": Self.session(id: Wire.id("sess_")),
             ])
         case "input_audio_buffer.commit":
-            let itemID = Wire.id("item_")
-            let previous = state.withLock { s -> String? in
-                defer { s.items.append(itemID) }
-                return s.items.last
-            }
-            send([
-                "type": "input_audio_buffer.committed", "event_id": Wire.id("event_"),
-                "previous_item_id": previous as Any? ?? NSNull(), "item_id": itemID,
-            ])
-            send([
-                "type": "conversation.item.added", "event_id": Wire.id("event_"),
-                "previous_item_id": previous as Any? ?? NSNull(),
-                "item": ["id": itemID, "object": "realtime.item", "type": "message", "role": "user", "content": []],
-            ])
+            commit()
         case "conversation.item.delete":
             let itemID = event["item_id"] as? String ?? ""
             let found = state.withLock { s -> Bool in
@@ -185,6 +181,89 @@ final class WebRTCCall: @unchecked Sendable {
         default:
             break
         }
+    }
+
+    /// The microphone's audio so far becomes a user item.
+    private func commit() {
+        let itemID = Wire.id("item_")
+        let previous = state.withLock { s -> String? in
+            defer { s.items.append(itemID) }
+            return s.items.last
+        }
+        send([
+            "type": "input_audio_buffer.committed", "event_id": Wire.id("event_"),
+            "previous_item_id": previous as Any? ?? NSNull(), "item_id": itemID,
+        ])
+        send([
+            "type": "conversation.item.added", "event_id": Wire.id("event_"),
+            "previous_item_id": previous as Any? ?? NSNull(),
+            "item": ["id": itemID, "object": "realtime.item", "type": "message", "role": "user", "content": []],
+        ])
+        state.withLock { $0.micPackets = 0 }
+    }
+
+    /// A packet of the microphone track: server_vad ends the turn by itself, and
+    /// `fault=early-audio` answers before the user is done.
+    private func microphone(_ pcm: [Int16], at t: Int64) {
+        var bytes = Data(capacity: pcm.count)
+        for i in stride(from: 0, to: pcm.count, by: 2) {
+            let sample = UInt16(bitPattern: pcm[i])
+            bytes.append(UInt8(truncatingIfNeeded: sample))
+            bytes.append(UInt8(truncatingIfNeeded: sample >> 8))
+        }
+        let (packets, events) = state.withLock { s -> (Int, [EnergyVAD.Event]) in
+            s.micPackets += 1
+            return (s.micPackets, s.vad?.feed(bytes) ?? [])
+        }
+        if packets == Self.earlyAudioAfterPackets,
+            options.fault(forRequest: log.peekSequence(for: target)) == .earlyAudio
+        {
+            playUnsolicitedResponse()
+        }
+        for event in events {
+            switch event {
+            case .speechStarted(let atMs):
+                send([
+                    "type": "input_audio_buffer.speech_started", "event_id": Wire.id("event_"), "audio_start_ms": atMs,
+                    "item_id": NSNull(),
+                ])
+            case .speechStopped(let atMs, _):
+                send([
+                    "type": "input_audio_buffer.speech_stopped", "event_id": Wire.id("event_"), "audio_end_ms": atMs,
+                    "item_id": NSNull(),
+                ])
+                commit()
+                respond(metadata: nil, at: t)
+            }
+        }
+    }
+
+    /// Microphone packets after which `fault=early-audio` starts a response of its own.
+    static let earlyAudioAfterPackets = 5
+
+    /// `fault=early-audio`: a response nobody asked for, played while the user still speaks.
+    private func playUnsolicitedResponse() {
+        let responseID = Wire.id("resp_")
+        send([
+            "type": "response.created", "event_id": Wire.id("event_"),
+            "response": ["id": responseID, "object": "realtime.response", "status": "in_progress", "output": []],
+        ])
+        var out: [Out] = [.message(Self.buffer("started", responseID))]
+        out += answerFrames.prefix(3).map { .frame($0) }
+        out.append(.message(Self.buffer("stopped", responseID)))
+        out.append(
+            .message(
+                Wire.json([
+                    "type": "response.done", "event_id": Wire.id("event_"),
+                    "response": ["id": responseID, "object": "realtime.response", "status": "completed", "output": []],
+                ])))
+        wake.lock()
+        state.withLock { s in
+            s.queue += out
+            s.answerAt = MonotonicServerClock.now()
+        }
+        wake.broadcast()
+        wake.unlock()
     }
 
     private func respond(metadata: [String: String]?, at requested: Int64) {

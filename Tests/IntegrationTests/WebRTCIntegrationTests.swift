@@ -60,6 +60,20 @@ struct WebRTCIntegrationTests {
         }
     }
 
+    @Test func serverTurnDetectionEndsTheTurnFromTheMicrophoneTrack() async throws {
+        let server = try await TestServer.get()
+        let tag = UUID().uuidString.prefix(8)
+        let result = try await hostileRun(
+            server, .webrtc, query: "?first_audio_ms=100&scenario=\(tag)", trials: 2,
+            extra: ["--turn", "vad", "--vad-silence-ms", "200"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let trials = try await storedTrials(result.database)
+        #expect(trials.count == 2 && trials.allSatisfy { $0.status == .ok }, "\(trials.map(\.errorMessage))")
+        // No response.create: the server's detector committed and answered by itself.
+        let answers = server.log.answers().filter { $0.target.contains(String(tag)) }
+        #expect(answers.count == 2 && answers.allSatisfy { $0.metadata == nil })
+    }
+
     @Test func aCallWithoutAMintedSecretIsRefused() async throws {
         let server = try await TestServer.get()
         let url = TransportKind.webrtc.referenceURL(on: server)
@@ -77,6 +91,8 @@ struct WebRTCIntegrationTests {
     static let scenarios: [Scenario] = [
         // The previous answer's audio plays again, announced as its own, before this answer.
         Scenario(fault: .staleDelta, failures: [], anomalies: true),
+        // A response nobody asked for plays while the user still speaks (before the commit).
+        Scenario(fault: .earlyAudio, failures: [], anomalies: true),
         Scenario(fault: .closeDataChannel, failures: ["closed"]),
         Scenario(fault: .rtpStops, failures: []),
         Scenario(fault: .noAudio, failures: ["no_audio"]),
@@ -87,7 +103,7 @@ struct WebRTCIntegrationTests {
     func hostileCallsNeverStoreAMisattributedOk(_ scenario: Scenario) async throws {
         let server = try await TestServer.get()
         let tag = UUID().uuidString.prefix(8)
-        let every = scenario.fault == .sdpRefused ? 1 : 2
+        let every = [.sdpRefused, .earlyAudio].contains(scenario.fault) ? 1 : 2
         let result = try await hostileRun(
             server, .webrtc,
             query: "?first_audio_ms=20..200&fault=\(scenario.fault.rawValue)&fault_every=\(every)&scenario=\(tag)",

@@ -30,6 +30,8 @@ package struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cus
     package let isVariant: Bool
     /// Whether a run that names no transport measures it (the embedded server's default run).
     package let measuredByDefault: Bool
+    /// Whether its media travels over UDP (WebRTC), which the link emulator does not carry.
+    package let mediaOverUDP: Bool
     /// The URL schemes its endpoint may have, each with the scheme it is spoken as (`http` → `ws`
     /// for a WebSocket).
     package let schemes: [String: String]
@@ -61,7 +63,8 @@ package struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cus
     package init(
         name: String, summary: String, keepsOneConnection: Bool, serverDetectsEndOfSpeech: Bool,
         requestsAtEndOfSpeech: Bool = false,
-        isVariant: Bool = false, measuredByDefault: Bool = true, schemes: [String: String], exampleURL: String,
+        isVariant: Bool = false, measuredByDefault: Bool = true, mediaOverUDP: Bool = false,
+        schemes: [String: String], exampleURL: String,
         referencePath: String,
         profileSlot: String,
         legacyOptionPrefix: String? = nil, optionGroup: String? = nil, builtInDialect: String,
@@ -77,6 +80,7 @@ package struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cus
         self.requestsAtEndOfSpeech = requestsAtEndOfSpeech
         self.isVariant = isVariant
         self.measuredByDefault = measuredByDefault
+        self.mediaOverUDP = mediaOverUDP
         self.schemes = schemes
         self.exampleURL = exampleURL
         self.referencePath = referencePath

@@ -10,7 +10,7 @@ extension TransportKind {
         keepsOneConnection: true, serverDetectsEndOfSpeech: true,
         // Measured when named (`--transport webrtc`), and against your own endpoints when its
         // URL is given.
-        isVariant: true, measuredByDefault: false, schemes: ["http": "http", "https": "https"],
+        isVariant: true, measuredByDefault: false, mediaOverUDP: true, schemes: ["http": "http", "https": "https"],
         exampleURL: "http://127.0.0.1:8080/v1/realtime/calls", referencePath: "/v1/realtime/calls",
         profileSlot: "realtime", builtInDialect: "openai-realtime-webrtc",
         dialect: { settings throws(TransportError) in
