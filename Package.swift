@@ -4,6 +4,7 @@
 // Layout (see README.md, "Architecture"): product code in Sources/, one module per part;
 // Benchmarks/ holds only benchmarks; Tests/ a test target per module with logic of its own.
 //   CCurl, CCrypto, CPosix, CSndFile, CSoxr, CBuildStamp   C behind thin typed shims
+//   CWebRTC, WebRTCMedia   a WebRTC peer on GStreamer's webrtcbin, loaded at run time
 //   DialectSpec        dialect files: model, validation, JSON paths, templates, audio formats
 //   VoiceTransport     the transports: I/O loops, wire parsers, dialects, recordings
 //   ReferenceServer    Hummingbird server speaking the dialects, with faults and deployment profiles

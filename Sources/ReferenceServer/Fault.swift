@@ -50,7 +50,8 @@ package enum Fault: String, Sendable, CaseIterable {
     case earlyAudio = "early-audio"
     /// WebRTC: the calls endpoint refuses the SDP offer (HTTP 400).
     case sdpRefused = "sdp-refused"
-    /// WebRTC: the SDP answer carries no ICE candidates, so ICE never completes.
+    /// WebRTC: the SDP answer carries no ICE candidates and its peer is gone, so ICE never
+    /// completes.
     case iceNever = "ice-never"
     /// WebRTC: the answer rejects the data channel's m-line, so `oai-events` never opens.
     case noDataChannel = "no-datachannel"

@@ -105,8 +105,10 @@ final class WebRTCCalls: Sendable {
         var answer = call.answer
         switch fault {
         case .iceNever:
+            // An answer without candidates from a peer that is gone: no check is ever answered.
             answer = answer.split(separator: "\n", omittingEmptySubsequences: false)
                 .filter { !$0.hasPrefix("a=candidate") }.joined(separator: "\n")
+            call.close()
         case .noDataChannel:
             answer = answer.replacingOccurrences(of: "m=application 9 ", with: "m=application 0 ")
         default:

@@ -27,7 +27,10 @@ struct TraceCommand: AsyncParsableCommand {
     @Option(help: "Transport: websocket or sse.")
     var transport: TransportKind
 
-    @Option(help: "Endpoint URL (ws:// or wss:// for websocket, http:// or https:// for sse).")
+    @Option(
+        help:
+            "Endpoint URL (ws:// or wss:// for websocket; http:// or https:// for sse, sse-stream, and webrtc's calls URL)."
+    )
     var url: String
 
     @Option(

@@ -74,6 +74,28 @@ struct WebRTCIntegrationTests {
         #expect(answers.count == 2 && answers.allSatisfy { $0.metadata == nil })
     }
 
+    /// A call that cannot be set up fails at its own step, with its own kind (a step that never
+    /// completes: when the connect timeout, 5 s here, runs out).
+    @Test(arguments: [
+        // ICE either runs out of the connect timeout or gives up first (libnice's own timers).
+        (Fault.iceNever, [ErrorKind.timeout, .connect], "ICE"),
+        (Fault.noDataChannel, [.timeout], "data channel"),
+        (Fault.sdpRefused, [.httpStatus], "refused"),
+    ])
+    func aCallThatCannotBeSetUpSaysWhichStepFailed(fault: Fault, kinds: [ErrorKind], words: String) async throws {
+        let server = try await TestServer.get()
+        let transport = try settings(.webrtc, server, query: "?fault=\(fault.rawValue)").makeTransport()
+        var failure: TransportError?
+        do throws(TransportError) {
+            try await transport.open()
+        } catch {
+            failure = error
+        }
+        await transport.close()
+        let error = try #require(failure, "the call must not open")
+        #expect(kinds.contains(error.kind) && error.message.contains(words), "\(error)")
+    }
+
     @Test func aCallWithoutAMintedSecretIsRefused() async throws {
         let server = try await TestServer.get()
         let url = TransportKind.webrtc.referenceURL(on: server)
