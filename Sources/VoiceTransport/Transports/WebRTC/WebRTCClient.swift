@@ -84,6 +84,8 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
         var firstRTPAt: Int64?
         var sessionAcknowledged = false
         var failure: TransportError?
+        /// The client secret the edge minted: masked in every message, like the run's own secrets.
+        var secret: String?
         var ready = false
         /// When the call could first carry audio: a frame due earlier is late by the call's set-up,
         /// not by the harness.
@@ -138,7 +140,7 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
                 ready(nil)
             } catch {
                 fail(error)
-                ready(error)
+                ready(redacted(error))
             }
         }
         thread.name = "ttfa-webrtc-setup"
@@ -165,6 +167,7 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
             let response = try signaling.post(
                 secretURL, body: body, contentType: "application/json", headers: [], timeoutNs: timeout)
             let secret = try WebRTCSignaling.secret(from: response, url: secretURL)
+            locked { $0.secret = secret }
             secretNs = MonotonicClock.now() - start
             callHeaders = callHeaders.filter { $0.name.lowercased() != "authorization" }
             callHeaders.append(("Authorization", "Bearer \(secret)"))
@@ -300,6 +303,13 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
         }
     }
 
+    /// `error` with the run's secrets and the minted client secret masked.
+    private func redacted(_ error: TransportError) -> TransportError {
+        var redactor = redactor
+        if let secret = locked({ $0.secret }) { redactor.add(secret) }
+        return TransportError(error.kind, redactor.redact(error.message))
+    }
+
     /// Fails the call once: reported as `.failure`, then the peer is closed.
     private func fail(_ error: TransportError) {
         let first = locked { s -> Bool in
@@ -308,7 +318,7 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
             return true
         }
         guard first else { return }
-        emit(.failure(TransportError(error.kind, redactor.redact(error.message))))
+        emit(.failure(redacted(error)))
         shutdown()
     }
 
