@@ -141,6 +141,11 @@ package struct RegressionCheck: Sendable {
             ("context", canonical(config["context"])),
             ("chunk size", canonical(config["chunk_ms"])),
             ("link", canonical(config["link"])),
+            // WebRTC: the edge secret, STUN/TURN and the jitter buffer playout models.
+            (
+                "webrtc",
+                transports.compactMap { $0["webrtc"] }.map { canonical($0) }.sorted().joined(separator: ", ")
+            ),
         ]
         if let profiles = (config["reference_server"] as? [String: Any])?["profiles"] {
             facts.append(("profiles", canonical(profiles)))

@@ -15,7 +15,9 @@ struct ServeCommand: AsyncParsableCommand {
 
             Endpoints: ws://HOST:PORT/v1/realtime (OpenAI Realtime GA), \
             http://HOST:PORT/v1/chat/completions (Chat Completions audio over SSE) and \
-            http://HOST:PORT/v1/chat/completions/stream (the recording as a chunked PCM16 body, the same SSE answer); \
+            http://HOST:PORT/v1/chat/completions/stream (the recording as a chunked PCM16 body, the same SSE answer), \
+            POST /v1/realtime/client_secrets and POST /v1/realtime/calls (OpenAI Realtime over WebRTC: a client secret, then \
+            an SDP offer answered by a WebRTC peer); \
             GET /debug/log lists every answer. Each endpoint answers as its deployment profile says \
             (realtime behind the WebSocket, edge-sse behind SSE by default; `ttfa profile list`).
             Dialect files (--sse-dialect, --ws-dialect, repeatable) are spoken at their own paths, built from their \

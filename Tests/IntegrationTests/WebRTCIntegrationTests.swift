@@ -96,6 +96,26 @@ struct WebRTCIntegrationTests {
         #expect(kinds.contains(error.kind) && error.message.contains(words), "\(error)")
     }
 
+    @Test func warmAndColdCallsAreAMismatchForCompare() async throws {
+        let server = try await TestServer.get()
+        let scratch = try Scratch()
+        let url = TransportKind.webrtc.referenceURL(on: server) + "?first_audio_ms=100"
+        for connection in ["warm", "cold"] {
+            let run = try await ttfa([
+                "run", "--transport", "webrtc", "--url", "webrtc=\(url)", "--trials", "1", "--warmup", "0",
+                "--audio", scratch.audio, "--db", scratch.database, "--connection", connection, "--quiet",
+            ])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let store = try SQLiteStore(path: scratch.database, create: false)
+        #expect(try await store.trials(runID: 1).map(\.connection) == ["warm"])
+        #expect(try await store.trials(runID: 2).map(\.connection) == ["cold"])
+        let compare = try await ttfa(["compare", "1", "2", "--db", scratch.database])
+        #expect(compare.status == 2, "\(compare.stdout)\(compare.stderr)")
+        #expect(
+            compare.stderr.contains("connection mode") && compare.stderr.contains("webrtc cold"), "\(compare.stderr)")
+    }
+
     @Test func aCallWithoutAMintedSecretIsRefused() async throws {
         let server = try await TestServer.get()
         let url = TransportKind.webrtc.referenceURL(on: server)
