@@ -25,6 +25,11 @@ struct WebRTCIntegrationTests {
         #expect(trials.count == 4)
         let answers = server.log.answers().filter { $0.target.contains(String(tag)) }
         #expect(answers.allSatisfy { $0.transport == "webrtc" })
+        // One call for all turns, and every turn answers a one-turn conversation (the last turn's
+        // items deleted on the data channel, as on the WebSocket).
+        #expect(
+            answers.count == 4 && answers.allSatisfy { $0.conversationItems == 1 },
+            "\(answers.map(\.conversationItems))")
         try checkWebRTCAttribution(trials: trials, answers: answers, failures: [])
         for trial in trials {
             #expect(trial.secretNs == nil, "a warm trial's call was set up before it")
