@@ -92,9 +92,9 @@ enum TrialRecorder {
         var events: [TrialEventRecord] = []
         var setAside = 0
         for event in timeline.events {
-            guard var (kind, value, detail) = describe(event.event) else { continue }
+            guard let (kind, described, detail) = describe(event.event) else { continue }
             // A playout moment is stored in the trial's frame, like the event's own time.
-            if kind == "playout" { value = value.map { $0 - timeline.start } }
+            let value = kind == "playout" ? described.map { $0 - timeline.start } : described
             if kind == "anomaly" || kind == "stale" {
                 // A flood of foreign events is counted in `anomalies`; the first ones say what it was.
                 setAside += 1
