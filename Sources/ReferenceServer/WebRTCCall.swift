@@ -352,7 +352,6 @@ final class WebRTCCall: @unchecked Sendable {
         }
         wake.broadcast()
         wake.unlock()
-        _ = responseID
     }
 
     static func buffer(_ what: String, _ response: String) -> String {

@@ -135,13 +135,4 @@ final class WebRTCCalls: Sendable {
         }
         return nil
     }
-
-    /// Ends every call (the server is stopping).
-    func closeAll() {
-        let all = calls.withLock { calls -> [WebRTCCall] in
-            defer { calls = [:] }
-            return Array(calls.values)
-        }
-        for call in all { call.close() }
-    }
 }
