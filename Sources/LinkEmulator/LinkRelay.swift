@@ -227,10 +227,13 @@ final class InboundHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         let inbound = context.channel
         let rttNs = Int64(spec.rttMs * 1e6)
+        let recovery = Int64(spec.lossRecoveryMs * 1e6)
         let up = DirectionQueue(
-            eventLoop: context.eventLoop, schedule: LinkSchedule(direction: spec.up, seed: seed), firstExtraNs: rttNs)
+            eventLoop: context.eventLoop,
+            schedule: LinkSchedule(direction: spec.up, seed: seed, lossRecoveryNs: recovery), firstExtraNs: rttNs)
         let down = DirectionQueue(
-            eventLoop: context.eventLoop, schedule: LinkSchedule(direction: spec.down, seed: seed &* 31 &+ 7))
+            eventLoop: context.eventLoop,
+            schedule: LinkSchedule(direction: spec.down, seed: seed &* 31 &+ 7, lossRecoveryNs: recovery))
         down.target = inbound
         self.up = up
         self.down = down

@@ -1,13 +1,17 @@
 import Foundation
 
 /// The network between ttfa and an endpoint, as the link emulator plays it: per direction a
-/// one-way delay, jitter (never reordering bytes), a bandwidth, and occasional stalls standing
-/// in for loss and retransmission; optionally a buffering stage on the response path, as a
-/// misconfigured proxy or edge platform holds SSE.
+/// one-way delay, jitter (never reordering bytes), a bandwidth, packet loss, and occasional
+/// stalls; optionally a buffering stage on the response path, as a misconfigured proxy or edge
+/// platform holds SSE.
+///
+/// Loss means what it means to each protocol: a UDP datagram (WebRTC's media) is dropped; a
+/// TCP packet is recovered one probe timeout later (`lossRecoveryMs`), holding the bytes behind
+/// it, as TCP's retransmission does.
 ///
 /// Written as a preset's name or a spec: `rtt=80ms,jitter=10ms,down=20mbit,up=5mbit`,
-/// `stall=1%:200ms`, `buffer=4k`, `buffer=64k,flush=500ms`; a preset can be the first item and
-/// be changed by the rest (`4g,buffer=4k`).
+/// `loss=2%`, `stall=1%:200ms`, `buffer=4k`, `buffer=64k,flush=500ms`; a preset can be the first
+/// item and be changed by the rest (`4g,buffer=4k`).
 package struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
     package var name: String
     /// Client → server.
@@ -29,16 +33,19 @@ package struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
         /// Share of deliveries (0…1) that stall, and for how long.
         package var stallProbability: Double
         package var stallMs: Double
+        /// Share of packets (0…1) lost: a datagram is dropped, a TCP packet retransmitted.
+        package var lossProbability: Double
 
         package init(
             delayMs: Double = 0, jitterMs: Double = 0, bitsPerSecond: Double? = nil, stallProbability: Double = 0,
-            stallMs: Double = 0
+            stallMs: Double = 0, lossProbability: Double = 0
         ) {
             self.delayMs = delayMs
             self.jitterMs = jitterMs
             self.bitsPerSecond = bitsPerSecond
             self.stallProbability = stallProbability
             self.stallMs = stallMs
+            self.lossProbability = lossProbability
         }
     }
 
@@ -55,6 +62,14 @@ package struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
 
     /// Round-trip time, milliseconds.
     package var rttMs: Double { up.delayMs + down.delayMs }
+
+    /// How much later a lost TCP packet arrives than it would have: its sender's tail-loss probe
+    /// fires after 2 × RTT, at least 10 ms (RFC 8985; Linux's default), and the retransmission
+    /// then travels as the original would have.
+    package var lossRecoveryMs: Double { max(2 * rttMs, 10) }
+
+    /// The bytes of one TCP packet (an Ethernet MTU's payload), for loss on TCP.
+    package static let tcpPacketBytes = 1448
 
     // MARK: presets (numbers and sources in the README, "Links")
 
@@ -117,7 +132,7 @@ package struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
             guard parts.count == 2 else {
                 throw ParseError(
                     message:
-                        "--link: \"\(item)\" is not NAME=VALUE (settings: rtt, delay, jitter, down, up, stall, buffer, flush, seed)"
+                        "--link: \"\(item)\" is not NAME=VALUE (settings: \(Self.settingNames))"
                 )
             }
             let (key, value) = (parts[0], parts[1])
@@ -148,6 +163,14 @@ package struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
                 spec.down.stallProbability = percent / 100
                 spec.up.stallMs = ms
                 spec.down.stallMs = ms
+            case "loss":
+                guard value.hasSuffix("%"), let percent = Double(value.dropLast()), (0..<100).contains(percent) else {
+                    throw ParseError(
+                        message:
+                            "--link loss=\(value): expected a share of packets below 100%, e.g. loss=2% or loss=0.5%")
+                }
+                spec.up.lossProbability = percent / 100
+                spec.down.lossProbability = percent / 100
             case "buffer": spec.bufferBytes = try Self.bytes(value)
             case "flush": spec.flushMs = try Self.milliseconds(value, key)
             case "seed":
@@ -158,7 +181,7 @@ package struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
             default:
                 throw ParseError(
                     message:
-                        "--link: unknown setting \"\(key)\"; settings: rtt, delay, jitter, down, up, stall, buffer, flush, seed"
+                        "--link: unknown setting \"\(key)\"; settings: \(Self.settingNames)"
                 )
             }
         }
@@ -169,6 +192,7 @@ package struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     static var presetNames: String { presets.map(\.name).joined(separator: ", ") }
+    static let settingNames = "rtt, delay, jitter, down, up, loss, stall, buffer, flush, seed"
 
     static func milliseconds(_ text: String, _ key: String) throws(ParseError) -> Double {
         let (number, unit) = split(text)
@@ -218,6 +242,9 @@ package struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
         if up.jitterMs > 0 || down.jitterMs > 0 {
             parts.append("jitter ±\(Self.number(max(up.jitterMs, down.jitterMs))) ms")
         }
+        if up.lossProbability > 0 {
+            parts.append("loss \(Self.number(up.lossProbability * 100))%")
+        }
         if up.stallProbability > 0 {
             parts.append("stalls \(Self.number(up.stallProbability * 100))% × \(Self.number(up.stallMs)) ms")
         }
@@ -240,6 +267,8 @@ package struct LinkSpec: Sendable, Equatable, CustomStringConvertible {
                 "delay_ms": d.delayMs, "jitter_ms": d.jitterMs, "stall_probability": d.stallProbability,
                 "stall_ms": d.stallMs,
             ]
+            // Only when set: runs stored before loss existed compare equal to lossless ones.
+            if d.lossProbability > 0 { object["loss_probability"] = d.lossProbability }
             object["bits_per_second"] = d.bitsPerSecond ?? NSNull()
             return object
         }
