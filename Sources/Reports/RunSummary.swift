@@ -269,7 +269,8 @@ package struct TransportSummary: Sendable {
 
 /// Where one trial's time to first audio went, from the end of speech on. The parts add up to
 /// its TTFA exactly: the client's work, the request on the wire (with a new connection's set-up
-/// when it lay on the path), the server's own record of its time (edge function overhead,
+/// when it lay on the path — a cold WebRTC call's steps from the client secret to the data
+/// channel, as far as they outlasted the speech), the server's own record of its time (edge function overhead,
 /// ingest, model), and the answer's way back.
 package struct Breakdown: Sendable {
     /// The trial (its `seq`): the one with the median TTFA among the ok trials.
@@ -294,9 +295,13 @@ package struct Breakdown: Sendable {
         func ms(_ ns: Int64?) -> Double { Double(ns ?? 0) / 1e6 }
         let encode = ms(t.encodeNs)
         let toServer = ms(t.serverRequestNs! - t.speechEndNs) - encode
+        // A WebRTC call set up inside the trial (cold): what of its steps lay past the end of
+        // speech held the microphone's last frames and the commit back.
+        let call = [t.secretNs, t.offerAnswerNs, t.iceNs, t.dtlsNs, t.datachannelNs].compactMap { $0 }
         let setup =
             (transport?.requestsAtEndOfSpeech ?? false) && t.connectionReused == false
-            ? min(toServer, ms(t.dnsNs) + ms(t.connectNs) + ms(t.tlsNs)) : 0
+            ? min(toServer, ms(t.dnsNs) + ms(t.connectNs) + ms(t.tlsNs))
+            : t.offerAnswerNs != nil ? min(toServer, max(0, ms(call.reduce(0, +) - t.speechEndNs))) : 0
         let serverMs = ms(t.serverFirstAudioNs! - t.serverRequestNs!)
         let edge = ms(t.serverEdgeNs)
         let ingest = ms(t.serverIngestNs)

@@ -173,28 +173,16 @@ struct RunPlanner {
             throw RunInputError(error.message)
         }
         let link: LinkSpec?
-        var notes: [String] = []
+        let notes: [String] = []
         do throws(LinkSpec.ParseError) {
             // The seed scenario plays a broadband link in front of the embedded server; your own
-            // endpoints get the network they are on, unless --link says otherwise.
-            // The link carries TCP only: with a transport whose media is UDP in the run, the
-            // transports would not share one network, so none gets the default link.
+            // endpoints get the network they are on, unless --link says otherwise. The link
+            // carries the TCP connections and, through datagram relays, a WebRTC call's media.
             link =
                 try r.link.map { (text) throws(LinkSpec.ParseError) in try LinkSpec(parsing: text) }
-                ?? (r.urls.isEmpty && !kinds.contains(where: \.mediaOverUDP) ? .broadband : nil)
+                ?? (r.urls.isEmpty ? .broadband : nil)
         } catch {
             throw RunInputError(error.message)
-        }
-        let udp = kinds.filter(\.mediaOverUDP)
-        if let link, link != .loopback, let first = udp.first {
-            throw RunInputError(
-                "--link \(r.link ?? link.name): the link emulator carries TCP only, so \(first)'s media (UDP) would bypass it and its TTFA would leave out the link's delay that the other transports include; measure \(first) without --link (or --link loopback), or the TCP transports alone with it"
-            )
-        }
-        if r.link == nil, r.urls.isEmpty, let first = udp.first, kinds.count > udp.count {
-            notes.append(
-                "no emulated link in front of the embedded server: \(first)'s media is UDP, which the link emulator does not carry yet, so every transport runs on loopback and they compare on the same network"
-            )
         }
 
         var redactor = SecretRedactor()

@@ -15,9 +15,11 @@ extension RunSession {
         }
         var relays = LinkRelays()
         if let link = plan.link {
-            let (started, via) = try await LinkRelays.start(link, for: [settings.endpoint])
+            let (started, via) = try await LinkRelays.start(
+                link, for: [settings.endpoint], datagrams: settings.kind.mediaOverUDP)
             relays = started
             settings.connectVia = via[0]
+            settings.mediaLink = started.mediaLink
         }
         let outcome = await Tracer.run(
             settings: settings, recording: recording, chunkMs: plan.chunkMs, timeout: plan.timeoutNs,

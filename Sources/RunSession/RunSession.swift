@@ -49,12 +49,14 @@ package final class RunSession: Sendable {
             }
             if let link = plan.link {
                 let (started, via) = try await LinkRelays.start(
-                    link, for: sides.flatMap { $0.settings.map(\.endpoint) })
+                    link, for: sides.flatMap { $0.settings.map(\.endpoint) },
+                    datagrams: plan.kinds.contains(where: \.mediaOverUDP))
                 relays = started
                 var next = 0
                 for side in sides.indices {
                     for index in sides[side].settings.indices {
                         sides[side].settings[index].connectVia = via[next]
+                        sides[side].settings[index].mediaLink = started.mediaLink
                         next += 1
                     }
                 }

@@ -103,7 +103,7 @@ struct ProfileOptions: ParsableArguments {
 struct LinkOptions: ParsableArguments {
     @Option(
         help:
-            "Put an emulated network between ttfa and the endpoints: a preset (\(LinkSpec.presets.map(\.name).joined(separator: ", "))) or a spec like rtt=80ms,jitter=10ms,down=20mbit,up=5mbit (also stall=1%:200ms, buffer=4k, flush=500ms; a preset first to change it: 4g,buffer=4k). Default: broadband in front of the embedded reference server (and for ttfa link); nothing in front of a URL you give."
+            "Put an emulated network between ttfa and the endpoints: a preset (\(LinkSpec.presets.map(\.name).joined(separator: ", "))) or a spec like rtt=80ms,jitter=10ms,down=20mbit,up=5mbit (also loss=2%, stall=1%:200ms, buffer=4k, flush=500ms; a preset first to change it: 4g,loss=1%). It carries the TCP connections and a WebRTC call's UDP media (a lost datagram is dropped, a lost TCP packet retransmitted). Default: broadband in front of the embedded reference server (and for ttfa link); nothing in front of a URL you give."
     )
     var link: String?
 

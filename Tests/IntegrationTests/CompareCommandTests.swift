@@ -161,7 +161,7 @@ struct CompareCommandTests {
             #expect(validation.valid, "\(report): \(validation.output)")
         }
         let csv = try String(contentsOfFile: "\(dir)/job2/trials.csv", encoding: .utf8)
-        #expect(csv.hasPrefix("run_id,seq,transport") && csv.split(separator: "\r\n").count == 1 + 9)
+        #expect(csv.hasPrefix("run_id,seq,transport") && csv.split(separator: "\r\n").count == 1 + 12)
         let compare = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/job2/compare.json")))
                 as? [String: Any])

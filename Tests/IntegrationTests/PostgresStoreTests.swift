@@ -51,9 +51,9 @@ struct PostgresStoreTests {
         #expect(runs.status == 0 && runs.stdout.contains("websocket 3/3"), "\(runs.stdout)\(runs.stderr)")
         let report = try await ttfa(["report", "--format", "json"], environment: environment)
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
-        #expect((summary["transports"] as? [[String: Any]])?.count == 3)
+        #expect((summary["transports"] as? [[String: Any]])?.count == 4)
         let csv = try await ttfa(["export", "--db", url])
-        #expect(csv.stdout.split(separator: "\r\n").count == 1 + 9)
+        #expect(csv.stdout.split(separator: "\r\n").count == 1 + 12)
         let baseline = scratch.directory.appendingPathComponent("baseline.json").path
         #expect(try await ttfa(["baseline", "save", "--db", url, "--out", baseline]).status == 0)
         #expect(try await ttfa(["compare", "--db", url, "--baseline", baseline, "--candidate", "1"]).status == 0)
@@ -61,7 +61,8 @@ struct PostgresStoreTests {
         try await ResultsStores.withStore(url, create: false) { store in
             let trials = try await store.trials(runID: 1)
             #expect(
-                trials.count == 9 && trials.allSatisfy { $0.status == .ok && $0.ttfaNs != nil && $0.responseID != nil })
+                trials.count == 12 && trials.allSatisfy { $0.status == .ok && $0.ttfaNs != nil && $0.responseID != nil }
+            )
             #expect(try await store.events(trialID: trials[0].id!).count > 3)
             #expect(try await store.databaseVersion().hasPrefix("PostgreSQL "))
             #expect(try await store.run(id: 1)?.databaseVersion.hasPrefix("PostgreSQL ") == true)
@@ -134,7 +135,7 @@ struct PostgresStoreTests {
         try await ResultsStores.withStore(url, create: false) { store in
             let runs = try await store.runs()
             #expect(runs.count == 3 && runs.allSatisfy { $0.status == .complete })
-            for run in runs { #expect(try await store.trials(runID: run.id!).count == 9) }
+            for run in runs { #expect(try await store.trials(runID: run.id!).count == 12) }
         }
 
         // SIGKILL, into a database of its own (so the wait sees this run's trials only).

@@ -17,8 +17,8 @@ struct RunCommandTests {
         #expect(object["label"] as? String == "ci check")
         let transports = try #require(object["transports"] as? [[String: Any]])
         #expect(
-            transports.compactMap { $0["transport"] as? String } == ["websocket", "sse", "sse-stream"],
-            "the embedded server has all three")
+            transports.compactMap { $0["transport"] as? String } == ["websocket", "sse", "sse-stream", "webrtc"],
+            "the embedded server has all four")
         for t in transports {
             #expect(
                 t["trials"] as? Int == 2 && t["ok"] as? Int == 2 && t["failed"] as? Int == 0
@@ -40,13 +40,13 @@ struct RunCommandTests {
         let comparisons = try #require(object["comparisons"] as? [[String: Any]])
         #expect(comparisons.first?["baseline"] as? String == "websocket")
         #expect(comparisons.first?["candidate"] as? String == "sse")
-        #expect(comparisons.last?["candidate"] as? String == "sse-stream")
-        #expect((object["verdicts"] as? [String])?.count == 2, "one verdict per transport against the first")
+        #expect(comparisons.map { $0["candidate"] as? String } == ["sse", "sse-stream", "webrtc"])
+        #expect((object["verdicts"] as? [String])?.count == 3, "one verdict per transport against the first")
         #expect((comparisons.first?["ci95"] as? [Double])?.count == 2)
 
         let store = try SQLiteStore(path: scratch.database, create: false)
         #expect(try await store.run(id: 1)?.status == .complete)
-        #expect(try await store.trials(runID: 1).count == 6)
+        #expect(try await store.trials(runID: 1).count == 8)
         let runs = try await ttfa(["runs", "--db", scratch.database])
         #expect(runs.status == 0 && runs.stdout.contains("ci check"))
     }
@@ -266,7 +266,7 @@ struct RunCommandTests {
         let store = try SQLiteStore(path: scratch.database, create: false)
         let runs = try await store.runs()
         #expect(runs.count == 3 && runs.allSatisfy { $0.status == .complete })
-        for run in runs { #expect(try await store.trials(runID: run.id!).count == 9) }
+        for run in runs { #expect(try await store.trials(runID: run.id!).count == 12) }
         #expect(try await store.integrityCheck() == "ok")
     }
 
@@ -276,8 +276,8 @@ struct RunCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         let store = try SQLiteStore(path: scratch.database, create: false)
         let trials = try await store.trials(runID: 1)
-        #expect(trials.count == 9)
-        #expect(trials.map(\.seq) == Array(1...9), "every finished trial gets the next number")
+        #expect(trials.count == 12)
+        #expect(trials.map(\.seq) == Array(1...12), "every finished trial gets the next number")
         #expect(
             trials.allSatisfy { $0.status == .ok && $0.connectionReused == true },
             "warm: connections opened before the trials")
@@ -320,7 +320,7 @@ struct RunCommandTests {
         let export = try await ttfa(["export", "--db", scratch.database])
         #expect(export.status == 0)
         let lines = export.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
-        #expect(lines.count == 1 + 9, "header + (2 measured + 1 warm-up) × 3 transports")
+        #expect(lines.count == 1 + 12, "header + (2 measured + 1 warm-up) × 4 transports")
         let header = lines[0].split(separator: ",").map(String.init)
         #expect(Array(header.prefix(3)) == ["run_id", "seq", "transport"])
         #expect(

@@ -7,7 +7,7 @@ import VoiceTransport
 
 @Suite("Both transports against the in-process reference server")
 struct TransportIntegrationTests {
-    @Test(arguments: TransportKind.all.filter(\.measuredByDefault))
+    @Test(arguments: TransportKind.measuredOverTCP)
     func oneWarmTurnDeliversTheWholeAnswer(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         let timeline = try #require(try await runTurns(settings(kind, server), turns: 1).first)
@@ -17,7 +17,7 @@ struct TransportIntegrationTests {
         #expect(ttfa > 0, "the answer came after the end of speech")
     }
 
-    @Test(arguments: TransportKind.all.filter(\.measuredByDefault))
+    @Test(arguments: TransportKind.measuredOverTCP)
     func severalTurnsOnOneTransport(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         let timelines = try await runTurns(settings(kind, server), turns: 3)
@@ -32,7 +32,7 @@ struct TransportIntegrationTests {
         }
     }
 
-    @Test(arguments: TransportKind.all.filter(\.measuredByDefault))
+    @Test(arguments: TransportKind.measuredOverTCP)
     func coldTurnsOpenAFreshConnectionInsideTheTurn(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         for _ in 0..<2 {
@@ -42,7 +42,7 @@ struct TransportIntegrationTests {
         }
     }
 
-    @Test(arguments: TransportKind.all.filter(\.measuredByDefault))
+    @Test(arguments: TransportKind.measuredOverTCP)
     func firstAudioWaitsForTheRequestedDelayAfterSpeechEnd(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         let timeline = try #require(
@@ -52,7 +52,7 @@ struct TransportIntegrationTests {
         #expect(ttfa >= .milliseconds(300), "never earlier than the server's delay (how much later: TimingTests)")
     }
 
-    @Test(arguments: TransportKind.all.filter(\.measuredByDefault))
+    @Test(arguments: TransportKind.measuredOverTCP)
     func sendsLeaveOnScheduleWithSmallLag(kind: TransportKind) async throws {
         let server = try await TestServer.get()
         let timeline = try #require(try await runTurns(settings(kind, server), turns: 1).first)

@@ -65,6 +65,48 @@ struct WebRTCIntegrationTests {
         }
     }
 
+    /// Through `--link rtt=100ms` the media crosses the link too (each of the server's
+    /// candidates behind a datagram relay): no answer beats the server's 300 ms plus the round
+    /// trip (the commit's way up and the first packet's way down), and a cold call's ICE and
+    /// DTLS each pay at least one round trip.
+    @Test func theEmulatedLinkCarriesTheCallsMedia() async throws {
+        let server = try await TestServer.get()
+        for connection in ["warm", "cold"] {
+            let result = try await hostileRun(
+                server, .webrtc, query: "?first_audio_ms=300", trials: 2,
+                extra: ["--link", "rtt=100ms", "--connection", connection])
+            #expect(result.status == 0, "\(result.stderr)")
+            let trials = try await storedTrials(result.database)
+            #expect(trials.count == 2 && trials.allSatisfy { $0.status == .ok }, "\(trials.map(\.errorMessage))")
+            for trial in trials {
+                let ttfa = try #require(trial.ttfaNs)
+                #expect(ttfa >= 400_000_000, "\(connection): TTFA \(Double(ttfa) / 1e6) ms")
+                if connection == "cold" {
+                    #expect(try #require(trial.iceNs) >= 100_000_000, "ICE checks cross the link")
+                    #expect(try #require(trial.dtlsNs) >= 100_000_000, "so does the DTLS handshake")
+                }
+            }
+        }
+    }
+
+    /// `--link loss=2%` on top of broadband: all three architectures complete, every trial ok
+    /// (the TCP ones retransmit, WebRTC's media loses packets and its data channel resends).
+    @Test func allThreeArchitecturesCompleteOnALossyLink() async throws {
+        let scratch = try Scratch()
+        let result = try await ttfa([
+            "run", "--transport", "websocket,sse,webrtc", "--link", "broadband,loss=2%", "--trials", "2",
+            "--warmup", "0", "--audio", scratch.audio, "--db", scratch.database, "--lag-budget-ms", "1000",
+            "--json", "--quiet",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let transports = try #require(summary["transports"] as? [[String: Any]])
+        #expect(transports.compactMap { $0["transport"] as? String } == ["websocket", "sse", "webrtc"])
+        for t in transports { #expect(t["ok"] as? Int == 2, "\(t["transport"] ?? ""): \(t["errors"] ?? "")") }
+        let run = try #require(try await SQLiteStore(path: scratch.database, create: false).run(id: 1))
+        #expect(run.configJSON.contains("\"loss_probability\""), "the loss is stored with the run")
+    }
+
     @Test func serverTurnDetectionEndsTheTurnFromTheMicrophoneTrack() async throws {
         let server = try await TestServer.get()
         let tag = UUID().uuidString.prefix(8)

@@ -95,3 +95,9 @@ extension TurnTimeline {
         }
     }
 }
+
+extension TransportKind {
+    /// The transports a plain run measures whose answer arrives over TCP (WebSocket, SSE): the
+    /// tests that count deltas and connections. WebRTC's media has tests of its own.
+    package static var measuredOverTCP: [TransportKind] { all.filter { $0.measuredByDefault && !$0.mediaOverUDP } }
+}

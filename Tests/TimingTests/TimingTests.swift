@@ -38,7 +38,7 @@ struct TimingTests {
         #expect(result.figure.withinTolerance, "\(result.figure.line)")
     }
 
-    @Test(arguments: TransportKind.all.filter(\.measuredByDefault))
+    @Test(arguments: TransportKind.measuredOverTCP)
     func theServersDelayShowsUpInTTFAAsItself(kind: TransportKind) async throws {
         let result = try await HarnessAccuracy.delay(kind)
         print(result.figure.line)

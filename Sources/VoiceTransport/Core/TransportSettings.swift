@@ -36,6 +36,8 @@ package struct TransportSettings: Sendable {
     package var loops: IOLoopGroup
     /// What a WebRTC call needs beyond its URL (the edge's secret URL, STUN/TURN, jitter buffer).
     package var webRTC = WebRTCSettings()
+    /// The emulated link UDP media crosses (nil: the network the machine is on).
+    package var mediaLink: (any MediaLink)?
 
     /// The transport's name, with its A/B side when there is one: "sse", "sse (candidate)".
     package var displayName: String { kind.rawValue + (variant.map { " (\($0))" } ?? "") }

@@ -50,6 +50,8 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
     private let model: String?
     private let redactor: SecretRedactor
     private let loop: IOLoop
+    /// The emulated link the media crosses, if the run plays one.
+    private let mediaLink: (any MediaLink)?
     private let emitEvent: @Sendable (TimedEvent) -> Void
     private let onFinish: @Sendable () -> Void
     private let condition = NSCondition()
@@ -86,6 +88,8 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
         var failure: TransportError?
         /// The client secret the edge minted: masked in every message, like the run's own secrets.
         var secret: String?
+        /// The link emulator's stand-ins for the peer's addresses (closed with the call).
+        var relays: [any MediaRelay] = []
         var ready = false
         /// When the call could first carry audio: a frame due earlier is late by the call's set-up,
         /// not by the harness.
@@ -97,9 +101,10 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
 
     init(
         endpoint: Endpoint, settings: WebRTCSettings, signaling: WebRTCSignaling, options: RealtimeOptions,
-        model: String?, redactor: SecretRedactor, loop: IOLoop, emit: @escaping @Sendable (TimedEvent) -> Void,
-        onFinish: @escaping @Sendable () -> Void
+        model: String?, redactor: SecretRedactor, loop: IOLoop, mediaLink: (any MediaLink)? = nil,
+        emit: @escaping @Sendable (TimedEvent) -> Void, onFinish: @escaping @Sendable () -> Void
     ) {
+        self.mediaLink = mediaLink
         self.endpoint = endpoint
         self.settings = settings
         self.signaling = signaling
@@ -187,15 +192,18 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
         }
         if cancelled { throw TransportError(.closed, "the transport was closed while the call was set up") }
         peer.createOffer()
-        let offer = try wait(until: offerStart + timeout, "the local SDP offer (ICE gathering) was not ready") {
+        var offer = try wait(until: offerStart + timeout, "the local SDP offer (ICE gathering) was not ready") {
             $0.localSDP
         }
+        // Behind an emulated link the peer learns our address from the checks that cross it.
+        if mediaLink != nil { offer = SDPCandidates.removingCandidates(offer) }
         let calls = WebRTCSignaling(
             headers: callHeaders, connectTimeout: signaling.connectTimeout, verifyTLS: signaling.verifyTLS,
             caFile: signaling.caFile, connectVia: signaling.connectVia)
         let response = try calls.post(
             endpoint.url.absoluteString, body: offer, contentType: "application/sdp", headers: [], timeoutNs: timeout)
-        let answer = try WebRTCSignaling.answer(from: response, url: endpoint.url.absoluteString)
+        var answer = try WebRTCSignaling.answer(from: response, url: endpoint.url.absoluteString)
+        if let mediaLink { answer = try relay(answer, through: mediaLink) }
         let answered = MonotonicClock.now()
         guard peer.setRemote(sdp: answer, isOffer: false) else {
             throw TransportError(.protocol, "the SDP answer from \(endpoint.redacted) does not parse")
@@ -223,6 +231,30 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
                     dtlsNs: connectedAt - iceAt, dataChannelNs: openAt - connectedAt,
                     firstRTPNs: firstRTP.map { $0 - connectedAt })), at: now)
         emit(.sessionReady(timedOut: !acknowledged), at: now)
+    }
+
+    /// The answer with the peer's candidates replaced by the link emulator's stand-ins.
+    private func relay(_ answer: String, through link: any MediaLink) throws(TransportError) -> String {
+        var byAddress: [String: (host: String, port: Int)] = [:]
+        let rewritten: (sdp: String, relayed: Int)
+        do {
+            rewritten = try SDPCandidates.relaying(answer) { host, port in
+                if let known = byAddress["\(host):\(port)"] { return known }
+                let relay = try link.relay(toHost: host, port: port)
+                locked { $0.relays.append(relay) }
+                byAddress["\(host):\(port)"] = (relay.host, relay.port)
+                return (relay.host, relay.port)
+            }
+        } catch {
+            throw TransportError(.internal, "the link emulator could not relay the call's media: \(error)")
+        }
+        guard rewritten.relayed > 0 else {
+            throw TransportError(
+                .protocol,
+                "the SDP answer from \(endpoint.redacted) has no UDP IPv4 candidate, which the link emulator needs to carry the media; run without --link"
+            )
+        }
+        return rewritten.sdp
     }
 
     /// Waits until `value` has one, the call failed, or `deadline` passed.
@@ -452,6 +484,7 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
         }
         let thread = Thread { [self] in
             peer?.close()
+            for relay in locked({ $0.relays }) { relay.close() }
             finish()
         }
         thread.name = "ttfa-webrtc-close"

@@ -8,9 +8,7 @@ extension TransportKind {
         name: "webrtc",
         summary: "OpenAI Realtime over WebRTC: the edge mints a key, the client calls the model directly",
         keepsOneConnection: true, serverDetectsEndOfSpeech: true,
-        // Measured when named (`--transport webrtc`), and against your own endpoints when its
-        // URL is given.
-        isVariant: true, measuredByDefault: false, mediaOverUDP: true, schemes: ["http": "http", "https": "https"],
+        isVariant: true, mediaOverUDP: true, schemes: ["http": "http", "https": "https"],
         exampleURL: "http://127.0.0.1:8080/v1/realtime/calls", referencePath: "/v1/realtime/calls",
         profileSlot: "realtime", builtInDialect: "openai-realtime-webrtc",
         dialect: { settings throws(TransportError) in
@@ -38,8 +36,8 @@ extension TransportKind {
             ) { emit, onFinish in
                 WebRTCClient(
                     endpoint: settings.endpoint, settings: settings.webRTC, signaling: signaling, options: options,
-                    model: settings.model, redactor: settings.redactor, loop: settings.loops.next(), emit: emit,
-                    onFinish: onFinish)
+                    model: settings.model, redactor: settings.redactor, loop: settings.loops.next(),
+                    mediaLink: settings.mediaLink, emit: emit, onFinish: onFinish)
             }
         })
 }
