@@ -270,8 +270,8 @@ package struct TransportSummary: Sendable {
 /// Where one trial's time to first audio went, from the end of speech on. The parts add up to
 /// its TTFA exactly: the client's work, the request on the wire (with a new connection's set-up
 /// when it lay on the path — a cold WebRTC call's steps from the client secret to the data
-/// channel, as far as they outlasted the speech), the server's own record of its time (edge function overhead,
-/// ingest, model), and the answer's way back.
+/// channel, as far as they outlasted the speech), the server's own record of its time (edge
+/// function overhead, ingest, model), and the answer's way back.
 package struct Breakdown: Sendable {
     /// The trial (its `seq`): the one with the median TTFA among the ok trials.
     package var trial: Int

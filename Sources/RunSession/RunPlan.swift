@@ -58,8 +58,6 @@ package struct RunPlan: Sendable {
     package var context: ContextMode
     package var turnDetection: EnergyVAD.Parameters?
     package var webRTC = WebRTCSettings()
-    /// Things the run changed from what the flags imply, said once at its start.
-    package var notes: [String] = []
     package var seed: UInt64
     package var label: String?
     package var database: String
@@ -173,7 +171,6 @@ struct RunPlanner {
             throw RunInputError(error.message)
         }
         let link: LinkSpec?
-        let notes: [String] = []
         do throws(LinkSpec.ParseError) {
             // The seed scenario plays a broadband link in front of the embedded server; your own
             // endpoints get the network they are on, unless --link says otherwise. The link
@@ -270,7 +267,6 @@ struct RunPlanner {
             redactor: redactor, commandLine: CommandLineRedaction.redacted(r.commandLine, redactor: redactor),
             outputs: r.outputs)
         plan.webRTC = r.webRTC
-        plan.notes = notes
         return plan
     }
 

@@ -109,7 +109,6 @@ package final class RunSession: Sendable {
                 "ttfa: warning: \(file.source): its path \(file.path) is a built-in endpoint of the embedded server, which answers there with the built-in dialect; give the file another path\n"
             )
         }
-        for note in plan.notes { Terminal.error("ttfa: note: \(note)\n") }
         if !plan.verifyTLS {
             Terminal.error(
                 "ttfa: warning: --insecure: TLS certificates are not verified (stored with the run as verify_tls false); use --cacert FILE to trust a private CA instead\n"

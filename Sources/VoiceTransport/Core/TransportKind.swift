@@ -30,7 +30,8 @@ package struct TransportKind: RawRepresentable, Sendable, Codable, Hashable, Cus
     package let isVariant: Bool
     /// Whether a run that names no transport measures it (the embedded server's default run).
     package let measuredByDefault: Bool
-    /// Whether its media travels over UDP (WebRTC): the link emulator relays it per call (`TransportSettings.mediaLink`).
+    /// Whether its media travels over UDP (WebRTC): the link emulator relays it per call
+    /// (`TransportSettings.mediaLink`).
     package let mediaOverUDP: Bool
     /// The URL schemes its endpoint may have, each with the scheme it is spoken as (`http` → `ws`
     /// for a WebSocket).
