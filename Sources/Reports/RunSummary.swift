@@ -187,7 +187,10 @@ package struct TransportSummary: Sendable {
         anomalies = trials.reduce(0) { $0 + $1.anomalies }
         let bursts = okTrials.compactMap(\.audioBursts)
         audioBurstsP50 = bursts.isEmpty ? nil : Summary.median(bursts.map(Double.init))
-        looksBuffered = !bursts.isEmpty && bursts.filter { $0 >= 2 }.count * 2 > bursts.count
+        // The diagnosis is of a proxy buffering an HTTP response: RTP crosses no such proxy, and
+        // its packets' clumps are the network's or the sender's, which the jitter buffer absorbs.
+        let overUDP = TransportKind(rawValue: transport)?.mediaOverUDP ?? false
+        looksBuffered = !overUDP && !bursts.isEmpty && bursts.filter { $0 >= 2 }.count * 2 > bursts.count
 
         func ms(_ values: [Int64?]) -> Summary? { Summary(values.compactMap { $0 }.map { Double($0) / 1e6 }) }
         func afterSpeech(_ path: KeyPath<TrialRecord, Int64?>) -> Summary? {

@@ -170,7 +170,8 @@ struct BufferingDiagnosisTests {
         // (That a clean link is not taken for a buffering one depends on the machine delivering
         // paced audio on time: TimingTests.)
         for transport in try await run("buffer=64k,flush=200ms") {
-            // The buffering stage is a proxy on the HTTP path: WebRTC's media does not cross it.
+            // The buffering stage is a proxy on the HTTP path: WebRTC's media does not cross it,
+            // and its packets are never diagnosed as a proxy's clumps.
             #expect(
                 transport["looks_buffered"] as? Bool == (transport["transport"] as? String != "webrtc"),
                 "\(transport["transport"] ?? ""): \(transport["audio_bursts_p50"] ?? "")")

@@ -53,4 +53,20 @@ struct RunSummaryTests {
         let warm = run(invalid: 0, of: 5, warmupsFailed: true)
         #expect(!warm.passed && warm.problems.first?.contains("every warm-up trial failed (closed ×1)") == true)
     }
+
+    /// Clumped audio is diagnosed as a buffering proxy on the transports whose answer is an HTTP
+    /// response or a WebSocket stream; WebRTC's RTP crosses no such proxy.
+    @Test func clumpedAudioIsAProxysSignatureOnlyOverTCP() {
+        let trials = ["sse", "webrtc"].enumerated().flatMap { index, transport in
+            (1...3).map { n in
+                var trial = sampleTrial(runID: 1, seq: index * 3 + n, transport: transport, ttfaMs: 300)
+                trial.audioBursts = 4
+                return trial
+            }
+        }
+        let summary = RunSummary(run: sampleRun(), trials: trials)
+        #expect(summary.transports.map(\.transport) == ["sse", "webrtc"])
+        #expect(summary.transports.map(\.looksBuffered) == [true, false])
+        #expect(summary.transports.map(\.audioBurstsP50) == [4, 4], "the clumps are still reported")
+    }
 }
