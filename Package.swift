@@ -8,7 +8,7 @@
 //   DialectSpec        dialect files: model, validation, JSON paths, templates, audio formats
 //   VoiceTransport     the transports: I/O loops, wire parsers, dialects, recordings
 //   ReferenceServer    Hummingbird server speaking the dialects, with faults and deployment profiles
-//   LinkEmulator       a user-space TCP relay playing a network
+//   LinkEmulator       user-space TCP and UDP relays playing a network
 //   SpeechDetection    the energy VAD the server's server_vad and the clients share
 //   TTFASupport        JSON values, formatting, host facts, version: what every part below uses
 //   Storage            the results schema and the store protocol; StorageSQLite, StoragePostgres
