@@ -106,8 +106,10 @@ final class WebRTCCalls: Sendable {
         switch fault {
         case .iceNever:
             // An answer without candidates from a peer that is gone: no check is ever answered.
-            answer = answer.split(separator: "\n", omittingEmptySubsequences: false)
-                .filter { !$0.hasPrefix("a=candidate") }.joined(separator: "\n")
+            // (SDP lines end in CRLF, which Swift reads as one Character: split on the string.)
+            let end = answer.contains("\r\n") ? "\r\n" : "\n"
+            answer = answer.components(separatedBy: end).filter { !$0.hasPrefix("a=candidate") }
+                .joined(separator: end)
             call.close()
         case .noDataChannel:
             answer = answer.replacingOccurrences(of: "m=application 9 ", with: "m=application 0 ")
