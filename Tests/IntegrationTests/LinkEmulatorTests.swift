@@ -252,6 +252,7 @@ struct DatagramLinkTests {
                     lock.withLock { sources.append(from) }
                     socket.send(bytes, to: from)
                 }
+                socket.close()
             }
             thread.start()
         }
@@ -271,7 +272,8 @@ struct DatagramLinkTests {
         let echo = try UDPEcho()
         defer { echo.stop() }
         let links = DatagramLinks(spec: try LinkSpec(parsing: "rtt=40ms"))
-        let relay = try links.relay(toHost: "127.0.0.1", port: echo.socket.port)
+        // Opening a relay blocks until it listens: off the cooperative pool.
+        let relay = try await onDedicatedThread { try links.relay(toHost: "127.0.0.1", port: echo.socket.port) }
         #expect(relay.host == "127.0.0.1" && relay.port != echo.socket.port)
         let (rtts, ports, strangers) = try await onDedicatedThread { () throws -> ([Double], [Int], Int) in
             let a = try UDPSocket()
@@ -309,7 +311,7 @@ struct DatagramLinkTests {
         let echo = try UDPEcho()
         defer { echo.stop() }
         let links = DatagramLinks(spec: try LinkSpec(parsing: "loss=30%"))
-        let relay = try links.relay(toHost: "127.0.0.1", port: echo.socket.port)
+        let relay = try await onDedicatedThread { try links.relay(toHost: "127.0.0.1", port: echo.socket.port) }
         let back = try await onDedicatedThread { () throws -> Int in
             let client = try UDPSocket()
             defer { client.close() }
