@@ -268,7 +268,7 @@ struct ConfigCommand: AsyncParsableCommand {
             } catch {
                 throw CommandFailure(message: "\(file): \(RunCommand.message(for: error))", exitCode: ExitCodes.usage)
             }
-            let request = try command.request()
+            let request = try command.options.request()
             // What a run would stop at: every header's $VARIABLE and recording, each reported;
             // then the rest of the plan (profiles, link, thresholds, dialects, URLs) as a run checks it.
             var problems: [String] = []
