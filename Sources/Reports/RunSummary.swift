@@ -193,33 +193,11 @@ package struct TransportSummary: Sendable {
         looksBuffered = !overUDP && !bursts.isEmpty && bursts.filter { $0 >= 2 }.count * 2 > bursts.count
 
         func ms(_ values: [Int64?]) -> Summary? { Summary(values.compactMap { $0 }.map { Double($0) / 1e6 }) }
-        func afterSpeech(_ path: KeyPath<TrialRecord, Int64?>) -> Summary? {
-            ms(okTrials.map { t in t[keyPath: path].map { $0 - t.speechEndNs } })
-        }
         let blocked = okTrials.map(\.uploadBlockedNs)
         func summary(_ phase: Phase) -> Summary? {
-            switch phase {
-            case .dns: ms(okTrials.map(\.dnsNs))
-            case .connect: ms(okTrials.map(\.connectNs))
-            case .tls: ms(okTrials.map(\.tlsNs))
-            case .upgrade: ms(okTrials.map(\.upgradeNs))
-            case .secret: ms(okTrials.map(\.secretNs))
-            case .offerAnswer: ms(okTrials.map(\.offerAnswerNs))
-            case .ice: ms(okTrials.map(\.iceNs))
-            case .dtls: ms(okTrials.map(\.dtlsNs))
-            case .datachannel: ms(okTrials.map(\.datachannelNs))
-            case .firstRTP: ms(okTrials.map(\.firstRtpNs))
-            case .playout: afterSpeech(\.playoutNs)
-            case .encode: ms(okTrials.map(\.encodeNs))
-            case .upload: afterSpeech(\.uploadDoneNs)
-            case .uploadBlocked: blocked.contains { ($0 ?? 0) > 0 } ? ms(blocked) : nil
-            case .responseHeaders: afterSpeech(\.responseHeadersNs)
-            case .firstByte: afterSpeech(\.firstByteNs)
-            case .firstEvent: afterSpeech(\.firstEventNs)
-            case .firstAudio: afterSpeech(\.firstAudioNs)
-            case .lastAudio: afterSpeech(\.lastAudioNs)
-            case .done: afterSpeech(\.doneNs)
-            }
+            // Time blocked on a full socket is shown only when some trial had any.
+            if phase == .uploadBlocked && !blocked.contains(where: { ($0 ?? 0) > 0 }) { return nil }
+            return ms(okTrials.map { $0.phaseNs(phase) })
         }
         phases = Phase.allCases.compactMap { phase in summary(phase).map { (phase, $0) } }
 

@@ -28,3 +28,34 @@ package enum Phase: String, Sendable, CaseIterable, Codable {
         }
     }
 }
+
+extension TrialRecord {
+    /// The trial's value of `phase`, nanoseconds, as reported under `phases_ms`: a set-up step's
+    /// or `encode`'s duration, or the instant since the scheduled end of speech; nil when the
+    /// trial has none (its transport does not go through it, or it failed before).
+    package func phaseNs(_ phase: Phase) -> Int64? {
+        func afterSpeech(_ value: Int64?) -> Int64? { value.map { $0 - speechEndNs } }
+        return switch phase {
+        case .dns: dnsNs
+        case .connect: connectNs
+        case .tls: tlsNs
+        case .upgrade: upgradeNs
+        case .secret: secretNs
+        case .offerAnswer: offerAnswerNs
+        case .ice: iceNs
+        case .dtls: dtlsNs
+        case .datachannel: datachannelNs
+        case .firstRTP: firstRtpNs
+        case .playout: afterSpeech(playoutNs)
+        case .encode: encodeNs
+        case .upload: afterSpeech(uploadDoneNs)
+        case .uploadBlocked: uploadBlockedNs
+        case .responseHeaders: afterSpeech(responseHeadersNs)
+        case .firstByte: afterSpeech(firstByteNs)
+        case .firstEvent: afterSpeech(firstEventNs)
+        case .firstAudio: afterSpeech(firstAudioNs)
+        case .lastAudio: afterSpeech(lastAudioNs)
+        case .done: afterSpeech(doneNs)
+        }
+    }
+}
