@@ -14,6 +14,7 @@
 //   Storage            the results schema and the store protocol; StorageSQLite, StoragePostgres
 //   Statistics         summaries, bootstrap comparisons, verdicts, profile fits
 //   Checks             thresholds, baselines, regression checks
+//   Monitoring         metric families (Prometheus/OpenMetrics) and the /metrics server
 //   Reports            run summaries and their renderers (table, JSON, CSV, Markdown, JUnit, HTML)
 //   Replay             the replay clock, one turn, a run of many, the load models, trace
 //   RunSession         a validated run plan and the session that runs it
@@ -47,6 +48,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -171,7 +173,7 @@ let package = Package(
         ),
         .target(
             name: "Reports",
-            dependencies: ["Checks", "Statistics", "Storage", "TTFASupport", "VoiceTransport"]
+            dependencies: ["Checks", "Statistics", "Storage", "TTFASupport", "VoiceTransport", "Monitoring"]
         ),
         .target(
             name: "Replay",
@@ -184,9 +186,22 @@ let package = Package(
             resources: [.copy("Resources/recordings"), .copy("Resources/dialects")]
         ),
         .target(
+            name: "Monitoring",
+            dependencies: [
+                "Storage", "Statistics",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "RunSession",
             dependencies: [
                 "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "StoragePostgres",
+                "Monitoring",
+                "SeededRandom",
                 "TTFASupport",
                 "VoiceTransport", "ReferenceServer", "LinkEmulator", "SpeechDetection", "DialectSpec",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -197,7 +212,7 @@ let package = Package(
         .executableTarget(
             name: "ttfa",
             dependencies: [
-                "RunSession", "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite",
+                "RunSession", "Replay", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "Monitoring",
                 "StoragePostgres",
                 "TTFASupport", "VoiceTransport", "CPosix", "ReferenceServer", "LinkEmulator", "SpeechDetection",
                 "SeededRandom",
@@ -238,7 +253,9 @@ let package = Package(
                 "TestSupport", "VoiceTransport", "ReferenceServer", "LinkEmulator", "Replay", "Reports", "Checks",
                 "Statistics", "Storage",
                 "StorageSQLite", "StoragePostgres", "RunSession", "TTFASupport", "ttfa", "CSndFile", "SpeechDetection",
+                "Monitoring",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // What must measure time: run alone, after the parallel suite (make test-timing), each
@@ -268,7 +285,10 @@ let package = Package(
             dependencies: ["TestSupport", "Checks", "Reports", "Statistics", "Storage", "StorageSQLite"]),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["TestSupport", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "TTFASupport"]),
+            dependencies: [
+                "TestSupport", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "TTFASupport",
+                "Monitoring",
+            ]),
         .testTarget(
             name: "ReplayTests",
             dependencies: ["TestSupport", "Replay", "Storage", "TTFASupport", "VoiceTransport", "SpeechDetection"]),
@@ -276,6 +296,7 @@ let package = Package(
         .testTarget(name: "DialectSpecTests", dependencies: ["DialectSpec"]),
         .testTarget(name: "ReferenceServerTests", dependencies: ["ReferenceServer"]),
         .testTarget(name: "LinkEmulatorTests", dependencies: ["LinkEmulator"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["TestSupport", "Monitoring", "Storage"]),
     ],
     swiftLanguageModes: [.v6]
 )
