@@ -14,6 +14,8 @@ package struct RunOutcome: Sendable {
     package var interrupted: Bool
     /// A trial could not be stored: the run stopped there.
     package var storeFailed: Bool
+    /// The runs stored (two in an A/B comparison: baseline, candidate).
+    package let runIDs: [Int64]
     let storePath: String
     let plan: RunPlan
     /// What the HTML report draws (read while the store is open), when one is asked for: the
@@ -27,6 +29,7 @@ package struct RunOutcome: Sendable {
 
     init(plan: RunPlan, store: any ResultsStore, runIDs: [Int64], interrupted: Bool, storeFailed: Bool) async throws {
         self.plan = plan
+        self.runIDs = runIDs
         storePath = store.path
         self.interrupted = interrupted
         self.storeFailed = storeFailed

@@ -23,13 +23,23 @@ package final class RunSession: Sendable {
     let progressMode: ProgressPrinter.Mode
     /// The run's I/O loops, real-time as the plan asks; every transport gets them.
     let loops: IOLoopGroup
+    /// The signals that interrupt the run; none when it runs inside a group that has them (a
+    /// monitor's round, interrupted by the monitor's own graceful shutdown).
+    let signals: [UnixSignal]
+    /// Whether to print the plan's warnings (a monitor prints them for its first round only).
+    let warnings: Bool
     private let logger = Logger(label: "ttfa.session")
 
-    package init(plan: RunPlan, store: any ResultsStore, progress: ProgressPrinter.Mode) {
+    package init(
+        plan: RunPlan, store: any ResultsStore, progress: ProgressPrinter.Mode,
+        signals: [UnixSignal] = [.sigterm, .sigint], warnings: Bool = true
+    ) {
         self.plan = plan
         self.store = store
         progressMode = plan.outputs.quiet ? .quiet : progress
         loops = IOLoopGroup(realtime: plan.realtimeIO)
+        self.signals = signals
+        self.warnings = warnings
     }
 
     /// Measures the plan and returns what was measured (stored before this returns).
@@ -65,7 +75,7 @@ package final class RunSession: Sendable {
             await servers.stop()
             throw error
         }
-        warn(servers: servers)
+        if warnings { warn(servers: servers) }
         let outcome: RunOutcome
         do {
             outcome = try await measure(sides: sides, servers: servers, relays: relays)
@@ -199,7 +209,7 @@ package final class RunSession: Sendable {
                         service: trials, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                gracefulShutdownSignals: signals, logger: logger))
         try await group.run()
 
         let storeFailure = result.withLock { $0 }

@@ -59,11 +59,12 @@ enum RunFile {
     static let aliases = ["headers": "header", "recordings": "audio"]
 
     /// `arguments` with `--config FILE` replaced by the file's options (those the command line
-    /// does not set itself), or nil when there is no `--config`. Only `run` (named or default)
-    /// takes a run file.
+    /// does not set itself), or nil when there is no `--config`. `run` (named or default) and
+    /// `monitor` (whose rounds are runs) take a run file.
     static func expand(_ arguments: [String]) throws -> (arguments: [String], entries: [Entry], path: String)? {
         var rest = arguments
-        let named = rest.first == "run"
+        let subcommand = rest.first == "monitor" ? "monitor" : "run"
+        let named = rest.first == subcommand
         if named { rest.removeFirst() }
         guard named || rest.first.map({ $0.hasPrefix("-") }) ?? false else { return nil }
         var path: String?
@@ -109,7 +110,11 @@ enum RunFile {
         // A value of the file the parser rejects (a wrong type, a missing value) is reported
         // with its key and line; other complaints are the command line's as a whole.
         do {
-            _ = try RunCommand.parse(fileArguments + cli)
+            if subcommand == "monitor" {
+                _ = try MonitorCommand.parse(fileArguments + cli)
+            } else {
+                _ = try RunCommand.parse(fileArguments + cli)
+            }
         } catch {
             let message = RunCommand.message(for: error)
             let aboutOneValue =
@@ -126,7 +131,7 @@ enum RunFile {
                     exitCode: ExitCodes.usage)
             }
         }
-        return (["run"] + fileArguments + cli, entries, path)
+        return ([subcommand] + fileArguments + cli, entries, path)
     }
 
     /// The file's options, in order, each with its key and line.

@@ -20,7 +20,8 @@ struct TTFACommand: AsyncParsableCommand {
             """,
         version: TTFAInfo.versionLine,
         subcommands: [
-            RunCommand.self, TraceCommand.self, ServeCommand.self, RunsCommand.self, ReportCommand.self,
+            RunCommand.self, MonitorCommand.self, TraceCommand.self, ServeCommand.self, RunsCommand.self,
+            ReportCommand.self,
             ExportCommand.self, CompareCommand.self, BaselineCommand.self, DatabaseCommand.self, ConfigCommand.self,
             ProfileCommand.self, LinkCommand.self, DialectsCommand.self,
         ],

@@ -199,3 +199,103 @@ package func validateJUnit(_ path: String) throws -> (valid: Bool, output: Strin
     process.waitUntilExit()
     return (process.terminationStatus == 0, String(decoding: output, as: UTF8.self))
 }
+
+/// A program running in the background whose stderr is read line by line as it comes (a
+/// monitor's "serving …" line, a server's log), and whose stdout is collected.
+package final class BackgroundProcess: @unchecked Sendable {
+    package let process = Process()
+    private let condition = NSCondition()
+    private var errLines: [String] = []
+    private var outData = Data()
+    private var ended = false
+
+    package init(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        Thread { [self] in
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            condition.lock()
+            outData = data
+            condition.unlock()
+        }.start()
+        Thread { [self] in
+            var pending = Data()
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...newline)
+                    condition.lock()
+                    errLines.append(line)
+                    condition.broadcast()
+                    condition.unlock()
+                }
+            }
+            condition.lock()
+            ended = true
+            condition.broadcast()
+            condition.unlock()
+        }.start()
+    }
+
+    /// `ttfa` with ordinary I/O loops, as `ttfa(_:)` runs it.
+    package static func ttfa(_ arguments: [String]) throws -> BackgroundProcess {
+        try BackgroundProcess(ttfaExecutable, arguments, environment: ["TTFA_IO_REALTIME": "0"])
+    }
+
+    /// The stderr lines so far.
+    package var stderrLines: [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        return errLines
+    }
+
+    /// Everything the program wrote on stdout (once it has ended).
+    package var stdout: String {
+        condition.lock()
+        defer { condition.unlock() }
+        return String(decoding: outData, as: UTF8.self)
+    }
+
+    /// The first stderr line containing `text`, waiting up to `timeout` seconds for it; nil when
+    /// the program ended or the time ran out without one.
+    package func line(containing text: String, timeout: Double) async throws -> String? {
+        try await onDedicatedThread { [self] in
+            let deadline = Date().addingTimeInterval(timeout)
+            condition.lock()
+            defer { condition.unlock() }
+            while true {
+                if let line = errLines.first(where: { $0.contains(text) }) { return line }
+                if ended || !condition.wait(until: deadline) { return errLines.first { $0.contains(text) } }
+            }
+        }
+    }
+
+    /// Waits for the program to end (up to `timeout` seconds, then stops it); its exit status.
+    @discardableResult
+    package func waitForExit(timeout: Double) async throws -> Int32 {
+        try await onDedicatedThread { [self] in
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            return process.terminationStatus
+        }
+    }
+
+    /// Stops the program (SIGTERM) and waits for it.
+    package func stop() async {
+        if process.isRunning { process.terminate() }
+        _ = try? await waitForExit(timeout: 10)
+    }
+}

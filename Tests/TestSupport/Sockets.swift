@@ -155,3 +155,10 @@ package final class SilentServer: @unchecked Sendable {
         lock.unlock()
     }
 }
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (for a program that must be told its port).
+package func freePort() throws -> Int {
+    let (fd, port) = try listeningSocket()
+    close(fd)
+    return port
+}

@@ -1,0 +1,282 @@
+import Foundation
+import Logging
+import Monitoring
+import Reports
+import ServiceLifecycle
+import Storage
+import TTFASupport
+import UnixSignals
+import VoiceTransport
+
+/// What `ttfa monitor` adds to a run plan: how often, how many rounds, and where the metrics go.
+package struct MonitorPlan: Sendable {
+    package var schedule: MonitorSchedule
+    /// Rounds to run; nil: until SIGINT or SIGTERM.
+    package var count: Int?
+    /// Where to serve `/metrics`; nil: no server (the rounds are still stored).
+    package var listen: MetricsServer.Address?
+    /// The TTFA histogram's bucket bounds, seconds.
+    package var buckets: [Double] = TTFAMetrics.defaultBuckets
+    package var recordingLimit = TTFAMetrics.defaultRecordingLimit
+
+    package init(schedule: MonitorSchedule, count: Int?, listen: MetricsServer.Address?) {
+        self.schedule = schedule
+        self.count = count
+        self.listen = listen
+    }
+}
+
+/// Synthetic monitoring: the plan's comparison run again and again, each round a run stored as
+/// usual, its trials and verdicts exported as metrics. A round that fails (the endpoint down,
+/// the store refusing a run) is recorded and counted, and the next still runs. SIGINT or SIGTERM
+/// stops it gracefully: the round in flight abandons its trials in flight and is stored as
+/// interrupted, and the metrics server stops last.
+package final class MonitorSession: Sendable {
+    package let plan: RunPlan
+    package let monitor: MonitorPlan
+    package let metrics: TTFAMetrics
+    let store: any ResultsStore
+    private let logger = Logger(label: "ttfa.monitor")
+
+    package init(plan: RunPlan, monitor: MonitorPlan, store: any ResultsStore) {
+        self.plan = plan
+        self.monitor = monitor
+        self.store = store
+        metrics = TTFAMetrics(
+            buckets: monitor.buckets, recordingLimit: monitor.recordingLimit, version: TTFAInfo.version,
+            commit: TTFAInfo.build?.commit ?? HostFacts.current().gitCommit)
+    }
+
+    /// What the monitor did.
+    package struct Outcome: Sendable {
+        package var rounds: [TTFAMetrics.Round.Result] = []
+        package var interrupted = false
+    }
+
+    /// Runs the rounds (and the metrics server) until `count` rounds are done or a signal
+    /// stops it.
+    /// - Throws: `RunInputError` when the metrics server cannot listen (nothing was measured).
+    package func run() async throws -> Outcome {
+        let outcome = LockedBox(Outcome())
+        let ready = ReadySignal()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let listen = monitor.listen {
+            let app = MetricsServer.application(metrics: metrics, address: listen, logger: logger) { port in
+                self.note(
+                    "metrics: serving http://\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(port)/metrics"
+                )
+                ready.fire(.success(()))
+            }
+            services.append(
+                .init(
+                    service: FailureReporting(app) { error in
+                        ready.fire(
+                            .failure(
+                                RunInputError(
+                                    "--metrics-listen \(listen): cannot listen there (\(error)); choose a free port, or :0 for any"
+                                )))
+                    }))
+        } else {
+            ready.fire(.success(()))
+        }
+        services.append(
+            .init(
+                service: Rounds { try await self.rounds(ready: ready, into: outcome) },
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup
+            ))
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            if let failure = ready.failure { throw failure }
+            throw (error as? RunInputError) ?? RunInputError("the monitor stopped: \(error)")
+        }
+        return outcome.withLock { $0 }
+    }
+
+    /// The rounds, one after another on the schedule.
+    private func rounds(ready: ReadySignal, into outcome: LockedBox<Outcome>) async throws {
+        try await ready.wait()
+        let start = DispatchTime.now().uptimeNanoseconds
+        var previousEnd: Int64 = 0
+        var round = 0
+        while monitor.count.map({ round < $0 }) ?? true {
+            let (startNs, late) = monitor.schedule.startNs(round: round, previousEndNs: previousEnd)
+            if late {
+                note(
+                    "round \(round) took longer than --every (\(monitor.schedule.everyDescription)): round \(round + 1) starts at once"
+                )
+            }
+            let wait = startNs - Int64(DispatchTime.now().uptimeNanoseconds - start)
+            if wait > 0 {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .nanoseconds(wait)) }
+            }
+            if Task.isShuttingDownGracefully { break }
+            round += 1
+            let result = await self.round(round, start: start)
+            outcome.withLock { $0.rounds.append(result.result) }
+            previousEnd = Int64(DispatchTime.now().uptimeNanoseconds - start)
+            if result.interrupted || Task.isShuttingDownGracefully {
+                outcome.withLock { $0.interrupted = true }
+                return
+            }
+        }
+        if Task.isShuttingDownGracefully {
+            outcome.withLock { $0.interrupted = true }
+        } else if monitor.listen != nil {
+            await awaitLastScrape()
+        }
+    }
+
+    /// After the last of `--count` rounds: serves the metrics until a scrape has read them (at
+    /// most a minute, or until a signal), so a short monitor's last round reaches Prometheus.
+    private func awaitLastScrape() async {
+        let seen = metrics.scrapeCount
+        note("waiting for a scrape of the last round's metrics (at most 60 s; Ctrl-C to stop now)")
+        for _ in 0..<600 where metrics.scrapeCount == seen && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(100)) }
+        }
+    }
+
+    /// One round: a run, its trials into the metrics, a line on stderr (and a JSON line).
+    private func round(_ number: Int, start: UInt64) async -> (result: TTFAMetrics.Round.Result, interrupted: Bool) {
+        let began = Date()
+        do {
+            let session = RunSession(plan: plan, store: store, progress: .quiet, signals: [], warnings: number == 1)
+            let outcome = try await session.run()
+            var series: [String: TTFAMetrics.Round.Series] = [:]
+            for id in outcome.runIDs {
+                for trial in try await store.trials(runID: id) {
+                    let endpoint = endpointLabel(trial)
+                    if let note = metrics.record(trial, endpoint: endpoint) { self.note("note: " + note) }
+                    let key = "\(trial.transport) \(endpoint)"
+                    var entry =
+                        series[key] ?? .init(transport: trial.transport, endpoint: endpoint, ttfaSeconds: [])
+                    if !trial.warmup, trial.status == .ok, let ttfa = trial.ttfaNs {
+                        entry.ttfaSeconds.append(Double(ttfa) / 1e9)
+                    }
+                    series[key] = entry
+                }
+            }
+            let summary = outcome.summaries[outcome.summaries.count - 1]
+            let result: TTFAMetrics.Round.Result =
+                outcome.interrupted
+                ? .interrupted : outcome.healths.allSatisfy(\.passed) && !outcome.storeFailed ? .complete : .failed
+            metrics.record(
+                TTFAMetrics.Round(
+                    result: result, endedAt: Date().timeIntervalSince1970,
+                    durationSeconds: Date().timeIntervalSince(began), series: Array(series.values),
+                    thresholds: summary.checks.map { ($0.threshold.expression, $0.passed) }))
+            report(number, outcome: outcome, summary: summary)
+            return (result, outcome.interrupted)
+        } catch {
+            let message = (error as? RunInputError)?.message ?? "\(error)"
+            metrics.record(
+                TTFAMetrics.Round(
+                    result: .error, endedAt: Date().timeIntervalSince1970,
+                    durationSeconds: Date().timeIntervalSince(began), series: [], thresholds: []))
+            note("round \(number): nothing measured: \(message); the next round runs as planned")
+            return (.error, false)
+        }
+    }
+
+    /// The endpoint label of a trial's series: the embedded server's by its path alone (it
+    /// listens on a new port every round).
+    func endpointLabel(_ trial: TrialRecord) -> String {
+        let embedded = TransportKind(rawValue: trial.transport).map { plan.sides[0].urls[$0] == nil } ?? false
+        return embedded ? EndpointLabel.embedded(trial.endpoint) : EndpointLabel.of(trial.endpoint)
+    }
+
+    /// "round 3 (run 12): websocket p50 352 ms p95 410 ms, 4/4 ok · sse …" on stderr; the run's
+    /// JSON summary as one line on stdout with --json.
+    private func report(_ number: Int, outcome: RunOutcome, summary: RunSummary) {
+        if outcome.interrupted {
+            let kept = summary.transports.reduce(summary.warmups) { $0 + $1.trials }
+            note(
+                "round \(number) (run \(summary.run.id ?? 0)): interrupted; its \(Format.count(kept, "completed trial")) kept"
+            )
+            return
+        }
+        if plan.outputs.json {
+            print(
+                JSONRenderer.value(outcome.report).adding("round", .int(Int64(number))).serialized(), terminator: "\n")
+        }
+        let parts = summary.transports.map { t in
+            let figures = t.ttfa.map { "p50 \(Format.ms($0.p50)) p95 \(Format.ms($0.p95))" } ?? "no ok trial"
+            let failures = t.errors.isEmpty ? "" : " (\(Format.kinds(t.errors)))"
+            return "\(t.transport) \(figures), \(t.ok)/\(t.trials) ok\(failures)"
+        }
+        let failed = summary.checks.filter { !$0.passed }.map(\.threshold.expression)
+        note(
+            "round \(number) (run \(summary.run.id ?? 0)): " + parts.joined(separator: " · ")
+                + (failed.isEmpty ? "" : "; threshold failed: \(failed.joined(separator: "; "))"))
+    }
+
+    private func note(_ line: String) {
+        if !plan.outputs.quiet { Terminal.error("ttfa monitor: \(line)\n") }
+    }
+}
+
+/// The rounds, as a service of the monitor's group.
+private struct Rounds: Service {
+    let body: @Sendable () async throws -> Void
+    func run() async throws { try await body() }
+}
+
+/// A service whose failure is also reported to `onFailure` (the metrics server's bind error).
+private struct FailureReporting<Wrapped: Service>: Service {
+    let wrapped: Wrapped
+    let onFailure: @Sendable (any Error) -> Void
+
+    init(_ wrapped: Wrapped, onFailure: @escaping @Sendable (any Error) -> Void) {
+        self.wrapped = wrapped
+        self.onFailure = onFailure
+    }
+
+    func run() async throws {
+        do {
+            try await wrapped.run()
+        } catch {
+            onFailure(error)
+            throw error
+        }
+    }
+}
+
+/// Fires once: the metrics server is listening (or could not), so the rounds may start.
+private final class ReadySignal: Sendable {
+    private let state = LockedBox<
+        (result: Result<Void, RunInputError>?, waiters: [CheckedContinuation<Void, any Error>])
+    >(
+        (nil, []))
+
+    func fire(_ result: Result<Void, RunInputError>) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
+            guard state.result == nil else { return [] }
+            state.result = result
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(with: result.mapError { $0 as any Error }) }
+    }
+
+    /// Why the rounds could not start, if they could not.
+    var failure: RunInputError? {
+        state.withLock { state in
+            if case .failure(let error) = state.result { return error }
+            return nil
+        }
+    }
+
+    func wait() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let result = state.withLock { state -> Result<Void, RunInputError>? in
+                if state.result == nil { state.waiters.append(continuation) }
+                return state.result
+            }
+            if let result { continuation.resume(with: result.mapError { $0 as any Error }) }
+        }
+    }
+}
