@@ -90,6 +90,7 @@ struct ReportCommand: AsyncParsableCommand {
               ttfa report --run 12 --against 9 --format html --out ab.html
               ttfa report --format markdown >> "$GITHUB_STEP_SUMMARY"
               ttfa report --group load-test --db postgresql://… --format html --out load.html
+              ttfa report --format prometheus --out /var/lib/node_exporter/textfile/ttfa.prom
 
             --group merges every run that joined a load group (`ttfa run --group NAME`, from any \
             number of machines writing to one database) into one report, and says which machine \
@@ -101,7 +102,10 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var selection: RunSelection
 
-    @Option(help: "table, markdown, json, html, csv (the run's trials, as `ttfa export`) or junit.")
+    @Option(
+        help:
+            "table, markdown, json, html, csv (the run's trials, as `ttfa export`), junit, or openmetrics or prometheus (the metric families of `ttfa monitor`, for one run)."
+    )
     var format: ReportFormat = .table
 
     @Option(

@@ -24,7 +24,27 @@ struct RendererTests {
     }
 
     @Test func everyFormatHasARenderer() {
-        #expect(ReportFormat.allCases.map(\.rawValue) == ["table", "json", "csv", "markdown", "junit", "html"])
+        #expect(
+            ReportFormat.allCases.map(\.rawValue) == [
+                "table", "json", "csv", "markdown", "junit", "html", "openmetrics", "prometheus",
+            ])
+    }
+
+    @Test("the metric formats: the run's trials as ttfa monitor exports a round")
+    func metricFormats() async throws {
+        let report = try await Self.report()
+        let text = ReportFormat.prometheus.renderer.render(report)
+        let series = #"transport="websocket",endpoint="x/""#
+        #expect(text.contains(#"ttfa_trials_total{\#(series),status="ok"} 3"#))
+        #expect(text.contains(#"ttfa_trials_total{\#(series),status="timeout"} 1"#))
+        #expect(
+            text.contains(#"ttfa_time_to_first_audio_seconds_count{\#(series),recording="r.wav",connection="warm"} 3"#))
+        #expect(text.contains(#"ttfa_last_round_ttfa_p50_seconds{\#(series)} 0.41"#))
+        #expect(text.contains(#"ttfa_threshold_breached{threshold="sse.ttfa.p50 < 800ms"} 1"#))
+        // The run failed trials: its round is a failed one.
+        #expect(text.contains(#"ttfa_rounds_total{result="failed"} 1"#))
+        let open = ReportFormat.openmetrics.renderer.render(report)
+        #expect(open.hasSuffix("# EOF\n") && open.contains("# TYPE ttfa_trials counter"))
     }
 
     @Test func eachFormatSaysWhatTheSummarySays() async throws {

@@ -58,6 +58,8 @@ package protocol ReportRenderer: Sendable {
 /// The formats ttfa writes, each with its renderer.
 package enum ReportFormat: String, Sendable, CaseIterable {
     case table, json, csv, markdown, junit, html
+    /// The metric families of `ttfa monitor`, for one run.
+    case openmetrics, prometheus
 
     package var renderer: any ReportRenderer {
         switch self {
@@ -67,6 +69,8 @@ package enum ReportFormat: String, Sendable, CaseIterable {
         case .markdown: MarkdownRenderer()
         case .junit: JUnitRenderer()
         case .html: HTMLRenderer()
+        case .openmetrics: MetricsRenderer(format: .openMetrics)
+        case .prometheus: MetricsRenderer(format: .prometheus)
         }
     }
 }

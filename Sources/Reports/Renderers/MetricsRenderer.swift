@@ -1,0 +1,56 @@
+import Foundation
+import Monitoring
+import Storage
+import TTFASupport
+
+/// The run's trials as `ttfa monitor` exports a round's — the same metric families — in the
+/// Prometheus text format (for node_exporter's textfile collector) or OpenMetrics: one file a CI
+/// job leaves behind for the monitoring stack to pick up.
+package struct MetricsRenderer: ReportRenderer {
+    let format: ExpositionFormat
+
+    package init(format: ExpositionFormat) {
+        self.format = format
+    }
+
+    package func render(_ report: Report) -> String {
+        let metrics = TTFAMetrics(version: TTFAInfo.version, commit: TTFAInfo.build?.commit)
+        guard let summary = report.summaries.last else { return metrics.exposition(format) }
+        let config =
+            (try? JSONSerialization.jsonObject(with: Data(summary.run.configJSON.utf8))) as? [String: Any] ?? [:]
+        let embedded = config["reference_server"] is [String: Any]
+        func label(_ trial: TrialRecord) -> String {
+            let host = URLComponents(string: trial.endpoint)?.host ?? ""
+            return embedded && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
+                ? EndpointLabel.embedded(trial.endpoint) : EndpointLabel.of(trial.endpoint)
+        }
+        var series: [String: TTFAMetrics.Round.Series] = [:]
+        for trial in report.trials {
+            let endpoint = label(trial)
+            metrics.record(trial, endpoint: endpoint)
+            let key = "\(trial.transport) \(endpoint)"
+            var entry = series[key] ?? .init(transport: trial.transport, endpoint: endpoint, ttfaSeconds: [])
+            if !trial.warmup, trial.status == .ok, let ttfa = trial.ttfaNs {
+                entry.ttfaSeconds.append(Double(ttfa) / 1e9)
+            }
+            series[key] = entry
+        }
+        let parser = ISO8601DateFormatter()
+        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        func date(_ text: String?) -> Date? {
+            guard let text else { return nil }
+            return parser.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+        }
+        let started = date(summary.run.startedAt)
+        let ended = date(summary.run.endedAt) ?? started
+        let result: TTFAMetrics.Round.Result =
+            summary.run.status == .interrupted ? .interrupted : summary.health.passed ? .complete : .failed
+        metrics.record(
+            TTFAMetrics.Round(
+                result: result, endedAt: ended?.timeIntervalSince1970 ?? 0,
+                durationSeconds: started.flatMap { s in ended.map { $0.timeIntervalSince(s) } } ?? 0,
+                series: series.values.sorted { ($0.transport, $0.endpoint) < ($1.transport, $1.endpoint) },
+                thresholds: report.thresholds.map { ($0.threshold.expression, $0.passed) }))
+        return metrics.exposition(format)
+    }
+}
