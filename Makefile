@@ -17,8 +17,10 @@ WEBRTC_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstre
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
 APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libsndfile1-dev libsoxr-dev pkg-config $(WEBRTC_PACKAGES)
 # What only the tests need: xmllint validates the JUnit reports against a schema; a real
-# PostgreSQL server (started by scripts/with-postgres.sh for the run) holds the shared store.
-TEST_PACKAGES := libxml2-utils postgresql python3
+# PostgreSQL server (started by scripts/with-postgres.sh for the run) holds the shared store;
+# a real Prometheus (started by its test on a free port) scrapes `ttfa monitor`, and promtool
+# checks the text format and the example alert rules.
+TEST_PACKAGES := libxml2-utils postgresql python3 prometheus
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: deps test-deps apt-packages build run dist install test lint format test-parallel test-timing test-dist bench-accuracy clean
