@@ -38,6 +38,8 @@ package final class TTFAMetrics: Sendable {
 
     package let registry = PrometheusCollectorRegistry()
     package let buckets: [Double]
+    /// Where the same figures are pushed over OTLP, if anywhere.
+    package let otlp: OTLPExport?
     private let state: Mutex<State>
     private let scrapes = Atomic<Int>(0)
 
@@ -121,9 +123,10 @@ package final class TTFAMetrics: Sendable {
     ///   - recordingLimit: distinct `recording` label values before the rest become `other`.
     package init(
         buckets: [Double] = TTFAMetrics.defaultBuckets, recordingLimit: Int = TTFAMetrics.defaultRecordingLimit,
-        version: String, commit: String?
+        version: String, commit: String?, otlp: OTLPExport? = nil
     ) {
         self.buckets = buckets
+        self.otlp = otlp
         state = Mutex(State(recordings: LabelBudget(limit: recordingLimit)))
         registry.makeGauge(
             descriptor: Family.build, labels: [("version", version), ("commit", commit ?? "unknown")]
@@ -150,6 +153,7 @@ package final class TTFAMetrics: Sendable {
         let series = [("transport", trial.transport), ("endpoint", endpoint)]
         registry.makeCounter(descriptor: Family.trials, labels: series + [("status", trial.status.rawValue)])
             .increment()
+        otlp?.record(trial, endpoint: endpoint, recording: recording)
         guard !trial.warmup, trial.status == .ok, let ttfa = trial.ttfaNs else { return note }
         registry.makeValueHistogram(
             descriptor: Family.ttfa, labels: series + [("recording", recording), ("connection", trial.connection)],
@@ -224,6 +228,7 @@ package final class TTFAMetrics: Sendable {
             for t in round.thresholds { state.thresholds.insert(t.expression) }
             return state.series
         }
+        otlp?.record(round, known: known)
         for key in known {
             let labels = [("transport", key[0]), ("endpoint", key[1])]
             let values = round.series.first { $0.transport == key[0] && $0.endpoint == key[1] }?.ttfaSeconds ?? []

@@ -272,7 +272,12 @@ package struct Breakdown: Sendable {
         let known = trials.filter { $0.ttfaNs != nil && $0.serverRequestNs != nil && $0.serverFirstAudioNs != nil }
             .sorted { $0.ttfaNs! < $1.ttfaNs! }
         guard !known.isEmpty else { return nil }
-        let t = known[(known.count - 1) / 2]
+        self.init(trial: known[(known.count - 1) / 2], transport: transport)
+    }
+
+    /// The breakdown of one ok trial, if the server's record of it is there.
+    package init?(trial t: TrialRecord, transport: TransportKind?) {
+        guard t.ttfaNs != nil, t.serverRequestNs != nil, t.serverFirstAudioNs != nil else { return nil }
         func ms(_ ns: Int64?) -> Double { Double(ns ?? 0) / 1e6 }
         let encode = ms(t.encodeNs)
         let toServer = ms(t.serverRequestNs! - t.speechEndNs) - encode

@@ -18,6 +18,8 @@ package struct MonitorPlan: Sendable {
     /// The TTFA histogram's bucket bounds, seconds.
     package var buckets: [Double] = TTFAMetrics.defaultBuckets
     package var recordingLimit = TTFAMetrics.defaultRecordingLimit
+    /// Where to push the metrics (and traces) over OTLP/HTTP; nil: nowhere.
+    package var otlp: OTLPExport.Settings?
 
     package init(schedule: MonitorSchedule, count: Int?, listen: MetricsServer.Address?) {
         self.schedule = schedule
@@ -36,15 +38,21 @@ package final class MonitorSession: Sendable {
     package let monitor: MonitorPlan
     package let metrics: TTFAMetrics
     let store: any ResultsStore
+    /// The I/O loops every round runs on: their threads (and descriptors) live as long as the
+    /// monitor, not one set per round.
+    let loops: IOLoopGroup
     private let logger = Logger(label: "ttfa.monitor")
 
-    package init(plan: RunPlan, monitor: MonitorPlan, store: any ResultsStore) {
+    /// - Throws: `MonitorInputError` when the OTLP exporter cannot be set up.
+    package init(plan: RunPlan, monitor: MonitorPlan, store: any ResultsStore) throws(MonitorInputError) {
         self.plan = plan
         self.monitor = monitor
         self.store = store
+        loops = IOLoopGroup(realtime: plan.realtimeIO)
+        let otlp = try monitor.otlp.map { (settings) throws(MonitorInputError) in try OTLPExport(settings) }
         metrics = TTFAMetrics(
             buckets: monitor.buckets, recordingLimit: monitor.recordingLimit, version: TTFAInfo.version,
-            commit: TTFAInfo.build?.commit ?? HostFacts.current().gitCommit)
+            commit: TTFAInfo.build?.commit ?? HostFacts.current().gitCommit, otlp: otlp)
     }
 
     /// What the monitor did.
@@ -79,6 +87,8 @@ package final class MonitorSession: Sendable {
         } else {
             ready.fire(.success(()))
         }
+        // The exporters stop after the rounds (services stop in reverse order), pushing the last.
+        for service in metrics.otlp?.services ?? [] { services.append(.init(service: service)) }
         services.append(
             .init(
                 service: Rounds { try await self.rounds(ready: ready, into: outcome) },
@@ -144,13 +154,15 @@ package final class MonitorSession: Sendable {
     private func round(_ number: Int, start: UInt64) async -> (result: TTFAMetrics.Round.Result, interrupted: Bool) {
         let began = Date()
         do {
-            let session = RunSession(plan: plan, store: store, progress: .quiet, signals: [], warnings: number == 1)
+            let session = RunSession(
+                plan: plan, store: store, progress: .quiet, signals: [], warnings: number == 1, loops: loops)
             let outcome = try await session.run()
             var series: [String: TTFAMetrics.Round.Series] = [:]
             for id in outcome.runIDs {
                 for trial in try await store.trials(runID: id) {
                     let endpoint = endpointLabel(trial)
                     if let note = metrics.record(trial, endpoint: endpoint) { self.note("note: " + note) }
+                    metrics.otlp?.trace(trial, endpoint: endpoint, parts: Self.spanParts(trial))
                     let key = "\(trial.transport) \(endpoint)"
                     var entry =
                         series[key] ?? .init(transport: trial.transport, endpoint: endpoint, ttfaSeconds: [])
@@ -180,6 +192,26 @@ package final class MonitorSession: Sendable {
             note("round \(number): nothing measured: \(message); the next round runs as planned")
             return (.error, false)
         }
+    }
+
+    /// Where an ok trial's time to first audio went, as its trace's spans: the parts of
+    /// "where the time goes" when the server's record of the trial is there, else the client's
+    /// view (request sent, first byte, first audio).
+    static func spanParts(_ trial: TrialRecord) -> [(name: String, ms: Double)] {
+        if let breakdown = Breakdown(trial: trial, transport: TransportKind(rawValue: trial.transport)) {
+            return breakdown.parts.filter { $0.ms > 0 }
+        }
+        var parts: [(name: String, ms: Double)] = []
+        var last = 0.0
+        for (name, phase) in [("upload", Phase.upload), ("server", .firstByte), ("first_audio", .firstAudio)] {
+            guard let ns = trial.phaseNs(phase) else { continue }
+            let ms = Double(ns) / 1e6
+            if ms > last {
+                parts.append((name, ms - last))
+                last = ms
+            }
+        }
+        return parts
     }
 
     /// The endpoint label of a trial's series: the embedded server's by its path alone (it

@@ -30,14 +30,16 @@ package final class RunSession: Sendable {
     let warnings: Bool
     private let logger = Logger(label: "ttfa.session")
 
+    /// - Parameter loops: the I/O loops to run on (their threads live as long as the group):
+    ///   a monitor's rounds share one group; nil makes one for this run.
     package init(
         plan: RunPlan, store: any ResultsStore, progress: ProgressPrinter.Mode,
-        signals: [UnixSignal] = [.sigterm, .sigint], warnings: Bool = true
+        signals: [UnixSignal] = [.sigterm, .sigint], warnings: Bool = true, loops: IOLoopGroup? = nil
     ) {
         self.plan = plan
         self.store = store
         progressMode = plan.outputs.quiet ? .quiet : progress
-        loops = IOLoopGroup(realtime: plan.realtimeIO)
+        self.loops = loops ?? IOLoopGroup(realtime: plan.realtimeIO)
         self.signals = signals
         self.warnings = warnings
     }

@@ -56,7 +56,7 @@ struct MonitorCommand: AsyncParsableCommand {
                     exitCode: ExitCodes.usage)
             }
             plan = try RunPlan.make(request)
-            monitor = try monitoring.plan(seed: options.seed)
+            monitor = try monitoring.plan(seed: options.seed, label: options.label)
         } catch let error as RunInputError {
             throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
         } catch let error as MonitorInputError {
@@ -73,6 +73,8 @@ struct MonitorCommand: AsyncParsableCommand {
                 )
             }
         } catch let error as RunInputError {
+            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
+        } catch let error as MonitorInputError {
             throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
         }
     }
@@ -122,9 +124,26 @@ struct MonitorOptions: ParsableArguments {
     )
     var metricsRecordings = TTFAMetrics.defaultRecordingLimit
 
+    @Option(
+        name: .customLong("otlp-endpoint"),
+        help: ArgumentHelp(
+            "Also push the metrics over OTLP/HTTP to this collector (http://127.0.0.1:4318: to /v1/metrics, /v1/traces). Credentials go in OTEL_EXPORTER_OTLP_HEADERS, never on the command line.",
+            valueName: "url"))
+    var otlpEndpoint: String?
+
+    @Flag(
+        name: .customLong("otlp-traces"),
+        help: "With --otlp-endpoint: one trace per ok trial, its spans where the time to first audio went.")
+    var otlpTraces = false
+
+    @Option(
+        name: .customLong("otlp-interval"),
+        help: ArgumentHelp("With --otlp-endpoint: how often the metrics are pushed.", valueName: "duration"))
+    var otlpInterval = "15s"
+
     /// The options as a plan.
     /// - Throws: `MonitorInputError` naming the flag and the value.
-    func plan(seed: UInt64) throws(MonitorInputError) -> MonitorPlan {
+    func plan(seed: UInt64, label: String?) throws(MonitorInputError) -> MonitorPlan {
         let everyNs: Int64
         do throws(ArrivalSchedule.ScheduleError) {
             everyNs = try ArrivalSchedule.parseDuration(every, flag: "--every")
@@ -166,6 +185,24 @@ struct MonitorOptions: ParsableArguments {
                 )
             }
             plan.buckets = bounds
+        }
+        if let otlpEndpoint {
+            let intervalNs: Int64
+            do throws(ArrivalSchedule.ScheduleError) {
+                intervalNs = try ArrivalSchedule.parseDuration(otlpInterval, flag: "--otlp-interval")
+            } catch {
+                throw MonitorInputError(error.description)
+            }
+            var settings = OTLPExport.Settings(
+                endpoint: otlpEndpoint, traces: otlpTraces,
+                resource: [
+                    "host.name": HostFacts.current().hostname, "service.version": TTFAInfo.version,
+                    "ttfa.run.label": label ?? "",
+                ], buckets: plan.buckets)
+            settings.interval = .nanoseconds(intervalNs)
+            plan.otlp = settings
+        } else if otlpTraces {
+            throw MonitorInputError("--otlp-traces needs --otlp-endpoint: where to send the traces")
         }
         return plan
     }
