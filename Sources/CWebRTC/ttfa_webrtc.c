@@ -429,6 +429,9 @@ static GstBusSyncReply bus_message(GstBus *bus, GstMessage *message, gpointer da
         if (error) g_error_free(error);
         g_free(debug);
     }
+    // A sync handler that drops a message owns it: unreffed here, or every message (and the
+    // element it names, and so the whole pipeline with its sockets) would live forever.
+    gst_mini_object_unref((GstMiniObject *)message);
     return GST_BUS_DROP;
 }
 

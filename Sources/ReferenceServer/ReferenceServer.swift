@@ -67,9 +67,13 @@ package struct ReferenceServer: Sendable {
     /// What the server did for each answer (see `ServerLog`; also `GET /debug/log`).
     package let log = ServerLog()
     let shutdown = ShutdownFlag()
+    /// The WebRTC calls in progress, hung up when the server stops.
+    let calls: WebRTCCalls
 
     package init(_ configuration: Configuration) {
         self.configuration = configuration
+        calls = WebRTCCalls(
+            profile: configuration.profiles.realtime, edge: configuration.profiles.chatCompletions, log: log)
     }
 
     /// Runs until SIGINT or SIGTERM (graceful shutdown) or until the task is cancelled.
@@ -114,7 +118,9 @@ package struct ReferenceServer: Sendable {
             configuration: .init(
                 services: [
                     .init(service: app),
-                    .init(service: ShutdownWatcher(flag: shutdown), successTerminationBehavior: .ignore),
+                    .init(
+                        service: ShutdownWatcher(flag: shutdown) { [calls] in await calls.closeAll() },
+                        successTerminationBehavior: .ignore),
                 ],
                 gracefulShutdownSignals: signals,
                 logger: configuration.logger
@@ -139,7 +145,7 @@ package struct ReferenceServer: Sendable {
                 .upgradeRequired, message: "/v1/realtime is a WebSocket endpoint: connect with Upgrade: websocket.",
                 type: "invalid_request_error", code: "websocket_required")
         }
-        let calls = WebRTCCalls(profile: profiles.realtime, edge: profiles.chatCompletions, log: log)
+        let calls = self.calls
         router.post("/v1/realtime/client_secrets") { request, _ in try await calls.mintSecret(request) }
         router.post("/v1/realtime/calls") { request, _ in try await calls.call(request) }
         router.post("/v1/chat/completions") { request, context in
@@ -358,13 +364,16 @@ struct ReferenceRequestContext: RequestContext {
     }
 }
 
-/// Waits for graceful shutdown, then raises the flag.
+/// Waits for graceful shutdown, then raises the flag and ends what outlives requests (the
+/// WebRTC calls).
 struct ShutdownWatcher: Service {
     let flag: ShutdownFlag
+    var then: @Sendable () async -> Void = {}
 
     func run() async throws {
         try? await gracefulShutdown()
         flag.set()
+        await then()
     }
 }
 

@@ -25,6 +25,25 @@ final class WebRTCCalls: Sendable {
         self.log = log
     }
 
+    /// Hangs up every call still open (the server is stopping): their peers' threads, sockets
+    /// and pipelines go with them. Closing waits for GStreamer's threads, so it happens on a
+    /// thread of its own; this returns once every call is closed.
+    func closeAll() async {
+        let open = calls.withLock { calls -> [WebRTCCall] in
+            defer { calls = [:] }
+            return Array(calls.values)
+        }
+        guard !open.isEmpty else { return }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                for call in open { call.close() }
+                done.resume()
+            }
+            thread.name = "ttfa-serve-webrtc-close"
+            thread.start()
+        }
+    }
+
     func mintSecret(_ request: Request) async throws -> Response {
         _ = try await request.body.collect(upTo: 64 << 10)
         let plan = edge.plan(sequence: log.nextSequence(for: "profile /v1/realtime/client_secrets"), audioSeconds: 0)

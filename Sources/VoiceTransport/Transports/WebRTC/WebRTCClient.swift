@@ -483,7 +483,13 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
             return
         }
         let thread = Thread { [self] in
-            peer?.close()
+            // Hang up as a browser does: the data channel's close reaches the server (so it ends
+            // the call at once instead of waiting for ICE to time out), then the peer goes.
+            if let peer {
+                peer.closeChannel()
+                Thread.sleep(forTimeInterval: 0.1)
+                peer.close()
+            }
             for relay in locked({ $0.relays }) { relay.close() }
             finish()
         }
