@@ -168,6 +168,30 @@ package final class TTFAMetrics: Sendable {
         return note
     }
 
+    /// Records a round's stored trials (`record(_:endpoint:)` each) and returns their series
+    /// with the TTFA of each one's measured ok trials, for `record(_ round:)`, and the notes to
+    /// print.
+    package func record(
+        trials: [TrialRecord], endpoint: (TrialRecord) -> String
+    ) -> (series: [Round.Series], notes: [String]) {
+        var series: [String: Round.Series] = [:]
+        var order: [String] = []
+        var notes: [String] = []
+        for trial in trials {
+            let label = endpoint(trial)
+            if let note = record(trial, endpoint: label) { notes.append(note) }
+            let key = "\(trial.transport) \(label)"
+            if series[key] == nil {
+                series[key] = Round.Series(transport: trial.transport, endpoint: label, ttfaSeconds: [])
+                order.append(key)
+            }
+            if !trial.warmup, trial.status == .ok, let ttfa = trial.ttfaNs {
+                series[key]!.ttfaSeconds.append(Double(ttfa) / 1e9)
+            }
+        }
+        return (order.map { series[$0]! }, notes)
+    }
+
     /// A round's results, for the gauges and the rounds counter.
     package struct Round: Sendable {
         package enum Result: String, Sendable, CaseIterable {

@@ -157,20 +157,12 @@ package final class MonitorSession: Sendable {
             let session = RunSession(
                 plan: plan, store: store, progress: .quiet, signals: [], warnings: number == 1, loops: loops)
             let outcome = try await session.run()
-            var series: [String: TTFAMetrics.Round.Series] = [:]
-            for id in outcome.runIDs {
-                for trial in try await store.trials(runID: id) {
-                    let endpoint = endpointLabel(trial)
-                    if let note = metrics.record(trial, endpoint: endpoint) { self.note("note: " + note) }
-                    metrics.otlp?.trace(trial, endpoint: endpoint, parts: Self.spanParts(trial))
-                    let key = "\(trial.transport) \(endpoint)"
-                    var entry =
-                        series[key] ?? .init(transport: trial.transport, endpoint: endpoint, ttfaSeconds: [])
-                    if !trial.warmup, trial.status == .ok, let ttfa = trial.ttfaNs {
-                        entry.ttfaSeconds.append(Double(ttfa) / 1e9)
-                    }
-                    series[key] = entry
-                }
+            var trials: [TrialRecord] = []
+            for id in outcome.runIDs { trials += try await store.trials(runID: id) }
+            let (series, notes) = metrics.record(trials: trials, endpoint: endpointLabel)
+            for note in notes { self.note("note: " + note) }
+            if let otlp = metrics.otlp {
+                for trial in trials { otlp.trace(trial, endpoint: endpointLabel(trial), parts: Self.spanParts(trial)) }
             }
             let summary = outcome.summaries[outcome.summaries.count - 1]
             let result: TTFAMetrics.Round.Result =
@@ -179,7 +171,7 @@ package final class MonitorSession: Sendable {
             metrics.record(
                 TTFAMetrics.Round(
                     result: result, endedAt: Date().timeIntervalSince1970,
-                    durationSeconds: Date().timeIntervalSince(began), series: Array(series.values),
+                    durationSeconds: Date().timeIntervalSince(began), series: series,
                     thresholds: summary.checks.map { ($0.threshold.expression, $0.passed) }))
             report(number, outcome: outcome, summary: summary)
             return (result, outcome.interrupted)

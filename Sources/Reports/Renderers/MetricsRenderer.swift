@@ -24,17 +24,7 @@ package struct MetricsRenderer: ReportRenderer {
             return embedded && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
                 ? EndpointLabel.embedded(trial.endpoint) : EndpointLabel.of(trial.endpoint)
         }
-        var series: [String: TTFAMetrics.Round.Series] = [:]
-        for trial in report.trials {
-            let endpoint = label(trial)
-            metrics.record(trial, endpoint: endpoint)
-            let key = "\(trial.transport) \(endpoint)"
-            var entry = series[key] ?? .init(transport: trial.transport, endpoint: endpoint, ttfaSeconds: [])
-            if !trial.warmup, trial.status == .ok, let ttfa = trial.ttfaNs {
-                entry.ttfaSeconds.append(Double(ttfa) / 1e9)
-            }
-            series[key] = entry
-        }
+        let series = metrics.record(trials: report.trials, endpoint: label).series
         let parser = ISO8601DateFormatter()
         parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         func date(_ text: String?) -> Date? {
@@ -49,7 +39,7 @@ package struct MetricsRenderer: ReportRenderer {
             TTFAMetrics.Round(
                 result: result, endedAt: ended?.timeIntervalSince1970 ?? 0,
                 durationSeconds: started.flatMap { s in ended.map { $0.timeIntervalSince(s) } } ?? 0,
-                series: series.values.sorted { ($0.transport, $0.endpoint) < ($1.transport, $1.endpoint) },
+                series: series,
                 thresholds: report.thresholds.map { ($0.threshold.expression, $0.passed) }))
         return metrics.exposition(format)
     }
