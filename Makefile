@@ -23,7 +23,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libsndfile1-dev l
 TEST_PACKAGES := libxml2-utils postgresql python3 prometheus
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps test-deps apt-packages build run dist install test lint format test-parallel test-timing test-dist bench-accuracy clean
+.PHONY: deps test-deps apt-packages build run dist install test lint format test-parallel test-timing test-dist bench-accuracy bench-soak clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
@@ -84,6 +84,12 @@ test-dist: test-deps dist
 bench-accuracy: deps
 	$(SWIFT) build -c release --product ttfa-accuracy
 	.build/release/ttfa-accuracy $(ARGS)
+
+# The monitor's soak: `ttfa monitor --every 10s` for 30 minutes (MINUTES=…) against the embedded
+# server, its memory, descriptors and threads sampled every round (Benchmarks/Soak).
+MINUTES ?= 30
+bench-soak: build
+	Benchmarks/Soak/monitor-soak.py --minutes $(MINUTES) --ttfa .build/release/ttfa
 
 clean:
 	rm -rf .build
