@@ -192,7 +192,13 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
         }
         if cancelled { throw TransportError(.closed, "the transport was closed while the call was set up") }
         peer.createOffer()
-        var offer = try wait(until: offerStart + timeout, "the local SDP offer (ICE gathering) was not ready") {
+        // The offer is this machine's work alone (GStreamer's start, the DTLS certificate, host
+        // candidates): it gets the connect timeout or 30 s, whichever is longer, so a busy
+        // machine's first call is not failed as if the endpoint had not answered.
+        let localBudget = max(timeout, 30_000_000_000)
+        var offer = try wait(
+            until: offerStart + localBudget, "the local SDP offer (ICE gathering) was not ready", limitNs: localBudget
+        ) {
             $0.localSDP
         }
         // Behind an emulated link the peer learns our address from the checks that cross it.
@@ -258,7 +264,9 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
     }
 
     /// Waits until `value` has one, the call failed, or `deadline` passed.
-    private func wait<T>(until deadline: Int64, _ what: String, _ value: (State) -> T?) throws(TransportError) -> T {
+    private func wait<T>(
+        until deadline: Int64, _ what: String, limitNs: Int64? = nil, _ value: (State) -> T?
+    ) throws(TransportError) -> T {
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -269,7 +277,7 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
             if let found = value(state) { return found }
             let now = MonotonicClock.now()
             if now >= deadline {
-                throw TransportError(.timeout, "\(what) within \(Double(signaling.connectTimeout) / 1e9) s")
+                throw TransportError(.timeout, "\(what) within \(Double(limitNs ?? signaling.connectTimeout) / 1e9) s")
             }
             _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
         }
