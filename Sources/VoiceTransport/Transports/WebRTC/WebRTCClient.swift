@@ -318,13 +318,25 @@ final class WebRTCClient: TransportClient, IOLoopClient, @unchecked Sendable {
             }
         case .connectionState(let connection):
             switch connection {
-            case .connected: locked { $0.connectedAt = $0.connectedAt ?? t }
+            case .connected:
+                // A connected peer connection has connected ICE, but webrtcbin can deliver the
+                // two notifications in either order (microseconds apart, on different threads):
+                // ICE counts as connected no later than this, so no phase is ever negative.
+                locked { s in
+                    s.connectedAt = s.connectedAt ?? t
+                    s.iceAt = s.iceAt ?? t
+                }
             case .failed: fail(TransportError(.tls, "the WebRTC connection failed (DTLS or ICE)"))
             case .closed: fail(TransportError(.closed, "the WebRTC connection closed"))
             default: break
             }
         case .channelOpen:
-            locked { $0.channelOpenAt = $0.channelOpenAt ?? t }
+            // Likewise an open data channel runs over a connected DTLS association.
+            locked { s in
+                s.channelOpenAt = s.channelOpenAt ?? t
+                s.connectedAt = s.connectedAt ?? t
+                s.iceAt = s.iceAt ?? t
+            }
         case .channelMessage(let text):
             locked { s in
                 if !s.ready && RealtimeDialect.isSessionAcknowledgement(text) { s.sessionAcknowledged = true }
