@@ -147,7 +147,9 @@ struct BreakdownEndToEndTests {
                 // The edge function was invoked when the upload began: its overhead overlapped
                 // the speech and is off the path; only the last chunk's ingest remains.
                 #expect(part("edge") == 0 && part("connection_setup") == 0)
-                #expect(part("ingest") < 10, "sse-stream ingest \(part("ingest"))")
+                // 5 ms when every chunk left on time; a busy machine can leave more of the audio
+                // for after the end of speech, never more than the whole recording's 15 ms.
+                #expect(part("ingest") <= 15.01, "sse-stream ingest \(part("ingest"))")
             }
             if name == "sse" {
                 #expect(abs(part("edge") - 50) < 0.01, "sse edge \(part("edge")): 30 + 2 × 10")

@@ -134,7 +134,8 @@ struct WebRTCIntegrationTests {
     ])
     func aCallThatCannotBeSetUpSaysWhichStepFailed(fault: Fault, kinds: [ErrorKind], words: String) async throws {
         let server = try await TestServer.get()
-        let transport = try settings(.webrtc, server, query: "?fault=\(fault.rawValue)").makeTransport()
+        let transport = try settings(.webrtc, server, query: "?fault=\(fault.rawValue)", connectTimeout: 5)
+            .makeTransport()
         var failure: TransportError?
         do throws(TransportError) {
             try await transport.open()

@@ -97,10 +97,13 @@ struct HTMLReportTests {
 
     @Test func aThousandTrialRunStaysUnderOneMegabyte() async throws {
         let values = (0..<1000).map { Int64(300 + ($0 * 37) % 400) as Int64? }
-        let (store, run) = try await storedRun(
-            transports: ["websocket": values, "sse": values.map { $0.map { $0 * 3 } }],
-            recordings: ["a.wav", "b.wav", "c.wav"])
-        let html = HTMLRenderer.render(try await ReportData.load(run, from: store))
+        // Seconds of bootstrap in a debug build: off the pool the in-process server needs.
+        let html = try await offThePool {
+            let (store, run) = try await storedRun(
+                transports: ["websocket": values, "sse": values.map { $0.map { $0 * 3 } }],
+                recordings: ["a.wav", "b.wav", "c.wav"])
+            return HTMLRenderer.render(try await ReportData.load(run, from: store))
+        }
         #expect(html.utf8.count < 1_000_000, "\(html.utf8.count) bytes")
         #expect(ReportFile(html: html).values("cdf", "data-n", transport: "websocket").first == "1000")
     }

@@ -14,19 +14,26 @@ package enum TestServer {
     }
 }
 
+/// How long a behaviour test waits for a connection or an answer. The in-process server answers
+/// in milliseconds; the wait is long because the parallel suite can keep both cores (and the
+/// cooperative pool the server's handlers run on) busy for seconds, and a test that checks what
+/// happened must not turn a busy machine into a timeout. A test of the timeout passes its own.
+package let behaviourTimeout: Double = 30
+
 /// Settings for `kind` against the reference server's built-in endpoint, with `query` appended.
 package func settings(
-    _ kind: TransportKind, _ server: RunningReferenceServer, query: String = "", connection: ConnectionMode = .warm
+    _ kind: TransportKind, _ server: RunningReferenceServer, query: String = "", connection: ConnectionMode = .warm,
+    connectTimeout: Double = behaviourTimeout
 ) throws -> TransportSettings {
     let base = kind.referenceURL(on: server)
     return TransportSettings(
-        kind: kind, endpoint: try Endpoint(base + query, for: kind), connection: connection, connectTimeout: .seconds(5)
-    )
+        kind: kind, endpoint: try Endpoint(base + query, for: kind), connection: connection,
+        connectTimeout: .seconds(connectTimeout))
 }
 
 /// Runs `turns` turns on one transport (warm) and returns the timelines.
 package func runTurns(
-    _ settings: TransportSettings, turns: Int, recording: Recording = shortRecording, timeout: Double = 5
+    _ settings: TransportSettings, turns: Int, recording: Recording = shortRecording, timeout: Double = behaviourTimeout
 ) async throws -> [TurnTimeline] {
     let transport = try settings.makeTransport()
     var events = transport.events.makeAsyncIterator()
@@ -43,7 +50,8 @@ package func runTurns(
 }
 
 /// Runs one cold turn: a new transport whose connection opens inside the turn.
-package func runColdTurn(_ settings: TransportSettings, timeout: Double = 5) async throws -> TurnTimeline {
+package func runColdTurn(_ settings: TransportSettings, timeout: Double = behaviourTimeout) async throws -> TurnTimeline
+{
     let transport = try settings.makeTransport()
     var events = transport.events.makeAsyncIterator()
     if !settings.kind.keepsOneConnection { try? await transport.open() }
@@ -70,7 +78,9 @@ package final class TurnTaker {
     }
 
     /// One turn on the transport at `index`.
-    package func turn(_ index: Int, recording: Recording = shortRecording, timeout: Double = 5) async -> TurnTimeline {
+    package func turn(_ index: Int, recording: Recording = shortRecording, timeout: Double = behaviourTimeout) async
+        -> TurnTimeline
+    {
         turns[index] += 1
         return await TurnRunner.run(
             transport: transports[index], events: &iterators[index], turn: turns[index], recording: recording,
