@@ -192,7 +192,7 @@ let package = Package(
         .target(
             name: "Monitoring",
             dependencies: [
-                "Storage", "Statistics",
+                "Storage", "Statistics", "TTFASupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -3,6 +3,7 @@ import Foundation
 import OTel
 import ServiceLifecycle
 import Storage
+import TTFASupport
 import Tracing
 
 /// The monitor's metrics pushed over OTLP/HTTP (swift-otel) — the families of `TTFAMetrics`
@@ -129,21 +130,19 @@ package final class OTLPExport: Sendable {
     }
 
     /// A round's gauges and its count.
-    func record(_ round: TTFAMetrics.Round, known: Set<[String]>) {
+    func record(_ round: TTFAMetrics.Round, gauges: [TTFAMetrics.SeriesGauges]) {
         Counter(
             label: Name.rounds.0, dimensions: dimensions([("result", round.result.rawValue)], Name.rounds),
             factory: factory
         ).increment()
         Gauge(label: Name.roundDuration.0, dimensions: dimensions([], Name.roundDuration), factory: factory)
             .record(round.durationSeconds)
-        for key in known {
-            let labels = [("transport", key[0]), ("endpoint", key[1])]
-            let values = round.series.first { $0.transport == key[0] && $0.endpoint == key[1] }?.ttfaSeconds ?? []
-            Gauge(label: Name.up.0, dimensions: dimensions(labels, Name.up), factory: factory)
-                .record(values.isEmpty ? 0 : 1)
-            if let p50 = TTFAMetrics.quantile(0.5, of: values), let p95 = TTFAMetrics.quantile(0.95, of: values) {
-                Gauge(label: Name.p50.0, dimensions: dimensions(labels, Name.p50), factory: factory).record(p50)
-                Gauge(label: Name.p95.0, dimensions: dimensions(labels, Name.p95), factory: factory).record(p95)
+        for series in gauges {
+            Gauge(label: Name.up.0, dimensions: dimensions(series.labels, Name.up), factory: factory)
+                .record(series.up ? 1 : 0)
+            if let p50 = series.p50, let p95 = series.p95 {
+                Gauge(label: Name.p50.0, dimensions: dimensions(series.labels, Name.p50), factory: factory).record(p50)
+                Gauge(label: Name.p95.0, dimensions: dimensions(series.labels, Name.p95), factory: factory).record(p95)
             }
         }
         for threshold in round.thresholds {
@@ -188,9 +187,7 @@ package final class OTLPExport: Sendable {
 
     /// Nanoseconds since 1970 of an ISO 8601 time as stored (`2026-12-07T10:00:00.123Z`).
     static func epochNanoseconds(_ text: String) -> UInt64? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = withFraction.date(from: text) ?? ISO8601DateFormatter().date(from: text) else { return nil }
+        guard let date = Timestamp.parse(text) else { return nil }
         return UInt64(max(0, date.timeIntervalSince1970 * 1e9))
     }
 }

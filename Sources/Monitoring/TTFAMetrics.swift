@@ -252,15 +252,17 @@ package final class TTFAMetrics: Sendable {
             for t in round.thresholds { state.thresholds.insert(t.expression) }
             return state.series
         }
-        otlp?.record(round, known: known)
-        for key in known {
-            let labels = [("transport", key[0]), ("endpoint", key[1])]
+        let gauges = known.map { key in
             let values = round.series.first { $0.transport == key[0] && $0.endpoint == key[1] }?.ttfaSeconds ?? []
-            registry.makeGauge(descriptor: Family.up, labels: labels).set(to: values.isEmpty ? 0 : 1)
-            registry.makeGauge(descriptor: Family.p50, labels: labels)
-                .set(to: Self.quantile(0.5, of: values) ?? .nan)
-            registry.makeGauge(descriptor: Family.p95, labels: labels)
-                .set(to: Self.quantile(0.95, of: values) ?? .nan)
+            return SeriesGauges(
+                labels: [("transport", key[0]), ("endpoint", key[1])], up: !values.isEmpty,
+                p50: Self.quantile(0.5, of: values), p95: Self.quantile(0.95, of: values))
+        }
+        otlp?.record(round, gauges: gauges)
+        for series in gauges {
+            registry.makeGauge(descriptor: Family.up, labels: series.labels).set(to: series.up ? 1 : 0)
+            registry.makeGauge(descriptor: Family.p50, labels: series.labels).set(to: series.p50 ?? .nan)
+            registry.makeGauge(descriptor: Family.p95, labels: series.labels).set(to: series.p95 ?? .nan)
         }
         for threshold in round.thresholds {
             registry.makeGauge(descriptor: Family.breached, labels: [("threshold", threshold.expression)])
@@ -277,6 +279,15 @@ package final class TTFAMetrics: Sendable {
 
     /// Pages served so far.
     package var scrapeCount: Int { scrapes.load(ordering: .sequentiallyConsistent) }
+
+    /// What a round says of one series seen so far (its transport and endpoint labels): whether it
+    /// measured an ok trial, and its p50 and p95 (nil when it did not).
+    struct SeriesGauges {
+        var labels: [(String, String)]
+        var up: Bool
+        var p50: Double?
+        var p95: Double?
+    }
 
     /// The q-quantile of `values`, as the run summaries compute it.
     static func quantile(_ q: Double, of values: [Double]) -> Double? {

@@ -125,7 +125,7 @@ package final class MonitorSession: Sendable {
             }
             if Task.isShuttingDownGracefully { break }
             round += 1
-            let result = await self.round(round, start: start)
+            let result = await self.round(round)
             outcome.withLock { $0.rounds.append(result.result) }
             previousEnd = Int64(DispatchTime.now().uptimeNanoseconds - start)
             if result.interrupted || Task.isShuttingDownGracefully {
@@ -151,7 +151,7 @@ package final class MonitorSession: Sendable {
     }
 
     /// One round: a run, its trials into the metrics, a line on stderr (and a JSON line).
-    private func round(_ number: Int, start: UInt64) async -> (result: TTFAMetrics.Round.Result, interrupted: Bool) {
+    private func round(_ number: Int) async -> (result: TTFAMetrics.Round.Result, interrupted: Bool) {
         let began = Date()
         do {
             let session = RunSession(

@@ -25,4 +25,11 @@ package enum Timestamp {
 extension Timestamp {
     /// Now, ISO 8601 UTC.
     package static func now() -> String { iso8601(Date()) }
+
+    /// A stored timestamp (`iso8601(_:)`'s form, or one without the fraction of a second) as a
+    /// date; nil when the text is not one.
+    package static func parse(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+            ?? (try? Date.ISO8601FormatStyle().parse(text))
+    }
 }

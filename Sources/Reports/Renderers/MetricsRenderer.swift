@@ -25,14 +25,8 @@ package struct MetricsRenderer: ReportRenderer {
                 ? EndpointLabel.embedded(trial.endpoint) : EndpointLabel.of(trial.endpoint)
         }
         let series = metrics.record(trials: report.trials, endpoint: label).series
-        let parser = ISO8601DateFormatter()
-        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        func date(_ text: String?) -> Date? {
-            guard let text else { return nil }
-            return parser.date(from: text) ?? ISO8601DateFormatter().date(from: text)
-        }
-        let started = date(summary.run.startedAt)
-        let ended = date(summary.run.endedAt) ?? started
+        let started = Timestamp.parse(summary.run.startedAt)
+        let ended = summary.run.endedAt.flatMap(Timestamp.parse) ?? started
         let result: TTFAMetrics.Round.Result =
             summary.run.status == .interrupted ? .interrupted : summary.health.passed ? .complete : .failed
         metrics.record(
