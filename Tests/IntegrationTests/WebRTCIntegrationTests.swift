@@ -154,7 +154,7 @@ struct WebRTCIntegrationTests {
         for connection in ["warm", "cold"] {
             let run = try await ttfa([
                 "run", "--transport", "webrtc", "--url", "webrtc=\(url)", "--trials", "1", "--warmup", "0",
-                "--audio", scratch.audio, "--db", scratch.database, "--connection", connection, "--quiet",
+                "--audio", scratch.audio, "--db", scratch.database, "--connection", connection,
             ])
             #expect(run.status == 0, "\(run.stderr)")
         }
