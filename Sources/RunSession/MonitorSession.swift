@@ -127,6 +127,10 @@ package final class MonitorSession: Sendable {
             round += 1
             let result = await self.round(round)
             outcome.withLock { $0.rounds.append(result.result) }
+            // Between rounds the monitor keeps only what it needs: the store's caches go, and
+            // what the round's threads freed goes back to the system (see HeapTrim).
+            await store.releaseMemory()
+            HeapTrim.releaseFreePages()
             previousEnd = Int64(DispatchTime.now().uptimeNanoseconds - start)
             if result.interrupted || Task.isShuttingDownGracefully {
                 outcome.withLock { $0.interrupted = true }

@@ -32,8 +32,16 @@ package protocol ResultsStore: Sendable {
     func runs(group: String) async throws -> [RunRecord]
     /// The database engine and its version, stored with each run ("3.40.1", "PostgreSQL 15.18").
     func databaseVersion() async throws -> String
+    /// Lets go of what the store keeps only to be quick (page caches, idle connections), between
+    /// the rounds of a long-running monitor; the store stays usable.
+    func releaseMemory() async
     /// Lets go of the store's connections (a store is not used after).
     func close() async
+}
+
+extension ResultsStore {
+    /// Nothing to let go of by default (PostgreSQL's caches are the server's).
+    package func releaseMemory() async {}
 }
 
 /// A store that cannot do what was asked: which store, what failed, and what to do.

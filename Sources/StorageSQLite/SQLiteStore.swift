@@ -287,6 +287,18 @@ package final class SQLiteStore: ResultsStore {
         try await read { db in try db.columns(in: table).map(\.name) }
     }
 
+    /// SQLite's page caches (up to 2 MB a connection) and the idle readers go; off the
+    /// cooperative pool, since GRDB waits for the connections' queues.
+    package func releaseMemory() async {
+        let pool = self.pool
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                pool.releaseMemory()
+                done.resume()
+            }
+        }
+    }
+
     package func close() async {
         try? pool.close()
     }

@@ -35,6 +35,20 @@ struct ResultsStoreTests {
         #expect(try await store.integrityCheck() == "ok")
     }
 
+    /// Between a monitor's rounds the store lets go of its caches and idle readers; what was
+    /// stored stays, and the next round reads and writes as before.
+    @Test func aStoreThatReleasedItsMemoryKeepsWorking() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        let id = try #require(try await store.createRun(sampleRun()).id)
+        try await store.insertTrial(sampleTrial(runID: id, seq: 1, transport: "websocket", ttfaMs: 400), events: [])
+        #expect(try await store.trials(runID: id).count == 1)
+        await store.releaseMemory()
+        try await store.insertTrial(sampleTrial(runID: id, seq: 2, transport: "sse", ttfaMs: 500), events: [])
+        #expect(try await store.trials(runID: id).map(\.seq) == [1, 2])
+        await store.releaseMemory()
+        #expect(try await store.integrityCheck() == "ok")
+    }
+
     @Test func statusesAreStoredAsTheirWords() async throws {
         let path = temporaryDatabase()
         let store = try SQLiteStore(path: path)
