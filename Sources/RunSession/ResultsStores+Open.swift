@@ -9,13 +9,13 @@ extension ResultsStores {
     /// `body` for exactly that long, so it outlives every read and write made in `body`.
     /// - Throws: `StoreError` when the store cannot be opened; whatever `body` throws.
     package static func withStore<T>(
-        _ location: String, create: Bool,
+        _ location: String, create: Bool, migrate: Bool = true,
         _ body: (any ResultsStore) async throws -> T
     ) async throws -> T {
         let store: any ResultsStore =
             isPostgres(location)
-            ? try await PostgresStore(url: location)
-            : try SQLiteStore(path: location, create: create)
+            ? try await PostgresStore(url: location, migrate: migrate)
+            : try SQLiteStore(path: location, create: create, migrate: migrate)
         guard let service = store as? any Service else {
             do {
                 let value = try await body(store)

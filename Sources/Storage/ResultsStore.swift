@@ -32,6 +32,9 @@ package protocol ResultsStore: Sendable {
     func runs(group: String) async throws -> [RunRecord]
     /// The database engine and its version, stored with each run ("3.40.1", "PostgreSQL 15.18").
     func databaseVersion() async throws -> String
+    /// The engine's integrity check, the schema's migrations and ttfa's invariants; changes
+    /// nothing.
+    func check() async throws -> StoreCheck
     /// Lets go of what the store keeps only to be quick (page caches, idle connections), between
     /// the rounds of a long-running monitor; the store stays usable.
     func releaseMemory() async

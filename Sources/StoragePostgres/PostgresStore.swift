@@ -38,7 +38,8 @@ package final class PostgresStore: ResultsStore, Service {
     /// Connects to `url` (`postgresql://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=…`) once to
     /// check it and migrate, then prepares the pool.
     /// - Throws: `StoreError(.unavailable)` that names the URL (password masked) and what to check.
-    package init(url: String) async throws(StoreError) {
+    /// With `migrate: false` the schema is left as it is (`ttfa db check` reads a store as found).
+    package init(url: String, migrate: Bool = true) async throws(StoreError) {
         var redactor = SecretRedactor()
         redactor.addCredentials(fromURL: url)
         let shown = redactor.redactURL(url)
@@ -88,7 +89,7 @@ package final class PostgresStore: ResultsStore, Service {
             )
         }
         do {
-            try await Self.migrate(connection, logger: logger, shown: shown)
+            if migrate { try await Self.migrate(connection, logger: logger, shown: shown) }
         } catch {
             try? await connection.close()
             if let error = error as? StoreError { throw error }
@@ -340,6 +341,51 @@ package final class PostgresStore: ResultsStore, Service {
             let rows = try await Self.rows(client.query("SHOW server_version", logger: logger))
             if case .text(let version)? = rows.first?["server_version"] { return "PostgreSQL " + version }
             return "PostgreSQL unknown"
+        } catch {
+            throw StoreError(.failed, "\(path): cannot read (\(Self.describe(error)))")
+        }
+    }
+
+    /// ttfa's invariants (`StoreCheck`) in one read-only transaction. PostgreSQL guards its own
+    /// pages (WAL, and checksums when the cluster has them, which the report says); a page-level
+    /// check (amcheck) needs an extension and a superuser, so it is not run here.
+    package func check() async throws -> StoreCheck {
+        let path = path
+        let logger = logger
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                _ = try await Self.rows(connection.query("SET TRANSACTION READ ONLY", logger: logger))
+                func all(_ sql: String) async throws -> [[String: StorageValue]] {
+                    try await Self.rows(connection.query(Self.query(sql), logger: logger))
+                }
+                func text(_ value: StorageValue?) -> String? {
+                    if case .text(let text)? = value { return text }
+                    return nil
+                }
+                func count(_ value: StorageValue?) -> Int {
+                    if case .integer(let n)? = value { return Int(n) }
+                    return 0
+                }
+                let tables = Set(
+                    try await all(
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                    ).compactMap { text($0["table_name"]) })
+                let applied =
+                    tables.contains("grdb_migrations")
+                    ? try await all("SELECT identifier FROM grdb_migrations").compactMap { text($0["identifier"]) } : []
+                let version = text(try await all("SHOW server_version").first?["server_version"]) ?? "unknown"
+                let checksums = text(try await all("SHOW data_checksums").first?["data_checksums"]) ?? "unknown"
+                var check = StoreCheck(
+                    store: path, engine: "PostgreSQL \(version)",
+                    integrityMethod: "the server's own: WAL, data checksums \(checksums)", integrity: [],
+                    applied: applied)
+                guard tables.isSuperset(of: ["runs", "trials", "trial_events"]) else { return check }
+                for (name, sql) in StoreCheck.counts { check[keyPath: name] = count(try await all(sql).first?["n"]) }
+                for row in try await all(StoreCheck.runsByStatusSQL) {
+                    check.runsByStatus[text(row["status"]) ?? "?"] = count(row["n"])
+                }
+                return check
+            }
         } catch {
             throw StoreError(.failed, "\(path): cannot read (\(Self.describe(error)))")
         }

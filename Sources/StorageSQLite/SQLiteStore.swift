@@ -29,7 +29,8 @@ package final class SQLiteStore: ResultsStore {
     /// Opens (creating and migrating if needed) the database at `path`.
     /// - Throws: `StoreError(.unavailable)` naming the path when it cannot be opened or was
     ///   written by a newer ttfa.
-    package init(path: String, create: Bool = true) throws(StoreError) {
+    /// With `migrate: false` the schema is left as it is (`ttfa db check` reads a store as found).
+    package init(path: String, create: Bool = true, migrate: Bool = true) throws(StoreError) {
         self.path = path
         let url = URL(fileURLWithPath: path)
         if !create && !FileManager.default.fileExists(atPath: path) {
@@ -58,6 +59,7 @@ package final class SQLiteStore: ResultsStore {
             )
         }
         let migrator = Self.migrator
+        guard migrate else { return }
         do {
             let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
             if superseded {
@@ -275,6 +277,34 @@ package final class SQLiteStore: ResultsStore {
     /// `PRAGMA integrity_check`'s answer ("ok" when healthy).
     package func integrityCheck() async throws -> String {
         try await read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+    }
+
+    /// SQLite's own checks (`PRAGMA integrity_check`, `PRAGMA foreign_key_check`) and ttfa's
+    /// invariants (`StoreCheck`), read in one transaction.
+    package func check() async throws -> StoreCheck {
+        let path = path
+        return try await read { db in
+            var integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+            let foreign = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
+            if !foreign.isEmpty {
+                integrity.append("\(foreign.count) row(s) refer to a missing parent (PRAGMA foreign_key_check)")
+            }
+            let applied =
+                try db.tableExists("grdb_migrations")
+                ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
+            let version = try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "unknown"
+            var check = StoreCheck(
+                store: path, engine: "SQLite \(version)",
+                integrityMethod: "PRAGMA integrity_check and foreign_key_check", integrity: integrity, applied: applied)
+            guard try db.tableExists("runs"), try db.tableExists("trials"), try db.tableExists("trial_events") else {
+                return check
+            }
+            for (name, sql) in StoreCheck.counts { check[keyPath: name] = try Int.fetchOne(db, sql: sql) ?? 0 }
+            for row in try Row.fetchAll(db, sql: StoreCheck.runsByStatusSQL) {
+                check.runsByStatus[row["status"] as String? ?? "?"] = row["n"] as Int? ?? 0
+            }
+            return check
+        }
     }
 
     /// The SQLite library version in use.

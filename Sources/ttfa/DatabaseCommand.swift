@@ -7,13 +7,62 @@ import Statistics
 import Storage
 import TTFASupport
 
-/// `ttfa db copy`: runs from one results store to another (SQLite ↔ PostgreSQL).
+/// `ttfa db copy`: runs from one results store to another (SQLite ↔ PostgreSQL);
+/// `ttfa db check`: whether a store is healthy.
 struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage results stores.",
-        subcommands: [Copy.self]
+        subcommands: [Copy.self, Check.self]
     )
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check",
+            abstract:
+                "Check a results store: the engine's integrity, the schema version, and that no trial is stored twice.",
+            discussion: """
+                Reads the store and changes nothing (an older schema is reported, not migrated).
+                Checks SQLite's PRAGMA integrity_check and foreign_key_check (PostgreSQL guards its
+                own pages), the schema's migrations against this ttfa's, and ttfa's invariants: no
+                trial number stored twice in a run, every ok trial with its TTFA, no trial without
+                its run, no timeline event without its trial.
+                Exit status: 0 healthy, 1 a problem found (each is printed), 2 the store cannot be
+                opened or read.
+                Examples:
+                  ttfa db check
+                  ttfa db check --db "$TTFA_DATABASE_URL"
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let location = database.location
+            let check: StoreCheck
+            do {
+                check = try await ResultsStores.withStore(location, create: false, migrate: false) { store in
+                    try await store.check()
+                }
+            } catch let error as StoreError {
+                // A SQLite file that exists but cannot be read as a database is a finding, not a
+                // wrong argument.
+                let found = !ResultsStores.isPostgres(location) && FileManager.default.fileExists(atPath: location)
+                throw CommandFailure(
+                    message: found ? "\(error.message)\n\(location): NOT healthy" : error.message,
+                    exitCode: found ? ExitCodes.checkFailed : ExitCodes.usage)
+            }
+            for line in check.lines { print(line) }
+            let problems = check.problems
+            for problem in problems { print("  problem:   \(problem)") }
+            if problems.isEmpty {
+                print("\(check.store): healthy")
+            } else {
+                print("\(check.store): NOT healthy (\(problems.count) problem\(problems.count == 1 ? "" : "s"))")
+                throw ExitCode(ExitCodes.checkFailed)
+            }
+        }
+    }
 
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -149,6 +149,19 @@ struct PostgresStoreTests {
             #expect(killed.status == .running, "a killed run cannot mark itself")
             #expect(try await store.trials(runID: killed.id!).count >= 3)
         }
+        // `ttfa db check`: the killed run is a note, not a problem; a trial stored twice is one.
+        let check = try await ttfa(["db", "check", "--db", other])
+        #expect(
+            check.status == 0 && check.stdout.contains("1 run(s) still marked running")
+                && check.stdout.contains("PostgreSQL") && check.stdout.hasSuffix("healthy\n"),
+            "\(check.stdout)\(check.stderr)")
+        let columns =
+            "run_id, seq, transport, endpoint, connection, recording, recording_ns, trial, warmup, status, started_at, speech_end_ns, audio_bytes, audio_events, underruns, underrun_ns, chunks_sent"
+        try psql(other, "INSERT INTO trials (\(columns)) SELECT \(columns) FROM trials ORDER BY id LIMIT 1")
+        let twice = try await ttfa(["db", "check", "--db", other])
+        #expect(
+            twice.status == 1 && twice.stdout.contains("1 trial number(s) are stored more than once")
+                && twice.stdout.contains("NOT healthy"), "\(twice.stdout)\(twice.stderr)")
     }
 
     @Test func runsCopyBetweenSQLiteAndPostgresUnchanged() async throws {
