@@ -42,12 +42,17 @@ package final class MonitorSession: Sendable {
     /// monitor, not one set per round.
     let loops: IOLoopGroup
     private let logger = Logger(label: "ttfa.monitor")
+    /// How many malloc arenas the monitor's threads share.
+    static let mallocArenas: Int32 = 2
 
     /// - Throws: `MonitorInputError` when the OTLP exporter cannot be set up.
     package init(plan: RunPlan, monitor: MonitorPlan, store: any ResultsStore) throws(MonitorInputError) {
         self.plan = plan
         self.monitor = monitor
         self.store = store
+        // Hours of rounds whose threads come and go: two malloc arenas (glibc's default is eight
+        // a core), so the heap is not the high-water mark of many (see the soak in the README).
+        HeapTrim.limitArenas(to: Self.mallocArenas)
         loops = IOLoopGroup(realtime: plan.realtimeIO)
         let otlp = try monitor.otlp.map { (settings) throws(MonitorInputError) in try OTLPExport(settings) }
         metrics = TTFAMetrics(
@@ -131,6 +136,8 @@ package final class MonitorSession: Sendable {
             // what the round's threads freed goes back to the system (see HeapTrim).
             await store.releaseMemory()
             HeapTrim.releaseFreePages()
+            // The soak benchmark samples the process here: the same point of every round.
+            logger.debug("between rounds: store caches released, heap trimmed", metadata: ["round": "\(round)"])
             previousEnd = Int64(DispatchTime.now().uptimeNanoseconds - start)
             if result.interrupted || Task.isShuttingDownGracefully {
                 outcome.withLock { $0.interrupted = true }
