@@ -52,6 +52,8 @@ let package = Package(
         // OTLP over HTTP only: the gRPC exporter's dependencies would double the build.
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // Tests only: property-based tests of the parsers and the statistics.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
@@ -253,7 +255,11 @@ let package = Package(
         ),
         .testTarget(
             name: "VoiceTransportTests",
-            dependencies: ["VoiceTransport"]
+            dependencies: [
+                "VoiceTransport", .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "NIOWebSocket", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",
@@ -288,7 +294,10 @@ let package = Package(
             ]),
         .testTarget(
             name: "StatisticsTests",
-            dependencies: ["TestSupport", "Statistics", "Storage", "SeededRandom", "ReferenceServer"]),
+            dependencies: [
+                "TestSupport", "Statistics", "Storage", "SeededRandom", "ReferenceServer",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
         .testTarget(
             name: "ChecksTests",
             dependencies: ["TestSupport", "Checks", "Reports", "Statistics", "Storage", "StorageSQLite"]),
@@ -296,7 +305,7 @@ let package = Package(
             name: "ReportsTests",
             dependencies: [
                 "TestSupport", "Reports", "Checks", "Statistics", "Storage", "StorageSQLite", "TTFASupport",
-                "Monitoring",
+                "Monitoring", .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         .testTarget(
             name: "ReplayTests",
