@@ -216,15 +216,37 @@ package final class RunSession: Sendable {
 
         let storeFailure = result.withLock { $0 }
         let status: RunStatus = runner.wasInterrupted || storeFailure != nil ? .interrupted : .complete
-        for id in runIDs { try? await store.finishRun(id: id, status: status, endedAt: Timestamp.now()) }
+        var marked = true
+        for id in runIDs {
+            do { try await store.finishRun(id: id, status: status, endedAt: Timestamp.now()) } catch { marked = false }
+        }
         if let storeFailure {
-            Terminal.error(
-                "ttfa: could not store a trial in \(store.path): \(storeFailure); the run stops here (completed trials are kept)\n"
-            )
+            Terminal.error(await Self.storeFailureMessage(storeFailure, store: store, runIDs: runIDs, marked: marked))
         }
         return try await RunOutcome(
             plan: plan, store: store, runIDs: runIDs, interrupted: runner.wasInterrupted,
             storeFailed: storeFailure != nil)
+    }
+
+    /// What a run stopped by its store says: why, and what the store kept — counted in the
+    /// store when it answers again, else said as what to check.
+    static func storeFailureMessage(_ failure: String, store: any ResultsStore, runIDs: [Int64], marked: Bool) async
+        -> String
+    {
+        let runs = runIDs.map { "run \($0)" }.joined(separator: ", ")
+        var kept = 0
+        var counted = true
+        for id in runIDs {
+            do { kept += try await store.trials(runID: id).count } catch { counted = false }
+        }
+        let trials =
+            counted
+            ? "the \(kept) trial\(kept == 1 ? "" : "s") stored before it \(kept == 1 ? "is" : "are") kept"
+            : "the trials stored before it are kept"
+        let run = marked ? "\(runs) marked interrupted" : "\(runs) still marked running (the store refused the update)"
+        let check = counted && marked ? "" : "; check the store with `ttfa db check` once it is back"
+        let what = "\(trials) (\(run))\(check)"
+        return "ttfa: could not store a trial in \(store.path): \(failure); the run stops here: \(what)\n"
     }
 
     /// "ttfa run 1: 36 trials (…) against the embedded reference server (…) through the

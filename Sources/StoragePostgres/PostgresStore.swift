@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -181,24 +182,66 @@ package final class PostgresStore: ResultsStore, Service {
         return id
     }
 
-    /// A write in one transaction, its failure a `StoreError` that names the store.
-    func write<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch {
-            throw StoreError(.failed, "\(path): cannot write (\(Self.describe(error)))")
+    /// How long a read or a write may wait for the server — for a connection from the pool, then
+    /// for the answer — before the store counts it as failed. The pool retries a lost server
+    /// for as long as it is asked to wait: without a bound, a run whose server went away would
+    /// wait for ever instead of stopping with what it stored.
+    static let answerTimeout: Duration = .seconds(15)
+
+    /// Once the server has not answered, the next calls wait this long only, until one succeeds:
+    /// a run that stops on a lost server says so in seconds, not a quarter-minute per read.
+    static let answerTimeoutWhileUnanswered: Duration = .seconds(2)
+    /// Whether the last bounded call timed out.
+    private let unanswered = NIOLockedValueBox(false)
+
+    /// `body`, or a `StoreError` once `answerTimeout` has passed (the body is cancelled).
+    func bounded<T: Sendable>(_ doing: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let path = path
+        let unanswered = unanswered
+        let timeout = unanswered.withLockedValue { $0 } ? Self.answerTimeoutWhileUnanswered : Self.answerTimeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                do {
+                    return try await body()
+                } catch let error as StoreError {
+                    throw error
+                } catch {
+                    throw StoreError(.failed, "\(path): cannot \(doing) (\(Self.describe(error)))")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                unanswered.withLockedValue { $0 = true }
+                throw StoreError(
+                    .failed,
+                    "\(path): cannot \(doing): PostgreSQL did not answer within \(timeout.components.seconds) s; check that the server is up and reachable"
+                )
+            }
+            unanswered.withLockedValue { $0 = false }
+            return value
         }
     }
 
-    func fetch<Record: Decodable>(_ type: Record.Type, _ sql: String, _ arguments: [StorageValue] = []) async throws
-        -> [Record]
-    {
-        do {
-            return try await Self.rows(client.query(Self.query(sql, arguments), logger: logger)).map {
+    /// A write in one transaction, its failure a `StoreError` that names the store.
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let (client, logger) = (client, logger)
+        return try await bounded("write") {
+            try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        }
+    }
+
+    func fetch<Record: Decodable & Sendable>(
+        _ type: Record.Type, _ sql: String, _ arguments: [StorageValue] = []
+    ) async throws -> [Record] {
+        let (client, logger) = (client, logger)
+        return try await bounded("read") {
+            try await Self.rows(client.query(Self.query(sql, arguments), logger: logger)).map {
                 try RecordColumns.decode(Record.self, from: $0)
             }
-        } catch {
-            throw StoreError(.failed, "\(path): cannot read (\(Self.describe(error)))")
         }
     }
 
@@ -337,12 +380,11 @@ package final class PostgresStore: ResultsStore, Service {
     }
 
     package func databaseVersion() async throws -> String {
-        do {
+        let (client, logger) = (client, logger)
+        return try await bounded("read") {
             let rows = try await Self.rows(client.query("SHOW server_version", logger: logger))
             if case .text(let version)? = rows.first?["server_version"] { return "PostgreSQL " + version }
             return "PostgreSQL unknown"
-        } catch {
-            throw StoreError(.failed, "\(path): cannot read (\(Self.describe(error)))")
         }
     }
 
@@ -350,10 +392,9 @@ package final class PostgresStore: ResultsStore, Service {
     /// pages (WAL, and checksums when the cluster has them, which the report says); a page-level
     /// check (amcheck) needs an extension and a superuser, so it is not run here.
     package func check() async throws -> StoreCheck {
-        let path = path
-        let logger = logger
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
+        let (client, logger) = (client, logger)
+        return try await bounded("read") { [path] in
+            try await client.withTransaction(logger: logger) { connection in
                 _ = try await Self.rows(connection.query("SET TRANSACTION READ ONLY", logger: logger))
                 func all(_ sql: String) async throws -> [[String: StorageValue]] {
                     try await Self.rows(connection.query(Self.query(sql), logger: logger))
@@ -386,8 +427,6 @@ package final class PostgresStore: ResultsStore, Service {
                 }
                 return check
             }
-        } catch {
-            throw StoreError(.failed, "\(path): cannot read (\(Self.describe(error)))")
         }
     }
 

@@ -32,6 +32,9 @@ struct TTFACommand: AsyncParsableCommand {
     /// own usage errors would exit with 64; the contract says 2).
     static func main() async {
         ttfa_line_buffer_stdout()  // machine output line by line, even into a pipe
+        // A write past the file-size limit (ulimit -f) fails with EFBIG, which the store reports
+        // and the run stops on, keeping its trials — instead of SIGXFSZ ending the process.
+        signal(SIGXFSZ, SIG_IGN)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel =
