@@ -75,6 +75,11 @@ package final class LoadMonitor: Sendable {
 
     private func second(_ t: Int64) -> Int { t <= origin ? 0 : Int((t - origin) / 1_000_000_000) }
 
+    /// The second an event at `t` is counted in: its own, or — when that second's row was
+    /// already stored (the event reached the lock after the ticker's flush, on a busy machine)
+    /// — the first one not stored yet, so the stored rows add up to every event.
+    private func bucket(_ t: Int64, flushedBefore: Int) -> Int { max(second(t), flushedBefore) }
+
     /// Sessions the schedule offers at `t` (open model: every arrival, known up front).
     package func offer(_ transport: String, at t: Int64) {
         state.withLock { s in s.perTransport[transport]?.seconds[second(t), default: Second()].offered += 1 }
@@ -85,7 +90,7 @@ package final class LoadMonitor: Sendable {
     package func started(_ transport: String, at t: Int64, lateNs: Int64?, closed: Bool) {
         let isLate = (lateNs ?? 0) > lateAfterNs
         state.withLock { s in
-            let index = second(t)
+            let index = bucket(t, flushedBefore: s.flushedBefore)
             s.perTransport[transport]?.active += 1
             s.perTransport[transport]?.started += 1
             if isLate { s.perTransport[transport]?.late += 1 }
@@ -101,7 +106,7 @@ package final class LoadMonitor: Sendable {
             guard var ts = s.perTransport[transport] else { return }
             ts.active -= 1
             if let trial {
-                let index = second(t)
+                let index = bucket(t, flushedBefore: s.flushedBefore)
                 var bucket = ts.seconds[index] ?? Second()
                 ts.completed += 1
                 bucket.completed += 1
