@@ -18,45 +18,10 @@ import Yams
 /// every value is checked by the same parser — whose complaints are traced back to the key
 /// and line they came from.
 enum RunFile {
-    struct Entry {
-        var flag: String
-        /// nil for a flag without a value (`json: true`).
-        var value: String?
-        var key: String
-        var line: Int
-        /// What a command-line option must match to override this entry: the flag, with its
-        /// transport for the per-transport ones (`--url sse`).
-        var overrideKey: String { (value.flatMap(RunFile.transportPrefix).map { "\(flag) \($0)" }) ?? flag }
-    }
-
-    /// The keys of a transport's section, each an option and how its value is written: the
-    /// first transport of an option group keeps the group's flags (`websocket:` → `--ws-url`,
-    /// `sse:` → `--sse-header`, as run files have always meant), the others take the generic
-    /// per-transport ones (`sse-stream:` → `--url sse-stream=…`).
-    static func section(_ kind: TransportKind) -> [String: (flag: String, prefix: String)] {
-        if let prefix = kind.legacyOptionPrefix, prefix == kind.optionGroup {
-            let keys = ["url", "header", "model", "voice", "profile", "dialect"]
-            return Dictionary(
-                uniqueKeysWithValues: keys.map { ($0, ("--\(prefix)-\($0)", "")) } + [
-                    ("headers", ("--\(prefix)-header", ""))
-                ])
-        }
-        return [
-            "url": ("--url", "\(kind)="), "header": ("--header", "\(kind):"), "headers": ("--header", "\(kind):"),
-            "model": ("--model", "\(kind)="),
-            "voice": ("--voice", "\(kind)="), "profile": ("--profile", "\(kind)="),
-            "dialect": ("--dialect", "\(kind)="),
-        ]
-    }
+    typealias Entry = RunFileParser.Entry
 
     /// The transport a per-transport value names (`sse=…`, `sse:Name: value`), if any.
-    static func transportPrefix(_ value: String) -> String? {
-        guard let end = value.firstIndex(where: { $0 == "=" || $0 == ":" }),
-            let kind = TransportKind(rawValue: String(value[..<end]))
-        else { return nil }
-        return kind.rawValue
-    }
-    static let aliases = ["headers": "header", "recordings": "audio"]
+    static func transportPrefix(_ value: String) -> String? { RunFileParser.transportPrefix(value) }
 
     /// `arguments` with `--config FILE` replaced by the file's options (those the command line
     /// does not set itself), or nil when there is no `--config`. `run` (named or default) and
@@ -140,79 +105,11 @@ enum RunFile {
         else {
             throw CommandFailure(message: "--config \(path): no readable file there", exitCode: ExitCodes.usage)
         }
-        let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            return try RunFileParser.entries(text, path: path, optionNames: RunCommand.optionNames)
         } catch {
-            throw CommandFailure(message: "\(path): not YAML or JSON (\(error))", exitCode: ExitCodes.usage)
+            throw CommandFailure(message: error.message, exitCode: ExitCodes.usage)
         }
-        guard let root, let mapping = root.mapping else {
-            throw CommandFailure(
-                message: "\(path): a run file is a mapping of options, e.g. 'trials: 10' (see ttfa run --help)",
-                exitCode: ExitCodes.usage)
-        }
-        func fail(_ node: Node, _ key: String, _ why: String) -> CommandFailure {
-            CommandFailure(
-                message: "\(path):\((node.mark?.line).map(String.init) ?? "?"): \(key): \(why)",
-                exitCode: ExitCodes.usage)
-        }
-        var entries: [Entry] = []
-        func add(_ flag: String, _ key: String, _ node: Node, prefix: String = "") throws {
-            let line = node.mark?.line ?? 0
-            switch node {
-            case .scalar(let scalar):
-                if prefix.isEmpty, let flagValue = Bool(scalar.string), scalar.style == .plain,
-                    ["true", "false"].contains(scalar.string)
-                {
-                    if flagValue { entries.append(Entry(flag: flag, value: nil, key: key, line: line)) }
-                } else {
-                    entries.append(Entry(flag: flag, value: prefix + scalar.string, key: key, line: line))
-                }
-            case .sequence(let items):
-                for item in items {
-                    guard case .scalar(let scalar) = item else {
-                        throw fail(item, key, "a list of values, not nested lists or mappings")
-                    }
-                    entries.append(
-                        Entry(flag: flag, value: prefix + scalar.string, key: key, line: item.mark?.line ?? line))
-                }
-            default:
-                throw fail(node, key, "a value or a list of values, not a mapping")
-            }
-        }
-        for (keyNode, value) in mapping {
-            guard let key = keyNode.string else { throw fail(keyNode, "?", "keys are option names") }
-            if let kind = TransportKind(rawValue: key) {
-                let section = section(kind)
-                guard let inner = value.mapping else {
-                    throw fail(value, key, "a section: url, header(s), model, voice, profile, dialect")
-                }
-                for (innerKey, innerValue) in inner {
-                    let name = innerKey.string ?? "?"
-                    guard let option = section[name] else {
-                        throw fail(
-                            innerKey, "\(key).\(name)",
-                            "unknown key; \(key) takes \(section.keys.sorted().joined(separator: ", "))")
-                    }
-                    try add(option.flag, "\(key).\(name)", innerValue, prefix: option.prefix)
-                }
-                continue
-            }
-            if key == "config" { throw fail(keyNode, key, "a run file cannot include another") }
-            if key == "thresholds", value.sequence != nil {
-                try add("--threshold", key, value)
-                continue
-            }
-            let name = aliases[key] ?? key
-            guard RunCommand.optionNames.contains(name) else {
-                throw fail(
-                    keyNode, key,
-                    "unknown key; keys are ttfa run's options without the dashes (\(RunCommand.optionNames.sorted().prefix(60).joined(separator: ", "))) and a section per transport (\(TransportKind.all.map(\.rawValue).joined(separator: ", ")))"
-                )
-            }
-            try add("--" + name, key, value)
-        }
-        return entries
     }
 }
 
