@@ -55,8 +55,14 @@ package final class DatagramLinks: Sendable {
     }
 
     /// Ends the event loop (after the relays were closed).
+    /// Ends the loop; a second call does nothing.
     package func shutdown() async {
-        running.withLock { $0 = false }
+        guard
+            running.withLock({ wasRunning in
+                defer { wasRunning = false }
+                return wasRunning
+            })
+        else { return }
         try? await group.shutdownGracefully()
     }
 }

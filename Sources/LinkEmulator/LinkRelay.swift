@@ -25,6 +25,10 @@ package final class LinkRelay: Sendable {
     package let port: Int
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
+    /// Whether `stop()` has run: a second stop must not touch the loop it ended (a channel's
+    /// close scheduled on a loop that is gone never completes, and its caller would wait for
+    /// ever — the way a run stopped by its store used to hang after saying so).
+    private let stopped = Mutex(false)
 
     private init(
         spec: LinkSpec, targetHost: String, targetPort: Int, host: String, port: Int,
@@ -70,6 +74,12 @@ package final class LinkRelay: Sendable {
 
     /// Stops listening, drops the connections and ends the event loop.
     package func stop() async {
+        guard
+            stopped.withLock({ wasStopped in
+                defer { wasStopped = true }
+                return !wasStopped
+            })
+        else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
     }

@@ -26,22 +26,25 @@ extension ResultsStores {
                 throw error
             }
         }
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await service.run() }
-            do {
-                let value = try await body(store)
-                await store.close()
-                group.cancelAll()
-                return value
-            } catch {
-                await store.close()
-                group.cancelAll()
-                throw error
-            }
+        // The pool runs beside the body; when the body is done it is cancelled and given a few
+        // seconds to close its connections, not more: a pool still retrying a server that is
+        // gone must not keep the command from ending.
+        let pool = Task { try await service.run() }
+        func release() async {
+            await store.close()
+            pool.cancel()
+            _ = try? await Deadline.first(within: .seconds(5)) { _ = await pool.result }
+        }
+        do {
+            let value = try await body(store)
+            await release()
+            return value
+        } catch {
+            await release()
+            throw error
         }
     }
 
-    /// Opens two stores (copy's source and destination) for the length of `body`.
     package static func withStores<T>(
         _ first: String, create firstCreate: Bool, _ second: String, create secondCreate: Bool,
         _ body: (any ResultsStore, any ResultsStore) async throws -> T

@@ -194,36 +194,29 @@ package final class PostgresStore: ResultsStore, Service {
     /// Whether the last bounded call timed out.
     private let unanswered = NIOLockedValueBox(false)
 
-    /// `body`, or a `StoreError` once `answerTimeout` has passed (the body is cancelled).
+    /// `body`, or a `StoreError` once `answerTimeout` has passed. The body is cancelled then
+    /// and not waited for: PostgresNIO's pool may go on retrying a server that is gone.
     func bounded<T: Sendable>(_ doing: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let path = path
         let unanswered = unanswered
         let timeout = unanswered.withLockedValue { $0 } ? Self.answerTimeoutWhileUnanswered : Self.answerTimeout
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                do {
-                    return try await body()
-                } catch let error as StoreError {
-                    throw error
-                } catch {
-                    throw StoreError(.failed, "\(path): cannot \(doing) (\(Self.describe(error)))")
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                unanswered.withLockedValue { $0 = true }
-                throw StoreError(
-                    .failed,
-                    "\(path): cannot \(doing): PostgreSQL did not answer within \(timeout.components.seconds) s; check that the server is up and reachable"
-                )
-            }
-            unanswered.withLockedValue { $0 = false }
-            return value
+        let answer: T?
+        do {
+            answer = try await Deadline.first(within: timeout, body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.failed, "\(path): cannot \(doing) (\(Self.describe(error)))")
         }
+        guard let answer else {
+            unanswered.withLockedValue { $0 = true }
+            throw StoreError(
+                .failed,
+                "\(path): cannot \(doing): PostgreSQL did not answer within \(timeout.components.seconds) s; check that the server is up and reachable"
+            )
+        }
+        unanswered.withLockedValue { $0 = false }
+        return answer
     }
 
     /// A write in one transaction, its failure a `StoreError` that names the store.

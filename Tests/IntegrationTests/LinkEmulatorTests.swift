@@ -332,4 +332,17 @@ struct DatagramLinkTests {
         let share = Double(300 - back) / 300
         #expect(share > 0.35 && share < 0.65, "30% each way loses about half of the round trips: \(share)")
     }
+
+    /// Stopping twice returns: a run stopped by its store stops its relays on the way out after
+    /// the service group already had (the second stop used to wait for ever on the loop the
+    /// first one ended).
+    @Test func stoppingARelayTwiceReturns() async throws {
+        let relay = try await LinkRelay.start(spec: .broadband, targetHost: "127.0.0.1", targetPort: 9)
+        await relay.stop()
+        let second = Task { await relay.stop() }
+        let links = DatagramLinks(spec: .broadband)
+        await links.shutdown()
+        await links.shutdown()
+        await second.value
+    }
 }

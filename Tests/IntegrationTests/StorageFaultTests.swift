@@ -73,6 +73,41 @@ struct StorageFaultTests {
         let check = try await ttfa(["db", "check", "--db", server.url])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
+
+    /// The server stopped for good (`pg_ctl stop -m immediate`) after the third stored trial:
+    /// the run stops with exit 2 within the store's answer timeout — not held by the pool
+    /// retrying a server that is gone — and what it stored before is there when the server is
+    /// back, once each.
+    @Test(.enabled(if: DedicatedPostgres.available, "no PostgreSQL server binaries (make test installs them)"))
+    func aPostgresServerGoneForGoodStopsTheRunKeepingItsTrials() async throws {
+        let server = try DedicatedPostgres()
+        defer { server.remove() }
+        let scratch = try Scratch()
+        let arguments = quickRun(scratch, trials: 200, extra: ["--transport", "websocket", "--quiet"]).map {
+            $0 == scratch.database ? server.url : $0
+        }
+        async let run = ttfa(arguments)
+        try await waitForTrials(3, in: server.url)
+        try server.stop()
+        let stopped = ContinuousClock.now
+        let result = try await run
+        let waited = ContinuousClock.now - stopped
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(
+            result.stderr.contains("PostgreSQL did not answer") || result.stderr.contains("could not store"),
+            "\(result.stderr)")
+        // A hang, not a speed: 15 s for the unanswered write, 2 s for each call after it, 5 s to
+        // let the pool go; a minute is far beyond that.
+        #expect(waited < .seconds(60), "the run took \(waited) to stop after the server went away")
+        try server.start()
+        let stored = try await ResultsStores.withStore(server.url, create: false) { store in
+            try await store.trials(runID: 1)
+        }
+        #expect(stored.count >= 3 && stored.count < 200)
+        #expect(Set(stored.map(\.seq)).count == stored.count, "no trial stored twice")
+        let check = try await ttfa(["db", "check", "--db", server.url])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
 }
 
 /// A PostgreSQL cluster of one test's own (initdb in a temporary folder, a free port), which
@@ -110,6 +145,11 @@ struct DedicatedPostgres {
     /// Stops the server (fast: open connections are cut) and starts it again on the same port.
     func restart() throws {
         try Self.shell("\(Self.runAs)'\(Self.bin!)/pg_ctl' -D '\(folder)/data' -m fast -w restart > /dev/null")
+    }
+
+    /// Stops the server at once (immediate: connections are cut, nothing waits for clients).
+    func stop() throws {
+        try Self.shell("\(Self.runAs)'\(Self.bin!)/pg_ctl' -D '\(folder)/data' -m immediate -w stop > /dev/null")
     }
 
     /// Starts the server on its port.
