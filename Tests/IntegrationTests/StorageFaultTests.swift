@@ -45,6 +45,59 @@ struct StorageFaultTests {
         #expect(check.status == 0 && check.stdout.hasSuffix("healthy\n"), "\(check.stdout)\(check.stderr)")
     }
 
+    /// The database becomes read-only under the run (`chattr +i` on the file and its WAL: every
+    /// write fails with EPERM, even through the descriptors SQLite holds open — as on a disk
+    /// remounted read-only). The run stops with exit 2, the message counts the trials kept,
+    /// and once writable again the file is healthy with exactly those trials.
+    @Test(
+        .enabled(
+            if: Self.immutableFilesWork, "chattr +i needs root and ext2/3/4 (or xfs, btrfs) under the temporary folder")
+    )
+    func aDatabaseTurnedReadOnlyStopsTheRunKeepingItsTrials() async throws {
+        let scratch = try Scratch()
+        let files = [scratch.database, scratch.database + "-wal"]
+        defer { for file in files { _ = try? Self.chattr("-i", file) } }
+        async let run = ttfa(
+            quickRun(scratch, trials: 300, extra: ["--transport", "websocket", "--quiet"]),
+            environment: ["TTFA_IO_REALTIME": "0"])
+        try await waitForTrials(3, in: scratch.database)
+        for file in files { try Self.chattr("+i", file) }
+        let result = try await run
+        for file in files { try Self.chattr("-i", file) }
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("could not store a trial in \(scratch.database)"), "\(result.stderr)")
+        let stored = try await SQLiteStore(path: scratch.database, create: false).trials(runID: 1)
+        #expect(stored.count >= 3 && stored.count < 300)
+        #expect(Self.keptCount(result.stderr) == stored.count, "\(result.stderr)")
+        #expect(Set(stored.map(\.seq)).count == stored.count, "no trial stored twice")
+        #expect(result.stderr.contains("run 1 still marked running"), "\(result.stderr)")
+        let check = try await ttfa(["db", "check", "--db", scratch.database])
+        #expect(check.status == 0 && check.stdout.hasSuffix("healthy\n"), "\(check.stdout)\(check.stderr)")
+    }
+
+    static func chattr(_ flag: String, _ path: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+        process.arguments = [flag, path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(
+                .fileWriteNoPermission, userInfo: [NSLocalizedDescriptionKey: "chattr \(flag) \(path) failed"])
+        }
+    }
+
+    /// Whether `chattr +i` works here (root, a file system with the attribute).
+    static let immutableFilesWork: Bool = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ttfa-chattr-\(getpid())").path
+        guard FileManager.default.createFile(atPath: path, contents: Data("x".utf8)) else { return false }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard (try? chattr("+i", path)) != nil else { return false }
+        _ = try? chattr("-i", path)
+        return true
+    }()
+
     /// A PostgreSQL server of the test's own, restarted (`pg_ctl restart -m fast`) after the
     /// third stored trial.
     @Test(.enabled(if: DedicatedPostgres.available, "no PostgreSQL server binaries (make test installs them)"))
