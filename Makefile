@@ -23,7 +23,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libsndfile1-dev l
 TEST_PACKAGES := libxml2-utils postgresql python3 prometheus
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps test-deps apt-packages build run dist install test lint format test-parallel test-timing test-dist bench-accuracy bench-soak clean
+.PHONY: deps test-deps apt-packages build run dist install test lint format test-parallel test-timing test-dist bench-accuracy bench-soak fuzz fuzz-smoke clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
@@ -61,12 +61,24 @@ test: test-deps lint
 
 # The house style (.swift-format: 4 spaces, 120 columns), checked by make test; `make format`
 # rewrites the files to it.
-SWIFT_SOURCES := Sources Tests Benchmarks Package.swift
+SWIFT_SOURCES := Sources Tests Benchmarks Fuzz Package.swift
 lint:
 	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES)
 
 format:
 	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_SOURCES)
+
+# libFuzzer under AddressSanitizer (Fuzz/README.md): `make fuzz TARGET=sse SECONDS=600` fuzzes one
+# target; `make fuzz-smoke` runs every target for 30 s (part of CI). A finding fails the run and
+# is left in .build/fuzz-findings/TARGET/.
+TARGET ?=
+SECONDS ?= 600
+fuzz: deps
+	@[ -n "$(TARGET)" ] || { echo "make fuzz TARGET=name [SECONDS=600]; targets: $$(ls Fuzz/corpus | tr '\n' ' ')"; exit 2; }
+	scripts/fuzz run "$(TARGET)" "$(SECONDS)"
+
+fuzz-smoke: deps
+	scripts/fuzz smoke 30
 
 test-parallel:
 	scripts/with-postgres.sh $(SWIFT) test --skip-build --skip TimingTests --skip DistTests

@@ -19,6 +19,7 @@
 //   Replay             the replay clock, one turn, a run of many, the load models, trace
 //   RunSession         a validated run plan and the session that runs it
 //   ttfa               the command-line tool: flags into values
+//   Fuzz/              libFuzzer targets for every parser (FuzzTargets, ttfa-fuzz), corpora, tests
 import PackageDescription
 
 // Linux only: the I/O core is epoll and the tool links Debian's libcurl, OpenSSL, SQLite,
@@ -31,6 +32,7 @@ let package = Package(
         .library(name: "LinkEmulator", targets: ["LinkEmulator"]),
         .executable(name: "ttfa", targets: ["ttfa"]),
         .executable(name: "ttfa-accuracy", targets: ["AccuracyBenchmark"]),
+        .executable(name: "ttfa-fuzz", targets: ["TTFAFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -244,6 +246,14 @@ let package = Package(
             path: "Benchmarks/Accuracy",
             exclude: ["README.md"]
         ),
+        // The fuzz targets (Fuzz/README.md): what ttfa parses from strangers, driven by any bytes.
+        // Built with libFuzzer by `make fuzz`; replayed by FuzzCorpusTests in the normal suite.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["VoiceTransport", "DialectSpec", "TTFASupport", "Checks"],
+            path: "Fuzz/Targets"
+        ),
+        .executableTarget(name: "TTFAFuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Driver"),
         // Helpers of the tests and the accuracy benchmark: processes, scratch folders, sockets,
         // the in-process reference server.
         .target(
@@ -316,6 +326,7 @@ let package = Package(
         .testTarget(name: "ReferenceServerTests", dependencies: ["ReferenceServer"]),
         .testTarget(name: "LinkEmulatorTests", dependencies: ["LinkEmulator"]),
         .testTarget(name: "MonitoringTests", dependencies: ["TestSupport", "Monitoring", "Storage"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], path: "Fuzz/Tests"),
     ],
     swiftLanguageModes: [.v6]
 )

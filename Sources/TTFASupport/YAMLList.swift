@@ -8,26 +8,37 @@ package enum YAMLList {
     }
 
     package static func strings(_ text: String, key: String) throws(Failure) -> [String] {
-        let node: Any?
+        // Composed, not loaded: Yams' `load` crashes on a mapping whose key is not a scalar
+        // (`? [a]: b`; found by the `check-files` fuzz target), `compose` gives the nodes as
+        // written.
+        let root: Node?
         do {
-            node = try Yams.load(yaml: text)
+            root = try Yams.compose(yaml: text)
         } catch {
             throw Failure(message: "not YAML or JSON (\(error))")
         }
-        var list = node
-        if let mapping = node as? [String: Any] {
-            let unknown = mapping.keys.filter { $0 != key }.sorted()
+        var list = root
+        if let mapping = root?.mapping {
+            var unknown: [String] = []
+            list = nil
+            for (name, value) in mapping {
+                guard let name = name.scalar?.string else {
+                    throw Failure(message: "a key that is not a name (only '\(key)')")
+                }
+                if name == key { list = value } else { unknown.append(name) }
+            }
             guard unknown.isEmpty else {
                 throw Failure(
-                    message: "unknown key \(unknown.map { "'\($0)'" }.joined(separator: ", ")) (only '\(key)')")
+                    message: "unknown key \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")) (only '\(key)')"
+                )
             }
-            list = mapping[key]
         }
-        guard let items = list as? [Any] else { throw Failure(message: "expected a list of strings") }
+        guard let items = list?.sequence else { throw Failure(message: "expected a list of strings") }
         var out: [String] = []
         for (index, item) in items.enumerated() {
-            guard let string = item as? String else {
-                throw Failure(message: "item \(index + 1) is not a string: \(item)")
+            guard let string = item.scalar?.string else {
+                throw Failure(
+                    message: "item \(index + 1) is not a string but a \(item.sequence != nil ? "list" : "mapping")")
             }
             out.append(string)
         }

@@ -56,6 +56,19 @@ struct RecordingTests {
         #expect(throws: TransportError.self) { try Recording(contentsOf: "/definitely/not/here.wav") }
     }
 
+    @Test func anEmptyFileIsRefusedWithItsName() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID()).wav").path
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            try Recording(contentsOf: path)
+        } throws: { error in
+            let error = try #require(error as? TransportError)
+            return error.kind == .input
+                && error.message == "\(path): is empty (0 bytes); give --audio an audio file (WAV, FLAC, MP3 or Ogg)"
+        }
+    }
+
     @Test func chunksCoverTheRecordingInOrder() {
         let recording = Recording(name: "r", pcm: (0..<(48 * 125)).map { UInt8($0 & 0xFF) })  // 125 ms
         let chunks = recording.chunks(chunkMs: 50)

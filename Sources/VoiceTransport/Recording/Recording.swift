@@ -35,6 +35,12 @@ package struct Recording: Sendable, Equatable {
             throw TransportError(
                 .input, "\(path): is a directory; give --audio an audio file (repeat --audio for several)")
         }
+        // An empty file is refused before it is read (and Foundation's reader leaks a buffer on
+        // one: found by the `audio` fuzz target).
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size == 0 {
+            throw TransportError(
+                .input, "\(path): is empty (0 bytes); give --audio an audio file (WAV, FLAC, MP3 or Ogg)")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
