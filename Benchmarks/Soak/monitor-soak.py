@@ -8,9 +8,14 @@ store's caches and trimmed the heap, before the next round starts.
 
     Benchmarks/Soak/monitor-soak.py [--minutes 30] [--ttfa .build/release/ttfa] [ttfa monitor options…]
 
-Options after the known ones go to `ttfa monitor` (default: --quick, the four transports)."""
+Options after the known ones go to `ttfa monitor` (default: --quick, the four transports).
+Every sample is written to --out's soak.csv as it is taken (nothing is lost when the soak is
+stopped early) and, at the end, soak.svg plots resident memory, anonymous memory, descriptors,
+threads and the database size against time."""
 
 import argparse
+import csv
+import sqlite3
 import os
 import re
 import signal
@@ -110,13 +115,59 @@ def descriptor_kinds(pid):
     return kinds
 
 
+def trial_counts(database):
+    """Stored trials by status ("warmup" for warm-ups, whatever their status)."""
+    try:
+        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        rows = connection.execute(
+            "SELECT CASE WHEN warmup THEN 'warmup' ELSE status END, count(*) FROM trials GROUP BY 1").fetchall()
+        connection.close()
+        return dict(rows)
+    except sqlite3.Error as error:
+        print(f"soak: could not read the trials from {database}: {error}")
+        return {}
+
+
+def plot(samples, path):
+    """An SVG of the samples against time: one panel per measure, each scaled from zero."""
+    if not samples:
+        return
+    panels = [("resident memory (MB)", 2, 1024), ("anonymous memory (MB)", 3, 1024), ("open descriptors", 4, 1),
+              ("threads", 5, 1), ("database (MB)", 6, 1e6)]
+    width, height, left, top = 720, 150, 70, 30
+    end = max(s[0] for s in samples) or 1
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 30}" height="{len(panels) * (height + top) + 40}"'
+             ' font-family="sans-serif" font-size="12">',
+             f'<text x="{left}" y="18" font-size="14">ttfa monitor soak: {len(samples)} samples over {end:.0f} min</text>']
+    for n, (title, column, scale) in enumerate(panels):
+        y0 = 40 + n * (height + top)
+        values = [s[column] / scale for s in samples]
+        high = max(values) * 1.1 or 1
+        points = " ".join(f"{left + s[0] / end * (width - left):.1f},{y0 + height - v / high * height:.1f}"
+                          for s, v in zip(samples, values))
+        parts += [f'<text x="{left}" y="{y0 - 4}">{title}: {values[0]:.1f} → {values[-1]:.1f}</text>',
+                  f'<rect x="{left}" y="{y0}" width="{width - left}" height="{height}" fill="none" stroke="#999"/>',
+                  f'<text x="{left - 6}" y="{y0 + 10}" text-anchor="end">{high:.0f}</text>',
+                  f'<text x="{left - 6}" y="{y0 + height}" text-anchor="end">0</text>',
+                  f'<text x="{width}" y="{y0 + height + 14}" text-anchor="end">{end:.0f} min</text>',
+                  f'<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="{points}"/>']
+    parts.append("</svg>")
+    with open(path, "w") as out:
+        out.write("\n".join(parts) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--ttfa", default=".build/release/ttfa")
     parser.add_argument("--every", default="10s")
+    parser.add_argument("--out", help="folder for the database, soak.csv and soak.svg (default: a new temporary one)")
     args, rest = parser.parse_known_args()
-    folder = tempfile.mkdtemp(prefix="ttfa-soak-")
+    folder = args.out or tempfile.mkdtemp(prefix="ttfa-soak-")
+    os.makedirs(folder, exist_ok=True)
+    table = open(os.path.join(folder, "soak.csv"), "w", newline="")
+    writer = csv.writer(table)
+    writer.writerow(["minutes", "rounds", "rss_kb", "anon_kb", "descriptors", "threads", "db_bytes"])
     database = os.path.join(folder, "soak.sqlite")
     command = [args.ttfa, "monitor", "--every", args.every, "--metrics-listen", "127.0.0.1:0", "--db", database]
     command += rest or ["--quick"]
@@ -142,11 +193,15 @@ def main():
             return
         try:
             rss, anon, fds, threads = sample(monitor.pid)
-            size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+            size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)
+                   if f.startswith("soak.sqlite"))
             breakdowns.append((rounds[0], anonymous_breakdown(monitor.pid), descriptor_kinds(monitor.pid)))
         except OSError:
             return
-        samples.append(((time.monotonic() - start) / 60, rounds[0], rss, anon, fds, threads, size))
+        row = ((time.monotonic() - start) / 60, rounds[0], rss, anon, fds, threads, size)
+        samples.append(row)
+        writer.writerow([f"{row[0]:.3f}", *row[1:]])
+        table.flush()
 
     def read():
         for line in monitor.stderr:
@@ -210,6 +265,9 @@ def main():
         kinds = sorted(set(breakdowns[0][2]) | set(breakdowns[-1][2]))
         print("soak: descriptors by kind: " + ", ".join(
             f"{kind} {breakdowns[0][2].get(kind, 0)} -> {breakdowns[-1][2].get(kind, 0)}" for kind in kinds))
+    table.close()
+    plot(samples, os.path.join(folder, "soak.svg"))
+    trials = trial_counts(database)
     failed = [l for l in lines if "no ok trial" in l or "nothing measured" in l]
 
     def growth(a, b):
@@ -221,14 +279,25 @@ def main():
           f"({growth(first[2], last[2]):+.1f}%), anonymous {first[3] / 1024:.1f} -> {last[3] / 1024:.1f} MB "
           f"({growth(first[3], last[3]):+.1f}%), descriptors {first[4]} -> {last[4]} "
           f"({growth(first[4], last[4]):+.1f}%), threads {first[5]} -> {last[5]}, database {last[6] / 1e6:.1f} MB")
+    total = sum(trials.values())
+    measured = {k: v for k, v in trials.items() if k != "warmup"}
+    not_ok = sum(v for k, v in measured.items() if k != "ok")
+    print(f"soak: {total} trials stored ({', '.join(f'{k} {v}' for k, v in sorted(trials.items()))}); "
+          f"measured trials not ok: {not_ok} of {sum(measured.values())} "
+          f"({not_ok / max(1, sum(measured.values())) * 100:.2f}%)")
     later = [s for s in samples if s[0] >= 10]
+    ok = code == 0
     if len(later) >= 2:
         a, b = later[0], later[-1]
-        print(f"soak: from {a[0]:.0f} min -> end: RSS {growth(a[2], b[2]):+.1f}%, anonymous "
-              f"{growth(a[3], b[3]):+.1f}%, descriptors {growth(a[4], b[4]):+.1f}%")
-    # The issue's measure: resident memory and descriptors after the first round against the
-    # end. The anonymous part (the heap, where a leak would show) is printed beside it.
-    ok = abs(growth(first[2], last[2])) <= 5 and abs(growth(first[4], last[4])) <= 5 and code == 0
+        print(f"soak: from {a[0]:.0f} min -> end: RSS {a[2] / 1024:.1f} -> {b[2] / 1024:.1f} MB "
+              f"({growth(a[2], b[2]):+.1f}%), anonymous {growth(a[3], b[3]):+.1f}%, descriptors {a[4]} -> {b[4]} "
+              f"({growth(a[4], b[4]):+.1f}%), threads {a[5]} -> {b[5]}")
+        ok = ok and growth(a[2], b[2]) <= 5 and growth(a[4], b[4]) <= 5
+    # The issue's measure: resident memory and descriptors after the first round (and after the
+    # first ten minutes) against the end. The anonymous part (the heap, where a leak would show)
+    # is printed beside it.
+    ok = ok and abs(growth(first[2], last[2])) <= 5 and abs(growth(first[4], last[4])) <= 5
+    print(f"soak: samples in {os.path.join(folder, 'soak.csv')}, plot in {os.path.join(folder, 'soak.svg')}")
     print("soak: " + ("resident memory and descriptors within 5% of the first round's" if ok else
                       "GREW by more than 5% (or the monitor failed)"))
     return 0 if ok else 1
