@@ -75,6 +75,14 @@ struct StorageFaultTests {
         #expect(check.status == 0 && check.stdout.hasSuffix("healthy\n"), "\(check.stdout)\(check.stderr)")
     }
 
+    /// `ttfa run` arguments: quick WebSocket trials stored in `server`.
+    static func run(trials: Int, storingIn server: DedicatedPostgres) throws -> [String] {
+        let scratch = try Scratch()
+        return quickRun(scratch, trials: trials, extra: ["--transport", "websocket", "--quiet"]).map {
+            $0 == scratch.database ? server.url : $0
+        }
+    }
+
     static func chattr(_ flag: String, _ path: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
@@ -104,11 +112,7 @@ struct StorageFaultTests {
     func aPostgresRestartMidRunLosesNothingAndStoresNothingTwice() async throws {
         let server = try DedicatedPostgres()
         defer { server.remove() }
-        let scratch = try Scratch()
-        let arguments = quickRun(scratch, trials: 60, extra: ["--transport", "websocket", "--quiet"]).map {
-            $0 == scratch.database ? server.url : $0
-        }
-        async let run = ttfa(arguments)
+        async let run = ttfa(try Self.run(trials: 60, storingIn: server))
         try await waitForTrials(3, in: server.url)
         try server.restart()
         let result = try await run
@@ -135,11 +139,7 @@ struct StorageFaultTests {
     func aPostgresServerGoneForGoodStopsTheRunKeepingItsTrials() async throws {
         let server = try DedicatedPostgres()
         defer { server.remove() }
-        let scratch = try Scratch()
-        let arguments = quickRun(scratch, trials: 200, extra: ["--transport", "websocket", "--quiet"]).map {
-            $0 == scratch.database ? server.url : $0
-        }
-        async let run = ttfa(arguments)
+        async let run = ttfa(try Self.run(trials: 200, storingIn: server))
         try await waitForTrials(3, in: server.url)
         try server.stop()
         let stopped = ContinuousClock.now
